@@ -1,0 +1,29 @@
+// `reclab-cli train`: options, and running one recorded training with JSON or text output.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+#include <string>
+
+namespace reclab::cli {
+
+struct TrainOptions {
+    std::string data = "sample";
+    std::string model = "neumf";
+    int epochs = 0; // 0: the model's default
+    int batch = 0;
+    double lr = 0;
+    long long seed = -1;
+    int threads = 0;
+    int negatives = 0;
+    int factors = 0;
+    std::string device = "cpu";
+    std::string db;
+    bool json = false;
+};
+
+void addTrainCommand(CLI::App& app, TrainOptions& options);
+// Exit codes: 0 finished, 1 the training failed, 2 bad options or data, 130 stopped by a signal.
+int runTrain(const TrainOptions& options);
+
+} // namespace reclab::cli

@@ -1,0 +1,164 @@
+#include "data/MovieLens100kLoader.h"
+
+#include "util/Error.h"
+#include "util/TextFile.h"
+
+#include <filesystem>
+#include <unordered_map>
+
+namespace fs = std::filesystem;
+
+namespace reclab {
+
+namespace {
+
+std::string joinPath(const std::string& dir, const char* name) { return (fs::path(dir) / name).string(); }
+
+long long intField(const TextFile& file, long line, std::string_view value, const char* field)
+{
+    long long v = 0;
+    if (!parseInt64(value, v))
+        throw DataError(file.path(), line, field,
+                        "expected an integer, found '" + std::string(value.substr(0, 40)) + "'");
+    return v;
+}
+
+void expectFieldCount(const TextFile& file, long line, size_t found, size_t expected,
+                      const char* layout)
+{
+    if (found != expected)
+        throw DataError(file.path(), line, "",
+                        "expected " + std::to_string(expected) + " fields (" + layout + "), found " +
+                            std::to_string(found));
+}
+
+// Year from "Toy Story (1995)" or else from a release date such as "01-Jan-1995".
+int32_t yearOf(std::string_view title, std::string_view date)
+{
+    const size_t open = title.rfind('(');
+    if (open != std::string_view::npos && open + 5 < title.size() + 1) {
+        long long y = 0;
+        if (parseInt64(title.substr(open + 1, 4), y) && y > 1800 && y < 2100)
+            return static_cast<int32_t>(y);
+    }
+    if (date.size() >= 4) {
+        long long y = 0;
+        if (parseInt64(date.substr(date.size() - 4), y) && y > 1800 && y < 2100)
+            return static_cast<int32_t>(y);
+    }
+    return 0;
+}
+
+void readGenres(const std::string& dir, Dataset& ds)
+{
+    TextFile file(joinPath(dir, "u.genre"));
+    std::vector<std::string_view> f;
+    file.forEachLine([&](long line, std::string_view text) {
+        splitFields(text, "|", f);
+        expectFieldCount(file, line, f.size(), 2, "name|index");
+        const long long index = intField(file, line, f[1], "index");
+        if (index < 0 || index >= 32)
+            throw DataError(file.path(), line, "index", "expected 0 to 31");
+        if (ds.genreNames.size() <= static_cast<size_t>(index))
+            ds.genreNames.resize(static_cast<size_t>(index) + 1);
+        ds.genreNames[static_cast<size_t>(index)] = std::string(f[0]);
+    });
+}
+
+void readItems(const std::string& dir, Dataset& ds, std::unordered_map<long long, int32_t>& itemIndex)
+{
+    TextFile file(joinPath(dir, "u.item"));
+    const size_t genreCount = ds.genreNames.size();
+    std::vector<std::string_view> f;
+    file.forEachLine([&](long line, std::string_view text) {
+        splitFields(text, "|", f);
+        expectFieldCount(file, line, f.size(), 5 + genreCount,
+                         "id|title|release date|video date|url|genre flags");
+        const long long id = intField(file, line, f[0], "movie id");
+        if (!itemIndex.emplace(id, ds.numItems()).second)
+            throw DataError(file.path(), line, "movie id", "duplicate id " + std::to_string(id));
+        uint32_t mask = 0;
+        for (size_t g = 0; g < genreCount; ++g) {
+            const std::string_view flag = f[5 + g];
+            if (flag != "0" && flag != "1")
+                throw DataError(file.path(), line, ds.genreNames[g], "expected a 0/1 genre flag");
+            if (flag == "1")
+                mask |= 1u << g;
+        }
+        ds.itemIds.emplace_back(f[0]);
+        ds.items.title.push_back(toUtf8(f[1]));
+        ds.items.year.push_back(yearOf(f[1], f[2]));
+        ds.items.genreMask.push_back(mask);
+    });
+}
+
+void readUsers(const std::string& dir, Dataset& ds, std::unordered_map<long long, int32_t>& userIndex)
+{
+    TextFile file(joinPath(dir, "u.user"));
+    std::vector<std::string_view> f;
+    file.forEachLine([&](long line, std::string_view text) {
+        splitFields(text, "|", f);
+        expectFieldCount(file, line, f.size(), 5, "id|age|gender|occupation|zip");
+        const long long id = intField(file, line, f[0], "user id");
+        if (!userIndex.emplace(id, ds.numUsers()).second)
+            throw DataError(file.path(), line, "user id", "duplicate id " + std::to_string(id));
+        const long long age = intField(file, line, f[1], "age");
+        ds.userIds.emplace_back(f[0]);
+        ds.users.age.push_back(static_cast<int32_t>(age));
+        ds.users.gender.push_back(f[2] == "M" ? 'M' : f[2] == "F" ? 'F' : '?');
+        ds.users.occupation.emplace_back(f[3]);
+    });
+}
+
+void readRatings(const std::string& dir, Dataset& ds,
+                 const std::unordered_map<long long, int32_t>& userIndex,
+                 const std::unordered_map<long long, int32_t>& itemIndex)
+{
+    TextFile file(joinPath(dir, "u.data"));
+    ds.interactions.reserve(100000);
+    std::vector<std::string_view> f;
+    file.forEachLine([&](long line, std::string_view text) {
+        splitFields(text, "\t", f);
+        expectFieldCount(file, line, f.size(), 4, "user, item, rating, timestamp separated by tabs");
+        const long long u = intField(file, line, f[0], "user id");
+        const long long i = intField(file, line, f[1], "item id");
+        double rating = 0;
+        if (!parseDouble(f[2], rating) || rating < 0)
+            throw DataError(file.path(), line, "rating",
+                            "expected a non-negative number, found '" + std::string(f[2].substr(0, 40)) + "'");
+        const long long t = intField(file, line, f[3], "timestamp");
+        const auto uit = userIndex.find(u);
+        if (uit == userIndex.end())
+            throw DataError(file.path(), line, "user id", "user " + std::to_string(u) + " is not in u.user");
+        const auto iit = itemIndex.find(i);
+        if (iit == itemIndex.end())
+            throw DataError(file.path(), line, "item id", "item " + std::to_string(i) + " is not in u.item");
+        ds.interactions.append(uit->second, iit->second, static_cast<float>(rating), t);
+    });
+    if (ds.interactions.size() == 0)
+        throw DataError(file.path(), 0, "", "the file holds no ratings");
+}
+
+} // namespace
+
+bool looksLikeMovieLens100k(const std::string& dir)
+{
+    std::error_code ec;
+    return fs::is_regular_file(fs::path(dir) / "u.data", ec) &&
+           fs::is_regular_file(fs::path(dir) / "u.item", ec);
+}
+
+Dataset loadMovieLens100k(const std::string& dir)
+{
+    Dataset ds;
+    ds.name = "ml-100k";
+    ds.source = fs::absolute(fs::path(dir)).lexically_normal().string();
+    readGenres(dir, ds);
+    std::unordered_map<long long, int32_t> itemIndex, userIndex;
+    readItems(dir, ds, itemIndex);
+    readUsers(dir, ds, userIndex);
+    readRatings(dir, ds, userIndex, itemIndex);
+    return ds;
+}
+
+} // namespace reclab

@@ -1,0 +1,37 @@
+// Which items each user has interacted with, as sorted CSR rows: membership tests for
+// negative sampling and for excluding seen items from rankings.
+#pragma once
+
+#include "data/Dataset.h"
+
+#include <algorithm>
+#include <cstdint>
+#include <vector>
+
+namespace reclab {
+
+class UserItemIndex {
+public:
+    UserItemIndex() = default;
+    UserItemIndex(const InteractionTable& table, int32_t numUsers);
+
+    bool contains(int32_t user, int32_t item) const
+    {
+        const int32_t* first = items_.data() + offsets_[static_cast<size_t>(user)];
+        const int32_t* last = items_.data() + offsets_[static_cast<size_t>(user) + 1];
+        return std::binary_search(first, last, item);
+    }
+    size_t countOf(int32_t user) const
+    {
+        return static_cast<size_t>(offsets_[static_cast<size_t>(user) + 1] - offsets_[static_cast<size_t>(user)]);
+    }
+    const int32_t* begin(int32_t user) const { return items_.data() + offsets_[static_cast<size_t>(user)]; }
+    const int32_t* end(int32_t user) const { return items_.data() + offsets_[static_cast<size_t>(user) + 1]; }
+    int32_t numUsers() const { return static_cast<int32_t>(offsets_.empty() ? 0 : offsets_.size() - 1); }
+
+private:
+    std::vector<int64_t> offsets_;
+    std::vector<int32_t> items_; // distinct, sorted within each user
+};
+
+} // namespace reclab

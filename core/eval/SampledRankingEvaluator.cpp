@@ -1,0 +1,77 @@
+#include "eval/SampledRankingEvaluator.h"
+
+#include "models/Recommender.h"
+#include "util/Random.h"
+
+#include <torch/types.h>
+#include <torch/utils.h>
+
+#include <algorithm>
+
+namespace reclab {
+
+SampledRankingEvaluator::SampledRankingEvaluator(const std::vector<int32_t>& testUsers,
+                                                 const std::vector<int32_t>& testItems,
+                                                 const UserItemIndex& seen, int32_t numItems,
+                                                 int numNegatives, uint64_t seed)
+{
+    const auto n = static_cast<int64_t>(testUsers.size());
+    users_ = torch::empty({n}, torch::kLong);
+    candidates_ = torch::empty({n, 1 + numNegatives}, torch::kLong);
+    auto* u = users_.data_ptr<int64_t>();
+    auto* c = candidates_.data_ptr<int64_t>();
+    Random rng(seed);
+    std::vector<int32_t> drawn;
+    for (int64_t row = 0; row < n; ++row) {
+        const int32_t user = testUsers[static_cast<size_t>(row)];
+        u[row] = user;
+        int64_t* out = c + row * (1 + numNegatives);
+        out[0] = testItems[static_cast<size_t>(row)];
+        // A user who has seen nearly everything gets repeats rather than an endless loop.
+        const auto available = static_cast<int64_t>(numItems) - static_cast<int64_t>(seen.countOf(user));
+        drawn.clear();
+        for (int k = 0; k < numNegatives; ++k) {
+            int32_t item = 0;
+            for (int attempt = 0;; ++attempt) {
+                item = static_cast<int32_t>(rng.below(static_cast<uint64_t>(numItems)));
+                if (seen.contains(user, item))
+                    continue;
+                const bool repeat = std::find(drawn.begin(), drawn.end(), item) != drawn.end();
+                if (!repeat || static_cast<int64_t>(drawn.size()) >= available || attempt > 1000)
+                    break;
+            }
+            drawn.push_back(item);
+            out[k + 1] = item;
+        }
+    }
+}
+
+std::vector<int64_t> SampledRankingEvaluator::ranks(Recommender& model, const torch::Device& device) const
+{
+    torch::NoGradGuard noGrad;
+    const bool wasTraining = model.is_training();
+    model.eval();
+    const int64_t n = users_.size(0);
+    const int64_t width = candidates_.size(1);
+    std::vector<int64_t> out(static_cast<size_t>(n));
+    const int64_t chunk = std::max<int64_t>(1, (1 << 20) / width); // ~1M pairs per forward
+    for (int64_t start = 0; start < n; start += chunk) {
+        const int64_t len = std::min(chunk, n - start);
+        auto cand = candidates_.narrow(0, start, len).to(device);
+        auto users = users_.narrow(0, start, len).to(device).unsqueeze(1).expand({len, width});
+        auto scores = model.predict(users.reshape({-1}), cand.reshape({-1})).view({len, width});
+        auto rank = (scores.narrow(1, 1, width - 1) > scores.narrow(1, 0, 1)).sum(1).to(torch::kCPU);
+        std::copy_n(rank.data_ptr<int64_t>(), len, out.begin() + start);
+    }
+    model.train(wasTraining);
+    return out;
+}
+
+MetricValues SampledRankingEvaluator::evaluate(Recommender& model, const torch::Device& device, int k) const
+{
+    const auto r = ranks(model, device);
+    const std::string suffix = "@" + std::to_string(k);
+    return {{"hr" + suffix, hitRateAtK(r, k)}, {"ndcg" + suffix, ndcgAtK(r, k)}};
+}
+
+} // namespace reclab

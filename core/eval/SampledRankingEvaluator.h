@@ -1,0 +1,39 @@
+// The NCF protocol: each user's held-out item is ranked against a fixed set of sampled items
+// the user never interacted with; HR@K and NDCG@K over users. The negatives are drawn once
+// from a seed, so every epoch and every model sees the same candidates.
+#pragma once
+
+#include "data/UserItemIndex.h"
+#include "eval/Metrics.h"
+
+#include <torch/types.h>
+
+#include <cstdint>
+#include <vector>
+
+namespace reclab {
+
+class Recommender;
+
+class SampledRankingEvaluator {
+public:
+    // seen must hold every interaction of the user (train and test), so no negative is an
+    // item the user actually consumed.
+    SampledRankingEvaluator(const std::vector<int32_t>& testUsers, const std::vector<int32_t>& testItems,
+                            const UserItemIndex& seen, int32_t numItems, int numNegatives, uint64_t seed);
+
+    // 0-based rank of the held-out item per test user: how many candidates scored strictly
+    // higher (ties count in the held-out item's favour, as in the NCF reference code).
+    std::vector<int64_t> ranks(Recommender& model, const torch::Device& device) const;
+    MetricValues evaluate(Recommender& model, const torch::Device& device, int k) const;
+
+    // [users, 1 + negatives]; column 0 holds the held-out item.
+    const torch::Tensor& candidates() const { return candidates_; }
+    const torch::Tensor& users() const { return users_; }
+
+private:
+    torch::Tensor users_;
+    torch::Tensor candidates_;
+};
+
+} // namespace reclab

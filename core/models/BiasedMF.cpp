@@ -1,0 +1,45 @@
+#include "models/BiasedMF.h"
+
+#include <torch/types.h>
+#include <torch/utils.h>
+
+namespace reclab {
+
+BiasedMFImpl::BiasedMFImpl(const BiasedMFOptions& options) : options_(options)
+{
+    userFactors_ = register_module("user_factors", torch::nn::Embedding(options.numUsers, options.factors));
+    itemFactors_ = register_module("item_factors", torch::nn::Embedding(options.numItems, options.factors));
+    userBias_ = register_module("user_bias", torch::nn::Embedding(options.numUsers, 1));
+    itemBias_ = register_module("item_bias", torch::nn::Embedding(options.numItems, 1));
+    torch::NoGradGuard noGrad;
+    userFactors_->weight.normal_(0.0, 0.1);
+    itemFactors_->weight.normal_(0.0, 0.1);
+    userBias_->weight.zero_();
+    itemBias_->weight.zero_();
+}
+
+torch::Tensor BiasedMFImpl::forward(const torch::Tensor& users, const torch::Tensor& items)
+{
+    auto dot = (userFactors_->forward(users) * itemFactors_->forward(items)).sum(1);
+    return dot + userBias_->forward(users).squeeze(1) + itemBias_->forward(items).squeeze(1) +
+           options_.globalMean;
+}
+
+torch::Tensor BiasedMFImpl::calculateLoss(const Batch& batch)
+{
+    auto p = userFactors_->forward(batch.users);
+    auto q = itemFactors_->forward(batch.items);
+    auto bu = userBias_->forward(batch.users).squeeze(1);
+    auto bi = itemBias_->forward(batch.items).squeeze(1);
+    auto prediction = (p * q).sum(1) + bu + bi + options_.globalMean;
+    auto squaredError = (prediction - batch.labels).pow(2).mean();
+    auto penalty = (p.pow(2).sum(1) + q.pow(2).sum(1) + bu.pow(2) + bi.pow(2)).mean();
+    return squaredError + options_.l2 * penalty;
+}
+
+torch::Tensor BiasedMFImpl::predict(const torch::Tensor& users, const torch::Tensor& items)
+{
+    return forward(users, items);
+}
+
+} // namespace reclab

@@ -1,0 +1,43 @@
+// The explicit table of models RecLab can train: name, task, tags, default hyperparameters and
+// a factory. Torch-free so the GUI can list models without including LibTorch.
+#pragma once
+
+#include "data/Dataset.h"
+#include "models/ModelTraits.h"
+#include "train/TrainConfig.h"
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace reclab {
+
+class Recommender;
+
+// What a factory needs to know about the prepared data.
+struct ModelShape {
+    int64_t numUsers = 0;
+    int64_t numItems = 0;
+    double globalMean = 0.0;            // mean training rating
+    const InteractionTable* train = nullptr; // for count-based models
+};
+
+struct ModelInfo {
+    std::string name;        // CLI name, e.g. "neumf"
+    std::string displayName; // e.g. "NeuMF"
+    std::string summary;     // one line for tooltips and --help
+    TaskKind task;
+    ModelFamily family;
+    InputType inputType;
+    TrainConfig defaults;
+    std::function<std::shared_ptr<Recommender>(const ModelShape&, const TrainConfig&)> create;
+};
+
+const std::vector<ModelInfo>& modelRegistry();
+const ModelInfo* findModel(const std::string& name);
+// The model's defaults; throws ConfigError listing the known names when name is unknown.
+TrainConfig defaultConfigFor(const std::string& name);
+std::string modelNames(const char* separator = "|");
+
+} // namespace reclab

@@ -1,0 +1,37 @@
+// The one contract every trainable model implements (RecBole's shape in explicit C++):
+// a loss for a batch, scores for (user, item) pairs, and scores of all items for users.
+#pragma once
+
+#include "models/ModelTraits.h"
+
+#include <torch/nn/module.h>
+#include <torch/types.h>
+
+#include <cstdint>
+
+namespace reclab {
+
+// One mini-batch: users and items are int64 index tensors, labels float (1/0 for implicit
+// feedback, the rating for explicit feedback).
+struct Batch {
+    torch::Tensor users;
+    torch::Tensor items;
+    torch::Tensor labels;
+};
+
+class Recommender : public torch::nn::Module {
+public:
+    virtual ModelFamily family() const = 0;
+    virtual InputType inputType() const = 0;
+    virtual int64_t numItems() const = 0;
+    // False for models computed from counts (popularity): the trainer fits them once.
+    virtual bool trainable() const { return true; }
+
+    virtual torch::Tensor calculateLoss(const Batch& batch) = 0;
+    // Scores of aligned (user, item) pairs, shape [n]; higher is better.
+    virtual torch::Tensor predict(const torch::Tensor& users, const torch::Tensor& items) = 0;
+    // Scores of every item for each user, shape [users, numItems()].
+    virtual torch::Tensor fullSortPredict(const torch::Tensor& users);
+};
+
+} // namespace reclab

@@ -1,0 +1,74 @@
+// A small RAII wrapper over the sqlite3 C API: a connection, prepared statements and a
+// transaction guard that rolls back unless committed. Errors become StoreError with the
+// database path and SQLite's message.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+struct sqlite3;
+struct sqlite3_stmt;
+
+namespace reclab {
+
+class SqliteStatement {
+public:
+    SqliteStatement(sqlite3* db, const std::string& sql, const std::string& path);
+    ~SqliteStatement();
+    SqliteStatement(SqliteStatement&& other) noexcept;
+    SqliteStatement(const SqliteStatement&) = delete;
+    SqliteStatement& operator=(const SqliteStatement&) = delete;
+
+    SqliteStatement& bind(int index, int64_t value);
+    SqliteStatement& bind(int index, double value);
+    SqliteStatement& bind(int index, const std::string& value);
+    SqliteStatement& bindNull(int index);
+
+    // true while a row is available; false when done.
+    bool step();
+    void reset();
+
+    int64_t int64At(int column) const;
+    double doubleAt(int column) const;
+    std::string textAt(int column) const;
+    bool isNullAt(int column) const;
+
+private:
+    sqlite3* db_;
+    sqlite3_stmt* stmt_ = nullptr;
+    std::string path_;
+};
+
+class SqliteDatabase {
+public:
+    // Opens (creating if needed) the database file; throws StoreError.
+    explicit SqliteDatabase(const std::string& path);
+    ~SqliteDatabase();
+    SqliteDatabase(const SqliteDatabase&) = delete;
+    SqliteDatabase& operator=(const SqliteDatabase&) = delete;
+
+    void exec(const std::string& sql);
+    SqliteStatement prepare(const std::string& sql);
+    int64_t queryInt64(const std::string& sql);
+    int64_t lastInsertRowId() const;
+    const std::string& path() const { return path_; }
+    sqlite3* handle() const { return db_; }
+
+private:
+    sqlite3* db_ = nullptr;
+    std::string path_;
+};
+
+// BEGIN IMMEDIATE on construction; ROLLBACK in the destructor unless commit() ran.
+class SqliteTransaction {
+public:
+    explicit SqliteTransaction(SqliteDatabase& db);
+    ~SqliteTransaction();
+    void commit();
+
+private:
+    SqliteDatabase& db_;
+    bool done_ = false;
+};
+
+} // namespace reclab

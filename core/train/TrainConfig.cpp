@@ -1,0 +1,102 @@
+#include "train/TrainConfig.h"
+
+#include "util/Error.h"
+
+#include <nlohmann/json.hpp>
+
+#include <cmath>
+
+namespace reclab {
+
+void TrainConfig::validate() const
+{
+    if (model.empty())
+        throw ConfigError("model", "must not be empty");
+    if (epochs < 1 || epochs > 100000)
+        throw ConfigError("epochs", "expected 1 to 100000, got " + std::to_string(epochs));
+    if (batchSize < 1 || batchSize > (1 << 24))
+        throw ConfigError("batch", "expected 1 to 16777216, got " + std::to_string(batchSize));
+    if (!std::isfinite(learningRate) || learningRate <= 0 || learningRate > 10)
+        throw ConfigError("lr", "expected a positive number up to 10");
+    if (!std::isfinite(l2) || l2 < 0)
+        throw ConfigError("l2", "expected a non-negative number");
+    if (threads < 0 || threads > 1024)
+        throw ConfigError("threads", "expected 0 (default) to 1024");
+    if (negatives < 1 || negatives > 1000)
+        throw ConfigError("negatives", "expected 1 to 1000");
+    if (factors < 1 || factors > 4096)
+        throw ConfigError("factors", "expected 1 to 4096");
+    if (mlpLayers.size() < 2 || mlpLayers.front() % 2 != 0)
+        throw ConfigError("mlp-layers", "expected at least two sizes, the first one even");
+    for (const auto size : mlpLayers)
+        if (size < 1 || size > 65536)
+            throw ConfigError("mlp-layers", "every size must be 1 to 65536");
+    if (evalNegatives < 1 || evalNegatives > 100000)
+        throw ConfigError("eval-negatives", "expected 1 to 100000");
+    if (topK < 1 || topK > 10000)
+        throw ConfigError("k", "expected 1 to 10000");
+    if (!(testFraction > 0 && testFraction < 1))
+        throw ConfigError("test-fraction", "expected a number between 0 and 1");
+    if (reportEveryBatches < 1)
+        throw ConfigError("report-every", "expected a positive number of batches");
+    if (device != "cpu" && device.rfind("cuda", 0) != 0)
+        throw ConfigError("device", "expected cpu, cuda or cuda:N, got '" + device + "'");
+}
+
+nlohmann::json TrainConfig::toJson() const
+{
+    return nlohmann::json{{"model", model},
+                          {"epochs", epochs},
+                          {"batch_size", batchSize},
+                          {"learning_rate", learningRate},
+                          {"l2", l2},
+                          {"seed", seed},
+                          {"threads", threads},
+                          {"device", device},
+                          {"negatives", negatives},
+                          {"factors", factors},
+                          {"mlp_layers", mlpLayers},
+                          {"eval_negatives", evalNegatives},
+                          {"top_k", topK},
+                          {"test_fraction", testFraction},
+                          {"report_every_batches", reportEveryBatches}};
+}
+
+namespace {
+template <typename T> void readKey(const nlohmann::json& json, const char* key, T& out)
+{
+    const auto it = json.find(key);
+    if (it == json.end())
+        return;
+    try {
+        out = it->get<T>();
+    } catch (const nlohmann::json::exception&) {
+        throw ConfigError(key, "has the wrong type: " + it->dump());
+    }
+}
+} // namespace
+
+TrainConfig TrainConfig::fromJson(const nlohmann::json& json)
+{
+    if (!json.is_object())
+        throw ConfigError("config", "expected a JSON object");
+    TrainConfig c;
+    readKey(json, "model", c.model);
+    readKey(json, "epochs", c.epochs);
+    readKey(json, "batch_size", c.batchSize);
+    readKey(json, "learning_rate", c.learningRate);
+    readKey(json, "l2", c.l2);
+    readKey(json, "seed", c.seed);
+    readKey(json, "threads", c.threads);
+    readKey(json, "device", c.device);
+    readKey(json, "negatives", c.negatives);
+    readKey(json, "factors", c.factors);
+    readKey(json, "mlp_layers", c.mlpLayers);
+    readKey(json, "eval_negatives", c.evalNegatives);
+    readKey(json, "top_k", c.topK);
+    readKey(json, "test_fraction", c.testFraction);
+    readKey(json, "report_every_batches", c.reportEveryBatches);
+    return c;
+}
+
+} // namespace reclab

@@ -1,0 +1,37 @@
+// Everything that defines a training run besides the data: model name and hyperparameters.
+// Serialised as JSON into the experiment store so a run can be reproduced exactly.
+#pragma once
+
+#include <nlohmann/json_fwd.hpp>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace reclab {
+
+struct TrainConfig {
+    std::string model = "neumf";
+    int epochs = 20;
+    int batchSize = 256;
+    double learningRate = 1e-3;
+    double l2 = 0.0;            // L2 weight (MF: on the batch's rows)
+    uint64_t seed = 42;
+    int threads = 0;            // intra-op threads; 0 keeps LibTorch's default
+    std::string device = "cpu"; // "cpu", "cuda" or "cuda:N"
+    int negatives = 4;          // sampled negatives per positive (implicit models)
+    int factors = 8;            // GMF / MF latent size
+    std::vector<int64_t> mlpLayers = {64, 32, 16, 8};
+    int evalNegatives = 99;     // sampled ranking protocol
+    int topK = 10;
+    double testFraction = 0.2;  // rating models: random hold-out share
+    int reportEveryBatches = 20; // loss points on the chart
+
+    // Throws ConfigError naming the offending option.
+    void validate() const;
+    nlohmann::json toJson() const;
+    // Starts from defaults and overrides every key present; throws ConfigError on a bad value.
+    static TrainConfig fromJson(const nlohmann::json& json);
+};
+
+} // namespace reclab

@@ -1,0 +1,43 @@
+// What a training run reports while it runs: progress within an epoch, and the figures of
+// each finished epoch. Plain structs (no torch, no Qt) so the GUI can carry them in signals.
+#pragma once
+
+#include "eval/Metrics.h"
+
+#include <cstdint>
+#include <string>
+
+namespace reclab {
+
+struct BatchProgress {
+    int epoch = 0;              // 1-based
+    int64_t batch = 0;          // batches done in this epoch
+    int64_t batchesPerEpoch = 0;
+    double loss = 0.0;          // mean training loss over the batches since the last report
+    int64_t step = 0;           // batches done since the run started
+    double elapsedSeconds = 0.0;
+};
+
+struct EpochStats {
+    int epoch = 0;
+    double loss = 0.0;              // mean training loss of the epoch
+    double trainSeconds = 0.0;      // wall time of the training pass, sampling included
+    double evalSeconds = 0.0;
+    double samplesPerSecond = 0.0;
+    int64_t samples = 0;
+    int64_t step = 0;               // batches done since the run started
+    MetricValues metrics;           // held-out metrics after this epoch
+};
+
+enum class RunStatus { Running, Finished, Failed, Stopped, Interrupted };
+const char* runStatusName(RunStatus status); // "RUNNING", "FINISHED", ...
+RunStatus runStatusFromName(const std::string& name);
+
+struct RunOutcome {
+    RunStatus status = RunStatus::Finished;
+    int epochsCompleted = 0;
+    MetricValues finalMetrics;
+    std::string message; // why it failed or stopped
+};
+
+} // namespace reclab

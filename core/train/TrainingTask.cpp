@@ -1,0 +1,130 @@
+#include "train/TrainingTask.h"
+
+#include "util/Error.h"
+#include "util/Random.h"
+
+#include <torch/types.h>
+
+#include <numeric>
+
+namespace reclab {
+
+namespace {
+
+// Writes rows in a seeded random order into three CPU tensors.
+EpochData shuffledEpoch(const std::vector<int32_t>& users, const std::vector<int32_t>& items,
+                        const std::vector<float>& labels, Random& rng)
+{
+    const size_t n = users.size();
+    std::vector<uint32_t> order(n);
+    std::iota(order.begin(), order.end(), 0u);
+    rng.shuffle(order.begin(), order.end());
+    EpochData data{torch::empty({static_cast<int64_t>(n)}, torch::kLong),
+                   torch::empty({static_cast<int64_t>(n)}, torch::kLong),
+                   torch::empty({static_cast<int64_t>(n)}, torch::kFloat)};
+    auto* u = data.users.data_ptr<int64_t>();
+    auto* i = data.items.data_ptr<int64_t>();
+    auto* y = data.labels.data_ptr<float>();
+    for (size_t k = 0; k < n; ++k) {
+        const uint32_t r = order[k];
+        u[k] = users[r];
+        i[k] = items[r];
+        y[k] = labels[r];
+    }
+    return data;
+}
+
+} // namespace
+
+std::unique_ptr<TrainingTask> TrainingTask::create(TaskKind kind, const Dataset& dataset, const TrainConfig& config)
+{
+    if (dataset.interactions.size() == 0)
+        throw DataError(dataset.source, 0, "", "the dataset has no interactions");
+    if (kind == TaskKind::RatingPrediction)
+        return std::make_unique<RatingPredictionTask>(dataset, config);
+    return std::make_unique<ImplicitRankingTask>(dataset, config);
+}
+
+ImplicitRankingTask::ImplicitRankingTask(const Dataset& dataset, const TrainConfig& config)
+    : numUsers_(dataset.numUsers()), numItems_(dataset.numItems()), negatives_(config.negatives),
+      topK_(config.topK), split_(makeLeaveOneOutSplit(dataset)),
+      seen_(dataset.interactions, dataset.numUsers()),
+      evaluator_(split_.testUser, split_.testItem, seen_, dataset.numItems(), config.evalNegatives,
+                 config.seed)
+{
+    if (split_.testUser.empty())
+        throw DataError(dataset.source, 0, "", "no user has two interactions, so leave-one-out has nothing to test");
+}
+
+ModelShape ImplicitRankingTask::shape() const
+{
+    return {numUsers_, numItems_, 0.0, &split_.train};
+}
+
+EpochData ImplicitRankingTask::sampleEpoch(Random& rng) const
+{
+    // Each positive plus `negatives_` items the user never consumed, drawn afresh each epoch.
+    const InteractionTable& train = split_.train;
+    const size_t n = train.size();
+    const size_t total = n * static_cast<size_t>(1 + negatives_);
+    std::vector<int32_t> users(total), items(total);
+    std::vector<float> labels(total, 0.f);
+    size_t k = 0;
+    for (size_t r = 0; r < n; ++r) {
+        users[k] = train.user[r];
+        items[k] = train.item[r];
+        labels[k++] = 1.f;
+    }
+    const auto itemCount = static_cast<uint64_t>(numItems_);
+    for (size_t r = 0; r < n; ++r) {
+        const int32_t u = train.user[r];
+        const bool canSample = seen_.countOf(u) < static_cast<size_t>(numItems_);
+        for (int j = 0; j < negatives_; ++j) {
+            int32_t item = static_cast<int32_t>(rng.below(itemCount));
+            while (canSample && seen_.contains(u, item))
+                item = static_cast<int32_t>(rng.below(itemCount));
+            users[k] = u;
+            items[k++] = item;
+        }
+    }
+    return shuffledEpoch(users, items, labels, rng);
+}
+
+MetricValues ImplicitRankingTask::evaluate(Recommender& model, const torch::Device& device) const
+{
+    return evaluator_.evaluate(model, device, topK_);
+}
+
+namespace {
+double meanRating(const InteractionTable& t)
+{
+    if (t.size() == 0)
+        return 0.0;
+    return std::accumulate(t.rating.begin(), t.rating.end(), 0.0) / static_cast<double>(t.size());
+}
+} // namespace
+
+RatingPredictionTask::RatingPredictionTask(const Dataset& dataset, const TrainConfig& config)
+    : numUsers_(dataset.numUsers()), numItems_(dataset.numItems()),
+      split_(makeRandomRatioSplit(dataset, 1.0 - config.testFraction, config.seed)),
+      globalMean_(meanRating(split_.train)),
+      evaluator_(split_.test, dataset.minRating(), dataset.maxRating())
+{
+}
+
+ModelShape RatingPredictionTask::shape() const
+{
+    return {numUsers_, numItems_, globalMean_, &split_.train};
+}
+
+EpochData RatingPredictionTask::sampleEpoch(Random& rng) const
+{
+    return shuffledEpoch(split_.train.user, split_.train.item, split_.train.rating, rng);
+}
+
+MetricValues RatingPredictionTask::evaluate(Recommender& model, const torch::Device& device) const
+{
+    return evaluator_.evaluate(model, device);
+}
+
+} // namespace reclab

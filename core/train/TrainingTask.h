@@ -1,0 +1,71 @@
+// How one kind of task turns a dataset into training epochs and held-out metrics:
+// ImplicitRankingTask (leave-one-out, sampled negatives, HR/NDCG) and RatingPredictionTask
+// (random hold-out, ratings as labels, RMSE/MAE). The trainer is the same for both.
+#pragma once
+
+#include "data/Dataset.h"
+#include "data/Splits.h"
+#include "data/UserItemIndex.h"
+#include "eval/RatingEvaluator.h"
+#include "eval/SampledRankingEvaluator.h"
+#include "models/ModelRegistry.h"
+#include "train/TrainConfig.h"
+
+#include <torch/types.h>
+
+#include <memory>
+
+namespace reclab {
+
+class Random;
+
+// One epoch of training examples in the order they are fed, on the CPU.
+struct EpochData {
+    torch::Tensor users;  // int64 [n]
+    torch::Tensor items;  // int64 [n]
+    torch::Tensor labels; // float [n]
+};
+
+class TrainingTask {
+public:
+    virtual ~TrainingTask() = default;
+    virtual ModelShape shape() const = 0;
+    virtual EpochData sampleEpoch(Random& rng) const = 0;
+    virtual MetricValues evaluate(Recommender& model, const torch::Device& device) const = 0;
+
+    static std::unique_ptr<TrainingTask> create(TaskKind kind, const Dataset& dataset, const TrainConfig& config);
+};
+
+class ImplicitRankingTask : public TrainingTask {
+public:
+    ImplicitRankingTask(const Dataset& dataset, const TrainConfig& config);
+    ModelShape shape() const override;
+    EpochData sampleEpoch(Random& rng) const override;
+    MetricValues evaluate(Recommender& model, const torch::Device& device) const override;
+
+    const LeaveOneOutSplit& split() const { return split_; }
+    const SampledRankingEvaluator& evaluator() const { return evaluator_; }
+
+private:
+    int32_t numUsers_, numItems_;
+    int negatives_, topK_;
+    LeaveOneOutSplit split_;
+    UserItemIndex seen_; // all interactions: negatives are never consumed items
+    SampledRankingEvaluator evaluator_;
+};
+
+class RatingPredictionTask : public TrainingTask {
+public:
+    RatingPredictionTask(const Dataset& dataset, const TrainConfig& config);
+    ModelShape shape() const override;
+    EpochData sampleEpoch(Random& rng) const override;
+    MetricValues evaluate(Recommender& model, const torch::Device& device) const override;
+
+private:
+    int32_t numUsers_, numItems_;
+    RatioSplit split_;
+    double globalMean_ = 0.0;
+    RatingEvaluator evaluator_;
+};
+
+} // namespace reclab

@@ -1,0 +1,49 @@
+// Reading delimited text files line by line with positions for error messages.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace reclab {
+
+// A whole text file in memory, iterated as lines (LF or CRLF; a UTF-8 BOM is skipped).
+class TextFile {
+public:
+    // Throws DataError naming the path when the file cannot be read.
+    explicit TextFile(std::string path);
+
+    const std::string& path() const { return path_; }
+    // Calls fn(lineNumber, line) for every non-empty line; lineNumber is 1-based.
+    template <typename Fn> void forEachLine(Fn&& fn) const
+    {
+        std::string_view rest(content_);
+        long number = 0;
+        while (!rest.empty()) {
+            const size_t end = rest.find('\n');
+            std::string_view line = rest.substr(0, end);
+            rest = end == std::string_view::npos ? std::string_view() : rest.substr(end + 1);
+            ++number;
+            if (!line.empty() && line.back() == '\r')
+                line.remove_suffix(1);
+            if (!line.empty())
+                fn(number, line);
+        }
+    }
+
+private:
+    std::string path_;
+    std::string content_;
+};
+
+// Splits line at every occurrence of sep into out (reused to avoid allocations).
+void splitFields(std::string_view line, std::string_view sep, std::vector<std::string_view>& out);
+
+// Text as UTF-8: valid UTF-8 is kept, anything else is read as Latin-1 (as MovieLens titles are).
+std::string toUtf8(std::string_view text);
+
+// Parses a whole field as an integer or a finite floating-point number; false when it is not one.
+bool parseInt64(std::string_view field, long long& value);
+bool parseDouble(std::string_view field, double& value);
+
+} // namespace reclab
