@@ -1,0 +1,385 @@
+#include "MainWindow.h"
+
+#include "RunsTableModel.h"
+#include "TrainingChart.h"
+#include "TrainingController.h"
+#include "data/DatasetSource.h"
+#include "models/ModelRegistry.h"
+#include "store/ExperimentStore.h"
+
+#include <QAction>
+#include <QCloseEvent>
+#include <QComboBox>
+#include <QDockWidget>
+#include <QDoubleSpinBox>
+#include <QFileDialog>
+#include <QFormLayout>
+#include <QFutureWatcher>
+#include <QHeaderView>
+#include <QLabel>
+#include <QMessageBox>
+#include <QProgressBar>
+#include <QSpinBox>
+#include <QStyle>
+#include <QStatusBar>
+#include <QTableView>
+#include <QThread>
+#include <QToolBar>
+#include <QVBoxLayout>
+#include <QtConcurrent/QtConcurrentRun>
+
+namespace reclab {
+
+namespace {
+
+struct LoadResult {
+    std::shared_ptr<const Dataset> dataset;
+    QString error;
+};
+
+QString formatDuration(double seconds)
+{
+    const int s = static_cast<int>(seconds + 0.5);
+    if (s >= 3600)
+        return QStringLiteral("%1 h %2 min").arg(s / 3600).arg((s % 3600) / 60);
+    if (s >= 60)
+        return QStringLiteral("%1 min %2 s").arg(s / 60).arg(s % 60);
+    return QStringLiteral("%1 s").arg(s);
+}
+
+QStringList metricNamesFor(const ModelInfo& info, int topK)
+{
+    if (info.task == TaskKind::RatingPrediction)
+        return {QStringLiteral("rmse"), QStringLiteral("mae")};
+    return {QStringLiteral("hr@%1").arg(topK), QStringLiteral("ndcg@%1").arg(topK)};
+}
+
+} // namespace
+
+MainWindow::MainWindow(const MainWindowOptions& options, QWidget* parent)
+    : QMainWindow(parent), options_(options), controller_(new TrainingController(this)),
+      chart_(new TrainingChart(this)), runsModel_(new RunsTableModel(this))
+{
+    setWindowTitle(tr("RecLab"));
+    setWindowIcon(QIcon(QStringLiteral(":/reclab/icons/reclab.png")));
+    setCentralWidget(chart_);
+    buildActions();
+    buildSetupDock();
+    buildRunsDock();
+
+    progress_ = new QProgressBar(this);
+    progress_->setRange(0, 1000);
+    progress_->setValue(0);
+    progress_->setTextVisible(true);
+    progress_->setFormat(tr("idle"));
+    progress_->setMinimumWidth(220);
+    etaLabel_ = new QLabel(this);
+    speedLabel_ = new QLabel(this);
+    statusBar()->addPermanentWidget(speedLabel_);
+    statusBar()->addPermanentWidget(etaLabel_);
+    statusBar()->addPermanentWidget(progress_);
+
+    connect(controller_, &TrainingController::runStarted, this, [this](qint64 id) {
+        runId_ = id;
+        refreshRuns();
+    });
+    connect(controller_, &TrainingController::batchProgress, this, &MainWindow::onBatch);
+    connect(controller_, &TrainingController::epochFinished, this, &MainWindow::onEpoch);
+    connect(controller_, &TrainingController::runFinished, this, &MainWindow::onRunFinished);
+
+    runsModel_->setDatabasePath(options_.databasePath);
+    try {
+        ExperimentStore store(options_.databasePath.toStdString());
+        if (const int n = store.recoverInterruptedRuns())
+            statusBar()->showMessage(tr("%n earlier run(s) were interrupted and are marked so.", nullptr, n), 8000);
+    } catch (const std::exception& e) {
+        statusBar()->showMessage(tr("Experiment database: %1").arg(QString::fromUtf8(e.what())));
+    }
+    refreshRuns();
+    resize(1180, 760);
+    updateActions();
+    loadDataset(options_.dataSpec);
+}
+
+MainWindow::~MainWindow() { controller_->shutdown(); }
+
+bool MainWindow::isTraining() const { return controller_->isRunning(); }
+
+void MainWindow::buildActions()
+{
+    auto* bar = addToolBar(tr("Main"));
+    bar->setObjectName(QStringLiteral("mainToolBar"));
+    bar->setToolButtonStyle(Qt::ToolButtonTextBesideIcon);
+    openAction_ = bar->addAction(style()->standardIcon(QStyle::SP_DirOpenIcon), tr("Open MovieLens…"));
+    openAction_->setToolTip(tr("Load a MovieLens-100K folder (u.data, u.item, u.user)"));
+    connect(openAction_, &QAction::triggered, this, [this] {
+        const QString dir = QFileDialog::getExistingDirectory(this, tr("MovieLens-100K folder"));
+        if (!dir.isEmpty())
+            loadDataset(dir);
+    });
+    sampleAction_ = bar->addAction(style()->standardIcon(QStyle::SP_FileDialogDetailedView), tr("Sample data"));
+    sampleAction_->setToolTip(tr("The bundled generated dataset: users with planted tastes and drifting genre interests"));
+    connect(sampleAction_, &QAction::triggered, this, [this] { loadDataset(QStringLiteral("sample")); });
+    bar->addSeparator();
+    startAction_ = bar->addAction(style()->standardIcon(QStyle::SP_MediaPlay), tr("Start"));
+    startAction_->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_R));
+    connect(startAction_, &QAction::triggered, this, &MainWindow::startTraining);
+    stopAction_ = bar->addAction(style()->standardIcon(QStyle::SP_MediaStop), tr("Stop"));
+    stopAction_->setShortcut(QKeySequence(Qt::Key_Escape));
+    connect(stopAction_, &QAction::triggered, this, &MainWindow::stopTraining);
+}
+
+void MainWindow::buildSetupDock()
+{
+    auto* panel = new QWidget;
+    auto* form = new QFormLayout(panel);
+    datasetLabel_ = new QLabel(tr("loading…"));
+    datasetLabel_->setWordWrap(true);
+    datasetLabel_->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    form->addRow(tr("Dataset"), datasetLabel_);
+
+    modelCombo_ = new QComboBox;
+    for (const auto& m : modelRegistry()) {
+        modelCombo_->addItem(QString::fromStdString(m.displayName), QString::fromStdString(m.name));
+        modelCombo_->setItemData(modelCombo_->count() - 1, QString::fromStdString(m.summary), Qt::ToolTipRole);
+    }
+    form->addRow(tr("Model"), modelCombo_);
+    epochsSpin_ = new QSpinBox;
+    epochsSpin_->setRange(1, 100000);
+    form->addRow(tr("Epochs"), epochsSpin_);
+    batchSpin_ = new QSpinBox;
+    batchSpin_->setRange(1, 1 << 20);
+    form->addRow(tr("Batch size"), batchSpin_);
+    lrSpin_ = new QDoubleSpinBox;
+    lrSpin_->setDecimals(5);
+    lrSpin_->setRange(0.00001, 10.0);
+    lrSpin_->setSingleStep(0.0005);
+    form->addRow(tr("Learning rate"), lrSpin_);
+    seedSpin_ = new QSpinBox;
+    seedSpin_->setRange(0, 1 << 30);
+    form->addRow(tr("Seed"), seedSpin_);
+    threadsSpin_ = new QSpinBox;
+    threadsSpin_->setRange(0, QThread::idealThreadCount() * 4);
+    threadsSpin_->setSpecialValueText(tr("default"));
+    form->addRow(tr("Threads"), threadsSpin_);
+    auto* protocol = new QLabel;
+    protocol->setWordWrap(true);
+    protocol->setStyleSheet(QStringLiteral("color: palette(mid);"));
+    form->addRow(protocol);
+    auto describe = [this, protocol] {
+        const ModelInfo* info = findModel(modelCombo_->currentData().toString().toStdString());
+        if (!info)
+            return;
+        protocol->setText(info->task == TaskKind::RatingPrediction
+                              ? tr("Rating prediction: a random 20% of the ratings is held out; RMSE and MAE.")
+                              : tr("Leave-one-out: each user's latest interaction is ranked against 99 sampled "
+                                   "negatives; HR@10 and NDCG@10."));
+    };
+    connect(modelCombo_, &QComboBox::currentIndexChanged, this, [this, describe] {
+        applyModelDefaults();
+        describe();
+    });
+    applyModelDefaults();
+    describe();
+
+    auto* dock = new QDockWidget(tr("Run setup"), this);
+    dock->setObjectName(QStringLiteral("setupDock"));
+    dock->setFeatures(QDockWidget::DockWidgetMovable | QDockWidget::DockWidgetFloatable);
+    dock->setWidget(panel);
+    dock->setMinimumWidth(260);
+    addDockWidget(Qt::LeftDockWidgetArea, dock);
+}
+
+void MainWindow::buildRunsDock()
+{
+    runsView_ = new QTableView;
+    runsView_->setModel(runsModel_);
+    runsView_->setSelectionBehavior(QAbstractItemView::SelectRows);
+    runsView_->setAlternatingRowColors(true);
+    runsView_->verticalHeader()->hide();
+    runsView_->horizontalHeader()->setStretchLastSection(true);
+    auto* dock = new QDockWidget(tr("Runs"), this);
+    dock->setObjectName(QStringLiteral("runsDock"));
+    dock->setFeatures(QDockWidget::DockWidgetMovable | QDockWidget::DockWidgetFloatable);
+    dock->setWidget(runsView_);
+    addDockWidget(Qt::BottomDockWidgetArea, dock);
+}
+
+void MainWindow::applyModelDefaults()
+{
+    const ModelInfo* info = findModel(modelCombo_->currentData().toString().toStdString());
+    if (!info)
+        return;
+    const TrainConfig& d = info->defaults;
+    epochsSpin_->setValue(d.epochs);
+    batchSpin_->setValue(d.batchSize);
+    lrSpin_->setValue(d.learningRate);
+    seedSpin_->setValue(static_cast<int>(d.seed));
+    const bool trainable = info->name != "pop";
+    for (QWidget* w : {static_cast<QWidget*>(epochsSpin_), static_cast<QWidget*>(batchSpin_),
+                       static_cast<QWidget*>(lrSpin_)})
+        w->setEnabled(trainable);
+}
+
+void MainWindow::loadDataset(const QString& spec)
+{
+    if (loading_ || isTraining())
+        return;
+    loading_ = true;
+    updateActions();
+    datasetLabel_->setText(tr("loading %1…").arg(spec));
+    statusBar()->showMessage(tr("Loading %1…").arg(spec));
+    auto* watcher = new QFutureWatcher<LoadResult>(this);
+    connect(watcher, &QFutureWatcher<LoadResult>::finished, this, [this, watcher, spec] {
+        const LoadResult result = watcher->result();
+        watcher->deleteLater();
+        loading_ = false;
+        if (!result.dataset) {
+            datasetLabel_->setText(dataset_ ? datasetLabel_->text() : tr("none"));
+            statusBar()->showMessage(tr("Could not load %1").arg(spec), 8000);
+            if (dataset_)
+                setDataset(dataset_);
+            updateActions();
+            QMessageBox::warning(this, tr("Cannot load dataset"), result.error);
+            return;
+        }
+        setDataset(result.dataset);
+        statusBar()->showMessage(tr("Loaded %1").arg(QString::fromStdString(result.dataset->name)), 5000);
+        emit datasetLoaded();
+    });
+    const std::string s = spec.toStdString();
+    watcher->setFuture(QtConcurrent::run([s]() -> LoadResult {
+        try {
+            return {std::make_shared<const Dataset>(reclab::loadDataset(s)), {}};
+        } catch (const std::exception& e) {
+            return {nullptr, QString::fromUtf8(e.what())};
+        }
+    }));
+}
+
+void MainWindow::setDataset(std::shared_ptr<const Dataset> dataset)
+{
+    dataset_ = std::move(dataset);
+    const DatasetStats s = computeStats(*dataset_);
+    datasetLabel_->setText(tr("<b>%1</b><br>%2 users, %3 items<br>%4 interactions (density %5%)<br><small>%6</small>")
+                               .arg(QString::fromStdString(dataset_->name).toHtmlEscaped())
+                               .arg(s.users)
+                               .arg(s.items)
+                               .arg(static_cast<qulonglong>(s.interactions))
+                               .arg(s.density * 100.0, 0, 'f', 2)
+                               .arg(QString::fromStdString(dataset_->source).toHtmlEscaped()));
+    datasetLabel_->setToolTip(QString::fromStdString("fingerprint " + dataset_->fingerprint()));
+    updateActions();
+}
+
+void MainWindow::startTraining()
+{
+    if (!dataset_ || isTraining())
+        return;
+    const std::string modelName = modelCombo_->currentData().toString().toStdString();
+    TrainConfig config;
+    try {
+        config = defaultConfigFor(modelName);
+        config.epochs = epochsSpin_->value();
+        config.batchSize = batchSpin_->value();
+        config.learningRate = lrSpin_->value();
+        config.seed = static_cast<uint64_t>(seedSpin_->value());
+        config.threads = threadsSpin_->value();
+        config.validate();
+    } catch (const std::exception& e) {
+        QMessageBox::warning(this, tr("Invalid settings"), QString::fromUtf8(e.what()));
+        return;
+    }
+    const ModelInfo& info = *findModel(modelName);
+    plannedEpochs_ = info.name == "pop" ? 1 : config.epochs;
+    chart_->beginRun(tr("%1 on %2").arg(modelCombo_->currentText(), QString::fromStdString(dataset_->name)),
+                     metricNamesFor(info, config.topK), plannedEpochs_);
+    progress_->setValue(0);
+    progress_->setFormat(tr("preparing…"));
+    etaLabel_->clear();
+    speedLabel_->clear();
+    runId_ = 0;
+    lastStatus_.clear();
+    runClock_.start();
+    controller_->start(dataset_, config, options_.databasePath);
+    updateActions();
+}
+
+void MainWindow::stopTraining()
+{
+    if (!isTraining())
+        return;
+    controller_->stop();
+    progress_->setFormat(tr("stopping…"));
+}
+
+void MainWindow::onBatch(const BatchProgress& p)
+{
+    chart_->addBatch(p);
+    const double done = ((p.epoch - 1) + static_cast<double>(p.batch) / std::max<int64_t>(1, p.batchesPerEpoch)) /
+                        plannedEpochs_;
+    progress_->setValue(static_cast<int>(done * 1000));
+    progress_->setFormat(tr("epoch %1/%2  %p%").arg(p.epoch).arg(plannedEpochs_));
+    const double elapsed = runClock_.elapsed() / 1000.0;
+    if (done > 0.01)
+        etaLabel_->setText(tr("ETA %1").arg(formatDuration(elapsed * (1.0 - done) / done)));
+}
+
+void MainWindow::onEpoch(const EpochStats& s)
+{
+    chart_->addEpoch(s);
+    QStringList parts;
+    for (const auto& m : s.metrics)
+        parts << QStringLiteral("%1 %2").arg(QString::fromStdString(m.name)).arg(m.value, 0, 'f', 4);
+    if (s.samplesPerSecond > 0)
+        speedLabel_->setText(tr("%1 samples/s").arg(QLocale().toString(s.samplesPerSecond, 'f', 0)));
+    statusBar()->showMessage(tr("Epoch %1: loss %2  %3").arg(s.epoch).arg(s.loss, 0, 'f', 4).arg(parts.join("  ")));
+    progress_->setValue(static_cast<int>(1000.0 * s.epoch / plannedEpochs_));
+    refreshRuns(); // the stored run's latest metrics
+}
+
+void MainWindow::onRunFinished(qint64 runId, const QString& status, const QString& message)
+{
+    chart_->flush();
+    runId_ = runId;
+    lastStatus_ = status;
+    progress_->setFormat(status == QLatin1String("FINISHED") ? tr("finished") : status.toLower());
+    if (status == QLatin1String("FINISHED"))
+        progress_->setValue(1000);
+    etaLabel_->setText(tr("took %1").arg(formatDuration(runClock_.elapsed() / 1000.0)));
+    refreshRuns();
+    updateActions();
+    if (status == QLatin1String("FAILED"))
+        QMessageBox::warning(this, tr("Training failed"), message);
+    else if (!message.isEmpty())
+        statusBar()->showMessage(message, 8000);
+    emit trainingFinished(runId, status);
+}
+
+void MainWindow::updateActions()
+{
+    const bool training = isTraining();
+    startAction_->setEnabled(dataset_ && !training && !loading_);
+    stopAction_->setEnabled(training);
+    openAction_->setEnabled(!training && !loading_);
+    sampleAction_->setEnabled(!training && !loading_);
+    modelCombo_->setEnabled(!training);
+}
+
+void MainWindow::refreshRuns()
+{
+    QString error;
+    if (!runsModel_->refresh(&error))
+        statusBar()->showMessage(tr("Experiment database: %1").arg(error));
+    runsView_->resizeColumnsToContents();
+}
+
+void MainWindow::closeEvent(QCloseEvent* event)
+{
+    // Stop the run and join the training thread before the window goes away; the stored run
+    // ends as STOPPED with every completed epoch kept.
+    controller_->shutdown();
+    event->accept();
+}
+
+} // namespace reclab

@@ -1,0 +1,104 @@
+// The workbench window: run setup on the left, the live training chart in the middle, the
+// stored runs below, progress with ETA and throughput in the status bar. Data loads and
+// training both run off the GUI thread.
+#pragma once
+
+#include "data/Dataset.h"
+#include "train/TrainingEvents.h"
+
+#include <QElapsedTimer>
+#include <QMainWindow>
+#include <QString>
+
+#include <memory>
+
+class QAction;
+class QComboBox;
+class QDoubleSpinBox;
+class QLabel;
+class QProgressBar;
+class QSpinBox;
+class QTableView;
+
+namespace reclab {
+
+class RunsTableModel;
+class TrainingChart;
+class TrainingController;
+
+struct MainWindowOptions {
+    QString databasePath; // the experiment database
+    QString dataSpec = QStringLiteral("sample"); // dataset loaded at start: "sample" or a folder
+};
+
+class MainWindow : public QMainWindow {
+    Q_OBJECT
+public:
+    explicit MainWindow(const MainWindowOptions& options, QWidget* parent = nullptr);
+    ~MainWindow() override;
+
+    // For tests and scripting.
+    TrainingChart* chart() const { return chart_; }
+    RunsTableModel* runsModel() const { return runsModel_; }
+    QAction* startAction() const { return startAction_; }
+    QAction* stopAction() const { return stopAction_; }
+    QComboBox* modelCombo() const { return modelCombo_; }
+    QSpinBox* epochsSpin() const { return epochsSpin_; }
+    QProgressBar* progressBar() const { return progress_; }
+    bool isDatasetLoaded() const { return dataset_ != nullptr; }
+    bool isTraining() const;
+    qint64 currentRunId() const { return runId_; }
+    QString lastRunStatus() const { return lastStatus_; }
+
+public slots:
+    void loadDataset(const QString& spec);
+    void startTraining();
+    void stopTraining();
+
+signals:
+    void datasetLoaded();
+    void trainingFinished(qint64 runId, const QString& status);
+
+protected:
+    void closeEvent(QCloseEvent* event) override;
+
+private:
+    void buildActions();
+    void buildSetupDock();
+    void buildRunsDock();
+    void applyModelDefaults();
+    void setDataset(std::shared_ptr<const Dataset> dataset);
+    void onBatch(const BatchProgress& p);
+    void onEpoch(const EpochStats& s);
+    void onRunFinished(qint64 runId, const QString& status, const QString& message);
+    void updateActions();
+    void refreshRuns();
+
+    MainWindowOptions options_;
+    std::shared_ptr<const Dataset> dataset_;
+    TrainingController* controller_;
+    TrainingChart* chart_;
+    RunsTableModel* runsModel_;
+    QTableView* runsView_ = nullptr;
+    QAction* openAction_ = nullptr;
+    QAction* sampleAction_ = nullptr;
+    QAction* startAction_ = nullptr;
+    QAction* stopAction_ = nullptr;
+    QLabel* datasetLabel_ = nullptr;
+    QComboBox* modelCombo_ = nullptr;
+    QSpinBox* epochsSpin_ = nullptr;
+    QSpinBox* batchSpin_ = nullptr;
+    QDoubleSpinBox* lrSpin_ = nullptr;
+    QSpinBox* seedSpin_ = nullptr;
+    QSpinBox* threadsSpin_ = nullptr;
+    QProgressBar* progress_ = nullptr;
+    QLabel* etaLabel_ = nullptr;
+    QLabel* speedLabel_ = nullptr;
+    QElapsedTimer runClock_;
+    int plannedEpochs_ = 1;
+    qint64 runId_ = 0;
+    QString lastStatus_;
+    bool loading_ = false;
+};
+
+} // namespace reclab

@@ -1,0 +1,169 @@
+// reclab-cli as a user runs it: help, exit codes, one stderr line for bad input, JSON per
+// epoch, the run in the database, and a clean stop on SIGINT.
+#include "TestData.h"
+
+#include "store/ExperimentStore.h"
+
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QProcess>
+#include <QTemporaryDir>
+#include <QtTest>
+
+#include <signal.h>
+
+using namespace reclab;
+
+class TestCli : public QObject {
+    Q_OBJECT
+private slots:
+    void initTestCase();
+    void helpDescribesTraining();
+    void badInputExitsTwoWithOneLine_data();
+    void badInputExitsTwoWithOneLine();
+    void trainPrintsJsonPerEpochAndStoresRun();
+    void mfReportsRatingMetrics();
+    void movieLensRun();
+    void sigintStopsCleanly();
+
+private:
+    struct Result {
+        int code = -1;
+        QByteArray out, err;
+    };
+    Result run(const QStringList& args, int timeoutMs = 120000);
+    QTemporaryDir dir_;
+    QString db_;
+};
+
+void TestCli::initTestCase()
+{
+    QVERIFY(dir_.isValid());
+    db_ = dir_.filePath(QStringLiteral("cli.db"));
+}
+
+TestCli::Result TestCli::run(const QStringList& args, int timeoutMs)
+{
+    QProcess p;
+    p.start(QStringLiteral(RECLAB_CLI_PATH), args);
+    Result r;
+    if (!p.waitForFinished(timeoutMs)) {
+        p.kill();
+        p.waitForFinished();
+    }
+    r.code = p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1;
+    r.out = p.readAllStandardOutput();
+    r.err = p.readAllStandardError();
+    return r;
+}
+
+void TestCli::helpDescribesTraining()
+{
+    const Result top = run({QStringLiteral("--help")});
+    QCOMPARE(top.code, 0);
+    QVERIFY(top.out.contains("train"));
+    const Result train = run({QStringLiteral("train"), QStringLiteral("--help")});
+    QCOMPARE(train.code, 0);
+    for (const char* option : {"--data", "--model", "--epochs", "--batch", "--lr", "--seed", "--threads", "--db", "--json"})
+        QVERIFY2(train.out.contains(option), option);
+    QVERIFY(train.out.contains("neumf") && train.out.contains("mf"));
+}
+
+void TestCli::badInputExitsTwoWithOneLine_data()
+{
+    QTest::addColumn<QStringList>("args");
+    QTest::addColumn<QString>("mentions");
+    QTest::newRow("no subcommand") << QStringList{} << QStringLiteral("subcommand");
+    QTest::newRow("unknown option") << QStringList{"train", "--bogus"} << QStringLiteral("--bogus");
+    QTest::newRow("unknown model") << QStringList{"train", "--model", "svdpp"} << QStringLiteral("svdpp");
+    QTest::newRow("zero epochs") << QStringList{"train", "--epochs", "0"} << QStringLiteral("epochs");
+    QTest::newRow("text batch") << QStringList{"train", "--batch", "many"} << QStringLiteral("batch");
+    QTest::newRow("negative lr") << QStringList{"train", "--lr", "-1"} << QStringLiteral("lr");
+    QTest::newRow("missing data") << QStringList{"train", "--data", "/no/such/dir"} << QStringLiteral("/no/such/dir");
+    QTest::newRow("bad device") << QStringList{"train", "--device", "tpu"} << QStringLiteral("device");
+}
+
+void TestCli::badInputExitsTwoWithOneLine()
+{
+    QFETCH(QStringList, args);
+    QFETCH(QString, mentions);
+    if (!args.isEmpty())
+        args << QStringLiteral("--db") << db_;
+    const Result r = run(args);
+    QCOMPARE(r.code, 2);
+    const QString err = QString::fromUtf8(r.err).trimmed();
+    QVERIFY2(!err.isEmpty() && !err.contains(QLatin1Char('\n')), qPrintable(err));
+    QVERIFY2(err.contains(mentions), qPrintable(err));
+    QVERIFY(r.out.isEmpty());
+}
+
+void TestCli::trainPrintsJsonPerEpochAndStoresRun()
+{
+    const Result r = run({"train", "--data", "sample", "--model", "neumf", "--epochs", "2", "--json", "--db", db_});
+    QCOMPARE(r.code, 0);
+    const QList<QByteArray> lines = r.out.trimmed().split('\n');
+    QCOMPARE(lines.size(), 3);
+    for (int e = 0; e < 2; ++e) {
+        const QJsonObject o = QJsonDocument::fromJson(lines[e]).object();
+        QCOMPARE(o.value("epoch").toInt(), e + 1);
+        QVERIFY(o.value("loss").toDouble() > 0);
+        QVERIFY(o.value("train_seconds").toDouble() > 0);
+        QVERIFY(o.value("samples_per_second").toDouble() > 1000);
+        const QJsonObject m = o.value("metrics").toObject();
+        QVERIFY(m.contains("hr@10") && m.contains("ndcg@10"));
+        QVERIFY(m.value("hr@10").toDouble() > 0 && m.value("hr@10").toDouble() <= 1);
+    }
+    const QJsonObject last = QJsonDocument::fromJson(lines[2]).object();
+    const qint64 runId = last.value("run_id").toInteger();
+    QVERIFY(runId > 0);
+    QCOMPARE(last.value("status").toString(), QStringLiteral("FINISHED"));
+    ExperimentStore store(db_.toStdString());
+    const auto stored = store.findRun(runId);
+    QVERIFY(stored);
+    QCOMPARE(stored->status, RunStatus::Finished);
+    QCOMPARE(store.metrics(runId, "hr@10").size(), size_t(2));
+    QCOMPARE(store.metrics(runId, "hr@10").back().value,
+             QJsonDocument::fromJson(lines[1]).object().value("metrics").toObject().value("hr@10").toDouble());
+}
+
+void TestCli::mfReportsRatingMetrics()
+{
+    const Result r = run({"train", "--data", "sample", "--model", "mf", "--epochs", "1", "--json", "--db", db_});
+    QCOMPARE(r.code, 0);
+    const QJsonObject m = QJsonDocument::fromJson(r.out.split('\n').first()).object().value("metrics").toObject();
+    QVERIFY(m.contains("rmse") && m.contains("mae"));
+    QVERIFY(!m.contains("hr@10"));
+}
+
+void TestCli::movieLensRun()
+{
+    RECLAB_REQUIRE_ML100K();
+    const Result r = run({"train", "--data", test::ml100kDir(), "--model", "neumf", "--epochs", "1", "--threads", "1",
+                          "--json", "--db", db_});
+    QCOMPARE(r.code, 0);
+    const QJsonObject o = QJsonDocument::fromJson(r.out.split('\n').first()).object();
+    QVERIFY(o.value("metrics").toObject().value("hr@10").toDouble() >= 0.45);
+}
+
+void TestCli::sigintStopsCleanly()
+{
+    QProcess p;
+    p.start(QStringLiteral(RECLAB_CLI_PATH), {"train", "--data", "sample", "--epochs", "500", "--json", "--db", db_});
+    QVERIFY(p.waitForStarted());
+    // Wait for the first epoch line so the run is in the database, then interrupt.
+    QTRY_VERIFY_WITH_TIMEOUT(p.canReadLine() || p.state() == QProcess::NotRunning, 60000);
+    ::kill(static_cast<pid_t>(p.processId()), SIGINT);
+    QVERIFY(p.waitForFinished(60000));
+    QCOMPARE(p.exitCode(), 130);
+    const QList<QByteArray> lines = p.readAllStandardOutput().trimmed().split('\n');
+    const QJsonObject last = QJsonDocument::fromJson(lines.back()).object();
+    QCOMPARE(last.value("status").toString(), QStringLiteral("STOPPED"));
+    ExperimentStore store(db_.toStdString());
+    const auto run = store.findRun(last.value("run_id").toInteger());
+    QVERIFY(run);
+    QCOMPARE(run->status, RunStatus::Stopped);
+    QCOMPARE(store.metrics(run->id, "hr@10").size(), static_cast<size_t>(last.value("epochs").toInt()));
+}
+
+QTEST_GUILESS_MAIN(TestCli)
+#include "test_cli.moc"

@@ -1,0 +1,140 @@
+// Metrics against hand-computed cases, and the sampled ranking evaluator on a tiny dataset
+// whose ranks can be worked out by hand.
+#include "data/Splits.h"
+#include "data/UserItemIndex.h"
+#include "eval/Metrics.h"
+#include "eval/SampledRankingEvaluator.h"
+#include "models/Popularity.h"
+
+#include <QtTest>
+
+#include <cmath>
+#include <set>
+
+using namespace reclab;
+
+class TestMetrics : public QObject {
+    Q_OBJECT
+private slots:
+    void hitRateCountsRanksBelowK();
+    void ndcgUsesLogDiscount();
+    void emptyRanksGiveZero();
+    void rmseAndMae();
+    void rmseRejectsLengthMismatch();
+    void sampledEvaluatorRanksByPopularity();
+    void sampledNegativesAreUnseenDistinctAndSeeded();
+};
+
+void TestMetrics::hitRateCountsRanksBelowK()
+{
+    const std::vector<int64_t> ranks{0, 3, 9, 10, 50};
+    QCOMPARE(hitRateAtK(ranks, 10), 0.6);
+    QCOMPARE(hitRateAtK(ranks, 1), 0.2);
+    QCOMPARE(hitRateAtK(ranks, 100), 1.0);
+}
+
+void TestMetrics::ndcgUsesLogDiscount()
+{
+    const std::vector<int64_t> ranks{0, 3, 9, 10, 50};
+    // (1/log2(2) + 1/log2(5) + 1/log2(11)) / 5, worked out by hand: (1 + 0.4306766 + 0.2890648) / 5
+    QVERIFY(std::fabs(ndcgAtK(ranks, 10) - 0.3439483) < 1e-6);
+    QCOMPARE(ndcgAtK({0}, 10), 1.0);
+    QVERIFY(std::fabs(ndcgAtK({1}, 10) - 0.6309298) < 1e-6);
+    QCOMPARE(ndcgAtK({10}, 10), 0.0);
+}
+
+void TestMetrics::emptyRanksGiveZero()
+{
+    QCOMPARE(hitRateAtK({}, 10), 0.0);
+    QCOMPARE(ndcgAtK({}, 10), 0.0);
+}
+
+void TestMetrics::rmseAndMae()
+{
+    const std::vector<float> predicted{3.f, 4.f, 5.f, 1.5f};
+    const std::vector<float> truth{2.f, 4.f, 3.f, 2.f};
+    // squared errors 1, 0, 4, 0.25 -> sqrt(5.25 / 4); absolute errors 1, 0, 2, 0.5 -> 3.5 / 4
+    QVERIFY(std::fabs(rootMeanSquaredError(predicted, truth) - std::sqrt(5.25 / 4)) < 1e-12);
+    QCOMPARE(meanAbsoluteError(predicted, truth), 0.875);
+}
+
+void TestMetrics::rmseRejectsLengthMismatch()
+{
+    QVERIFY_THROWS_EXCEPTION(std::invalid_argument, rootMeanSquaredError({1.f}, {1.f, 2.f}));
+}
+
+namespace {
+// Five items with training counts 4, 3, 2, 1, 0; user 0 consumed items 0 and 1 (1 is held out).
+Dataset tinyDataset()
+{
+    Dataset ds;
+    ds.name = "tiny";
+    for (int u = 0; u < 5; ++u)
+        ds.userIds.push_back(std::to_string(u));
+    for (int i = 0; i < 5; ++i)
+        ds.itemIds.push_back(std::to_string(i));
+    int64_t t = 100;
+    ds.interactions.append(0, 0, 1, t++);
+    ds.interactions.append(0, 1, 1, t++); // latest: held out
+    for (int u = 1; u < 5; ++u)
+        ds.interactions.append(u, 0, 1, t++);
+    for (int u = 1; u < 4; ++u)
+        ds.interactions.append(u, 1, 1, t++);
+    for (int u = 1; u < 3; ++u)
+        ds.interactions.append(u, 2, 1, t++);
+    ds.interactions.append(1, 3, 1, t++);
+    return ds;
+}
+} // namespace
+
+void TestMetrics::sampledEvaluatorRanksByPopularity()
+{
+    const Dataset ds = tinyDataset();
+    const LeaveOneOutSplit split = makeLeaveOneOutSplit(ds);
+    const UserItemIndex seen(ds.interactions, ds.numUsers());
+    // Only user 0's held-out item matters here: candidates are items 2, 3, 4 (unseen).
+    SampledRankingEvaluator evaluator({0}, {1}, seen, ds.numItems(), 3, 7);
+    Popularity pop(split.train, ds.numItems());
+    // Training counts (held-out row removed): item0 5, item1 3, item2 2, item3 1, item4 0.
+    // The held-out item 1 outscores every unseen candidate, so its rank is 0.
+    const auto ranks = evaluator.ranks(*pop, torch::kCPU);
+    QCOMPARE(ranks.size(), size_t(1));
+    QCOMPARE(ranks[0], int64_t(0));
+    const auto m = evaluator.evaluate(*pop, torch::kCPU, 1);
+    QCOMPARE(metricOr(m, "hr@1", -1), 1.0);
+    QCOMPARE(metricOr(m, "ndcg@1", -1), 1.0);
+}
+
+void TestMetrics::sampledNegativesAreUnseenDistinctAndSeeded()
+{
+    Dataset ds;
+    for (int u = 0; u < 20; ++u)
+        ds.userIds.push_back(std::to_string(u));
+    for (int i = 0; i < 300; ++i)
+        ds.itemIds.push_back(std::to_string(i));
+    for (int u = 0; u < 20; ++u)
+        for (int k = 0; k < 30; ++k)
+            ds.interactions.append(u, (u * 7 + k * 11) % 300, 1, k);
+    const LeaveOneOutSplit split = makeLeaveOneOutSplit(ds);
+    const UserItemIndex seen(ds.interactions, ds.numUsers());
+    SampledRankingEvaluator a(split.testUser, split.testItem, seen, ds.numItems(), 99, 42);
+    SampledRankingEvaluator b(split.testUser, split.testItem, seen, ds.numItems(), 99, 42);
+    SampledRankingEvaluator c(split.testUser, split.testItem, seen, ds.numItems(), 99, 43);
+    QVERIFY(torch::equal(a.candidates(), b.candidates()));
+    QVERIFY(!torch::equal(a.candidates(), c.candidates()));
+    const auto cand = a.candidates();
+    for (int64_t row = 0; row < cand.size(0); ++row) {
+        const int32_t user = split.testUser[static_cast<size_t>(row)];
+        QCOMPARE(cand[row][0].item<int64_t>(), int64_t(split.testItem[static_cast<size_t>(row)]));
+        std::set<int64_t> distinct;
+        for (int64_t k = 1; k < cand.size(1); ++k) {
+            const int64_t item = cand[row][k].item<int64_t>();
+            QVERIFY2(!seen.contains(user, static_cast<int32_t>(item)), "a negative is an item the user consumed");
+            distinct.insert(item);
+        }
+        QCOMPARE(distinct.size(), size_t(99));
+    }
+}
+
+QTEST_APPLESS_MAIN(TestMetrics)
+#include "test_metrics.moc"

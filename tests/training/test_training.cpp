@@ -1,0 +1,141 @@
+// Real LibTorch training: NeuMF on MovieLens-100K, learnability of the sample dataset, biased
+// MF on ratings, stopping, and a recorded session in a real SQLite file.
+#include "TestData.h"
+
+#include "data/DatasetSource.h"
+#include "data/SampleGenerator.h"
+#include "models/ModelRegistry.h"
+#include "store/ExperimentStore.h"
+#include "train/Trainer.h"
+#include "train/TrainingSession.h"
+#include "util/Error.h"
+
+#include <QTemporaryDir>
+#include <QtTest>
+
+using namespace reclab;
+
+class TestTraining : public QObject {
+    Q_OBJECT
+private slots:
+    void neumfOneEpochOnMovieLens();
+    void sampleIsLearnable();
+    void biasedMfLearnsRatings();
+    void stopEndsBetweenBatches();
+    void invalidConfigIsRefused();
+    void sessionRecordsEveryEpoch();
+};
+
+namespace {
+TrainConfig quick(const std::string& model, int epochs)
+{
+    TrainConfig c = defaultConfigFor(model);
+    c.epochs = epochs;
+    return c;
+}
+} // namespace
+
+void TestTraining::neumfOneEpochOnMovieLens()
+{
+    RECLAB_REQUIRE_ML100K();
+    auto ds = std::make_shared<const Dataset>(loadDataset(test::ml100kDir().toStdString()));
+    Trainer trainer(ds, quick("neumf", 1));
+    std::vector<EpochStats> epochs;
+    int batches = 0;
+    trainer.setEpochCallback([&](const EpochStats& s) { epochs.push_back(s); });
+    trainer.setBatchCallback([&](const BatchProgress&) { ++batches; });
+    const RunOutcome outcome = trainer.fit();
+    QCOMPARE(outcome.status, RunStatus::Finished);
+    QCOMPARE(epochs.size(), size_t(1));
+    const double hr = metricOr(epochs[0].metrics, "hr@10", 0);
+    const double ndcg = metricOr(epochs[0].metrics, "ndcg@10", 0);
+    qInfo("NeuMF 1 epoch on ml-100k: HR@10 %.4f NDCG@10 %.4f, %.0f samples/s", hr, ndcg, epochs[0].samplesPerSecond);
+    QVERIFY2(hr >= 0.45, qPrintable(QString::number(hr)));
+    QVERIFY(ndcg > 0.2 && ndcg < hr);
+    QCOMPARE(epochs[0].samples, int64_t(5 * (100000 - 943)));
+    QVERIFY(batches > 10);
+    QVERIFY(epochs[0].loss > 0 && epochs[0].loss < 0.693); // below the loss of chance
+}
+
+void TestTraining::sampleIsLearnable()
+{
+    auto ds = std::make_shared<const Dataset>(generateSampleDataset());
+    Trainer pop(ds, quick("pop", 1));
+    const double popHr = metricOr(pop.fit().finalMetrics, "hr@10", 0);
+    Trainer neumf(ds, quick("neumf", 6));
+    const double neumfHr = metricOr(neumf.fit().finalMetrics, "hr@10", 0);
+    qInfo("sample: popularity HR@10 %.4f, NeuMF (6 epochs) HR@10 %.4f", popHr, neumfHr);
+    QVERIFY2(neumfHr > popHr + 0.2, qPrintable(QStringLiteral("%1 vs %2").arg(neumfHr).arg(popHr)));
+}
+
+void TestTraining::biasedMfLearnsRatings()
+{
+    RECLAB_REQUIRE_ML100K();
+    auto ds = std::make_shared<const Dataset>(loadDataset(test::ml100kDir().toStdString()));
+    Trainer trainer(ds, quick("mf", 8));
+    std::vector<double> rmse;
+    trainer.setEpochCallback([&](const EpochStats& s) { rmse.push_back(metricOr(s.metrics, "rmse", 9)); });
+    QCOMPARE(trainer.fit().status, RunStatus::Finished);
+    qInfo("biased MF on ml-100k, 80/20: RMSE %.4f after 1 epoch, %.4f after 8", rmse.front(), rmse.back());
+    QVERIFY(rmse.back() < rmse.front());
+    QVERIFY2(rmse.back() < 0.96, qPrintable(QString::number(rmse.back())));
+}
+
+void TestTraining::stopEndsBetweenBatches()
+{
+    auto ds = std::make_shared<const Dataset>(generateSampleDataset());
+    Trainer trainer(ds, quick("neumf", 50));
+    int reports = 0;
+    trainer.setBatchCallback([&](const BatchProgress&) {
+        if (++reports == 3)
+            trainer.requestStop();
+    });
+    int epochs = 0;
+    trainer.setEpochCallback([&](const EpochStats&) { ++epochs; });
+    const RunOutcome outcome = trainer.fit();
+    QCOMPARE(outcome.status, RunStatus::Stopped);
+    QCOMPARE(reports, 3);
+    QCOMPARE(epochs, 0);
+}
+
+void TestTraining::invalidConfigIsRefused()
+{
+    auto ds = std::make_shared<const Dataset>(generateSampleDataset());
+    TrainConfig c = quick("neumf", 1);
+    c.batchSize = 0;
+    QVERIFY_THROWS_EXCEPTION(ConfigError, Trainer{ds, c});
+    c = quick("neumf", 1);
+    c.learningRate = std::nan("");
+    QVERIFY_THROWS_EXCEPTION(ConfigError, Trainer{ds, c});
+    c = quick("neumf", 1);
+    c.model = "nosuchmodel";
+    QVERIFY_THROWS_EXCEPTION(ConfigError, Trainer{ds, c});
+}
+
+void TestTraining::sessionRecordsEveryEpoch()
+{
+    QTemporaryDir dir;
+    const std::string db = dir.filePath(QStringLiteral("runs.db")).toStdString();
+    auto ds = std::make_shared<const Dataset>(generateSampleDataset());
+    TrainingSession session(ds, quick("neumf", 2), db);
+    int64_t started = 0;
+    session.setStartCallback([&](int64_t id) { started = id; });
+    const RunOutcome outcome = session.run();
+    QCOMPARE(outcome.status, RunStatus::Finished);
+    QVERIFY(started > 0);
+    ExperimentStore store(db);
+    const auto run = store.findRun(started);
+    QVERIFY(run);
+    QCOMPARE(run->status, RunStatus::Finished);
+    QCOMPARE(run->model, std::string("neumf"));
+    QCOMPARE(run->datasetFingerprint, ds->fingerprint());
+    QVERIFY(QString::fromStdString(run->paramsJson).contains(QStringLiteral("\"epochs\":2")));
+    const auto hr = store.metrics(started, "hr@10");
+    QCOMPARE(hr.size(), size_t(2));
+    QCOMPARE(hr[1].value, metricOr(outcome.finalMetrics, "hr@10", -1));
+    QVERIFY(store.metrics(started, "batch_loss").size() > 4);
+    QCOMPARE(store.metrics(started, "samples_per_second").size(), size_t(2));
+}
+
+QTEST_APPLESS_MAIN(TestTraining)
+#include "test_training.moc"

@@ -1,0 +1,11 @@
+#include "CoreMetaTypes.h"
+
+namespace reclab {
+
+void registerCoreMetaTypes()
+{
+    qRegisterMetaType<reclab::BatchProgress>();
+    qRegisterMetaType<reclab::EpochStats>();
+}
+
+} // namespace reclab

@@ -1,0 +1,15 @@
+// Registers core's plain structs as Qt metatypes so they travel in queued signals between the
+// training thread and the GUI thread.
+#pragma once
+
+#include "train/TrainingEvents.h"
+
+#include <QMetaType>
+
+Q_DECLARE_METATYPE(reclab::BatchProgress)
+Q_DECLARE_METATYPE(reclab::EpochStats)
+
+namespace reclab {
+// Call once before the first queued connection carrying these types.
+void registerCoreMetaTypes();
+} // namespace reclab

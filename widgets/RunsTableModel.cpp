@@ -1,0 +1,96 @@
+#include "RunsTableModel.h"
+
+#include <QBrush>
+#include <QColor>
+
+namespace reclab {
+
+RunsTableModel::RunsTableModel(QObject* parent) : QAbstractTableModel(parent) {}
+
+void RunsTableModel::setDatabasePath(const QString& path) { path_ = path; }
+
+bool RunsTableModel::refresh(QString* error)
+{
+    std::vector<RunRecord> runs;
+    std::vector<QString> summaries;
+    try {
+        ExperimentStore store(path_.toStdString());
+        runs = store.listRuns();
+        for (const auto& run : runs) {
+            // The last value of each held-out metric, in the order they were recorded.
+            QStringList parts;
+            const auto points = store.metrics(run.id);
+            std::vector<std::pair<std::string, double>> last;
+            for (const auto& p : points) {
+                if (p.key != "hr@10" && p.key != "ndcg@10" && p.key != "rmse" && p.key != "mae")
+                    continue;
+                auto it = std::find_if(last.begin(), last.end(), [&](const auto& kv) { return kv.first == p.key; });
+                if (it == last.end())
+                    last.emplace_back(p.key, p.value);
+                else
+                    it->second = p.value;
+            }
+            for (const auto& [key, value] : last)
+                parts << QStringLiteral("%1 %2").arg(QString::fromStdString(key)).arg(value, 0, 'f', 4);
+            summaries.push_back(parts.join(QStringLiteral("  ")));
+        }
+    } catch (const std::exception& e) {
+        if (error)
+            *error = QString::fromUtf8(e.what());
+        return false;
+    }
+    beginResetModel();
+    runs_ = std::move(runs);
+    metricSummaries_ = std::move(summaries);
+    endResetModel();
+    return true;
+}
+
+const RunRecord* RunsTableModel::runAt(int row) const
+{
+    return row >= 0 && row < runCount() ? &runs_[static_cast<size_t>(row)] : nullptr;
+}
+
+int RunsTableModel::rowCount(const QModelIndex& parent) const { return parent.isValid() ? 0 : runCount(); }
+
+int RunsTableModel::columnCount(const QModelIndex& parent) const { return parent.isValid() ? 0 : ColumnCount; }
+
+QVariant RunsTableModel::data(const QModelIndex& index, int role) const
+{
+    const RunRecord* run = runAt(index.row());
+    if (!run)
+        return {};
+    if (role == Qt::DisplayRole) {
+        switch (index.column()) {
+        case Id: return QVariant::fromValue(static_cast<qlonglong>(run->id));
+        case Model: return QString::fromStdString(run->model);
+        case Dataset: return QString::fromStdString(run->dataset);
+        case Status: return QString::fromUtf8(runStatusName(run->status));
+        case Started: return QString::fromStdString(run->startedAt).left(19).replace(QLatin1Char('T'), QLatin1Char(' '));
+        case Metrics: return metricSummaries_[static_cast<size_t>(index.row())];
+        }
+    }
+    if (role == Qt::ToolTipRole && index.column() == Status && !run->message.empty())
+        return QString::fromStdString(run->message);
+    if (role == Qt::ToolTipRole && index.column() == Dataset)
+        return QString::fromStdString(run->datasetSource + "\nfingerprint " + run->datasetFingerprint);
+    if (role == Qt::ForegroundRole && index.column() == Status) {
+        switch (run->status) {
+        case RunStatus::Finished: return QBrush(QColor(0x2c, 0x80, 0x2c));
+        case RunStatus::Failed: return QBrush(QColor(0xc0, 0x20, 0x20));
+        case RunStatus::Running: return QBrush(QColor(0x1f, 0x5f, 0xb4));
+        default: return QBrush(QColor(0x90, 0x70, 0x10));
+        }
+    }
+    return {};
+}
+
+QVariant RunsTableModel::headerData(int section, Qt::Orientation orientation, int role) const
+{
+    if (orientation != Qt::Horizontal || role != Qt::DisplayRole)
+        return {};
+    static const char* const names[] = {"Run", "Model", "Dataset", "Status", "Started (UTC)", "Final metrics"};
+    return section >= 0 && section < ColumnCount ? tr(names[section]) : QVariant();
+}
+
+} // namespace reclab

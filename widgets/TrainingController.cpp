@@ -1,0 +1,55 @@
+#include "TrainingController.h"
+
+namespace reclab {
+
+TrainingController::TrainingController(QObject* parent) : QObject(parent), worker_(new TrainingWorker)
+{
+    registerCoreMetaTypes();
+    qRegisterMetaType<std::shared_ptr<const reclab::Dataset>>();
+    qRegisterMetaType<reclab::TrainConfig>();
+    thread_.setObjectName(QStringLiteral("reclab-training"));
+    worker_->moveToThread(&thread_);
+    connect(&thread_, &QThread::finished, worker_, &QObject::deleteLater);
+    connect(this, &TrainingController::requestRun, worker_, &TrainingWorker::run, Qt::QueuedConnection);
+    connect(worker_, &TrainingWorker::runStarted, this, &TrainingController::runStarted, Qt::QueuedConnection);
+    connect(worker_, &TrainingWorker::batchProgress, this, &TrainingController::batchProgress, Qt::QueuedConnection);
+    connect(worker_, &TrainingWorker::epochFinished, this, &TrainingController::epochFinished, Qt::QueuedConnection);
+    connect(worker_, &TrainingWorker::runFinished, this,
+            [this](qint64 runId, const QString& status, const QString& message) {
+                running_ = false;
+                emit runFinished(runId, status, message);
+            },
+            Qt::QueuedConnection);
+    thread_.start();
+}
+
+TrainingController::~TrainingController() { shutdown(); }
+
+bool TrainingController::start(std::shared_ptr<const Dataset> dataset, const TrainConfig& config,
+                               const QString& databasePath)
+{
+    if (running_ || !thread_.isRunning())
+        return false;
+    running_ = true;
+    worker_->clearStop();
+    emit requestRun(std::move(dataset), config, databasePath);
+    return true;
+}
+
+void TrainingController::stop()
+{
+    if (running_)
+        worker_->stop();
+}
+
+void TrainingController::shutdown()
+{
+    if (!thread_.isRunning())
+        return;
+    worker_->stop();
+    thread_.quit();
+    thread_.wait();
+    running_ = false;
+}
+
+} // namespace reclab

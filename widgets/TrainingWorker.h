@@ -1,0 +1,49 @@
+// The object that lives in the training thread: it runs one core::TrainingSession per
+// request and reports through signals (queued to the GUI thread). stop() may be called from
+// any thread; it sets the flag the trainer checks between batches.
+#pragma once
+
+#include "CoreMetaTypes.h"
+#include "data/Dataset.h"
+#include "train/TrainConfig.h"
+
+#include <QObject>
+#include <QString>
+
+#include <memory>
+#include <mutex>
+
+namespace reclab {
+
+class TrainingSession;
+
+class TrainingWorker : public QObject {
+    Q_OBJECT
+public:
+    TrainingWorker() = default;
+
+    // Thread-safe. clearStop() is called before each new run is queued, so a stop aimed at an
+    // earlier run never cancels the next one.
+    void stop();
+    void clearStop();
+
+public slots:
+    void run(std::shared_ptr<const reclab::Dataset> dataset, reclab::TrainConfig config, QString databasePath);
+
+signals:
+    void runStarted(qint64 runId);
+    void batchProgress(const reclab::BatchProgress& progress);
+    void epochFinished(const reclab::EpochStats& stats);
+    // status is a RunStatus name (FINISHED, STOPPED, FAILED); message says why when not finished.
+    void runFinished(qint64 runId, const QString& status, const QString& message);
+
+private:
+    std::mutex mutex_;
+    TrainingSession* session_ = nullptr; // the running session, guarded by mutex_
+    bool stopRequested_ = false;
+};
+
+} // namespace reclab
+
+Q_DECLARE_METATYPE(std::shared_ptr<const reclab::Dataset>)
+Q_DECLARE_METATYPE(reclab::TrainConfig)
