@@ -48,6 +48,8 @@ TrainConfig configFrom(const TrainOptions& o)
         c.negatives = o.negatives;
     if (o.factors)
         c.factors = o.factors;
+    if (o.l2 >= 0)
+        c.l2 = o.l2;
     c.threads = o.threads;
     c.device = o.device;
     c.validate();
@@ -94,6 +96,8 @@ void addTrainCommand(CLI::App& app, TrainOptions& o)
         ->check(CLI::Range(1, 1000));
     train->add_option("--factors", o.factors, "Latent factors: GMF size for neumf (8), MF size for mf (32)")
         ->check(CLI::Range(1, 4096));
+    train->add_option("--l2", o.l2, "L2 weight on the batch's factors and biases (mf; default 0.1)")
+        ->check(CLI::NonNegativeNumber);
     train->add_option("--device", o.device, "cpu, cuda or cuda:N")->capture_default_str();
     train->add_option("--db", o.db, "Experiment database (default: " + defaultDatabasePath() + ")");
     train->add_flag("--json", o.json, "Print one JSON object per epoch, then one with the run id");

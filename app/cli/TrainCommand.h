@@ -17,6 +17,7 @@ struct TrainOptions {
     int threads = 0;
     int negatives = 0;
     int factors = 0;
+    double l2 = -1; // <0: the model's default
     std::string device = "cpu";
     std::string db;
     bool json = false;

@@ -30,7 +30,7 @@ TrainConfig mfDefaults()
     c.batchSize = 256;
     c.learningRate = 2e-3;
     c.factors = 32;
-    c.l2 = 0.05;
+    c.l2 = 0.1;
     return c;
 }
 
