@@ -3,6 +3,9 @@
 #include <QBrush>
 #include <QColor>
 
+#include <algorithm>
+#include <unordered_map>
+
 namespace reclab {
 
 RunsTableModel::RunsTableModel(QObject* parent) : QAbstractTableModel(parent) {}
@@ -16,23 +19,23 @@ bool RunsTableModel::refresh(QString* error)
     try {
         ExperimentStore store(path_.toStdString());
         runs = store.listRuns();
+        // Final held-out metrics of every run in one query (never one query per run).
+        const auto latest = store.latestMetrics({"hr@10", "ndcg@10", "rmse", "mae"});
+        std::unordered_map<int64_t, QStringList> parts;
+        for (const auto& m : latest)
+            parts[m.runId] << QStringLiteral("%1 %2").arg(QString::fromStdString(m.key)).arg(m.value, 0, 'f', 4);
         for (const auto& run : runs) {
-            // The last value of each held-out metric, in the order they were recorded.
-            QStringList parts;
-            const auto points = store.metrics(run.id);
-            std::vector<std::pair<std::string, double>> last;
-            for (const auto& p : points) {
-                if (p.key != "hr@10" && p.key != "ndcg@10" && p.key != "rmse" && p.key != "mae")
-                    continue;
-                auto it = std::find_if(last.begin(), last.end(), [&](const auto& kv) { return kv.first == p.key; });
-                if (it == last.end())
-                    last.emplace_back(p.key, p.value);
-                else
-                    it->second = p.value;
-            }
-            for (const auto& [key, value] : last)
-                parts << QStringLiteral("%1 %2").arg(QString::fromStdString(key)).arg(value, 0, 'f', 4);
-            summaries.push_back(parts.join(QStringLiteral("  ")));
+            QStringList p = parts[run.id];
+            // hr before ndcg, rmse before mae: the order people read them in
+            const auto rank = [](const QString& text) {
+                static const char* const order[] = {"hr", "ndcg", "rmse", "mae"};
+                for (int k = 0; k < 4; ++k)
+                    if (text.startsWith(QLatin1String(order[k])))
+                        return k;
+                return 4;
+            };
+            std::stable_sort(p.begin(), p.end(), [&](const QString& a, const QString& b) { return rank(a) < rank(b); });
+            summaries.push_back(p.join(QStringLiteral("  ")));
         }
     } catch (const std::exception& e) {
         if (error)

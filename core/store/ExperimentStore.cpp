@@ -172,6 +172,24 @@ std::vector<MetricPoint> ExperimentStore::metrics(int64_t runId, const std::stri
     return out;
 }
 
+std::vector<ExperimentStore::LatestMetric> ExperimentStore::latestMetrics(const std::vector<std::string>& keys)
+{
+    std::vector<LatestMetric> out;
+    if (keys.empty())
+        return out;
+    std::string placeholders;
+    for (size_t k = 0; k < keys.size(); ++k)
+        placeholders += k ? ", ?" : "?";
+    // SQLite takes the bare column `value` from the row holding max(step).
+    auto s = db_.prepare("SELECT run_id, key, value, max(step) FROM metrics WHERE key IN (" + placeholders +
+                         ") GROUP BY run_id, key ORDER BY run_id, key");
+    for (size_t k = 0; k < keys.size(); ++k)
+        s.bind(static_cast<int>(k) + 1, keys[k]);
+    while (s.step())
+        out.push_back({s.int64At(0), s.textAt(1), s.doubleAt(2)});
+    return out;
+}
+
 int ExperimentStore::recoverInterruptedRuns()
 {
     std::vector<int64_t> gone;

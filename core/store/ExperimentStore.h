@@ -54,6 +54,15 @@ public:
     // Metrics of a run in step order; all keys when key is empty.
     std::vector<MetricPoint> metrics(int64_t runId, const std::string& key = "");
 
+    // The value at the highest step of each of keys, for every run that has one, in one query:
+    // (run id, key, value) rows ordered by run and key.
+    struct LatestMetric {
+        int64_t runId;
+        std::string key;
+        double value;
+    };
+    std::vector<LatestMetric> latestMetrics(const std::vector<std::string>& keys);
+
     // Marks RUNNING runs whose process is gone as INTERRUPTED; returns how many.
     int recoverInterruptedRuns();
 

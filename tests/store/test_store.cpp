@@ -91,6 +91,14 @@ void TestStore::recordsRunLifecycleAndMetrics()
     QCOMPARE(runs.size(), size_t(2));
     QCOMPARE(runs.front().id, second); // newest first
     QVERIFY(!store.findRun(9999));
+    store.recordMetrics(second, {{"hr@10", 5, 1, 0.25, 4.0}, {"rmse", 5, 1, 0.9, 4.0}});
+    const auto latest = store.latestMetrics({"hr@10", "rmse"});
+    QCOMPARE(latest.size(), size_t(3));
+    QCOMPARE(latest[0].runId, id);
+    QCOMPARE(latest[0].key, std::string("hr@10"));
+    QCOMPARE(latest[0].value, 0.5); // the value at the highest step, not the first
+    QCOMPARE(latest[1].runId, second);
+    QCOMPARE(latest[2].key, std::string("rmse"));
 }
 
 void TestStore::refusesForeignSqliteFile()
