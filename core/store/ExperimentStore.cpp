@@ -91,6 +91,10 @@ ExperimentStore::ExperimentStore(const std::string& path)
 
 void ExperimentStore::migrate()
 {
+    // Readers (the GUI refreshing its runs table) open the store often: take the write lock
+    // only when there is something to migrate.
+    if (db_.queryInt64("PRAGMA user_version") == kSchemaVersion)
+        return;
     SqliteTransaction tx(db_);
     const int64_t version = db_.queryInt64("PRAGMA user_version");
     if (version > kSchemaVersion)
