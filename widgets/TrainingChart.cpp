@@ -87,6 +87,7 @@ void TrainingChart::beginRun(const QString& title, const QStringList& metricName
     chart()->setTitle(title);
     epochs_ = std::max(1, epochs);
     lossPoints_.clear();
+    lossLow_ = lossHigh_ = 0.0;
     loss_->clear();
     for (auto* s : std::as_const(metricSeries_)) {
         chart()->removeSeries(s);
@@ -132,6 +133,10 @@ int TrainingChart::drawnMetricPoints(const QString& metric) const
 void TrainingChart::addBatch(const BatchProgress& p)
 {
     const double x = (p.epoch - 1) + static_cast<double>(p.batch) / std::max<int64_t>(1, p.batchesPerEpoch);
+    if (lossPoints_.isEmpty())
+        lossLow_ = lossHigh_ = p.loss;
+    lossLow_ = std::min(lossLow_, p.loss);
+    lossHigh_ = std::max(lossHigh_, p.loss);
     lossPoints_.append(QPointF(x, p.loss));
     dirty_ = true;
 }
@@ -152,12 +157,8 @@ void TrainingChart::flush()
         return;
     dirty_ = false;
     loss_->replace(decimate(lossPoints_, kMaxDrawnPoints));
-    double lo = std::numeric_limits<double>::infinity(), hi = -lo;
-    for (const auto& p : std::as_const(lossPoints_)) {
-        lo = std::min(lo, p.y());
-        hi = std::max(hi, p.y());
-    }
-    fitAxis(lossAxis_, lo, hi, true);
+    if (!lossPoints_.isEmpty())
+        fitAxis(lossAxis_, lossLow_, lossHigh_, true);
     double mlo = std::numeric_limits<double>::infinity(), mhi = -mlo;
     for (auto it = metricPoints_.cbegin(); it != metricPoints_.cend(); ++it) {
         metricSeries_.value(it.key())->replace(it.value());

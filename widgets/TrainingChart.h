@@ -44,6 +44,7 @@ private:
     QValueAxis* lossAxis_;
     QValueAxis* metricAxis_;
     QVector<QPointF> lossPoints_;
+    double lossLow_ = 0.0, lossHigh_ = 0.0; // running range, so a tick never rescans the curve
     QHash<QString, QVector<QPointF>> metricPoints_;
     QTimer flushTimer_;
     bool dirty_ = false;
