@@ -10,7 +10,7 @@ PACKAGES=(
   build-essential cmake ninja-build pkg-config
   qt6-base-dev qt6-charts-dev libqt6opengl6-dev libgl-dev
   libtorch-dev libopenblas0-pthread
-  libsqlite3-dev nlohmann-json3-dev libcli11-dev
+  libsqlite3-dev nlohmann-json3-dev libcli11-dev libfast-float-dev
   fonts-dejavu-core
 )
 

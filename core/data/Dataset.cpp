@@ -1,5 +1,7 @@
 #include "data/Dataset.h"
 
+#include "data/Preparation.h"
+
 #include <algorithm>
 #include <cstdio>
 #include <cstring>
@@ -27,16 +29,43 @@ void InteractionTable::appendRow(const InteractionTable& from, size_t row)
     append(from.user[row], from.item[row], from.rating[row], from.timestamp[row]);
 }
 
+void ItemSideData::appendGenres(const std::vector<int32_t>& genres)
+{
+    if (genreStart.empty())
+        genreStart.push_back(0);
+    genreList.insert(genreList.end(), genres.begin(), genres.end());
+    genreStart.push_back(static_cast<uint32_t>(genreList.size()));
+}
+
+bool ItemSideData::hasGenre(int32_t item, int32_t genre) const
+{
+    if (item < 0 || static_cast<size_t>(item) + 1 >= genreStart.size())
+        return false;
+    const auto first = genreList.begin() + genreStart[static_cast<size_t>(item)];
+    const auto last = genreList.begin() + genreStart[static_cast<size_t>(item) + 1];
+    return std::find(first, last, genre) != last;
+}
+
 std::vector<std::string> Dataset::genresOf(int32_t item) const
 {
     std::vector<std::string> out;
-    if (item < 0 || static_cast<size_t>(item) >= items.genreMask.size())
+    if (item < 0 || static_cast<size_t>(item) + 1 >= items.genreStart.size())
         return out;
-    const uint32_t mask = items.genreMask[static_cast<size_t>(item)];
-    for (size_t g = 0; g < genreNames.size() && g < 32; ++g)
-        if (mask & (1u << g))
+    for (uint32_t k = items.genreStart[static_cast<size_t>(item)]; k < items.genreStart[static_cast<size_t>(item) + 1]; ++k) {
+        const auto g = static_cast<size_t>(items.genreList[k]);
+        if (g < genreNames.size())
             out.push_back(genreNames[g]);
+    }
     return out;
+}
+
+int32_t Dataset::genreIndex(const std::string& name)
+{
+    for (size_t g = 0; g < genreNames.size(); ++g)
+        if (genreNames[g] == name)
+            return static_cast<int32_t>(g);
+    genreNames.push_back(name);
+    return static_cast<int32_t>(genreNames.size() - 1);
 }
 
 float Dataset::minRating() const
@@ -63,11 +92,11 @@ struct Fnv1a {
             h *= 1099511628211ull;
         }
     }
-    template <typename T> void column(const std::vector<T>& v)
+    template <typename V> void column(const V& v)
     {
         const uint64_t n = v.size();
         bytes(&n, sizeof n);
-        bytes(v.data(), v.size() * sizeof(T));
+        bytes(v.data(), v.size() * sizeof(typename V::value_type));
     }
     void strings(const std::vector<std::string>& v)
     {
@@ -88,6 +117,11 @@ std::string Dataset::fingerprint() const
     f.column(interactions.item);
     f.column(interactions.rating);
     f.column(interactions.timestamp);
+    if (presplit) {
+        f.column(presplit->part);
+        f.column(presplit->evalRows);
+        f.column(presplit->negatives);
+    }
     char buf[17];
     std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(f.h));
     return buf;

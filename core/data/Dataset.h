@@ -2,18 +2,23 @@
 // user and item numbers, the raw ids behind those numbers, and item/user side data.
 #pragma once
 
+#include "util/Column.h"
+
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
 namespace reclab {
 
+struct SplitAssignment; // data/Preparation.h
+
 // One row per interaction, one column per field; user and item are dense 0-based indices.
 struct InteractionTable {
-    std::vector<int32_t> user;
-    std::vector<int32_t> item;
-    std::vector<float> rating;      // explicit rating, or 1 for implicit data
-    std::vector<int64_t> timestamp; // seconds since the Unix epoch
+    Column<int32_t> user;
+    Column<int32_t> item;
+    Column<float> rating;      // explicit rating, or 1 for implicit data
+    Column<int64_t> timestamp; // seconds since the Unix epoch
 
     size_t size() const { return user.size(); }
     void reserve(size_t n);
@@ -21,16 +26,37 @@ struct InteractionTable {
     void appendRow(const InteractionTable& from, size_t row);
 };
 
+// Per-item side data. Every vector is either empty (the source has no such data) or holds one
+// entry per item index.
 struct ItemSideData {
     std::vector<std::string> title; // UTF-8
     std::vector<int32_t> year;      // 0 when unknown
-    std::vector<uint32_t> genreMask; // bit g set when the item has genre g
+    // Genres (or product categories) of item i are genreList[genreStart[i] .. genreStart[i+1]),
+    // indices into Dataset::genreNames. genreStart has numItems + 1 entries when present.
+    std::vector<uint32_t> genreStart;
+    std::vector<int32_t> genreList;
+    std::vector<std::string> tags; // distinct user tags of the item, "a, b, c"
+
+    // Appends the genre list of the next item (items are added in index order).
+    void appendGenres(const std::vector<int32_t>& genres);
+    bool hasGenre(int32_t item, int32_t genre) const;
+    bool hasGenres() const { return !genreStart.empty(); }
 };
 
+// Per-user side data; as for items, each vector is empty or has one entry per user index.
 struct UserSideData {
     std::vector<int32_t> age;            // 0 when unknown
     std::vector<char> gender;            // 'M', 'F' or '?'
     std::vector<std::string> occupation; // empty when unknown
+};
+
+// What a loader saw besides the rows it kept: rows skipped in "skip bad rows" mode (with the
+// first few reasons) and how long loading took.
+struct LoadReport {
+    std::string format;      // the format that was detected or asked for, e.g. "ml-1m"
+    size_t skippedRows = 0;
+    std::vector<std::string> problems; // messages of the first skipped rows
+    double seconds = 0;
 };
 
 struct Dataset {
@@ -40,6 +66,9 @@ struct Dataset {
     std::vector<std::string> userIds; // raw id of each user index
     std::vector<std::string> itemIds; // raw id of each item index
     std::vector<std::string> genreNames;
+    LoadReport report;
+    // Set for a prepared dataset (data/PreparedData.h): the saved split every run must use.
+    std::shared_ptr<const SplitAssignment> presplit;
 
     InteractionTable interactions;
     ItemSideData items;
@@ -48,11 +77,13 @@ struct Dataset {
     int32_t numUsers() const { return static_cast<int32_t>(userIds.size()); }
     int32_t numItems() const { return static_cast<int32_t>(itemIds.size()); }
     std::vector<std::string> genresOf(int32_t item) const;
+    // Index of genre name, appended to genreNames when new.
+    int32_t genreIndex(const std::string& name);
     float minRating() const;
     float maxRating() const;
 
-    // A stable hash of the interaction table and the id lists, so that runs can prove they
-    // saw identical data. 16 hex digits.
+    // A stable hash of the interaction table, the id lists and the saved split (if any), so
+    // that runs can prove they saw identical data. 16 hex digits.
     std::string fingerprint() const;
 };
 

@@ -77,18 +77,18 @@ void readItems(const std::string& dir, Dataset& ds, std::unordered_map<long long
         const long long id = intField(file, line, f[0], "movie id");
         if (!itemIndex.emplace(id, ds.numItems()).second)
             throw DataError(file.path(), line, "movie id", "duplicate id " + std::to_string(id));
-        uint32_t mask = 0;
+        std::vector<int32_t> genres;
         for (size_t g = 0; g < genreCount; ++g) {
             const std::string_view flag = f[5 + g];
             if (flag != "0" && flag != "1")
                 throw DataError(file.path(), line, ds.genreNames[g], "expected a 0/1 genre flag");
             if (flag == "1")
-                mask |= 1u << g;
+                genres.push_back(static_cast<int32_t>(g));
         }
         ds.itemIds.emplace_back(f[0]);
         ds.items.title.push_back(toUtf8(f[1]));
         ds.items.year.push_back(yearOf(f[1], f[2]));
-        ds.items.genreMask.push_back(mask);
+        ds.items.appendGenres(genres);
     });
 }
 

@@ -120,6 +120,7 @@ Dataset generateSampleDataset(const SampleConfig& c)
     std::vector<std::vector<double>> latent(nItems, std::vector<double>(nf));
     std::vector<double> popularity(nItems);
     std::vector<int32_t> primary(nItems);
+    std::vector<uint32_t> genreMask(nItems);
     std::unordered_set<std::string> titles;
     for (size_t i = 0; i < nItems; ++i) {
         const int32_t g = drawWeighted(rng, kGenreShare, kGenres);
@@ -139,7 +140,12 @@ Dataset generateSampleDataset(const SampleConfig& c)
         ds.itemIds.push_back(std::to_string(i + 1));
         ds.items.title.push_back(title + " (" + std::to_string(year) + ")");
         ds.items.year.push_back(year);
-        ds.items.genreMask.push_back(mask);
+        genreMask[i] = mask;
+        std::vector<int32_t> genres;
+        for (int32_t g = 0; g < kGenres; ++g)
+            if (mask & (1u << g))
+                genres.push_back(g);
+        ds.items.appendGenres(genres);
     }
 
     static const char* const kOccupations[] = {"student", "engineer", "teacher", "artist", "doctor",
@@ -176,7 +182,7 @@ Dataset generateSampleDataset(const SampleConfig& c)
                     dot += pu.taste[f] * latent[i][f];
                 double genre = 0;
                 for (int32_t g = 0; g < kGenres; ++g)
-                    if (ds.items.genreMask[i] & (1u << g))
+                    if (genreMask[i] & (1u << g))
                         genre = std::max(genre, interest[static_cast<size_t>(g)]);
                 weight[i] = std::exp(c.tasteWeight * dot + c.genreWeight * std::log(genre) +
                                      c.popularityWeight * popularity[i]);

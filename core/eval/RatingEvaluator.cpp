@@ -8,7 +8,7 @@
 namespace reclab {
 
 RatingEvaluator::RatingEvaluator(const InteractionTable& test, float minRating, float maxRating)
-    : truth_(test.rating), minRating_(minRating), maxRating_(maxRating)
+    : truth_(test.rating.begin(), test.rating.end()), minRating_(minRating), maxRating_(maxRating)
 {
     users_ = torch::tensor(std::vector<int64_t>(test.user.begin(), test.user.end()), torch::kLong);
     items_ = torch::tensor(std::vector<int64_t>(test.item.begin(), test.item.end()), torch::kLong);

@@ -46,6 +46,23 @@ SampledRankingEvaluator::SampledRankingEvaluator(const std::vector<int32_t>& tes
     }
 }
 
+SampledRankingEvaluator::SampledRankingEvaluator(const std::vector<int32_t>& testUsers,
+                                                 const std::vector<int32_t>& testItems,
+                                                 const std::vector<int32_t>& negatives, int numNegatives)
+{
+    const auto n = static_cast<int64_t>(testUsers.size());
+    users_ = torch::empty({n}, torch::kLong);
+    candidates_ = torch::empty({n, 1 + numNegatives}, torch::kLong);
+    auto* u = users_.data_ptr<int64_t>();
+    auto* c = candidates_.data_ptr<int64_t>();
+    for (int64_t row = 0; row < n; ++row) {
+        u[row] = testUsers[static_cast<size_t>(row)];
+        int64_t* out = c + row * (1 + numNegatives);
+        out[0] = testItems[static_cast<size_t>(row)];
+        std::copy_n(negatives.begin() + row * numNegatives, numNegatives, out + 1);
+    }
+}
+
 std::vector<int64_t> SampledRankingEvaluator::ranks(Recommender& model, const torch::Device& device) const
 {
     torch::NoGradGuard noGrad;

@@ -22,6 +22,10 @@ public:
     SampledRankingEvaluator(const std::vector<int32_t>& testUsers, const std::vector<int32_t>& testItems,
                             const UserItemIndex& seen, int32_t numItems, int numNegatives, uint64_t seed);
 
+    // Fixed candidates from a prepared split: negatives holds numNegatives items per test row.
+    SampledRankingEvaluator(const std::vector<int32_t>& testUsers, const std::vector<int32_t>& testItems,
+                            const std::vector<int32_t>& negatives, int numNegatives);
+
     // 0-based rank of the held-out item per test user: how many candidates scored strictly
     // higher (ties count in the held-out item's favour, as in the NCF reference code).
     std::vector<int64_t> ranks(Recommender& model, const torch::Device& device) const;

@@ -1,5 +1,6 @@
 #include "train/TrainingTask.h"
 
+#include "data/Preparation.h"
 #include "util/Error.h"
 #include "util/Random.h"
 
@@ -12,8 +13,8 @@ namespace reclab {
 namespace {
 
 // Writes rows in a seeded random order into three CPU tensors.
-EpochData shuffledEpoch(const std::vector<int32_t>& users, const std::vector<int32_t>& items,
-                        const std::vector<float>& labels, Random& rng)
+template <typename Ids, typename Labels>
+EpochData shuffledEpoch(const Ids& users, const Ids& items, const Labels& labels, Random& rng)
 {
     const size_t n = users.size();
     std::vector<uint32_t> order(n);
@@ -45,12 +46,67 @@ std::unique_ptr<TrainingTask> TrainingTask::create(TaskKind kind, const Dataset&
     return std::make_unique<ImplicitRankingTask>(dataset, config);
 }
 
+namespace {
+
+// The held-out rows of a prepared split, or the leave-one-out split the task makes itself.
+LeaveOneOutSplit rankingSplit(const Dataset& dataset)
+{
+    if (!dataset.presplit)
+        return makeLeaveOneOutSplit(dataset);
+    const InteractionTable& all = dataset.interactions;
+    LeaveOneOutSplit split;
+    for (size_t r = 0; r < all.size(); ++r) {
+        const uint8_t part = dataset.presplit->part[r];
+        if (part == TrainPart)
+            split.train.appendRow(all, r);
+        else if (part == TestPart) {
+            split.testUser.push_back(all.user[r]);
+            split.testItem.push_back(all.item[r]);
+        }
+    }
+    return split;
+}
+
+SampledRankingEvaluator rankingEvaluator(const Dataset& dataset, const LeaveOneOutSplit& split,
+                                         const UserItemIndex& seen, const TrainConfig& config)
+{
+    const SplitAssignment* s = dataset.presplit.get();
+    const int stored = s ? s->config.effectiveNegatives() : 0;
+    if (!s || stored <= 0)
+        return SampledRankingEvaluator(split.testUser, split.testItem, seen, dataset.numItems(), config.evalNegatives,
+                                       config.seed);
+    // The negatives saved with the split, for the test rows only (validation rows have theirs too).
+    std::vector<int32_t> negatives;
+    negatives.reserve(split.testUser.size() * static_cast<size_t>(stored));
+    for (size_t k = 0; k < s->evalRows.size(); ++k)
+        if (s->part[s->evalRows[k]] == TestPart)
+            negatives.insert(negatives.end(), s->negatives.begin() + static_cast<long>(k) * stored,
+                             s->negatives.begin() + static_cast<long>(k + 1) * stored);
+    return SampledRankingEvaluator(split.testUser, split.testItem, negatives, stored);
+}
+
+RatioSplit ratingSplit(const Dataset& dataset, const TrainConfig& config)
+{
+    if (!dataset.presplit)
+        return makeRandomRatioSplit(dataset, 1.0 - config.testFraction, config.seed);
+    RatioSplit split;
+    for (size_t r = 0; r < dataset.interactions.size(); ++r) {
+        const uint8_t part = dataset.presplit->part[r];
+        if (part == TrainPart)
+            split.train.appendRow(dataset.interactions, r);
+        else if (part == TestPart)
+            split.test.appendRow(dataset.interactions, r);
+    }
+    return split;
+}
+
+} // namespace
+
 ImplicitRankingTask::ImplicitRankingTask(const Dataset& dataset, const TrainConfig& config)
     : numUsers_(dataset.numUsers()), numItems_(dataset.numItems()), negatives_(config.negatives),
-      topK_(config.topK), split_(makeLeaveOneOutSplit(dataset)),
+      topK_(config.topK), split_(rankingSplit(dataset)),
       seen_(dataset.interactions, dataset.numUsers()),
-      evaluator_(split_.testUser, split_.testItem, seen_, dataset.numItems(), config.evalNegatives,
-                 config.seed)
+      evaluator_(rankingEvaluator(dataset, split_, seen_, config))
 {
     if (split_.testUser.empty())
         throw DataError(dataset.source, 0, "", "no user has two interactions, so leave-one-out has nothing to test");
@@ -106,7 +162,7 @@ double meanRating(const InteractionTable& t)
 
 RatingPredictionTask::RatingPredictionTask(const Dataset& dataset, const TrainConfig& config)
     : numUsers_(dataset.numUsers()), numItems_(dataset.numItems()),
-      split_(makeRandomRatioSplit(dataset, 1.0 - config.testFraction, config.seed)),
+      split_(ratingSplit(dataset, config)),
       globalMean_(meanRating(split_.train)),
       evaluator_(split_.test, dataset.minRating(), dataset.maxRating())
 {

@@ -156,15 +156,15 @@ void TestData::sampleHasPlantedStructure()
     for (size_t u = 0; u < rowsOf.size(); ++u) {
         const auto& rows = rowsOf[u];
         const size_t q = rows.size() / 4;
-        const uint32_t fading = 1u << planted[u].startGenres[1];
-        const uint32_t growing = 1u << planted[u].endGenres[1];
+        const int32_t fading = planted[u].startGenres[1];
+        const int32_t growing = planted[u].endGenres[1];
         for (size_t k = 0; k < q; ++k) {
-            const uint32_t early = ds.items.genreMask[static_cast<size_t>(ds.interactions.item[rows[k]])];
-            const uint32_t late = ds.items.genreMask[static_cast<size_t>(ds.interactions.item[rows[rows.size() - 1 - k]])];
-            earlyStart += (early & fading) ? 1 : 0;
-            lateStart += (late & fading) ? 1 : 0;
-            earlyEnd += (early & growing) ? 1 : 0;
-            lateEnd += (late & growing) ? 1 : 0;
+            const int32_t early = ds.interactions.item[rows[k]];
+            const int32_t late = ds.interactions.item[rows[rows.size() - 1 - k]];
+            earlyStart += ds.items.hasGenre(early, fading) ? 1 : 0;
+            lateStart += ds.items.hasGenre(late, fading) ? 1 : 0;
+            earlyEnd += ds.items.hasGenre(early, growing) ? 1 : 0;
+            lateEnd += ds.items.hasGenre(late, growing) ? 1 : 0;
             n += 1;
         }
     }

@@ -1,0 +1,205 @@
+#include "DataCommand.h"
+
+#include "data/DatasetSource.h"
+#include "data/FieldParsers.h"
+#include "data/PreparedData.h"
+#include "util/Error.h"
+
+#include <nlohmann/json.hpp>
+
+#include <chrono>
+#include <cstdio>
+#include <iostream>
+
+namespace reclab::cli {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+std::string separatorFrom(const std::string& s)
+{
+    if (s == "tab" || s == "\\t")
+        return "\t";
+    if (s == "space")
+        return " ";
+    return s;
+}
+
+LoadOptions loadOptionsFrom(const SourceOptions& o)
+{
+    LoadOptions l;
+    l.format = parseDataFormat(o.format);
+    l.delimited.separator = separatorFrom(o.sep);
+    if (o.header && o.noHeader)
+        throw ConfigError("header", "--header and --no-header contradict each other");
+    l.delimited.header = o.header ? 1 : o.noHeader ? 0 : -1;
+    if (!o.columns.empty())
+        l.delimited.columns = parseColumnRoles(o.columns);
+    l.delimited.skipBadRows = o.skipBadRows;
+    l.delimited.threads = o.threads;
+    l.metaFile = o.meta;
+    return l;
+}
+
+void addSourceOptions(CLI::App* cmd, SourceOptions& o)
+{
+    cmd->add_option("source", o.source, "A dataset folder or file, or 'sample'")->required();
+    cmd->add_option("--format", o.format, "auto, ml-100k, ml-1m, ml-10m, movielens-csv, recbole, amazon-json, amazon-csv, csv, prepared")
+        ->capture_default_str();
+    cmd->add_option("--columns", o.columns, "Roles of the file's columns in order, e.g. user,item,rating,timestamp ('-' ignores one)");
+    cmd->add_option("--sep", o.sep, "Field separator: ',', tab, '::', ';', '|' or space (default: detected)");
+    cmd->add_flag("--header", o.header, "The first line names the columns");
+    cmd->add_flag("--no-header", o.noHeader, "The first line is data");
+    cmd->add_flag("--skip-bad-rows", o.skipBadRows, "Skip malformed rows and report how many, instead of failing");
+    cmd->add_option("--threads", o.threads, "Parser threads (default: one per core, at most 8)")->check(CLI::Range(0, 64));
+    cmd->add_option("--meta", o.meta, "Amazon product metadata (JSON lines) for titles and categories");
+}
+
+std::optional<int64_t> timeOption(const std::string& value, const char* option)
+{
+    if (value.empty())
+        return std::nullopt;
+    int64_t t = 0;
+    if (!parseTimestampField(value, t))
+        throw ConfigError(option, "expected Unix seconds or a date such as 2003-01-31");
+    return t;
+}
+
+nlohmann::json countsJson(const DatasetCounts& c)
+{
+    return {{"users", c.users}, {"items", c.items}, {"interactions", c.interactions}};
+}
+
+void printSkipped(const Dataset& ds)
+{
+    if (ds.report.skippedRows == 0)
+        return;
+    std::cerr << "reclab-cli: skipped " << ds.report.skippedRows << " malformed rows";
+    if (!ds.report.problems.empty())
+        std::cerr << "; first: " << ds.report.problems.front();
+    std::cerr << std::endl;
+}
+
+int runStats(const DataOptions& o)
+{
+    const auto started = Clock::now();
+    const Dataset ds = loadDataset(o.src.source, loadOptionsFrom(o.src));
+    const double seconds = std::chrono::duration<double>(Clock::now() - started).count();
+    const DatasetStats s = computeStats(ds);
+    printSkipped(ds);
+    if (o.json) {
+        nlohmann::json j{{"users", s.users},
+                         {"items", s.items},
+                         {"interactions", s.interactions},
+                         {"density", s.density},
+                         {"rating_min", s.ratingMin},
+                         {"rating_max", s.ratingMax},
+                         {"first_timestamp", s.firstTimestamp},
+                         {"last_timestamp", s.lastTimestamp},
+                         {"load_seconds", seconds},
+                         {"format", ds.report.format},
+                         {"skipped_rows", ds.report.skippedRows}};
+        std::cout << j.dump() << std::endl;
+        return 0;
+    }
+    std::printf("%s (%s)\n", ds.name.c_str(), ds.report.format.c_str());
+    std::printf("users         %d\nitems         %d\ninteractions  %zu\ndensity       %.6f\n", s.users, s.items,
+                s.interactions, s.density);
+    std::printf("ratings       %g to %g\ntime          %lld to %lld\nloaded in     %.3f s\n",
+                static_cast<double>(s.ratingMin), static_cast<double>(s.ratingMax),
+                static_cast<long long>(s.firstTimestamp), static_cast<long long>(s.lastTimestamp), seconds);
+    return 0;
+}
+
+int runPrepare(const DataOptions& o)
+{
+    if (o.out.empty())
+        throw ConfigError("out", "name the prepared file to write, e.g. --out ml-100k.rlprep");
+    FilterConfig f;
+    f.removeDuplicates = o.dedup;
+    if (o.threshold >= 0)
+        f.ratingThreshold = static_cast<float>(o.threshold);
+    f.userCore = o.userCore ? o.userCore : o.kcore;
+    f.itemCore = o.itemCore ? o.itemCore : o.kcore;
+    f.timeFrom = timeOption(o.from, "from");
+    f.timeTo = timeOption(o.to, "to");
+    SplitConfig split = parseSplitSpec(o.split);
+    split.seed = static_cast<uint64_t>(o.seed);
+    split.negatives = o.negatives;
+
+    const Dataset source = loadDataset(o.src.source, loadOptionsFrom(o.src));
+    printSkipped(source);
+    const PreparedData p = prepareDataset(source, o.src.source, f, split);
+    writePreparedData(p, o.out);
+    const SplitAssignment& s = *p.dataset.presplit;
+    if (o.json) {
+        nlohmann::json j{{"out", o.out},
+                         {"fingerprint", p.fingerprint},
+                         {"source_fingerprint", p.sourceFingerprint},
+                         {"filters", f.describe()},
+                         {"split", s.config.describe()},
+                         {"before", countsJson(p.summary.before)},
+                         {"after", countsJson(p.summary.after)},
+                         {"kcore_rounds", p.summary.kcoreRounds},
+                         {"train", s.count(TrainPart)},
+                         {"valid", s.count(ValidPart)},
+                         {"test", s.count(TestPart)},
+                         {"negatives", s.config.effectiveNegatives()}};
+        std::cout << j.dump() << std::endl;
+        return 0;
+    }
+    std::printf("%s: %s; %s\n", o.out.c_str(), f.describe().c_str(), s.config.describe().c_str());
+    std::printf("before  %d users, %d items, %zu interactions\n", p.summary.before.users, p.summary.before.items,
+                p.summary.before.interactions);
+    std::printf("after   %d users, %d items, %zu interactions\n", p.summary.after.users, p.summary.after.items,
+                p.summary.after.interactions);
+    std::printf("split   train %zu, valid %zu, test %zu; %d negatives per evaluation row\n", s.count(TrainPart),
+                s.count(ValidPart), s.count(TestPart), s.config.effectiveNegatives());
+    std::printf("fingerprint %s\n", p.fingerprint.c_str());
+    return 0;
+}
+
+} // namespace
+
+void addDataCommand(CLI::App& app, DataOptions& o)
+{
+    auto* data = app.add_subcommand("data", "Inspect and prepare datasets");
+    data->require_subcommand(1);
+    auto* stats = data->add_subcommand("stats", "Load a dataset and print its size, density, rating range and time span");
+    addSourceOptions(stats, o.src);
+    stats->add_flag("--json", o.json, "Print one JSON object");
+
+    auto* prepare = data->add_subcommand("prepare", "Filter and split a dataset into a prepared file that runs can share");
+    addSourceOptions(prepare, o.src);
+    prepare->add_option("--threshold", o.threshold, "Keep ratings >= R as implicit feedback")->check(CLI::NonNegativeNumber);
+    prepare->add_option("--kcore", o.kcore, "Iterative k-core: every user and item keeps at least K interactions")
+        ->check(CLI::Range(0, 1000000));
+    prepare->add_option("--user-core", o.userCore, "k-core for users only")->check(CLI::Range(0, 1000000));
+    prepare->add_option("--item-core", o.itemCore, "k-core for items only")->check(CLI::Range(0, 1000000));
+    prepare->add_flag("--dedup", o.dedup, "Keep only the latest interaction of each user-item pair");
+    prepare->add_option("--from", o.from, "Keep interactions at or after this time (Unix seconds or YYYY-MM-DD)");
+    prepare->add_option("--to", o.to, "Keep interactions before this time");
+    prepare->add_option("--split", o.split, "loo, loo:test, ratio:8,1,1, temporal:0.8 or by-user:0.8")->capture_default_str();
+    prepare->add_option("--seed", o.seed, "Seed of the split and the negatives")->capture_default_str()->check(CLI::NonNegativeNumber);
+    prepare->add_option("--negatives", o.negatives, "Fixed sampled negatives per evaluation row (default 99 for loo, else 0)")
+        ->check(CLI::Range(0, 10000));
+    prepare->add_option("--out", o.out, "The prepared file to write (.rlprep)")->required();
+    prepare->add_flag("--json", o.json, "Print one JSON object");
+}
+
+int runData(CLI::App& data, const DataOptions& o)
+{
+    try {
+        if (data.got_subcommand("stats"))
+            return runStats(o);
+        if (data.got_subcommand("prepare"))
+            return runPrepare(o);
+    } catch (const Error& e) {
+        std::cerr << "reclab-cli: " << e.what() << std::endl;
+        return 2;
+    }
+    return 2;
+}
+
+} // namespace reclab::cli

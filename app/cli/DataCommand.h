@@ -1,0 +1,43 @@
+// `reclab-cli data stats|prepare|download`: load any supported dataset and print its figures,
+// prepare a filtered split for fair comparisons, fetch the public MovieLens archives.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+#include <string>
+
+namespace reclab::cli {
+
+// How to read a source; the same options for every data subcommand.
+struct SourceOptions {
+    std::string source;
+    std::string format = "auto";
+    std::string columns; // user,item,rating,timestamp in file order; "-" ignores a column
+    std::string sep;     // ",", "tab", "::", ";", "|", "space"; empty: detect
+    bool header = false, noHeader = false;
+    bool skipBadRows = false;
+    int threads = 0;
+    std::string meta;
+};
+
+struct DataOptions {
+    SourceOptions src;
+    bool json = false;
+    // prepare
+    double threshold = -1;
+    int kcore = 0, userCore = 0, itemCore = 0;
+    bool dedup = false;
+    std::string from, to;
+    std::string split = "loo";
+    long long seed = 42;
+    int negatives = -1;
+    std::string out;
+    // download
+    std::string name, to_dir, url, digest;
+};
+
+void addDataCommand(CLI::App& app, DataOptions& options);
+// Exit codes: 0 done, 1 failed (network, disk), 2 bad options or data, 130 cancelled.
+int runData(CLI::App& dataCommand, const DataOptions& options);
+
+} // namespace reclab::cli

@@ -1,0 +1,58 @@
+// Fast loading of delimited interaction files (CSV, TSV, "::"-separated, with or without a
+// header): the engine under every text format RecLab reads. The file is counted and parsed in
+// parallel byte ranges read with pread (no copy of the whole file in memory), rows go straight
+// into the final columns, and raw ids become dense indices afterwards.
+#pragma once
+
+#include "data/Dataset.h"
+
+#include <string>
+#include <vector>
+
+namespace reclab {
+
+// What a column of the file holds.
+enum class ColumnRole { Ignore, User, Item, Rating, Timestamp };
+const char* columnRoleName(ColumnRole role);
+// Parses "user,item,rating,timestamp" ("-" or "skip" ignores a column). Throws ConfigError.
+std::vector<ColumnRole> parseColumnRoles(const std::string& spec);
+
+struct DelimitedFormat {
+    std::string separator;           // ",", "\t", "::", ";", "|" or " "; empty: detect
+    int header = -1;                 // 1: the first line names the columns, 0: no header, -1: detect
+    std::vector<ColumnRole> columns; // empty: from the header's names, else user,item[,rating[,timestamp]]
+    bool skipBadRows = false;        // skip and count malformed rows instead of failing
+    int threads = 0;                 // 0: one per core, at most 8
+    std::string idColumnNames[2];    // optional display names of the user and item columns
+};
+
+// A format with nothing left to detect, plus the header names when the file has them.
+struct ResolvedFormat {
+    DelimitedFormat format;
+    std::vector<std::string> headerNames;
+    size_t fieldCount = 0;
+};
+
+// Fills in separator, header and columns from the first lines of path. Throws DataError when the
+// file is empty, binary, compressed, or has no usable user and item columns.
+ResolvedFormat resolveDelimitedFormat(const std::string& path, const DelimitedFormat& format);
+
+// Loads interactions, userIds and itemIds (numeric ids in ascending order, other ids in order
+// of first appearance). Implicit files (no rating column) get rating 1. Throws DataError naming
+// the file, line, column and expected form of the first bad row unless skipBadRows is set.
+Dataset loadDelimited(const std::string& path, const DelimitedFormat& format);
+
+// The first rows of a file split into fields, for an import dialog's live preview. Never throws:
+// problems go into problem.
+struct DelimitedPreview {
+    ResolvedFormat resolved;
+    std::vector<std::vector<std::string>> rows;
+    std::string problem;
+};
+DelimitedPreview previewDelimited(const std::string& path, const DelimitedFormat& format, size_t maxRows);
+
+// Splits one CSV/TSV record into fields; a field that starts with a double quote runs to the
+// matching quote ("" inside is a literal quote). Used for small side files such as movies.csv.
+bool splitQuotedRecord(std::string_view line, std::string_view sep, std::vector<std::string>& out);
+
+} // namespace reclab
