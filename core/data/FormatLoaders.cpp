@@ -216,6 +216,9 @@ Dataset loadRecBoleAtomic(const std::string& interFile, const DelimitedFormat& o
     DelimitedFormat f = options;
     f.separator = "\t";
     f.header = 1;
+    for (const auto& name : resolveDelimitedFormat(interFile, f).headerNames)
+        if (name.find(':') == std::string::npos)
+            throw DataError(interFile, 1, "header", "expected RecBole 'name:type' fields such as user_id:token, found '" + name + "'");
     Dataset ds = loadDelimited(interFile, f);
     const fs::path path(interFile);
     ds.name = path.stem().string();

@@ -25,6 +25,10 @@ private slots:
     void mfReportsRatingMetrics();
     void movieLensRun();
     void sigintStopsCleanly();
+    void dataStatsJson();
+    void dataBadInputExitsTwoWithOneLine_data();
+    void dataBadInputExitsTwoWithOneLine();
+    void dataPrepareThenTrain();
 
 private:
     struct Result {
@@ -163,6 +167,83 @@ void TestCli::sigintStopsCleanly()
     QVERIFY(run);
     QCOMPARE(run->status, RunStatus::Stopped);
     QCOMPARE(store.metrics(run->id, "hr@10").size(), static_cast<size_t>(last.value("epochs").toInt()));
+}
+
+void TestCli::dataStatsJson()
+{
+    RECLAB_REQUIRE_ML100K();
+    const Result r = run({"data", "stats", test::ml100kDir(), "--json"});
+    QCOMPARE(r.code, 0);
+    const QJsonObject o = QJsonDocument::fromJson(r.out).object();
+    QCOMPARE(o.value("users").toInt(), 943);
+    QCOMPARE(o.value("items").toInt(), 1682);
+    QCOMPARE(o.value("interactions").toInt(), 100000);
+    QCOMPARE(o.value("rating_min").toDouble(), 1.0);
+    QCOMPARE(o.value("rating_max").toDouble(), 5.0);
+    QCOMPARE(o.value("first_timestamp").toInteger(), 874724710);
+    QCOMPARE(o.value("last_timestamp").toInteger(), 893286638);
+    QVERIFY(std::abs(o.value("density").toDouble() - 100000.0 / (943.0 * 1682.0)) < 1e-12);
+    QVERIFY(o.value("load_seconds").toDouble() > 0);
+    // The same file through the generic CSV path, with explicit separator and columns.
+    const Result g = run({"data", "stats", test::ml100kDir() + "/u.data", "--format", "csv", "--sep", "tab",
+                          "--columns", "user,item,rating,timestamp", "--json"});
+    QCOMPARE(g.code, 0);
+    QCOMPARE(QJsonDocument::fromJson(g.out).object().value("users").toInt(), 943);
+}
+
+void TestCli::dataBadInputExitsTwoWithOneLine_data()
+{
+    const QString bad = dir_.filePath("bad.csv");
+    QFile f(bad);
+    QVERIFY(f.open(QIODevice::WriteOnly));
+    f.write("1,10,4,1600000000\n2,11,x,1600000001\n");
+    f.close();
+    QTest::addColumn<QStringList>("args");
+    QTest::addColumn<QString>("mentions");
+    QTest::newRow("malformed row") << QStringList{"data", "stats", bad} << bad + ":2: field 'rating (column 3)'";
+    QTest::newRow("missing file") << QStringList{"data", "stats", "/no/such.csv"} << QStringLiteral("/no/such.csv: no such file");
+    QTest::newRow("unknown format") << QStringList{"data", "stats", bad, "--format", "xlsx"} << QStringLiteral("format");
+    QTest::newRow("bad columns") << QStringList{"data", "stats", bad, "--columns", "user,price"} << QStringLiteral("price");
+    QTest::newRow("bad split") << QStringList{"data", "prepare", "sample", "--split", "ratio:9", "--out", dir_.filePath("x.rlprep")}
+                               << QStringLiteral("split");
+    QTest::newRow("filters leave nothing") << QStringList{"data", "prepare", "sample", "--kcore", "100000", "--out", dir_.filePath("x.rlprep")}
+                                           << QStringLiteral("no interactions");
+}
+
+void TestCli::dataBadInputExitsTwoWithOneLine()
+{
+    QFETCH(QStringList, args);
+    QFETCH(QString, mentions);
+    const Result r = run(args);
+    QCOMPARE(r.code, 2);
+    const QString err = QString::fromUtf8(r.err).trimmed();
+    QVERIFY2(!err.isEmpty() && !err.contains(QLatin1Char('\n')), qPrintable(err));
+    QVERIFY2(err.contains(mentions), qPrintable(err));
+    QVERIFY(!QFile::exists(dir_.filePath("x.rlprep")));
+}
+
+void TestCli::dataPrepareThenTrain()
+{
+    RECLAB_REQUIRE_ML100K();
+    const QString out = dir_.filePath("ml.rlprep");
+    const Result p = run({"data", "prepare", test::ml100kDir(), "--threshold", "4", "--kcore", "5", "--split", "loo", "--seed", "3",
+                          "--out", out, "--json"});
+    QCOMPARE(p.code, 0);
+    const QJsonObject o = QJsonDocument::fromJson(p.out).object();
+    QCOMPARE(o.value("before").toObject().value("interactions").toInt(), 100000);
+    const int after = o.value("after").toObject().value("interactions").toInt();
+    QVERIFY(after > 40000 && after < 55376); // 55,375 ratings are >= 4; the 5-core drops some more
+    QCOMPARE(o.value("train").toInt() + o.value("valid").toInt() + o.value("test").toInt(), after);
+    QCOMPARE(o.value("negatives").toInt(), 99);
+    const QString fingerprint = o.value("fingerprint").toString();
+    QCOMPARE(fingerprint.size(), 16);
+
+    const Result t = run({"train", "--data", out, "--epochs", "1", "--json", "--db", db_});
+    QCOMPARE(t.code, 0);
+    const QList<QByteArray> lines = t.out.trimmed().split('\n');
+    const qint64 runId = QJsonDocument::fromJson(lines.last()).object().value("run_id").toInteger();
+    ExperimentStore store(db_.toStdString());
+    QCOMPARE(QString::fromStdString(store.findRun(runId)->datasetFingerprint), fingerprint);
 }
 
 QTEST_GUILESS_MAIN(TestCli)

@@ -1,0 +1,514 @@
+// Every supported layout, written from real MovieLens-100K into a temporary folder and read
+// back through format detection; the parallel parser against the serial one; and the catalogue
+// of malformed inputs with the message each must produce.
+#include "TestData.h"
+
+#include "data/DatasetSource.h"
+#include "data/DelimitedLoader.h"
+#include "data/MovieLens100kLoader.h"
+#include "data/PreparedData.h"
+#include "util/Error.h"
+
+#include <QTemporaryDir>
+#include <QtTest>
+
+#include <cstdio>
+#include <fstream>
+
+using namespace reclab;
+
+namespace {
+
+void writeBytes(const std::string& path, const std::string& bytes)
+{
+    std::ofstream out(path, std::ios::binary);
+    out << bytes;
+}
+
+std::string num(float v)
+{
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%g", static_cast<double>(v));
+    return buf;
+}
+
+// ML-100K genre names of an item joined by sep.
+std::string genreList(const Dataset& ds, int32_t item, const char* sep)
+{
+    std::string out;
+    for (const auto& g : ds.genresOf(item))
+        out += (out.empty() ? "" : sep) + g;
+    return out;
+}
+
+// Latin-1 bytes of a UTF-8 string that only uses U+0000..U+00FF.
+std::string latin1(const std::string& utf8)
+{
+    std::string out;
+    for (size_t k = 0; k < utf8.size(); ++k) {
+        const auto c = static_cast<unsigned char>(utf8[k]);
+        if ((c & 0xE0) == 0xC0 && k + 1 < utf8.size()) {
+            out.push_back(static_cast<char>(((c & 0x03) << 6) | (static_cast<unsigned char>(utf8[k + 1]) & 0x3F)));
+            ++k;
+        } else {
+            out.push_back(static_cast<char>(c));
+        }
+    }
+    return out;
+}
+
+std::string csvQuoted(const std::string& s)
+{
+    if (s.find(',') == std::string::npos && s.find('"') == std::string::npos)
+        return s;
+    std::string out = "\"";
+    for (const char c : s)
+        out += c == '"' ? std::string("\"\"") : std::string(1, c);
+    return out + "\"";
+}
+
+const Dataset& ml100k()
+{
+    static const Dataset ds = loadMovieLens100k(test::ml100kDir().toStdString());
+    return ds;
+}
+
+// Raw (user id, item id, rating, time) of every row, for comparing loads whose indices differ.
+std::vector<std::tuple<std::string, std::string, float, int64_t>> rawRows(const Dataset& ds)
+{
+    std::vector<std::tuple<std::string, std::string, float, int64_t>> rows;
+    const auto& t = ds.interactions;
+    for (size_t r = 0; r < t.size(); ++r)
+        rows.emplace_back(ds.userIds[static_cast<size_t>(t.user[r])], ds.itemIds[static_cast<size_t>(t.item[r])], t.rating[r],
+                          t.timestamp[r]);
+    return rows;
+}
+
+std::string expectError(const std::string& path, const LoadOptions& options = {})
+{
+    try {
+        loadDataset(path, options);
+    } catch (const DataError& e) {
+        return e.what();
+    } catch (const ConfigError& e) {
+        return e.what();
+    }
+    return "no error";
+}
+
+} // namespace
+
+class TestLoaders : public QObject {
+    Q_OBJECT
+private slots:
+    void init() { QVERIFY(dir_.isValid()); }
+    void genericCsvMatchesMovieLens100k();
+    void movieLens1mLayout();
+    void movieLens10mLayout();
+    void movieLensCsvLayout();
+    void recBoleAtomicFiles();
+    void amazonJsonWithMeta();
+    void amazonRatingsCsv();
+    void parallelParseMatchesSerial();
+    void errorLineInLaterRange();
+    void headerNamesAndColumnMapping();
+    void implicitFileWithoutRatings();
+    void badInputCatalogue_data();
+    void badInputCatalogue();
+    void wellFormedOddities_data();
+    void wellFormedOddities();
+    void skipBadRowsReportsCount();
+    void previewShowsFirstRows();
+
+private:
+    std::string path(const char* name) const { return dir_.filePath(QString::fromUtf8(name)).toStdString(); }
+    QTemporaryDir dir_;
+};
+
+void TestLoaders::genericCsvMatchesMovieLens100k()
+{
+    RECLAB_REQUIRE_ML100K();
+    LoadOptions o;
+    o.format = DataFormat::Delimited;
+    const Dataset generic = loadDataset((test::ml100kDir() + "/u.data").toStdString(), o);
+    QCOMPARE(generic.numUsers(), 943);
+    QCOMPARE(generic.numItems(), 1682);
+    QCOMPARE(generic.interactions.size(), size_t(100000));
+    // Numeric ids in ascending order give the very indices of the MovieLens loader.
+    QCOMPARE(generic.fingerprint(), ml100k().fingerprint());
+    QCOMPARE(detectDataFormat(test::ml100kDir().toStdString()), DataFormat::MovieLens100k);
+}
+
+void TestLoaders::movieLens1mLayout()
+{
+    RECLAB_REQUIRE_ML100K();
+    const Dataset& src = ml100k();
+    QDir(dir_.path()).mkdir("ml-1m");
+    std::string ratings, movies, users;
+    for (size_t r = 0; r < src.interactions.size(); ++r)
+        ratings += src.userIds[static_cast<size_t>(src.interactions.user[r])] + "::" +
+                   src.itemIds[static_cast<size_t>(src.interactions.item[r])] + "::" + num(src.interactions.rating[r]) +
+                   "::" + std::to_string(src.interactions.timestamp[r]) + "\n";
+    for (int32_t i = 0; i < src.numItems(); ++i)
+        movies += src.itemIds[static_cast<size_t>(i)] + "::" + latin1(src.items.title[static_cast<size_t>(i)]) + "::" +
+                  genreList(src, i, "|") + "\n";
+    movies += "99999::Unrated Movie (2001)::Drama\n"; // movies.dat lists movies nobody rated
+    for (int32_t u = 0; u < src.numUsers(); ++u)
+        users += src.userIds[static_cast<size_t>(u)] + "::" + src.users.gender[static_cast<size_t>(u)] + "::25::12::55455\n";
+    writeBytes(path("ml-1m/ratings.dat"), ratings);
+    writeBytes(path("ml-1m/movies.dat"), movies);
+    writeBytes(path("ml-1m/users.dat"), users);
+
+    QCOMPARE(detectDataFormat(path("ml-1m")), DataFormat::MovieLensDat);
+    const Dataset ds = loadDataset(path("ml-1m"));
+    QCOMPARE(ds.report.format, std::string("ml-1m"));
+    QCOMPARE(ds.fingerprint(), src.fingerprint());
+    QCOMPARE(QString::fromStdString(ds.items.title[542]), QStringLiteral("Mis\u00e9rables, Les (1995)"));
+    QCOMPARE(ds.items.year[0], 1995);
+    QCOMPARE(ds.genresOf(0), src.genresOf(0));
+    QCOMPARE(ds.users.occupation[0], std::string("programmer"));
+    QCOMPARE(ds.users.gender, src.users.gender);
+}
+
+void TestLoaders::movieLens10mLayout()
+{
+    RECLAB_REQUIRE_ML100K();
+    QDir(dir_.path()).mkdir("ml-10m");
+    writeBytes(path("ml-10m/ratings.dat"), "1::122::5::838985046\n1::185::4.5::838983525\n2::122::3::868245777\n");
+    writeBytes(path("ml-10m/movies.dat"), "122::Boomerang (1992)::Comedy|Romance\n185::Net, The (1995)::Action|Crime|Thriller\n");
+    writeBytes(path("ml-10m/tags.dat"), "15::185::computers::1138537770\n20::185::hackers::1138537771\n");
+    const Dataset ds = loadDataset(path("ml-10m"));
+    QCOMPARE(ds.report.format, std::string("ml-10m"));
+    QCOMPARE(ds.numUsers(), 2);
+    QCOMPARE(ds.numItems(), 2);
+    QCOMPARE(ds.interactions.rating[1], 4.5f);
+    QCOMPARE(ds.items.title[1], std::string("Net, The (1995)"));
+    QCOMPARE(ds.items.tags[1], std::string("computers, hackers"));
+    QCOMPARE(ds.genresOf(1), (std::vector<std::string>{"Action", "Crime", "Thriller"}));
+    QVERIFY(ds.users.age.empty()); // 10M has no users.dat
+}
+
+void TestLoaders::movieLensCsvLayout()
+{
+    RECLAB_REQUIRE_ML100K();
+    const Dataset& src = ml100k();
+    QDir(dir_.path()).mkdir("ml-latest-small");
+    std::string ratings = "userId,movieId,rating,timestamp\n", movies = "movieId,title,genres\n";
+    for (size_t r = 0; r < src.interactions.size(); ++r)
+        ratings += src.userIds[static_cast<size_t>(src.interactions.user[r])] + "," +
+                   src.itemIds[static_cast<size_t>(src.interactions.item[r])] + "," +
+                   num(src.interactions.rating[r]) + ".0," + std::to_string(src.interactions.timestamp[r]) + "\n";
+    for (int32_t i = 0; i < src.numItems(); ++i)
+        movies += src.itemIds[static_cast<size_t>(i)] + "," + csvQuoted(src.items.title[static_cast<size_t>(i)]) + "," +
+                  (src.genresOf(i).empty() ? std::string("(no genres listed)") : genreList(src, i, "|")) + "\n";
+    writeBytes(path("ml-latest-small/ratings.csv"), ratings);
+    writeBytes(path("ml-latest-small/movies.csv"), movies);
+    writeBytes(path("ml-latest-small/tags.csv"), "userId,movieId,tag,timestamp\n2,1,\"pixar, animation\",1445714994\n2,1,fun,1445714995\n");
+
+    QCOMPARE(detectDataFormat(path("ml-latest-small")), DataFormat::MovieLensCsv);
+    const Dataset ds = loadDataset(path("ml-latest-small"));
+    QCOMPARE(ds.report.format, std::string("movielens-csv"));
+    QCOMPARE(ds.name, std::string("ml-latest-small"));
+    QCOMPARE(ds.fingerprint(), src.fingerprint());
+    QCOMPARE(ds.items.title, src.items.title); // quoted titles with commas come back whole
+    QCOMPARE(ds.items.tags[0], std::string("pixar, animation, fun"));
+    QCOMPARE(ds.genresOf(0), src.genresOf(0));
+    // The ratings file alone (no movies.csv beside it) is a generic CSV with a header.
+    QCOMPARE(detectDataFormat(path("ml-latest-small/tags.csv")), DataFormat::Delimited);
+}
+
+void TestLoaders::recBoleAtomicFiles()
+{
+    RECLAB_REQUIRE_ML100K();
+    const Dataset& src = ml100k();
+    QDir(dir_.path()).mkdir("rb");
+    std::string inter = "user_id:token\titem_id:token\trating:float\ttimestamp:float\n";
+    std::string item = "item_id:token\tmovie_title:token_seq\trelease_year:token\tclass:token_seq\n";
+    std::string user = "user_id:token\tage:token\tgender:token\toccupation:token\tzip_code:token\n";
+    for (size_t r = 0; r < src.interactions.size(); ++r)
+        inter += src.userIds[static_cast<size_t>(src.interactions.user[r])] + "\t" +
+                 src.itemIds[static_cast<size_t>(src.interactions.item[r])] + "\t" + num(src.interactions.rating[r]) + "\t" +
+                 std::to_string(src.interactions.timestamp[r]) + "\n";
+    for (int32_t i = 0; i < src.numItems(); ++i)
+        item += src.itemIds[static_cast<size_t>(i)] + "\tSome Title\t" + std::to_string(src.items.year[static_cast<size_t>(i)]) +
+                "\t" + genreList(src, i, " ") + "\n";
+    for (int32_t u = 0; u < src.numUsers(); ++u)
+        user += src.userIds[static_cast<size_t>(u)] + "\t" + std::to_string(src.users.age[static_cast<size_t>(u)]) + "\t" +
+                src.users.gender[static_cast<size_t>(u)] + "\t" + src.users.occupation[static_cast<size_t>(u)] + "\t00000\n";
+    writeBytes(path("rb/ml-100k.inter"), inter);
+    writeBytes(path("rb/ml-100k.item"), item);
+    writeBytes(path("rb/ml-100k.user"), user);
+
+    QCOMPARE(detectDataFormat(path("rb")), DataFormat::RecBole);
+    const Dataset ds = loadDataset(path("rb/ml-100k.inter"));
+    QCOMPARE(ds.report.format, std::string("recbole"));
+    QCOMPARE(ds.fingerprint(), src.fingerprint());
+    QCOMPARE(ds.items.year, src.items.year);
+    QCOMPARE(ds.genresOf(0), src.genresOf(0));
+    QCOMPARE(ds.users.age, src.users.age);
+    QCOMPARE(ds.users.occupation, src.users.occupation);
+}
+
+void TestLoaders::amazonJsonWithMeta()
+{
+    RECLAB_REQUIRE_ML100K();
+    const Dataset& src = ml100k();
+    QDir(dir_.path()).mkdir("amazon");
+    std::string reviews, meta;
+    for (size_t r = 0; r < src.interactions.size(); ++r) {
+        char line[256];
+        std::snprintf(line, sizeof line,
+                      "{\"reviewerID\": \"A%s\", \"asin\": \"B%07d\", \"reviewerName\": \"x\", \"overall\": %s, "
+                      "\"summary\": \"ok\", \"unixReviewTime\": %lld}\n",
+                      src.userIds[static_cast<size_t>(src.interactions.user[r])].c_str(),
+                      std::stoi(src.itemIds[static_cast<size_t>(src.interactions.item[r])]), num(src.interactions.rating[r]).c_str(),
+                      static_cast<long long>(src.interactions.timestamp[r]));
+        reviews += line;
+    }
+    meta += "{\"asin\": \"B0000001\", \"title\": \"Kitchen Scale\", \"category\": [\"Home\", \"Kitchen\"]}\n";
+    meta += "{'asin': 'B0000002', 'title': \"Tom's Mug\", 'categories': [['Home', 'Mugs']]}\n"; // 2014 Python literal
+    writeBytes(path("amazon/reviews_Test_5.json"), reviews);
+    writeBytes(path("amazon/meta_Test.json"), meta);
+
+    QCOMPARE(detectDataFormat(path("amazon")), DataFormat::AmazonJson);
+    const Dataset ds = loadDataset(path("amazon"));
+    QCOMPARE(ds.report.format, std::string("amazon-json"));
+    QCOMPARE(ds.numUsers(), 943);
+    QCOMPARE(ds.numItems(), 1682);
+    QCOMPARE(ds.interactions.size(), size_t(100000));
+    const auto rows = rawRows(ds);
+    const auto srcRows = rawRows(src);
+    for (size_t r = 0; r < rows.size(); r += 997) {
+        QCOMPARE(std::get<0>(rows[r]), "A" + std::get<0>(srcRows[r]));
+        QCOMPARE(std::get<2>(rows[r]), std::get<2>(srcRows[r]));
+        QCOMPARE(std::get<3>(rows[r]), std::get<3>(srcRows[r]));
+    }
+    const int32_t scale = static_cast<int32_t>(std::find(ds.itemIds.begin(), ds.itemIds.end(), "B0000001") - ds.itemIds.begin());
+    const int32_t mug = static_cast<int32_t>(std::find(ds.itemIds.begin(), ds.itemIds.end(), "B0000002") - ds.itemIds.begin());
+    QCOMPARE(ds.items.title[static_cast<size_t>(scale)], std::string("Kitchen Scale"));
+    QCOMPARE(ds.genresOf(scale), (std::vector<std::string>{"Home", "Kitchen"}));
+    QCOMPARE(ds.items.title[static_cast<size_t>(mug)], std::string("Tom's Mug"));
+    QCOMPARE(ds.genresOf(mug), (std::vector<std::string>{"Home", "Mugs"}));
+}
+
+void TestLoaders::amazonRatingsCsv()
+{
+    writeBytes(path("ratings_Books.csv"), "AH2L9G3DQHHAJ,0000000116,4.0,1019865600\nA2IIIDRK3PRRZY,0000000116,1.0,1395619200\n"
+                                          "A1TADCM7YWPQ8M,0000000868,4.0,1031702400\n");
+    QCOMPARE(detectDataFormat(path("ratings_Books.csv")), DataFormat::AmazonCsv);
+    const Dataset ds = loadDataset(path("ratings_Books.csv"));
+    QCOMPARE(ds.report.format, std::string("amazon-ratings"));
+    QCOMPARE(ds.numUsers(), 3);
+    QCOMPARE(ds.numItems(), 2);
+    // Leading zeros are part of an ASIN: the ids stay text.
+    QCOMPARE(ds.itemIds[0], std::string("0000000116"));
+    QCOMPARE(ds.interactions.timestamp[1], int64_t(1395619200));
+}
+
+void TestLoaders::parallelParseMatchesSerial()
+{
+    // > 8 MiB so the parser splits it into ranges; text ids in one column, numbers in the other.
+    std::string text;
+    text.reserve(12 << 20);
+    uint64_t x = 12345;
+    for (int r = 0; r < 450000; ++r) {
+        x = x * 6364136223846793005ull + 1442695040888963407ull;
+        text += "user" + std::to_string((x >> 33) % 50000) + "," + std::to_string((x >> 20) % 9000) + "," +
+                std::to_string(1 + (x >> 40) % 5) + "," + std::to_string(1600000000 + r) + "\n";
+    }
+    writeBytes(path("big.csv"), text);
+    DelimitedFormat one;
+    one.threads = 1;
+    DelimitedFormat four;
+    four.threads = 4;
+    const Dataset a = loadDelimited(path("big.csv"), one);
+    const Dataset b = loadDelimited(path("big.csv"), four);
+    QCOMPARE(a.interactions.size(), size_t(450000));
+    QCOMPARE(a.fingerprint(), b.fingerprint());
+    QCOMPARE(a.userIds, b.userIds);
+    QCOMPARE(a.userIds[static_cast<size_t>(a.interactions.user[0])].rfind("user", 0), size_t(0));
+}
+
+void TestLoaders::errorLineInLaterRange()
+{
+    std::string text;
+    for (int r = 0; r < 500000; ++r)
+        text += std::to_string(r % 1000) + "," + std::to_string(r % 777) + ",4,1600000000\n";
+    text += "17,18,four,1600000000\n";
+    writeBytes(path("late.csv"), text);
+    DelimitedFormat f;
+    f.threads = 3;
+    try {
+        loadDelimited(path("late.csv"), f);
+        QFAIL("a bad rating was accepted");
+    } catch (const DataError& e) {
+        QCOMPARE(e.line(), 500001L);
+        QVERIFY2(std::string(e.what()).find("late.csv:500001: field 'rating (column 3)'") != std::string::npos, e.what());
+    }
+}
+
+void TestLoaders::headerNamesAndColumnMapping()
+{
+    writeBytes(path("named.tsv"), "timestamp\tscore\titem_id\tuser_id\n100\t2\tb\ta\n200\t5\tc\ta\n");
+    const Dataset named = loadDataset(path("named.tsv"));
+    QCOMPARE(named.numUsers(), 1);
+    QCOMPARE(named.itemIds, (std::vector<std::string>{"b", "c"}));
+    QCOMPARE(named.interactions.rating[1], 5.f);
+    QCOMPARE(named.interactions.timestamp[1], int64_t(200));
+
+    writeBytes(path("mapped.txt"), "x;10;20;3.5;2021-05-01 10:00:00\ny;11;20;4;2021-05-02\n");
+    LoadOptions o;
+    o.delimited.columns = parseColumnRoles("-,item,user,rating,timestamp");
+    const Dataset mapped = loadDataset(path("mapped.txt"), o);
+    QCOMPARE(mapped.userIds, (std::vector<std::string>{"20"}));
+    QCOMPARE(mapped.itemIds, (std::vector<std::string>{"10", "11"}));
+    QCOMPARE(mapped.interactions.rating[0], 3.5f);
+    QCOMPARE(mapped.interactions.timestamp[0], int64_t(1619863200));
+    QCOMPARE(mapped.interactions.timestamp[1], int64_t(1619913600));
+    QVERIFY_THROWS_EXCEPTION(ConfigError, parseColumnRoles("user,user,item"));
+    QVERIFY_THROWS_EXCEPTION(ConfigError, parseColumnRoles("user,rating"));
+}
+
+void TestLoaders::implicitFileWithoutRatings()
+{
+    writeBytes(path("clicks.csv"), "u1,i1,1600000000\nu1,i2,1600000100\nu2,i1,1600000200\n");
+    const Dataset ds = loadDataset(path("clicks.csv"));
+    QCOMPARE(ds.interactions.size(), size_t(3));
+    QCOMPARE(ds.interactions.rating, (Column<float>{1.f, 1.f, 1.f}));
+    QCOMPARE(ds.interactions.timestamp[2], int64_t(1600000200)); // a large third column is a time
+    writeBytes(path("pairs.tsv"), "1\t5\n2\t5\n");
+    const Dataset pairs = loadDataset(path("pairs.tsv"));
+    QCOMPARE(pairs.numUsers(), 2);
+    QCOMPARE(pairs.interactions.timestamp[0], int64_t(0));
+}
+
+// One malformed input per row: the file's bytes, the format to force ("" detects), and text the
+// message must contain besides the file name (line and column where there is one).
+void TestLoaders::badInputCatalogue_data()
+{
+    QTest::addColumn<QString>("name");
+    QTest::addColumn<QByteArray>("bytes");
+    QTest::addColumn<QString>("format");
+    QTest::addColumn<QString>("expected");
+    auto row = [](const char* tag, const char* name, const QByteArray& bytes, const char* format, const char* expected) {
+        QTest::newRow(tag) << QString(name) << bytes << QString(format) << QString(expected);
+    };
+    const QByteArray good = "1,10,4,1600000000\n2,11,3.5,1600000001\n";
+    row("empty file", "a.csv", "", "", "a.csv: the file is empty");
+    row("whitespace only", "a.csv", "  \n\r\n\n", "", "a.csv: the file is empty");
+    row("header only", "a.csv", "userId,movieId,rating,timestamp\n", "", "a.csv: the file has a header line but no data rows");
+    row("too few fields", "a.csv", good + "3,12,5\n", "", "a.csv:3: expected 4 fields separated by ',' (user, item, rating, timestamp), found 3");
+    row("too many fields", "a.csv", good + "3,12,5,1600000002,9\n", "", "a.csv:3: expected 4 fields");
+    row("rating not a number", "a.csv", good + "3,12,five,1600000002\n", "",
+        "a.csv:3: field 'rating (column 3)': expected a number such as 4 or 3.5, found 'five'");
+    row("comma decimal rating", "a.csv", "1;10;4;1600000000\n2;11;3,5;1600000001\n", "",
+        "a.csv:2: field 'rating (column 3)': expected a number such as 4 or 3.5, found '3,5'");
+    row("negative rating", "a.csv", good + "3,12,-1,1600000002\n", "", "a.csv:3: field 'rating (column 3)': expected a rating of 0 or more, found '-1'");
+    row("NaN rating", "a.csv", good + "3,12,NaN,1600000002\n", "", "a.csv:3: field 'rating (column 3)': expected a number such as 4 or 3.5, found 'NaN'");
+    row("infinite rating", "a.csv", good + "3,12,inf,1600000002\n", "", "a.csv:3: field 'rating (column 3)': expected a number");
+    row("timestamp not a number", "a.csv", good + "3,12,5,yesterday\n", "",
+        "a.csv:3: field 'timestamp (column 4)': expected Unix seconds or a date such as 2015-03-01 12:00:00, found 'yesterday'");
+    row("timestamp with junk", "a.csv", good + "3,12,5,16000x\n", "", "a.csv:3: field 'timestamp (column 4)': expected Unix seconds");
+    row("impossible date", "a.csv", good + "3,12,5,2015-13-45\n", "", "a.csv:3: field 'timestamp (column 4)': expected Unix seconds");
+    row("id beyond 64 bits", "a.csv", good + "123456789012345678901234567890,12,5,1600000002\n", "",
+        "a.csv:3: field 'user (column 1)': the id '123456789012345678901234567890' does not fit in 64 bits");
+    row("empty user id", "a.csv", good + ",12,5,1600000002\n", "", "a.csv:3: field 'user (column 1)': the id is empty");
+    row("empty item id", "a.csv", good + "3,,5,1600000002\n", "", "a.csv:3: field 'item (column 2)': the id is empty");
+    row("binary junk", "a.csv", QByteArray("1,10,4,1600000000\n\x00\x01\xff\xfe\x00junk", 28), "", "a.csv:2: binary data (a NUL byte)");
+    row("gzip file", "a.csv.gz", QByteArray("\x1f\x8b\x08\x00\x00\x00\x00\x00", 8), "", "a.csv.gz:1: the file is gzip-compressed");
+    row("zip archive", "a.zip", QByteArray("PK\x03\x04\x14\x00\x00\x00", 8), "", "a.zip:1: the file is a zip archive");
+    row("unclosed quote", "a.csv", good + "\"3,12,5,1600000002\n", "", "a.csv:3: a quoted field in column 1 has no closing quote");
+    row("text after quote", "a.csv", good + "\"3\"x,12,5,1600000002\n", "", "a.csv:3: text after the closing quote in column 1");
+    row("mixed delimiters", "a.csv", good + "3\t12\t5\t1600000002\n", "", "a.csv:3: expected 4 fields separated by ','");
+    row("no separator", "a.csv", "12345\n67890\n", "", "a.csv:1: no separator found");
+    row("header without ids", "a.csv", "when,what,how\n1,2,3\n", "", "a.csv:1: field 'header': no user and item columns");
+    row("json not an object per line", "r.json", "{\"reviewerID\": \"A1\", \"asin\": \"B1\", \"overall\": 5, \"unixReviewTime\": 1}\n{oops\n",
+        "", "r.json:2: expected one JSON object per line");
+    row("json missing asin", "r.json", "{\"reviewerID\": \"A1\", \"overall\": 5, \"unixReviewTime\": 1}\n", "",
+        "r.json:1: field 'asin': expected a non-empty string");
+    row("json rating as text", "r.json", "{\"reviewerID\": \"A1\", \"asin\": \"B1\", \"overall\": \"5\", \"unixReviewTime\": 1}\n", "",
+        "r.json:1: field 'overall': expected a number");
+    row("recbole header without types", "x.inter", "user_id\titem_id\n1\t2\n", "", "x.inter:1: field 'header': expected RecBole 'name:type' fields such as user_id:token, found 'user_id'");
+    row("prepared file of another kind", "x.rlprep", "not a prepared file at all", "", "x.rlprep: not a RecLab prepared dataset");
+    row("forced format mismatch", "a.csv", good, "amazon-json", "a.csv:1: expected one JSON object per line");
+}
+
+void TestLoaders::badInputCatalogue()
+{
+    QFETCH(QString, name);
+    QFETCH(QByteArray, bytes);
+    QFETCH(QString, format);
+    QFETCH(QString, expected);
+    const std::string file = path(name.toUtf8().constData());
+    writeBytes(file, bytes.toStdString());
+    LoadOptions o;
+    if (!format.isEmpty())
+        o.format = parseDataFormat(format.toStdString());
+    const QString message = QString::fromStdString(expectError(file, o));
+    QVERIFY2(message.contains(expected), qPrintable("got: " + message));
+    QVERIFY2(message.startsWith(dir_.path()), qPrintable("the message must start with the file's path: " + message));
+}
+
+// Inputs that look odd but are well-formed: each must load the same two rows.
+void TestLoaders::wellFormedOddities_data()
+{
+    QTest::addColumn<QByteArray>("bytes");
+    QTest::newRow("UTF-8 BOM") << QByteArray("\xEF\xBB\xBF" "1,10,4,1600000000\n2,11,3.5,1600000001\n");
+    QTest::newRow("CRLF line ends") << QByteArray("1,10,4,1600000000\r\n2,11,3.5,1600000001\r\n");
+    QTest::newRow("no final newline") << QByteArray("1,10,4,1600000000\n2,11,3.5,1600000001");
+    QTest::newRow("blank lines") << QByteArray("\n1,10,4,1600000000\n\n\n2,11,3.5,1600000001\n\n");
+    QTest::newRow("spaces around fields") << QByteArray("1, 10, 4 ,1600000000\n2 ,11,3.5, 1600000001\n");
+    QTest::newRow("quoted fields") << QByteArray("\"1\",\"10\",4,1600000000\n\"2\",11,\"3.5\",1600000001\n");
+    QTest::newRow("double colon") << QByteArray("1::10::4::1600000000\n2::11::3.5::1600000001\n");
+    QTest::newRow("semicolons + header") << QByteArray("user;item;rating;time\n1;10;4;1600000000\n2;11;3.5;1600000001\n");
+    QTest::newRow("ISO dates") << QByteArray("1,10,4,2020-09-13T12:26:40Z\n2,11,3.5,2020-09-13 12:26:41\n");
+    QTest::newRow("decimal seconds") << QByteArray("1\t10\t4\t1600000000.0\n2\t11\t3.5\t1600000001.9\n");
+}
+
+void TestLoaders::wellFormedOddities()
+{
+    QFETCH(QByteArray, bytes);
+    writeBytes(path("odd.txt"), bytes.toStdString());
+    const Dataset ds = loadDataset(path("odd.txt"));
+    QCOMPARE(ds.userIds, (std::vector<std::string>{"1", "2"}));
+    QCOMPARE(ds.itemIds, (std::vector<std::string>{"10", "11"}));
+    QCOMPARE(ds.interactions.rating, (Column<float>{4.f, 3.5f}));
+    QCOMPARE(ds.interactions.timestamp, (Column<int64_t>{1600000000, 1600000001}));
+}
+
+void TestLoaders::skipBadRowsReportsCount()
+{
+    writeBytes(path("messy.csv"), "1,10,4,1600000000\n2,eleven\n3,12,x,1600000002\n4,13,5,1600000003\n5,,1,1\n");
+    QVERIFY_THROWS_EXCEPTION(DataError, loadDataset(path("messy.csv")));
+    LoadOptions o;
+    o.delimited.skipBadRows = true;
+    const Dataset ds = loadDataset(path("messy.csv"), o);
+    QCOMPARE(ds.interactions.size(), size_t(2));
+    QCOMPARE(ds.report.skippedRows, size_t(3));
+    QCOMPARE(ds.report.problems.size(), size_t(3));
+    QVERIFY(QString::fromStdString(ds.report.problems[0]).contains("messy.csv:2: expected 4 fields"));
+    QVERIFY(QString::fromStdString(ds.report.problems[1]).contains("messy.csv:3: field 'rating (column 3)'"));
+    // A file where every row is bad is an error even when skipping.
+    writeBytes(path("allbad.csv"), "1,a,x,1\n2,b,y,2\n");
+    const std::string message = expectError(path("allbad.csv"), o);
+    QVERIFY2(message.find("no valid rows: all 2 were malformed") != std::string::npos, message.c_str());
+}
+
+void TestLoaders::previewShowsFirstRows()
+{
+    writeBytes(path("p.csv"), "userId,movieId,rating\n1,10,4\n2,11,3\n3,12,5\n");
+    DelimitedFormat f;
+    const DelimitedPreview p = previewDelimited(path("p.csv"), f, 2);
+    QVERIFY(p.problem.empty());
+    QCOMPARE(p.resolved.format.separator, std::string(","));
+    QCOMPARE(p.resolved.format.header, 1);
+    QCOMPARE(p.resolved.headerNames, (std::vector<std::string>{"userId", "movieId", "rating"}));
+    QCOMPARE(p.rows.size(), size_t(2));
+    QCOMPARE(p.rows[1], (std::vector<std::string>{"2", "11", "3"}));
+    QCOMPARE(p.resolved.format.columns, (std::vector<ColumnRole>{ColumnRole::User, ColumnRole::Item, ColumnRole::Rating}));
+    const DelimitedPreview bad = previewDelimited(path("missing.csv"), f, 2);
+    QVERIFY(QString::fromStdString(bad.problem).contains("cannot open"));
+}
+
+QTEST_GUILESS_MAIN(TestLoaders)
+#include "test_loaders.moc"
