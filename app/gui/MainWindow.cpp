@@ -1,5 +1,6 @@
 #include "MainWindow.h"
 
+#include "DatasetBrowser.h"
 #include "RunsTableModel.h"
 #include "TrainingChart.h"
 #include "TrainingController.h"
@@ -22,6 +23,7 @@
 #include <QSpinBox>
 #include <QStyle>
 #include <QStatusBar>
+#include <QTabWidget>
 #include <QTableView>
 #include <QThread>
 #include <QToolBar>
@@ -58,11 +60,20 @@ QStringList metricNamesFor(const ModelInfo& info, int topK)
 
 MainWindow::MainWindow(const MainWindowOptions& options, QWidget* parent)
     : QMainWindow(parent), options_(options), controller_(new TrainingController(this)),
-      chart_(new TrainingChart(this)), runsModel_(new RunsTableModel(this))
+      chart_(new TrainingChart(this)), browser_(new DatasetBrowser(this)), centralTabs_(new QTabWidget(this)),
+      runsModel_(new RunsTableModel(this))
 {
     setWindowTitle(tr("RecLab"));
     setWindowIcon(QIcon(QStringLiteral(":/reclab/icons/reclab.png")));
-    setCentralWidget(chart_);
+    centralTabs_->addTab(browser_, tr("Data"));
+    centralTabs_->addTab(chart_, tr("Training"));
+    centralTabs_->setDocumentMode(true);
+    setCentralWidget(centralTabs_);
+    connect(browser_, &DatasetBrowser::preparedSaved, this, [this](const QString& path) {
+        statusBar()->showMessage(tr("Saved %1; it is now the training data").arg(path), 8000);
+        loadDataset(path);
+    });
+    connect(browser_, &DatasetBrowser::problem, this, [this](const QString& m) { statusBar()->showMessage(m, 10000); });
     buildActions();
     buildSetupDock();
     buildRunsDock();
@@ -110,12 +121,20 @@ void MainWindow::buildActions()
     auto* bar = addToolBar(tr("Main"));
     bar->setObjectName(QStringLiteral("mainToolBar"));
     bar->setToolButtonStyle(Qt::ToolButtonTextBesideIcon);
-    openAction_ = bar->addAction(style()->standardIcon(QStyle::SP_DirOpenIcon), tr("Open MovieLens…"));
-    openAction_->setToolTip(tr("Load a MovieLens-100K folder (u.data, u.item, u.user)"));
+    openAction_ = bar->addAction(style()->standardIcon(QStyle::SP_DirOpenIcon), tr("Open folder…"));
+    openAction_->setToolTip(tr("Load a dataset folder: MovieLens 100K/1M/10M/20M/25M/latest, RecBole atomic files, Amazon reviews"));
     connect(openAction_, &QAction::triggered, this, [this] {
-        const QString dir = QFileDialog::getExistingDirectory(this, tr("MovieLens-100K folder"));
+        const QString dir = QFileDialog::getExistingDirectory(this, tr("Dataset folder"));
         if (!dir.isEmpty())
             loadDataset(dir);
+    });
+    openFileAction_ = bar->addAction(style()->standardIcon(QStyle::SP_FileIcon), tr("Open file…"));
+    openFileAction_->setToolTip(tr("Load one file: CSV/TSV/'::' interactions, a RecBole .inter, Amazon JSON lines or a prepared .rlprep"));
+    connect(openFileAction_, &QAction::triggered, this, [this] {
+        const QString file = QFileDialog::getOpenFileName(this, tr("Dataset file"), QString(),
+                                                          tr("Datasets (*.csv *.tsv *.dat *.data *.txt *.inter *.json *.jsonl *.rlprep);;All files (*)"));
+        if (!file.isEmpty())
+            loadDataset(file);
     });
     sampleAction_ = bar->addAction(style()->standardIcon(QStyle::SP_FileDialogDetailedView), tr("Sample data"));
     sampleAction_->setToolTip(tr("The bundled generated dataset: users with planted tastes and drifting genre interests"));
@@ -244,7 +263,17 @@ void MainWindow::loadDataset(const QString& spec)
             return;
         }
         setDataset(result.dataset);
-        statusBar()->showMessage(tr("Loaded %1").arg(QString::fromStdString(result.dataset->name)), 5000);
+        const LoadReport& report = result.dataset->report;
+        statusBar()->showMessage(report.skippedRows ? tr("Loaded %1 (%2); skipped %3 malformed rows, the first: %4")
+                                                          .arg(QString::fromStdString(result.dataset->name),
+                                                               QString::fromStdString(report.format))
+                                                          .arg(static_cast<qulonglong>(report.skippedRows))
+                                                          .arg(QString::fromStdString(report.problems.front()))
+                                                    : tr("Loaded %1 (%2) in %3 s")
+                                                          .arg(QString::fromStdString(result.dataset->name),
+                                                               QString::fromStdString(report.format))
+                                                          .arg(report.seconds, 0, 'f', 2),
+                                 report.skippedRows ? 0 : 8000);
         emit datasetLoaded();
     });
     const std::string s = spec.toStdString();
@@ -269,6 +298,7 @@ void MainWindow::setDataset(std::shared_ptr<const Dataset> dataset)
                                .arg(s.density * 100.0, 0, 'f', 2)
                                .arg(QString::fromStdString(dataset_->source).toHtmlEscaped()));
     datasetLabel_->setToolTip(QString::fromStdString("fingerprint " + dataset_->fingerprint()));
+    browser_->setDataset(dataset_);
     updateActions();
 }
 
@@ -276,6 +306,7 @@ void MainWindow::startTraining()
 {
     if (!dataset_ || isTraining())
         return;
+    centralTabs_->setCurrentWidget(chart_);
     const std::string modelName = modelCombo_->currentData().toString().toStdString();
     TrainConfig config;
     try {
@@ -363,6 +394,7 @@ void MainWindow::updateActions()
     stopAction_->setEnabled(training);
     openAction_->setEnabled(!training && !loading_);
     sampleAction_->setEnabled(!training && !loading_);
+    openFileAction_->setEnabled(!training && !loading_);
     modelCombo_->setEnabled(!training);
 }
 

@@ -18,17 +18,19 @@ class QDoubleSpinBox;
 class QLabel;
 class QProgressBar;
 class QSpinBox;
+class QTabWidget;
 class QTableView;
 
 namespace reclab {
 
+class DatasetBrowser;
 class RunsTableModel;
 class TrainingChart;
 class TrainingController;
 
 struct MainWindowOptions {
     QString databasePath; // the experiment database
-    QString dataSpec = QStringLiteral("sample"); // dataset loaded at start: "sample" or a folder
+    QString dataSpec = QStringLiteral("sample"); // dataset loaded at start: "sample", a folder or a file
 };
 
 class MainWindow : public QMainWindow {
@@ -39,6 +41,8 @@ public:
 
     // For tests and scripting.
     TrainingChart* chart() const { return chart_; }
+    DatasetBrowser* browser() const { return browser_; }
+    QTabWidget* centralTabs() const { return centralTabs_; }
     RunsTableModel* runsModel() const { return runsModel_; }
     QAction* startAction() const { return startAction_; }
     QAction* stopAction() const { return stopAction_; }
@@ -78,10 +82,13 @@ private:
     std::shared_ptr<const Dataset> dataset_;
     TrainingController* controller_;
     TrainingChart* chart_;
+    DatasetBrowser* browser_;
+    QTabWidget* centralTabs_;
     RunsTableModel* runsModel_;
     QTableView* runsView_ = nullptr;
     QAction* openAction_ = nullptr;
     QAction* sampleAction_ = nullptr;
+    QAction* openFileAction_ = nullptr;
     QAction* startAction_ = nullptr;
     QAction* stopAction_ = nullptr;
     QLabel* datasetLabel_ = nullptr;

@@ -1,0 +1,161 @@
+// The dataset browser on real MovieLens-100K inside the main window, offscreen: the virtual
+// table, sorting and filters run in workers, the statistics panel's charts, a user's history,
+// the preparation preview and saving a prepared file that becomes the training data. A
+// 3M-row table checks that the model never copies rows. RECLAB_SCREENSHOT_DIR keeps pictures.
+#include "DatasetBrowser.h"
+#include "DatasetStatsPanel.h"
+#include "InteractionTableModel.h"
+#include "MainWindow.h"
+#include "TestData.h"
+
+#include <QAbstractSeries>
+#include <QBarSeries>
+#include <QBarSet>
+#include <QChart>
+#include <QLabel>
+#include <QSignalSpy>
+#include <QTabWidget>
+#include <QTableView>
+#include <QTableWidget>
+#include <QTemporaryDir>
+#include <QXYSeries>
+#include <QtTest>
+
+using namespace reclab;
+
+class TestBrowser : public QObject {
+    Q_OBJECT
+private slots:
+    void browsesMovieLens100k();
+    void largeTableIsVirtual();
+
+private:
+    static void saveShot(QWidget* w, const char* name)
+    {
+        const QByteArray dir = qgetenv("RECLAB_SCREENSHOT_DIR");
+        if (!dir.isEmpty())
+            w->grab().save(QString::fromLocal8Bit(dir) + QLatin1Char('/') + QLatin1String(name));
+    }
+};
+
+void TestBrowser::browsesMovieLens100k()
+{
+    RECLAB_REQUIRE_ML100K();
+    QTemporaryDir dir;
+    MainWindow w({dir.filePath(QStringLiteral("gui.db")), test::ml100kDir()});
+    w.resize(1400, 860);
+    w.show();
+    QTRY_VERIFY_WITH_TIMEOUT(w.isDatasetLoaded(), 30000);
+    DatasetBrowser* b = w.browser();
+    QCOMPARE(w.centralTabs()->currentWidget(), static_cast<QWidget*>(b));
+    QCOMPARE(b->tableModel()->rowCount(), 100000);
+    // First row of u.data: 196 242 3 881250949, Kolya (1996).
+    const QAbstractItemModel* m = b->tableModel();
+    QCOMPARE(m->index(0, InteractionTableModel::UserColumn).data().toString(), QStringLiteral("196"));
+    QCOMPARE(m->index(0, InteractionTableModel::TitleColumn).data().toString(), QStringLiteral("Kolya (1996)"));
+    QCOMPARE(m->index(0, InteractionTableModel::TimeColumn).data().toString(), QStringLiteral("1997-12-04 15:55"));
+
+    // Statistics: the counts and one chart per figure.
+    QTRY_VERIFY_WITH_TIMEOUT(b->statsPanel()->summaryText().contains(QStringLiteral("943 users")), 20000);
+    QVERIFY(b->statsPanel()->summaryText().contains(QStringLiteral("1,682 items")));
+    QVERIFY(b->statsPanel()->summaryText().contains(QStringLiteral("100,000 interactions")));
+    auto* bars = qobject_cast<QBarSeries*>(b->statsPanel()->ratingChart()->series().value(0));
+    QVERIFY(bars);
+    QCOMPARE(bars->barSets().value(0)->count(), 5);
+    QCOMPARE(bars->barSets().value(0)->at(3), 34174.0); // ML-100K has 34,174 ratings of 4
+    auto* tail = qobject_cast<QXYSeries*>(b->statsPanel()->popularityChart()->series().value(0));
+    QCOMPARE(tail->at(0).y(), 583.0); // Star Wars, the most rated film
+    QVERIFY(qobject_cast<QXYSeries*>(b->statsPanel()->timeChart()->series().value(0))->count() == 8); // Sep 1997 - Apr 1998
+    b->tabs()->setCurrentIndex(1);
+    saveShot(&w, "browser-statistics.png");
+
+    // Filter by title and sort by rating, descending: both in a worker.
+    QSignalSpy rows(b, &DatasetBrowser::rowsReady);
+    RowFilter f;
+    f.title = "star wars";
+    b->setRowFilter(f);
+    QVERIFY(rows.wait(20000));
+    QCOMPARE(rows.takeFirst().at(0).toLongLong(), 583LL);
+    b->sortBy(InteractionTableModel::RatingColumn, Qt::DescendingOrder);
+    QVERIFY(rows.wait(20000));
+    QCOMPARE(m->index(0, InteractionTableModel::RatingColumn).data().toDouble(), 5.0);
+    QCOMPARE(m->index(582, InteractionTableModel::RatingColumn).data().toDouble(), 1.0);
+    for (int r = 0; r < m->rowCount(); r += 50)
+        QVERIFY(m->index(r, InteractionTableModel::TitleColumn).data().toString().contains(QStringLiteral("Star Wars")));
+    rows.clear();
+    RowFilter range;
+    range.user = "1";
+    range.minRating = 5;
+    b->setRowFilter(range);
+    QVERIFY(rows.wait(20000));
+    QCOMPARE(rows.takeFirst().at(0).toLongLong(), 81LL); // user 1 gave 81 fives
+    b->sortBy(InteractionTableModel::TimeColumn, Qt::AscendingOrder);
+    QVERIFY(rows.wait(20000));
+    b->tabs()->setCurrentIndex(0);
+    saveShot(&w, "browser-table.png");
+
+    // A user's history, in time order, with titles and genres.
+    b->showUser(QStringLiteral("1"));
+    QTableWidget* h = b->historyTable();
+    QCOMPARE(h->rowCount(), 272);
+    for (int r = 1; r < h->rowCount(); ++r)
+        QVERIFY(h->item(r - 1, 0)->text() <= h->item(r, 0)->text());
+    QVERIFY(!h->item(0, 3)->text().isEmpty());
+    saveShot(&w, "browser-history.png");
+
+    // Preparation: preview before -> after, then save; the prepared file becomes the training data.
+    FilterConfig prep;
+    prep.ratingThreshold = 4.f;
+    prep.userCore = prep.itemCore = 10;
+    b->setPreparation(prep, QStringLiteral("loo"));
+    b->tabs()->setCurrentIndex(3);
+    QSignalSpy preview(b, &DatasetBrowser::previewReady);
+    b->previewPreparation();
+    QVERIFY(preview.wait(20000));
+    const QString text = preview.takeFirst().at(0).toString();
+    QVERIFY2(text.contains(QStringLiteral("before: 943 users, 1,682 items, 100,000 interactions")), qPrintable(text));
+    QVERIFY2(text.contains(QStringLiteral("k-core reached its fixed point")), qPrintable(text));
+    QVERIFY2(text.contains(QStringLiteral("99 fixed negatives")), qPrintable(text));
+    saveShot(&w, "browser-prepare.png");
+    QSignalSpy loaded(&w, &MainWindow::datasetLoaded);
+    const QString file = dir.filePath(QStringLiteral("ml.rlprep"));
+    b->savePrepared(file);
+    QVERIFY(loaded.wait(30000));
+    QVERIFY(QFile::exists(file));
+    QTRY_VERIFY_WITH_TIMEOUT(b->tableModel()->rowCount() > 40000 && b->tableModel()->rowCount() < 55375, 10000);
+    QVERIFY(b->tableModel()->dataset()->presplit != nullptr);
+}
+
+void TestBrowser::largeTableIsVirtual()
+{
+    auto ds = std::make_shared<Dataset>();
+    const size_t n = 3000000;
+    ds->interactions.reserve(n);
+    for (int u = 0; u < 3000; ++u)
+        ds->userIds.push_back("u" + std::to_string(u));
+    for (int i = 0; i < 1000; ++i)
+        ds->itemIds.push_back("i" + std::to_string(i));
+    for (size_t r = 0; r < n; ++r)
+        ds->interactions.append(static_cast<int32_t>(r % 3000), static_cast<int32_t>((r * 7) % 1000), 1.f + static_cast<float>(r % 5),
+                                static_cast<int64_t>(1000000000 + r));
+    DatasetBrowser b;
+    b.resize(900, 600);
+    b.show();
+    b.setDataset(ds);
+    QCOMPARE(b.tableModel()->rowCount(), 3000000);
+    QElapsedTimer t;
+    t.start();
+    b.tableView()->scrollToBottom();
+    QCoreApplication::processEvents();
+    b.tableView()->scrollTo(b.tableModel()->index(1500000, 0));
+    QCoreApplication::processEvents();
+    QCOMPARE(b.tableModel()->index(2999999, InteractionTableModel::UserColumn).data().toString(), QStringLiteral("u2999"));
+    qInfo("scrolling 3M rows took %lld ms", static_cast<long long>(t.elapsed()));
+    QSignalSpy rows(&b, &DatasetBrowser::rowsReady);
+    b.sortBy(InteractionTableModel::TimeColumn, Qt::DescendingOrder);
+    QVERIFY(rows.wait(60000));
+    QCOMPARE(b.tableModel()->index(0, InteractionTableModel::UserColumn).data().toString(), QStringLiteral("u2999"));
+}
+
+QTEST_MAIN(TestBrowser)
+#include "test_browser.moc"
