@@ -281,25 +281,6 @@ Part partAt(size_t position, size_t n, const SplitConfig& c)
     return position < trainEnd ? TrainPart : position < validEnd ? ValidPart : TestPart;
 }
 
-// Distinct items the user never interacted with; repeats only when fewer than count exist.
-void sampleUnseen(const UserItemIndex& seen, int32_t user, int32_t numItems, int count, Random& rng, int32_t* out)
-{
-    const auto available = static_cast<int64_t>(numItems) - static_cast<int64_t>(seen.countOf(user));
-    if (available <= 0)
-        throw DataError("", 0, "", "user index " + std::to_string(user) + " interacted with every item; no negatives can be sampled");
-    for (int k = 0; k < count; ++k) {
-        int32_t item = 0;
-        while (true) {
-            item = static_cast<int32_t>(rng.below(static_cast<uint64_t>(numItems)));
-            if (seen.contains(user, item))
-                continue;
-            if (k >= available || std::find(out, out + k, item) == out + k)
-                break;
-        }
-        out[k] = item;
-    }
-}
-
 } // namespace
 
 SplitAssignment makeSplit(const Dataset& dataset, const SplitConfig& config)
@@ -365,8 +346,8 @@ SplitAssignment makeSplit(const Dataset& dataset, const SplitConfig& config)
         const UserItemIndex seen(t, dataset.numUsers());
         s.negatives.resize(s.evalRows.size() * static_cast<size_t>(negatives));
         for (size_t k = 0; k < s.evalRows.size(); ++k)
-            sampleUnseen(seen, t.user[s.evalRows[k]], dataset.numItems(), negatives, rng,
-                         s.negatives.data() + k * static_cast<size_t>(negatives));
+            seen.sampleUnseen(t.user[s.evalRows[k]], dataset.numItems(), negatives, rng,
+                              s.negatives.data() + k * static_cast<size_t>(negatives));
     }
     return s;
 }

@@ -1,5 +1,8 @@
 #include "data/UserItemIndex.h"
 
+#include "util/Error.h"
+#include "util/Random.h"
+
 namespace reclab {
 
 UserItemIndex::UserItemIndex(const InteractionTable& table, int32_t numUsers)
@@ -28,6 +31,24 @@ UserItemIndex::UserItemIndex(const InteractionTable& table, int32_t numUsers)
     compacted[static_cast<size_t>(numUsers)] = out;
     items_.resize(static_cast<size_t>(out));
     offsets_ = std::move(compacted);
+}
+
+void UserItemIndex::sampleUnseen(int32_t user, int32_t numItems, int count, Random& rng, int32_t* out) const
+{
+    const auto available = static_cast<int64_t>(numItems) - static_cast<int64_t>(countOf(user));
+    if (available <= 0)
+        throw Error("user index " + std::to_string(user) + " interacted with every item; no negatives can be sampled");
+    for (int k = 0; k < count; ++k) {
+        int32_t item = 0;
+        while (true) {
+            item = static_cast<int32_t>(rng.below(static_cast<uint64_t>(numItems)));
+            if (contains(user, item))
+                continue;
+            if (k >= available || std::find(out, out + k, item) == out + k)
+                break;
+        }
+        out[k] = item;
+    }
 }
 
 } // namespace reclab

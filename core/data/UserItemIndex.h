@@ -10,6 +10,8 @@
 
 namespace reclab {
 
+class Random;
+
 class UserItemIndex {
 public:
     UserItemIndex() = default;
@@ -27,6 +29,10 @@ public:
     }
     const int32_t* begin(int32_t user) const { return items_.data() + offsets_[static_cast<size_t>(user)]; }
     const int32_t* end(int32_t user) const { return items_.data() + offsets_[static_cast<size_t>(user) + 1]; }
+    // Writes count distinct items in [0, numItems) that user never interacted with, drawn with
+    // rng (repeats only when fewer than count exist). Throws Error when the user has seen every
+    // item. Shared by the evaluators and the prepared splits, so both draw alike.
+    void sampleUnseen(int32_t user, int32_t numItems, int count, Random& rng, int32_t* out) const;
     int32_t numUsers() const { return static_cast<int32_t>(offsets_.empty() ? 0 : offsets_.size() - 1); }
 
 private:

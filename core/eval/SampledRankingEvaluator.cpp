@@ -10,40 +10,25 @@
 
 namespace reclab {
 
+namespace {
+// numNegatives unseen items per test row, drawn once from seed.
+std::vector<int32_t> drawNegatives(const std::vector<int32_t>& testUsers, const UserItemIndex& seen, int32_t numItems,
+                                   int numNegatives, uint64_t seed)
+{
+    Random rng(seed);
+    std::vector<int32_t> negatives(testUsers.size() * static_cast<size_t>(numNegatives));
+    for (size_t row = 0; row < testUsers.size(); ++row)
+        seen.sampleUnseen(testUsers[row], numItems, numNegatives, rng, negatives.data() + row * static_cast<size_t>(numNegatives));
+    return negatives;
+}
+} // namespace
+
 SampledRankingEvaluator::SampledRankingEvaluator(const std::vector<int32_t>& testUsers,
                                                  const std::vector<int32_t>& testItems,
                                                  const UserItemIndex& seen, int32_t numItems,
                                                  int numNegatives, uint64_t seed)
+    : SampledRankingEvaluator(testUsers, testItems, drawNegatives(testUsers, seen, numItems, numNegatives, seed), numNegatives)
 {
-    const auto n = static_cast<int64_t>(testUsers.size());
-    users_ = torch::empty({n}, torch::kLong);
-    candidates_ = torch::empty({n, 1 + numNegatives}, torch::kLong);
-    auto* u = users_.data_ptr<int64_t>();
-    auto* c = candidates_.data_ptr<int64_t>();
-    Random rng(seed);
-    std::vector<int32_t> drawn;
-    for (int64_t row = 0; row < n; ++row) {
-        const int32_t user = testUsers[static_cast<size_t>(row)];
-        u[row] = user;
-        int64_t* out = c + row * (1 + numNegatives);
-        out[0] = testItems[static_cast<size_t>(row)];
-        // A user who has seen nearly everything gets repeats rather than an endless loop.
-        const auto available = static_cast<int64_t>(numItems) - static_cast<int64_t>(seen.countOf(user));
-        drawn.clear();
-        for (int k = 0; k < numNegatives; ++k) {
-            int32_t item = 0;
-            for (int attempt = 0;; ++attempt) {
-                item = static_cast<int32_t>(rng.below(static_cast<uint64_t>(numItems)));
-                if (seen.contains(user, item))
-                    continue;
-                const bool repeat = std::find(drawn.begin(), drawn.end(), item) != drawn.end();
-                if (!repeat || static_cast<int64_t>(drawn.size()) >= available || attempt > 1000)
-                    break;
-            }
-            drawn.push_back(item);
-            out[k + 1] = item;
-        }
-    }
 }
 
 SampledRankingEvaluator::SampledRankingEvaluator(const std::vector<int32_t>& testUsers,
