@@ -231,36 +231,53 @@ void rejectNonText(const std::string& path, std::string_view head)
 
 } // namespace
 
+namespace {
+
+enum class QuoteScan { Ok, Unclosed, TextAfter };
+
+// Reads the quoted field whose opening quote is at p (the line ends at e) into out ("" is a
+// literal quote); next is where the field ends: at the separator after the closing quote, or e.
+QuoteScan scanQuoted(const char* p, const char* e, std::string_view sep, std::string& out, const char*& next)
+{
+    out.clear();
+    const char* k = p + 1;
+    while (true) {
+        if (k >= e)
+            return QuoteScan::Unclosed;
+        if (*k == '"') {
+            if (k + 1 < e && k[1] == '"') {
+                out.push_back('"');
+                k += 2;
+                continue;
+            }
+            ++k;
+            break;
+        }
+        out.push_back(*k++);
+    }
+    next = k;
+    if (k < e && !(static_cast<size_t>(e - k) >= sep.size() && std::memcmp(k, sep.data(), sep.size()) == 0))
+        return QuoteScan::TextAfter;
+    return QuoteScan::Ok;
+}
+
+} // namespace
+
 bool splitQuotedRecord(std::string_view line, std::string_view sep, std::vector<std::string>& out)
 {
     out.clear();
+    const char* const e = line.data() + line.size();
     size_t pos = 0;
     while (true) {
-        std::string field;
         if (pos < line.size() && line[pos] == '"') {
-            size_t k = pos + 1;
-            bool closed = false;
-            while (k < line.size()) {
-                if (line[k] == '"') {
-                    if (k + 1 < line.size() && line[k + 1] == '"') {
-                        field.push_back('"');
-                        k += 2;
-                        continue;
-                    }
-                    closed = true;
-                    ++k;
-                    break;
-                }
-                field.push_back(line[k++]);
-            }
-            if (!closed)
+            std::string field;
+            const char* next = nullptr;
+            if (scanQuoted(line.data() + pos, e, sep, field, next) != QuoteScan::Ok)
                 return false;
             out.push_back(std::move(field));
-            if (k >= line.size())
+            if (next >= e)
                 return true;
-            if (line.compare(k, sep.size(), sep) != 0)
-                return false; // text after the closing quote
-            pos = k + sep.size();
+            pos = static_cast<size_t>(next - line.data()) + sep.size();
             continue;
         }
         const size_t end = sep == " " ? line.find_first_of(" \t", pos) : line.find(sep, pos);
@@ -276,16 +293,29 @@ bool splitQuotedRecord(std::string_view line, std::string_view sep, std::vector<
     }
 }
 
-ResolvedFormat resolveDelimitedFormat(const std::string& path, const DelimitedFormat& format)
+namespace {
+
+// The first 64 KiB of a file without its BOM: all that format detection and previews read.
+struct FileHead {
+    std::string text;
+    size_t bom = 0;        // bytes of BOM skipped
+    bool complete = false; // the whole file fits
+    explicit FileHead(const InputFile& file) : text(file.head(1 << 16))
+    {
+        if (text.compare(0, 3, "\xEF\xBB\xBF") == 0) {
+            text.erase(0, 3);
+            bom = 3;
+        }
+        complete = file.size() <= text.size() + bom;
+    }
+};
+
+ResolvedFormat resolveFromHead(const std::string& path, const FileHead& head, const DelimitedFormat& format)
 {
-    InputFile file(path);
-    std::string head = file.head(1 << 16);
-    if (head.compare(0, 3, "\xEF\xBB\xBF") == 0)
-        head.erase(0, 3);
-    if (head.find_first_not_of(" \t\r\n") == std::string::npos)
+    if (head.text.find_first_not_of(" \t\r\n") == std::string::npos)
         throw DataError(path, 0, "", "the file is empty; expected one interaction per line (user, item, rating, timestamp)");
-    rejectNonText(path, head);
-    const auto lines = headLines(head, 30, file.size() <= head.size() + 3);
+    rejectNonText(path, head.text);
+    const auto lines = headLines(head.text, 30, head.complete);
     if (lines.empty())
         throw DataError(path, 1, "", "the first line is longer than 64 KiB; expected delimited text");
 
@@ -360,16 +390,22 @@ ResolvedFormat resolveDelimitedFormat(const std::string& path, const DelimitedFo
     return r;
 }
 
+} // namespace
+
+ResolvedFormat resolveDelimitedFormat(const std::string& path, const DelimitedFormat& format)
+{
+    const InputFile file(path);
+    return resolveFromHead(path, FileHead(file), format);
+}
+
 DelimitedPreview previewDelimited(const std::string& path, const DelimitedFormat& format, size_t maxRows)
 {
     DelimitedPreview preview;
     try {
-        preview.resolved = resolveDelimitedFormat(path, format);
-        InputFile file(path);
-        std::string head = file.head(1 << 16);
-        if (head.compare(0, 3, "\xEF\xBB\xBF") == 0)
-            head.erase(0, 3);
-        const auto lines = headLines(head, maxRows + 1, file.size() <= head.size() + 3);
+        const InputFile file(path);
+        const FileHead head(file);
+        preview.resolved = resolveFromHead(path, head, format);
+        const auto lines = headLines(head.text, maxRows + 1, head.complete);
         for (size_t k = preview.resolved.format.header == 1 ? 1 : 0; k < lines.size() && preview.rows.size() < maxRows; ++k) {
             std::vector<std::string> fields;
             splitQuotedRecord(lines[k], preview.resolved.format.separator, fields);
@@ -458,7 +494,7 @@ struct RowProblem {
 
 class RangeParser {
 public:
-    RangeParser(ParseJob& job, Range& range) : job_(job), range_(range) {}
+    RangeParser(ParseJob& job, Range& range, size_t index) : job_(job), range_(range), index_(index) {}
 
     void run()
     {
@@ -607,13 +643,9 @@ private:
     bool aborted() const
     {
         return job_.needText[0].load(std::memory_order_relaxed) || job_.needText[1].load(std::memory_order_relaxed) ||
-               job_.firstErrorRange.load(std::memory_order_relaxed) < static_cast<size_t>(&range_ - firstRange_);
+               job_.firstErrorRange.load(std::memory_order_relaxed) < index_;
     }
 
-public:
-    const Range* firstRange_ = nullptr;
-
-private:
     // Returns false to stop the range (a strict-mode error, or ids that need text mode).
     bool handleLine(const char* b, const char* e, long line)
     {
@@ -652,37 +684,20 @@ private:
         while (true) {
             const char* fb = p;
             const char* fe;
-            const char* next;
+            const char* next = nullptr;
             if (p < e && *p == '"') {
-                // A quoted field: the text up to the closing quote ("" is a literal quote).
-                std::string& scratch = quoted_[col & 3];
-                scratch.clear();
-                const char* k = p + 1;
-                bool closed = false;
-                while (k < e) {
-                    if (*k == '"') {
-                        if (k + 1 < e && k[1] == '"') {
-                            scratch.push_back('"');
-                            k += 2;
-                            continue;
-                        }
-                        closed = true;
-                        ++k;
-                        break;
-                    }
-                    scratch.push_back(*k++);
-                }
-                if (!closed) {
+                std::string& text = quoted_[col & 3];
+                switch (scanQuoted(p, e, sep, text, next)) {
+                case QuoteScan::Unclosed:
                     problem.problem = "a quoted field in column " + std::to_string(col + 1) + " has no closing quote";
                     return false;
-                }
-                if (k < e && !(static_cast<size_t>(e - k) >= sep.size() && std::memcmp(k, sep.data(), sep.size()) == 0)) {
+                case QuoteScan::TextAfter:
                     problem.problem = "text after the closing quote in column " + std::to_string(col + 1);
                     return false;
+                case QuoteScan::Ok: break;
                 }
-                fb = scratch.data();
-                fe = scratch.data() + scratch.size();
-                next = k;
+                fb = text.data();
+                fe = text.data() + text.size();
             } else {
                 if (sep.size() == 1 && !spaceSep) {
                     fe = static_cast<const char*>(std::memchr(p, sep[0], static_cast<size_t>(e - p)));
@@ -792,6 +807,7 @@ private:
 
     ParseJob& job_;
     Range& range_;
+    size_t index_; // of range_ in the file: an error in an earlier range stops this one
     std::string quoted_[4];
     char fastSep_ = 0;
     int8_t roleOf_[16] = {-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1};
@@ -931,25 +947,25 @@ void mapTextIds(std::vector<Range>& ranges, int role, Column<int32_t>& column, s
 Dataset loadDelimited(const std::string& path, const DelimitedFormat& format)
 {
     const auto started = Clock::now();
-    const ResolvedFormat resolved = resolveDelimitedFormat(path, format);
-    InputFile file(path);
+    const InputFile file(path);
+    const FileHead head(file);
+    const ResolvedFormat resolved = resolveFromHead(path, head, format);
 
     // Where the data starts: after a BOM and the header line.
-    std::string head = file.head(1 << 16);
-    size_t dataStart = head.compare(0, 3, "\xEF\xBB\xBF") == 0 ? 3 : 0;
+    size_t dataStart = head.bom;
     long headerLines = 0;
     if (resolved.format.header == 1) {
         // The header is the first non-blank line.
-        size_t pos = dataStart;
+        size_t pos = 0;
         while (true) {
-            const size_t nl = head.find('\n', pos);
-            const std::string_view line = std::string_view(head).substr(pos, nl == std::string::npos ? std::string::npos : nl - pos);
+            const size_t nl = head.text.find('\n', pos);
+            const std::string_view line = std::string_view(head.text).substr(pos, nl == std::string::npos ? std::string::npos : nl - pos);
             ++headerLines;
-            pos = nl == std::string::npos ? head.size() : nl + 1;
+            pos = nl == std::string::npos ? head.text.size() : nl + 1;
             if (line.find_first_not_of(" \t\r") != std::string_view::npos || nl == std::string::npos)
                 break;
         }
-        dataStart = std::min(pos, file.size());
+        dataStart = std::min(head.bom + pos, file.size());
     }
 
     const unsigned hw = std::max(1u, std::thread::hardware_concurrency());
@@ -1004,12 +1020,10 @@ Dataset loadDelimited(const std::string& path, const DelimitedFormat& format)
             r.dict[1] = StringDictionary();
         }
         forEachRange(ranges, [&](Range& r) {
-            RangeParser parser(job, r);
-            parser.firstRange_ = ranges.data();
-            parser.run();
+            const auto mine = static_cast<size_t>(&r - ranges.data());
+            RangeParser(job, r, mine).run();
             if (r.errorLine > 0) {
                 size_t current = job.firstErrorRange.load();
-                const size_t mine = static_cast<size_t>(&r - ranges.data());
                 while (mine < current && !job.firstErrorRange.compare_exchange_weak(current, mine)) {
                 }
             }
