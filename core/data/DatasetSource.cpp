@@ -70,17 +70,16 @@ std::string singleFileWith(const fs::path& dir, const std::string& ext, const st
     return found;
 }
 
+// A product metadata file (meta_*.json) beside the reviews, or "".
 std::string amazonMetaBeside(const fs::path& file)
 {
     const fs::path dir = file.parent_path().empty() ? fs::path(".") : file.parent_path();
-    std::string meta = singleFileWith(dir, ".json", "");
     std::error_code ec;
     for (const auto& entry : fs::directory_iterator(dir, ec)) {
         const std::string name = entry.path().filename().string();
         if (entry.is_regular_file() && name.rfind("meta_", 0) == 0)
             return entry.path().string();
     }
-    (void)meta;
     return "";
 }
 

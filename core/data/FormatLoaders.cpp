@@ -208,6 +208,27 @@ AtomicHeader atomicHeader(const TextFile& file, std::string_view line)
     return h;
 }
 
+// Reads a RecBole side file: a "name:type" header, then tab-separated rows of the same width.
+// onHeader(header, line) picks the columns; onRow(fields) takes each row.
+template <typename OnHeader, typename OnRow> void readAtomicFile(const std::string& path, OnHeader onHeader, OnRow onRow)
+{
+    TextFile file(path);
+    AtomicHeader h;
+    std::vector<std::string_view> v;
+    file.forEachLine([&](long line, std::string_view text) {
+        if (h.names.empty()) {
+            h = atomicHeader(file, text);
+            onHeader(h, line);
+            return;
+        }
+        splitFields(text, "\t", v);
+        if (v.size() != h.names.size())
+            throw DataError(file.path(), line, "", "expected " + std::to_string(h.names.size()) +
+                                                       " tab-separated fields, found " + std::to_string(v.size()));
+        onRow(v);
+    });
+}
+
 } // namespace
 
 Dataset loadRecBoleAtomic(const std::string& interFile, const DelimitedFormat& options)
@@ -228,75 +249,60 @@ Dataset loadRecBoleAtomic(const std::string& interFile, const DelimitedFormat& o
     const std::string itemFile = fs::path(path).replace_extension(".item").string();
     if (exists(itemFile)) {
         ItemSideBuilder items(ds);
-        TextFile file(itemFile);
-        AtomicHeader h;
-        std::vector<std::string_view> v;
         int idCol = -1, titleCol = -1, yearCol = -1, genreCol = -1;
-        file.forEachLine([&](long line, std::string_view text) {
-            if (h.names.empty()) {
-                h = atomicHeader(file, text);
+        bool genreSeq = false;
+        readAtomicFile(
+            itemFile,
+            [&](const AtomicHeader& h, long line) {
                 idCol = h.find({"item_id", "movie_id", "business_id", "book_id"});
                 titleCol = h.find({"movie_title", "title", "item_name", "name"});
                 yearCol = h.find({"release_year", "year"});
                 genreCol = h.find({"class", "genre", "genres", "categories", "category"});
+                genreSeq = genreCol >= 0 && h.types[static_cast<size_t>(genreCol)].find("seq") != std::string::npos;
                 if (idCol < 0)
-                    throw DataError(file.path(), line, "header", "no item id column (item_id:token)");
-                return;
-            }
-            splitFields(text, "\t", v);
-            if (v.size() != h.names.size())
-                throw DataError(file.path(), line, "", "expected " + std::to_string(h.names.size()) +
-                                                           " tab-separated fields, found " + std::to_string(v.size()));
-            const int32_t item = items.indexOf(v[static_cast<size_t>(idCol)]);
-            if (item < 0)
-                return;
-            if (titleCol >= 0)
-                items.setTitle(item, std::string(v[static_cast<size_t>(titleCol)]));
-            long long year = 0;
-            if (yearCol >= 0 && parseInt64(v[static_cast<size_t>(yearCol)], year))
-                items.setYear(item, static_cast<int32_t>(year));
-            if (genreCol >= 0) {
-                const bool seq = h.types[static_cast<size_t>(genreCol)].find("seq") != std::string::npos;
-                if (seq)
+                    throw DataError(itemFile, line, "header", "no item id column (item_id:token)");
+            },
+            [&](const std::vector<std::string_view>& v) {
+                const int32_t item = items.indexOf(v[static_cast<size_t>(idCol)]);
+                if (item < 0)
+                    return;
+                if (titleCol >= 0)
+                    items.setTitle(item, std::string(v[static_cast<size_t>(titleCol)]));
+                long long year = 0;
+                if (yearCol >= 0 && parseInt64(v[static_cast<size_t>(yearCol)], year))
+                    items.setYear(item, static_cast<int32_t>(year));
+                if (genreCol >= 0 && genreSeq)
                     addGenreList(items, item, v[static_cast<size_t>(genreCol)], ' ');
-                else
+                else if (genreCol >= 0)
                     items.addGenre(item, std::string(v[static_cast<size_t>(genreCol)]));
-            }
-        });
+            });
         items.finish();
     }
     const std::string userFile = fs::path(path).replace_extension(".user").string();
     if (exists(userFile)) {
         UserSideBuilder users(ds);
-        TextFile file(userFile);
-        AtomicHeader h;
-        std::vector<std::string_view> v;
         int idCol = -1, ageCol = -1, genderCol = -1, occCol = -1;
-        file.forEachLine([&](long line, std::string_view text) {
-            if (h.names.empty()) {
-                h = atomicHeader(file, text);
+        readAtomicFile(
+            userFile,
+            [&](const AtomicHeader& h, long line) {
                 idCol = h.find({"user_id"});
                 ageCol = h.find({"age"});
                 genderCol = h.find({"gender"});
                 occCol = h.find({"occupation"});
                 if (idCol < 0)
-                    throw DataError(file.path(), line, "header", "no user id column (user_id:token)");
-                return;
-            }
-            splitFields(text, "\t", v);
-            if (v.size() != h.names.size())
-                throw DataError(file.path(), line, "", "expected " + std::to_string(h.names.size()) +
-                                                           " tab-separated fields, found " + std::to_string(v.size()));
-            const int32_t user = users.indexOf(v[static_cast<size_t>(idCol)]);
-            if (user < 0)
-                return;
-            long long age = 0;
-            if (ageCol >= 0)
-                parseInt64(v[static_cast<size_t>(ageCol)], age);
-            const std::string_view g = genderCol >= 0 ? v[static_cast<size_t>(genderCol)] : std::string_view();
-            users.set(user, static_cast<int32_t>(age), g == "M" ? 'M' : g == "F" ? 'F' : '?',
-                      occCol >= 0 ? std::string(v[static_cast<size_t>(occCol)]) : std::string());
-        });
+                    throw DataError(userFile, line, "header", "no user id column (user_id:token)");
+            },
+            [&](const std::vector<std::string_view>& v) {
+                const int32_t user = users.indexOf(v[static_cast<size_t>(idCol)]);
+                if (user < 0)
+                    return;
+                long long age = 0;
+                if (ageCol >= 0)
+                    parseInt64(v[static_cast<size_t>(ageCol)], age);
+                const std::string_view g = genderCol >= 0 ? v[static_cast<size_t>(genderCol)] : std::string_view();
+                users.set(user, static_cast<int32_t>(age), g == "M" ? 'M' : g == "F" ? 'F' : '?',
+                          occCol >= 0 ? std::string(v[static_cast<size_t>(occCol)]) : std::string());
+            });
         users.finish();
     }
     ds.report.seconds = std::chrono::duration<double>(Clock::now() - started).count();

@@ -1,5 +1,6 @@
 #include "data/MovieLens100kLoader.h"
 
+#include "data/SideData.h"
 #include "util/Error.h"
 #include "util/TextFile.h"
 
@@ -35,17 +36,11 @@ void expectFieldCount(const TextFile& file, long line, size_t found, size_t expe
 // Year from "Toy Story (1995)" or else from a release date such as "01-Jan-1995".
 int32_t yearOf(std::string_view title, std::string_view date)
 {
-    const size_t open = title.rfind('(');
-    if (open != std::string_view::npos && open + 5 < title.size() + 1) {
-        long long y = 0;
-        if (parseInt64(title.substr(open + 1, 4), y) && y > 1800 && y < 2100)
-            return static_cast<int32_t>(y);
-    }
-    if (date.size() >= 4) {
-        long long y = 0;
-        if (parseInt64(date.substr(date.size() - 4), y) && y > 1800 && y < 2100)
-            return static_cast<int32_t>(y);
-    }
+    if (const int32_t y = yearFromTitle(title))
+        return y;
+    long long y = 0;
+    if (date.size() >= 4 && parseInt64(date.substr(date.size() - 4), y) && y > 1800 && y < 2100)
+        return static_cast<int32_t>(y);
     return 0;
 }
 
