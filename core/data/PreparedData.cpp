@@ -55,12 +55,12 @@ public:
             throw Error(path_ + ": write failed: " + std::strerror(errno));
     }
     void u64(uint64_t v) { raw(&v, sizeof v); }
-    template <typename V> void column(const V& v)
+    template <typename V> void put(const V& v)
     {
         u64(v.size());
         raw(v.data(), v.size() * sizeof(typename V::value_type));
     }
-    void strings(const std::vector<std::string>& v)
+    void put(const std::vector<std::string>& v)
     {
         u64(v.size());
         for (const auto& s : v) {
@@ -110,7 +110,7 @@ public:
         raw(&v, sizeof v, what);
         return v;
     }
-    template <typename V> void column(V& v, const char* what)
+    template <typename V> void get(const char* what, V& v)
     {
         using T = typename V::value_type;
         const uint64_t n = u64(what);
@@ -119,7 +119,7 @@ public:
         v.resize(n);
         raw(v.data(), n * sizeof(T), what);
     }
-    void strings(std::vector<std::string>& v, const char* what)
+    void get(const char* what, std::vector<std::string>& v)
     {
         const uint64_t n = u64(what);
         if (n > left_ / 4)
@@ -218,6 +218,30 @@ DatasetCounts countsFrom(const nlohmann::json& j)
     return c;
 }
 
+// The sections after a prepared file's header, in file order: fn(name, field) for each, so the
+// writer and the reader cannot disagree on the layout.
+template <typename D, typename S, typename Fn> void forEachSection(D& ds, S& split, Fn&& fn)
+{
+    fn("user ids", ds.userIds);
+    fn("item ids", ds.itemIds);
+    fn("genre names", ds.genreNames);
+    fn("users", ds.interactions.user);
+    fn("items", ds.interactions.item);
+    fn("ratings", ds.interactions.rating);
+    fn("timestamps", ds.interactions.timestamp);
+    fn("titles", ds.items.title);
+    fn("years", ds.items.year);
+    fn("genres", ds.items.genreStart);
+    fn("genres", ds.items.genreList);
+    fn("tags", ds.items.tags);
+    fn("ages", ds.users.age);
+    fn("genders", ds.users.gender);
+    fn("occupations", ds.users.occupation);
+    fn("split", split.part);
+    fn("evaluation rows", split.evalRows);
+    fn("negatives", split.negatives);
+}
+
 } // namespace
 
 PreparedData prepareDataset(const Dataset& source, const std::string& sourceSpec, const FilterConfig& filters,
@@ -258,24 +282,7 @@ void writePreparedData(const PreparedData& p, const std::string& path)
         w.raw(kMagic, sizeof kMagic);
         w.u64(text.size());
         w.raw(text.data(), text.size());
-        w.strings(ds.userIds);
-        w.strings(ds.itemIds);
-        w.strings(ds.genreNames);
-        w.column(ds.interactions.user);
-        w.column(ds.interactions.item);
-        w.column(ds.interactions.rating);
-        w.column(ds.interactions.timestamp);
-        w.strings(ds.items.title);
-        w.column(ds.items.year);
-        w.column(ds.items.genreStart);
-        w.column(ds.items.genreList);
-        w.strings(ds.items.tags);
-        w.column(ds.users.age);
-        w.column(ds.users.gender);
-        w.strings(ds.users.occupation);
-        w.column(split.part);
-        w.column(split.evalRows);
-        w.column(split.negatives);
+        forEachSection(ds, split, [&](const char*, const auto& field) { w.put(field); });
         w.finish();
         std::filesystem::rename(tmp, path);
     } catch (...) {
@@ -318,24 +325,7 @@ PreparedData readPreparedData(const std::string& path)
     }
     Dataset& ds = p.dataset;
     ds.source = path;
-    r.strings(ds.userIds, "user ids");
-    r.strings(ds.itemIds, "item ids");
-    r.strings(ds.genreNames, "genre names");
-    r.column(ds.interactions.user, "users");
-    r.column(ds.interactions.item, "items");
-    r.column(ds.interactions.rating, "ratings");
-    r.column(ds.interactions.timestamp, "timestamps");
-    r.strings(ds.items.title, "titles");
-    r.column(ds.items.year, "years");
-    r.column(ds.items.genreStart, "genres");
-    r.column(ds.items.genreList, "genres");
-    r.strings(ds.items.tags, "tags");
-    r.column(ds.users.age, "ages");
-    r.column(ds.users.gender, "genders");
-    r.strings(ds.users.occupation, "occupations");
-    r.column(split.part, "split");
-    r.column(split.evalRows, "evaluation rows");
-    r.column(split.negatives, "negatives");
+    forEachSection(ds, split, [&](const char* name, auto& field) { r.get(name, field); });
     r.verifyEnd();
 
     // The checksum catches damage; these catch a file that was written inconsistently.
