@@ -293,6 +293,12 @@ QWidget* DatasetBrowser::buildPrepareTab()
 
 void DatasetBrowser::setDataset(std::shared_ptr<const Dataset> dataset)
 {
+    const DatasetStats stats = dataset ? computeStats(*dataset) : DatasetStats();
+    setDataset(std::move(dataset), stats);
+}
+
+void DatasetBrowser::setDataset(std::shared_ptr<const Dataset> dataset, const DatasetStats& stats)
+{
     if (queryCancel_)
         *queryCancel_ = true;
     dataset_ = std::move(dataset);
@@ -305,16 +311,13 @@ void DatasetBrowser::setDataset(std::shared_ptr<const Dataset> dataset)
         stats_->clear(tr("No dataset"));
         return;
     }
-    const auto& t = dataset_->interactions.timestamp;
-    if (!t.empty()) {
-        const auto [lo, hi] = std::minmax_element(t.begin(), t.end());
-        for (QDateTimeEdit* e : {fromEdit_, windowFrom_})
-            e->setDateTime(QDateTime::fromSecsSinceEpoch(*lo, QTimeZone::utc()));
-        for (QDateTimeEdit* e : {toEdit_, windowTo_})
-            e->setDateTime(QDateTime::fromSecsSinceEpoch(*hi + 60, QTimeZone::utc()));
-    }
+    for (QDateTimeEdit* e : {fromEdit_, windowFrom_})
+        e->setDateTime(QDateTime::fromSecsSinceEpoch(stats.firstTimestamp, QTimeZone::utc()));
+    for (QDateTimeEdit* e : {toEdit_, windowTo_})
+        e->setDateTime(QDateTime::fromSecsSinceEpoch(stats.lastTimestamp + 60, QTimeZone::utc()));
+    datasetMaxRating_ = stats.ratingMax;
     minRating_->setValue(0);
-    maxRating_->setValue(dataset_->maxRating());
+    maxRating_->setValue(stats.ratingMax);
     tableStatus_->setText(tr("%1 interactions").arg(QLocale::system().toString(static_cast<qulonglong>(dataset_->interactions.size()))));
     stats_->clear(tr("Computing statistics…"));
     summaryWatcher_->setFuture(QtConcurrent::run([d = dataset_] { return summarize(*d); }));
@@ -328,7 +331,7 @@ RowFilter DatasetBrowser::rowFilter() const
     f.title = titleEdit_->text().trimmed().toStdString();
     if (minRating_->value() > 0)
         f.minRating = static_cast<float>(minRating_->value());
-    if (dataset_ && maxRating_->value() < dataset_->maxRating())
+    if (dataset_ && maxRating_->value() < datasetMaxRating_)
         f.maxRating = static_cast<float>(maxRating_->value());
     if (timeCheck_->isChecked()) {
         f.from = fromEdit_->dateTime().toSecsSinceEpoch();
@@ -343,7 +346,7 @@ void DatasetBrowser::setRowFilter(const RowFilter& f)
     itemEdit_->setText(QString::fromStdString(f.item));
     titleEdit_->setText(QString::fromStdString(f.title));
     minRating_->setValue(f.minRating ? *f.minRating : 0);
-    maxRating_->setValue(f.maxRating ? *f.maxRating : (dataset_ ? dataset_->maxRating() : 0));
+    maxRating_->setValue(f.maxRating ? *f.maxRating : datasetMaxRating_);
     timeCheck_->setChecked(f.from || f.to);
     if (f.from)
         fromEdit_->setDateTime(QDateTime::fromSecsSinceEpoch(*f.from, QTimeZone::utc()));

@@ -37,6 +37,9 @@ public:
     explicit DatasetBrowser(QWidget* parent = nullptr);
     ~DatasetBrowser() override;
 
+    // stats: computeStats(*dataset), which the caller has from its load worker (it reads every
+    // row, so it is not recomputed on the GUI thread). The one-argument form computes it.
+    void setDataset(std::shared_ptr<const Dataset> dataset, const DatasetStats& stats);
     void setDataset(std::shared_ptr<const Dataset> dataset);
 
     // For tests and the main window.
@@ -106,6 +109,7 @@ private:
     QPushButton* previewButton_ = nullptr;
     QPushButton* saveButton_ = nullptr;
 
+    float datasetMaxRating_ = 0;
     int sortColumn_ = -1;
     Qt::SortOrder sortOrder_ = Qt::AscendingOrder;
     std::shared_ptr<std::atomic<bool>> queryCancel_;

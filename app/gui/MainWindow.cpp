@@ -34,10 +34,18 @@ namespace reclab {
 
 namespace {
 
+} // namespace
+
+// What the load worker hands back: the dataset with the figures the window shows, computed in
+// the worker because they read every row.
 struct LoadResult {
     std::shared_ptr<const Dataset> dataset;
+    DatasetStats stats;
+    std::string fingerprint;
     QString error;
 };
+
+namespace {
 
 QString formatDuration(double seconds)
 {
@@ -246,23 +254,22 @@ void MainWindow::loadDataset(const QString& spec)
         return;
     loading_ = true;
     updateActions();
+    const QString shownBefore = datasetLabel_->text();
     datasetLabel_->setText(tr("loading %1…").arg(spec));
     statusBar()->showMessage(tr("Loading %1…").arg(spec));
     auto* watcher = new QFutureWatcher<LoadResult>(this);
-    connect(watcher, &QFutureWatcher<LoadResult>::finished, this, [this, watcher, spec] {
+    connect(watcher, &QFutureWatcher<LoadResult>::finished, this, [this, watcher, spec, shownBefore] {
         const LoadResult result = watcher->result();
         watcher->deleteLater();
         loading_ = false;
         if (!result.dataset) {
-            datasetLabel_->setText(dataset_ ? datasetLabel_->text() : tr("none"));
+            datasetLabel_->setText(dataset_ ? shownBefore : tr("none"));
             statusBar()->showMessage(tr("Could not load %1").arg(spec), 8000);
-            if (dataset_)
-                setDataset(dataset_);
             updateActions();
             QMessageBox::warning(this, tr("Cannot load dataset"), result.error);
             return;
         }
-        setDataset(result.dataset);
+        setDataset(result);
         const LoadReport& report = result.dataset->report;
         statusBar()->showMessage(report.skippedRows ? tr("Loaded %1 (%2); skipped %3 malformed rows, the first: %4")
                                                           .arg(QString::fromStdString(result.dataset->name),
@@ -279,17 +286,23 @@ void MainWindow::loadDataset(const QString& spec)
     const std::string s = spec.toStdString();
     watcher->setFuture(QtConcurrent::run([s]() -> LoadResult {
         try {
-            return {std::make_shared<const Dataset>(reclab::loadDataset(s)), {}};
+            LoadResult r;
+            r.dataset = std::make_shared<const Dataset>(reclab::loadDataset(s));
+            r.stats = computeStats(*r.dataset);
+            r.fingerprint = r.dataset->fingerprint();
+            return r;
         } catch (const std::exception& e) {
-            return {nullptr, QString::fromUtf8(e.what())};
+            LoadResult r;
+            r.error = QString::fromUtf8(e.what());
+            return r;
         }
     }));
 }
 
-void MainWindow::setDataset(std::shared_ptr<const Dataset> dataset)
+void MainWindow::setDataset(const LoadResult& loaded)
 {
-    dataset_ = std::move(dataset);
-    const DatasetStats s = computeStats(*dataset_);
+    dataset_ = loaded.dataset;
+    const DatasetStats& s = loaded.stats;
     datasetLabel_->setText(tr("<b>%1</b><br>%2 users, %3 items<br>%4 interactions (density %5%)<br><small>%6</small>")
                                .arg(QString::fromStdString(dataset_->name).toHtmlEscaped())
                                .arg(s.users)
@@ -297,8 +310,8 @@ void MainWindow::setDataset(std::shared_ptr<const Dataset> dataset)
                                .arg(static_cast<qulonglong>(s.interactions))
                                .arg(s.density * 100.0, 0, 'f', 2)
                                .arg(QString::fromStdString(dataset_->source).toHtmlEscaped()));
-    datasetLabel_->setToolTip(QString::fromStdString("fingerprint " + dataset_->fingerprint()));
-    browser_->setDataset(dataset_);
+    datasetLabel_->setToolTip(QString::fromStdString("fingerprint " + loaded.fingerprint));
+    browser_->setDataset(dataset_, s);
     updateActions();
 }
 

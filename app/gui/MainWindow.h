@@ -25,6 +25,7 @@ namespace reclab {
 
 class DatasetBrowser;
 class RunsTableModel;
+struct LoadResult;
 class TrainingChart;
 class TrainingController;
 
@@ -71,7 +72,7 @@ private:
     void buildSetupDock();
     void buildRunsDock();
     void applyModelDefaults();
-    void setDataset(std::shared_ptr<const Dataset> dataset);
+    void setDataset(const LoadResult& loaded);
     void onBatch(const BatchProgress& p);
     void onEpoch(const EpochStats& s);
     void onRunFinished(qint64 runId, const QString& status, const QString& message);
