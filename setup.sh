@@ -11,6 +11,7 @@ PACKAGES=(
   qt6-base-dev qt6-charts-dev libqt6opengl6-dev libgl-dev
   libtorch-dev libopenblas0-pthread
   libsqlite3-dev nlohmann-json3-dev libcli11-dev libfast-float-dev
+  libcurl4-openssl-dev libssl-dev libzip-dev
   fonts-dejavu-core
 )
 

@@ -1,15 +1,22 @@
 #include "DataCommand.h"
 
 #include "data/DatasetSource.h"
+#ifdef RECLAB_HAVE_DOWNLOAD
+#include "data/Downloader.h"
+#endif
 #include "data/FieldParsers.h"
 #include "data/PreparedData.h"
 #include "util/Error.h"
 
 #include <nlohmann/json.hpp>
 
+#include <atomic>
 #include <chrono>
+#include <csignal>
 #include <cstdio>
 #include <iostream>
+
+#include <unistd.h>
 
 namespace reclab::cli {
 
@@ -160,6 +167,86 @@ int runPrepare(const DataOptions& o)
     return 0;
 }
 
+#ifdef RECLAB_HAVE_DOWNLOAD
+std::atomic<bool> downloadCancel{false};
+
+void onDownloadSignal(int)
+{
+    downloadCancel = true;
+}
+
+int runDownload(const DataOptions& o)
+{
+    if (o.list) {
+        nlohmann::json list = nlohmann::json::array();
+        for (const auto& a : movieLensArchives()) {
+            if (o.json)
+                list.push_back({{"name", a.name}, {"url", a.url}, {"md5", a.md5}, {"bytes", a.approxBytes},
+                                {"description", a.description}});
+            else
+                std::printf("%-16s %7.1f MB  %s\n", a.name.c_str(), double(a.approxBytes) / 1e6, a.description.c_str());
+        }
+        if (o.json)
+            std::cout << list.dump() << std::endl;
+        return 0;
+    }
+    if (o.name.empty())
+        throw ConfigError("name", "name an archive (" + archiveNames() + ") or pass --list");
+    if (o.toDir.empty())
+        throw ConfigError("to", "name the folder to download into, e.g. --to datasets");
+    DownloadRequest request{o.name, o.toDir, o.url, o.md5, o.force, o.keepArchive};
+    // Progress goes to a terminal only, so scripts see nothing but the result or one error line.
+    const bool tty = ::isatty(STDERR_FILENO) != 0;
+    int lastPercent = -1;
+    DownloadProgressFn progress = [&](const DownloadProgress& p) {
+        if (!tty || p.total == 0)
+            return;
+        int percent = int(100 * p.done / p.total);
+        if (percent == lastPercent && p.stage != DownloadStage::Done)
+            return;
+        lastPercent = percent;
+        std::fprintf(stderr, "\r%-12s %3d%%  %.1f / %.1f MB", downloadStageName(p.stage), percent, double(p.done) / 1e6,
+                     double(p.total) / 1e6);
+        if (p.stage == DownloadStage::Done)
+            std::fprintf(stderr, "\n");
+    };
+    downloadCancel = false;
+    std::signal(SIGINT, onDownloadSignal);
+    std::signal(SIGTERM, onDownloadSignal);
+    DownloadResult r;
+    try {
+        r = downloadArchive(request, progress, &downloadCancel);
+    } catch (...) {
+        std::signal(SIGINT, SIG_DFL);
+        std::signal(SIGTERM, SIG_DFL);
+        if (tty && lastPercent >= 0)
+            std::fprintf(stderr, "\n");
+        throw;
+    }
+    std::signal(SIGINT, SIG_DFL);
+    std::signal(SIGTERM, SIG_DFL);
+    if (o.json) {
+        nlohmann::json j{{"name", o.name},         {"folder", r.datasetDir.string()}, {"url", r.url},
+                         {"md5", r.md5},           {"sha256", r.sha256},             {"archive_bytes", r.archiveBytes},
+                         {"extracted_bytes", r.extractedBytes}, {"files", r.files},
+                         {"already_present", r.alreadyPresent}, {"seconds", r.seconds}};
+        std::cout << j.dump() << std::endl;
+        return 0;
+    }
+    if (r.alreadyPresent)
+        std::printf("%s: already downloaded and verified (MD5 %s)\n", r.datasetDir.c_str(), r.md5.c_str());
+    else
+        std::printf("%s: %zu files, %.1f MB from %s in %.1f s (MD5 %s verified)\n", r.datasetDir.c_str(), r.files.size(),
+                    double(r.extractedBytes) / 1e6, r.url.c_str(), r.seconds, r.md5.c_str());
+    return 0;
+}
+#else
+int runDownload(const DataOptions&)
+{
+    throw ConfigError("download", "this reclab-cli was built without libcurl, OpenSSL and libzip");
+}
+#endif
+
 } // namespace
 
 void addDataCommand(CLI::App& app, DataOptions& o)
@@ -186,6 +273,19 @@ void addDataCommand(CLI::App& app, DataOptions& o)
         ->check(CLI::Range(0, 10000));
     prepare->add_option("--out", o.out, "The prepared file to write (.rlprep)")->required();
     prepare->add_flag("--json", o.json, "Print one JSON object");
+
+    auto* download = data->add_subcommand(
+        "download", "Fetch a public MovieLens archive from GroupLens, verify its MD5 digest and extract it safely");
+    download->add_option("name", o.name, "ml-100k, ml-1m, ml-10m, ml-20m, ml-25m or ml-latest-small");
+    download->add_option("--to", o.toDir, "Folder to put the dataset folder in");
+    download->add_option("--url", o.url, "Fetch from this mirror or local copy (http, https or file URL) instead");
+    download->add_option("--md5", o.md5, "Expected MD5 digest, replacing the catalogue's");
+    download->add_flag("--force", o.force, "Replace an existing dataset folder");
+    download->add_flag("--keep-archive", o.keepArchive, "Keep the .zip next to the extracted folder");
+    download->add_flag("--list", o.list, "List the archives and exit");
+    download->add_flag("--json", o.json, "Print one JSON object");
+    download->footer("Exit codes: 0 done, 1 download failed (network, HTTP status, checksum, unsafe archive, disk), 2 bad option, "
+                     "130 cancelled.");
 }
 
 int runData(CLI::App& data, const DataOptions& o)
@@ -195,6 +295,14 @@ int runData(CLI::App& data, const DataOptions& o)
             return runStats(o);
         if (data.got_subcommand("prepare"))
             return runPrepare(o);
+        if (data.got_subcommand("download"))
+            return runDownload(o);
+    } catch (const CancelledError& e) {
+        std::cerr << "reclab-cli: " << e.what() << std::endl;
+        return 130;
+    } catch (const TransferError& e) {
+        std::cerr << "reclab-cli: " << e.what() << std::endl;
+        return 1;
     } catch (const Error& e) {
         std::cerr << "reclab-cli: " << e.what() << std::endl;
         return 2;

@@ -33,7 +33,8 @@ struct DataOptions {
     int negatives = -1;
     std::string out;
     // download
-    std::string name, to_dir, url, digest;
+    std::string name, toDir, url, md5;
+    bool force = false, keepArchive = false, list = false;
 };
 
 void addDataCommand(CLI::App& app, DataOptions& options);

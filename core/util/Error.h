@@ -44,4 +44,17 @@ public:
     using Error::Error;
 };
 
+// A download, archive or other transfer that failed (network, HTTP status, checksum, unsafe
+// archive entry); the message names the URL or the archive entry.
+class TransferError : public Error {
+public:
+    using Error::Error;
+};
+
+// Work stopped because the user asked it to; nothing it would have produced is left behind.
+class CancelledError : public Error {
+public:
+    using Error::Error;
+};
+
 } // namespace reclab

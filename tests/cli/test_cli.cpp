@@ -1,9 +1,14 @@
 // reclab-cli as a user runs it: help, exit codes, one stderr line for bad input, JSON per
 // epoch, the run in the database, and a clean stop on SIGINT.
 #include "TestData.h"
+#ifdef RECLAB_HAVE_DOWNLOAD
+#include "DownloadFixtures.h"
+#include "data/Downloader.h"
+#endif
 
 #include "store/ExperimentStore.h"
 
+#include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QProcess>
@@ -29,6 +34,7 @@ private slots:
     void dataBadInputExitsTwoWithOneLine_data();
     void dataBadInputExitsTwoWithOneLine();
     void dataPrepareThenTrain();
+    void dataDownloadFromLocalServer();
 
 private:
     struct Result {
@@ -244,6 +250,62 @@ void TestCli::dataPrepareThenTrain()
     const qint64 runId = QJsonDocument::fromJson(lines.last()).object().value("run_id").toInteger();
     ExperimentStore store(db_.toStdString());
     QCOMPARE(QString::fromStdString(store.findRun(runId)->datasetFingerprint), fingerprint);
+}
+
+void TestCli::dataDownloadFromLocalServer()
+{
+#ifndef RECLAB_HAVE_DOWNLOAD
+    QSKIP("built without the downloader (libcurl, OpenSSL, libzip)");
+#else
+    RECLAB_REQUIRE_ML100K();
+    namespace fs = std::filesystem;
+    const fs::path zipPath = dir_.filePath("served-ml-100k.zip").toStdString();
+    const std::string zip = test::makeMl100kZip(zipPath, test::ml100kDir().toStdString());
+    const QString md5 = QString::fromStdString(digestFile(zipPath).md5);
+    test::LocalHttpServer server;
+    server.serve("/ml-100k.zip", {zip});
+    server.serve("/slow/ml-100k.zip", {zip, 200, 16 * 1024, 50});
+    const QString url = QString::fromStdString(server.url("/ml-100k.zip"));
+
+    const Result list = run({"data", "download", "--list", "--json"});
+    QCOMPARE(list.code, 0);
+    QCOMPARE(QJsonDocument::fromJson(list.out).array().size(), 6);
+
+    // The catalogue's digest of the real archive does not match the one served here.
+    const QString to = dir_.filePath("downloads");
+    Result r = run({"data", "download", "ml-100k", "--to", to, "--url", url});
+    QCOMPARE(r.code, 1);
+    QString err = QString::fromUtf8(r.err).trimmed();
+    QVERIFY2(err.contains("checksum mismatch: expected MD5 0e33842e24a9c977be4e0107933c0723") && !err.contains('\n'),
+             qPrintable(err));
+    QVERIFY(QDir(to).entryList(QDir::AllEntries | QDir::Hidden | QDir::NoDotAndDotDot).isEmpty());
+
+    r = run({"data", "download", "ml-100k", "--to", to, "--url", url, "--md5", md5, "--json"});
+    QCOMPARE(r.code, 0);
+    const QJsonObject o = QJsonDocument::fromJson(r.out).object();
+    QCOMPARE(o.value("md5").toString(), md5);
+    QCOMPARE(o.value("already_present").toBool(), false);
+    const QString folder = o.value("folder").toString();
+    QCOMPARE(folder, to + "/ml-100k");
+    const Result stats = run({"data", "stats", folder, "--json"});
+    QCOMPARE(stats.code, 0);
+    QCOMPARE(QJsonDocument::fromJson(stats.out).object().value("interactions").toInt(), 100000);
+
+    // SIGINT mid-transfer: exit 130, one line, nothing left in the target folder.
+    const QString other = dir_.filePath("cancelled");
+    QProcess p;
+    p.start(QStringLiteral(RECLAB_CLI_PATH), {"data", "download", "ml-100k", "--to", other, "--md5", md5, "--url",
+                                              QString::fromStdString(server.url("/slow/ml-100k.zip"))});
+    QVERIFY(p.waitForStarted());
+    QTRY_VERIFY_WITH_TIMEOUT(server.hits("/slow/ml-100k.zip") > 0, 30000);
+    QTest::qWait(300);
+    ::kill(static_cast<pid_t>(p.processId()), SIGINT);
+    QVERIFY(p.waitForFinished(30000));
+    QCOMPARE(p.exitCode(), 130);
+    err = QString::fromUtf8(p.readAllStandardError()).trimmed();
+    QVERIFY2(err.contains("cancelled") && !err.contains('\n'), qPrintable(err));
+    QVERIFY(QDir(other).entryList(QDir::AllEntries | QDir::Hidden | QDir::NoDotAndDotDot).isEmpty());
+#endif
 }
 
 QTEST_GUILESS_MAIN(TestCli)

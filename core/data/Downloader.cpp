@@ -1,0 +1,679 @@
+#include "data/Downloader.h"
+
+#include "util/Error.h"
+
+#include <curl/curl.h>
+#include <nlohmann/json.hpp>
+#include <openssl/evp.h>
+#include <zip.h>
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+#include <ctime>
+#include <fstream>
+#include <memory>
+#include <mutex>
+#include <random>
+
+namespace reclab {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+const char* const kGroupLens = "https://files.grouplens.org/datasets/movielens/";
+const char* const kMarkerName = ".reclab-download.json";
+constexpr size_t kChunk = size_t(1) << 20;
+
+std::string lower(std::string s)
+{
+    std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return char(std::tolower(c)); });
+    return s;
+}
+
+bool isHexDigest(const std::string& s, size_t length)
+{
+    return s.size() == length && std::all_of(s.begin(), s.end(), [](unsigned char c) { return std::isxdigit(c); });
+}
+
+std::string errnoText(const fs::path& path, const std::string& action)
+{
+    return path.string() + ": cannot " + action + ": " + std::strerror(errno);
+}
+
+// Streaming MD5 + SHA-256 of everything fed to it.
+class Hasher {
+public:
+    Hasher() : md5_(EVP_MD_CTX_new()), sha_(EVP_MD_CTX_new())
+    {
+        if (!md5_ || !sha_ || EVP_DigestInit_ex(md5_, EVP_md5(), nullptr) != 1
+            || EVP_DigestInit_ex(sha_, EVP_sha256(), nullptr) != 1)
+            throw TransferError("OpenSSL cannot compute MD5 and SHA-256 digests here");
+    }
+    ~Hasher()
+    {
+        EVP_MD_CTX_free(md5_);
+        EVP_MD_CTX_free(sha_);
+    }
+    Hasher(const Hasher&) = delete;
+    Hasher& operator=(const Hasher&) = delete;
+
+    void update(const void* data, size_t size)
+    {
+        EVP_DigestUpdate(md5_, data, size);
+        EVP_DigestUpdate(sha_, data, size);
+    }
+    FileDigests finish()
+    {
+        return {hex(md5_), hex(sha_)};
+    }
+
+private:
+    static std::string hex(EVP_MD_CTX* ctx)
+    {
+        unsigned char digest[EVP_MAX_MD_SIZE];
+        unsigned int length = 0;
+        EVP_DigestFinal_ex(ctx, digest, &length);
+        static const char* digits = "0123456789abcdef";
+        std::string out;
+        for (unsigned int i = 0; i < length; ++i) {
+            out += digits[digest[i] >> 4];
+            out += digits[digest[i] & 15];
+        }
+        return out;
+    }
+    EVP_MD_CTX* md5_;
+    EVP_MD_CTX* sha_;
+};
+
+bool writeAll(int fd, const char* data, size_t size)
+{
+    while (size > 0) {
+        ssize_t n = ::write(fd, data, size);
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            return false;
+        }
+        data += n;
+        size -= size_t(n);
+    }
+    return true;
+}
+
+class Fd {
+public:
+    explicit Fd(int fd) : fd_(fd) {}
+    ~Fd() { close(); }
+    Fd(const Fd&) = delete;
+    Fd& operator=(const Fd&) = delete;
+    int get() const { return fd_; }
+    bool close()
+    {
+        int fd = fd_;
+        fd_ = -1;
+        return fd < 0 || ::close(fd) == 0;
+    }
+
+private:
+    int fd_;
+};
+
+// Throttles progress reports to about ten a second, always passing the first and last.
+class ProgressThrottle {
+public:
+    explicit ProgressThrottle(const DownloadProgressFn& fn) : fn_(fn) {}
+    void report(DownloadStage stage, std::uint64_t done, std::uint64_t total, bool force = false)
+    {
+        if (!fn_)
+            return;
+        auto now = std::chrono::steady_clock::now();
+        if (!force && stage == last_.stage && now - lastTime_ < std::chrono::milliseconds(100))
+            return;
+        last_ = {stage, done, total};
+        lastTime_ = now;
+        fn_(last_);
+    }
+
+private:
+    const DownloadProgressFn& fn_;
+    DownloadProgress last_{DownloadStage::Done, 0, 0};
+    std::chrono::steady_clock::time_point lastTime_{};
+};
+
+bool cancelled(const std::atomic<bool>* cancel)
+{
+    return cancel && cancel->load(std::memory_order_relaxed);
+}
+
+// ---- HTTP(S) transfer with libcurl ------------------------------------------------------------
+
+void initCurlOnce()
+{
+    static std::once_flag once;
+    std::call_once(once, [] {
+        if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+            throw TransferError("libcurl failed to initialise");
+    });
+}
+
+struct TransferSink {
+    int fd = -1;               // file to write, or -1 to collect in memory
+    std::string memory;
+    std::uint64_t memoryLimit = 1 << 20;
+    Hasher* hasher = nullptr;
+    std::uint64_t bytes = 0;
+    int writeErrno = 0;
+    bool tooLarge = false;
+    ProgressThrottle* progress = nullptr;
+    const std::atomic<bool>* cancel = nullptr;
+};
+
+size_t onCurlWrite(char* data, size_t size, size_t count, void* user)
+{
+    auto* sink = static_cast<TransferSink*>(user);
+    size_t n = size * count;
+    if (sink->fd >= 0) {
+        if (!writeAll(sink->fd, data, n)) {
+            sink->writeErrno = errno;
+            return 0;
+        }
+    } else {
+        if (sink->memory.size() + n > sink->memoryLimit) {
+            sink->tooLarge = true;
+            return 0;
+        }
+        sink->memory.append(data, n);
+    }
+    if (sink->hasher)
+        sink->hasher->update(data, n);
+    sink->bytes += n;
+    return n;
+}
+
+int onCurlProgress(void* user, curl_off_t total, curl_off_t now, curl_off_t, curl_off_t)
+{
+    auto* sink = static_cast<TransferSink*>(user);
+    if (cancelled(sink->cancel))
+        return 1;
+    if (sink->progress)
+        sink->progress->report(DownloadStage::Downloading, std::uint64_t(now), std::uint64_t(total));
+    return 0;
+}
+
+void fetch(const std::string& url, TransferSink& sink)
+{
+    initCurlOnce();
+    std::unique_ptr<CURL, decltype(&curl_easy_cleanup)> curl(curl_easy_init(), curl_easy_cleanup);
+    if (!curl)
+        throw TransferError(url + ": libcurl could not start a transfer");
+    char errorText[CURL_ERROR_SIZE] = {0};
+    CURL* c = curl.get();
+    curl_easy_setopt(c, CURLOPT_URL, url.c_str());
+    curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 1L);
+    curl_easy_setopt(c, CURLOPT_MAXREDIRS, 5L);
+    curl_easy_setopt(c, CURLOPT_FAILONERROR, 1L);
+    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 30L);
+    // A connection that delivers nothing for a minute is given up.
+    curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1L);
+    curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, 60L);
+    curl_easy_setopt(c, CURLOPT_USERAGENT, "RecLab/0.1 (+libcurl)");
+#if LIBCURL_VERSION_NUM >= 0x075500
+    curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https,file");
+    curl_easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+#else
+    curl_easy_setopt(c, CURLOPT_PROTOCOLS, long(CURLPROTO_HTTP | CURLPROTO_HTTPS | CURLPROTO_FILE));
+    curl_easy_setopt(c, CURLOPT_REDIR_PROTOCOLS, long(CURLPROTO_HTTP | CURLPROTO_HTTPS));
+#endif
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, onCurlWrite);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, &sink);
+    curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, onCurlProgress);
+    curl_easy_setopt(c, CURLOPT_XFERINFODATA, &sink);
+    curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
+    curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errorText);
+
+    CURLcode rc = curl_easy_perform(c);
+    if (rc == CURLE_OK)
+        return;
+    if (rc == CURLE_ABORTED_BY_CALLBACK)
+        throw CancelledError("download of " + url + " cancelled");
+    if (rc == CURLE_HTTP_RETURNED_ERROR) {
+        long status = 0;
+        curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+        throw TransferError(url + ": the server answered HTTP " + std::to_string(status));
+    }
+    if (rc == CURLE_WRITE_ERROR && sink.writeErrno != 0) {
+        errno = sink.writeErrno;
+        throw TransferError(std::string("cannot write the download: ") + std::strerror(sink.writeErrno));
+    }
+    if (rc == CURLE_WRITE_ERROR && sink.tooLarge)
+        throw TransferError(url + ": more than " + std::to_string(sink.memoryLimit) + " bytes where a checksum file was expected");
+    throw TransferError(url + ": " + (errorText[0] ? std::string(errorText) : curl_easy_strerror(rc)));
+}
+
+// ---- safe zip extraction -------------------------------------------------------------------
+
+// Why an entry name may not be written under the destination, or "" when it may.
+std::string unsafeNameReason(const std::string& name)
+{
+    if (name.empty())
+        return "an empty name";
+    if (name.find('\\') != std::string::npos)
+        return "a backslash in the path";
+    if (name.front() == '/')
+        return "an absolute path";
+    if (name.size() >= 2 && name[1] == ':' && std::isalpha(static_cast<unsigned char>(name[0])))
+        return "a drive letter";
+    size_t start = 0;
+    while (start <= name.size()) {
+        size_t end = name.find('/', start);
+        if (end == std::string::npos)
+            end = name.size();
+        if (name.compare(start, end - start, "..") == 0 && end - start == 2)
+            return "a '..' component that leaves the folder";
+        start = end + 1;
+    }
+    return {};
+}
+
+std::string zipErrorText(int code)
+{
+    zip_error_t error;
+    zip_error_init_with_code(&error, code);
+    std::string text = zip_error_strerror(&error);
+    zip_error_fini(&error);
+    return text;
+}
+
+struct ZipEntry {
+    zip_uint64_t index;
+    std::string name;
+    bool directory;
+    std::uint64_t size;
+};
+
+std::string isoNow()
+{
+    std::time_t t = std::time(nullptr);
+    std::tm tm{};
+    gmtime_r(&t, &tm);
+    char text[32];
+    std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    return text;
+}
+
+// Removes whatever a failed or cancelled download left (part file, extraction folder).
+class Leftovers {
+public:
+    void add(fs::path path) { paths_.push_back(std::move(path)); }
+    void release() { paths_.clear(); }
+    void forget(const fs::path& path) { paths_.erase(std::remove(paths_.begin(), paths_.end(), path), paths_.end()); }
+    ~Leftovers()
+    {
+        for (const auto& path : paths_) {
+            std::error_code ec;
+            fs::remove_all(path, ec);
+        }
+    }
+
+private:
+    std::vector<fs::path> paths_;
+};
+
+nlohmann::json readMarker(const fs::path& dir)
+{
+    std::ifstream in(dir / kMarkerName);
+    if (!in)
+        return {};
+    return nlohmann::json::parse(in, nullptr, false);
+}
+
+std::string uniqueTag(const std::string& name)
+{
+    std::random_device device;
+    return ".reclab-" + name + "-" + std::to_string(::getpid()) + "-" + std::to_string(device() % 1000000);
+}
+
+} // namespace
+
+const std::vector<ArchiveSpec>& movieLensArchives()
+{
+    static const std::vector<ArchiveSpec> archives = [] {
+        std::string base = kGroupLens;
+        return std::vector<ArchiveSpec>{
+            {"ml-100k", base + "ml-100k.zip", "0e33842e24a9c977be4e0107933c0723", 4924029,
+             "100,000 ratings from 943 users on 1,682 movies, with demographics (1998)"},
+            {"ml-1m", base + "ml-1m.zip", "c4d9eecfca2ab87c1945afe126590906", 5917549,
+             "1,000,209 ratings from 6,040 users on 3,706 movies, with demographics (2003)"},
+            {"ml-10m", base + "ml-10m.zip", "ce571fd55effeba0271552578f2648bd", 65566137,
+             "10,000,054 ratings and 95,580 tags from 69,878 users on 10,677 movies (2009)"},
+            {"ml-20m", base + "ml-20m.zip", "cd245b17a1ae2cc31bb14903e1204af3", 198702078,
+             "20,000,263 ratings and 465,564 tags from 138,493 users on 27,278 movies (2015)"},
+            {"ml-25m", base + "ml-25m.zip", "6b51fb2759a8657d3bfcbfc42b592ada", 261978986,
+             "25,000,095 ratings and 1,093,360 tags from 162,541 users on 62,423 movies (2019)"},
+            {"ml-latest-small", base + "ml-latest-small.zip", "", 978202,
+             "about 100,000 ratings from 610 users on 9,700 movies; GroupLens refreshes it, so its "
+             "published digest is fetched with it"},
+        };
+    }();
+    return archives;
+}
+
+const ArchiveSpec* findArchive(const std::string& name)
+{
+    std::string key = lower(name);
+    for (const auto& spec : movieLensArchives())
+        if (spec.name == key || spec.name == "ml-" + key)
+            return &spec;
+    return nullptr;
+}
+
+std::string archiveNames()
+{
+    std::string out;
+    for (const auto& spec : movieLensArchives())
+        out += (out.empty() ? "" : ", ") + spec.name;
+    return out;
+}
+
+const char* downloadStageName(DownloadStage stage)
+{
+    switch (stage) {
+    case DownloadStage::Connecting: return "connecting";
+    case DownloadStage::Downloading: return "downloading";
+    case DownloadStage::Verifying: return "verifying";
+    case DownloadStage::Extracting: return "extracting";
+    case DownloadStage::Done: return "done";
+    }
+    return "?";
+}
+
+std::string parsePublishedMd5(const std::string& text)
+{
+    size_t run = 0;
+    for (size_t i = 0; i <= text.size(); ++i) {
+        bool hex = i < text.size() && std::isxdigit(static_cast<unsigned char>(text[i]));
+        if (hex) {
+            ++run;
+            continue;
+        }
+        if (run == 32)
+            return lower(text.substr(i - 32, 32));
+        run = 0;
+    }
+    return {};
+}
+
+FileDigests digestFile(const fs::path& path)
+{
+    Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+    if (fd.get() < 0)
+        throw TransferError(errnoText(path, "open"));
+    Hasher hasher;
+    std::vector<char> buffer(kChunk);
+    for (;;) {
+        ssize_t n = ::read(fd.get(), buffer.data(), buffer.size());
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            throw TransferError(errnoText(path, "read"));
+        if (n == 0)
+            break;
+        hasher.update(buffer.data(), size_t(n));
+    }
+    return hasher.finish();
+}
+
+std::vector<std::string> extractZipSafely(const fs::path& zipPath, const fs::path& destDir,
+                                          const DownloadProgressFn& progress, const std::atomic<bool>* cancel,
+                                          std::uint64_t maxBytes)
+{
+    const std::string archive = zipPath.string();
+    int openError = 0;
+    std::unique_ptr<zip_t, decltype(&zip_discard)> za(zip_open(archive.c_str(), ZIP_RDONLY | ZIP_CHECKCONS, &openError),
+                                                       zip_discard);
+    if (!za)
+        throw TransferError(archive + ": not a readable zip archive (" + zipErrorText(openError) + ")");
+
+    // First pass: every entry is checked before a single byte is written.
+    std::vector<ZipEntry> entries;
+    std::uint64_t totalBytes = 0;
+    zip_int64_t count = zip_get_num_entries(za.get(), 0);
+    for (zip_int64_t i = 0; i < count; ++i) {
+        zip_stat_t st;
+        zip_stat_init(&st);
+        if (zip_stat_index(za.get(), zip_uint64_t(i), 0, &st) != 0 || !(st.valid & ZIP_STAT_NAME))
+            throw TransferError(archive + ": entry " + std::to_string(i) + " cannot be read (" +
+                                zip_strerror(za.get()) + ")");
+        std::string name = st.name;
+        auto refuse = [&](const std::string& reason) {
+            throw TransferError(archive + ": entry '" + name + "' refused: " + reason + "; nothing was extracted");
+        };
+        if (std::string reason = unsafeNameReason(name); !reason.empty())
+            refuse(reason);
+        zip_uint8_t system = 0;
+        zip_uint32_t attributes = 0;
+        if (zip_file_get_external_attributes(za.get(), zip_uint64_t(i), 0, &system, &attributes) == 0
+            && system == ZIP_OPSYS_UNIX) {
+            unsigned type = (attributes >> 16) & S_IFMT;
+            if (type == S_IFLNK)
+                refuse("a symbolic link");
+            if (type != 0 && type != S_IFREG && type != S_IFDIR)
+                refuse("a device, pipe or socket");
+        }
+        if ((st.valid & ZIP_STAT_ENCRYPTION_METHOD) && st.encryption_method != ZIP_EM_NONE)
+            refuse("it is encrypted");
+        bool directory = name.back() == '/';
+        std::uint64_t size = (st.valid & ZIP_STAT_SIZE) ? st.size : 0;
+        totalBytes += size;
+        if (totalBytes > maxBytes)
+            refuse("the archive would expand to more than " + std::to_string(maxBytes >> 20) + " MiB");
+        entries.push_back({zip_uint64_t(i), name, directory, size});
+    }
+
+    std::error_code ec;
+    if (!fs::create_directory(destDir, ec) || ec)
+        throw TransferError(destDir.string() + ": cannot create the extraction folder" +
+                            (ec ? ": " + ec.message() : std::string(" (it exists already)")));
+    Leftovers leftovers;
+    leftovers.add(destDir);
+
+    ProgressThrottle throttle(progress);
+    std::vector<std::string> files;
+    std::vector<char> buffer(kChunk);
+    std::uint64_t written = 0;
+    for (const auto& entry : entries) {
+        fs::path target = destDir / entry.name;
+        if (entry.directory) {
+            fs::create_directories(target, ec);
+            if (ec)
+                throw TransferError(target.string() + ": cannot create folder: " + ec.message());
+            continue;
+        }
+        fs::create_directories(target.parent_path(), ec);
+        if (ec)
+            throw TransferError(target.parent_path().string() + ": cannot create folder: " + ec.message());
+        std::unique_ptr<zip_file_t, decltype(&zip_fclose)> in(zip_fopen_index(za.get(), entry.index, 0), zip_fclose);
+        if (!in)
+            throw TransferError(archive + ": entry '" + entry.name + "' cannot be opened (" + zip_strerror(za.get()) + ")");
+        Fd out(::open(target.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644));
+        if (out.get() < 0)
+            throw TransferError(errnoText(target, "create"));
+        std::uint64_t entryBytes = 0;
+        for (;;) {
+            if (cancelled(cancel))
+                throw CancelledError("extraction of " + archive + " cancelled");
+            zip_int64_t n = zip_fread(in.get(), buffer.data(), buffer.size());
+            if (n < 0)
+                throw TransferError(archive + ": entry '" + entry.name + "' is damaged (" + zip_file_strerror(in.get()) + ")");
+            if (n == 0)
+                break;
+            entryBytes += std::uint64_t(n);
+            if (entryBytes > entry.size)
+                throw TransferError(archive + ": entry '" + entry.name + "' holds more data than its header declares");
+            if (!writeAll(out.get(), buffer.data(), size_t(n)))
+                throw TransferError(errnoText(target, "write"));
+            written += std::uint64_t(n);
+            throttle.report(DownloadStage::Extracting, written, totalBytes);
+        }
+        if (entryBytes != entry.size)
+            throw TransferError(archive + ": entry '" + entry.name + "' is truncated");
+        if (!out.close())
+            throw TransferError(errnoText(target, "write"));
+        files.push_back(entry.name);
+    }
+    throttle.report(DownloadStage::Extracting, written, totalBytes, true);
+    leftovers.release();
+    return files;
+}
+
+DownloadResult downloadArchive(const DownloadRequest& request, const DownloadProgressFn& progress,
+                               const std::atomic<bool>* cancel)
+{
+    auto started = std::chrono::steady_clock::now();
+    const ArchiveSpec* spec = findArchive(request.name);
+    if (!spec)
+        throw ConfigError("name", "'" + request.name + "' is not a known archive; choose one of " + archiveNames());
+    if (request.targetDir.empty())
+        throw ConfigError("to", "no target folder given");
+    std::string md5 = lower(request.md5);
+    if (!md5.empty() && !isHexDigest(md5, 32))
+        throw ConfigError("md5", "'" + request.md5 + "' is not an MD5 digest (32 hexadecimal digits)");
+
+    DownloadResult result;
+    result.url = request.url.empty() ? spec->url : request.url;
+    ProgressThrottle throttle(progress);
+    throttle.report(DownloadStage::Connecting, 0, spec->approxBytes, true);
+    if (md5.empty())
+        md5 = spec->md5;
+    if (md5.empty()) {
+        // The archive is refreshed upstream: trust the digest published beside it.
+        TransferSink sink;
+        sink.cancel = cancel;
+        fetch(result.url + ".md5", sink);
+        md5 = parsePublishedMd5(sink.memory);
+        if (md5.empty())
+            throw TransferError(result.url + ".md5: no MD5 digest found in the published checksum file");
+    }
+
+    std::error_code ec;
+    fs::create_directories(request.targetDir, ec);
+    if (ec)
+        throw TransferError(request.targetDir.string() + ": cannot create folder: " + ec.message());
+    const fs::path finalDir = request.targetDir / spec->name;
+    if (fs::exists(finalDir) && !request.force) {
+        nlohmann::json marker = readMarker(finalDir);
+        if (marker.is_object() && marker.value("md5", "") == md5) {
+            result.datasetDir = finalDir;
+            result.alreadyPresent = true;
+            result.md5 = md5;
+            result.sha256 = marker.value("sha256", "");
+            result.archiveBytes = marker.value("archive_bytes", std::uint64_t(0));
+            result.extractedBytes = marker.value("extracted_bytes", std::uint64_t(0));
+            result.files = marker.value("files", std::vector<std::string>{});
+            throttle.report(DownloadStage::Done, result.archiveBytes, result.archiveBytes, true);
+            return result;
+        }
+        throw TransferError(finalDir.string() + " exists and is not a verified download of " + spec->name +
+                            "; remove it or ask to replace it");
+    }
+
+    const std::string tag = uniqueTag(spec->name);
+    const fs::path part = request.targetDir / (tag + ".zip.part");
+    const fs::path staging = request.targetDir / (tag + ".extract");
+    Leftovers leftovers;
+    leftovers.add(part);
+    leftovers.add(staging);
+
+    Hasher hasher;
+    {
+        Fd fd(::open(part.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644));
+        if (fd.get() < 0)
+            throw TransferError(errnoText(part, "create"));
+        TransferSink sink;
+        sink.fd = fd.get();
+        sink.hasher = &hasher;
+        sink.progress = &throttle;
+        sink.cancel = cancel;
+        fetch(result.url, sink);
+        if (!fd.close())
+            throw TransferError(errnoText(part, "write"));
+        result.archiveBytes = sink.bytes;
+        throttle.report(DownloadStage::Downloading, sink.bytes, sink.bytes, true);
+    }
+    throttle.report(DownloadStage::Verifying, result.archiveBytes, result.archiveBytes, true);
+    FileDigests digests = hasher.finish();
+    if (digests.md5 != md5)
+        throw TransferError(result.url + ": checksum mismatch: expected MD5 " + md5 + ", got " + digests.md5 + " (" +
+                            std::to_string(result.archiveBytes) +
+                            " bytes); the download is damaged or the archive changed upstream, so nothing was extracted");
+    result.md5 = digests.md5;
+    result.sha256 = digests.sha256;
+
+    std::vector<std::string> files = extractZipSafely(part, staging, progress, cancel);
+    // GroupLens archives hold one top folder (ml-10m's is "ml-10M100K"); its content becomes the
+    // dataset folder, named after the catalogue entry.
+    fs::path content = staging;
+    std::string top = files.empty() ? std::string() : files.front().substr(0, files.front().find('/') + 1);
+    bool oneTop = !top.empty() && top.back() == '/' &&
+                  std::all_of(files.begin(), files.end(), [&](const std::string& f) { return f.rfind(top, 0) == 0; });
+    if (oneTop) {
+        content = staging / top.substr(0, top.size() - 1);
+        for (auto& f : files)
+            f = f.substr(top.size());
+    }
+    for (const auto& f : files) {
+        std::error_code sizeError;
+        result.extractedBytes += fs::file_size(content / f, sizeError);
+    }
+    result.files = files;
+
+    nlohmann::json marker = {{"name", spec->name},     {"url", result.url},
+                             {"md5", result.md5},       {"sha256", result.sha256},
+                             {"archive_bytes", result.archiveBytes}, {"extracted_bytes", result.extractedBytes},
+                             {"files", files},
+                             {"downloaded", isoNow()}};
+    {
+        std::ofstream out(content / kMarkerName);
+        out << marker.dump(2) << '\n';
+        if (!out)
+            throw TransferError((content / kMarkerName).string() + ": cannot write");
+    }
+
+    const fs::path keptZip = request.targetDir / (spec->name + ".zip");
+    if (request.keepArchive) {
+        fs::rename(part, keptZip, ec);
+        if (ec)
+            throw TransferError(keptZip.string() + ": cannot keep the archive: " + ec.message());
+        leftovers.add(keptZip);
+    }
+    const fs::path old = request.targetDir / (tag + ".old");
+    if (fs::exists(finalDir)) {
+        fs::rename(finalDir, old, ec);
+        if (ec)
+            throw TransferError(finalDir.string() + ": cannot replace it: " + ec.message());
+        leftovers.add(old);
+    }
+    fs::rename(content, finalDir, ec);
+    if (ec) {
+        std::error_code restore;
+        if (fs::exists(old))
+            fs::rename(old, finalDir, restore);
+        throw TransferError(finalDir.string() + ": cannot move the extracted files there: " + ec.message());
+    }
+    leftovers.forget(keptZip);
+    result.datasetDir = finalDir;
+    result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    throttle.report(DownloadStage::Done, result.archiveBytes, result.archiveBytes, true);
+    return result; // Leftovers removes the part file, the staging folder and a replaced folder
+}
+
+} // namespace reclab
