@@ -2,6 +2,8 @@
 // own thread) and zip archives built with libzip, including MovieLens-100K from ../shared.
 #pragma once
 
+#include "data/Downloader.h"
+
 #include <zip.h>
 
 #include <arpa/inet.h>
@@ -204,5 +206,18 @@ inline std::string makeMl100kZip(const std::filesystem::path& path, const std::f
         entries.push_back({top + f.filename().string(), readWholeFile(f)});
     return makeZip(path, entries);
 }
+
+// MovieLens-100K zipped at zipPath and served at /ml-100k.zip, and slowly (16 KiB every 40 ms)
+// at /slow/ml-100k.zip for cancelling.
+struct ServedMl100k {
+    ServedMl100k(const std::filesystem::path& zipPath, const std::filesystem::path& ml100kDir)
+        : zip(makeMl100kZip(zipPath, ml100kDir)), md5(digestFile(zipPath).md5)
+    {
+        server.serve("/ml-100k.zip", {zip});
+        server.serve("/slow/ml-100k.zip", {zip, 200, 16 * 1024, 40});
+    }
+    std::string zip, md5;
+    LocalHttpServer server;
+};
 
 } // namespace reclab::test

@@ -1,6 +1,10 @@
 #include "MainWindow.h"
 
 #include "DatasetBrowser.h"
+#ifdef RECLAB_HAVE_DOWNLOAD
+#include "DownloadDialog.h"
+#endif
+#include "ImportDialog.h"
 #include "RunsTableModel.h"
 #include "TrainingChart.h"
 #include "TrainingController.h"
@@ -142,8 +146,13 @@ void MainWindow::buildActions()
         const QString file = QFileDialog::getOpenFileName(this, tr("Dataset file"), QString(),
                                                           tr("Datasets (*.csv *.tsv *.dat *.data *.txt *.inter *.json *.jsonl *.rlprep);;All files (*)"));
         if (!file.isEmpty())
-            loadDataset(file);
+            openFile(file);
     });
+#ifdef RECLAB_HAVE_DOWNLOAD
+    downloadAction_ = bar->addAction(style()->standardIcon(QStyle::SP_ArrowDown), tr("Download…"));
+    downloadAction_->setToolTip(tr("Fetch MovieLens 100K, 1M, 10M, 20M, 25M or latest-small from GroupLens, verified and extracted"));
+    connect(downloadAction_, &QAction::triggered, this, &MainWindow::showDownloadDialog);
+#endif
     sampleAction_ = bar->addAction(style()->standardIcon(QStyle::SP_FileDialogDetailedView), tr("Sample data"));
     sampleAction_->setToolTip(tr("The bundled generated dataset: users with planted tastes and drifting genre interests"));
     connect(sampleAction_, &QAction::triggered, this, [this] { loadDataset(QStringLiteral("sample")); });
@@ -248,7 +257,43 @@ void MainWindow::applyModelDefaults()
         w->setEnabled(trainable);
 }
 
+void MainWindow::openFile(const QString& path)
+{
+    DataFormat format = DataFormat::Delimited;
+    try {
+        format = detectDataFormat(path.toStdString());
+    } catch (const std::exception&) {
+        // Not recognised: the import dialog shows why and lets the user say how to read it.
+    }
+    if (format != DataFormat::Delimited) {
+        loadDataset(path);
+        return;
+    }
+    auto* dialog = new ImportDialog(path, this);
+    dialog->setAttribute(Qt::WA_DeleteOnClose);
+    connect(dialog, &QDialog::accepted, this, [this, dialog] { loadDataset(dialog->path(), dialog->options()); });
+    dialog->open();
+}
+
+void MainWindow::showDownloadDialog()
+{
+#ifdef RECLAB_HAVE_DOWNLOAD
+    auto* dialog = new DownloadDialog(DownloadDialog::defaultTargetDir(), this);
+    dialog->setAttribute(Qt::WA_DeleteOnClose);
+    connect(dialog, &DownloadDialog::downloaded, this, [this, dialog](const QString& folder) {
+        dialog->accept();
+        loadDataset(folder);
+    });
+    dialog->open();
+#endif
+}
+
 void MainWindow::loadDataset(const QString& spec)
+{
+    loadDataset(spec, LoadOptions{});
+}
+
+void MainWindow::loadDataset(const QString& spec, const LoadOptions& options)
 {
     if (loading_ || isTraining())
         return;
@@ -284,10 +329,10 @@ void MainWindow::loadDataset(const QString& spec)
         emit datasetLoaded();
     });
     const std::string s = spec.toStdString();
-    watcher->setFuture(QtConcurrent::run([s]() -> LoadResult {
+    watcher->setFuture(QtConcurrent::run([s, options]() -> LoadResult {
         try {
             LoadResult r;
-            r.dataset = std::make_shared<const Dataset>(reclab::loadDataset(s));
+            r.dataset = std::make_shared<const Dataset>(reclab::loadDataset(s, options));
             r.stats = computeStats(*r.dataset);
             r.fingerprint = r.dataset->fingerprint();
             return r;

@@ -4,6 +4,7 @@
 #pragma once
 
 #include "data/Dataset.h"
+#include "data/DatasetSource.h"
 #include "train/TrainingEvents.h"
 
 #include <QElapsedTimer>
@@ -47,6 +48,7 @@ public:
     RunsTableModel* runsModel() const { return runsModel_; }
     QAction* startAction() const { return startAction_; }
     QAction* stopAction() const { return stopAction_; }
+    QAction* downloadAction() const { return downloadAction_; }
     QComboBox* modelCombo() const { return modelCombo_; }
     QSpinBox* epochsSpin() const { return epochsSpin_; }
     QProgressBar* progressBar() const { return progress_; }
@@ -57,6 +59,12 @@ public:
 
 public slots:
     void loadDataset(const QString& spec);
+    void loadDataset(const QString& spec, const reclab::LoadOptions& options);
+    // Opens a file as a user picked it: a generic delimited file goes through the import
+    // dialog (separator, header, column roles, live preview) first; other formats load at once.
+    void openFile(const QString& path);
+    // Opens the MovieLens download dialog (when built with the downloader).
+    void showDownloadDialog();
     void startTraining();
     void stopTraining();
 
@@ -90,6 +98,7 @@ private:
     QAction* openAction_ = nullptr;
     QAction* sampleAction_ = nullptr;
     QAction* openFileAction_ = nullptr;
+    QAction* downloadAction_ = nullptr;
     QAction* startAction_ = nullptr;
     QAction* stopAction_ = nullptr;
     QLabel* datasetLabel_ = nullptr;

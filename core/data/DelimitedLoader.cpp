@@ -4,6 +4,7 @@
 #include "util/Error.h"
 
 #include <fcntl.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -398,19 +399,76 @@ ResolvedFormat resolveDelimitedFormat(const std::string& path, const DelimitedFo
     return resolveFromHead(path, FileHead(file), format);
 }
 
+namespace {
+
+// Runs the loader itself over the complete lines of the head (an in-memory file), so the
+// preview's verdict on each row is the full load's verdict, messages included.
+void checkPreviewRows(const std::string& path, const FileHead& head, DelimitedPreview& preview)
+{
+    std::string_view text = head.text;
+    if (!head.complete)
+        text = text.substr(0, text.rfind('\n') + 1); // npos + 1 == 0: no complete line
+    if (text.empty())
+        return;
+    const int fd = ::memfd_create("reclab-preview", MFD_CLOEXEC);
+    if (fd < 0)
+        return;
+    const std::string memPath = "/proc/self/fd/" + std::to_string(fd);
+    try {
+        size_t done = 0;
+        while (done < text.size()) {
+            const ssize_t n = ::write(fd, text.data() + done, text.size() - done);
+            if (n <= 0)
+                throw DataError(path, 0, "", "cannot check the preview rows");
+            done += static_cast<size_t>(n);
+        }
+        DelimitedFormat f = preview.resolved.format;
+        f.skipBadRows = true;
+        f.threads = 1;
+        const Dataset d = loadDelimited(memPath, f);
+        preview.checkedRows = d.interactions.size() + d.report.skippedRows;
+        preview.badRows = d.report.skippedRows;
+        for (std::string problem : d.report.problems) {
+            if (problem.compare(0, memPath.size(), memPath) == 0)
+                problem.replace(0, memPath.size(), path);
+            preview.rowProblems.push_back(std::move(problem));
+        }
+    } catch (const std::exception& e) {
+        std::string problem = e.what();
+        if (problem.compare(0, memPath.size(), memPath) == 0)
+            problem.replace(0, memPath.size(), path);
+        preview.rowProblems.push_back(std::move(problem));
+    }
+    ::close(fd);
+}
+
+} // namespace
+
 DelimitedPreview previewDelimited(const std::string& path, const DelimitedFormat& format, size_t maxRows)
 {
     DelimitedPreview preview;
     try {
         const InputFile file(path);
         const FileHead head(file);
-        preview.resolved = resolveFromHead(path, head, format);
+        try {
+            preview.resolved = resolveFromHead(path, head, format);
+        } catch (const DataError& e) {
+            // Header names RecLab does not know: still show the rows, so the roles can be chosen.
+            if (e.field() != "header" || !format.columns.empty())
+                throw;
+            DelimitedFormat unassigned = format;
+            unassigned.columns.assign(1, ColumnRole::Ignore);
+            preview.resolved = resolveFromHead(path, head, unassigned);
+            preview.problem = e.what();
+        }
         const auto lines = headLines(head.text, maxRows + 1, head.complete);
         for (size_t k = preview.resolved.format.header == 1 ? 1 : 0; k < lines.size() && preview.rows.size() < maxRows; ++k) {
             std::vector<std::string> fields;
             splitQuotedRecord(lines[k], preview.resolved.format.separator, fields);
             preview.rows.push_back(std::move(fields));
         }
+        if (preview.problem.empty())
+            checkPreviewRows(path, head, preview);
     } catch (const std::exception& e) {
         preview.problem = e.what();
     }

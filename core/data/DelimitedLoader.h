@@ -43,11 +43,17 @@ ResolvedFormat resolveDelimitedFormat(const std::string& path, const DelimitedFo
 Dataset loadDelimited(const std::string& path, const DelimitedFormat& format);
 
 // The first rows of a file split into fields, for an import dialog's live preview. Never throws:
-// problems go into problem.
+// problems go into problem. The file's first 64 KiB of rows also go through the real parser
+// with the resolved format, so the preview reports exactly the errors a full load would meet
+// there (file, line, column and expected form).
 struct DelimitedPreview {
     ResolvedFormat resolved;
     std::vector<std::vector<std::string>> rows;
-    std::string problem;
+    std::string problem;                  // the format cannot be resolved or the file read; for
+                                          // unknown header names the rows are still there, with
+                                          // every column's role Ignore
+    size_t checkedRows = 0, badRows = 0;  // rows parsed by the check, and how many failed
+    std::vector<std::string> rowProblems; // messages of the first failing rows
 };
 DelimitedPreview previewDelimited(const std::string& path, const DelimitedFormat& format, size_t maxRows);
 

@@ -360,8 +360,7 @@ const std::vector<ArchiveSpec>& movieLensArchives()
             {"ml-25m", base + "ml-25m.zip", "6b51fb2759a8657d3bfcbfc42b592ada", 261978986,
              "25,000,095 ratings and 1,093,360 tags from 162,541 users on 62,423 movies (2019)"},
             {"ml-latest-small", base + "ml-latest-small.zip", "", 978202,
-             "about 100,000 ratings from 610 users on 9,700 movies; GroupLens refreshes it, so its "
-             "published digest is fetched with it"},
+             "about 100,000 ratings from 610 users on 9,700 movies; refreshed by GroupLens now and then"},
         };
     }();
     return archives;

@@ -3,7 +3,6 @@
 #include "TestData.h"
 #ifdef RECLAB_HAVE_DOWNLOAD
 #include "DownloadFixtures.h"
-#include "data/Downloader.h"
 #endif
 
 #include "store/ExperimentStore.h"
@@ -258,13 +257,9 @@ void TestCli::dataDownloadFromLocalServer()
     QSKIP("built without the downloader (libcurl, OpenSSL, libzip)");
 #else
     RECLAB_REQUIRE_ML100K();
-    namespace fs = std::filesystem;
-    const fs::path zipPath = dir_.filePath("served-ml-100k.zip").toStdString();
-    const std::string zip = test::makeMl100kZip(zipPath, test::ml100kDir().toStdString());
-    const QString md5 = QString::fromStdString(digestFile(zipPath).md5);
-    test::LocalHttpServer server;
-    server.serve("/ml-100k.zip", {zip});
-    server.serve("/slow/ml-100k.zip", {zip, 200, 16 * 1024, 50});
+    test::ServedMl100k served(dir_.filePath("served-ml-100k.zip").toStdString(), test::ml100kDir().toStdString());
+    test::LocalHttpServer& server = served.server;
+    const QString md5 = QString::fromStdString(served.md5);
     const QString url = QString::fromStdString(server.url("/ml-100k.zip"));
 
     const Result list = run({"data", "download", "--list", "--json"});

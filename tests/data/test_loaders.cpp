@@ -506,8 +506,31 @@ void TestLoaders::previewShowsFirstRows()
     QCOMPARE(p.rows.size(), size_t(2));
     QCOMPARE(p.rows[1], (std::vector<std::string>{"2", "11", "3"}));
     QCOMPARE(p.resolved.format.columns, (std::vector<ColumnRole>{ColumnRole::User, ColumnRole::Item, ColumnRole::Rating}));
+    QCOMPARE(p.checkedRows, size_t(3)); // every row of the small file, not just the two shown
+    QCOMPARE(p.badRows, size_t(0));
     const DelimitedPreview bad = previewDelimited(path("missing.csv"), f, 2);
     QVERIFY(QString::fromStdString(bad.problem).contains("cannot open"));
+
+    // The preview check reports what the full load would: same line, column and wording.
+    writeBytes(path("pbad.csv"), "userId,movieId,rating\n1,10,4\n2,11,x\n3,12,5\n4,13\n");
+    const DelimitedPreview pb = previewDelimited(path("pbad.csv"), f, 10);
+    QCOMPARE(pb.checkedRows, size_t(4));
+    QCOMPARE(pb.badRows, size_t(2));
+    QCOMPARE(pb.rowProblems.size(), size_t(2));
+    std::string full;
+    try {
+        loadDelimited(path("pbad.csv"), f);
+    } catch (const DataError& e) {
+        full = e.what();
+    }
+    QCOMPARE(pb.rowProblems.front(), full);
+    QVERIFY2(full.find("pbad.csv:3: field 'rating (column 3 'rating')'") != std::string::npos, full.c_str());
+    QVERIFY(pb.rowProblems.back().find("pbad.csv:5:") != std::string::npos);
+    // Roles chosen by hand are checked too: the rating column read as a timestamp.
+    DelimitedFormat manual;
+    manual.columns = {ColumnRole::User, ColumnRole::Item, ColumnRole::Timestamp};
+    const DelimitedPreview pm = previewDelimited(path("p.csv"), manual, 10);
+    QCOMPARE(pm.badRows, size_t(0)); // 4, 3, 5 are valid Unix seconds
 }
 
 QTEST_GUILESS_MAIN(TestLoaders)
