@@ -53,6 +53,7 @@ DatasetBrowser::DatasetBrowser(QWidget* parent)
     : QWidget(parent), tabs_(new QTabWidget(this)), model_(new InteractionTableModel(this)), stats_(new DatasetStatsPanel(this)),
       queryWatcher_(new QFutureWatcher<std::shared_ptr<const std::vector<uint32_t>>>(this)),
       summaryWatcher_(new QFutureWatcher<DatasetSummary>(this)),
+      historyWatcher_(new QFutureWatcher<std::pair<std::shared_ptr<const Dataset>, std::vector<uint32_t>>>(this)),
       prepareWatcher_(new QFutureWatcher<std::pair<bool, QString>>(this))
 {
     tabs_->addTab(buildTableTab(), tr("Interactions"));
@@ -73,6 +74,11 @@ DatasetBrowser::DatasetBrowser(QWidget* parent)
                                   .arg(QLocale::system().toString(n),
                                        QLocale::system().toString(static_cast<qulonglong>(dataset_->interactions.size()))));
         emit rowsReady(n);
+    });
+    connect(historyWatcher_, &QFutureWatcherBase::finished, this, [this] {
+        const auto result = historyWatcher_->result();
+        if (result.first == dataset_) // not a history of a dataset replaced since
+            showHistory(result.second);
     });
     connect(summaryWatcher_, &QFutureWatcherBase::finished, this, [this] {
         if (!dataset_)
@@ -397,8 +403,16 @@ void DatasetBrowser::showUser(const QString& userId)
         historyLabel_->setText(tr("No user '%1' in this dataset").arg(userId));
         return;
     }
-    const auto user = static_cast<int32_t>(it - dataset_->userIds.begin());
-    const std::vector<uint32_t> rows = userHistory(*dataset_, user);
+    historyUserIndex_ = static_cast<int32_t>(it - dataset_->userIds.begin());
+    historyLabel_->setText(tr("Reading the history of user %1…").arg(userId));
+    // A scan of every row: off the GUI thread, so 25M rows do not stall it.
+    historyWatcher_->setFuture(
+        QtConcurrent::run([d = dataset_, user = historyUserIndex_] { return std::make_pair(d, userHistory(*d, user)); }));
+}
+
+void DatasetBrowser::showHistory(const std::vector<uint32_t>& rows)
+{
+    const int32_t user = historyUserIndex_;
     QString about = tr("%1 interactions").arg(rows.size());
     if (static_cast<size_t>(user) < dataset_->users.age.size())
         about += tr(" · age %1 · %2 · %3")
@@ -421,6 +435,8 @@ void DatasetBrowser::showUser(const QString& userId)
         history_->setItem(k, 4, new QTableWidgetItem(QString::number(static_cast<double>(t.rating[r]))));
     }
     history_->resizeColumnToContents(0);
+    history_->resizeColumnToContents(3);
+    emit historyReady(static_cast<int>(rows.size()));
 }
 
 FilterConfig DatasetBrowser::filterConfig() const

@@ -67,6 +67,7 @@ public slots:
 
 signals:
     void rowsReady(qint64 rows);
+    void historyReady(int rows); // a user's history is on the User history tab
     void summaryReady();
     void previewReady(const QString& text);
     void preparedSaved(const QString& path);
@@ -115,6 +116,10 @@ private:
     std::shared_ptr<std::atomic<bool>> queryCancel_;
     QFutureWatcher<std::shared_ptr<const std::vector<uint32_t>>>* queryWatcher_;
     QFutureWatcher<DatasetSummary>* summaryWatcher_;
+    // The dataset it read and the rows of historyUserIndex_ in time order.
+    QFutureWatcher<std::pair<std::shared_ptr<const Dataset>, std::vector<uint32_t>>>* historyWatcher_;
+    int32_t historyUserIndex_ = -1;
+    void showHistory(const std::vector<uint32_t>& rows);
     QFutureWatcher<std::pair<bool, QString>>* prepareWatcher_; // (ok, preview text or path / error)
     bool saving_ = false;
 };

@@ -95,7 +95,10 @@ void TestBrowser::browsesMovieLens100k()
     saveShot(&w, "browser-table.png");
 
     // A user's history, in time order, with titles and genres.
+    QSignalSpy history(b, &DatasetBrowser::historyReady);
     b->showUser(QStringLiteral("1"));
+    QTRY_COMPARE_WITH_TIMEOUT(history.count(), 1, 10000);
+    QCOMPARE(history.first().first().toInt(), 272);
     QTableWidget* h = b->historyTable();
     QCOMPARE(h->rowCount(), 272);
     for (int r = 1; r < h->rowCount(); ++r)
