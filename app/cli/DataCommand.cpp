@@ -251,7 +251,7 @@ int runDownload(const DataOptions&)
 
 void addDataCommand(CLI::App& app, DataOptions& o)
 {
-    auto* data = app.add_subcommand("data", "Inspect and prepare datasets");
+    auto* data = app.add_subcommand("data", "Inspect, prepare and download datasets");
     data->require_subcommand(1);
     auto* stats = data->add_subcommand("stats", "Load a dataset and print its size, density, rating range and time span");
     addSourceOptions(stats, o.src);

@@ -1,18 +1,64 @@
 // reclab-cli: the command-line face of RecLab, driving the same core objects as the GUI.
+// Built twice: reclab-cli (RECLAB_CLI_FRONT, no LibTorch: `data` runs here, `train` execs
+// reclab-train) and reclab-train (everything, LibTorch linked).
 #include "DataCommand.h"
+#ifndef RECLAB_CLI_FRONT
 #include "TrainCommand.h"
+#endif
 
 #include <CLI/CLI.hpp>
 
+#include <cerrno>
+#include <cstring>
 #include <iostream>
+#include <string>
+
+#include <limits.h>
+#include <unistd.h>
+
+namespace {
+
+#ifdef RECLAB_CLI_FRONT
+// The first word that is not an option: the subcommand.
+std::string subcommandOf(int argc, char** argv)
+{
+    for (int i = 1; i < argc; ++i)
+        if (argv[i][0] != '-')
+            return argv[i];
+    return {};
+}
+
+// Replaces this process with reclab-train from the same folder, arguments unchanged.
+int execTrain(char** argv)
+{
+    char self[PATH_MAX];
+    const ssize_t n = ::readlink("/proc/self/exe", self, sizeof self - 1);
+    std::string dir = n > 0 ? std::string(self, static_cast<size_t>(n)) : std::string(argv[0]);
+    dir = dir.substr(0, dir.rfind('/') + 1);
+    const std::string train = dir + "reclab-train";
+    ::execv(train.c_str(), argv);
+    std::cerr << "reclab-cli: training needs " << train << ": " << std::strerror(errno) << std::endl;
+    return 2;
+}
+#endif
+
+} // namespace
 
 int main(int argc, char** argv)
 {
+#ifdef RECLAB_CLI_FRONT
+    if (subcommandOf(argc, argv) == "train")
+        return execTrain(argv);
+#endif
     CLI::App app{"RecLab command line: train recommender models and record every run"};
     app.require_subcommand(1);
     app.footer("Run 'reclab-cli train --help' or 'reclab-cli data --help' for the options.");
+#ifdef RECLAB_CLI_FRONT
+    app.add_subcommand("train", "Train a model on a dataset and record the run in the experiment database");
+#else
     reclab::cli::TrainOptions train;
     reclab::cli::addTrainCommand(app, train);
+#endif
     reclab::cli::DataOptions data;
     reclab::cli::addDataCommand(app, data);
     try {
@@ -24,8 +70,10 @@ int main(int argc, char** argv)
         return 2;
     }
     try {
+#ifndef RECLAB_CLI_FRONT
         if (app.got_subcommand("train"))
             return reclab::cli::runTrain(train);
+#endif
         if (app.got_subcommand("data"))
             return reclab::cli::runData(*app.get_subcommand("data"), data);
     } catch (const std::exception& e) {
