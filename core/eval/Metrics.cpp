@@ -1,6 +1,9 @@
 #include "eval/Metrics.h"
 
+#include <algorithm>
 #include <cmath>
+#include <limits>
+#include <numeric>
 #include <stdexcept>
 
 namespace reclab {
@@ -32,6 +35,174 @@ double ndcgAtK(const std::vector<int64_t>& ranks, int k)
         if (r < k)
             sum += 1.0 / std::log2(static_cast<double>(r) + 2.0);
     return sum / static_cast<double>(ranks.size());
+}
+
+double mrrAtK(const std::vector<int64_t>& ranks, int k)
+{
+    if (ranks.empty())
+        return 0.0;
+    double sum = 0.0;
+    for (const int64_t r : ranks)
+        if (r < k)
+            sum += 1.0 / (static_cast<double>(r) + 1.0);
+    return sum / static_cast<double>(ranks.size());
+}
+
+TopKMetrics topKMetrics(const std::vector<UserRanking>& users, int k)
+{
+    TopKMetrics m;
+    for (const UserRanking& u : users) {
+        if (u.relevantCount <= 0)
+            continue;
+        std::vector<int64_t> ranks = u.relevantRanks;
+        std::sort(ranks.begin(), ranks.end());
+        double dcg = 0.0, ap = 0.0;
+        int64_t hits = 0;
+        for (const int64_t r : ranks) {
+            if (r >= k)
+                break;
+            ++hits;
+            dcg += 1.0 / std::log2(static_cast<double>(r) + 2.0);
+            ap += static_cast<double>(hits) / (static_cast<double>(r) + 1.0);
+        }
+        double idcg = 0.0;
+        const int64_t ideal = std::min<int64_t>(u.relevantCount, k);
+        for (int64_t i = 0; i < ideal; ++i)
+            idcg += 1.0 / std::log2(static_cast<double>(i) + 2.0);
+        ++m.users;
+        if (hits == 0)
+            continue;
+        m.hit += 1.0;
+        m.precision += static_cast<double>(hits) / k;
+        m.recall += static_cast<double>(hits) / static_cast<double>(u.relevantCount);
+        m.ndcg += dcg / idcg;
+        m.mrr += 1.0 / (static_cast<double>(ranks.front()) + 1.0);
+        m.map += ap / static_cast<double>(ideal);
+    }
+    if (m.users > 0) {
+        const double n = static_cast<double>(m.users);
+        m.hit /= n;
+        m.precision /= n;
+        m.recall /= n;
+        m.ndcg /= n;
+        m.mrr /= n;
+        m.map /= n;
+    }
+    return m;
+}
+
+namespace {
+
+void checkSizes(size_t a, size_t b)
+{
+    if (a != b)
+        throw std::invalid_argument("scores and labels differ in length");
+}
+
+// AUC of the samples idx[begin, end) (Mann-Whitney U with average ranks for ties).
+double aucOf(const std::vector<float>& scores, const std::vector<float>& labels, std::vector<size_t>& idx, size_t begin,
+             size_t end)
+{
+    std::sort(idx.begin() + static_cast<std::ptrdiff_t>(begin), idx.begin() + static_cast<std::ptrdiff_t>(end),
+              [&](size_t a, size_t b) { return scores[a] < scores[b]; });
+    double positives = 0, negatives = 0, rankSum = 0;
+    for (size_t i = begin; i < end;) {
+        size_t j = i;
+        while (j < end && scores[idx[j]] == scores[idx[i]])
+            ++j;
+        const double averageRank = (static_cast<double>(i - begin) + static_cast<double>(j - begin) + 1.0) / 2.0;
+        for (size_t t = i; t < j; ++t) {
+            if (labels[idx[t]] > 0.5f) {
+                positives += 1;
+                rankSum += averageRank;
+            } else {
+                negatives += 1;
+            }
+        }
+        i = j;
+    }
+    if (positives == 0 || negatives == 0)
+        return std::numeric_limits<double>::quiet_NaN();
+    return (rankSum - positives * (positives + 1) / 2) / (positives * negatives);
+}
+
+} // namespace
+
+double areaUnderCurve(const std::vector<float>& scores, const std::vector<float>& labels)
+{
+    checkSizes(scores.size(), labels.size());
+    std::vector<size_t> idx(scores.size());
+    std::iota(idx.begin(), idx.end(), size_t(0));
+    return aucOf(scores, labels, idx, 0, idx.size());
+}
+
+double groupAreaUnderCurve(const std::vector<int32_t>& users, const std::vector<float>& scores,
+                           const std::vector<float>& labels)
+{
+    checkSizes(scores.size(), labels.size());
+    checkSizes(users.size(), labels.size());
+    std::vector<size_t> idx(scores.size());
+    std::iota(idx.begin(), idx.end(), size_t(0));
+    std::stable_sort(idx.begin(), idx.end(), [&](size_t a, size_t b) { return users[a] < users[b]; });
+    double weighted = 0, weights = 0;
+    for (size_t i = 0; i < idx.size();) {
+        size_t j = i;
+        while (j < idx.size() && users[idx[j]] == users[idx[i]])
+            ++j;
+        const double auc = aucOf(scores, labels, idx, i, j);
+        if (!std::isnan(auc)) {
+            weighted += auc * static_cast<double>(j - i);
+            weights += static_cast<double>(j - i);
+        }
+        i = j;
+    }
+    return weights > 0 ? weighted / weights : std::numeric_limits<double>::quiet_NaN();
+}
+
+double logLoss(const std::vector<float>& probabilities, const std::vector<float>& labels, double eps)
+{
+    checkSizes(probabilities.size(), labels.size());
+    if (labels.empty())
+        return std::numeric_limits<double>::quiet_NaN();
+    double sum = 0;
+    for (size_t i = 0; i < labels.size(); ++i) {
+        const double p = std::clamp(static_cast<double>(probabilities[i]), eps, 1.0 - eps);
+        sum -= labels[i] > 0.5f ? std::log(p) : std::log(1.0 - p);
+    }
+    return sum / static_cast<double>(labels.size());
+}
+
+double itemCoverageAtK(const std::vector<std::vector<int32_t>>& topLists, int32_t numItems, int k)
+{
+    if (numItems <= 0)
+        return 0.0;
+    std::vector<char> shown(static_cast<size_t>(numItems), 0);
+    size_t count = 0;
+    for (const auto& list : topLists)
+        for (size_t i = 0; i < list.size() && i < static_cast<size_t>(k); ++i) {
+            char& s = shown[static_cast<size_t>(list[i])];
+            count += s ? 0 : 1;
+            s = 1;
+        }
+    return static_cast<double>(count) / numItems;
+}
+
+double averagePopularityAtK(const std::vector<std::vector<int32_t>>& topLists, const std::vector<int64_t>& itemCounts,
+                            int k)
+{
+    double sum = 0;
+    size_t users = 0;
+    for (const auto& list : topLists) {
+        const size_t n = std::min(list.size(), static_cast<size_t>(k));
+        if (n == 0)
+            continue;
+        double userSum = 0;
+        for (size_t i = 0; i < n; ++i)
+            userSum += static_cast<double>(itemCounts[static_cast<size_t>(list[i])]);
+        sum += userSum / static_cast<double>(n);
+        ++users;
+    }
+    return users ? sum / static_cast<double>(users) : 0.0;
 }
 
 namespace {

@@ -22,6 +22,44 @@ double metricOr(const MetricValues& values, const std::string& name, double fall
 double hitRateAtK(const std::vector<int64_t>& ranks, int k);
 double ndcgAtK(const std::vector<int64_t>& ranks, int k); // one relevant item: 1/log2(rank+2)
 
+// Mean reciprocal rank cut at K for one relevant item per user: 1/(rank+1) when rank < K.
+double mrrAtK(const std::vector<int64_t>& ranks, int k);
+
+// Where one user's relevant (held-out) items landed in a ranking: their 0-based ranks among
+// the candidates, and how many relevant items the user has (an item that was never ranked
+// still counts here).
+struct UserRanking {
+    std::vector<int64_t> relevantRanks;
+    int64_t relevantCount = 0;
+};
+
+// Top-K metrics over users, each averaged over users with at least one relevant item (RecBole's
+// definitions): hit = any relevant item in the top K; precision = hits / K; recall = hits /
+// relevant; NDCG = DCG / ideal DCG with binary gains 1/log2(rank+2); MRR = 1/(first hit rank+1);
+// MAP = sum over hits of precision at that hit / min(relevant, K).
+struct TopKMetrics {
+    double hit = 0, precision = 0, recall = 0, ndcg = 0, mrr = 0, map = 0;
+    size_t users = 0;
+};
+TopKMetrics topKMetrics(const std::vector<UserRanking>& users, int k);
+
+// Area under the ROC curve of scores against 0/1 labels: the share of (positive, negative)
+// pairs ordered correctly, ties counting one half. NaN when the labels hold only one class.
+double areaUnderCurve(const std::vector<float>& scores, const std::vector<float>& labels);
+// GAUC as DIN defines it: each user's AUC weighted by the user's number of samples
+// (impressions); users whose samples are all of one class are left out. NaN when none is left.
+double groupAreaUnderCurve(const std::vector<int32_t>& users, const std::vector<float>& scores,
+                           const std::vector<float>& labels);
+// Mean binary cross-entropy of probabilities against 0/1 labels, probabilities clipped to
+// [eps, 1 - eps].
+double logLoss(const std::vector<float>& probabilities, const std::vector<float>& labels, double eps = 1e-7);
+
+// Share of all items that appear in at least one user's top K.
+double itemCoverageAtK(const std::vector<std::vector<int32_t>>& topLists, int32_t numItems, int k);
+// Mean over users of the mean popularity (training interactions) of their top-K items.
+double averagePopularityAtK(const std::vector<std::vector<int32_t>>& topLists, const std::vector<int64_t>& itemCounts,
+                            int k);
+
 double rootMeanSquaredError(const std::vector<float>& predicted, const std::vector<float>& truth);
 double meanAbsoluteError(const std::vector<float>& predicted, const std::vector<float>& truth);
 

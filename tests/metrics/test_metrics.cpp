@@ -21,6 +21,12 @@ private slots:
     void emptyRanksGiveZero();
     void rmseAndMae();
     void rmseRejectsLengthMismatch();
+    void mrrUsesReciprocalRank();
+    void topKMetricsWithSeveralRelevantItems();
+    void aucCountsOrderedPairsAndHalfTies();
+    void gaucWeightsUsersByImpressions();
+    void logLossClipsProbabilities();
+    void coverageAndPopularityOfTopLists();
     void sampledEvaluatorRanksByPopularity();
     void sampledNegativesAreUnseenDistinctAndSeeded();
 };
@@ -61,6 +67,90 @@ void TestMetrics::rmseAndMae()
 void TestMetrics::rmseRejectsLengthMismatch()
 {
     QVERIFY_THROWS_EXCEPTION(std::invalid_argument, rootMeanSquaredError({1.f}, {1.f, 2.f}));
+}
+
+void TestMetrics::mrrUsesReciprocalRank()
+{
+    // 1/1 + 1/4 + 1/10 + 0 + 0 over five users
+    QVERIFY(std::fabs(mrrAtK({0, 3, 9, 10, 50}, 10) - (1.0 + 0.25 + 0.1) / 5) < 1e-12);
+    QCOMPARE(mrrAtK({}, 10), 0.0);
+}
+
+void TestMetrics::topKMetricsWithSeveralRelevantItems()
+{
+    // Worked by hand at K = 3:
+    //  u1: relevant at ranks 0 and 2 of 2 -> hit 1, precision 2/3, recall 1,
+    //      NDCG (1 + 1/log2 4) / (1 + 1/log2 3) = 0.9197208, MRR 1, AP (1/1 + 2/3) / 2 = 0.8333333
+    //  u2: relevant at rank 5 -> nothing in the top 3
+    //  u3: relevant at rank 1, 3 relevant (two never ranked) -> hit 1, precision 1/3, recall 1/3,
+    //      NDCG (1/log2 3) / (1 + 1/log2 3 + 1/2) = 0.2960819, MRR 1/2, AP (1/2) / 3 = 0.1666667
+    //  u4: no relevant item -> left out of the averages
+    const std::vector<UserRanking> users{{{2, 0}, 2}, {{5}, 1}, {{1}, 3}, {{}, 0}};
+    const TopKMetrics m = topKMetrics(users, 3);
+    QCOMPARE(m.users, size_t(3));
+    QVERIFY(std::fabs(m.hit - 2.0 / 3) < 1e-12);
+    QVERIFY(std::fabs(m.precision - (2.0 / 3 + 1.0 / 3) / 3) < 1e-12);
+    QVERIFY(std::fabs(m.recall - (1.0 + 1.0 / 3) / 3) < 1e-12);
+    QVERIFY(std::fabs(m.ndcg - (0.9197207891 + 0.2960819110) / 3) < 1e-9);
+    QVERIFY(std::fabs(m.mrr - 0.5) < 1e-12);
+    QVERIFY(std::fabs(m.map - (0.8333333333 + 0.1666666667) / 3) < 1e-9);
+    // With one relevant item per user the general form reduces to HR, NDCG and MRR.
+    const std::vector<int64_t> ranks{0, 3, 9, 10, 50};
+    std::vector<UserRanking> single;
+    for (const int64_t r : ranks)
+        single.push_back({{r}, 1});
+    const TopKMetrics s = topKMetrics(single, 10);
+    QVERIFY(std::fabs(s.hit - hitRateAtK(ranks, 10)) < 1e-12);
+    QVERIFY(std::fabs(s.ndcg - ndcgAtK(ranks, 10)) < 1e-12);
+    QVERIFY(std::fabs(s.mrr - mrrAtK(ranks, 10)) < 1e-12);
+    QVERIFY(std::fabs(s.recall - s.hit) < 1e-12);
+    QVERIFY(std::fabs(s.precision - s.hit / 10) < 1e-12);
+    QVERIFY(std::fabs(s.map - s.mrr) < 1e-12); // AP of one relevant item is its reciprocal rank
+}
+
+void TestMetrics::aucCountsOrderedPairsAndHalfTies()
+{
+    // Positives 0.9, 0.7, 0.6; negatives 0.8, 0.6. Pairs: 0.9 beats both (2), 0.7 beats 0.6 (1),
+    // 0.6 ties 0.6 (1/2): 3.5 of 6.
+    const std::vector<float> scores{0.9f, 0.8f, 0.7f, 0.6f, 0.6f};
+    const std::vector<float> labels{1, 0, 1, 0, 1};
+    QVERIFY(std::fabs(areaUnderCurve(scores, labels) - 3.5 / 6) < 1e-12);
+    QCOMPARE(areaUnderCurve({0.1f, 0.2f}, {0, 1}), 1.0);
+    QCOMPARE(areaUnderCurve({0.1f, 0.2f}, {1, 0}), 0.0);
+    QVERIFY(std::isnan(areaUnderCurve({0.1f, 0.2f}, {1, 1}))); // one class: undefined, not 0
+    QVERIFY_THROWS_EXCEPTION(std::invalid_argument, areaUnderCurve({0.1f}, {1, 0}));
+}
+
+void TestMetrics::gaucWeightsUsersByImpressions()
+{
+    // User 7: the five samples above (AUC 3.5/6, 5 impressions); user 3: positive 0.2 below
+    // negative 0.4 (AUC 0, 2 impressions); user 5: positives only (left out).
+    // GAUC = (5 * 3.5/6 + 2 * 0) / 7.
+    const std::vector<int32_t> users{7, 3, 7, 5, 7, 3, 7, 5, 7};
+    const std::vector<float> scores{0.9f, 0.2f, 0.8f, 0.5f, 0.7f, 0.4f, 0.6f, 0.1f, 0.6f};
+    const std::vector<float> labels{1, 1, 0, 1, 1, 0, 0, 1, 1};
+    QVERIFY(std::fabs(groupAreaUnderCurve(users, scores, labels) - 5 * (3.5 / 6) / 7) < 1e-12);
+    QVERIFY(std::isnan(groupAreaUnderCurve({1, 2}, {0.3f, 0.4f}, {1, 0})));
+}
+
+void TestMetrics::logLossClipsProbabilities()
+{
+    // -(ln 0.9 + ln 0.8 + ln 0.4) / 3
+    QVERIFY(std::fabs(logLoss({0.9f, 0.2f, 0.6f}, {1, 0, 0}) - 0.4149315996) < 1e-7);
+    // A confident wrong answer is clipped instead of infinite: -ln(1e-7).
+    QVERIFY(std::fabs(logLoss({0.f}, {1}) - (-std::log(1e-7))) < 1e-9);
+    QVERIFY(std::isnan(logLoss({}, {})));
+}
+
+void TestMetrics::coverageAndPopularityOfTopLists()
+{
+    const std::vector<std::vector<int32_t>> lists{{0, 1}, {1, 2}, {1, 0}};
+    QCOMPARE(itemCoverageAtK(lists, 5, 2), 0.6); // items 0, 1, 2 of 5
+    QCOMPARE(itemCoverageAtK(lists, 5, 1), 0.4); // items 0, 1
+    // counts 10, 5, 1, 0, 0: users' means (10+5)/2, (5+1)/2, (5+10)/2 -> (7.5 + 3 + 7.5) / 3
+    const std::vector<int64_t> counts{10, 5, 1, 0, 0};
+    QCOMPARE(averagePopularityAtK(lists, counts, 2), 6.0);
+    QCOMPARE(averagePopularityAtK(lists, counts, 1), (10.0 + 5 + 5) / 3);
 }
 
 namespace {
