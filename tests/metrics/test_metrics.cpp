@@ -2,6 +2,7 @@
 // whose ranks can be worked out by hand.
 #include "data/Splits.h"
 #include "data/UserItemIndex.h"
+#include "eval/FullRankingEvaluator.h"
 #include "eval/Metrics.h"
 #include "eval/SampledRankingEvaluator.h"
 #include "models/Popularity.h"
@@ -29,6 +30,7 @@ private slots:
     void coverageAndPopularityOfTopLists();
     void sampledEvaluatorRanksByPopularity();
     void sampledNegativesAreUnseenDistinctAndSeeded();
+    void fullRankingExcludesSeenItems();
 };
 
 void TestMetrics::hitRateCountsRanksBelowK()
@@ -224,6 +226,49 @@ void TestMetrics::sampledNegativesAreUnseenDistinctAndSeeded()
         }
         QCOMPARE(distinct.size(), size_t(99));
     }
+}
+
+void TestMetrics::fullRankingExcludesSeenItems()
+{
+    // Training: item 0 by users 1-4, item 1 by users 1-3, item 2 by users 1-2, item 3 by user 1;
+    // popularity scores 4, 3, 2, 1, 0. Held out: user 4 -> items 2 and 4, user 0 -> item 3,
+    // user 1 -> item 4.
+    InteractionTable train;
+    for (int u = 1; u <= 4; ++u)
+        train.append(u, 0, 1, 0);
+    for (int u = 1; u <= 3; ++u)
+        train.append(u, 1, 1, 0);
+    for (int u = 1; u <= 2; ++u)
+        train.append(u, 2, 1, 0);
+    train.append(1, 3, 1, 0);
+    Popularity pop(train, 5);
+    FullRankingEvaluator evaluator({4, 0, 4, 1}, {2, 3, 4, 4}, UserItemIndex(train, 5), 5, {4, 3, 2, 1, 0});
+    QCOMPARE(evaluator.numUsers(), size_t(3));
+    const auto r = evaluator.rank(*pop, torch::kCPU, 2);
+    QCOMPARE(r.users, (std::vector<int32_t>{0, 1, 4}));
+    // User 0 saw nothing: item 3 has items 0, 1, 2 above it.
+    QCOMPARE(r.rankings[0].relevantRanks, (std::vector<int64_t>{3}));
+    QCOMPARE(r.topLists[0], (std::vector<int32_t>{0, 1}));
+    // User 1 saw items 0-3: item 4 is the only candidate, so rank 0 and a one-item list.
+    QCOMPARE(r.rankings[1].relevantRanks, (std::vector<int64_t>{0}));
+    QCOMPARE(r.topLists[1], (std::vector<int32_t>{4}));
+    // User 4 saw item 0: item 2 is below item 1 only; item 4 below items 1, 2 and 3 (the other
+    // held-out item still competes).
+    QCOMPARE(r.rankings[2].relevantRanks, (std::vector<int64_t>{1, 3}));
+    QCOMPARE(r.rankings[2].relevantCount, int64_t(2));
+    QCOMPARE(r.topLists[2], (std::vector<int32_t>{1, 2}));
+
+    // At K = 2, by hand: user 4 hit 1, precision 1/2, recall 1/2, NDCG (1/log2 3)/(1 + 1/log2 3),
+    // MRR 1/2, AP (1/2)/2; user 0 nothing; user 1 all 1 except precision 1/2.
+    const auto m = evaluator.evaluate(*pop, torch::kCPU, 2);
+    QVERIFY(std::fabs(metricOr(m, "hr@2", -1) - 2.0 / 3) < 1e-12);
+    QVERIFY(std::fabs(metricOr(m, "precision@2", -1) - 1.0 / 3) < 1e-12);
+    QVERIFY(std::fabs(metricOr(m, "recall@2", -1) - 0.5) < 1e-12);
+    QVERIFY(std::fabs(metricOr(m, "ndcg@2", -1) - (0.6309297536 / 1.6309297536 + 1.0) / 3) < 1e-9);
+    QVERIFY(std::fabs(metricOr(m, "mrr@2", -1) - 0.5) < 1e-12);
+    QVERIFY(std::fabs(metricOr(m, "map@2", -1) - (0.25 + 1.0) / 3) < 1e-12);
+    QCOMPARE(metricOr(m, "coverage@2", -1), 0.8);                    // items 0, 1, 2, 4 of 5
+    QCOMPARE(metricOr(m, "avgpop@2", -1), (2.5 + 3.5 + 0.0) / 3); // (3+2)/2, (4+3)/2, 0/1
 }
 
 QTEST_APPLESS_MAIN(TestMetrics)
