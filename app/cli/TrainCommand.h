@@ -19,6 +19,7 @@ struct TrainOptions {
     int factors = 0;
     double l2 = -1; // <0: the model's default
     std::string device = "cpu";
+    std::string protocol;
     std::string db;
     bool json = false;
 };

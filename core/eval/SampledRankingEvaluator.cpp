@@ -73,7 +73,7 @@ MetricValues SampledRankingEvaluator::evaluate(Recommender& model, const torch::
 {
     const auto r = ranks(model, device);
     const std::string suffix = "@" + std::to_string(k);
-    return {{"hr" + suffix, hitRateAtK(r, k)}, {"ndcg" + suffix, ndcgAtK(r, k)}};
+    return {{"hr" + suffix, hitRateAtK(r, k)}, {"ndcg" + suffix, ndcgAtK(r, k)}, {"mrr" + suffix, mrrAtK(r, k)}};
 }
 
 } // namespace reclab

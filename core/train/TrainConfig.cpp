@@ -31,6 +31,8 @@ void TrainConfig::validate() const
     for (const auto size : mlpLayers)
         if (size < 1 || size > 65536)
             throw ConfigError("mlp-layers", "every size must be 1 to 65536");
+    if (protocol != "loo" && protocol != "full")
+        throw ConfigError("protocol", "expected loo or full, got '" + protocol + "'");
     if (evalNegatives < 1 || evalNegatives > 100000)
         throw ConfigError("eval-negatives", "expected 1 to 100000");
     if (topK < 1 || topK > 10000)
@@ -56,6 +58,7 @@ nlohmann::json TrainConfig::toJson() const
                           {"negatives", negatives},
                           {"factors", factors},
                           {"mlp_layers", mlpLayers},
+                          {"protocol", protocol},
                           {"eval_negatives", evalNegatives},
                           {"top_k", topK},
                           {"test_fraction", testFraction},
@@ -92,6 +95,7 @@ TrainConfig TrainConfig::fromJson(const nlohmann::json& json)
     readKey(json, "negatives", c.negatives);
     readKey(json, "factors", c.factors);
     readKey(json, "mlp_layers", c.mlpLayers);
+    readKey(json, "protocol", c.protocol);
     readKey(json, "eval_negatives", c.evalNegatives);
     readKey(json, "top_k", c.topK);
     readKey(json, "test_fraction", c.testFraction);

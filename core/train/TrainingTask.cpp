@@ -105,11 +105,20 @@ RatioSplit ratingSplit(const Dataset& dataset, const TrainConfig& config)
 ImplicitRankingTask::ImplicitRankingTask(const Dataset& dataset, const TrainConfig& config)
     : numUsers_(dataset.numUsers()), numItems_(dataset.numItems()), negatives_(config.negatives),
       topK_(config.topK), split_(rankingSplit(dataset)),
-      seen_(dataset.interactions, dataset.numUsers()),
-      evaluator_(rankingEvaluator(dataset, split_, seen_, config))
+      seen_(dataset.interactions, dataset.numUsers())
 {
     if (split_.testUser.empty())
         throw DataError(dataset.source, 0, "", "no user has two interactions, so leave-one-out has nothing to test");
+    if (config.protocol == "full") {
+        // Ranked against every item the user did not train on; popularity from the training rows.
+        std::vector<int64_t> counts(static_cast<size_t>(numItems_), 0);
+        for (const int32_t item : split_.train.item)
+            ++counts[static_cast<size_t>(item)];
+        full_.emplace(split_.testUser, split_.testItem, UserItemIndex(split_.train, numUsers_), numItems_,
+                      std::move(counts));
+    } else {
+        sampled_.emplace(rankingEvaluator(dataset, split_, seen_, config));
+    }
 }
 
 ModelShape ImplicitRankingTask::shape() const
@@ -148,7 +157,7 @@ EpochData ImplicitRankingTask::sampleEpoch(Random& rng) const
 
 MetricValues ImplicitRankingTask::evaluate(Recommender& model, const torch::Device& device) const
 {
-    return evaluator_.evaluate(model, device, topK_);
+    return full_ ? full_->evaluate(model, device, topK_) : sampled_->evaluate(model, device, topK_);
 }
 
 namespace {

@@ -6,6 +6,7 @@
 #include "data/Dataset.h"
 #include "data/Splits.h"
 #include "data/UserItemIndex.h"
+#include "eval/FullRankingEvaluator.h"
 #include "eval/RatingEvaluator.h"
 #include "eval/SampledRankingEvaluator.h"
 #include "models/ModelRegistry.h"
@@ -14,6 +15,7 @@
 #include <torch/types.h>
 
 #include <memory>
+#include <optional>
 
 namespace reclab {
 
@@ -44,14 +46,17 @@ public:
     MetricValues evaluate(Recommender& model, const torch::Device& device) const override;
 
     const LeaveOneOutSplit& split() const { return split_; }
-    const SampledRankingEvaluator& evaluator() const { return evaluator_; }
+    // The evaluator of the protocol: sampled for "loo", full for "full".
+    const SampledRankingEvaluator* sampledEvaluator() const { return sampled_ ? &*sampled_ : nullptr; }
+    const FullRankingEvaluator* fullEvaluator() const { return full_ ? &*full_ : nullptr; }
 
 private:
     int32_t numUsers_, numItems_;
     int negatives_, topK_;
     LeaveOneOutSplit split_;
     UserItemIndex seen_; // all interactions: negatives are never consumed items
-    SampledRankingEvaluator evaluator_;
+    std::optional<SampledRankingEvaluator> sampled_;
+    std::optional<FullRankingEvaluator> full_;
 };
 
 class RatingPredictionTask : public TrainingTask {

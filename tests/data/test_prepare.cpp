@@ -348,7 +348,8 @@ void TestPrepare::trainingUsesPreparedSplit()
     const ImplicitRankingTask task(*data, c);
     QCOMPARE(task.split().testUser.size(), p.dataset.presplit->count(TestPart));
     QCOMPARE(task.split().train.size(), p.dataset.presplit->count(TrainPart));
-    const auto candidates = task.evaluator().candidates();
+    QVERIFY(task.sampledEvaluator());
+    const auto candidates = task.sampledEvaluator()->candidates();
     const SplitAssignment& s = *p.dataset.presplit;
     size_t firstTest = 0;
     while (s.part[s.evalRows[firstTest]] != TestPart)
