@@ -4,6 +4,7 @@
 #include "DataCommand.h"
 #ifndef RECLAB_CLI_FRONT
 #include "TrainCommand.h"
+#include "util/Allocator.h"
 #endif
 
 #include <CLI/CLI.hpp>
@@ -49,6 +50,8 @@ int main(int argc, char** argv)
 #ifdef RECLAB_CLI_FRONT
     if (subcommandOf(argc, argv) == "train")
         return execTrain(argv);
+#else
+    reclab::configureAllocator();
 #endif
     CLI::App app{"RecLab command line: train recommender models and record every run"};
     app.require_subcommand(1);

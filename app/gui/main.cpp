@@ -1,5 +1,6 @@
 // reclab: the RecLab workbench.
 #include "MainWindow.h"
+#include "util/Allocator.h"
 
 #include <QApplication>
 #include <QCommandLineParser>
@@ -9,6 +10,7 @@
 
 int main(int argc, char** argv)
 {
+    reclab::configureAllocator();
     QApplication app(argc, argv);
     QApplication::setApplicationName(QStringLiteral("reclab"));
     QApplication::setApplicationDisplayName(QStringLiteral("RecLab"));

@@ -9,10 +9,10 @@ namespace reclab {
 
 namespace {
 
-TrainConfig neumfDefaults()
+TrainConfig ncfDefaults(const char* name)
 {
     TrainConfig c;
-    c.model = "neumf";
+    c.model = name;
     c.epochs = 20;
     c.batchSize = 256;
     c.learningRate = 1e-3;
@@ -42,20 +42,35 @@ TrainConfig popDefaults()
     return c;
 }
 
+// GMF, MLP and NeuMF: one module with the branches asked for.
+std::function<std::shared_ptr<Recommender>(const ModelShape&, const TrainConfig&)> ncfFactory(NcfBranches branches)
+{
+    return [branches](const ModelShape& s, const TrainConfig& c) -> std::shared_ptr<Recommender> {
+        NeuMFOptions o;
+        o.branches = branches;
+        o.numUsers = s.numUsers;
+        o.numItems = s.numItems;
+        o.gmfFactors = c.factors;
+        o.mlpLayers = c.mlpLayers;
+        return std::make_shared<NeuMFImpl>(o);
+    };
+}
+
 std::vector<ModelInfo> buildRegistry()
 {
     std::vector<ModelInfo> models;
     models.push_back({"neumf", "NeuMF",
                       "Neural matrix factorisation: GMF and MLP branches fused (He et al. 2017)",
-                      TaskKind::ImplicitRanking, ModelFamily::General, InputType::Pointwise, neumfDefaults(),
-                      [](const ModelShape& s, const TrainConfig& c) -> std::shared_ptr<Recommender> {
-                          NeuMFOptions o;
-                          o.numUsers = s.numUsers;
-                          o.numItems = s.numItems;
-                          o.gmfFactors = c.factors;
-                          o.mlpLayers = c.mlpLayers;
-                          return std::make_shared<NeuMFImpl>(o);
-                      }});
+                      TaskKind::ImplicitRanking, ModelFamily::General, InputType::Pointwise, ncfDefaults("neumf"),
+                      ncfFactory(NcfBranches::Both)});
+    models.push_back({"gmf", "GMF",
+                      "Generalized matrix factorisation: element-wise product of embeddings, weighted (He et al. 2017)",
+                      TaskKind::ImplicitRanking, ModelFamily::General, InputType::Pointwise, ncfDefaults("gmf"),
+                      ncfFactory(NcfBranches::GmfOnly)});
+    models.push_back({"mlp", "MLP",
+                      "NCF's multi-layer perceptron over concatenated user and item embeddings (He et al. 2017)",
+                      TaskKind::ImplicitRanking, ModelFamily::General, InputType::Pointwise, ncfDefaults("mlp"),
+                      ncfFactory(NcfBranches::MlpOnly)});
     models.push_back({"mf", "Biased MF",
                       "Matrix factorisation with user and item biases for rating prediction (Koren 2009)",
                       TaskKind::RatingPrediction, ModelFamily::General, InputType::Pointwise, mfDefaults(),

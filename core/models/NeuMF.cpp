@@ -1,8 +1,11 @@
 #include "models/NeuMF.h"
 
+#include <torch/nn/functional/linear.h>
 #include <torch/nn/modules/activation.h>
 #include <torch/types.h>
 #include <torch/utils.h>
+
+#include <algorithm>
 
 namespace reclab {
 
@@ -10,29 +13,76 @@ NeuMFImpl::NeuMFImpl(const NeuMFOptions& options) : options_(options)
 {
     TORCH_CHECK(options.mlpLayers.size() >= 2 && options.mlpLayers.front() % 2 == 0,
                 "NeuMF needs at least two MLP layer sizes, the first one even");
-    const int64_t mlpEmbedding = options.mlpLayers.front() / 2;
-    userGmf_ = register_module("user_gmf", torch::nn::Embedding(options.numUsers, options.gmfFactors));
-    itemGmf_ = register_module("item_gmf", torch::nn::Embedding(options.numItems, options.gmfFactors));
-    userMlp_ = register_module("user_mlp", torch::nn::Embedding(options.numUsers, mlpEmbedding));
-    itemMlp_ = register_module("item_mlp", torch::nn::Embedding(options.numItems, mlpEmbedding));
-    torch::nn::Sequential tower;
-    for (size_t k = 0; k + 1 < options.mlpLayers.size(); ++k) {
-        tower->push_back(torch::nn::Linear(options.mlpLayers[k], options.mlpLayers[k + 1]));
-        tower->push_back(torch::nn::ReLU());
-    }
-    tower_ = register_module("tower", tower);
-    output_ = register_module("output", torch::nn::Linear(options.gmfFactors + options.mlpLayers.back(), 1));
-    // Small Gaussian embeddings as in the paper's reference implementation.
     torch::NoGradGuard noGrad;
-    for (auto* table : {&userGmf_, &itemGmf_, &userMlp_, &itemMlp_})
-        (*table)->weight.normal_(0.0, 0.01);
+    int64_t fused = 0;
+    if (hasGmf()) {
+        userGmf_ = register_module("user_gmf", torch::nn::Embedding(options.numUsers, options.gmfFactors));
+        itemGmf_ = register_module("item_gmf", torch::nn::Embedding(options.numItems, options.gmfFactors));
+        // Small Gaussian embeddings as in the paper's reference implementation.
+        userGmf_->weight.normal_(0.0, 0.01);
+        itemGmf_->weight.normal_(0.0, 0.01);
+        fused += options.gmfFactors;
+    }
+    if (hasMlp()) {
+        const int64_t mlpEmbedding = options.mlpLayers.front() / 2;
+        userMlp_ = register_module("user_mlp", torch::nn::Embedding(options.numUsers, mlpEmbedding));
+        itemMlp_ = register_module("item_mlp", torch::nn::Embedding(options.numItems, mlpEmbedding));
+        userMlp_->weight.normal_(0.0, 0.01);
+        itemMlp_->weight.normal_(0.0, 0.01);
+        torch::nn::Sequential tower;
+        for (size_t k = 0; k + 1 < options.mlpLayers.size(); ++k) {
+            tower->push_back(torch::nn::Linear(options.mlpLayers[k], options.mlpLayers[k + 1]));
+            tower->push_back(torch::nn::ReLU());
+        }
+        tower_ = register_module("tower", tower);
+        fused += options.mlpLayers.back();
+    }
+    output_ = register_module("output", torch::nn::Linear(fused, 1));
 }
 
 torch::Tensor NeuMFImpl::forward(const torch::Tensor& users, const torch::Tensor& items)
 {
-    auto gmf = userGmf_->forward(users) * itemGmf_->forward(items);
-    auto mlp = tower_->forward(torch::cat({userMlp_->forward(users), itemMlp_->forward(items)}, 1));
-    return output_->forward(torch::cat({gmf, mlp}, 1)).squeeze(1);
+    std::vector<torch::Tensor> parts;
+    if (hasGmf())
+        parts.push_back(userGmf_->forward(users) * itemGmf_->forward(items));
+    if (hasMlp())
+        parts.push_back(tower_->forward(torch::cat({userMlp_->forward(users), itemMlp_->forward(items)}, 1)));
+    return output_->forward(parts.size() == 1 ? parts[0] : torch::cat(parts, 1)).squeeze(1);
+}
+
+torch::Tensor NeuMFImpl::fullSortPredict(const torch::Tensor& users)
+{
+    const int64_t numItems = options_.numItems;
+    const auto& h = output_->weight; // [1, fused]
+    auto scores = output_->bias.expand({users.size(0), numItems}).clone();
+    int64_t offset = 0;
+    if (hasGmf()) {
+        // h . (p_u * q_i) = (p_u * h) . q_i
+        const auto hg = h.narrow(1, 0, options_.gmfFactors);
+        scores += torch::matmul(userGmf_->forward(users) * hg, itemGmf_->weight.t());
+        offset = options_.gmfFactors;
+    }
+    if (hasMlp()) {
+        const auto hm = h.narrow(1, offset, options_.mlpLayers.back()).reshape({-1});
+        auto first = tower_[0]->as<torch::nn::Linear>();
+        const int64_t half = options_.mlpLayers.front() / 2;
+        // W [p_u; q_i] + b = (W_u p_u + b) + W_i q_i
+        const auto userPart = torch::nn::functional::linear(userMlp_->forward(users), first->weight.narrow(1, 0, half),
+                                                            first->bias);
+        const auto itemPart = torch::matmul(itemMlp_->weight, first->weight.narrow(1, half, half).t());
+        // Users in slices of about 64k pairs: the activations (a few MB) stay in reused heap
+        // memory instead of fresh pages, which cost more than the arithmetic here.
+        const int64_t slice = std::max<int64_t>(1, (int64_t(1) << 14) / std::max<int64_t>(numItems, 1));
+        for (int64_t start = 0; start < users.size(0); start += slice) {
+            const int64_t len = std::min(slice, users.size(0) - start);
+            auto x = torch::relu(userPart.narrow(0, start, len).unsqueeze(1) + itemPart.unsqueeze(0));
+            x = x.reshape({len * numItems, -1});
+            for (size_t k = 2; k < tower_->size(); ++k)
+                x = tower_[k]->as<torch::nn::Linear>() ? tower_[k]->as<torch::nn::Linear>()->forward(x) : torch::relu(x);
+            scores.narrow(0, start, len) += torch::matmul(x, hm).view({len, numItems});
+        }
+    }
+    return scores;
 }
 
 torch::Tensor NeuMFImpl::calculateLoss(const Batch& batch)

@@ -1,6 +1,7 @@
-// NeuMF (He et al., WWW 2017): a GMF branch (element-wise product of user and item
-// embeddings) and an MLP branch (a tower over concatenated embeddings), fused by one linear
-// layer into a click logit; trained with binary cross-entropy on sampled negatives.
+// The NCF family (He et al., WWW 2017): GMF (element-wise product of user and item embeddings
+// weighted by an output layer h), MLP (a ReLU tower over concatenated embeddings, then h), and
+// NeuMF (both branches fused by one output layer). All three give a click logit trained with
+// binary cross-entropy on sampled negatives.
 #pragma once
 
 #include "models/Recommender.h"
@@ -13,7 +14,10 @@
 
 namespace reclab {
 
+enum class NcfBranches { Both, GmfOnly, MlpOnly };
+
 struct NeuMFOptions {
+    NcfBranches branches = NcfBranches::Both;
     int64_t numUsers = 0;
     int64_t numItems = 0;
     int64_t gmfFactors = 8;
@@ -31,6 +35,12 @@ public:
     torch::Tensor forward(const torch::Tensor& users, const torch::Tensor& items);
     torch::Tensor calculateLoss(const Batch& batch) override;
     torch::Tensor predict(const torch::Tensor& users, const torch::Tensor& items) override;
+    // All items at once: the GMF branch as one matrix product, and the MLP's first layer split
+    // into a user part and an item part, so only the layers after it run per (user, item) pair.
+    torch::Tensor fullSortPredict(const torch::Tensor& users) override;
+
+    bool hasGmf() const { return options_.branches != NcfBranches::MlpOnly; }
+    bool hasMlp() const { return options_.branches != NcfBranches::GmfOnly; }
 
 private:
     NeuMFOptions options_;

@@ -1,5 +1,8 @@
 // Real LibTorch training: NeuMF on MovieLens-100K, learnability of the sample dataset, biased
 // MF on ratings, stopping, and a recorded session in a real SQLite file.
+// LibTorch's headers before Qt's: Qt's `slots` macro breaks them.
+#include "models/NeuMF.h"
+
 #include "TestData.h"
 
 #include "data/DatasetSource.h"
@@ -27,6 +30,7 @@ private slots:
     void invalidConfigIsRefused();
     void sessionRecordsEveryEpoch();
     void fullProtocolRanksAgainstEveryUnseenItem();
+    void ncfFullSortMatchesPairScores();
 };
 
 namespace {
@@ -178,6 +182,35 @@ void TestTraining::fullProtocolRanksAgainstEveryUnseenItem()
     QVERIFY(metricOr(m, "coverage@10", -1) < 0.1);
     for (const char* name : {"mrr@10", "precision@10", "recall@10", "map@10", "avgpop@10"})
         QVERIFY2(metricOr(m, name, -1) >= 0, name);
+}
+
+void TestTraining::ncfFullSortMatchesPairScores()
+{
+    // GMF, MLP and NeuMF score all items through a factored fast path; it must equal scoring
+    // every (user, item) pair through the network, for trained (non-initial) weights too.
+    torch::manual_seed(3);
+    for (const NcfBranches branches : {NcfBranches::GmfOnly, NcfBranches::MlpOnly, NcfBranches::Both}) {
+        NeuMFOptions o;
+        o.branches = branches;
+        o.numUsers = 40;
+        o.numItems = 3000; // more items than one slice of the fast path holds
+        NeuMF model(o);
+        {
+            torch::NoGradGuard noGrad;
+            for (auto& p : model->parameters())
+                p.normal_(0.0, 0.5);
+        }
+        model->eval();
+        torch::NoGradGuard noGrad;
+        const auto users = torch::arange(40, torch::kLong);
+        const auto fast = model->fullSortPredict(users);
+        const auto slow = model->Recommender::fullSortPredict(users);
+        QCOMPARE(fast.sizes(), slow.sizes());
+        const float diff = (fast - slow).abs().max().item<float>();
+        QVERIFY2(diff < 1e-4f, qPrintable(QString::number(diff)));
+        QVERIFY(model->hasGmf() == (branches != NcfBranches::MlpOnly));
+        QVERIFY(model->hasMlp() == (branches != NcfBranches::GmfOnly));
+    }
 }
 
 QTEST_APPLESS_MAIN(TestTraining)
