@@ -106,7 +106,7 @@ void addTrainCommand(CLI::App& app, TrainOptions& o)
                       "(against every item unseen in training)");
     train->add_option("--db", o.db, "Experiment database (default: " + defaultDatabasePath() + ")");
     train->add_flag("--json", o.json, "Print one JSON object per epoch, then one with the run id");
-    train->footer("Protocols: implicit models (neumf, pop) hold out each user's latest interaction and rank it "
+    train->footer("Protocols: implicit models (pop, bpr, gmf, mlp, neumf) hold out each user's latest interaction and rank it "
                   "against 99 sampled negatives (HR@10, NDCG@10, MRR@10), or with --protocol full against every unseen item "
                   "(adds precision, recall, MAP, coverage and average popularity); mf holds out a random 20% of the ratings "
                   "(RMSE, MAE).\nExit codes: 0 finished, 1 training failed, 2 bad option or dataset, 130 stopped.");

@@ -1,5 +1,6 @@
 #include "models/ModelRegistry.h"
 
+#include "models/BPRMF.h"
 #include "models/BiasedMF.h"
 #include "models/NeuMF.h"
 #include "models/Popularity.h"
@@ -9,35 +10,31 @@ namespace reclab {
 
 namespace {
 
-TrainConfig ncfDefaults(const char* name)
+// A model's defaults: 20 epochs of mini-batches of 256 with Adam unless said otherwise.
+TrainConfig defaults(const char* name, double learningRate, int factors, int negatives, double l2 = 0.0)
 {
     TrainConfig c;
     c.model = name;
     c.epochs = 20;
     c.batchSize = 256;
-    c.learningRate = 1e-3;
-    c.factors = 8;
-    c.mlpLayers = {64, 32, 16, 8};
-    c.negatives = 4;
+    c.learningRate = learningRate;
+    c.factors = factors;
+    c.negatives = negatives;
+    c.l2 = l2;
     return c;
 }
 
-TrainConfig mfDefaults()
+// The NCF paper's sizes: 8 predictive factors, MLP 64-32-16-8, 4 negatives per positive.
+TrainConfig ncfDefaults(const char* name)
 {
-    TrainConfig c;
-    c.model = "mf";
-    c.epochs = 20;
-    c.batchSize = 256;
-    c.learningRate = 2e-3;
-    c.factors = 32;
-    c.l2 = 0.1;
+    TrainConfig c = defaults(name, 1e-3, 8, 4);
+    c.mlpLayers = {64, 32, 16, 8};
     return c;
 }
 
 TrainConfig popDefaults()
 {
-    TrainConfig c;
-    c.model = "pop";
+    TrainConfig c = defaults("pop", 1e-3, 8, 4);
     c.epochs = 1;
     return c;
 }
@@ -73,7 +70,7 @@ std::vector<ModelInfo> buildRegistry()
                       ncfFactory(NcfBranches::MlpOnly)});
     models.push_back({"mf", "Biased MF",
                       "Matrix factorisation with user and item biases for rating prediction (Koren 2009)",
-                      TaskKind::RatingPrediction, ModelFamily::General, InputType::Pointwise, mfDefaults(),
+                      TaskKind::RatingPrediction, ModelFamily::General, InputType::Pointwise, defaults("mf", 2e-3, 32, 4, 0.1),
                       [](const ModelShape& s, const TrainConfig& c) -> std::shared_ptr<Recommender> {
                           BiasedMFOptions o;
                           o.numUsers = s.numUsers;
@@ -82,6 +79,17 @@ std::vector<ModelInfo> buildRegistry()
                           o.globalMean = s.globalMean;
                           o.l2 = c.l2;
                           return std::make_shared<BiasedMFImpl>(o);
+                      }});
+    models.push_back({"bpr", "BPR-MF",
+                      "Matrix factorisation trained to rank consumed above unconsumed items (Rendle et al. 2009)",
+                      TaskKind::ImplicitRanking, ModelFamily::General, InputType::Pairwise, defaults("bpr", 1e-3, 64, 1),
+                      [](const ModelShape& s, const TrainConfig& c) -> std::shared_ptr<Recommender> {
+                          BPRMFOptions o;
+                          o.numUsers = s.numUsers;
+                          o.numItems = s.numItems;
+                          o.factors = c.factors;
+                          o.l2 = c.l2;
+                          return std::make_shared<BPRMFImpl>(o);
                       }});
     models.push_back({"pop", "Popularity", "Ranks items by their number of training interactions",
                       TaskKind::ImplicitRanking, ModelFamily::General, InputType::Pointwise, popDefaults(),

@@ -12,11 +12,13 @@
 namespace reclab {
 
 // One mini-batch: users and items are int64 index tensors, labels float (1/0 for implicit
-// feedback, the rating for explicit feedback).
+// feedback, the rating for explicit feedback). Pairwise models also get negItems: for each
+// row, an item the user did not consume, to rank below items.
 struct Batch {
     torch::Tensor users;
     torch::Tensor items;
     torch::Tensor labels;
+    torch::Tensor negItems;
 };
 
 class Recommender : public torch::nn::Module {

@@ -89,10 +89,11 @@ RunOutcome Trainer::fit()
             return outcome;
         }
         const auto epochStart = Clock::now();
-        const EpochData data = task->sampleEpoch(rng);
+        const EpochData data = task->sampleEpoch(rng, info.inputType);
         const auto users = data.users.to(device);
         const auto items = data.items.to(device);
         const auto labels = data.labels.to(device);
+        const auto negItems = data.negItems.defined() ? data.negItems.to(device) : torch::Tensor();
         const int64_t n = users.size(0);
         const int64_t batch = config_.batchSize;
         const int64_t batches = (n + batch - 1) / batch;
@@ -108,7 +109,8 @@ RunOutcome Trainer::fit()
             }
             const int64_t start = b * batch;
             const int64_t len = std::min(batch, n - start);
-            Batch mb{users.narrow(0, start, len), items.narrow(0, start, len), labels.narrow(0, start, len)};
+            Batch mb{users.narrow(0, start, len), items.narrow(0, start, len), labels.narrow(0, start, len),
+                     negItems.defined() ? negItems.narrow(0, start, len) : torch::Tensor()};
             optimizer.zero_grad();
             auto loss = model->calculateLoss(mb);
             loss.backward();

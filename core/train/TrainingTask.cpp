@@ -12,25 +12,29 @@ namespace reclab {
 
 namespace {
 
-// Writes rows in a seeded random order into three CPU tensors.
+// Writes rows in a seeded random order into CPU tensors (negItems too when negs is given).
 template <typename Ids, typename Labels>
-EpochData shuffledEpoch(const Ids& users, const Ids& items, const Labels& labels, Random& rng)
+EpochData shuffledEpoch(const Ids& users, const Ids& items, const Labels& labels, Random& rng,
+                        const std::vector<int32_t>* negs = nullptr)
 {
     const size_t n = users.size();
     std::vector<uint32_t> order(n);
     std::iota(order.begin(), order.end(), 0u);
     rng.shuffle(order.begin(), order.end());
-    EpochData data{torch::empty({static_cast<int64_t>(n)}, torch::kLong),
-                   torch::empty({static_cast<int64_t>(n)}, torch::kLong),
-                   torch::empty({static_cast<int64_t>(n)}, torch::kFloat)};
+    const auto rows = static_cast<int64_t>(n);
+    EpochData data{torch::empty({rows}, torch::kLong), torch::empty({rows}, torch::kLong),
+                   torch::empty({rows}, torch::kFloat), negs ? torch::empty({rows}, torch::kLong) : torch::Tensor()};
     auto* u = data.users.data_ptr<int64_t>();
     auto* i = data.items.data_ptr<int64_t>();
     auto* y = data.labels.data_ptr<float>();
+    int64_t* j = negs ? data.negItems.data_ptr<int64_t>() : nullptr;
     for (size_t k = 0; k < n; ++k) {
         const uint32_t r = order[k];
         u[k] = users[r];
         i[k] = items[r];
         y[k] = labels[r];
+        if (j)
+            j[k] = (*negs)[r];
     }
     return data;
 }
@@ -126,11 +130,34 @@ ModelShape ImplicitRankingTask::shape() const
     return {numUsers_, numItems_, 0.0, &split_.train};
 }
 
-EpochData ImplicitRankingTask::sampleEpoch(Random& rng) const
+EpochData ImplicitRankingTask::sampleEpoch(Random& rng, InputType input) const
 {
-    // Each positive plus `negatives_` items the user never consumed, drawn afresh each epoch.
+    // Negatives are items the user never consumed, drawn afresh each epoch.
     const InteractionTable& train = split_.train;
     const size_t n = train.size();
+    const auto itemCount = static_cast<uint64_t>(numItems_);
+    auto drawNegative = [&](int32_t u) {
+        const bool canSample = seen_.countOf(u) < static_cast<size_t>(numItems_);
+        auto item = static_cast<int32_t>(rng.below(itemCount));
+        while (canSample && seen_.contains(u, item))
+            item = static_cast<int32_t>(rng.below(itemCount));
+        return item;
+    };
+    if (input == InputType::Pairwise) {
+        // `negatives_` (user, consumed, unconsumed) triples per training interaction.
+        const size_t total = n * static_cast<size_t>(negatives_);
+        std::vector<int32_t> users(total), items(total), negs(total);
+        std::vector<float> labels(total, 1.f);
+        size_t k = 0;
+        for (size_t r = 0; r < n; ++r)
+            for (int j = 0; j < negatives_; ++j, ++k) {
+                users[k] = train.user[r];
+                items[k] = train.item[r];
+                negs[k] = drawNegative(train.user[r]);
+            }
+        return shuffledEpoch(users, items, labels, rng, &negs);
+    }
+    // Each positive plus `negatives_` unconsumed items labelled 0.
     const size_t total = n * static_cast<size_t>(1 + negatives_);
     std::vector<int32_t> users(total), items(total);
     std::vector<float> labels(total, 0.f);
@@ -140,18 +167,11 @@ EpochData ImplicitRankingTask::sampleEpoch(Random& rng) const
         items[k] = train.item[r];
         labels[k++] = 1.f;
     }
-    const auto itemCount = static_cast<uint64_t>(numItems_);
-    for (size_t r = 0; r < n; ++r) {
-        const int32_t u = train.user[r];
-        const bool canSample = seen_.countOf(u) < static_cast<size_t>(numItems_);
-        for (int j = 0; j < negatives_; ++j) {
-            int32_t item = static_cast<int32_t>(rng.below(itemCount));
-            while (canSample && seen_.contains(u, item))
-                item = static_cast<int32_t>(rng.below(itemCount));
-            users[k] = u;
-            items[k++] = item;
+    for (size_t r = 0; r < n; ++r)
+        for (int j = 0; j < negatives_; ++j, ++k) {
+            users[k] = train.user[r];
+            items[k] = drawNegative(train.user[r]);
         }
-    }
     return shuffledEpoch(users, items, labels, rng);
 }
 
@@ -182,7 +202,7 @@ ModelShape RatingPredictionTask::shape() const
     return {numUsers_, numItems_, globalMean_, &split_.train};
 }
 
-EpochData RatingPredictionTask::sampleEpoch(Random& rng) const
+EpochData RatingPredictionTask::sampleEpoch(Random& rng, InputType) const
 {
     return shuffledEpoch(split_.train.user, split_.train.item, split_.train.rating, rng);
 }

@@ -23,16 +23,18 @@ class Random;
 
 // One epoch of training examples in the order they are fed, on the CPU.
 struct EpochData {
-    torch::Tensor users;  // int64 [n]
-    torch::Tensor items;  // int64 [n]
-    torch::Tensor labels; // float [n]
+    torch::Tensor users;    // int64 [n]
+    torch::Tensor items;    // int64 [n]
+    torch::Tensor labels;   // float [n]
+    torch::Tensor negItems; // int64 [n], pairwise models only
 };
 
 class TrainingTask {
 public:
     virtual ~TrainingTask() = default;
     virtual ModelShape shape() const = 0;
-    virtual EpochData sampleEpoch(Random& rng) const = 0;
+    // Pointwise: labelled (user, item) rows; pairwise: (user, consumed, unconsumed) triples.
+    virtual EpochData sampleEpoch(Random& rng, InputType input) const = 0;
     virtual MetricValues evaluate(Recommender& model, const torch::Device& device) const = 0;
 
     static std::unique_ptr<TrainingTask> create(TaskKind kind, const Dataset& dataset, const TrainConfig& config);
@@ -42,7 +44,7 @@ class ImplicitRankingTask : public TrainingTask {
 public:
     ImplicitRankingTask(const Dataset& dataset, const TrainConfig& config);
     ModelShape shape() const override;
-    EpochData sampleEpoch(Random& rng) const override;
+    EpochData sampleEpoch(Random& rng, InputType input) const override;
     MetricValues evaluate(Recommender& model, const torch::Device& device) const override;
 
     const LeaveOneOutSplit& split() const { return split_; }
@@ -63,7 +65,7 @@ class RatingPredictionTask : public TrainingTask {
 public:
     RatingPredictionTask(const Dataset& dataset, const TrainConfig& config);
     ModelShape shape() const override;
-    EpochData sampleEpoch(Random& rng) const override;
+    EpochData sampleEpoch(Random& rng, InputType input) const override;
     MetricValues evaluate(Recommender& model, const torch::Device& device) const override;
 
 private:
