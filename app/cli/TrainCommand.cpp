@@ -54,6 +54,12 @@ TrainConfig configFrom(const TrainOptions& o)
     c.device = o.device;
     if (!o.protocol.empty())
         c.protocol = o.protocol;
+    if (!o.similarity.empty())
+        c.similarity = o.similarity;
+    if (o.neighbours)
+        c.neighbours = o.neighbours;
+    if (o.shrink >= 0)
+        c.shrink = o.shrink;
     c.validate();
     return c;
 }
@@ -101,12 +107,17 @@ void addTrainCommand(CLI::App& app, TrainOptions& o)
     train->add_option("--l2", o.l2, "L2 weight on the batch's factors and biases (mf; default 0.1)")
         ->check(CLI::NonNegativeNumber);
     train->add_option("--device", o.device, "cpu, cuda or cuda:N")->capture_default_str();
+    train->add_option("--similarity", o.similarity, "itemknn/userknn: cosine (default) or pearson");
+    train->add_option("--neighbours", o.neighbours, "itemknn/userknn: neighbours kept per item or user (default 100)")
+        ->check(CLI::Range(1, 1000000));
+    train->add_option("--shrink", o.shrink, "itemknn/userknn: shrinkage added to the similarity's denominator (default 0)")
+        ->check(CLI::NonNegativeNumber);
     train->add_option("--protocol", o.protocol,
                       "Ranking models: loo (held-out item against 99 sampled negatives, default) or full "
                       "(against every item unseen in training)");
     train->add_option("--db", o.db, "Experiment database (default: " + defaultDatabasePath() + ")");
     train->add_flag("--json", o.json, "Print one JSON object per epoch, then one with the run id");
-    train->footer("Protocols: implicit models (pop, bpr, gmf, mlp, neumf) hold out each user's latest interaction and rank it "
+    train->footer("Protocols: implicit models (pop, itemknn, userknn, bpr, gmf, mlp, neumf) hold out each user's latest interaction and rank it "
                   "against 99 sampled negatives (HR@10, NDCG@10, MRR@10), or with --protocol full against every unseen item "
                   "(adds precision, recall, MAP, coverage and average popularity); mf holds out a random 20% of the ratings "
                   "(RMSE, MAE).\nExit codes: 0 finished, 1 training failed, 2 bad option or dataset, 130 stopped.");

@@ -20,6 +20,9 @@ struct TrainOptions {
     double l2 = -1; // <0: the model's default
     std::string device = "cpu";
     std::string protocol;
+    std::string similarity;
+    int neighbours = 0;
+    double shrink = -1;
     std::string db;
     bool json = false;
 };

@@ -251,7 +251,7 @@ void MainWindow::applyModelDefaults()
     batchSpin_->setValue(d.batchSize);
     lrSpin_->setValue(d.learningRate);
     seedSpin_->setValue(static_cast<int>(d.seed));
-    const bool trainable = info->name != "pop";
+    const bool trainable = info->trainable;
     for (QWidget* w : {static_cast<QWidget*>(epochsSpin_), static_cast<QWidget*>(batchSpin_),
                        static_cast<QWidget*>(lrSpin_)})
         w->setEnabled(trainable);
@@ -380,7 +380,7 @@ void MainWindow::startTraining()
         return;
     }
     const ModelInfo& info = *findModel(modelName);
-    plannedEpochs_ = info.name == "pop" ? 1 : config.epochs;
+    plannedEpochs_ = info.trainable ? config.epochs : 1;
     chart_->beginRun(tr("%1 on %2").arg(modelCombo_->currentText(), QString::fromStdString(dataset_->name)),
                      metricNamesFor(info, config.topK), plannedEpochs_);
     progress_->setValue(0);

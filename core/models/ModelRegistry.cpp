@@ -2,6 +2,7 @@
 
 #include "models/BPRMF.h"
 #include "models/BiasedMF.h"
+#include "models/NeighbourhoodModel.h"
 #include "models/NeuMF.h"
 #include "models/Popularity.h"
 #include "util/Error.h"
@@ -32,9 +33,10 @@ TrainConfig ncfDefaults(const char* name)
     return c;
 }
 
-TrainConfig popDefaults()
+// Models computed once from counts: a single "epoch".
+TrainConfig popDefaults(const char* name = "pop")
 {
-    TrainConfig c = defaults("pop", 1e-3, 8, 4);
+    TrainConfig c = defaults(name, 1e-3, 8, 4);
     c.epochs = 1;
     return c;
 }
@@ -50,6 +52,21 @@ std::function<std::shared_ptr<Recommender>(const ModelShape&, const TrainConfig&
         o.gmfFactors = c.factors;
         o.mlpLayers = c.mlpLayers;
         return std::make_shared<NeuMFImpl>(o);
+    };
+}
+
+std::function<std::shared_ptr<Recommender>(const ModelShape&, const TrainConfig&)>
+neighbourhoodFactory(NeighbourhoodOptions::Kind kind)
+{
+    return [kind](const ModelShape& s, const TrainConfig& c) -> std::shared_ptr<Recommender> {
+        NeighbourhoodOptions o;
+        o.kind = kind;
+        o.similarity = c.similarity == "pearson" ? NeighbourhoodOptions::Pearson : NeighbourhoodOptions::Cosine;
+        o.numUsers = s.numUsers;
+        o.numItems = s.numItems;
+        o.neighbours = c.neighbours;
+        o.shrink = c.shrink;
+        return std::make_shared<NeighbourhoodImpl>(*s.train, o);
     };
 }
 
@@ -91,11 +108,19 @@ std::vector<ModelInfo> buildRegistry()
                           o.l2 = c.l2;
                           return std::make_shared<BPRMFImpl>(o);
                       }});
+    models.push_back({"itemknn", "ItemKNN",
+                      "Item-based neighbourhood CF: k most similar items (cosine or Pearson, with shrinkage)",
+                      TaskKind::ImplicitRanking, ModelFamily::General, InputType::Pointwise, popDefaults("itemknn"),
+                      neighbourhoodFactory(NeighbourhoodOptions::ItemBased), false});
+    models.push_back({"userknn", "UserKNN",
+                      "User-based neighbourhood CF: k most similar users (cosine or Pearson, with shrinkage)",
+                      TaskKind::ImplicitRanking, ModelFamily::General, InputType::Pointwise, popDefaults("userknn"),
+                      neighbourhoodFactory(NeighbourhoodOptions::UserBased), false});
     models.push_back({"pop", "Popularity", "Ranks items by their number of training interactions",
                       TaskKind::ImplicitRanking, ModelFamily::General, InputType::Pointwise, popDefaults(),
                       [](const ModelShape& s, const TrainConfig&) -> std::shared_ptr<Recommender> {
                           return std::make_shared<PopularityImpl>(*s.train, s.numItems);
-                      }});
+                      }, false});
     return models;
 }
 

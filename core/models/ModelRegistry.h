@@ -32,6 +32,7 @@ struct ModelInfo {
     InputType inputType;
     TrainConfig defaults;
     std::function<std::shared_ptr<Recommender>(const ModelShape&, const TrainConfig&)> create;
+    bool trainable = true; // false: computed once from counts (no epochs, no learning rate)
 };
 
 const std::vector<ModelInfo>& modelRegistry();

@@ -31,6 +31,12 @@ void TrainConfig::validate() const
     for (const auto size : mlpLayers)
         if (size < 1 || size > 65536)
             throw ConfigError("mlp-layers", "every size must be 1 to 65536");
+    if (similarity != "cosine" && similarity != "pearson")
+        throw ConfigError("similarity", "expected cosine or pearson, got '" + similarity + "'");
+    if (neighbours < 1 || neighbours > 1000000)
+        throw ConfigError("neighbours", "expected 1 to 1000000");
+    if (!std::isfinite(shrink) || shrink < 0)
+        throw ConfigError("shrink", "expected a non-negative number");
     if (protocol != "loo" && protocol != "full")
         throw ConfigError("protocol", "expected loo or full, got '" + protocol + "'");
     if (evalNegatives < 1 || evalNegatives > 100000)
@@ -58,6 +64,9 @@ nlohmann::json TrainConfig::toJson() const
                           {"negatives", negatives},
                           {"factors", factors},
                           {"mlp_layers", mlpLayers},
+                          {"similarity", similarity},
+                          {"neighbours", neighbours},
+                          {"shrink", shrink},
                           {"protocol", protocol},
                           {"eval_negatives", evalNegatives},
                           {"top_k", topK},
@@ -95,6 +104,9 @@ TrainConfig TrainConfig::fromJson(const nlohmann::json& json)
     readKey(json, "negatives", c.negatives);
     readKey(json, "factors", c.factors);
     readKey(json, "mlp_layers", c.mlpLayers);
+    readKey(json, "similarity", c.similarity);
+    readKey(json, "neighbours", c.neighbours);
+    readKey(json, "shrink", c.shrink);
     readKey(json, "protocol", c.protocol);
     readKey(json, "eval_negatives", c.evalNegatives);
     readKey(json, "top_k", c.topK);

@@ -22,6 +22,9 @@ struct TrainConfig {
     int negatives = 4;          // sampled negatives per positive (implicit models)
     int factors = 8;            // GMF / MF latent size
     std::vector<int64_t> mlpLayers = {64, 32, 16, 8};
+    std::string similarity = "cosine"; // itemknn / userknn: cosine or pearson
+    int neighbours = 100;              // itemknn / userknn: k
+    double shrink = 0.0;               // itemknn / userknn: added to the similarity's denominator
     // Evaluation protocol of ranking models: "loo" (leave-one-out, the held-out item against
     // evalNegatives sampled items) or "full" (against every item unseen in training).
     std::string protocol = "loo";

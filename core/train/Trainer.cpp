@@ -59,7 +59,9 @@ RunOutcome Trainer::fit()
     torch::manual_seed(config_.seed);
 
     const auto task = TrainingTask::create(info.task, *dataset_, config_);
+    const auto buildStart = Clock::now();
     std::shared_ptr<Recommender> model = info.create(task->shape(), config_);
+    const double buildSeconds = secondsSince(buildStart); // counting models do all their work here
     model->to(device);
 
     RunOutcome outcome;
@@ -68,6 +70,7 @@ RunOutcome Trainer::fit()
         const auto t0 = Clock::now();
         EpochStats stats;
         stats.epoch = 1;
+        stats.trainSeconds = buildSeconds;
         stats.metrics = task->evaluate(*model, device);
         stats.evalSeconds = secondsSince(t0);
         if (onEpoch_)

@@ -1,6 +1,7 @@
 // Real LibTorch training: NeuMF on MovieLens-100K, learnability of the sample dataset, biased
 // MF on ratings, stopping, and a recorded session in a real SQLite file.
 // LibTorch's headers before Qt's: Qt's `slots` macro breaks them.
+#include "models/NeighbourhoodModel.h"
 #include "models/NeuMF.h"
 
 #include "TestData.h"
@@ -34,6 +35,8 @@ private slots:
     void fullProtocolRanksAgainstEveryUnseenItem();
     void ncfFullSortMatchesPairScores();
     void bprTrainsOnUnconsumedTriples();
+    void neighbourhoodSimilaritiesByHand();
+    void neighbourhoodModelsOnMovieLens();
 };
 
 namespace {
@@ -244,6 +247,87 @@ void TestTraining::bprTrainsOnUnconsumedTriples()
     const double popHr = metricOr(Trainer(ds, quick("pop", 1)).fit().finalMetrics, "hr@10", 0);
     qInfo("ml-100k: BPR (5 epochs) HR@10 %.4f, popularity %.4f", bprHr, popHr);
     QVERIFY2(bprHr > popHr + 0.1, qPrintable(QStringLiteral("%1 vs %2").arg(bprHr).arg(popHr)));
+}
+
+void TestTraining::neighbourhoodSimilaritiesByHand()
+{
+    // u0 rated i0 5, i1 3; u1 rated i0 4, i1 2, i2 5; u2 rated i2 1.
+    InteractionTable train;
+    train.append(0, 0, 5, 0);
+    train.append(0, 1, 3, 0);
+    train.append(1, 0, 4, 0);
+    train.append(1, 1, 2, 0);
+    train.append(1, 2, 5, 0);
+    train.append(2, 2, 1, 0);
+    NeighbourhoodOptions o;
+    o.numUsers = 3;
+    o.numItems = 3;
+    o.neighbours = 2;
+    auto near = [](const torch::Tensor& t, int64_t a, int64_t b, double v) {
+        return std::fabs(t[a][b].item<double>() - v) < 1e-5;
+    };
+    torch::NoGradGuard noGrad;
+    const auto all = torch::arange(3, torch::kLong);
+    {
+        // Item cosine over users: i0 = i1 = (1,1,0), i2 = (0,1,1): cos(i0,i1) 1, cos(i0,i2) 1/2.
+        Neighbourhood item(train, o);
+        const auto& s = item->similarities();
+        QVERIFY(near(s, 0, 1, 1.0) && near(s, 0, 2, 0.5) && near(s, 2, 1, 0.5) && near(s, 1, 1, 0.0));
+        // score(u, i) = sum of s(i, j) over the user's items j: u2 -> i0 gets s(0,2) = 1/2,
+        // u0 -> i2 gets s(2,0) + s(2,1) = 1.
+        const auto scores = item->fullSortPredict(all);
+        QVERIFY(near(scores, 2, 0, 0.5) && near(scores, 0, 2, 1.0) && near(scores, 2, 2, 0.0));
+        // predict() picks the same numbers out for (user, item) pairs.
+        const auto pairs = item->predict(torch::tensor({2, 0, 2}, torch::kLong), torch::tensor({0, 2, 1}, torch::kLong));
+        QVERIFY(std::fabs(pairs[0].item<double>() - 0.5) < 1e-5 && std::fabs(pairs[1].item<double>() - 1.0) < 1e-5);
+    }
+    {
+        // Shrinkage 2: dot / (|a||b| + 2) -> s(i0,i1) = 2/4, s(i0,i2) = 1/4.
+        NeighbourhoodOptions shrunk = o;
+        shrunk.shrink = 2;
+        Neighbourhood item(train, shrunk);
+        QVERIFY(near(item->similarities(), 0, 1, 0.5) && near(item->similarities(), 0, 2, 0.25));
+        // One neighbour: i0 keeps only i1.
+        shrunk.neighbours = 1;
+        Neighbourhood one(train, shrunk);
+        QVERIFY(near(one->similarities(), 0, 1, 0.5) && near(one->similarities(), 0, 2, 0.0));
+    }
+    {
+        // User cosine over items: u0 (1,1,0), u1 (1,1,1), u2 (0,0,1): cos(u0,u1) 2/sqrt 6,
+        // cos(u1,u2) 1/sqrt 3, cos(u0,u2) 0. score(u2, i0) = s(u2,u1) = 1/sqrt 3.
+        NeighbourhoodOptions users = o;
+        users.kind = NeighbourhoodOptions::UserBased;
+        Neighbourhood user(train, users);
+        QVERIFY(near(user->similarities(), 0, 1, 2 / std::sqrt(6.0)) && near(user->similarities(), 1, 2, 1 / std::sqrt(3.0)));
+        QVERIFY(near(user->fullSortPredict(all), 2, 0, 1 / std::sqrt(3.0)));
+        QVERIFY(near(user->fullSortPredict(all), 0, 2, 2 / std::sqrt(6.0)));
+    }
+    {
+        // Item Pearson: item means 4.5, 2.5, 3; centred i0 = i1 = (0.5, -0.5, 0), i2 = (0, 2, -2):
+        // r(i0,i1) = 1, r(i0,i2) = -1 / (sqrt 0.5 * sqrt 8) = -1/2.
+        NeighbourhoodOptions pearson = o;
+        pearson.similarity = NeighbourhoodOptions::Pearson;
+        Neighbourhood item(train, pearson);
+        QVERIFY(near(item->similarities(), 0, 1, 1.0) && near(item->similarities(), 0, 2, -0.5));
+    }
+}
+
+void TestTraining::neighbourhoodModelsOnMovieLens()
+{
+    RECLAB_REQUIRE_ML100K();
+    auto ds = std::make_shared<const Dataset>(loadDataset(test::ml100kDir().toStdString()));
+    const double pop = metricOr(Trainer(ds, quick("pop", 1)).fit().finalMetrics, "hr@10", 0);
+    for (const char* model : {"itemknn", "userknn"}) {
+        std::vector<EpochStats> epochs;
+        Trainer trainer(ds, quick(model, 1));
+        trainer.setEpochCallback([&](const EpochStats& s) { epochs.push_back(s); });
+        const double hr = metricOr(trainer.fit().finalMetrics, "hr@10", 0);
+        QCOMPARE(epochs.size(), size_t(1));
+        qInfo("ml-100k %s (cosine, k 100): HR@10 %.4f vs popularity %.4f; similarities %.3f s", model, hr, pop,
+              epochs[0].trainSeconds);
+        QVERIFY2(hr > pop + 0.1, model);
+        QVERIFY(epochs[0].trainSeconds > 0);
+    }
 }
 
 QTEST_APPLESS_MAIN(TestTraining)
