@@ -54,6 +54,8 @@ TrainConfig configFrom(const TrainOptions& o)
     c.device = o.device;
     if (!o.protocol.empty())
         c.protocol = o.protocol;
+    if (o.fold)
+        c.fold = o.fold;
     if (!o.similarity.empty())
         c.similarity = o.similarity;
     if (o.neighbours)
@@ -114,13 +116,15 @@ void addTrainCommand(CLI::App& app, TrainOptions& o)
         ->check(CLI::NonNegativeNumber);
     train->add_option("--protocol", o.protocol,
                       "Ranking models: loo (held-out item against 99 sampled negatives, default) or full "
-                      "(against every item unseen in training)");
+                      "(against every item unseen in training). Rating models: holdout (random 20%, default) "
+                      "or folds (MovieLens-100K's uK.base/uK.test)");
+    train->add_option("--fold", o.fold, "With --protocol folds: which of u1..u5 (default 1)")->check(CLI::Range(1, 5));
     train->add_option("--db", o.db, "Experiment database (default: " + defaultDatabasePath() + ")");
     train->add_flag("--json", o.json, "Print one JSON object per epoch, then one with the run id");
     train->footer("Protocols: implicit models (pop, itemknn, userknn, bpr, gmf, mlp, neumf) hold out each user's latest interaction and rank it "
                   "against 99 sampled negatives (HR@10, NDCG@10, MRR@10), or with --protocol full against every unseen item "
                   "(adds precision, recall, MAP, coverage and average popularity); mf holds out a random 20% of the ratings "
-                  "(RMSE, MAE).\nExit codes: 0 finished, 1 training failed, 2 bad option or dataset, 130 stopped.");
+                  "(RMSE, MAE), or with --protocol folds --fold K trains on ml-100k's uK.base and tests on uK.test.\nExit codes: 0 finished, 1 training failed, 2 bad option or dataset, 130 stopped.");
 }
 
 int runTrain(const TrainOptions& o)

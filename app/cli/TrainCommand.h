@@ -20,6 +20,7 @@ struct TrainOptions {
     double l2 = -1; // <0: the model's default
     std::string device = "cpu";
     std::string protocol;
+    int fold = 0;
     std::string similarity;
     int neighbours = 0;
     double shrink = -1;

@@ -105,12 +105,13 @@ void readUsers(const std::string& dir, Dataset& ds, std::unordered_map<long long
     });
 }
 
-void readRatings(const std::string& dir, Dataset& ds,
+// Reads a u.data-shaped file (u.data, uK.base, uK.test) into out.
+void readRatings(const std::string& path, InteractionTable& out,
                  const std::unordered_map<long long, int32_t>& userIndex,
                  const std::unordered_map<long long, int32_t>& itemIndex)
 {
-    TextFile file(joinPath(dir, "u.data"));
-    ds.interactions.reserve(100000);
+    TextFile file(path);
+    out.reserve(100000);
     std::vector<std::string_view> f;
     file.forEachLine([&](long line, std::string_view text) {
         splitFields(text, "\t", f);
@@ -128,9 +129,9 @@ void readRatings(const std::string& dir, Dataset& ds,
         const auto iit = itemIndex.find(i);
         if (iit == itemIndex.end())
             throw DataError(file.path(), line, "item id", "item " + std::to_string(i) + " is not in u.item");
-        ds.interactions.append(uit->second, iit->second, static_cast<float>(rating), t);
+        out.append(uit->second, iit->second, static_cast<float>(rating), t);
     });
-    if (ds.interactions.size() == 0)
+    if (out.size() == 0)
         throw DataError(file.path(), 0, "", "the file holds no ratings");
 }
 
@@ -152,8 +153,28 @@ Dataset loadMovieLens100k(const std::string& dir)
     std::unordered_map<long long, int32_t> itemIndex, userIndex;
     readItems(dir, ds, itemIndex);
     readUsers(dir, ds, userIndex);
-    readRatings(dir, ds, userIndex, itemIndex);
+    readRatings(joinPath(dir, "u.data"), ds.interactions, userIndex, itemIndex);
     return ds;
+}
+
+RatingFold loadMovieLens100kFold(const std::string& dir, const Dataset& ds, int fold)
+{
+    if (fold < 1 || fold > 5)
+        throw ConfigError("fold", "MovieLens-100K has folds 1 to 5, not " + std::to_string(fold));
+    // Raw ids of the loaded dataset back to its indices.
+    auto indexOf = [](const std::vector<std::string>& ids) {
+        std::unordered_map<long long, int32_t> index;
+        for (size_t k = 0; k < ids.size(); ++k)
+            index.emplace(std::stoll(ids[k]), static_cast<int32_t>(k));
+        return index;
+    };
+    const auto userIndex = indexOf(ds.userIds);
+    const auto itemIndex = indexOf(ds.itemIds);
+    const std::string base = "u" + std::to_string(fold);
+    RatingFold out;
+    readRatings(joinPath(dir, (base + ".base").c_str()), out.train, userIndex, itemIndex);
+    readRatings(joinPath(dir, (base + ".test").c_str()), out.test, userIndex, itemIndex);
+    return out;
 }
 
 } // namespace reclab

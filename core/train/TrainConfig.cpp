@@ -37,8 +37,10 @@ void TrainConfig::validate() const
         throw ConfigError("neighbours", "expected 1 to 1000000");
     if (!std::isfinite(shrink) || shrink < 0)
         throw ConfigError("shrink", "expected a non-negative number");
-    if (protocol != "loo" && protocol != "full")
-        throw ConfigError("protocol", "expected loo or full, got '" + protocol + "'");
+    if (!protocol.empty() && protocol != "loo" && protocol != "full" && protocol != "holdout" && protocol != "folds")
+        throw ConfigError("protocol", "expected loo, full, holdout or folds, got '" + protocol + "'");
+    if (fold < 1 || fold > 5)
+        throw ConfigError("fold", "expected 1 to 5, got " + std::to_string(fold));
     if (evalNegatives < 1 || evalNegatives > 100000)
         throw ConfigError("eval-negatives", "expected 1 to 100000");
     if (topK < 1 || topK > 10000)
@@ -68,6 +70,7 @@ nlohmann::json TrainConfig::toJson() const
                           {"neighbours", neighbours},
                           {"shrink", shrink},
                           {"protocol", protocol},
+                          {"fold", fold},
                           {"eval_negatives", evalNegatives},
                           {"top_k", topK},
                           {"test_fraction", testFraction},
@@ -108,6 +111,7 @@ TrainConfig TrainConfig::fromJson(const nlohmann::json& json)
     readKey(json, "neighbours", c.neighbours);
     readKey(json, "shrink", c.shrink);
     readKey(json, "protocol", c.protocol);
+    readKey(json, "fold", c.fold);
     readKey(json, "eval_negatives", c.evalNegatives);
     readKey(json, "top_k", c.topK);
     readKey(json, "test_fraction", c.testFraction);

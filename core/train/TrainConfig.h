@@ -25,9 +25,12 @@ struct TrainConfig {
     std::string similarity = "cosine"; // itemknn / userknn: cosine or pearson
     int neighbours = 100;              // itemknn / userknn: k
     double shrink = 0.0;               // itemknn / userknn: added to the similarity's denominator
-    // Evaluation protocol of ranking models: "loo" (leave-one-out, the held-out item against
-    // evalNegatives sampled items) or "full" (against every item unseen in training).
-    std::string protocol = "loo";
+    // Evaluation protocol; empty: the model's usual one. Ranking models: "loo" (leave-one-out,
+    // the held-out item against evalNegatives sampled items, the default) or "full" (against
+    // every item unseen in training). Rating models: "holdout" (a seeded random testFraction
+    // of the ratings, the default) or "folds" (MovieLens-100K's predefined uK.base/uK.test).
+    std::string protocol;
+    int fold = 1; // "folds": which of u1..u5
     int evalNegatives = 99;     // sampled ranking protocol
     int topK = 10;
     double testFraction = 0.2;  // rating models: random hold-out share

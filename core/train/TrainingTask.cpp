@@ -1,5 +1,6 @@
 #include "train/TrainingTask.h"
 
+#include "data/MovieLens100kLoader.h"
 #include "data/Preparation.h"
 #include "util/Error.h"
 #include "util/Random.h"
@@ -45,6 +46,11 @@ std::unique_ptr<TrainingTask> TrainingTask::create(TaskKind kind, const Dataset&
 {
     if (dataset.interactions.size() == 0)
         throw DataError(dataset.source, 0, "", "the dataset has no interactions");
+    const std::string& p = config.protocol;
+    if (kind == TaskKind::RatingPrediction && (p == "loo" || p == "full"))
+        throw ConfigError("protocol", "'" + p + "' ranks items; rating models use holdout or folds");
+    if (kind == TaskKind::ImplicitRanking && (p == "holdout" || p == "folds"))
+        throw ConfigError("protocol", "'" + p + "' splits ratings; ranking models use loo or full");
     if (kind == TaskKind::RatingPrediction)
         return std::make_unique<RatingPredictionTask>(dataset, config);
     return std::make_unique<ImplicitRankingTask>(dataset, config);
@@ -91,6 +97,18 @@ SampledRankingEvaluator rankingEvaluator(const Dataset& dataset, const LeaveOneO
 
 RatioSplit ratingSplit(const Dataset& dataset, const TrainConfig& config)
 {
+    if (config.protocol == "folds") {
+        if (dataset.presplit)
+            throw ConfigError("protocol", "a prepared dataset carries its own split; folds needs the MovieLens-100K folder");
+        if (!looksLikeMovieLens100k(dataset.source))
+            throw ConfigError("protocol", "folds uses MovieLens-100K's u1..u5 .base/.test files, which " + dataset.source +
+                                              " does not have");
+        RatingFold fold = loadMovieLens100kFold(dataset.source, dataset, config.fold);
+        RatioSplit split;
+        split.train = std::move(fold.train);
+        split.test = std::move(fold.test);
+        return split;
+    }
     if (!dataset.presplit)
         return makeRandomRatioSplit(dataset, 1.0 - config.testFraction, config.seed);
     RatioSplit split;

@@ -37,6 +37,7 @@ private slots:
     void bprTrainsOnUnconsumedTriples();
     void neighbourhoodSimilaritiesByHand();
     void neighbourhoodModelsOnMovieLens();
+    void movieLensFoldsProtocol();
 };
 
 namespace {
@@ -328,6 +329,43 @@ void TestTraining::neighbourhoodModelsOnMovieLens()
         QVERIFY2(hr > pop + 0.1, model);
         QVERIFY(epochs[0].trainSeconds > 0);
     }
+}
+
+void TestTraining::movieLensFoldsProtocol()
+{
+    RECLAB_REQUIRE_ML100K();
+    auto ds = std::make_shared<const Dataset>(loadDataset(test::ml100kDir().toStdString()));
+    TrainConfig c = quick("mf", 3);
+    c.protocol = "folds";
+    double sum = 0;
+    for (int fold = 1; fold <= 5; ++fold) {
+        c.fold = fold;
+        // uK.base holds 80,000 ratings and uK.test the other 20,000 of u.data.
+        const auto task = TrainingTask::create(TaskKind::RatingPrediction, *ds, c);
+        QCOMPARE(task->shape().train->size(), size_t(80000));
+        const double rmse = metricOr(Trainer(ds, c).fit().finalMetrics, "rmse", -1);
+        QVERIFY2(rmse > 0.85 && rmse < 1.1, qPrintable(QString::number(rmse)));
+        sum += rmse;
+    }
+    qInfo("biased MF, 3 epochs, u1..u5: mean RMSE %.4f", sum / 5);
+
+    // Wrong pairings are refused with the option named.
+    auto refused = [&](TaskKind kind, const Dataset& data, const TrainConfig& config, const char* mention) {
+        try {
+            TrainingTask::create(kind, data, config);
+        } catch (const ConfigError& e) {
+            return QString::fromUtf8(e.what()).contains(QLatin1String(mention));
+        }
+        return false;
+    };
+    QVERIFY(refused(TaskKind::ImplicitRanking, *ds, c, "ranking models use loo or full"));
+    TrainConfig loo = quick("mf", 1);
+    loo.protocol = "loo";
+    QVERIFY(refused(TaskKind::RatingPrediction, *ds, loo, "rating models use holdout or folds"));
+    const Dataset sample = generateSampleDataset();
+    QVERIFY(refused(TaskKind::RatingPrediction, sample, c, "u1..u5"));
+    c.fold = 6;
+    QVERIFY_THROWS_EXCEPTION(ConfigError, c.validate());
 }
 
 QTEST_APPLESS_MAIN(TestTraining)
