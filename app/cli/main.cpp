@@ -3,6 +3,7 @@
 // reclab-train) and reclab-train (everything, LibTorch linked).
 #include "DataCommand.h"
 #ifndef RECLAB_CLI_FRONT
+#include "BenchCommand.h"
 #include "TrainCommand.h"
 #include "util/Allocator.h"
 #endif
@@ -29,7 +30,8 @@ std::string subcommandOf(int argc, char** argv)
     return {};
 }
 
-// Replaces this process with reclab-train from the same folder, arguments unchanged.
+// Replaces this process with reclab-train from the same folder, arguments unchanged (for the
+// commands that need LibTorch: train and bench).
 int execTrain(char** argv)
 {
     char self[PATH_MAX];
@@ -48,7 +50,7 @@ int execTrain(char** argv)
 int main(int argc, char** argv)
 {
 #ifdef RECLAB_CLI_FRONT
-    if (subcommandOf(argc, argv) == "train")
+    if (const std::string command = subcommandOf(argc, argv); command == "train" || command == "bench")
         return execTrain(argv);
 #else
     reclab::configureAllocator();
@@ -58,9 +60,12 @@ int main(int argc, char** argv)
     app.footer("Run 'reclab-cli train --help' or 'reclab-cli data --help' for the options.");
 #ifdef RECLAB_CLI_FRONT
     app.add_subcommand("train", "Train a model on a dataset and record the run in the experiment database");
+    app.add_subcommand("bench", "Benchmarks that compare models");
 #else
     reclab::cli::TrainOptions train;
     reclab::cli::addTrainCommand(app, train);
+    reclab::cli::BenchCliOptions bench;
+    reclab::cli::addBenchCommand(app, bench);
 #endif
     reclab::cli::DataOptions data;
     reclab::cli::addDataCommand(app, data);
@@ -76,6 +81,8 @@ int main(int argc, char** argv)
 #ifndef RECLAB_CLI_FRONT
         if (app.got_subcommand("train"))
             return reclab::cli::runTrain(train);
+        if (app.got_subcommand("bench"))
+            return reclab::cli::runBench(bench);
 #endif
         if (app.got_subcommand("data"))
             return reclab::cli::runData(*app.get_subcommand("data"), data);

@@ -34,6 +34,7 @@ private slots:
     void dataBadInputExitsTwoWithOneLine();
     void dataPrepareThenTrain();
     void dataDownloadFromLocalServer();
+    void benchAccuracyTable();
 
 private:
     struct Result {
@@ -301,6 +302,42 @@ void TestCli::dataDownloadFromLocalServer()
     QVERIFY2(err.contains("cancelled") && !err.contains('\n'), qPrintable(err));
     QVERIFY(QDir(other).entryList(QDir::AllEntries | QDir::Hidden | QDir::NoDotAndDotDot).isEmpty());
 #endif
+}
+
+void TestCli::benchAccuracyTable()
+{
+    RECLAB_REQUIRE_ML100K();
+    const QString out = dir_.filePath("bench.md");
+    const Result j = run({"bench", "accuracy", "--data", test::ml100kDir(), "--seeds", "2", "--models", "pop,mf", "--epochs",
+                          "1", "--json", "--out", out});
+    QCOMPARE(j.code, 0);
+    const QJsonArray rows = QJsonDocument::fromJson(j.out).array();
+    QCOMPARE(rows.size(), 2);
+    const QJsonObject pop = rows[0].toObject();
+    QCOMPARE(pop.value("model").toString(), QStringLiteral("pop"));
+    QCOMPARE(pop.value("protocol").toString(), QStringLiteral("loo"));
+    const QJsonArray hr = pop.value("metrics").toObject().value("hr@10").toObject().value("values").toArray();
+    QCOMPARE(hr.size(), 2); // one per seed; the seeds draw different negatives
+    const double mean = (hr[0].toDouble() + hr[1].toDouble()) / 2;
+    QVERIFY(std::abs(pop.value("metrics").toObject().value("hr@10").toObject().value("mean").toDouble() - mean) < 1e-12);
+    QVERIFY(!pop.value("metrics").toObject().contains("rmse"));
+    const QJsonObject mf = rows[1].toObject();
+    QCOMPARE(mf.value("protocol").toString(), QStringLiteral("folds")); // ml-100k's u1..u5
+    const double rmse = mf.value("metrics").toObject().value("rmse").toObject().value("mean").toDouble();
+    QVERIFY2(rmse > 0.9 && rmse < 1.2, qPrintable(QString::number(rmse)));
+
+    // The Markdown table: rating metrics are n/a for popularity, ranking metrics for MF.
+    QFile md(out);
+    QVERIFY(md.open(QIODevice::ReadOnly));
+    const QStringList lines = QString::fromUtf8(md.readAll()).trimmed().split('\n');
+    QCOMPARE(lines.size(), 4);
+    QVERIFY(lines[0].startsWith("| model | protocol | seeds | hr@10 | ndcg@10 | mrr@10 | rmse | mae |"));
+    QVERIFY2(lines[2].startsWith("| Popularity | loo | 2 |") && lines[2].contains("| n/a | n/a |"), qPrintable(lines[2]));
+    QVERIFY2(lines[3].startsWith("| Biased MF | folds | 2 | n/a | n/a | n/a |"), qPrintable(lines[3]));
+
+    const Result bad = run({"bench", "accuracy", "--data", test::ml100kDir(), "--models", "pop,svd"});
+    QCOMPARE(bad.code, 2);
+    QVERIFY(QString::fromUtf8(bad.err).contains("svd"));
 }
 
 QTEST_GUILESS_MAIN(TestCli)

@@ -3,6 +3,7 @@
 #include "data/Splits.h"
 #include "data/UserItemIndex.h"
 #include "eval/FullRankingEvaluator.h"
+#include "train/AccuracyBench.h"
 #include "eval/Metrics.h"
 #include "eval/SampledRankingEvaluator.h"
 #include "models/Popularity.h"
@@ -31,6 +32,7 @@ private slots:
     void sampledEvaluatorRanksByPopularity();
     void sampledNegativesAreUnseenDistinctAndSeeded();
     void fullRankingExcludesSeenItems();
+    void benchMeanAndSampleStd();
 };
 
 void TestMetrics::hitRateCountsRanksBelowK()
@@ -269,6 +271,15 @@ void TestMetrics::fullRankingExcludesSeenItems()
     QVERIFY(std::fabs(metricOr(m, "map@2", -1) - (0.25 + 1.0) / 3) < 1e-12);
     QCOMPARE(metricOr(m, "coverage@2", -1), 0.8);                    // items 0, 1, 2, 4 of 5
     QCOMPARE(metricOr(m, "avgpop@2", -1), (2.5 + 3.5 + 0.0) / 3); // (3+2)/2, (4+3)/2, 0/1
+}
+
+void TestMetrics::benchMeanAndSampleStd()
+{
+    // 0.6, 0.7, 0.8: mean 0.7, sample variance (0.01 + 0 + 0.01) / 2 = 0.01.
+    const auto [mean, sd] = meanAndStd({0.6, 0.7, 0.8});
+    QVERIFY(std::fabs(mean - 0.7) < 1e-12 && std::fabs(sd - 0.1) < 1e-12);
+    QCOMPARE(meanAndStd({0.5}).second, 0.0);
+    QVERIFY(std::isnan(meanAndStd({}).first));
 }
 
 QTEST_APPLESS_MAIN(TestMetrics)

@@ -1,0 +1,27 @@
+// `reclab-cli bench accuracy`: the models side by side on one dataset, several seeds, mean ±
+// std per metric, as a Markdown table (or JSON).
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+#include <string>
+#include <vector>
+
+namespace reclab::cli {
+
+struct BenchCliOptions {
+    std::string data;
+    int seeds = 3;
+    std::vector<std::string> models;
+    int epochs = 0;
+    std::string protocol = "loo";
+    int threads = 0;
+    bool json = false;
+    std::string out;
+};
+
+void addBenchCommand(CLI::App& app, BenchCliOptions& options);
+// Exit codes: 0 done, 1 a run failed, 2 bad options or data.
+int runBench(const BenchCliOptions& options);
+
+} // namespace reclab::cli
