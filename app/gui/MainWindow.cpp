@@ -24,6 +24,7 @@
 #include <QLabel>
 #include <QMessageBox>
 #include <QProgressBar>
+#include <QSignalBlocker>
 #include <QSpinBox>
 #include <QStyle>
 #include <QStatusBar>
@@ -198,24 +199,48 @@ void MainWindow::buildSetupDock()
     threadsSpin_->setRange(0, QThread::idealThreadCount() * 4);
     threadsSpin_->setSpecialValueText(tr("default"));
     form->addRow(tr("Threads"), threadsSpin_);
+    protocolCombo_ = new QComboBox;
+    form->addRow(tr("Protocol"), protocolCombo_);
     auto* protocol = new QLabel;
     protocol->setWordWrap(true);
     protocol->setStyleSheet(QStringLiteral("color: palette(mid);"));
     form->addRow(protocol);
     auto describe = [this, protocol] {
+        const QString p = protocolCombo_->currentData().toString();
+        if (p == QLatin1String("loo"))
+            protocol->setText(tr("Each user's latest interaction is ranked against 99 sampled negatives; HR, NDCG and MRR at 10."));
+        else if (p == QLatin1String("full"))
+            protocol->setText(tr("Each user's latest interaction is ranked against every item the user did not train on; "
+                                 "HR, NDCG, MRR, precision, recall, MAP, coverage and average popularity at 10."));
+        else if (p == QLatin1String("holdout"))
+            protocol->setText(tr("A random 20% of the ratings is held out; RMSE and MAE."));
+        else
+            protocol->setText(tr("MovieLens-100K's own split: train on uK.base, test on uK.test; RMSE and MAE."));
+    };
+    // The protocols that fit the model's task.
+    auto fillProtocols = [this] {
         const ModelInfo* info = findModel(modelCombo_->currentData().toString().toStdString());
         if (!info)
             return;
-        protocol->setText(info->task == TaskKind::RatingPrediction
-                              ? tr("Rating prediction: a random 20% of the ratings is held out; RMSE and MAE.")
-                              : tr("Leave-one-out: each user's latest interaction is ranked against 99 sampled "
-                                   "negatives; HR@10 and NDCG@10."));
+        const QSignalBlocker block(protocolCombo_);
+        protocolCombo_->clear();
+        if (info->task == TaskKind::RatingPrediction) {
+            protocolCombo_->addItem(tr("Random 80/20 hold-out"), QStringLiteral("holdout"));
+            for (int k = 1; k <= 5; ++k)
+                protocolCombo_->addItem(tr("ml-100k fold u%1").arg(k), QStringLiteral("folds:%1").arg(k));
+        } else {
+            protocolCombo_->addItem(tr("Leave-one-out, 99 negatives"), QStringLiteral("loo"));
+            protocolCombo_->addItem(tr("Full ranking"), QStringLiteral("full"));
+        }
     };
-    connect(modelCombo_, &QComboBox::currentIndexChanged, this, [this, describe] {
+    connect(modelCombo_, &QComboBox::currentIndexChanged, this, [this, describe, fillProtocols] {
         applyModelDefaults();
+        fillProtocols();
         describe();
     });
+    connect(protocolCombo_, &QComboBox::currentIndexChanged, this, describe);
     applyModelDefaults();
+    fillProtocols();
     describe();
 
     auto* dock = new QDockWidget(tr("Run setup"), this);
@@ -374,6 +399,13 @@ void MainWindow::startTraining()
         config.learningRate = lrSpin_->value();
         config.seed = static_cast<uint64_t>(seedSpin_->value());
         config.threads = threadsSpin_->value();
+        const QString protocol = protocolCombo_->currentData().toString();
+        if (protocol.startsWith(QLatin1String("folds:"))) {
+            config.protocol = "folds";
+            config.fold = protocol.mid(6).toInt();
+        } else {
+            config.protocol = protocol.toStdString();
+        }
         config.validate();
     } catch (const std::exception& e) {
         QMessageBox::warning(this, tr("Invalid settings"), QString::fromUtf8(e.what()));

@@ -50,6 +50,7 @@ public:
     QAction* stopAction() const { return stopAction_; }
     QAction* downloadAction() const { return downloadAction_; }
     QComboBox* modelCombo() const { return modelCombo_; }
+    QComboBox* protocolCombo() const { return protocolCombo_; }
     QSpinBox* epochsSpin() const { return epochsSpin_; }
     QProgressBar* progressBar() const { return progress_; }
     bool isDatasetLoaded() const { return dataset_ != nullptr; }
@@ -108,6 +109,7 @@ private:
     QDoubleSpinBox* lrSpin_ = nullptr;
     QSpinBox* seedSpin_ = nullptr;
     QSpinBox* threadsSpin_ = nullptr;
+    QComboBox* protocolCombo_ = nullptr; // data: "loo", "full", "holdout" or "folds:K"
     QProgressBar* progress_ = nullptr;
     QLabel* etaLabel_ = nullptr;
     QLabel* speedLabel_ = nullptr;

@@ -2,6 +2,7 @@
 // action runs in its thread while the chart fills, the run lands in the database, and closing
 // the window mid-training stops the run cleanly. Set RECLAB_SCREENSHOT_DIR to keep pictures.
 #include "MainWindow.h"
+#include "train/TrainConfig.h"
 #include "RunsTableModel.h"
 #include "TrainingChart.h"
 #include "store/ExperimentStore.h"
@@ -15,6 +16,8 @@
 #include <QTemporaryDir>
 #include <QtTest>
 
+#include <nlohmann/json.hpp>
+
 using namespace reclab;
 
 class TestGui : public QObject {
@@ -24,6 +27,7 @@ private slots:
     void trainsFromStartActionAndStoresRun();
     void closingMidTrainingStopsCleanly();
     void badDatasetShowsMessageAndKeepsOld();
+    void protocolChoiceFollowsTheModel();
 
 private:
     static void saveShot(QWidget* w, const char* name);
@@ -133,6 +137,36 @@ void TestGui::badDatasetShowsMessageAndKeepsOld()
     QTRY_VERIFY_WITH_TIMEOUT(sawDialog, 10000);
     QVERIFY(w.isDatasetLoaded());
     QVERIFY(w.startAction()->isEnabled());
+}
+
+void TestGui::protocolChoiceFollowsTheModel()
+{
+    QTemporaryDir dir;
+    const QString db = dir.filePath(QStringLiteral("gui.db"));
+    MainWindow w({db, QStringLiteral("sample")});
+    w.show();
+    QTRY_VERIFY_WITH_TIMEOUT(w.isDatasetLoaded(), 30000);
+    auto protocols = [&] {
+        QStringList out;
+        for (int k = 0; k < w.protocolCombo()->count(); ++k)
+            out << w.protocolCombo()->itemData(k).toString();
+        return out;
+    };
+    QCOMPARE(protocols(), (QStringList{"loo", "full"}));
+    w.modelCombo()->setCurrentIndex(w.modelCombo()->findData(QStringLiteral("mf")));
+    QCOMPARE(protocols(), (QStringList{"holdout", "folds:1", "folds:2", "folds:3", "folds:4", "folds:5"}));
+
+    // Popularity on full ranking: the run stores the full-ranking metrics.
+    w.modelCombo()->setCurrentIndex(w.modelCombo()->findData(QStringLiteral("pop")));
+    w.protocolCombo()->setCurrentIndex(1);
+    QSignalSpy finished(&w, &MainWindow::trainingFinished);
+    w.startAction()->trigger();
+    QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 1, 60000);
+    QCOMPARE(finished.first().at(1).toString(), QStringLiteral("FINISHED"));
+    ExperimentStore store(db.toStdString());
+    const qint64 runId = finished.first().at(0).toLongLong();
+    QCOMPARE(store.metrics(runId, "coverage@10").size(), size_t(1));
+    QCOMPARE(TrainConfig::fromJson(nlohmann::json::parse(store.findRun(runId)->paramsJson)).protocol, std::string("full"));
 }
 
 QTEST_MAIN(TestGui)
