@@ -21,6 +21,7 @@ struct TrainOptions {
     std::string device = "cpu";
     std::string protocol;
     int fold = 0;
+    bool pretrain = false;
     std::string similarity;
     int neighbours = 0;
     double shrink = -1;

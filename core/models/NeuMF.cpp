@@ -40,6 +40,24 @@ NeuMFImpl::NeuMFImpl(const NeuMFOptions& options) : options_(options)
     output_ = register_module("output", torch::nn::Linear(fused, 1));
 }
 
+void NeuMFImpl::loadPretrained(const NeuMFImpl& gmf, const NeuMFImpl& mlp, double alpha)
+{
+    TORCH_CHECK(hasGmf() && hasMlp() && gmf.hasGmf() && !gmf.hasMlp() && mlp.hasMlp() && !mlp.hasGmf(),
+                "pre-training loads a GMF and an MLP into a NeuMF");
+    torch::NoGradGuard noGrad;
+    userGmf_->weight.copy_(gmf.userGmf_->weight);
+    itemGmf_->weight.copy_(gmf.itemGmf_->weight);
+    userMlp_->weight.copy_(mlp.userMlp_->weight);
+    itemMlp_->weight.copy_(mlp.itemMlp_->weight);
+    const auto source = mlp.tower_->parameters();
+    auto target = tower_->parameters();
+    for (size_t k = 0; k < target.size(); ++k)
+        target[k].copy_(source[k]);
+    const auto a = static_cast<float>(alpha);
+    output_->weight.copy_(torch::cat({a * gmf.output_->weight, (1.f - a) * mlp.output_->weight}, 1));
+    output_->bias.copy_(a * gmf.output_->bias + (1.f - a) * mlp.output_->bias);
+}
+
 torch::Tensor NeuMFImpl::forward(const torch::Tensor& users, const torch::Tensor& items)
 {
     std::vector<torch::Tensor> parts;

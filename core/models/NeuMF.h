@@ -39,6 +39,10 @@ public:
     // into a user part and an item part, so only the layers after it run per (user, item) pair.
     torch::Tensor fullSortPredict(const torch::Tensor& users) override;
 
+    // NeuMF pre-training (He et al. 2017, 3.4.1): embeddings and tower from a trained GMF and
+    // MLP; output layer [alpha h_gmf, (1 - alpha) h_mlp], bias mixed alike.
+    void loadPretrained(const NeuMFImpl& gmf, const NeuMFImpl& mlp, double alpha);
+
     bool hasGmf() const { return options_.branches != NcfBranches::MlpOnly; }
     bool hasMlp() const { return options_.branches != NcfBranches::GmfOnly; }
 

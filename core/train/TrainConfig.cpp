@@ -31,6 +31,10 @@ void TrainConfig::validate() const
     for (const auto size : mlpLayers)
         if (size < 1 || size > 65536)
             throw ConfigError("mlp-layers", "every size must be 1 to 65536");
+    if (pretrain && model != "neumf")
+        throw ConfigError("pretrain", "pre-training applies to neumf only, not " + model);
+    if (!(pretrainAlpha >= 0 && pretrainAlpha <= 1))
+        throw ConfigError("pretrain-alpha", "expected a number from 0 to 1");
     if (similarity != "cosine" && similarity != "pearson")
         throw ConfigError("similarity", "expected cosine or pearson, got '" + similarity + "'");
     if (neighbours < 1 || neighbours > 1000000)
@@ -66,6 +70,8 @@ nlohmann::json TrainConfig::toJson() const
                           {"negatives", negatives},
                           {"factors", factors},
                           {"mlp_layers", mlpLayers},
+                          {"pretrain", pretrain},
+                          {"pretrain_alpha", pretrainAlpha},
                           {"similarity", similarity},
                           {"neighbours", neighbours},
                           {"shrink", shrink},
@@ -107,6 +113,8 @@ TrainConfig TrainConfig::fromJson(const nlohmann::json& json)
     readKey(json, "negatives", c.negatives);
     readKey(json, "factors", c.factors);
     readKey(json, "mlp_layers", c.mlpLayers);
+    readKey(json, "pretrain", c.pretrain);
+    readKey(json, "pretrain_alpha", c.pretrainAlpha);
     readKey(json, "similarity", c.similarity);
     readKey(json, "neighbours", c.neighbours);
     readKey(json, "shrink", c.shrink);

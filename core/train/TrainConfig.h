@@ -22,6 +22,8 @@ struct TrainConfig {
     int negatives = 4;          // sampled negatives per positive (implicit models)
     int factors = 8;            // GMF / MF latent size
     std::vector<int64_t> mlpLayers = {64, 32, 16, 8};
+    bool pretrain = false;             // neumf: start from trained GMF and MLP (He et al. 2017)
+    double pretrainAlpha = 0.5;        // neumf pre-training: weight of GMF's output layer
     std::string similarity = "cosine"; // itemknn / userknn: cosine or pearson
     int neighbours = 100;              // itemknn / userknn: k
     double shrink = 0.0;               // itemknn / userknn: added to the similarity's denominator

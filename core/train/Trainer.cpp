@@ -1,6 +1,7 @@
 #include "train/Trainer.h"
 
 #include "models/ModelRegistry.h"
+#include "models/NeuMF.h"
 #include "models/Recommender.h"
 #include "train/TrainingTask.h"
 #include "util/Error.h"
@@ -8,6 +9,7 @@
 
 #include <torch/cuda.h>
 #include <torch/optim/adam.h>
+#include <torch/optim/sgd.h>
 #include <torch/types.h>
 #include <torch/utils.h>
 
@@ -36,6 +38,99 @@ torch::Device resolveDevice(const std::string& name)
         throw ConfigError("device", "'" + name + "' does not exist (" +
                                         std::to_string(torch::cuda::device_count()) + " GPU(s) visible)");
     return device;
+}
+
+// Trains model for epochs; with report, evaluates after each epoch and sends the events
+// (a pre-training phase runs without them).
+struct EpochLoop {
+    const Trainer& trainer;
+    const Trainer::BatchCallback& onBatch;
+    const Trainer::EpochCallback& onEpoch;
+    const TrainingTask& task;
+    InputType input;
+    torch::Device device;
+    Random& rng;
+    int64_t& step;
+    Clock::time_point runStart;
+
+    RunOutcome run(Recommender& model, torch::optim::Optimizer& optimizer, int epochs, bool report) const;
+};
+
+RunOutcome EpochLoop::run(Recommender& model, torch::optim::Optimizer& optimizer, int epochs, bool report) const
+{
+    const TrainConfig& config = trainer.config();
+    RunOutcome outcome;
+    model.train();
+    for (int epoch = 1; epoch <= epochs; ++epoch) {
+        if (trainer.stopRequested()) {
+            outcome.status = RunStatus::Stopped;
+            outcome.message = "stopped before epoch " + std::to_string(epoch);
+            return outcome;
+        }
+        const auto epochStart = Clock::now();
+        const EpochData data = task.sampleEpoch(rng, input);
+        const auto users = data.users.to(device);
+        const auto items = data.items.to(device);
+        const auto labels = data.labels.to(device);
+        const auto negItems = data.negItems.defined() ? data.negItems.to(device) : torch::Tensor();
+        const int64_t n = users.size(0);
+        const int64_t batch = config.batchSize;
+        const int64_t batches = (n + batch - 1) / batch;
+
+        auto windowLoss = torch::zeros({}, torch::TensorOptions().device(device));
+        double epochLossSum = 0.0;
+        int64_t window = 0;
+        for (int64_t b = 0; b < batches; ++b) {
+            if (trainer.stopRequested()) {
+                outcome.status = RunStatus::Stopped;
+                outcome.message = "stopped during epoch " + std::to_string(epoch);
+                return outcome;
+            }
+            const int64_t start = b * batch;
+            const int64_t len = std::min(batch, n - start);
+            Batch mb{users.narrow(0, start, len), items.narrow(0, start, len), labels.narrow(0, start, len),
+                     negItems.defined() ? negItems.narrow(0, start, len) : torch::Tensor()};
+            optimizer.zero_grad();
+            auto loss = model.calculateLoss(mb);
+            loss.backward();
+            optimizer.step();
+            windowLoss += loss.detach();
+            ++window;
+            ++step;
+            if (window == config.reportEveryBatches || b + 1 == batches) {
+                const double mean = windowLoss.item<double>() / static_cast<double>(window);
+                if (!std::isfinite(mean)) {
+                    outcome.status = RunStatus::Failed;
+                    outcome.message = "the training loss became " + std::string(std::isnan(mean) ? "NaN" : "infinite") +
+                                      " in epoch " + std::to_string(epoch) + " (try a lower learning rate)";
+                    return outcome;
+                }
+                epochLossSum += mean * static_cast<double>(window);
+                if (onBatch && report)
+                    onBatch({epoch, b + 1, batches, mean, step, secondsSince(runStart)});
+                windowLoss.zero_();
+                window = 0;
+            }
+        }
+        if (!report)
+            continue; // a pre-training phase: no evaluation, no events
+
+        EpochStats stats;
+        stats.epoch = epoch;
+        stats.step = step;
+        stats.samples = n;
+        stats.trainSeconds = secondsSince(epochStart);
+        stats.samplesPerSecond = stats.trainSeconds > 0 ? static_cast<double>(n) / stats.trainSeconds : 0.0;
+        stats.loss = epochLossSum / static_cast<double>(batches);
+        const auto evalStart = Clock::now();
+        stats.metrics = task.evaluate(model, device);
+        stats.evalSeconds = secondsSince(evalStart);
+        outcome.epochsCompleted = epoch;
+        outcome.finalMetrics = stats.metrics;
+        if (onEpoch)
+            onEpoch(stats);
+    }
+    return outcome;
 }
 
 } // namespace
@@ -80,79 +175,40 @@ RunOutcome Trainer::fit()
         return outcome;
     }
 
-    torch::optim::Adam optimizer(model->parameters(), torch::optim::AdamOptions(config_.learningRate));
     Random rng(config_.seed ^ 0x9E3779B97F4A7C15ull);
     int64_t step = 0;
-    model->train();
-
-    for (int epoch = 1; epoch <= config_.epochs; ++epoch) {
-        if (stopRequested()) {
-            outcome.status = RunStatus::Stopped;
-            outcome.message = "stopped before epoch " + std::to_string(epoch);
-            return outcome;
-        }
-        const auto epochStart = Clock::now();
-        const EpochData data = task->sampleEpoch(rng, info.inputType);
-        const auto users = data.users.to(device);
-        const auto items = data.items.to(device);
-        const auto labels = data.labels.to(device);
-        const auto negItems = data.negItems.defined() ? data.negItems.to(device) : torch::Tensor();
-        const int64_t n = users.size(0);
-        const int64_t batch = config_.batchSize;
-        const int64_t batches = (n + batch - 1) / batch;
-
-        auto windowLoss = torch::zeros({}, torch::TensorOptions().device(device));
-        double epochLossSum = 0.0;
-        int64_t window = 0;
-        for (int64_t b = 0; b < batches; ++b) {
-            if (stopRequested()) {
-                outcome.status = RunStatus::Stopped;
-                outcome.message = "stopped during epoch " + std::to_string(epoch);
-                return outcome;
-            }
-            const int64_t start = b * batch;
-            const int64_t len = std::min(batch, n - start);
-            Batch mb{users.narrow(0, start, len), items.narrow(0, start, len), labels.narrow(0, start, len),
-                     negItems.defined() ? negItems.narrow(0, start, len) : torch::Tensor()};
-            optimizer.zero_grad();
-            auto loss = model->calculateLoss(mb);
-            loss.backward();
-            optimizer.step();
-            windowLoss += loss.detach();
-            ++window;
-            ++step;
-            if (window == config_.reportEveryBatches || b + 1 == batches) {
-                const double mean = windowLoss.item<double>() / static_cast<double>(window);
-                if (!std::isfinite(mean)) {
-                    outcome.status = RunStatus::Failed;
-                    outcome.message = "the training loss became " + std::string(std::isnan(mean) ? "NaN" : "infinite") +
-                                      " in epoch " + std::to_string(epoch) + " (try a lower learning rate)";
-                    return outcome;
-                }
-                epochLossSum += mean * static_cast<double>(window);
-                if (onBatch_)
-                    onBatch_({epoch, b + 1, batches, mean, step, secondsSince(runStart)});
-                windowLoss.zero_();
-                window = 0;
+    const EpochLoop loop{*this, onBatch_, onEpoch_, *task, info.inputType, device, rng, step, runStart};
+    std::unique_ptr<torch::optim::Optimizer> optimizer;
+    if (config_.pretrain) {
+        // He et al. 2017, section 3.4.1: GMF and MLP trained first (Adam), NeuMF starts from
+        // their weights with the output layer h = [alpha h_gmf, (1 - alpha) h_mlp], then
+        // continues with plain SGD.
+        auto* neumf = dynamic_cast<NeuMFImpl*>(model.get());
+        if (!neumf)
+            throw ConfigError("pretrain", "pre-training applies to neumf only, not " + config_.model);
+        const ModelShape shape = task->shape();
+        std::shared_ptr<Recommender> parts[2];
+        const char* names[2] = {"gmf", "mlp"};
+        for (int k = 0; k < 2; ++k) {
+            TrainConfig partConfig = config_;
+            partConfig.model = names[k];
+            parts[k] = findModel(names[k])->create(shape, partConfig);
+            parts[k]->to(device);
+            torch::optim::Adam adam(parts[k]->parameters(), torch::optim::AdamOptions(config_.learningRate));
+            RunOutcome partOutcome = loop.run(*parts[k], adam, config_.epochs, false);
+            if (partOutcome.status != RunStatus::Finished) {
+                partOutcome.message = std::string("pre-training ") + names[k] + ": " + partOutcome.message;
+                return partOutcome;
             }
         }
-
-        EpochStats stats;
-        stats.epoch = epoch;
-        stats.step = step;
-        stats.samples = n;
-        stats.trainSeconds = secondsSince(epochStart);
-        stats.samplesPerSecond = stats.trainSeconds > 0 ? static_cast<double>(n) / stats.trainSeconds : 0.0;
-        stats.loss = epochLossSum / static_cast<double>(batches);
-        const auto evalStart = Clock::now();
-        stats.metrics = task->evaluate(*model, device);
-        stats.evalSeconds = secondsSince(evalStart);
-        outcome.epochsCompleted = epoch;
-        outcome.finalMetrics = stats.metrics;
-        if (onEpoch_)
-            onEpoch_(stats);
+        neumf->loadPretrained(dynamic_cast<NeuMFImpl&>(*parts[0]), dynamic_cast<NeuMFImpl&>(*parts[1]),
+                              config_.pretrainAlpha);
+        optimizer = std::make_unique<torch::optim::SGD>(model->parameters(), torch::optim::SGDOptions(config_.learningRate));
+    } else {
+        optimizer = std::make_unique<torch::optim::Adam>(model->parameters(), torch::optim::AdamOptions(config_.learningRate));
     }
-    return outcome;
+    return loop.run(*model, *optimizer, config_.epochs, true);
 }
+
 
 } // namespace reclab

@@ -38,6 +38,7 @@ private slots:
     void neighbourhoodSimilaritiesByHand();
     void neighbourhoodModelsOnMovieLens();
     void movieLensFoldsProtocol();
+    void neumfPretrainingStartsFromGmfAndMlp();
 };
 
 namespace {
@@ -365,6 +366,60 @@ void TestTraining::movieLensFoldsProtocol()
     const Dataset sample = generateSampleDataset();
     QVERIFY(refused(TaskKind::RatingPrediction, sample, c, "u1..u5"));
     c.fold = 6;
+    QVERIFY_THROWS_EXCEPTION(ConfigError, c.validate());
+}
+
+void TestTraining::neumfPretrainingStartsFromGmfAndMlp()
+{
+    // Loaded from a GMF and an MLP, NeuMF's logit is alpha * GMF's + (1 - alpha) * MLP's.
+    torch::manual_seed(11);
+    NeuMFOptions o;
+    o.numUsers = 30;
+    o.numItems = 50;
+    NeuMFOptions go = o, mo = o;
+    go.branches = NcfBranches::GmfOnly;
+    mo.branches = NcfBranches::MlpOnly;
+    NeuMF gmf(go), mlp(mo), neumf(o);
+    {
+        torch::NoGradGuard noGrad;
+        for (auto* m : {static_cast<torch::nn::Module*>(gmf.get()), static_cast<torch::nn::Module*>(mlp.get())})
+            for (auto& p : m->parameters())
+                p.normal_(0.0, 0.5);
+    }
+    neumf->loadPretrained(*gmf, *mlp, 0.3);
+    {
+        torch::NoGradGuard noGrad;
+        const auto users = torch::randint(30, {200}, torch::kLong);
+        const auto items = torch::randint(50, {200}, torch::kLong);
+        const auto expected = 0.3 * gmf->predict(users, items) + 0.7 * mlp->predict(users, items);
+        QVERIFY((neumf->predict(users, items) - expected).abs().max().item<float>() < 1e-5f);
+    }
+
+    // Through the trainer: GMF and MLP first, then NeuMF reports its own epochs only, and its
+    // first epoch already starts from what the two learnt.
+    auto ds = std::make_shared<const Dataset>(generateSampleDataset());
+    auto firstEpochHr = [&](const TrainConfig& config, int* epochs) {
+        Trainer trainer(ds, config);
+        double first = -1;
+        trainer.setEpochCallback([&](const EpochStats& e) {
+            if (first < 0)
+                first = metricOr(e.metrics, "hr@10", 0);
+            ++*epochs;
+        });
+        const RunOutcome outcome = trainer.fit();
+        return outcome.status == RunStatus::Finished ? first : -1.0;
+    };
+    TrainConfig c = quick("neumf", 5);
+    int plainEpochs = 0, pretrainedEpochs = 0;
+    const double plain = firstEpochHr(c, &plainEpochs);
+    c.pretrain = true;
+    const double pretrained = firstEpochHr(c, &pretrainedEpochs);
+    qInfo("sample: NeuMF HR@10 after its first epoch %.4f plain, %.4f pre-trained (5 epochs of GMF and MLP)", plain,
+          pretrained);
+    QCOMPARE(plainEpochs, 5);
+    QCOMPARE(pretrainedEpochs, 5);
+    QVERIFY2(pretrained > plain + 0.1, qPrintable(QStringLiteral("%1 vs %2").arg(pretrained).arg(plain)));
+    c.model = "gmf";
     QVERIFY_THROWS_EXCEPTION(ConfigError, c.validate());
 }
 
