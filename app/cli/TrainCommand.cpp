@@ -57,6 +57,8 @@ TrainConfig configFrom(const TrainOptions& o)
     if (o.fold)
         c.fold = o.fold;
     c.pretrain = o.pretrain;
+    if (!o.mlpLayers.empty())
+        c.mlpLayers = o.mlpLayers;
     if (!o.similarity.empty())
         c.similarity = o.similarity;
     if (o.neighbours)
@@ -119,6 +121,8 @@ void addTrainCommand(CLI::App& app, TrainOptions& o)
                       "Ranking models: loo (held-out item against 99 sampled negatives, default) or full "
                       "(against every item unseen in training). Rating models: holdout (random 20%, default) "
                       "or folds (MovieLens-100K's uK.base/uK.test)");
+    train->add_option("--mlp-layers", o.mlpLayers, "mlp/neumf: tower sizes, the first twice the embedding (default 64,32,16,8)")
+        ->delimiter(',');
     train->add_flag("--pretrain", o.pretrain,
                     "neumf: train GMF and MLP first, start NeuMF from them (alpha 0.5) and go on with SGD");
     train->add_option("--fold", o.fold, "With --protocol folds: which of u1..u5 (default 1)")->check(CLI::Range(1, 5));

@@ -4,6 +4,7 @@
 #include <CLI/CLI.hpp>
 
 #include <string>
+#include <vector>
 
 namespace reclab::cli {
 
@@ -22,6 +23,7 @@ struct TrainOptions {
     std::string protocol;
     int fold = 0;
     bool pretrain = false;
+    std::vector<int64_t> mlpLayers;
     std::string similarity;
     int neighbours = 0;
     double shrink = -1;

@@ -91,6 +91,13 @@ void TestCli::badInputExitsTwoWithOneLine_data()
     QTest::newRow("negative lr") << QStringList{"train", "--lr", "-1"} << QStringLiteral("lr");
     QTest::newRow("missing data") << QStringList{"train", "--data", "/no/such/dir"} << QStringLiteral("/no/such/dir");
     QTest::newRow("bad device") << QStringList{"train", "--device", "tpu"} << QStringLiteral("device");
+    QTest::newRow("odd mlp layers") << QStringList{"train", "--model", "mlp", "--mlp-layers", "3,2"} << QStringLiteral("mlp-layers");
+    QTest::newRow("pretrain gmf") << QStringList{"train", "--model", "gmf", "--pretrain"} << QStringLiteral("neumf only");
+    QTest::newRow("rating protocol for ranking") << QStringList{"train", "--model", "bpr", "--protocol", "folds"}
+                                                 << QStringLiteral("ranking models use loo or full");
+    QTest::newRow("unknown protocol") << QStringList{"train", "--protocol", "kfold"} << QStringLiteral("protocol");
+    QTest::newRow("bad similarity") << QStringList{"train", "--model", "itemknn", "--similarity", "jaccard"}
+                                    << QStringLiteral("similarity");
 }
 
 void TestCli::badInputExitsTwoWithOneLine()
