@@ -93,7 +93,8 @@ ImportDialog::ImportDialog(const QString& path, QWidget* parent)
     };
     connect(separator_, &QComboBox::currentIndexChanged, this, restart);
     connect(header_, &QComboBox::currentIndexChanged, this, restart);
-    connect(skipBadRows_, &QCheckBox::toggled, this, [this] { refresh(); });
+    // The preview checks rows the same way either way; only the verdict changes.
+    connect(skipBadRows_, &QCheckBox::toggled, this, &ImportDialog::showVerdict);
     refresh();
     resize(760, 560);
 }
@@ -140,10 +141,7 @@ void ImportDialog::rolesChanged()
             roles.push_back(kRoles[combo->currentIndex()]);
     roles_ = roles;
     if (!rolesUsable(roles)) {
-        valid_ = false;
-        buttons_->button(QDialogButtonBox::Ok)->setEnabled(false);
-        status_->setText(tr("<span style='color:#b00020'>Choose exactly one user and one item column, and at most one "
-                            "rating and one timestamp column.</span>"));
+        showVerdict(); // nothing to re-read until the roles make sense
         return;
     }
     refresh();
@@ -191,9 +189,20 @@ void ImportDialog::showPreview(const DelimitedPreview& preview)
         }
     table_->resizeColumnsToContents();
     updating_ = false;
+    preview_ = preview;
+    showVerdict();
+}
 
+void ImportDialog::showVerdict()
+{
+    const DelimitedPreview& preview = preview_;
     const QString red = QStringLiteral("<span style='color:#b00020'>%1</span>");
-    if (!preview.problem.empty()) {
+    if (!roles_.empty() && !rolesUsable(roles_)) {
+        // Roles chosen by hand that the last preview has not seen.
+        valid_ = false;
+        status_->setText(red.arg(tr("Choose exactly one user and one item column, and at most one rating and one "
+                                    "timestamp column.")));
+    } else if (!preview.problem.empty()) {
         valid_ = false;
         status_->setText(red.arg(QString::fromStdString(preview.problem).toHtmlEscaped()) +
                          (preview.resolved.fieldCount > 0 ? tr(" Give the columns their roles above.") : QString()));

@@ -38,7 +38,8 @@ public:
 private:
     void refresh();          // re-reads the head with the current choices
     void rolesChanged();     // a role combo was changed by the user
-    void showPreview(const DelimitedPreview& preview);
+    void showPreview(const DelimitedPreview& preview); // the table, then the verdict
+    void showVerdict();                                // status line and Import button
     DelimitedFormat currentFormat() const;
 
     QString path_;
@@ -50,6 +51,7 @@ private:
     QDialogButtonBox* buttons_;
     std::vector<ColumnRole> roles_; // chosen by hand; empty: as detected
     DelimitedFormat resolved_;      // the last preview's resolved format
+    DelimitedPreview preview_;      // the last preview
     bool valid_ = false;
     bool updating_ = false;
 };

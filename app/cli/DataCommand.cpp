@@ -1,4 +1,5 @@
 #include "DataCommand.h"
+#include "StopSignals.h"
 
 #include "data/DatasetSource.h"
 #ifdef RECLAB_HAVE_DOWNLOAD
@@ -12,7 +13,6 @@
 
 #include <atomic>
 #include <chrono>
-#include <csignal>
 #include <cstdio>
 #include <iostream>
 
@@ -211,20 +211,15 @@ int runDownload(const DataOptions& o)
             std::fprintf(stderr, "\n");
     };
     downloadCancel = false;
-    std::signal(SIGINT, onDownloadSignal);
-    std::signal(SIGTERM, onDownloadSignal);
     DownloadResult r;
     try {
+        const StopSignals signals(onDownloadSignal);
         r = downloadArchive(request, progress, &downloadCancel);
     } catch (...) {
-        std::signal(SIGINT, SIG_DFL);
-        std::signal(SIGTERM, SIG_DFL);
         if (tty && lastPercent >= 0)
             std::fprintf(stderr, "\n");
         throw;
     }
-    std::signal(SIGINT, SIG_DFL);
-    std::signal(SIGTERM, SIG_DFL);
     if (o.json) {
         nlohmann::json j{{"name", o.name},         {"folder", r.datasetDir.string()}, {"url", r.url},
                          {"md5", r.md5},           {"sha256", r.sha256},             {"archive_bytes", r.archiveBytes},

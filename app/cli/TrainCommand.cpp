@@ -1,4 +1,5 @@
 #include "TrainCommand.h"
+#include "StopSignals.h"
 
 #include "data/DatasetSource.h"
 #include "models/ModelRegistry.h"
@@ -9,7 +10,6 @@
 #include <nlohmann/json.hpp>
 
 #include <atomic>
-#include <csignal>
 #include <cstdio>
 #include <iostream>
 
@@ -150,12 +150,11 @@ int runTrain(const TrainOptions& o)
     TrainingSession session(dataset, config, dbPath);
     session.setEpochCallback([&](const EpochStats& s) { printEpoch(s, o.json); });
     activeSession.store(&session);
-    std::signal(SIGINT, onSignal);
-    std::signal(SIGTERM, onSignal);
 
     RunOutcome outcome;
     int code = 0;
     try {
+        const StopSignals signals(onSignal);
         outcome = session.run();
     } catch (const Error& e) {
         std::cerr << "reclab-cli: " << e.what() << std::endl;
@@ -165,8 +164,6 @@ int runTrain(const TrainOptions& o)
         code = 1;
     }
     activeSession.store(nullptr);
-    std::signal(SIGINT, SIG_DFL);
-    std::signal(SIGTERM, SIG_DFL);
     if (code != 0)
         return code;
 

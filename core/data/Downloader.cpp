@@ -250,10 +250,8 @@ void fetch(const std::string& url, TransferSink& sink)
         curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
         throw TransferError(url + ": the server answered HTTP " + std::to_string(status));
     }
-    if (rc == CURLE_WRITE_ERROR && sink.writeErrno != 0) {
-        errno = sink.writeErrno;
+    if (rc == CURLE_WRITE_ERROR && sink.writeErrno != 0)
         throw TransferError(std::string("cannot write the download: ") + std::strerror(sink.writeErrno));
-    }
     if (rc == CURLE_WRITE_ERROR && sink.tooLarge)
         throw TransferError(url + ": more than " + std::to_string(sink.memoryLimit) + " bytes where a checksum file was expected");
     throw TransferError(url + ": " + (errorText[0] ? std::string(errorText) : curl_easy_strerror(rc)));

@@ -41,6 +41,20 @@ void requireFields(const TextFile& file, long line, size_t found, size_t expecte
                         "expected " + std::to_string(expected) + " fields (" + layout + "), found " + std::to_string(found));
 }
 
+// Calls fn(file, line, fields) for each line of a "::"-separated MovieLens .dat file, after
+// checking it has `count` fields (layout names them for the message).
+template <typename Fn>
+void forEachDatRecord(const std::string& path, size_t count, const char* layout, Fn&& fn)
+{
+    TextFile file(path);
+    std::vector<std::string_view> f;
+    file.forEachLine([&](long line, std::string_view text) {
+        splitFields(text, "::", f);
+        requireFields(file, line, f.size(), count, layout);
+        fn(file, line, f);
+    });
+}
+
 void addGenreList(ItemSideBuilder& items, int32_t item, std::string_view list, char sep)
 {
     size_t start = 0;
@@ -87,48 +101,43 @@ Dataset loadMovieLensDat(const std::string& dir, const DelimitedFormat& options)
     ds.report.format = oneMillion ? "ml-1m" : "ml-10m";
 
     ItemSideBuilder items(ds);
-    if (exists(inDir(dir, "movies.dat"))) {
-        TextFile movies(inDir(dir, "movies.dat"));
-        std::vector<std::string_view> f;
-        movies.forEachLine([&](long line, std::string_view text) {
-            splitFields(text, "::", f);
-            requireFields(movies, line, f.size(), 3, "MovieID::Title::Genres");
-            const int32_t item = items.indexOf(f[0]);
-            if (item < 0)
-                return; // a movie nobody rated
-            items.setTitle(item, std::string(f[1]));
-            addGenreList(items, item, f[2], '|');
-        });
-    }
-    if (exists(inDir(dir, "tags.dat"))) {
-        TextFile tags(inDir(dir, "tags.dat"));
-        std::vector<std::string_view> f;
-        tags.forEachLine([&](long line, std::string_view text) {
-            splitFields(text, "::", f);
-            requireFields(tags, line, f.size(), 4, "UserID::MovieID::Tag::Timestamp");
-            const int32_t item = items.indexOf(f[1]);
-            if (item >= 0)
-                items.addTag(item, f[2]);
-        });
-    }
+    if (exists(inDir(dir, "movies.dat")))
+        forEachDatRecord(inDir(dir, "movies.dat"), 3, "MovieID::Title::Genres",
+                         [&](const TextFile&, long, const auto& f) {
+                             const int32_t item = items.indexOf(f[0]);
+                             if (item < 0)
+                                 return; // a movie nobody rated
+                             items.setTitle(item, std::string(f[1]));
+                             addGenreList(items, item, f[2], '|');
+                         });
+    if (exists(inDir(dir, "tags.dat")))
+        forEachDatRecord(inDir(dir, "tags.dat"), 4, "UserID::MovieID::Tag::Timestamp",
+                         [&](const TextFile&, long, const auto& f) {
+                             const int32_t item = items.indexOf(f[1]);
+                             if (item >= 0)
+                                 items.addTag(item, f[2]);
+                         });
     items.finish();
     if (oneMillion) {
         UserSideBuilder users(ds);
-        TextFile file(inDir(dir, "users.dat"));
-        std::vector<std::string_view> f;
-        file.forEachLine([&](long line, std::string_view text) {
-            splitFields(text, "::", f);
-            requireFields(file, line, f.size(), 5, "UserID::Gender::Age::Occupation::Zip-code");
-            long long age = 0, occupation = 0;
-            if (!parseInt64(f[2], age))
-                throw DataError(file.path(), line, "Age (column 3)", "expected an age group such as 18 or 25, found '" + std::string(f[2]) + "'");
-            if (!parseInt64(f[3], occupation))
-                throw DataError(file.path(), line, "Occupation (column 4)", "expected an occupation code 0-20, found '" + std::string(f[3]) + "'");
-            const int32_t user = users.indexOf(f[0]);
-            if (user >= 0)
-                users.set(user, static_cast<int32_t>(age), f[1] == "M" ? 'M' : f[1] == "F" ? 'F' : '?',
-                          occupationName(occupation));
-        });
+        forEachDatRecord(inDir(dir, "users.dat"), 5, "UserID::Gender::Age::Occupation::Zip-code",
+                         [&](const TextFile& file, long line, const auto& f) {
+                             long long age = 0, occupation = 0;
+                             if (!parseInt64(f[2], age))
+                                 throw DataError(file.path(), line, "Age (column 3)",
+                                                 "expected an age group such as 18 or 25, found '" + std::string(f[2]) +
+                                                     "'");
+                             if (!parseInt64(f[3], occupation))
+                                 throw DataError(file.path(), line, "Occupation (column 4)",
+                                                 "expected an occupation code 0-20, found '" + std::string(f[3]) + "'");
+                             const int32_t user = users.indexOf(f[0]);
+                             if (user >= 0)
+                                 users.set(user, static_cast<int32_t>(age),
+                                           f[1] == "M"   ? 'M'
+                                           : f[1] == "F" ? 'F'
+                                                         : '?',
+                                           occupationName(occupation));
+                         });
         users.finish();
     }
     ds.report.seconds = std::chrono::duration<double>(Clock::now() - started).count();

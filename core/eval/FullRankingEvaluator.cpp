@@ -44,10 +44,9 @@ FullRankingEvaluator::Ranking FullRankingEvaluator::rank(Recommender& model, con
     constexpr float kExcluded = -std::numeric_limits<float>::infinity();
     for (int64_t start = 0; start < n; start += chunk) {
         const int64_t len = std::min(chunk, n - start);
-        auto batch = torch::empty({len}, torch::kLong);
-        for (int64_t r = 0; r < len; ++r)
-            batch[r] = static_cast<int64_t>(users_[static_cast<size_t>(start + r)]);
-        auto scores = model.fullSortPredict(batch.to(device)).to(torch::kCPU, torch::kFloat).contiguous();
+        const std::vector<int64_t> batch(users_.begin() + start, users_.begin() + start + len);
+        const auto users = torch::tensor(batch, torch::kLong).to(device);
+        auto scores = model.fullSortPredict(users).to(torch::kCPU, torch::kFloat).contiguous();
         float* base = scores.data_ptr<float>();
         for (int64_t r = 0; r < len; ++r) {
             const auto u = static_cast<size_t>(start + r);

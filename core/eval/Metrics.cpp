@@ -93,10 +93,11 @@ TopKMetrics topKMetrics(const std::vector<UserRanking>& users, int k)
 
 namespace {
 
+// Scores (or predictions) and labels (or truth) pair up one to one.
 void checkSizes(size_t a, size_t b)
 {
     if (a != b)
-        throw std::invalid_argument("scores and labels differ in length");
+        throw std::invalid_argument("predictions and labels differ in length");
 }
 
 // AUC of the samples idx[begin, end) (Mann-Whitney U with average ranks for ties).
@@ -205,17 +206,9 @@ double averagePopularityAtK(const std::vector<std::vector<int32_t>>& topLists, c
     return users ? sum / static_cast<double>(users) : 0.0;
 }
 
-namespace {
-void checkSizes(const std::vector<float>& a, const std::vector<float>& b)
-{
-    if (a.size() != b.size())
-        throw std::invalid_argument("predictions and truth differ in length");
-}
-} // namespace
-
 double rootMeanSquaredError(const std::vector<float>& predicted, const std::vector<float>& truth)
 {
-    checkSizes(predicted, truth);
+    checkSizes(predicted.size(), truth.size());
     if (truth.empty())
         return 0.0;
     double sum = 0.0;
@@ -228,7 +221,7 @@ double rootMeanSquaredError(const std::vector<float>& predicted, const std::vect
 
 double meanAbsoluteError(const std::vector<float>& predicted, const std::vector<float>& truth)
 {
-    checkSizes(predicted, truth);
+    checkSizes(predicted.size(), truth.size());
     if (truth.empty())
         return 0.0;
     double sum = 0.0;

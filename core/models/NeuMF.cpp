@@ -95,8 +95,12 @@ torch::Tensor NeuMFImpl::fullSortPredict(const torch::Tensor& users)
             const int64_t len = std::min(slice, users.size(0) - start);
             auto x = torch::relu(userPart.narrow(0, start, len).unsqueeze(1) + itemPart.unsqueeze(0));
             x = x.reshape({len * numItems, -1});
-            for (size_t k = 2; k < tower_->size(); ++k)
-                x = tower_[k]->as<torch::nn::Linear>() ? tower_[k]->as<torch::nn::Linear>()->forward(x) : torch::relu(x);
+            for (size_t k = 2; k < tower_->size(); ++k) {
+                if (auto* linear = tower_[k]->as<torch::nn::Linear>())
+                    x = linear->forward(x);
+                else
+                    x = torch::relu(x);
+            }
             scores.narrow(0, start, len) += torch::matmul(x, hm).view({len, numItems});
         }
     }

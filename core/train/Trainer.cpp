@@ -210,5 +210,4 @@ RunOutcome Trainer::fit()
     return loop.run(*model, *optimizer, config_.epochs, true);
 }
 
-
 } // namespace reclab

@@ -99,6 +99,10 @@ void TestDialogs::importDialogAssignsRolesWithLivePreview()
     d.roleCombo(0)->setCurrentIndex(1); // user
     QVERIFY(!d.canImport());
     QVERIFY(d.statusLabel()->text().contains("exactly one user and one item"));
+    d.skipBadRowsBox()->setChecked(true); // the verdict is redone, the unusable roles still count
+    QVERIFY(!d.canImport());
+    QVERIFY(d.statusLabel()->text().contains("exactly one user and one item"));
+    d.skipBadRowsBox()->setChecked(false);
     d.roleCombo(1)->setCurrentIndex(2); // item
     QVERIFY2(d.canImport(), qPrintable(d.statusLabel()->text()));
     QVERIFY(d.statusLabel()->text().contains("implicit interaction"));
