@@ -4,9 +4,15 @@
 #include <QColor>
 
 #include <algorithm>
+#include <cmath>
 #include <unordered_map>
 
 namespace reclab {
+
+QString formatMetric(double value, int decimals)
+{
+    return std::isnan(value) ? QStringLiteral("n/a") : QString::number(value, 'f', decimals);
+}
 
 RunsTableModel::RunsTableModel(QObject* parent) : QAbstractTableModel(parent) {}
 
@@ -20,19 +26,19 @@ bool RunsTableModel::refresh(QString* error)
         ExperimentStore store(path_.toStdString());
         runs = store.listRuns();
         // Final held-out metrics of every run in one query (never one query per run).
-        const auto latest = store.latestMetrics({"hr@10", "ndcg@10", "rmse", "mae"});
+        const auto latest = store.latestMetrics({"hr@10", "ndcg@10", "rmse", "mae", "auc", "gauc"});
         std::unordered_map<int64_t, QStringList> parts;
         for (const auto& m : latest)
-            parts[m.runId] << QStringLiteral("%1 %2").arg(QString::fromStdString(m.key)).arg(m.value, 0, 'f', 4);
+            parts[m.runId] << QStringLiteral("%1 %2").arg(QString::fromStdString(m.key), formatMetric(m.value));
         for (const auto& run : runs) {
             QStringList p = parts[run.id];
-            // hr before ndcg, rmse before mae: the order people read them in
+            // hr before ndcg, rmse before mae, auc before gauc: the order people read them in
             const auto rank = [](const QString& text) {
-                static const char* const order[] = {"hr", "ndcg", "rmse", "mae"};
-                for (int k = 0; k < 4; ++k)
+                static const char* const order[] = {"hr", "ndcg", "rmse", "mae", "auc", "gauc"};
+                for (int k = 0; k < 6; ++k)
                     if (text.startsWith(QLatin1String(order[k])))
                         return k;
-                return 4;
+                return 6;
             };
             std::stable_sort(p.begin(), p.end(), [&](const QString& a, const QString& b) { return rank(a) < rank(b); });
             summaries.push_back(p.join(QStringLiteral("  ")));

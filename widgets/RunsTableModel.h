@@ -11,6 +11,9 @@
 
 namespace reclab {
 
+// A metric for display: "n/a" where it is undefined (stored as NULL, read as NaN), never 0.
+QString formatMetric(double value, int decimals = 4);
+
 class RunsTableModel : public QAbstractTableModel {
     Q_OBJECT
 public:

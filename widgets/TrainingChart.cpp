@@ -145,7 +145,7 @@ void TrainingChart::addEpoch(const EpochStats& s)
 {
     for (const auto& m : s.metrics) {
         const QString name = QString::fromStdString(m.name);
-        if (metricPoints_.contains(name))
+        if (metricPoints_.contains(name) && std::isfinite(m.value)) // undefined (NaN) values are not drawn
             metricPoints_[name].append(QPointF(s.epoch, m.value));
     }
     dirty_ = true;

@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include <atomic>
+#include <cmath>
 #include <cstdio>
 #include <iostream>
 
@@ -65,6 +66,14 @@ TrainConfig configFrom(const TrainOptions& o)
         c.neighbours = o.neighbours;
     if (o.shrink >= 0)
         c.shrink = o.shrink;
+    if (!o.attentionLayers.empty())
+        c.attentionLayers = o.attentionLayers;
+    if (!o.activation.empty())
+        c.activation = o.activation;
+    if (o.history)
+        c.historyLength = o.history;
+    if (o.positiveRating > -1e300)
+        c.positiveRating = o.positiveRating;
     c.validate();
     return c;
 }
@@ -83,7 +92,10 @@ void printEpoch(const EpochStats& s, bool json)
     }
     std::printf("epoch %3d  loss %.4f", s.epoch, s.loss);
     for (const auto& m : s.metrics)
-        std::printf("  %s %.4f", m.name.c_str(), m.value);
+        if (std::isnan(m.value))
+            std::printf("  %s n/a", m.name.c_str()); // undefined here (e.g. an AUC over one class)
+        else
+            std::printf("  %s %.4f", m.name.c_str(), m.value);
     std::printf("  %.0f samples/s  (train %.2f s, eval %.3f s)\n", s.samplesPerSecond, s.trainSeconds, s.evalSeconds);
     std::fflush(stdout);
 }
@@ -96,10 +108,10 @@ void addTrainCommand(CLI::App& app, TrainOptions& o)
     train->add_option("--data", o.data, "Dataset: a MovieLens-100K folder, or 'sample' / 'sample:SEED' for the bundled generated data")
         ->capture_default_str();
     train->add_option("--model", o.model, "Model: " + modelNames(", "))->capture_default_str();
-    train->add_option("--epochs", o.epochs, "Training epochs (default: the model's, 20 for neumf and mf)")
+    train->add_option("--epochs", o.epochs, "Training epochs (default: the model's: 20 for the NCF models and bpr, 40 for mf, 2 for base and din)")
         ->check(CLI::Range(1, 100000));
     train->add_option("--batch", o.batch, "Mini-batch size (default 256)")->check(CLI::Range(1, 1 << 24));
-    train->add_option("--lr", o.lr, "Adam learning rate (default: 0.001 for neumf, 0.002 for mf)")
+    train->add_option("--lr", o.lr, "Adam learning rate (default: the model's, 0.001 for all trained models)")
         ->check(CLI::PositiveNumber);
     train->add_option("--seed", o.seed, "Seed for the split, the sampled negatives and the initial weights (default 42)")
         ->check(CLI::NonNegativeNumber);
@@ -107,9 +119,9 @@ void addTrainCommand(CLI::App& app, TrainOptions& o)
         ->check(CLI::Range(0, 1024));
     train->add_option("--negatives", o.negatives, "Sampled negatives per positive for implicit models (default 4)")
         ->check(CLI::Range(1, 1000));
-    train->add_option("--factors", o.factors, "Latent factors: GMF size for neumf (8), MF size for mf (32)")
+    train->add_option("--factors", o.factors, "Latent factors: GMF size for neumf/gmf (8), MF size for mf and bpr (64), embedding per field for base/din (16)")
         ->check(CLI::Range(1, 4096));
-    train->add_option("--l2", o.l2, "L2 weight on the batch's factors and biases (mf; default 0.1)")
+    train->add_option("--l2", o.l2, "L2 weight: mf on the batch's factors and biases (default 0.12), bpr on the batch's factors, base/din mini-batch aware on the batch's item embeddings (0.1)")
         ->check(CLI::NonNegativeNumber);
     train->add_option("--device", o.device, "cpu, cuda or cuda:N")->capture_default_str();
     train->add_option("--similarity", o.similarity, "itemknn/userknn: cosine (default) or pearson");
@@ -120,9 +132,17 @@ void addTrainCommand(CLI::App& app, TrainOptions& o)
     train->add_option("--protocol", o.protocol,
                       "Ranking models: loo (held-out item against 99 sampled negatives, default) or full "
                       "(against every item unseen in training). Rating models: holdout (random 20%, default) "
-                      "or folds (MovieLens-100K's uK.base/uK.test)");
-    train->add_option("--mlp-layers", o.mlpLayers, "mlp/neumf: tower sizes, the first twice the embedding (default 64,32,16,8)")
+                      "or folds (MovieLens-100K's uK.base/uK.test). Click-through models (base, din): din");
+    train->add_option("--mlp-layers", o.mlpLayers,
+                      "mlp/neumf: tower sizes, the first twice the embedding (default 64,32,16,8); "
+                      "base/din: hidden sizes of the network over pooled behaviours and candidate (default 200,80)")
         ->delimiter(',');
+    train->add_option("--attention-layers", o.attentionLayers, "din: hidden sizes of the local activation unit (default 80,40)")
+        ->delimiter(',');
+    train->add_option("--activation", o.activation, "base/din: dice (default) or prelu");
+    train->add_option("--history", o.history, "base/din: latest behaviours kept per sample (default 50)")
+        ->check(CLI::Range(1, 10000));
+    train->add_option("--positive-rating", o.positiveRating, "base/din: a sample is positive when its rating is at least this (default 4)");
     train->add_flag("--pretrain", o.pretrain,
                     "neumf: train GMF and MLP first, start NeuMF from them (alpha 0.5) and go on with SGD");
     train->add_option("--fold", o.fold, "With --protocol folds: which of u1..u5 (default 1)")->check(CLI::Range(1, 5));
@@ -131,7 +151,8 @@ void addTrainCommand(CLI::App& app, TrainOptions& o)
     train->footer("Protocols: implicit models (pop, itemknn, userknn, bpr, gmf, mlp, neumf) hold out each user's latest interaction and rank it "
                   "against 99 sampled negatives (HR@10, NDCG@10, MRR@10), or with --protocol full against every unseen item "
                   "(adds precision, recall, MAP, coverage and average popularity); mf holds out a random 20% of the ratings "
-                  "(RMSE, MAE), or with --protocol folds --fold K trains on ml-100k's uK.base and tests on uK.test.\nExit codes: 0 finished, 1 training failed, 2 bad option or dataset, 130 stopped.");
+                  "(RMSE, MAE), or with --protocol folds --fold K trains on ml-100k's uK.base and tests on uK.test. base and din (the din protocol) "
+                  "score every rating from the user's earlier ratings, label rating >= 4, with 20% of the users held out (AUC, GAUC, LogLoss).\nExit codes: 0 finished, 1 training failed, 2 bad option or dataset, 130 stopped.");
 }
 
 int runTrain(const TrainOptions& o)

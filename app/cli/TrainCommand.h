@@ -27,6 +27,10 @@ struct TrainOptions {
     std::string similarity;
     int neighbours = 0;
     double shrink = -1;
+    std::vector<int64_t> attentionLayers;
+    std::string activation;
+    int history = 0;
+    double positiveRating = -1e300; // unset: the default, 4
     std::string db;
     bool json = false;
 };

@@ -5,7 +5,7 @@
 #ifndef RECLAB_CLI_FRONT
 #include "BenchCommand.h"
 #include "TrainCommand.h"
-#include "util/Allocator.h"
+#include "util/Runtime.h"
 #endif
 
 #include <CLI/CLI.hpp>
@@ -53,7 +53,7 @@ int main(int argc, char** argv)
     if (const std::string command = subcommandOf(argc, argv); command == "train" || command == "bench")
         return execTrain(argv);
 #else
-    reclab::configureAllocator();
+    reclab::configureRuntime();
 #endif
     CLI::App app{"RecLab command line: train recommender models and record every run"};
     app.require_subcommand(1);

@@ -66,6 +66,8 @@ QStringList metricNamesFor(const ModelInfo& info, int topK)
 {
     if (info.task == TaskKind::RatingPrediction)
         return {QStringLiteral("rmse"), QStringLiteral("mae")};
+    if (info.task == TaskKind::ClickThrough)
+        return {QStringLiteral("auc"), QStringLiteral("gauc")};
     return {QStringLiteral("hr@%1").arg(topK), QStringLiteral("ndcg@%1").arg(topK)};
 }
 
@@ -214,6 +216,9 @@ void MainWindow::buildSetupDock()
                                  "HR, NDCG, MRR, precision, recall, MAP, coverage and average popularity at 10."));
         else if (p == QLatin1String("holdout"))
             protocol->setText(tr("A random 20% of the ratings is held out; RMSE and MAE."));
+        else if (p == QLatin1String("din"))
+            protocol->setText(tr("Every rating is a sample scored from the user's 50 earlier ratings (items and genres); "
+                                 "positive when rated 4 or more; 20% of the users held out. AUC, GAUC and LogLoss."));
         else
             protocol->setText(tr("MovieLens-100K's own split: train on uK.base, test on uK.test; RMSE and MAE."));
     };
@@ -228,6 +233,8 @@ void MainWindow::buildSetupDock()
             protocolCombo_->addItem(tr("Random 80/20 hold-out"), QStringLiteral("holdout"));
             for (int k = 1; k <= 5; ++k)
                 protocolCombo_->addItem(tr("ml-100k fold u%1").arg(k), QStringLiteral("folds:%1").arg(k));
+        } else if (info->task == TaskKind::ClickThrough) {
+            protocolCombo_->addItem(tr("Behaviour histories, users 80/20"), QStringLiteral("din"));
         } else {
             protocolCombo_->addItem(tr("Leave-one-out, 99 negatives"), QStringLiteral("loo"));
             protocolCombo_->addItem(tr("Full ranking"), QStringLiteral("full"));
@@ -451,7 +458,7 @@ void MainWindow::onEpoch(const EpochStats& s)
     chart_->addEpoch(s);
     QStringList parts;
     for (const auto& m : s.metrics)
-        parts << QStringLiteral("%1 %2").arg(QString::fromStdString(m.name)).arg(m.value, 0, 'f', 4);
+        parts << QStringLiteral("%1 %2").arg(QString::fromStdString(m.name), formatMetric(m.value));
     if (s.samplesPerSecond > 0)
         speedLabel_->setText(tr("%1 samples/s").arg(QLocale().toString(s.samplesPerSecond, 'f', 0)));
     statusBar()->showMessage(tr("Epoch %1: loss %2  %3").arg(s.epoch).arg(s.loss, 0, 'f', 4).arg(parts.join("  ")));

@@ -1,6 +1,6 @@
 // reclab: the RecLab workbench.
 #include "MainWindow.h"
-#include "util/Allocator.h"
+#include "util/Runtime.h"
 
 #include <QApplication>
 #include <QCommandLineParser>
@@ -10,7 +10,7 @@
 
 int main(int argc, char** argv)
 {
-    reclab::configureAllocator();
+    reclab::configureRuntime();
     QApplication app(argc, argv);
     QApplication::setApplicationName(QStringLiteral("reclab"));
     QApplication::setApplicationDisplayName(QStringLiteral("RecLab"));

@@ -21,6 +21,11 @@ struct ModelShape {
     int64_t numItems = 0;
     double globalMean = 0.0;            // mean training rating
     const InteractionTable* train = nullptr; // for count-based models
+    const ItemSideData* itemData = nullptr;  // genres, for models that embed them
+    int64_t numGenres = 0;
+    // base / din: in how many training samples each item occurs, as candidate or behaviour
+    // (the n_j of mini-batch aware regularisation).
+    const std::vector<int64_t>* itemSampleCounts = nullptr;
 };
 
 struct ModelInfo {

@@ -6,6 +6,7 @@ namespace reclab {
 enum class ModelFamily { General, Context, Sequential };
 enum class InputType { Pointwise, Pairwise };
 // What a model is trained and evaluated for; decides the split and the metrics.
-enum class TaskKind { ImplicitRanking, RatingPrediction };
+// ClickThrough: a probability per (behaviour history, candidate) sample, AUC/GAUC/LogLoss.
+enum class TaskKind { ImplicitRanking, RatingPrediction, ClickThrough };
 
 } // namespace reclab

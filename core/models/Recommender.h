@@ -13,12 +13,16 @@ namespace reclab {
 
 // One mini-batch: users and items are int64 index tensors, labels float (1/0 for implicit
 // feedback, the rating for explicit feedback). Pairwise models also get negItems: for each
-// row, an item the user did not consume, to rank below items.
+// row, an item the user did not consume, to rank below items. Click-through models get each
+// row's behaviour history: item indices [n, L], oldest first, padded with numItems(), and the
+// number of real behaviours per row [n].
 struct Batch {
     torch::Tensor users;
     torch::Tensor items;
     torch::Tensor labels;
     torch::Tensor negItems;
+    torch::Tensor history;
+    torch::Tensor historyLength;
 };
 
 class Recommender : public torch::nn::Module {
@@ -34,6 +38,9 @@ public:
     virtual torch::Tensor predict(const torch::Tensor& users, const torch::Tensor& items) = 0;
     // Scores of every item for each user, shape [users, numItems()].
     virtual torch::Tensor fullSortPredict(const torch::Tensor& users);
+    // Scores of a batch's rows (labels unused). Models that need more than (user, item), such
+    // as a behaviour history, override it; the default is predict(users, items).
+    virtual torch::Tensor predictBatch(const Batch& batch) { return predict(batch.users, batch.items); }
 };
 
 } // namespace reclab

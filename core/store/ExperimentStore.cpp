@@ -4,9 +4,11 @@
 
 #include <cerrno>
 #include <chrono>
+#include <cmath>
 #include <cstdlib>
 #include <ctime>
 #include <filesystem>
+#include <limits>
 
 #include <signal.h>
 #include <unistd.h>
@@ -45,6 +47,29 @@ CREATE TABLE metrics (
 );
 CREATE INDEX metrics_by_run ON metrics(run_id, key, step);
 )sql";
+
+// Version 2: a metric's value may be NULL, meaning "undefined here" (an AUC over one class, a
+// GAUC with no user holding both), read back as NaN and shown as n/a, never as 0. SQLite
+// cannot drop a NOT NULL in place, so the table is rebuilt.
+const char* const kSchemaV2 = R"sql(
+CREATE TABLE metrics_v2 (
+    run_id    INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+    key       TEXT NOT NULL,
+    step      INTEGER NOT NULL,
+    epoch     INTEGER NOT NULL,
+    value     REAL,
+    wall_time REAL NOT NULL
+);
+INSERT INTO metrics_v2 SELECT run_id, key, step, epoch, value, wall_time FROM metrics ORDER BY rowid;
+DROP TABLE metrics;
+ALTER TABLE metrics_v2 RENAME TO metrics;
+CREATE INDEX metrics_by_run ON metrics(run_id, key, step);
+)sql";
+
+double valueOrNaN(const SqliteStatement& s, int column)
+{
+    return s.isNullAt(column) ? std::numeric_limits<double>::quiet_NaN() : s.doubleAt(column);
+}
 
 RunRecord readRun(const SqliteStatement& s)
 {
@@ -104,6 +129,8 @@ void ExperimentStore::migrate()
         db_.exec(kSchemaV1);
         db_.exec("PRAGMA application_id = " + std::to_string(kApplicationId));
     }
+    if (version < 2)
+        db_.exec(kSchemaV2);
     db_.exec("PRAGMA user_version = " + std::to_string(kSchemaVersion));
     tx.commit();
 }
@@ -131,7 +158,11 @@ void ExperimentStore::recordMetrics(int64_t runId, const std::vector<MetricPoint
     auto s = db_.prepare("INSERT INTO metrics (run_id, key, step, epoch, value, wall_time) VALUES (?, ?, ?, ?, ?, ?)");
     for (const auto& p : points) {
         s.bind(1, runId).bind(2, p.key).bind(3, p.step).bind(4, static_cast<int64_t>(p.epoch));
-        s.bind(5, p.value).bind(6, p.wallTime);
+        if (std::isnan(p.value))
+            s.bindNull(5);
+        else
+            s.bind(5, p.value);
+        s.bind(6, p.wallTime);
         s.step();
         s.reset();
     }
@@ -172,7 +203,7 @@ std::vector<MetricPoint> ExperimentStore::metrics(int64_t runId, const std::stri
         s.bind(2, key);
     std::vector<MetricPoint> out;
     while (s.step())
-        out.push_back({s.textAt(0), s.int64At(1), static_cast<int>(s.int64At(2)), s.doubleAt(3), s.doubleAt(4)});
+        out.push_back({s.textAt(0), s.int64At(1), static_cast<int>(s.int64At(2)), valueOrNaN(s, 3), s.doubleAt(4)});
     return out;
 }
 
@@ -190,7 +221,7 @@ std::vector<ExperimentStore::LatestMetric> ExperimentStore::latestMetrics(const 
     for (size_t k = 0; k < keys.size(); ++k)
         s.bind(static_cast<int>(k) + 1, keys[k]);
     while (s.step())
-        out.push_back({s.int64At(0), s.textAt(1), s.doubleAt(2)});
+        out.push_back({s.int64At(0), s.textAt(1), valueOrNaN(s, 2)});
     return out;
 }
 

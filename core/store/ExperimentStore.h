@@ -38,7 +38,7 @@ struct MetricPoint {
 
 class ExperimentStore {
 public:
-    static constexpr int kSchemaVersion = 1;
+    static constexpr int kSchemaVersion = 2;
 
     // Opens or creates the database (and its folder); refuses files that are not RecLab's.
     explicit ExperimentStore(const std::string& path);

@@ -42,6 +42,8 @@ RunFigures runOnce(const std::shared_ptr<const Dataset>& dataset, const TrainCon
 
 std::string format(double value)
 {
+    if (std::isnan(value))
+        return "n/a";
     char text[32];
     std::snprintf(text, sizeof text, std::fabs(value) >= 100 ? "%.1f" : "%.4f", value);
     return text;
@@ -84,7 +86,8 @@ std::vector<BenchRow> runAccuracyBench(const std::shared_ptr<const Dataset>& dat
         row.model = name;
         row.displayName = info.displayName;
         const bool rating = info.task == TaskKind::RatingPrediction;
-        row.protocol = rating ? (hasFolds ? "folds" : "holdout") : options.rankingProtocol;
+        row.protocol = rating ? (hasFolds ? "folds" : "holdout")
+                              : info.task == TaskKind::ClickThrough ? "din" : options.rankingProtocol;
         base.protocol = row.protocol;
         for (int s = 0; s < options.seeds; ++s) {
             TrainConfig config = base;

@@ -1,7 +1,7 @@
 // The accuracy benchmark: every requested model trained on one dataset with several seeds,
 // each on its usual protocol (ranking models: leave-one-out with 99 sampled negatives, or full
 // ranking; rating models: MovieLens-100K's five folds when the data is ml-100k, else the
-// random holdout), reported as mean and standard deviation per metric, with the time per
+// random holdout; click-through models: the DIN protocol), reported as mean and standard deviation per metric, with the time per
 // training epoch and per evaluation.
 #pragma once
 

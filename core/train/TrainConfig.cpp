@@ -26,11 +26,24 @@ void TrainConfig::validate() const
         throw ConfigError("negatives", "expected 1 to 1000");
     if (factors < 1 || factors > 4096)
         throw ConfigError("factors", "expected 1 to 4096");
-    if (mlpLayers.size() < 2 || mlpLayers.front() % 2 != 0)
-        throw ConfigError("mlp-layers", "expected at least two sizes, the first one even");
+    const bool ncfTower = model == "mlp" || model == "neumf";
+    if (mlpLayers.empty() || (ncfTower && (mlpLayers.size() < 2 || mlpLayers.front() % 2 != 0)))
+        throw ConfigError("mlp-layers", ncfTower ? "expected at least two sizes, the first one even"
+                                                 : "expected at least one size");
     for (const auto size : mlpLayers)
         if (size < 1 || size > 65536)
             throw ConfigError("mlp-layers", "every size must be 1 to 65536");
+    if (attentionLayers.empty())
+        throw ConfigError("attention-layers", "expected at least one size");
+    for (const auto size : attentionLayers)
+        if (size < 1 || size > 65536)
+            throw ConfigError("attention-layers", "every size must be 1 to 65536");
+    if (activation != "dice" && activation != "prelu")
+        throw ConfigError("activation", "expected dice or prelu, got '" + activation + "'");
+    if (historyLength < 1 || historyLength > 10000)
+        throw ConfigError("history", "expected 1 to 10000 behaviours, got " + std::to_string(historyLength));
+    if (!std::isfinite(positiveRating))
+        throw ConfigError("positive-rating", "expected a number");
     if (pretrain && model != "neumf")
         throw ConfigError("pretrain", "pre-training applies to neumf only, not " + model);
     if (!(pretrainAlpha >= 0 && pretrainAlpha <= 1))
@@ -41,8 +54,9 @@ void TrainConfig::validate() const
         throw ConfigError("neighbours", "expected 1 to 1000000");
     if (!std::isfinite(shrink) || shrink < 0)
         throw ConfigError("shrink", "expected a non-negative number");
-    if (!protocol.empty() && protocol != "loo" && protocol != "full" && protocol != "holdout" && protocol != "folds")
-        throw ConfigError("protocol", "expected loo, full, holdout or folds, got '" + protocol + "'");
+    if (!protocol.empty() && protocol != "loo" && protocol != "full" && protocol != "holdout" && protocol != "folds" &&
+        protocol != "din")
+        throw ConfigError("protocol", "expected loo, full, holdout, folds or din, got '" + protocol + "'");
     if (fold < 1 || fold > 5)
         throw ConfigError("fold", "expected 1 to 5, got " + std::to_string(fold));
     if (evalNegatives < 1 || evalNegatives > 100000)
@@ -75,6 +89,10 @@ nlohmann::json TrainConfig::toJson() const
                           {"similarity", similarity},
                           {"neighbours", neighbours},
                           {"shrink", shrink},
+                          {"attention_layers", attentionLayers},
+                          {"activation", activation},
+                          {"history_length", historyLength},
+                          {"positive_rating", positiveRating},
                           {"protocol", protocol},
                           {"fold", fold},
                           {"eval_negatives", evalNegatives},
@@ -118,6 +136,10 @@ TrainConfig TrainConfig::fromJson(const nlohmann::json& json)
     readKey(json, "similarity", c.similarity);
     readKey(json, "neighbours", c.neighbours);
     readKey(json, "shrink", c.shrink);
+    readKey(json, "attention_layers", c.attentionLayers);
+    readKey(json, "activation", c.activation);
+    readKey(json, "history_length", c.historyLength);
+    readKey(json, "positive_rating", c.positiveRating);
     readKey(json, "protocol", c.protocol);
     readKey(json, "fold", c.fold);
     readKey(json, "eval_negatives", c.evalNegatives);

@@ -27,15 +27,23 @@ struct TrainConfig {
     std::string similarity = "cosine"; // itemknn / userknn: cosine or pearson
     int neighbours = 100;              // itemknn / userknn: k
     double shrink = 0.0;               // itemknn / userknn: added to the similarity's denominator
+    // base / din (Zhou et al. 2018): factors is the embedding size of each field (item, genre),
+    // mlpLayers the hidden sizes of the network over [pooled behaviours, candidate].
+    std::vector<int64_t> attentionLayers = {80, 40}; // din: the local activation unit's hidden sizes
+    std::string activation = "dice";                 // base / din: dice or prelu
+    int historyLength = 50;                          // base / din: behaviours kept per sample
+    double positiveRating = 4.0;                     // base / din: label 1 when rating >= this
     // Evaluation protocol; empty: the model's usual one. Ranking models: "loo" (leave-one-out,
     // the held-out item against evalNegatives sampled items, the default) or "full" (against
     // every item unseen in training). Rating models: "holdout" (a seeded random testFraction
     // of the ratings, the default) or "folds" (MovieLens-100K's predefined uK.base/uK.test).
+    // Click-through models (base, din): "din", every rating a sample with its history, a
+    // seeded testFraction of the users held out.
     std::string protocol;
     int fold = 1; // "folds": which of u1..u5
     int evalNegatives = 99;     // sampled ranking protocol
     int topK = 10;
-    double testFraction = 0.2;  // rating models: random hold-out share
+    double testFraction = 0.2;  // rating models: random hold-out share; din: share of test users
     int reportEveryBatches = 20; // loss points on the chart
 
     // Throws ConfigError naming the offending option.

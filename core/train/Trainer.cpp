@@ -72,7 +72,10 @@ RunOutcome EpochLoop::run(Recommender& model, torch::optim::Optimizer& optimizer
         const auto users = data.users.to(device);
         const auto items = data.items.to(device);
         const auto labels = data.labels.to(device);
-        const auto negItems = data.negItems.defined() ? data.negItems.to(device) : torch::Tensor();
+        const auto onDevice = [&](const torch::Tensor& t) { return t.defined() ? t.to(device) : torch::Tensor(); };
+        const auto negItems = onDevice(data.negItems);
+        const auto history = onDevice(data.history);
+        const auto historyLength = onDevice(data.historyLength);
         const int64_t n = users.size(0);
         const int64_t batch = config.batchSize;
         const int64_t batches = (n + batch - 1) / batch;
@@ -88,8 +91,8 @@ RunOutcome EpochLoop::run(Recommender& model, torch::optim::Optimizer& optimizer
             }
             const int64_t start = b * batch;
             const int64_t len = std::min(batch, n - start);
-            Batch mb{users.narrow(0, start, len), items.narrow(0, start, len), labels.narrow(0, start, len),
-                     negItems.defined() ? negItems.narrow(0, start, len) : torch::Tensor()};
+            const auto rows = [&](const torch::Tensor& t) { return t.defined() ? t.narrow(0, start, len) : torch::Tensor(); };
+            Batch mb{rows(users), rows(items), rows(labels), rows(negItems), rows(history), rows(historyLength)};
             optimizer.zero_grad();
             auto loss = model.calculateLoss(mb);
             loss.backward();

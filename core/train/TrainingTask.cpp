@@ -24,7 +24,7 @@ EpochData shuffledEpoch(const Ids& users, const Ids& items, const Labels& labels
     rng.shuffle(order.begin(), order.end());
     const auto rows = static_cast<int64_t>(n);
     EpochData data{torch::empty({rows}, torch::kLong), torch::empty({rows}, torch::kLong),
-                   torch::empty({rows}, torch::kFloat), negs ? torch::empty({rows}, torch::kLong) : torch::Tensor()};
+                   torch::empty({rows}, torch::kFloat), negs ? torch::empty({rows}, torch::kLong) : torch::Tensor(), {}, {}};
     auto* u = data.users.data_ptr<int64_t>();
     auto* i = data.items.data_ptr<int64_t>();
     auto* y = data.labels.data_ptr<float>();
@@ -47,12 +47,16 @@ std::unique_ptr<TrainingTask> TrainingTask::create(TaskKind kind, const Dataset&
     if (dataset.interactions.size() == 0)
         throw DataError(dataset.source, 0, "", "the dataset has no interactions");
     const std::string& p = config.protocol;
-    if (kind == TaskKind::RatingPrediction && (p == "loo" || p == "full"))
-        throw ConfigError("protocol", "'" + p + "' ranks items; rating models use holdout or folds");
-    if (kind == TaskKind::ImplicitRanking && (p == "holdout" || p == "folds"))
-        throw ConfigError("protocol", "'" + p + "' splits ratings; ranking models use loo or full");
+    if (kind == TaskKind::RatingPrediction && (p == "loo" || p == "full" || p == "din"))
+        throw ConfigError("protocol", "'" + p + "' does not predict ratings; rating models use holdout or folds");
+    if (kind == TaskKind::ImplicitRanking && (p == "holdout" || p == "folds" || p == "din"))
+        throw ConfigError("protocol", "'" + p + "' does not rank items; ranking models use loo or full");
+    if (kind == TaskKind::ClickThrough && !p.empty() && p != "din")
+        throw ConfigError("protocol", "'" + p + "' has no behaviour histories; base and din use the din protocol");
     if (kind == TaskKind::RatingPrediction)
         return std::make_unique<RatingPredictionTask>(dataset, config);
+    if (kind == TaskKind::ClickThrough)
+        return std::make_unique<ClickThroughTask>(dataset, config);
     return std::make_unique<ImplicitRankingTask>(dataset, config);
 }
 
@@ -226,6 +230,73 @@ EpochData RatingPredictionTask::sampleEpoch(Random& rng, InputType) const
 }
 
 MetricValues RatingPredictionTask::evaluate(Recommender& model, const torch::Device& device) const
+{
+    return evaluator_.evaluate(model, device);
+}
+
+namespace {
+BehaviourSplit behaviourSplit(const Dataset& dataset, const TrainConfig& config)
+{
+    if (dataset.presplit)
+        throw ConfigError("protocol", "the din protocol splits users itself; load the dataset without its prepared split");
+    BehaviourSplitOptions o;
+    o.maxHistory = config.historyLength;
+    o.trainUserShare = 1.0 - config.testFraction;
+    o.positiveRating = static_cast<float>(config.positiveRating);
+    o.seed = config.seed;
+    return makeBehaviourSplit(dataset, o);
+}
+} // namespace
+
+ClickThroughTask::ClickThroughTask(const Dataset& dataset, const TrainConfig& config)
+    : numUsers_(dataset.numUsers()), numItems_(dataset.numItems()),
+      numGenres_(static_cast<int64_t>(dataset.genreNames.size())), items_(&dataset.items),
+      split_(behaviourSplit(dataset, config)), itemSampleCounts_(static_cast<size_t>(numItems_), 0),
+      evaluator_(split_.test)
+{
+    if (split_.train.size() == 0 || split_.test.size() == 0)
+        throw DataError(dataset.source, 0, "user", "the din protocol left no training or no test samples");
+    // Samples each item occurs in; an item twice in one sample counts once.
+    const BehaviourSamples& t = split_.train;
+    std::vector<size_t> lastSample(static_cast<size_t>(numItems_), SIZE_MAX);
+    auto count = [&](int32_t item, size_t sample) {
+        if (lastSample[static_cast<size_t>(item)] != sample) {
+            lastSample[static_cast<size_t>(item)] = sample;
+            ++itemSampleCounts_[static_cast<size_t>(item)];
+        }
+    };
+    for (size_t r = 0; r < t.size(); ++r) {
+        count(t.item[r], r);
+        for (int32_t k = 0; k < t.length[r]; ++k)
+            count(t.history[r * static_cast<size_t>(t.maxHistory) + static_cast<size_t>(k)], r);
+    }
+}
+
+ModelShape ClickThroughTask::shape() const
+{
+    ModelShape s{numUsers_, numItems_, 0.0, nullptr};
+    s.itemData = items_;
+    s.numGenres = numGenres_;
+    s.itemSampleCounts = &itemSampleCounts_;
+    return s;
+}
+
+EpochData ClickThroughTask::sampleEpoch(Random& rng, InputType) const
+{
+    std::vector<uint32_t> order(split_.train.size());
+    std::iota(order.begin(), order.end(), 0u);
+    rng.shuffle(order.begin(), order.end());
+    BehaviourTensors t = behaviourTensors(split_.train, &order);
+    EpochData data;
+    data.users = std::move(t.users);
+    data.items = std::move(t.items);
+    data.labels = std::move(t.labels);
+    data.history = std::move(t.history);
+    data.historyLength = std::move(t.historyLength);
+    return data;
+}
+
+MetricValues ClickThroughTask::evaluate(Recommender& model, const torch::Device& device) const
 {
     return evaluator_.evaluate(model, device);
 }

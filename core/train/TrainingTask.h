@@ -3,9 +3,11 @@
 // (random hold-out, ratings as labels, RMSE/MAE). The trainer is the same for both.
 #pragma once
 
+#include "data/BehaviourSplit.h"
 #include "data/Dataset.h"
 #include "data/Splits.h"
 #include "data/UserItemIndex.h"
+#include "eval/ClickEvaluator.h"
 #include "eval/FullRankingEvaluator.h"
 #include "eval/RatingEvaluator.h"
 #include "eval/SampledRankingEvaluator.h"
@@ -27,6 +29,8 @@ struct EpochData {
     torch::Tensor items;    // int64 [n]
     torch::Tensor labels;   // float [n]
     torch::Tensor negItems; // int64 [n], pairwise models only
+    torch::Tensor history;       // int64 [n, L], click-through models only (see Batch)
+    torch::Tensor historyLength; // int64 [n], click-through models only
 };
 
 class TrainingTask {
@@ -73,6 +77,27 @@ private:
     RatioSplit split_;
     double globalMean_ = 0.0;
     RatingEvaluator evaluator_;
+};
+
+// The DIN protocol: every rating a sample with the user's earlier ratings as its behaviours,
+// label rating >= positiveRating, a seeded testFraction of the users held out.
+class ClickThroughTask : public TrainingTask {
+public:
+    ClickThroughTask(const Dataset& dataset, const TrainConfig& config);
+    ModelShape shape() const override;
+    EpochData sampleEpoch(Random& rng, InputType input) const override;
+    MetricValues evaluate(Recommender& model, const torch::Device& device) const override;
+
+    const BehaviourSplit& split() const { return split_; }
+    const ClickEvaluator& evaluator() const { return evaluator_; }
+
+private:
+    int32_t numUsers_, numItems_;
+    int64_t numGenres_;
+    const ItemSideData* items_;
+    BehaviourSplit split_;
+    std::vector<int64_t> itemSampleCounts_;
+    ClickEvaluator evaluator_;
 };
 
 } // namespace reclab

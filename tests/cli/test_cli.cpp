@@ -27,6 +27,7 @@ private slots:
     void badInputExitsTwoWithOneLine();
     void trainPrintsJsonPerEpochAndStoresRun();
     void mfReportsRatingMetrics();
+    void dinReportsClickMetrics();
     void movieLensRun();
     void sigintStopsCleanly();
     void dataStatsJson();
@@ -96,6 +97,13 @@ void TestCli::badInputExitsTwoWithOneLine_data()
     QTest::newRow("rating protocol for ranking") << QStringList{"train", "--model", "bpr", "--protocol", "folds"}
                                                  << QStringLiteral("ranking models use loo or full");
     QTest::newRow("unknown protocol") << QStringList{"train", "--protocol", "kfold"} << QStringLiteral("protocol");
+    QTest::newRow("ranking protocol for din") << QStringList{"train", "--model", "din", "--protocol", "loo"}
+                                              << QStringLiteral("base and din use the din protocol");
+    QTest::newRow("din protocol for mf") << QStringList{"train", "--model", "mf", "--protocol", "din"}
+                                         << QStringLiteral("rating models use holdout or folds");
+    QTest::newRow("bad activation") << QStringList{"train", "--model", "din", "--activation", "relu"} << QStringLiteral("activation");
+    QTest::newRow("empty attention size") << QStringList{"train", "--model", "din", "--attention-layers", "0"}
+                                          << QStringLiteral("attention-layers");
     QTest::newRow("bad similarity") << QStringList{"train", "--model", "itemknn", "--similarity", "jaccard"}
                                     << QStringLiteral("similarity");
 }
@@ -150,6 +158,26 @@ void TestCli::mfReportsRatingMetrics()
     const QJsonObject m = QJsonDocument::fromJson(r.out.split('\n').first()).object().value("metrics").toObject();
     QVERIFY(m.contains("rmse") && m.contains("mae"));
     QVERIFY(!m.contains("hr@10"));
+}
+
+void TestCli::dinReportsClickMetrics()
+{
+    const Result r = run({"train", "--data", "sample", "--model", "din", "--epochs", "1", "--activation", "prelu",
+                          "--history", "20", "--json", "--db", db_});
+    QCOMPARE(r.code, 0);
+    const QList<QByteArray> lines = r.out.trimmed().split('\n');
+    QCOMPARE(lines.size(), 2);
+    const QJsonObject m = QJsonDocument::fromJson(lines[0]).object().value("metrics").toObject();
+    QVERIFY(m.contains("auc") && m.contains("gauc") && m.contains("logloss"));
+    QVERIFY(!m.contains("hr@10") && !m.contains("rmse"));
+    QVERIFY2(m.value("auc").toDouble() > 0.5, qPrintable(QString::number(m.value("auc").toDouble())));
+    // The options reach the stored parameters, so the run can be reproduced.
+    const qint64 runId = QJsonDocument::fromJson(lines[1]).object().value("run_id").toInteger();
+    ExperimentStore store(db_.toStdString());
+    const QJsonObject params = QJsonDocument::fromJson(QByteArray::fromStdString(store.findRun(runId)->paramsJson)).object();
+    QCOMPARE(params.value("activation").toString(), QStringLiteral("prelu"));
+    QCOMPARE(params.value("history_length").toInt(), 20);
+    QCOMPARE(params.value("protocol").toString(), QStringLiteral("din"));
 }
 
 void TestCli::movieLensRun()

@@ -8,6 +8,9 @@
 
 #include <sqlite3.h>
 
+#include <cmath>
+#include <limits>
+
 using namespace reclab;
 
 class TestStore : public QObject {
@@ -18,6 +21,8 @@ private slots:
     void refusesForeignSqliteFile();
     void refusesNonSqliteFile();
     void refusesNewerSchema();
+    void undefinedMetricsAreStoredAsNull();
+    void migratesVersionOneDatabase();
     void marksDeadRunsInterrupted();
     void defaultPathFollowsXdg();
     void twoConnectionsWriteWithoutLocking();
@@ -144,6 +149,58 @@ void TestStore::refusesNewerSchema()
     sqlite3_exec(db, "PRAGMA user_version = 99", nullptr, nullptr, nullptr);
     sqlite3_close(db);
     QVERIFY_THROWS_EXCEPTION(StoreError, ExperimentStore{path});
+}
+
+void TestStore::undefinedMetricsAreStoredAsNull()
+{
+    QTemporaryDir dir;
+    const std::string path = dir.filePath(QStringLiteral("nan.db")).toStdString();
+    ExperimentStore store(path);
+    const int64_t id = store.beginRun(sampleRun());
+    const double nan = std::numeric_limits<double>::quiet_NaN();
+    store.recordMetrics(id, {{"auc", 1, 1, 0.71, 1.0}, {"gauc", 1, 1, nan, 1.0}});
+    QCOMPARE(pragma(path, "SELECT count(*) FROM metrics WHERE value IS NULL"), std::string("1"));
+    const auto gauc = store.metrics(id, "gauc");
+    QCOMPARE(gauc.size(), size_t(1));
+    QVERIFY(std::isnan(gauc[0].value)); // not applicable, never 0
+    QCOMPARE(store.metrics(id, "auc")[0].value, 0.71);
+    const auto latest = store.latestMetrics({"gauc"});
+    QCOMPARE(latest.size(), size_t(1));
+    QVERIFY(std::isnan(latest[0].value));
+}
+
+void TestStore::migratesVersionOneDatabase()
+{
+    // A database as version 1 wrote it: metrics.value NOT NULL.
+    QTemporaryDir dir;
+    const std::string path = dir.filePath(QStringLiteral("v1.db")).toStdString();
+    sqlite3* db = nullptr;
+    sqlite3_open(path.c_str(), &db);
+    const char* v1 = R"sql(
+        CREATE TABLE runs (id INTEGER PRIMARY KEY, model TEXT NOT NULL, dataset TEXT NOT NULL,
+            dataset_source TEXT NOT NULL, dataset_fingerprint TEXT NOT NULL, params TEXT NOT NULL,
+            seed INTEGER NOT NULL, status TEXT NOT NULL, message TEXT NOT NULL DEFAULT '',
+            started_at TEXT NOT NULL, ended_at TEXT, pid INTEGER);
+        CREATE TABLE metrics (run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+            key TEXT NOT NULL, step INTEGER NOT NULL, epoch INTEGER NOT NULL, value REAL NOT NULL,
+            wall_time REAL NOT NULL);
+        CREATE INDEX metrics_by_run ON metrics(run_id, key, step);
+        INSERT INTO runs VALUES (1, 'mf', 'ml-100k', 'x', 'f', '{}', 42, 'FINISHED', '', '2026-01-01', NULL, NULL);
+        INSERT INTO metrics VALUES (1, 'rmse', 5, 1, 0.93, 1.0), (1, 'rmse', 10, 2, 0.92, 2.0);
+        PRAGMA application_id = 1382376268;
+        PRAGMA user_version = 1;)sql";
+    QCOMPARE(sqlite3_exec(db, v1, nullptr, nullptr, nullptr), SQLITE_OK);
+    sqlite3_close(db);
+
+    ExperimentStore store(path);
+    QCOMPARE(pragma(path, "PRAGMA user_version"), std::to_string(ExperimentStore::kSchemaVersion));
+    const auto rmse = store.metrics(1, "rmse");
+    QCOMPARE(rmse.size(), size_t(2));
+    QCOMPARE(rmse[1].value, 0.92);
+    store.recordMetrics(1, {{"gauc", 11, 2, std::numeric_limits<double>::quiet_NaN(), 3.0}});
+    QVERIFY(std::isnan(store.metrics(1, "gauc")[0].value));
+    QCOMPARE(pragma(path, "SELECT count(*) FROM sqlite_master WHERE name = 'metrics_by_run'"), std::string("1"));
+    QCOMPARE(pragma(path, "PRAGMA integrity_check"), std::string("ok"));
 }
 
 void TestStore::marksDeadRunsInterrupted()
