@@ -57,7 +57,10 @@ TrainConfig configFrom(const TrainOptions& o)
         c.protocol = o.protocol;
     if (o.fold)
         c.fold = o.fold;
-    c.pretrain = o.pretrain;
+    if (o.pretrain)
+        c.pretrain = true;
+    if (o.noPretrain)
+        c.pretrain = false;
     if (!o.mlpLayers.empty())
         c.mlpLayers = o.mlpLayers;
     if (!o.similarity.empty())
@@ -108,7 +111,7 @@ void addTrainCommand(CLI::App& app, TrainOptions& o)
     train->add_option("--data", o.data, "Dataset: a MovieLens-100K folder, or 'sample' / 'sample:SEED' for the bundled generated data")
         ->capture_default_str();
     train->add_option("--model", o.model, "Model: " + modelNames(", "))->capture_default_str();
-    train->add_option("--epochs", o.epochs, "Training epochs (default: the model's: 20 for the NCF models and bpr, 40 for mf, 2 for base and din)")
+    train->add_option("--epochs", o.epochs, "Training epochs (default: the model's: 9 for gmf/mlp/neumf, 20 for bpr, 40 for mf, 2 for base and din)")
         ->check(CLI::Range(1, 100000));
     train->add_option("--batch", o.batch, "Mini-batch size (default 256)")->check(CLI::Range(1, 1 << 24));
     train->add_option("--lr", o.lr, "Adam learning rate (default: the model's, 0.001 for all trained models)")
@@ -117,11 +120,11 @@ void addTrainCommand(CLI::App& app, TrainOptions& o)
         ->check(CLI::NonNegativeNumber);
     train->add_option("--threads", o.threads, "LibTorch intra-op threads (default: LibTorch's own choice)")
         ->check(CLI::Range(0, 1024));
-    train->add_option("--negatives", o.negatives, "Sampled negatives per positive for implicit models (default 4)")
+    train->add_option("--negatives", o.negatives, "Sampled negatives per positive for implicit models (default: the model's, 8 for gmf/mlp/neumf, 1 for bpr)")
         ->check(CLI::Range(1, 1000));
-    train->add_option("--factors", o.factors, "Latent factors: GMF size for neumf/gmf (8), MF size for mf and bpr (64), embedding per field for base/din (16)")
+    train->add_option("--factors", o.factors, "Latent factors: GMF size for neumf/gmf, MF size for mf and bpr (64), embedding per field for base/din (16)")
         ->check(CLI::Range(1, 4096));
-    train->add_option("--l2", o.l2, "L2 weight: mf on the batch's factors and biases (default 0.12), bpr on the batch's factors, base/din mini-batch aware on the batch's item embeddings (0.1)")
+    train->add_option("--l2", o.l2, "L2 weight: mf on the batch's factors and biases (default 0.12), gmf/mlp/neumf on the batch's embedding rows (0.001), bpr on the batch's factors (0), base/din mini-batch aware on the batch's item embeddings (0.1)")
         ->check(CLI::NonNegativeNumber);
     train->add_option("--device", o.device, "cpu, cuda or cuda:N")->capture_default_str();
     train->add_option("--similarity", o.similarity, "itemknn/userknn: cosine (default) or pearson");
@@ -134,7 +137,7 @@ void addTrainCommand(CLI::App& app, TrainOptions& o)
                       "(against every item unseen in training). Rating models: holdout (random 20%, default) "
                       "or folds (MovieLens-100K's uK.base/uK.test). Click-through models (base, din): din");
     train->add_option("--mlp-layers", o.mlpLayers,
-                      "mlp/neumf: tower sizes, the first twice the embedding (default 64,32,16,8); "
+                      "mlp/neumf: tower sizes, the first twice the embedding (default 256,128,64); "
                       "base/din: hidden sizes of the network over pooled behaviours and candidate (default 200,80)")
         ->delimiter(',');
     train->add_option("--attention-layers", o.attentionLayers, "din: hidden sizes of the local activation unit (default 80,40)")
@@ -143,8 +146,10 @@ void addTrainCommand(CLI::App& app, TrainOptions& o)
     train->add_option("--history", o.history, "base/din: latest behaviours kept per sample (default 50)")
         ->check(CLI::Range(1, 10000));
     train->add_option("--positive-rating", o.positiveRating, "base/din: a sample is positive when its rating is at least this (default 4)");
-    train->add_flag("--pretrain", o.pretrain,
-                    "neumf: train GMF and MLP first, start NeuMF from them (alpha 0.5) and go on with SGD");
+    auto* pretrain = train->add_flag("--pretrain", o.pretrain,
+                                     "neumf: train GMF and MLP first (same settings), start NeuMF from them (alpha 0.5) "
+                                     "and go on with SGD; neumf's default");
+    train->add_flag("--no-pretrain", o.noPretrain, "neumf: train from a random start with Adam")->excludes(pretrain);
     train->add_option("--fold", o.fold, "With --protocol folds: which of u1..u5 (default 1)")->check(CLI::Range(1, 5));
     train->add_option("--db", o.db, "Experiment database (default: " + defaultDatabasePath() + ")");
     train->add_flag("--json", o.json, "Print one JSON object per epoch, then one with the run id");

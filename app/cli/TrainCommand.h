@@ -22,7 +22,8 @@ struct TrainOptions {
     std::string device = "cpu";
     std::string protocol;
     int fold = 0;
-    bool pretrain = false;
+    bool pretrain = false;   // --pretrain (neumf's default anyway)
+    bool noPretrain = false; // --no-pretrain
     std::vector<int64_t> mlpLayers;
     std::string similarity;
     int neighbours = 0;

@@ -443,6 +443,17 @@ void MainWindow::stopTraining()
 
 void MainWindow::onBatch(const BatchProgress& p)
 {
+    if (!p.phase.empty()) {
+        // NeuMF's parts are being pre-trained: progress within that phase, nothing charted.
+        const double done = ((p.epoch - 1) + static_cast<double>(p.batch) / std::max<int64_t>(1, p.batchesPerEpoch)) /
+                            plannedEpochs_;
+        progress_->setValue(static_cast<int>(done * 1000));
+        progress_->setFormat(tr("pre-training %1: epoch %2/%3  %p%")
+                                 .arg(QString::fromStdString(p.phase).toUpper())
+                                 .arg(p.epoch)
+                                 .arg(plannedEpochs_));
+        return;
+    }
     chart_->addBatch(p);
     const double done = ((p.epoch - 1) + static_cast<double>(p.batch) / std::max<int64_t>(1, p.batchesPerEpoch)) /
                         plannedEpochs_;

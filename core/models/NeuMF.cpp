@@ -1,5 +1,7 @@
 #include "models/NeuMF.h"
 
+#include <ATen/Parallel.h>
+
 #include <torch/nn/functional/linear.h>
 #include <torch/nn/modules/activation.h>
 #include <torch/types.h>
@@ -88,28 +90,51 @@ torch::Tensor NeuMFImpl::fullSortPredict(const torch::Tensor& users)
         const auto userPart = torch::nn::functional::linear(userMlp_->forward(users), first->weight.narrow(1, 0, half),
                                                             first->bias);
         const auto itemPart = torch::matmul(itemMlp_->weight, first->weight.narrow(1, half, half).t());
-        // Users in slices of about 64k pairs: the activations (a few MB) stay in reused heap
-        // memory instead of fresh pages, which cost more than the arithmetic here.
+        // Users in slices of about 16k pairs, so the activations stay in cache. Without
+        // autograd on the CPU the slices run on LibTorch's intra-op threads (each slice's ops
+        // then single-threaded: a 16k x 32 product is too small to split).
         const int64_t slice = std::max<int64_t>(1, (int64_t(1) << 14) / std::max<int64_t>(numItems, 1));
-        for (int64_t start = 0; start < users.size(0); start += slice) {
-            const int64_t len = std::min(slice, users.size(0) - start);
-            auto x = torch::relu(userPart.narrow(0, start, len).unsqueeze(1) + itemPart.unsqueeze(0));
-            x = x.reshape({len * numItems, -1});
-            for (size_t k = 2; k < tower_->size(); ++k) {
-                if (auto* linear = tower_[k]->as<torch::nn::Linear>())
-                    x = linear->forward(x);
-                else
-                    x = torch::relu(x);
+        const int64_t slices = (users.size(0) + slice - 1) / slice;
+        auto runSlices = [&](int64_t from, int64_t to) {
+            for (int64_t k = from; k < to; ++k) {
+                const int64_t start = k * slice;
+                const int64_t len = std::min(slice, users.size(0) - start);
+                auto x = torch::relu(userPart.narrow(0, start, len).unsqueeze(1) + itemPart.unsqueeze(0));
+                x = x.reshape({len * numItems, -1});
+                for (size_t layer = 2; layer < tower_->size(); ++layer) {
+                    if (auto* linear = tower_[layer]->as<torch::nn::Linear>())
+                        x = linear->forward(x);
+                    else
+                        x = torch::relu(x);
+                }
+                scores.narrow(0, start, len) += torch::matmul(x, hm).view({len, numItems});
             }
-            scores.narrow(0, start, len) += torch::matmul(x, hm).view({len, numItems});
-        }
+        };
+        if (users.device().is_cpu() && !torch::GradMode::is_enabled())
+            at::parallel_for(0, slices, 1, [&](int64_t from, int64_t to) {
+                const torch::NoGradGuard noGrad; // grad mode is per thread
+                runSlices(from, to);
+            });
+        else
+            runSlices(0, slices);
     }
     return scores;
 }
 
 torch::Tensor NeuMFImpl::calculateLoss(const Batch& batch)
 {
-    return torch::binary_cross_entropy_with_logits(forward(batch.users, batch.items), batch.labels);
+    auto loss = torch::binary_cross_entropy_with_logits(forward(batch.users, batch.items), batch.labels);
+    if (options_.l2 > 0) {
+        torch::Tensor norms = torch::zeros({}, loss.options());
+        for (auto* table : {&userGmf_, &userMlp_})
+            if (!table->is_empty())
+                norms = norms + (*table)->forward(batch.users).pow(2).sum(1).mean();
+        for (auto* table : {&itemGmf_, &itemMlp_})
+            if (!table->is_empty())
+                norms = norms + (*table)->forward(batch.items).pow(2).sum(1).mean();
+        loss = loss + options_.l2 * norms;
+    }
+    return loss;
 }
 
 torch::Tensor NeuMFImpl::predict(const torch::Tensor& users, const torch::Tensor& items)

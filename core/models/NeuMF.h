@@ -22,6 +22,7 @@ struct NeuMFOptions {
     int64_t numItems = 0;
     int64_t gmfFactors = 8;
     std::vector<int64_t> mlpLayers = {64, 32, 16, 8}; // first = 2 x MLP embedding size
+    double l2 = 0.0; // on the batch's user and item embedding rows (mean of squared norms)
 };
 
 class NeuMFImpl : public Recommender {

@@ -6,6 +6,7 @@
 #include "train/TrainingTask.h"
 #include "util/Error.h"
 #include "util/Random.h"
+#include "util/Runtime.h"
 
 #include <torch/cuda.h>
 #include <torch/optim/adam.h>
@@ -53,11 +54,15 @@ struct EpochLoop {
     int64_t& step;
     Clock::time_point runStart;
 
-    RunOutcome run(Recommender& model, torch::optim::Optimizer& optimizer, int epochs, bool report) const;
+    // An empty phase is the run itself: evaluated after each epoch, with every event. A
+    // pre-training phase ("gmf", "mlp") reports its batches, tagged, and is not evaluated.
+    RunOutcome run(Recommender& model, torch::optim::Optimizer& optimizer, int epochs, const std::string& phase) const;
 };
 
-RunOutcome EpochLoop::run(Recommender& model, torch::optim::Optimizer& optimizer, int epochs, bool report) const
+RunOutcome EpochLoop::run(Recommender& model, torch::optim::Optimizer& optimizer, int epochs,
+                          const std::string& phase) const
 {
+    const bool report = phase.empty();
     const TrainConfig& config = trainer.config();
     RunOutcome outcome;
     model.train();
@@ -109,14 +114,14 @@ RunOutcome EpochLoop::run(Recommender& model, torch::optim::Optimizer& optimizer
                     return outcome;
                 }
                 epochLossSum += mean * static_cast<double>(window);
-                if (onBatch && report)
-                    onBatch({epoch, b + 1, batches, mean, step, secondsSince(runStart)});
+                if (onBatch)
+                    onBatch({epoch, b + 1, batches, mean, step, secondsSince(runStart), phase});
                 windowLoss.zero_();
                 window = 0;
             }
         }
         if (!report)
-            continue; // a pre-training phase: no evaluation, no events
+            continue; // a pre-training phase: no evaluation
 
         EpochStats stats;
         stats.epoch = epoch;
@@ -152,6 +157,7 @@ RunOutcome Trainer::fit()
 {
     const ModelInfo& info = *findModel(config_.model);
     const torch::Device device = resolveDevice(config_.device);
+    configureRuntime(); // also for programs that did not call it in main()
     if (config_.threads > 0)
         torch::set_num_threads(config_.threads);
     torch::manual_seed(config_.seed);
@@ -198,7 +204,7 @@ RunOutcome Trainer::fit()
             parts[k] = findModel(names[k])->create(shape, partConfig);
             parts[k]->to(device);
             torch::optim::Adam adam(parts[k]->parameters(), torch::optim::AdamOptions(config_.learningRate));
-            RunOutcome partOutcome = loop.run(*parts[k], adam, config_.epochs, false);
+            RunOutcome partOutcome = loop.run(*parts[k], adam, config_.epochs, names[k]);
             if (partOutcome.status != RunStatus::Finished) {
                 partOutcome.message = std::string("pre-training ") + names[k] + ": " + partOutcome.message;
                 return partOutcome;
@@ -210,7 +216,7 @@ RunOutcome Trainer::fit()
     } else {
         optimizer = std::make_unique<torch::optim::Adam>(model->parameters(), torch::optim::AdamOptions(config_.learningRate));
     }
-    return loop.run(*model, *optimizer, config_.epochs, true);
+    return loop.run(*model, *optimizer, config_.epochs, "");
 }
 
 } // namespace reclab

@@ -16,6 +16,9 @@ struct BatchProgress {
     double loss = 0.0;          // mean training loss over the batches since the last report
     int64_t step = 0;           // batches done since the run started
     double elapsedSeconds = 0.0;
+    // Empty for the run itself; "gmf" or "mlp" while NeuMF's parts are pre-trained (epoch and
+    // batch then count within that phase, and no epoch figures follow).
+    std::string phase;
 };
 
 struct EpochStats {

@@ -31,7 +31,9 @@ RunOutcome TrainingSession::run()
     // completed epoch and nothing half-written.
     std::vector<MetricPoint> pending;
     trainer_.setBatchCallback([&](const BatchProgress& p) {
-        pending.push_back({"batch_loss", p.step, p.epoch, p.loss, unixTimeNow()});
+        // Pre-training phases keep their own curves ("pretrain_gmf_loss", ...).
+        pending.push_back({p.phase.empty() ? std::string("batch_loss") : "pretrain_" + p.phase + "_loss", p.step, p.epoch,
+                           p.loss, unixTimeNow()});
         if (onBatch_)
             onBatch_(p);
     });

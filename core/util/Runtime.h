@@ -1,4 +1,5 @@
-// Process-wide settings for training, made once at the start of main():
+// Process-wide settings for training, made at the start of main() and again by every
+// Trainer::fit() (idempotent), so programs embedding the core get them too:
 //   - the allocator: training allocates and frees tensors of a few MB thousands of times per
 //     epoch. glibc's defaults hand each block above 128 KiB-32 MiB (its sliding threshold) to
 //     mmap or trim the heap top beyond 128 KiB, so pages fault in again on every use: DIN's
@@ -12,7 +13,7 @@
 
 namespace reclab {
 
-// A no-op where the allocator is not glibc's or the BLAS is not OpenBLAS.
+// Idempotent; a no-op where the allocator is not glibc's or the BLAS is not OpenBLAS.
 void configureRuntime();
 
 } // namespace reclab

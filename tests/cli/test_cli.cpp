@@ -93,6 +93,7 @@ void TestCli::badInputExitsTwoWithOneLine_data()
     QTest::newRow("missing data") << QStringList{"train", "--data", "/no/such/dir"} << QStringLiteral("/no/such/dir");
     QTest::newRow("bad device") << QStringList{"train", "--device", "tpu"} << QStringLiteral("device");
     QTest::newRow("odd mlp layers") << QStringList{"train", "--model", "mlp", "--mlp-layers", "3,2"} << QStringLiteral("mlp-layers");
+    QTest::newRow("pretrain both ways") << QStringList{"train", "--pretrain", "--no-pretrain"} << QStringLiteral("excludes");
     QTest::newRow("pretrain gmf") << QStringList{"train", "--model", "gmf", "--pretrain"} << QStringLiteral("neumf only");
     QTest::newRow("rating protocol for ranking") << QStringList{"train", "--model", "bpr", "--protocol", "folds"}
                                                  << QStringLiteral("ranking models use loo or full");
@@ -193,7 +194,8 @@ void TestCli::movieLensRun()
 void TestCli::sigintStopsCleanly()
 {
     QProcess p;
-    p.start(QStringLiteral(RECLAB_CLI_PATH), {"train", "--data", "sample", "--epochs", "500", "--json", "--db", db_});
+    p.start(QStringLiteral(RECLAB_CLI_PATH),
+            {"train", "--data", "sample", "--epochs", "500", "--no-pretrain", "--json", "--db", db_});
     QVERIFY(p.waitForStarted());
     // Wait for the first epoch line so the run is in the database, then interrupt.
     QTRY_VERIFY_WITH_TIMEOUT(p.canReadLine() || p.state() == QProcess::NotRunning, 60000);

@@ -99,6 +99,7 @@ void TestGui::closingMidTrainingStopsCleanly()
         MainWindow w({db, QStringLiteral("sample")});
         w.show();
         QTRY_VERIFY_WITH_TIMEOUT(w.isDatasetLoaded(), 30000);
+        w.modelCombo()->setCurrentIndex(w.modelCombo()->findData(QStringLiteral("gmf"))); // no pre-training phases
         w.epochsSpin()->setValue(1000);
         w.startAction()->trigger();
         QTRY_VERIFY_WITH_TIMEOUT(w.chart()->metricPointCount(QStringLiteral("hr@10")) >= 1, 60000);
@@ -167,6 +168,23 @@ void TestGui::protocolChoiceFollowsTheModel()
     const qint64 runId = finished.first().at(0).toLongLong();
     QCOMPARE(store.metrics(runId, "coverage@10").size(), size_t(1));
     QCOMPARE(TrainConfig::fromJson(nlohmann::json::parse(store.findRun(runId)->paramsJson)).protocol, std::string("full"));
+
+    // DIN: one protocol, and the runs table shows its click metrics.
+    w.modelCombo()->setCurrentIndex(w.modelCombo()->findData(QStringLiteral("din")));
+    QCOMPARE(protocols(), (QStringList{"din"}));
+    QCOMPARE(w.epochsSpin()->value(), 2); // the model's default
+    w.epochsSpin()->setValue(1);
+    w.startAction()->trigger();
+    QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 2, 120000);
+    QCOMPARE(finished.last().at(1).toString(), QStringLiteral("FINISHED"));
+    const qint64 dinRun = finished.last().at(0).toLongLong();
+    const auto auc = store.metrics(dinRun, "auc");
+    QCOMPARE(auc.size(), size_t(1));
+    QVERIFY(auc[0].value > 0.5);
+    QTRY_VERIFY(w.runsModel()->runCount() >= 2);
+    const QString summary = w.runsModel()->data(w.runsModel()->index(0, RunsTableModel::Metrics), Qt::DisplayRole).toString();
+    QVERIFY2(summary.startsWith(QLatin1String("auc ")) && summary.contains(QLatin1String("gauc ")), qPrintable(summary));
+    saveShot(&w, "din-run.png");
 }
 
 QTEST_MAIN(TestGui)

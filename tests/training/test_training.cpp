@@ -39,6 +39,7 @@ private slots:
     void neighbourhoodModelsOnMovieLens();
     void movieLensFoldsProtocol();
     void neumfPretrainingStartsFromGmfAndMlp();
+    void ncfL2PenalisesBatchEmbeddings();
 };
 
 namespace {
@@ -67,7 +68,7 @@ void TestTraining::neumfOneEpochOnMovieLens()
     qInfo("NeuMF 1 epoch on ml-100k: HR@10 %.4f NDCG@10 %.4f, %.0f samples/s", hr, ndcg, epochs[0].samplesPerSecond);
     QVERIFY2(hr >= 0.45, qPrintable(QString::number(hr)));
     QVERIFY(ndcg > 0.2 && ndcg < hr);
-    QCOMPARE(epochs[0].samples, int64_t(5 * (100000 - 943)));
+    QCOMPARE(epochs[0].samples, int64_t((1 + defaultConfigFor("neumf").negatives) * (100000 - 943)));
     QVERIFY(batches > 10);
     QVERIFY(epochs[0].loss > 0 && epochs[0].loss < 0.693); // below the loss of chance
 }
@@ -398,9 +399,12 @@ void TestTraining::neumfPretrainingStartsFromGmfAndMlp()
     // Through the trainer: GMF and MLP first, then NeuMF reports its own epochs only, and its
     // first epoch already starts from what the two learnt.
     auto ds = std::make_shared<const Dataset>(generateSampleDataset());
+    std::map<std::string, int> lastEpochOfPhase; // batch events by phase
     auto firstEpochHr = [&](const TrainConfig& config, int* epochs) {
         Trainer trainer(ds, config);
         double first = -1;
+        lastEpochOfPhase.clear();
+        trainer.setBatchCallback([&](const BatchProgress& p) { lastEpochOfPhase[p.phase] = p.epoch; });
         trainer.setEpochCallback([&](const EpochStats& e) {
             if (first < 0)
                 first = metricOr(e.metrics, "hr@10", 0);
@@ -410,10 +414,14 @@ void TestTraining::neumfPretrainingStartsFromGmfAndMlp()
         return outcome.status == RunStatus::Finished ? first : -1.0;
     };
     TrainConfig c = quick("neumf", 5);
+    c.pretrain = false;
     int plainEpochs = 0, pretrainedEpochs = 0;
     const double plain = firstEpochHr(c, &plainEpochs);
+    QCOMPARE(lastEpochOfPhase.size(), size_t(1));
     c.pretrain = true;
     const double pretrained = firstEpochHr(c, &pretrainedEpochs);
+    // The pre-training phases report their batches, tagged, each through all its epochs.
+    QCOMPARE(lastEpochOfPhase, (std::map<std::string, int>{{"", 5}, {"gmf", 5}, {"mlp", 5}}));
     qInfo("sample: NeuMF HR@10 after its first epoch %.4f plain, %.4f pre-trained (5 epochs of GMF and MLP)", plain,
           pretrained);
     QCOMPARE(plainEpochs, 5);
@@ -421,6 +429,39 @@ void TestTraining::neumfPretrainingStartsFromGmfAndMlp()
     QVERIFY2(pretrained > plain + 0.1, qPrintable(QStringLiteral("%1 vs %2").arg(pretrained).arg(plain)));
     c.model = "gmf";
     QVERIFY_THROWS_EXCEPTION(ConfigError, c.validate());
+}
+
+void TestTraining::ncfL2PenalisesBatchEmbeddings()
+{
+    torch::manual_seed(2);
+    NeuMFOptions o;
+    o.numUsers = 6;
+    o.numItems = 9;
+    o.gmfFactors = 4;
+    o.mlpLayers = {6, 4};
+    NeuMF plain(o);
+    o.l2 = 0.3;
+    NeuMF penalised(o);
+    {
+        torch::NoGradGuard noGrad;
+        const auto from = plain->parameters();
+        auto to = penalised->parameters();
+        for (size_t k = 0; k < to.size(); ++k)
+            to[k].copy_(from[k]);
+    }
+    Batch b;
+    b.users = torch::tensor({0, 3, 3}, torch::kLong);
+    b.items = torch::tensor({1, 1, 8}, torch::kLong);
+    b.labels = torch::tensor({1.f, 0.f, 1.f});
+    // 0.3 * (mean over rows of |p_u|^2 + |q_i|^2), for the GMF and the MLP embeddings.
+    auto params = plain->named_parameters();
+    double expected = 0;
+    for (const char* table : {"user_gmf.weight", "user_mlp.weight"})
+        expected += params[table].index_select(0, b.users).pow(2).sum(1).mean().item<double>();
+    for (const char* table : {"item_gmf.weight", "item_mlp.weight"})
+        expected += params[table].index_select(0, b.items).pow(2).sum(1).mean().item<double>();
+    const double penalty = (penalised->calculateLoss(b) - plain->calculateLoss(b)).item<double>();
+    QVERIFY2(std::abs(penalty - 0.3 * expected) < 1e-6, qPrintable(QStringLiteral("%1 vs %2").arg(penalty).arg(0.3 * expected)));
 }
 
 QTEST_APPLESS_MAIN(TestTraining)
