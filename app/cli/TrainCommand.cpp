@@ -111,10 +111,10 @@ void addTrainCommand(CLI::App& app, TrainOptions& o)
     train->add_option("--data", o.data, "Dataset: a MovieLens-100K folder, or 'sample' / 'sample:SEED' for the bundled generated data")
         ->capture_default_str();
     train->add_option("--model", o.model, "Model: " + modelNames(", "))->capture_default_str();
-    train->add_option("--epochs", o.epochs, "Training epochs (default: the model's: 9 for gmf/mlp/neumf, 20 for bpr, 40 for mf, 2 for base and din)")
+    train->add_option("--epochs", o.epochs, "Training epochs (default: the model's: 9 for gmf/mlp/neumf, 20 for bpr, 60 for mf, 2 for base and din)")
         ->check(CLI::Range(1, 100000));
     train->add_option("--batch", o.batch, "Mini-batch size (default 256)")->check(CLI::Range(1, 1 << 24));
-    train->add_option("--lr", o.lr, "Adam learning rate (default: the model's, 0.001 for all trained models)")
+    train->add_option("--lr", o.lr, "Adam learning rate (default: the model's, 0.0007 for mf, 0.001 for the others)")
         ->check(CLI::PositiveNumber);
     train->add_option("--seed", o.seed, "Seed for the split, the sampled negatives and the initial weights (default 42)")
         ->check(CLI::NonNegativeNumber);
@@ -124,7 +124,7 @@ void addTrainCommand(CLI::App& app, TrainOptions& o)
         ->check(CLI::Range(1, 1000));
     train->add_option("--factors", o.factors, "Latent factors: GMF size for neumf/gmf, MF size for mf and bpr (64), embedding per field for base/din (16)")
         ->check(CLI::Range(1, 4096));
-    train->add_option("--l2", o.l2, "L2 weight: mf on the batch's factors and biases (default 0.12), gmf/mlp/neumf on the batch's embedding rows (0.001), bpr on the batch's factors (0), base/din mini-batch aware on the batch's item embeddings (0.1)")
+    train->add_option("--l2", o.l2, "L2 weight: mf on the batch's factors and biases (default 0.115), gmf/mlp/neumf on the batch's embedding rows (0.001), bpr on the batch's factors (0), base/din mini-batch aware on the batch's item embeddings (0.1)")
         ->check(CLI::NonNegativeNumber);
     train->add_option("--device", o.device, "cpu, cuda or cuda:N")->capture_default_str();
     train->add_option("--similarity", o.similarity, "itemknn/userknn: cosine (default) or pearson");

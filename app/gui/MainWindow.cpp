@@ -14,6 +14,7 @@
 
 #include <QAction>
 #include <QCloseEvent>
+#include <QCheckBox>
 #include <QComboBox>
 #include <QDockWidget>
 #include <QDoubleSpinBox>
@@ -186,6 +187,10 @@ void MainWindow::buildSetupDock()
     epochsSpin_ = new QSpinBox;
     epochsSpin_->setRange(1, 100000);
     form->addRow(tr("Epochs"), epochsSpin_);
+    pretrainCheck_ = new QCheckBox(tr("Pre-train GMF and MLP first"));
+    pretrainCheck_->setToolTip(tr("NeuMF: train a GMF and an MLP for the same epochs, start NeuMF from them "
+                                  "(He et al. 2017, 3.4.1) and continue with SGD"));
+    form->addRow(QString(), pretrainCheck_);
     batchSpin_ = new QSpinBox;
     batchSpin_->setRange(1, 1 << 20);
     form->addRow(tr("Batch size"), batchSpin_);
@@ -283,6 +288,8 @@ void MainWindow::applyModelDefaults()
     batchSpin_->setValue(d.batchSize);
     lrSpin_->setValue(d.learningRate);
     seedSpin_->setValue(static_cast<int>(d.seed));
+    pretrainCheck_->setChecked(d.pretrain);
+    pretrainCheck_->setEnabled(info->name == "neumf");
     const bool trainable = info->trainable;
     for (QWidget* w : {static_cast<QWidget*>(epochsSpin_), static_cast<QWidget*>(batchSpin_),
                        static_cast<QWidget*>(lrSpin_)})
@@ -406,6 +413,7 @@ void MainWindow::startTraining()
         config.learningRate = lrSpin_->value();
         config.seed = static_cast<uint64_t>(seedSpin_->value());
         config.threads = threadsSpin_->value();
+        config.pretrain = pretrainCheck_->isEnabled() && pretrainCheck_->isChecked();
         const QString protocol = protocolCombo_->currentData().toString();
         if (protocol.startsWith(QLatin1String("folds:"))) {
             config.protocol = "folds";

@@ -14,6 +14,7 @@
 #include <memory>
 
 class QAction;
+class QCheckBox;
 class QComboBox;
 class QDoubleSpinBox;
 class QLabel;
@@ -52,6 +53,7 @@ public:
     QComboBox* modelCombo() const { return modelCombo_; }
     QComboBox* protocolCombo() const { return protocolCombo_; }
     QSpinBox* epochsSpin() const { return epochsSpin_; }
+    QCheckBox* pretrainCheck() const { return pretrainCheck_; }
     QProgressBar* progressBar() const { return progress_; }
     bool isDatasetLoaded() const { return dataset_ != nullptr; }
     bool isTraining() const;
@@ -105,6 +107,7 @@ private:
     QLabel* datasetLabel_ = nullptr;
     QComboBox* modelCombo_ = nullptr;
     QSpinBox* epochsSpin_ = nullptr;
+    QCheckBox* pretrainCheck_ = nullptr;
     QSpinBox* batchSpin_ = nullptr;
     QDoubleSpinBox* lrSpin_ = nullptr;
     QSpinBox* seedSpin_ = nullptr;

@@ -26,6 +26,9 @@ reclab, ref = [], []
 with tempfile.TemporaryDirectory() as tmp:
     for run in range(a.runs):
         out = subprocess.run([a.cli, "train", "--data", a.data, "--model", "neumf", "--epochs", str(a.epochs),
+                              # the reference's configuration: the NCF paper's sizes, no pre-training
+                              "--factors", "8", "--mlp-layers", "64,32,16,8", "--negatives", "4", "--l2", "0",
+                              "--no-pretrain",
                               "--threads", str(a.threads), "--json", "--db", os.path.join(tmp, "bench.db")],
                              check=True, capture_output=True, text=True).stdout.splitlines()
         e = last_epoch(out)

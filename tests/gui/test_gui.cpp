@@ -8,6 +8,7 @@
 #include "store/ExperimentStore.h"
 
 #include <QAction>
+#include <QCheckBox>
 #include <QComboBox>
 #include <QMessageBox>
 #include <QProgressBar>
@@ -88,6 +89,11 @@ void TestGui::trainsFromStartActionAndStoresRun()
     QCOMPARE(w.runsModel()->runCount(), 1);
     QCOMPARE(w.runsModel()->runAt(0)->id, runId);
     QVERIFY(w.startAction()->isEnabled());
+    // NeuMF's default pre-training ran first: its parts' curves are stored beside the run's.
+    QVERIFY(w.pretrainCheck()->isChecked());
+    QVERIFY(store.metrics(runId, "pretrain_gmf_loss").size() > 4);
+    QVERIFY(store.metrics(runId, "pretrain_mlp_loss").size() > 4);
+    QVERIFY(TrainConfig::fromJson(nlohmann::json::parse(run->paramsJson)).pretrain);
 }
 
 void TestGui::closingMidTrainingStopsCleanly()
@@ -154,7 +160,9 @@ void TestGui::protocolChoiceFollowsTheModel()
         return out;
     };
     QCOMPARE(protocols(), (QStringList{"loo", "full"}));
+    QVERIFY(w.pretrainCheck()->isEnabled() && w.pretrainCheck()->isChecked()); // neumf
     w.modelCombo()->setCurrentIndex(w.modelCombo()->findData(QStringLiteral("mf")));
+    QVERIFY(!w.pretrainCheck()->isEnabled());
     QCOMPARE(protocols(), (QStringList{"holdout", "folds:1", "folds:2", "folds:3", "folds:4", "folds:5"}));
 
     // Popularity on full ranking: the run stores the full-ranking metrics.
