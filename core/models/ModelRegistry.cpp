@@ -74,11 +74,12 @@ std::function<std::shared_ptr<Recommender>(const ModelShape&, const TrainConfig&
 }
 
 std::function<std::shared_ptr<Recommender>(const ModelShape&, const TrainConfig&)>
-neighbourhoodFactory(NeighbourhoodOptions::Kind kind)
+neighbourhoodFactory(NeighbourhoodOptions::Kind kind, bool ratings = false)
 {
-    return [kind](const ModelShape& s, const TrainConfig& c) -> std::shared_ptr<Recommender> {
+    return [kind, ratings](const ModelShape& s, const TrainConfig& c) -> std::shared_ptr<Recommender> {
         NeighbourhoodOptions o;
         o.kind = kind;
+        o.ratings = ratings;
         o.similarity = c.similarity == "pearson" ? NeighbourhoodOptions::Pearson : NeighbourhoodOptions::Cosine;
         o.numUsers = s.numUsers;
         o.numItems = s.numItems;
@@ -86,6 +87,15 @@ neighbourhoodFactory(NeighbourhoodOptions::Kind kind)
         o.shrink = c.shrink;
         return std::make_shared<NeighbourhoodImpl>(*s.train, o);
     };
+}
+
+// User-based CF for ratings: Pearson, 40 neighbours (Surprise's KNN default), no shrinkage.
+TrainConfig userCfDefaults()
+{
+    TrainConfig c = popDefaults("usercf");
+    c.similarity = "pearson";
+    c.neighbours = 40;
+    return c;
 }
 
 // BaseModel and DIN: 16-dimensional item and genre embeddings, a 200-80 network and an 80-40
@@ -163,6 +173,11 @@ std::vector<ModelInfo> buildRegistry()
                       "User-based neighbourhood CF: k most similar users (cosine or Pearson, with shrinkage)",
                       TaskKind::ImplicitRanking, ModelFamily::General, InputType::Pointwise, popDefaults("userknn"),
                       neighbourhoodFactory(NeighbourhoodOptions::UserBased), false});
+    models.push_back({"usercf", "User-based CF",
+                      "Classic neighbourhood CF for ratings: Pearson similarity, the k = 40 most similar users who "
+                      "rated the item, mean-centred weighted average (Resnick et al. 1994)",
+                      TaskKind::RatingPrediction, ModelFamily::General, InputType::Pointwise, userCfDefaults(),
+                      neighbourhoodFactory(NeighbourhoodOptions::UserBased, true), false});
     models.push_back({"base", "BaseModel",
                       "Embedding&MLP click-through model: the behaviour history sum-pooled (Zhou et al. 2018)",
                       TaskKind::ClickThrough, ModelFamily::Context, InputType::Pointwise, dinDefaults("base"),

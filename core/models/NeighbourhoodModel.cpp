@@ -73,7 +73,20 @@ NeighbourhoodImpl::NeighbourhoodImpl(const InteractionTable& train, const Neighb
     }
     const auto norms = v.norm(2, 1, true);
     auto sim = torch::mm(v, v.t()) / (torch::mm(norms, norms.t()) + static_cast<float>(options.shrink) + 1e-12f);
-    similarity_ = register_buffer("similarity", pruneToNeighbours(sim, options.neighbours));
+    if (options.ratings) {
+        // k is applied per (user, item) among the neighbours that rated it, so all stay.
+        similarity_ = register_buffer("similarity", sim.fill_diagonal_(0.f));
+        // Means over each side's own ratings; candidates and their centred ratings laid out
+        // by the pair's other side.
+        const auto byQuery = itemBased ? x.t() : x;         // [queries, others]
+        const auto ratingsByQuery = itemBased ? ratings.t() : ratings;
+        means_ = register_buffer("means", ratingsByQuery.sum(1) / byQuery.sum(1).clamp_min(1.f));
+        const auto centred = (ratingsByQuery - means_.unsqueeze(1)) * byQuery; // [queries, others]
+        candidates_ = register_buffer("candidates", byQuery.t().contiguous());  // [others, queries]
+        centred_ = register_buffer("centred", centred.t().contiguous());
+    } else {
+        similarity_ = register_buffer("similarity", pruneToNeighbours(sim, options.neighbours));
+    }
     similaritySeconds_ = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
 }
 
@@ -89,8 +102,36 @@ torch::Tensor NeighbourhoodImpl::fullSortPredict(const torch::Tensor& users)
     return torch::mm(similarity_.index_select(0, users), interactions_);         // sum_v s_uv x_vi
 }
 
+torch::Tensor NeighbourhoodImpl::predictRatings(const torch::Tensor& users, const torch::Tensor& items) const
+{
+    const bool itemBased = options_.kind == NeighbourhoodOptions::ItemBased;
+    const auto& query = itemBased ? items : users;
+    const auto& other = itemBased ? users : items;
+    const int64_t k = std::min<int64_t>(options_.neighbours, similarity_.size(1));
+    auto out = torch::empty({users.size(0)}, similarity_.options());
+    const int64_t chunk = 2048;
+    for (int64_t start = 0; start < users.size(0); start += chunk) {
+        const int64_t len = std::min(chunk, users.size(0) - start);
+        const auto q = query.narrow(0, start, len);
+        const auto o = other.narrow(0, start, len);
+        const auto s = similarity_.index_select(0, q);       // [len, queries]
+        const auto rated = candidates_.index_select(0, o);   // 1 where the candidate rated o
+        auto masked = s.masked_fill(rated == 0, -std::numeric_limits<float>::infinity());
+        const auto [top, at] = masked.topk(k, 1);
+        const auto w = top.clamp_min(0.f);                   // positive similarities only; -inf -> 0
+        const auto r = centred_.index_select(0, o).gather(1, at);
+        const auto num = (w * r).sum(1);
+        const auto den = w.sum(1);
+        const auto base = means_.index_select(0, q);
+        out.narrow(0, start, len).copy_(torch::where(den > 0, base + num / den.clamp_min(1e-12f), base));
+    }
+    return out;
+}
+
 torch::Tensor NeighbourhoodImpl::predict(const torch::Tensor& users, const torch::Tensor& items)
 {
+    if (options_.ratings)
+        return predictRatings(users, items);
     // Score each distinct user against all items once, then pick the pairs.
     const auto unique = at::_unique(users, /*sorted=*/true, /*return_inverse=*/true);
     const auto full = fullSortPredict(std::get<0>(unique));
