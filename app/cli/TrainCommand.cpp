@@ -155,7 +155,7 @@ void addTrainCommand(CLI::App& app, TrainOptions& o)
     train->add_flag("--json", o.json, "Print one JSON object per epoch, then one with the run id");
     train->footer("Protocols: implicit models (pop, itemknn, userknn, bpr, gmf, mlp, neumf) hold out each user's latest interaction and rank it "
                   "against 99 sampled negatives (HR@10, NDCG@10, MRR@10), or with --protocol full against every unseen item "
-                  "(adds precision, recall, MAP, coverage and average popularity); mf and usercf hold out a random 20% of the ratings "
+                  "(adds precision, recall, MAP, coverage and average popularity); mf, usercf and itemcf hold out a random 20% of the ratings "
                   "(RMSE, MAE), or with --protocol folds --fold K trains on ml-100k's uK.base and tests on uK.test. base and din (the din protocol) "
                   "score every rating from the user's earlier ratings, label rating >= 4, with 20% of the users held out (AUC, GAUC, LogLoss).\nExit codes: 0 finished, 1 training failed, 2 bad option or dataset, 130 stopped.");
 }

@@ -89,10 +89,10 @@ neighbourhoodFactory(NeighbourhoodOptions::Kind kind, bool ratings = false)
     };
 }
 
-// User-based CF for ratings: Pearson, 40 neighbours (Surprise's KNN default), no shrinkage.
-TrainConfig userCfDefaults()
+// Neighbourhood CF for ratings: Pearson, 40 neighbours (Surprise's KNN default), no shrinkage.
+TrainConfig userCfDefaults(const char* name = "usercf")
 {
-    TrainConfig c = popDefaults("usercf");
+    TrainConfig c = popDefaults(name);
     c.similarity = "pearson";
     c.neighbours = 40;
     return c;
@@ -178,6 +178,11 @@ std::vector<ModelInfo> buildRegistry()
                       "rated the item, mean-centred weighted average (Resnick et al. 1994)",
                       TaskKind::RatingPrediction, ModelFamily::General, InputType::Pointwise, userCfDefaults(),
                       neighbourhoodFactory(NeighbourhoodOptions::UserBased, true), false});
+    models.push_back({"itemcf", "Item-based CF",
+                      "Classic neighbourhood CF for ratings: Pearson similarity, the k = 40 items most similar to the "
+                      "target among those the user rated, mean-centred weighted average (Sarwar et al. 2001)",
+                      TaskKind::RatingPrediction, ModelFamily::General, InputType::Pointwise, userCfDefaults("itemcf"),
+                      neighbourhoodFactory(NeighbourhoodOptions::ItemBased, true), false});
     models.push_back({"base", "BaseModel",
                       "Embedding&MLP click-through model: the behaviour history sum-pooled (Zhou et al. 2018)",
                       TaskKind::ClickThrough, ModelFamily::Context, InputType::Pointwise, dinDefaults("base"),
