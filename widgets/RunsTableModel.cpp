@@ -1,17 +1,18 @@
 #include "RunsTableModel.h"
 
+#include "eval/Metrics.h"
+
 #include <QBrush>
 #include <QColor>
 
 #include <algorithm>
-#include <cmath>
 #include <unordered_map>
 
 namespace reclab {
 
-QString formatMetric(double value, int decimals)
+QString metricText(double value)
 {
-    return std::isnan(value) ? QStringLiteral("n/a") : QString::number(value, 'f', decimals);
+    return QString::fromStdString(formatMetric(value));
 }
 
 RunsTableModel::RunsTableModel(QObject* parent) : QAbstractTableModel(parent) {}
@@ -26,21 +27,20 @@ bool RunsTableModel::refresh(QString* error)
         ExperimentStore store(path_.toStdString());
         runs = store.listRuns();
         // Final held-out metrics of every run in one query (never one query per run).
-        const auto latest = store.latestMetrics({"hr@10", "ndcg@10", "rmse", "mae", "auc", "gauc"});
-        std::unordered_map<int64_t, QStringList> parts;
-        for (const auto& m : latest)
-            parts[m.runId] << QStringLiteral("%1 %2").arg(QString::fromStdString(m.key), formatMetric(m.value));
+        // The keys in the order people read them: hr before ndcg, rmse before mae, auc before gauc.
+        const std::vector<std::string> keys = {"hr@10", "ndcg@10", "rmse", "mae", "auc", "gauc"};
+        std::unordered_map<int64_t, std::vector<QString>> parts; // per run, one cell per key
+        for (const auto& m : store.latestMetrics(keys)) {
+            auto& cells = parts[m.runId];
+            cells.resize(keys.size());
+            const auto at = static_cast<size_t>(std::find(keys.begin(), keys.end(), m.key) - keys.begin());
+            cells[at] = QStringLiteral("%1 %2").arg(QString::fromStdString(m.key), metricText(m.value));
+        }
         for (const auto& run : runs) {
-            QStringList p = parts[run.id];
-            // hr before ndcg, rmse before mae, auc before gauc: the order people read them in
-            const auto rank = [](const QString& text) {
-                static const char* const order[] = {"hr", "ndcg", "rmse", "mae", "auc", "gauc"};
-                for (int k = 0; k < 6; ++k)
-                    if (text.startsWith(QLatin1String(order[k])))
-                        return k;
-                return 6;
-            };
-            std::stable_sort(p.begin(), p.end(), [&](const QString& a, const QString& b) { return rank(a) < rank(b); });
+            QStringList p;
+            for (const QString& text : parts[run.id])
+                if (!text.isEmpty())
+                    p << text;
             summaries.push_back(p.join(QStringLiteral("  ")));
         }
     } catch (const std::exception& e) {

@@ -11,8 +11,8 @@
 
 namespace reclab {
 
-// A metric for display: "n/a" where it is undefined (stored as NULL, read as NaN), never 0.
-QString formatMetric(double value, int decimals = 4);
+// formatMetric (eval/Metrics.h) as a QString: "n/a" where the value is undefined, never 0.
+QString metricText(double value);
 
 class RunsTableModel : public QAbstractTableModel {
     Q_OBJECT

@@ -2,6 +2,7 @@
 #include "StopSignals.h"
 
 #include "data/DatasetSource.h"
+#include "eval/Metrics.h"
 #include "models/ModelRegistry.h"
 #include "store/ExperimentStore.h"
 #include "train/TrainingSession.h"
@@ -10,7 +11,6 @@
 #include <nlohmann/json.hpp>
 
 #include <atomic>
-#include <cmath>
 #include <cstdio>
 #include <iostream>
 
@@ -95,10 +95,7 @@ void printEpoch(const EpochStats& s, bool json)
     }
     std::printf("epoch %3d  loss %.4f", s.epoch, s.loss);
     for (const auto& m : s.metrics)
-        if (std::isnan(m.value))
-            std::printf("  %s n/a", m.name.c_str()); // undefined here (e.g. an AUC over one class)
-        else
-            std::printf("  %s %.4f", m.name.c_str(), m.value);
+        std::printf("  %s %s", m.name.c_str(), formatMetric(m.value).c_str());
     std::printf("  %.0f samples/s  (train %.2f s, eval %.3f s)\n", s.samplesPerSecond, s.trainSeconds, s.evalSeconds);
     std::fflush(stdout);
 }

@@ -451,11 +451,11 @@ void MainWindow::stopTraining()
 
 void MainWindow::onBatch(const BatchProgress& p)
 {
+    const double done = ((p.epoch - 1) + static_cast<double>(p.batch) / std::max<int64_t>(1, p.batchesPerEpoch)) /
+                        plannedEpochs_;
+    progress_->setValue(static_cast<int>(done * 1000));
     if (!p.phase.empty()) {
         // NeuMF's parts are being pre-trained: progress within that phase, nothing charted.
-        const double done = ((p.epoch - 1) + static_cast<double>(p.batch) / std::max<int64_t>(1, p.batchesPerEpoch)) /
-                            plannedEpochs_;
-        progress_->setValue(static_cast<int>(done * 1000));
         progress_->setFormat(tr("pre-training %1: epoch %2/%3  %p%")
                                  .arg(QString::fromStdString(p.phase).toUpper())
                                  .arg(p.epoch)
@@ -463,9 +463,6 @@ void MainWindow::onBatch(const BatchProgress& p)
         return;
     }
     chart_->addBatch(p);
-    const double done = ((p.epoch - 1) + static_cast<double>(p.batch) / std::max<int64_t>(1, p.batchesPerEpoch)) /
-                        plannedEpochs_;
-    progress_->setValue(static_cast<int>(done * 1000));
     progress_->setFormat(tr("epoch %1/%2  %p%").arg(p.epoch).arg(plannedEpochs_));
     const double elapsed = runClock_.elapsed() / 1000.0;
     if (done > 0.01)
@@ -477,7 +474,7 @@ void MainWindow::onEpoch(const EpochStats& s)
     chart_->addEpoch(s);
     QStringList parts;
     for (const auto& m : s.metrics)
-        parts << QStringLiteral("%1 %2").arg(QString::fromStdString(m.name), formatMetric(m.value));
+        parts << QStringLiteral("%1 %2").arg(QString::fromStdString(m.name), metricText(m.value));
     if (s.samplesPerSecond > 0)
         speedLabel_->setText(tr("%1 samples/s").arg(QLocale().toString(s.samplesPerSecond, 'f', 0)));
     statusBar()->showMessage(tr("Epoch %1: loss %2  %3").arg(s.epoch).arg(s.loss, 0, 'f', 4).arg(parts.join("  ")));

@@ -2,11 +2,21 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <limits>
 #include <numeric>
 #include <stdexcept>
 
 namespace reclab {
+
+std::string formatMetric(double value, int decimals)
+{
+    if (std::isnan(value))
+        return "n/a";
+    char text[64];
+    std::snprintf(text, sizeof text, "%.*f", decimals, value);
+    return text;
+}
 
 double metricOr(const MetricValues& values, const std::string& name, double fallback)
 {

@@ -15,6 +15,10 @@ struct MetricValue {
 };
 using MetricValues = std::vector<MetricValue>;
 
+// A metric for people: "n/a" where it is undefined (NaN: stored as NULL), never 0; else
+// fixed-point with the given decimals.
+std::string formatMetric(double value, int decimals = 4);
+
 // Lookup by name; returns fallback when absent.
 double metricOr(const MetricValues& values, const std::string& name, double fallback);
 

@@ -145,18 +145,22 @@ struct DiceFunction : public torch::autograd::Function<DiceFunction> {
 
 } // namespace
 
-torch::Tensor DiceImpl::forward(const torch::Tensor& x)
+bool DiceImpl::batchStatistics(const torch::Tensor& x) const
 {
     // Batch statistics need two rows or more; a single row uses the running ones.
-    const bool batchStats = is_training() && x.size(0) > 1;
+    return is_training() && x.size(0) > 1;
+}
+
+torch::Tensor DiceImpl::forward(const torch::Tensor& x)
+{
     if (x.device().is_cpu() && x.scalar_type() == torch::kFloat)
-        return DiceFunction::apply(x, alpha_, runningMean_, runningVar_, batchStats, 0.1, 1e-8);
+        return DiceFunction::apply(x, alpha_, runningMean_, runningVar_, batchStatistics(x), 0.1, 1e-8);
     return reference(x);
 }
 
 torch::Tensor DiceImpl::reference(const torch::Tensor& x)
 {
-    const bool batchStats = is_training() && x.size(0) > 1;
+    const bool batchStats = batchStatistics(x);
     const auto normalised = torch::batch_norm(x, {}, {}, runningMean_, runningVar_, batchStats, 0.1, 1e-8, false);
     const auto p = torch::sigmoid(normalised);
     return x * (alpha_ + p * (1 - alpha_));

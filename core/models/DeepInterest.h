@@ -31,6 +31,7 @@ public:
     torch::Tensor reference(const torch::Tensor& x);
 
 private:
+    bool batchStatistics(const torch::Tensor& x) const;
     torch::Tensor alpha_, runningMean_, runningVar_;
 };
 TORCH_MODULE(Dice);

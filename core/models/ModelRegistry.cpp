@@ -90,7 +90,7 @@ neighbourhoodFactory(NeighbourhoodOptions::Kind kind, bool ratings = false)
 }
 
 // Neighbourhood CF for ratings: Pearson, 40 neighbours (Surprise's KNN default), no shrinkage.
-TrainConfig userCfDefaults(const char* name = "usercf")
+TrainConfig ratingCfDefaults(const char* name)
 {
     TrainConfig c = popDefaults(name);
     c.similarity = "pearson";
@@ -176,12 +176,12 @@ std::vector<ModelInfo> buildRegistry()
     models.push_back({"usercf", "User-based CF",
                       "Classic neighbourhood CF for ratings: Pearson similarity, the k = 40 most similar users who "
                       "rated the item, mean-centred weighted average (Resnick et al. 1994)",
-                      TaskKind::RatingPrediction, ModelFamily::General, InputType::Pointwise, userCfDefaults(),
+                      TaskKind::RatingPrediction, ModelFamily::General, InputType::Pointwise, ratingCfDefaults("usercf"),
                       neighbourhoodFactory(NeighbourhoodOptions::UserBased, true), false});
     models.push_back({"itemcf", "Item-based CF",
                       "Classic neighbourhood CF for ratings: Pearson similarity, the k = 40 items most similar to the "
                       "target among those the user rated, mean-centred weighted average (Sarwar et al. 2001)",
-                      TaskKind::RatingPrediction, ModelFamily::General, InputType::Pointwise, userCfDefaults("itemcf"),
+                      TaskKind::RatingPrediction, ModelFamily::General, InputType::Pointwise, ratingCfDefaults("itemcf"),
                       neighbourhoodFactory(NeighbourhoodOptions::ItemBased, true), false});
     models.push_back({"base", "BaseModel",
                       "Embedding&MLP click-through model: the behaviour history sum-pooled (Zhou et al. 2018)",

@@ -42,11 +42,7 @@ RunFigures runOnce(const std::shared_ptr<const Dataset>& dataset, const TrainCon
 
 std::string format(double value)
 {
-    if (std::isnan(value))
-        return "n/a";
-    char text[32];
-    std::snprintf(text, sizeof text, std::fabs(value) >= 100 ? "%.1f" : "%.4f", value);
-    return text;
+    return formatMetric(value, std::fabs(value) >= 100 ? 1 : 4);
 }
 
 } // namespace

@@ -13,7 +13,7 @@
 
 namespace reclab {
 
-// Idempotent; a no-op where the allocator is not glibc's or the BLAS is not OpenBLAS.
+// Does its work once per process; a no-op where the allocator is not glibc's or the BLAS is not OpenBLAS.
 void configureRuntime();
 
 } // namespace reclab

@@ -10,6 +10,8 @@
 
 #include <QtTest>
 
+#include <limits>
+
 #include <cmath>
 #include <set>
 
@@ -22,6 +24,7 @@ private slots:
     void ndcgUsesLogDiscount();
     void emptyRanksGiveZero();
     void rmseAndMae();
+    void undefinedMetricsReadNotApplicable();
     void rmseRejectsLengthMismatch();
     void mrrUsesReciprocalRank();
     void topKMetricsWithSeveralRelevantItems();
@@ -280,6 +283,15 @@ void TestMetrics::benchMeanAndSampleStd()
     QVERIFY(std::fabs(mean - 0.7) < 1e-12 && std::fabs(sd - 0.1) < 1e-12);
     QCOMPARE(meanAndStd({0.5}).second, 0.0);
     QVERIFY(std::isnan(meanAndStd({}).first));
+}
+
+void TestMetrics::undefinedMetricsReadNotApplicable()
+{
+    QCOMPARE(formatMetric(std::numeric_limits<double>::quiet_NaN()), std::string("n/a"));
+    QCOMPARE(formatMetric(0.0), std::string("0.0000")); // a real zero stays a number
+    QCOMPARE(formatMetric(0.5, 2), std::string("0.50"));
+    // An AUC over one class is undefined, and reads so.
+    QCOMPARE(formatMetric(areaUnderCurve({0.2f, 0.9f}, {1.f, 1.f})), std::string("n/a"));
 }
 
 QTEST_APPLESS_MAIN(TestMetrics)
