@@ -1,10 +1,9 @@
 #include "models/ModelRegistry.h"
 
+#include "graph/GraphModule.h"
+#include "graph/GraphTemplates.h"
 #include "models/BPRMF.h"
-#include "models/BiasedMF.h"
-#include "models/DeepInterest.h"
 #include "models/NeighbourhoodModel.h"
-#include "models/NeuMF.h"
 #include "models/Popularity.h"
 #include "util/Error.h"
 
@@ -58,19 +57,49 @@ TrainConfig popDefaults(const char* name = "pop")
     return c;
 }
 
-// GMF, MLP and NeuMF: one module with the branches asked for.
-std::function<std::shared_ptr<Recommender>(const ModelShape&, const TrainConfig&)> ncfFactory(NcfBranches branches)
+// A template model: the template's variables bound to the configuration's sizes.
+using GraphBinder = std::function<GraphSpec(const TrainConfig&)>;
+
+GraphBinder ncfGraph(const char* name)
 {
-    return [branches](const ModelShape& s, const TrainConfig& c) -> std::shared_ptr<Recommender> {
-        NeuMFOptions o;
-        o.branches = branches;
-        o.numUsers = s.numUsers;
-        o.numItems = s.numItems;
-        o.gmfFactors = c.factors;
-        o.mlpLayers = c.mlpLayers;
-        o.l2 = c.l2;
-        return std::make_shared<NeuMFImpl>(o);
+    return [name](const TrainConfig& c) {
+        GraphSpec g = graphTemplate(name);
+        // mlpLayers: the tower's input (2 x the MLP embedding) first, then its layer sizes.
+        g.variables["factors"] = c.factors;
+        g.variables["mlp_embedding"] = c.mlpLayers.front() / 2;
+        g.variables["mlp_layers"] = std::vector<int64_t>(c.mlpLayers.begin() + 1, c.mlpLayers.end());
+        return g;
     };
+}
+
+GraphBinder mfGraph()
+{
+    return [](const TrainConfig& c) {
+        GraphSpec g = graphTemplate("mf");
+        g.variables["factors"] = c.factors;
+        return g;
+    };
+}
+
+GraphBinder dinGraph(const char* name)
+{
+    return [name](const TrainConfig& c) {
+        GraphSpec g = graphTemplate(name);
+        g.variables["factors"] = c.factors;
+        g.variables["mlp_layers"] = c.mlpLayers;
+        g.variables["activation"] = c.activation;
+        if (g.variables.contains("attention_layers"))
+            g.variables["attention_layers"] = c.attentionLayers;
+        return g;
+    };
+}
+
+ModelInfo templateModel(const char* name, const char* displayName, const char* summary, TaskKind task,
+                        ModelFamily family, TrainConfig defaults, GraphBinder graph)
+{
+    ModelInfo info{name, displayName, summary, task, family, InputType::Pointwise, std::move(defaults), {}, true, graph};
+    info.create = [graph](const ModelShape& s, const TrainConfig& c) { return compileGraph(graph(c), s, c); };
+    return info;
 }
 
 std::function<std::shared_ptr<Recommender>(const ModelShape&, const TrainConfig&)>
@@ -111,49 +140,22 @@ TrainConfig dinDefaults(const char* name)
     return c;
 }
 
-std::function<std::shared_ptr<Recommender>(const ModelShape&, const TrainConfig&)>
-deepInterestFactory(DeepInterestOptions::Pooling pooling)
-{
-    return [pooling](const ModelShape& s, const TrainConfig& c) -> std::shared_ptr<Recommender> {
-        DeepInterestOptions o;
-        o.pooling = pooling;
-        o.activation = c.activation == "prelu" ? DeepInterestOptions::PReLU : DeepInterestOptions::DiceActivation;
-        o.numItems = s.numItems;
-        o.embedding = c.factors;
-        o.attentionLayers = c.attentionLayers;
-        o.mlpLayers = c.mlpLayers;
-        o.l2 = c.l2;
-        return std::make_shared<DeepInterestImpl>(o, s.itemData, s.numGenres, s.itemSampleCounts);
-    };
-}
-
 std::vector<ModelInfo> buildRegistry()
 {
     std::vector<ModelInfo> models;
-    models.push_back({"neumf", "NeuMF",
-                      "Neural matrix factorisation: GMF and MLP branches fused (He et al. 2017)",
-                      TaskKind::ImplicitRanking, ModelFamily::General, InputType::Pointwise, ncfDefaults("neumf"),
-                      ncfFactory(NcfBranches::Both)});
-    models.push_back({"gmf", "GMF",
-                      "Generalized matrix factorisation: element-wise product of embeddings, weighted (He et al. 2017)",
-                      TaskKind::ImplicitRanking, ModelFamily::General, InputType::Pointwise, ncfDefaults("gmf"),
-                      ncfFactory(NcfBranches::GmfOnly)});
-    models.push_back({"mlp", "MLP",
-                      "NCF's multi-layer perceptron over concatenated user and item embeddings (He et al. 2017)",
-                      TaskKind::ImplicitRanking, ModelFamily::General, InputType::Pointwise, ncfDefaults("mlp"),
-                      ncfFactory(NcfBranches::MlpOnly)});
-    models.push_back({"mf", "Biased MF",
-                      "Matrix factorisation with user and item biases for rating prediction (Koren 2009)",
-                      TaskKind::RatingPrediction, ModelFamily::General, InputType::Pointwise, mfDefaults(),
-                      [](const ModelShape& s, const TrainConfig& c) -> std::shared_ptr<Recommender> {
-                          BiasedMFOptions o;
-                          o.numUsers = s.numUsers;
-                          o.numItems = s.numItems;
-                          o.factors = c.factors;
-                          o.globalMean = s.globalMean;
-                          o.l2 = c.l2;
-                          return std::make_shared<BiasedMFImpl>(o);
-                      }});
+    models.push_back(templateModel("neumf", "NeuMF",
+                                   "Neural matrix factorisation: GMF and MLP branches fused (He et al. 2017)",
+                                   TaskKind::ImplicitRanking, ModelFamily::General, ncfDefaults("neumf"),
+                                   ncfGraph("neumf")));
+    models.push_back(templateModel(
+        "gmf", "GMF", "Generalized matrix factorisation: element-wise product of embeddings, weighted (He et al. 2017)",
+        TaskKind::ImplicitRanking, ModelFamily::General, ncfDefaults("gmf"), ncfGraph("gmf")));
+    models.push_back(templateModel(
+        "mlp", "MLP", "NCF's multi-layer perceptron over concatenated user and item embeddings (He et al. 2017)",
+        TaskKind::ImplicitRanking, ModelFamily::General, ncfDefaults("mlp"), ncfGraph("mlp")));
+    models.push_back(templateModel("mf", "Biased MF",
+                                   "Matrix factorisation with user and item biases for rating prediction (Koren 2009)",
+                                   TaskKind::RatingPrediction, ModelFamily::General, mfDefaults(), mfGraph()));
     models.push_back({"bpr", "BPR-MF",
                       "Matrix factorisation trained to rank consumed above unconsumed items (Rendle et al. 2009)",
                       TaskKind::ImplicitRanking, ModelFamily::General, InputType::Pairwise, defaults("bpr", 1e-3, 64, 1),
@@ -183,14 +185,12 @@ std::vector<ModelInfo> buildRegistry()
                       "target among those the user rated, mean-centred weighted average (Sarwar et al. 2001)",
                       TaskKind::RatingPrediction, ModelFamily::General, InputType::Pointwise, ratingCfDefaults("itemcf"),
                       neighbourhoodFactory(NeighbourhoodOptions::ItemBased, true), false});
-    models.push_back({"base", "BaseModel",
-                      "Embedding&MLP click-through model: the behaviour history sum-pooled (Zhou et al. 2018)",
-                      TaskKind::ClickThrough, ModelFamily::Context, InputType::Pointwise, dinDefaults("base"),
-                      deepInterestFactory(DeepInterestOptions::Sum)});
-    models.push_back({"din", "DIN",
-                      "Deep Interest Network: behaviours weighted by their relevance to the candidate (Zhou et al. 2018)",
-                      TaskKind::ClickThrough, ModelFamily::Sequential, InputType::Pointwise, dinDefaults("din"),
-                      deepInterestFactory(DeepInterestOptions::Attention)});
+    models.push_back(templateModel("base", "BaseModel",
+                                   "Embedding&MLP click-through model: the behaviour history sum-pooled (Zhou et al. 2018)",
+                                   TaskKind::ClickThrough, ModelFamily::Context, dinDefaults("base"), dinGraph("base")));
+    models.push_back(templateModel(
+        "din", "DIN", "Deep Interest Network: behaviours weighted by their relevance to the candidate (Zhou et al. 2018)",
+        TaskKind::ClickThrough, ModelFamily::Sequential, dinDefaults("din"), dinGraph("din")));
     models.push_back({"pop", "Popularity", "Ranks items by their number of training interactions",
                       TaskKind::ImplicitRanking, ModelFamily::General, InputType::Pointwise, popDefaults(),
                       [](const ModelShape& s, const TrainConfig&) -> std::shared_ptr<Recommender> {
@@ -229,6 +229,44 @@ TrainConfig defaultConfigFor(const std::string& name)
     if (!info)
         throw ConfigError("model", "unknown model '" + name + "' (known: " + modelNames(", ") + ")");
     return info->defaults;
+}
+
+GraphSpec graphFor(const TrainConfig& config)
+{
+    if (config.model == "graph") {
+        if (config.graph.is_null() || config.graph.empty())
+            throw ConfigError("graph", "model 'graph' needs a graph");
+        return GraphSpec::fromJson(config.graph, "the run's graph");
+    }
+    const ModelInfo* info = findModel(config.model);
+    if (!info)
+        defaultConfigFor(config.model); // throws the "unknown model" ConfigError
+    if (!info->graph)
+        throw ConfigError("model", config.model + " is not defined by a graph");
+    return info->graph(config);
+}
+
+std::shared_ptr<Recommender> compileGraph(const GraphSpec& graph, const ModelShape& shape, const TrainConfig& config)
+{
+    return std::make_shared<GraphModelImpl>(graph, GraphData::from(shape), config.l2);
+}
+
+TaskKind graphTask(const GraphSpec& graph)
+{
+    const GraphAnalysis analysis = analyseGraph(graph);
+    if (!analysis.ok())
+        throw GraphError(graph.name.empty() ? "graph" : graph.name, "", graphProblems(analysis, "invalid graph"));
+    return analysis.task;
+}
+
+TaskKind taskOf(const TrainConfig& config)
+{
+    if (config.model == "graph")
+        return graphTask(graphFor(config));
+    const ModelInfo* info = findModel(config.model);
+    if (!info)
+        defaultConfigFor(config.model);
+    return info->task;
 }
 
 } // namespace reclab

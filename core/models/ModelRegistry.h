@@ -3,6 +3,7 @@
 #pragma once
 
 #include "data/Dataset.h"
+#include "graph/GraphSpec.h"
 #include "models/ModelTraits.h"
 #include "train/TrainConfig.h"
 
@@ -21,7 +22,8 @@ struct ModelShape {
     int64_t numItems = 0;
     double globalMean = 0.0;            // mean training rating
     const InteractionTable* train = nullptr; // for count-based models
-    const ItemSideData* itemData = nullptr;  // genres, for models that embed them
+    const ItemSideData* itemData = nullptr;  // genres and years, for models that read them
+    const UserSideData* userData = nullptr;  // ages and genders (graphs' dense features)
     int64_t numGenres = 0;
     // base / din: in how many training samples each item occurs, as candidate or behaviour
     // (the n_j of mini-batch aware regularisation).
@@ -38,6 +40,9 @@ struct ModelInfo {
     TrainConfig defaults;
     std::function<std::shared_ptr<Recommender>(const ModelShape&, const TrainConfig&)> create;
     bool trainable = true; // false: computed once from counts (no epochs, no learning rate)
+    // Models defined by a graph template: the template with its variables bound to config
+    // (create compiles it). Empty for hand-written models.
+    std::function<GraphSpec(const TrainConfig&)> graph = {};
 };
 
 const std::vector<ModelInfo>& modelRegistry();
@@ -45,5 +50,17 @@ const ModelInfo* findModel(const std::string& name);
 // The model's defaults; throws ConfigError listing the known names when name is unknown.
 TrainConfig defaultConfigFor(const std::string& name);
 std::string modelNames(const char* separator = "|");
+
+// The graph a configuration trains: config.graph for model "graph", the bound template for a
+// template model; throws ConfigError for a model that has no graph.
+GraphSpec graphFor(const TrainConfig& config);
+// The model a graph compiles to, for data of this shape; throws GraphError when the graph is
+// not valid for it.
+std::shared_ptr<Recommender> compileGraph(const GraphSpec& graph, const ModelShape& shape, const TrainConfig& config);
+// What a graph trains for, from its output and inputs (GraphAnalysis); throws GraphError when
+// the graph has problems.
+TaskKind graphTask(const GraphSpec& graph);
+// The task of a configuration's model (a registry model's, or its graph's).
+TaskKind taskOf(const TrainConfig& config);
 
 } // namespace reclab

@@ -44,8 +44,10 @@ void TrainConfig::validate() const
         throw ConfigError("history", "expected 1 to 10000 behaviours, got " + std::to_string(historyLength));
     if (!std::isfinite(positiveRating))
         throw ConfigError("positive-rating", "expected a number");
-    if (pretrain && model != "neumf")
-        throw ConfigError("pretrain", "pre-training applies to neumf only, not " + model);
+    if (pretrain && model != "neumf" && model != "graph")
+        throw ConfigError("pretrain", "pre-training applies to neumf (or a graph that names its parts), not " + model);
+    if (model == "graph" && !graph.is_object())
+        throw ConfigError("graph", "model 'graph' needs a graph (reclab-cli train --graph FILE)");
     if (!(pretrainAlpha >= 0 && pretrainAlpha <= 1))
         throw ConfigError("pretrain-alpha", "expected a number from 0 to 1");
     if (similarity != "cosine" && similarity != "pearson")
@@ -73,7 +75,7 @@ void TrainConfig::validate() const
 
 nlohmann::json TrainConfig::toJson() const
 {
-    return nlohmann::json{{"model", model},
+    nlohmann::json out{{"model", model},
                           {"epochs", epochs},
                           {"batch_size", batchSize},
                           {"learning_rate", learningRate},
@@ -99,6 +101,9 @@ nlohmann::json TrainConfig::toJson() const
                           {"top_k", topK},
                           {"test_fraction", testFraction},
                           {"report_every_batches", reportEveryBatches}};
+    if (model == "graph")
+        out["graph"] = graph;
+    return out;
 }
 
 namespace {
@@ -121,6 +126,8 @@ TrainConfig TrainConfig::fromJson(const nlohmann::json& json)
         throw ConfigError("config", "expected a JSON object");
     TrainConfig c;
     readKey(json, "model", c.model);
+    if (const auto it = json.find("graph"); it != json.end())
+        c.graph = *it;
     readKey(json, "epochs", c.epochs);
     readKey(json, "batch_size", c.batchSize);
     readKey(json, "learning_rate", c.learningRate);

@@ -2,7 +2,7 @@
 // Serialised as JSON into the experiment store so a run can be reproduced exactly.
 #pragma once
 
-#include <nlohmann/json_fwd.hpp>
+#include <nlohmann/json.hpp>
 
 #include <cstdint>
 #include <string>
@@ -11,7 +11,8 @@
 namespace reclab {
 
 struct TrainConfig {
-    std::string model = "neumf";
+    std::string model = "neumf"; // a model of the registry, or "graph" for the graph below
+    nlohmann::json graph;        // model "graph": the model graph (GraphSpec's JSON)
     int epochs = 20;
     int batchSize = 256;
     double learningRate = 1e-3;
@@ -22,7 +23,7 @@ struct TrainConfig {
     int negatives = 4;          // sampled negatives per positive (implicit models)
     int factors = 8;            // GMF / MF latent size
     std::vector<int64_t> mlpLayers = {64, 32, 16, 8};
-    bool pretrain = false;             // neumf: start from trained GMF and MLP (He et al. 2017)
+    bool pretrain = false; // neumf (or a graph with a pretrain section): start from trained GMF and MLP
     double pretrainAlpha = 0.5;        // neumf pre-training: weight of GMF's output layer
     std::string similarity = "cosine"; // itemknn / userknn: cosine or pearson
     int neighbours = 100;              // itemknn / userknn: k

@@ -1,7 +1,8 @@
 #include "train/Trainer.h"
 
 #include "models/ModelRegistry.h"
-#include "models/NeuMF.h"
+#include "graph/GraphModule.h"
+#include "graph/GraphTemplates.h"
 #include "models/Recommender.h"
 #include "train/TrainingTask.h"
 #include "util/Error.h"
@@ -147,7 +148,9 @@ Trainer::Trainer(std::shared_ptr<const Dataset> dataset, TrainConfig config)
     : dataset_(std::move(dataset)), config_(std::move(config))
 {
     config_.validate();
-    if (!findModel(config_.model))
+    if (config_.model == "graph")
+        graphTask(graphFor(config_)); // throws GraphError on an invalid graph, before any work
+    else if (!findModel(config_.model))
         defaultConfigFor(config_.model); // throws the "unknown model" ConfigError
 }
 
@@ -155,16 +158,18 @@ Trainer::~Trainer() = default;
 
 RunOutcome Trainer::fit()
 {
-    const ModelInfo& info = *findModel(config_.model);
+    const bool isGraph = config_.model == "graph";
+    const ModelInfo* info = isGraph ? nullptr : findModel(config_.model);
     const torch::Device device = resolveDevice(config_.device);
     configureRuntime(); // also for programs that did not call it in main()
     if (config_.threads > 0)
         torch::set_num_threads(config_.threads);
     torch::manual_seed(config_.seed);
 
-    const auto task = TrainingTask::create(info.task, *dataset_, config_);
+    const auto task = TrainingTask::create(taskOf(config_), *dataset_, config_);
     const auto buildStart = Clock::now();
-    std::shared_ptr<Recommender> model = info.create(task->shape(), config_);
+    std::shared_ptr<Recommender> model =
+        isGraph ? compileGraph(graphFor(config_), task->shape(), config_) : info->create(task->shape(), config_);
     const double buildSeconds = secondsSince(buildStart); // counting models do all their work here
     model->to(device);
 
@@ -186,32 +191,37 @@ RunOutcome Trainer::fit()
 
     Random rng(config_.seed ^ 0x9E3779B97F4A7C15ull);
     int64_t step = 0;
-    const EpochLoop loop{*this, onBatch_, onEpoch_, *task, info.inputType, device, rng, step, runStart};
+    const EpochLoop loop{*this, onBatch_, onEpoch_, *task, model->inputType(), device, rng, step, runStart};
     std::unique_ptr<torch::optim::Optimizer> optimizer;
     if (config_.pretrain) {
         // He et al. 2017, section 3.4.1: GMF and MLP trained first (Adam), NeuMF starts from
         // their weights with the output layer h = [alpha h_gmf, (1 - alpha) h_mlp], then
         // continues with plain SGD.
-        auto* neumf = dynamic_cast<NeuMFImpl*>(model.get());
-        if (!neumf)
-            throw ConfigError("pretrain", "pre-training applies to neumf only, not " + config_.model);
+        auto* graph = dynamic_cast<GraphModelImpl*>(model.get());
+        if (!graph || !graph->graph().pretrain)
+            throw ConfigError("pretrain", "pre-training needs a graph that names its parts (as neumf does)");
         const ModelShape shape = task->shape();
-        std::shared_ptr<Recommender> parts[2];
-        const char* names[2] = {"gmf", "mlp"};
-        for (int k = 0; k < 2; ++k) {
-            TrainConfig partConfig = config_;
-            partConfig.model = names[k];
-            parts[k] = findModel(names[k])->create(shape, partConfig);
-            parts[k]->to(device);
-            torch::optim::Adam adam(parts[k]->parameters(), torch::optim::AdamOptions(config_.learningRate));
-            RunOutcome partOutcome = loop.run(*parts[k], adam, config_.epochs, names[k]);
+        std::vector<std::shared_ptr<GraphModelImpl>> parts;
+        for (const auto& name : graph->graph().pretrain->from) {
+            // The part's template with the sizes of the whole graph's variables of equal names.
+            GraphSpec partGraph = graphTemplate(name);
+            for (const auto& [key, value] : graph->graph().variables.items())
+                if (partGraph.variables.contains(key))
+                    partGraph.variables[key] = value;
+            auto part = std::make_shared<GraphModelImpl>(partGraph, GraphData::from(shape), config_.l2);
+            part->to(device);
+            torch::optim::Adam adam(part->parameters(), torch::optim::AdamOptions(config_.learningRate));
+            RunOutcome partOutcome = loop.run(*part, adam, config_.epochs, name);
             if (partOutcome.status != RunStatus::Finished) {
-                partOutcome.message = std::string("pre-training ") + names[k] + ": " + partOutcome.message;
+                partOutcome.message = "pre-training " + name + ": " + partOutcome.message;
                 return partOutcome;
             }
+            parts.push_back(part);
         }
-        neumf->loadPretrained(dynamic_cast<NeuMFImpl&>(*parts[0]), dynamic_cast<NeuMFImpl&>(*parts[1]),
-                              config_.pretrainAlpha);
+        std::vector<const GraphModelImpl*> trained;
+        for (const auto& part : parts)
+            trained.push_back(part.get());
+        graph->loadPretrained(trained, config_.pretrainAlpha);
         optimizer = std::make_unique<torch::optim::SGD>(model->parameters(), torch::optim::SGDOptions(config_.learningRate));
     } else {
         optimizer = std::make_unique<torch::optim::Adam>(model->parameters(), torch::optim::AdamOptions(config_.learningRate));

@@ -128,8 +128,19 @@ RatioSplit ratingSplit(const Dataset& dataset, const TrainConfig& config)
 
 } // namespace
 
+ModelShape TrainingTask::baseShape() const
+{
+    ModelShape s;
+    s.numUsers = dataset_.numUsers();
+    s.numItems = dataset_.numItems();
+    s.itemData = &dataset_.items;
+    s.userData = &dataset_.users;
+    s.numGenres = static_cast<int64_t>(dataset_.genreNames.size());
+    return s;
+}
+
 ImplicitRankingTask::ImplicitRankingTask(const Dataset& dataset, const TrainConfig& config)
-    : numUsers_(dataset.numUsers()), numItems_(dataset.numItems()), negatives_(config.negatives),
+    : TrainingTask(dataset), numUsers_(dataset.numUsers()), numItems_(dataset.numItems()), negatives_(config.negatives),
       topK_(config.topK), split_(rankingSplit(dataset)),
       seen_(dataset.interactions, dataset.numUsers())
 {
@@ -149,7 +160,9 @@ ImplicitRankingTask::ImplicitRankingTask(const Dataset& dataset, const TrainConf
 
 ModelShape ImplicitRankingTask::shape() const
 {
-    return {numUsers_, numItems_, 0.0, &split_.train};
+    ModelShape s = baseShape();
+    s.train = &split_.train;
+    return s;
 }
 
 EpochData ImplicitRankingTask::sampleEpoch(Random& rng, InputType input) const
@@ -212,7 +225,7 @@ double meanRating(const InteractionTable& t)
 } // namespace
 
 RatingPredictionTask::RatingPredictionTask(const Dataset& dataset, const TrainConfig& config)
-    : numUsers_(dataset.numUsers()), numItems_(dataset.numItems()),
+    : TrainingTask(dataset), numUsers_(dataset.numUsers()), numItems_(dataset.numItems()),
       split_(ratingSplit(dataset, config)),
       globalMean_(meanRating(split_.train)),
       evaluator_(split_.test, dataset.minRating(), dataset.maxRating())
@@ -221,7 +234,10 @@ RatingPredictionTask::RatingPredictionTask(const Dataset& dataset, const TrainCo
 
 ModelShape RatingPredictionTask::shape() const
 {
-    return {numUsers_, numItems_, globalMean_, &split_.train};
+    ModelShape s = baseShape();
+    s.globalMean = globalMean_;
+    s.train = &split_.train;
+    return s;
 }
 
 EpochData RatingPredictionTask::sampleEpoch(Random& rng, InputType) const
@@ -249,8 +265,7 @@ BehaviourSplit behaviourSplit(const Dataset& dataset, const TrainConfig& config)
 } // namespace
 
 ClickThroughTask::ClickThroughTask(const Dataset& dataset, const TrainConfig& config)
-    : numUsers_(dataset.numUsers()), numItems_(dataset.numItems()),
-      numGenres_(static_cast<int64_t>(dataset.genreNames.size())), items_(&dataset.items),
+    : TrainingTask(dataset), numUsers_(dataset.numUsers()), numItems_(dataset.numItems()),
       split_(behaviourSplit(dataset, config)), itemSampleCounts_(static_cast<size_t>(numItems_), 0),
       evaluator_(split_.test)
 {
@@ -274,9 +289,7 @@ ClickThroughTask::ClickThroughTask(const Dataset& dataset, const TrainConfig& co
 
 ModelShape ClickThroughTask::shape() const
 {
-    ModelShape s{numUsers_, numItems_, 0.0, nullptr};
-    s.itemData = items_;
-    s.numGenres = numGenres_;
+    ModelShape s = baseShape();
     s.itemSampleCounts = &itemSampleCounts_;
     return s;
 }

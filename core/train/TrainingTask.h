@@ -42,6 +42,13 @@ public:
     virtual MetricValues evaluate(Recommender& model, const torch::Device& device) const = 0;
 
     static std::unique_ptr<TrainingTask> create(TaskKind kind, const Dataset& dataset, const TrainConfig& config);
+
+protected:
+    explicit TrainingTask(const Dataset& dataset) : dataset_(dataset) {}
+    // Sizes and side data (genres, years, ages) every model shape carries.
+    ModelShape baseShape() const;
+
+    const Dataset& dataset_;
 };
 
 class ImplicitRankingTask : public TrainingTask {
@@ -93,8 +100,6 @@ public:
 
 private:
     int32_t numUsers_, numItems_;
-    int64_t numGenres_;
-    const ItemSideData* items_;
     BehaviourSplit split_;
     std::vector<int64_t> itemSampleCounts_;
     ClickEvaluator evaluator_;

@@ -3,7 +3,7 @@
 // [h, t, h - t, h * t] it stands for, masking, mini-batch aware regularisation, and real
 // training on MovieLens-100K where DIN must beat BaseModel.
 // LibTorch's headers before Qt's: Qt's `slots` macro breaks them.
-#include "models/DeepInterest.h"
+#include "oracles/DeepInterest.h"
 
 #include <torch/autograd.h>
 #include <torch/nn/functional/activation.h>

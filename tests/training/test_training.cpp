@@ -2,7 +2,7 @@
 // MF on ratings, stopping, and a recorded session in a real SQLite file.
 // LibTorch's headers before Qt's: Qt's `slots` macro breaks them.
 #include "models/NeighbourhoodModel.h"
-#include "models/NeuMF.h"
+#include "oracles/NeuMF.h"
 
 #include "TestData.h"
 

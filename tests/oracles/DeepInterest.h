@@ -7,6 +7,7 @@
 // network over [pooled, candidate] and the activation unit use PReLU or Dice.
 #pragma once
 
+#include "models/Dice.h"
 #include "models/Recommender.h"
 
 #include <torch/nn/modules/container/sequential.h>
@@ -19,22 +20,6 @@ namespace reclab {
 
 struct ItemSideData;
 
-// Dice (Zhou et al. 2018, eq. 9): p(s) = sigmoid((s - E[s]) / sqrt(Var[s] + eps)), output
-// p(s) s + (1 - p(s)) alpha s, with batch statistics in training and running ones in
-// evaluation, and one alpha per channel.
-class DiceImpl : public torch::nn::Module {
-public:
-    explicit DiceImpl(int64_t channels);
-    torch::Tensor forward(const torch::Tensor& x); // [n, channels]
-    // The same with LibTorch's batch_norm and element-wise ops (used off the CPU, and to check
-    // the fused CPU version).
-    torch::Tensor reference(const torch::Tensor& x);
-
-private:
-    bool batchStatistics(const torch::Tensor& x) const;
-    torch::Tensor alpha_, runningMean_, runningVar_;
-};
-TORCH_MODULE(Dice);
 
 struct DeepInterestOptions {
     enum Pooling { Sum, Attention };

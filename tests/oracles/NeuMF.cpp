@@ -1,4 +1,4 @@
-#include "models/NeuMF.h"
+#include "oracles/NeuMF.h"
 
 #include <ATen/Parallel.h>
 

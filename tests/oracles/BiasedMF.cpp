@@ -1,4 +1,4 @@
-#include "models/BiasedMF.h"
+#include "oracles/BiasedMF.h"
 
 #include <torch/types.h>
 #include <torch/utils.h>

@@ -1,0 +1,555 @@
+#include "graph/GraphAnalysis.h"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <cmath>
+#include <map>
+#include <set>
+#include <sstream>
+
+namespace reclab {
+
+std::string ValueType::text() const
+{
+    const std::string dims = sequence ? "B×L" : "B";
+    switch (kind) {
+    case ValueKind::Ids: return dims + " ids(" + vocab + ")";
+    case ValueKind::Bag: return dims + " sets(" + vocab + ")";
+    case ValueKind::Float: return dims + "×" + std::to_string(width);
+    }
+    return "?";
+}
+
+std::string GraphIssue::text() const
+{
+    if (node.empty())
+        return message;
+    return "block '" + node + "'" + (port.empty() ? "" : ", port '" + port + "'") + ": " + message;
+}
+
+std::string formatCount(int64_t n)
+{
+    std::string digits = std::to_string(n < 0 ? -n : n);
+    std::string out;
+    for (size_t k = 0; k < digits.size(); ++k) {
+        if (k > 0 && (digits.size() - k) % 3 == 0)
+            out += ',';
+        out += digits[k];
+    }
+    return (n < 0 ? "-" : "") + out;
+}
+
+const BlockAnalysis* GraphAnalysis::block(const std::string& id) const
+{
+    for (const auto& b : blocks)
+        if (b.id == id)
+            return &b;
+    return nullptr;
+}
+
+namespace {
+
+double physicalMemory()
+{
+    const long pages = sysconf(_SC_PHYS_PAGES);
+    const long size = sysconf(_SC_PAGE_SIZE);
+    return pages > 0 && size > 0 ? double(pages) * double(size) : 8.0 * (1ull << 30);
+}
+
+std::string bytesText(double bytes)
+{
+    const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB", "PiB"};
+    int u = 0;
+    while (bytes >= 1024 && u < 5) {
+        bytes /= 1024;
+        ++u;
+    }
+    std::ostringstream s;
+    s.precision(bytes < 10 ? 2 : 0);
+    s << std::fixed << bytes << ' ' << units[u];
+    return s.str();
+}
+
+class Analyser {
+public:
+    Analyser(const GraphSpec& g, const GraphContext& c) : g_(g), c_(c) {}
+
+    GraphAnalysis run();
+
+private:
+    void issue(const std::string& node, const std::string& port, const std::string& message)
+    {
+        result_.issues.push_back({node, port, message});
+        if (auto* b = mutableBlock(node))
+            b->failed = true;
+    }
+    BlockAnalysis* mutableBlock(const std::string& id)
+    {
+        const auto it = index_.find(id);
+        return it == index_.end() ? nullptr : &result_.blocks[it->second];
+    }
+    nlohmann::json resolveParams(const GraphNode& node, const BlockSpec& spec);
+    bool checkParam(const GraphNode& node, const ParamSpec& p, const nlohmann::json& value);
+    void sortBlocks();
+    void infer(const GraphNode& node);
+    std::optional<ValueType> inputType(const GraphNode& node, const std::string& port, bool& missing);
+    int64_t vocabularySize(const std::string& vocab) const;
+    int64_t activationParameters(const std::string& activation, int64_t width) const;
+    void checkTable(const GraphNode& node, BlockAnalysis& b, const ValueType& ids);
+
+    const GraphSpec& g_;
+    const GraphContext& c_;
+    GraphAnalysis result_;
+    std::map<std::string, size_t> index_;
+    std::map<std::string, std::string> tableOwner_; // table name -> first block using it
+};
+
+nlohmann::json Analyser::resolveParams(const GraphNode& node, const BlockSpec& spec)
+{
+    nlohmann::json out = nlohmann::json::object();
+    for (const auto& [key, value] : node.params.items())
+        if (!spec.param(key))
+            issue(node.id, "", "unknown parameter '" + key.substr(0, 64) + "' for " + spec.displayName);
+    for (const auto& p : spec.params) {
+        nlohmann::json value = p.defaultValue;
+        if (const auto it = node.params.find(p.name); it != node.params.end())
+            value = *it;
+        if (value.is_string() && p.kind != ParamKind::Name && p.kind != ParamKind::Choice) {
+            const auto& text = value.get_ref<const std::string&>();
+            if (!text.empty() && text[0] == '$') {
+                const auto var = g_.variables.find(text.substr(1));
+                if (var == g_.variables.end()) {
+                    issue(node.id, "", "parameter '" + p.name + "' refers to " + text.substr(0, 64) +
+                                           ", which the graph's variables do not define");
+                    value = p.defaultValue;
+                } else {
+                    value = *var;
+                }
+            }
+        } else if (value.is_string() && p.kind == ParamKind::Choice && !value.get_ref<const std::string&>().empty() &&
+                   value.get_ref<const std::string&>()[0] == '$') {
+            const auto var = g_.variables.find(value.get_ref<const std::string&>().substr(1));
+            if (var != g_.variables.end())
+                value = *var;
+        }
+        if (!checkParam(node, p, value))
+            value = p.defaultValue;
+        out[p.name] = value;
+    }
+    return out;
+}
+
+bool Analyser::checkParam(const GraphNode& node, const ParamSpec& p, const nlohmann::json& value)
+{
+    auto bad = [&](const std::string& problem) {
+        issue(node.id, "", "parameter '" + p.name + "': " + problem);
+        return false;
+    };
+    auto inRange = [&](double v) { return std::isfinite(v) && v >= p.min && v <= p.max; };
+    auto range = [&] {
+        std::ostringstream s;
+        s << p.min << " to " << p.max;
+        return s.str();
+    };
+    switch (p.kind) {
+    case ParamKind::Int:
+        if (!value.is_number_integer() || !inRange(value.get<double>()))
+            return bad("expected a whole number from " + range());
+        return true;
+    case ParamKind::Real:
+        if (!value.is_number() || !inRange(value.get<double>()))
+            return bad("expected a number from " + range());
+        return true;
+    case ParamKind::Bool:
+        if (!value.is_boolean())
+            return bad("expected true or false");
+        return true;
+    case ParamKind::IntList:
+        if (!value.is_array() || value.empty() || value.size() > 32)
+            return bad("expected a list of 1 to 32 sizes");
+        for (const auto& v : value)
+            if (!v.is_number_integer() || !inRange(v.get<double>()))
+                return bad("every size must be a whole number from " + range());
+        return true;
+    case ParamKind::Choice:
+        if (!value.is_string() ||
+            std::find(p.choices.begin(), p.choices.end(), value.get<std::string>()) == p.choices.end()) {
+            std::string known;
+            for (const auto& ch : p.choices)
+                known += (known.empty() ? "" : ", ") + ch;
+            return bad("expected one of " + known);
+        }
+        return true;
+    case ParamKind::TextList: {
+        if (!value.is_array() || value.empty() || value.size() > p.choices.size())
+            return bad("expected a list of names");
+        std::set<std::string> seen;
+        for (const auto& v : value)
+            if (!v.is_string() || std::find(p.choices.begin(), p.choices.end(), v.get<std::string>()) == p.choices.end() ||
+                !seen.insert(v.get<std::string>()).second)
+                return bad("expected distinct names among the known ones");
+        return true;
+    }
+    case ParamKind::Name:
+        if (!value.is_string() || (!value.get_ref<const std::string&>().empty() && !isIdentifier(value.get<std::string>())))
+            return bad("expected a name (letters, digits, _) or nothing");
+        return true;
+    }
+    return true;
+}
+
+void Analyser::sortBlocks()
+{
+    std::map<std::string, int> pending;
+    std::map<std::string, std::vector<std::string>> next;
+    for (const auto& n : g_.nodes)
+        pending[n.id] = 0;
+    for (const auto& e : g_.edges) {
+        ++pending[e.to.node];
+        next[e.from.node].push_back(e.to.node);
+    }
+    std::vector<std::string> ready;
+    for (const auto& n : g_.nodes)
+        if (pending[n.id] == 0)
+            ready.push_back(n.id);
+    for (size_t k = 0; k < ready.size(); ++k) {
+        result_.order.push_back(ready[k]);
+        for (const auto& to : next[ready[k]])
+            if (--pending[to] == 0)
+                ready.push_back(to);
+    }
+    if (result_.order.size() == g_.nodes.size())
+        return;
+    std::string members;
+    for (const auto& n : g_.nodes)
+        if (pending[n.id] > 0) {
+            members += (members.empty() ? "" : ", ") + n.id;
+            mutableBlock(n.id)->failed = true;
+        }
+    result_.issues.push_back({"", "", "these blocks form a cycle (or hang off one): " + members});
+}
+
+int64_t Analyser::vocabularySize(const std::string& vocab) const
+{
+    if (vocab == "user")
+        return c_.numUsers;
+    if (vocab == "item")
+        return c_.numItems;
+    return c_.numGenres;
+}
+
+int64_t Analyser::activationParameters(const std::string& activation, int64_t width) const
+{
+    return activation == "prelu" || activation == "dice" ? width : 0;
+}
+
+std::optional<ValueType> Analyser::inputType(const GraphNode& node, const std::string& port, bool& missing)
+{
+    const GraphEdge* e = g_.edgeInto({node.id, port});
+    if (!e) {
+        issue(node.id, port, "input '" + port + "' is not connected");
+        missing = true;
+        return std::nullopt;
+    }
+    const BlockAnalysis* source = mutableBlock(e->from.node);
+    if (!source || !source->output) {
+        missing = true; // the source's own problem is reported there
+        return std::nullopt;
+    }
+    return source->output;
+}
+
+void Analyser::checkTable(const GraphNode& node, BlockAnalysis& b, const ValueType& ids)
+{
+    const int64_t dim = b.params["dim"].get<int64_t>();
+    const int64_t vocab = vocabularySize(ids.vocab);
+    const std::string table = b.params["table"].get<std::string>();
+    if (!table.empty()) {
+        const auto owner = tableOwner_.find(table);
+        if (owner != tableOwner_.end()) {
+            const BlockAnalysis& first = *mutableBlock(owner->second);
+            const bool sameVocab = first.output && first.params["ids_vocab"] == ids.vocab;
+            for (const char* key : {"dim", "init_std", "regularizer", "l2_scale"})
+                if (first.params[key] != b.params[key]) {
+                    issue(node.id, "", std::string("shares table '") + table + "' with block '" + first.id +
+                                           "' but its " + key + " differs");
+                    return;
+                }
+            if (!sameVocab) {
+                issue(node.id, "ids", "shares table '" + table + "' with block '" + first.id +
+                                          "', which looks up other ids");
+                return;
+            }
+            b.params["ids_vocab"] = ids.vocab;
+            return; // weights counted at the first block
+        }
+        tableOwner_[table] = node.id;
+    }
+    b.params["ids_vocab"] = ids.vocab;
+    if (vocab > 0) {
+        const double elements = double(vocab) * double(dim);
+        if (elements > double(1ll << 40)) {
+            issue(node.id, "", "a " + formatCount(vocab) + " × " + formatCount(dim) + " table is far too large");
+            return;
+        }
+        b.parameters = vocab * dim;
+    }
+}
+
+void Analyser::infer(const GraphNode& node)
+{
+    BlockAnalysis& b = *mutableBlock(node.id);
+    const BlockSpec* spec = findBlock(node.type);
+    if (!spec || b.failed)
+        return;
+    const auto& p = b.params;
+    bool missing = false;
+    std::vector<std::optional<ValueType>> in;
+    for (const auto& port : inputPortsOf(*spec, p))
+        in.push_back(inputType(node, port.name, missing));
+    if (missing)
+        return;
+    auto fail = [&](const std::string& port, const std::string& message) { issue(node.id, port, message); };
+    auto needFloat = [&](size_t k, const std::string& port) {
+        if (in[k]->kind != ValueKind::Float) {
+            fail(port, "expects vectors, got " + in[k]->text() + " (put an Embedding in between)");
+            return false;
+        }
+        return true;
+    };
+    const std::string& t = node.type;
+    ValueType out;
+    if (t == "user_id" || t == "item_id" || t == "history") {
+        out = {ValueKind::Ids, t == "user_id" ? "user" : "item", t == "history", 0};
+    } else if (t == "item_category" || t == "history_category") {
+        out = {ValueKind::Bag, "category", t == "history_category", 0};
+        if (c_.numItems > 0 && c_.numGenres == 0)
+            return fail("", "the dataset has no item categories");
+    } else if (t == "dense_features") {
+        out = {ValueKind::Float, "", false, static_cast<int64_t>(p["features"].size())};
+    } else if (t == "embedding") {
+        if (in[0]->kind == ValueKind::Float)
+            return fail("ids", "expects ids or category sets, got " + in[0]->text());
+        out = {ValueKind::Float, "", in[0]->sequence, p["dim"].get<int64_t>()};
+        checkTable(node, b, *in[0]);
+        if (b.failed)
+            return;
+    } else if (t == "linear" || t == "mlp" || t == "relu" || t == "sigmoid" || t == "tanh" || t == "prelu" ||
+               t == "dice" || t == "dropout" || t == "batch_norm") {
+        if (!needFloat(0, "in"))
+            return;
+        out = *in[0];
+        int64_t width = in[0]->width;
+        if (t == "linear") {
+            const int64_t units = p["units"].get<int64_t>();
+            b.parameters = width * units + (p["bias"].get<bool>() ? units : 0);
+            out.width = units;
+        } else if (t == "mlp") {
+            for (const auto& size : p["layers"]) {
+                const int64_t units = size.get<int64_t>();
+                b.parameters += width * units + units + activationParameters(p["activation"], units);
+                width = units;
+            }
+            out.width = width;
+        } else if (t == "prelu" || t == "dice") {
+            b.parameters = width;
+        } else if (t == "batch_norm") {
+            b.parameters = 2 * width;
+        }
+    } else if (t == "product" || t == "add" || t == "dot") {
+        if (!needFloat(0, "a") || !needFloat(1, "b"))
+            return;
+        if (in[0]->width != in[1]->width)
+            return fail("b", "widths differ: a is " + in[0]->text() + ", b is " + in[1]->text());
+        out = {ValueKind::Float, "", in[0]->sequence || in[1]->sequence, t == "dot" ? 1 : in[0]->width};
+    } else if (t == "concat") {
+        out = {ValueKind::Float, "", false, 0};
+        for (size_t k = 0; k < in.size(); ++k) {
+            if (!needFloat(k, "in" + std::to_string(k + 1)))
+                return;
+            out.width += in[k]->width;
+            out.sequence = out.sequence || in[k]->sequence;
+        }
+    } else if (t == "sum_pool" || t == "mean_pool") {
+        if (!needFloat(0, "in"))
+            return;
+        if (!in[0]->sequence)
+            return fail("in", "expects a sequence (B×L×d), got " + in[0]->text());
+        out = {ValueKind::Float, "", false, in[0]->width};
+    } else if (t == "din_attention") {
+        if (!needFloat(0, "keys") || !needFloat(1, "query"))
+            return;
+        if (!in[0]->sequence)
+            return fail("keys", "expects the behaviours as a sequence (B×L×d), got " + in[0]->text());
+        if (in[1]->sequence)
+            return fail("query", "expects one candidate vector per row (B×d), got " + in[1]->text());
+        if (in[0]->width != in[1]->width)
+            return fail("query", "widths differ: keys are " + in[0]->text() + ", the query is " + in[1]->text());
+        int64_t width = 4 * in[0]->width;
+        for (const auto& size : p["layers"]) {
+            const int64_t units = size.get<int64_t>();
+            b.parameters += width * units + units + activationParameters(p["activation"], units);
+            width = units;
+        }
+        b.parameters += width + 1;
+        out = {ValueKind::Float, "", false, in[0]->width};
+    } else if (t == "click_output" || t == "rating_output") {
+        const std::string port = t == "click_output" ? "logit" : "value";
+        if (!needFloat(0, port))
+            return;
+        if (in[0]->sequence || in[0]->width != 1)
+            return fail(port, "expects one number per row (B×1), got " + in[0]->text() + " (add a Linear with 1 unit)");
+        return; // outputs produce nothing
+    }
+    b.output = out;
+}
+
+GraphAnalysis Analyser::run()
+{
+    for (const auto& n : g_.nodes) {
+        index_[n.id] = result_.blocks.size();
+        result_.blocks.push_back({n.id, n.type, nlohmann::json::object(), std::nullopt, 0, false});
+    }
+    std::vector<std::string> outputs;
+    for (const auto& n : g_.nodes) {
+        const BlockSpec* spec = findBlock(n.type);
+        if (!spec) {
+            issue(n.id, "", "unknown block type '" + n.type.substr(0, 64) + "'");
+            continue;
+        }
+        mutableBlock(n.id)->params = resolveParams(n, *spec);
+        if (spec->isOutput())
+            outputs.push_back(n.id);
+        if (n.type == "history" || n.type == "history_category")
+            result_.usesHistory = true;
+    }
+    // Edges must name ports the blocks have.
+    for (const auto& e : g_.edges) {
+        const BlockSpec* from = findBlock(g_.node(e.from.node)->type);
+        const BlockSpec* to = findBlock(g_.node(e.to.node)->type);
+        if (from && std::none_of(from->outputs.begin(), from->outputs.end(),
+                                 [&](const PortSpec& p) { return p.name == e.from.port; }))
+            issue(e.from.node, e.from.port, from->displayName + " has no output '" + e.from.port + "'");
+        if (to) {
+            const auto ports = inputPortsOf(*to, mutableBlock(e.to.node)->params);
+            if (std::none_of(ports.begin(), ports.end(), [&](const PortSpec& p) { return p.name == e.to.port; }))
+                issue(e.to.node, e.to.port, to->displayName + " has no input '" + e.to.port + "'");
+        }
+    }
+    sortBlocks();
+    for (const auto& id : result_.order)
+        infer(*g_.node(id));
+
+    for (const auto& n : g_.nodes) {
+        const BlockSpec* spec = findBlock(n.type);
+        if (spec && !spec->isOutput() &&
+            std::none_of(g_.edges.begin(), g_.edges.end(), [&](const GraphEdge& e) { return e.from.node == n.id; }))
+            issue(n.id, "", spec->displayName + "'s output is not used");
+    }
+    if (outputs.empty())
+        result_.issues.push_back({"", "", "the graph has no output block (Click output or Rating output)"});
+    else if (outputs.size() > 1) {
+        std::string names;
+        for (const auto& o : outputs)
+            names += (names.empty() ? "" : ", ") + o;
+        result_.issues.push_back({"", "", "the graph has " + std::to_string(outputs.size()) +
+                                              " output blocks (" + names + "); keep exactly one"});
+    } else {
+        result_.outputBlock = outputs.front();
+        const bool rating = g_.node(outputs.front())->type == "rating_output";
+        result_.task = rating ? TaskKind::RatingPrediction
+                              : result_.usesHistory ? TaskKind::ClickThrough : TaskKind::ImplicitRanking;
+        if (rating && result_.usesHistory)
+            result_.issues.push_back({outputs.front(), "", "rating graphs cannot read the behaviour sequence "
+                                                           "(the rating protocol has no history)"});
+    }
+
+    double total = 0;
+    for (const auto& b : result_.blocks)
+        total += double(b.parameters);
+    result_.totalParameters = static_cast<int64_t>(std::min(total, 9e18));
+    // Weights, gradients and Adam's two moments, in float32.
+    const double needed = total * 4 * 4;
+    const double available = c_.memoryBytes > 0 ? c_.memoryBytes : physicalMemory();
+    if (needed > available)
+        result_.issues.push_back({"", "", formatCount(result_.totalParameters) + " parameters need about " +
+                                              bytesText(needed) + " to train (weights, gradients, Adam), more "
+                                              "than the " + bytesText(available) + " of memory"});
+    return result_;
+}
+
+} // namespace
+
+GraphAnalysis analyseGraph(const GraphSpec& graph, const GraphContext& context)
+{
+    return Analyser(graph, context).run();
+}
+
+std::string GraphAnalysis::report() const
+{
+    std::ostringstream s;
+    for (const auto& id : order) {
+        const BlockAnalysis* b = block(id);
+        const BlockSpec* spec = findBlock(b->type);
+        s << "  " << id << " (" << (spec ? spec->displayName : b->type) << ")";
+        if (b->output)
+            s << " -> " << b->output->text();
+        if (b->parameters > 0)
+            s << ", " << formatCount(b->parameters) << " parameters";
+        s << '\n';
+    }
+    s << "total: " << formatCount(totalParameters) << " parameters\n";
+    for (const auto& issue : issues)
+        s << "error: " << issue.text() << '\n';
+    return s.str();
+}
+
+std::string connectionProblem(const GraphSpec& graph, const PortRef& from, const PortRef& to,
+                              const GraphContext& context)
+{
+    const GraphNode* source = graph.node(from.node);
+    const GraphNode* target = graph.node(to.node);
+    if (!source || !target)
+        return "no such block";
+    if (from.node == to.node)
+        return "a block cannot feed itself";
+    const BlockSpec* sourceSpec = findBlock(source->type);
+    const BlockSpec* targetSpec = findBlock(target->type);
+    if (!sourceSpec || !targetSpec)
+        return "unknown block type";
+    const PortSpec* out = nullptr;
+    for (const auto& p : sourceSpec->outputs)
+        if (p.name == from.port)
+            out = &p;
+    const auto inputs = inputPortsOf(*targetSpec, target->params);
+    const PortSpec* in = nullptr;
+    for (const auto& p : inputs)
+        if (p.name == to.port)
+            in = &p;
+    if (!out || !in)
+        return "no such port";
+    if (graph.edgeInto(to))
+        return "input '" + to.port + "' of " + to.node + " is already connected; remove that connection first";
+    if (std::find(in->kinds.begin(), in->kinds.end(), out->kinds.front()) == in->kinds.end())
+        return targetSpec->displayName + " '" + to.port + "' takes " + valueKindName(in->kinds.front()) + ", not " +
+               valueKindName(out->kinds.front()) + (in->kinds.front() == ValueKind::Float ? " (embed them first)" : "");
+    GraphSpec trial = graph;
+    trial.edges.push_back({from, to});
+    const GraphAnalysis before = analyseGraph(graph, context);
+    const GraphAnalysis after = analyseGraph(trial, context);
+    for (const auto& issue : after.issues) {
+        if (issue.message.find("cycle") != std::string::npos && issue.node.empty())
+            return "this connection would close a cycle";
+        // A new shape problem at the target port refuses the edge; anything else (e.g. other
+        // inputs still missing) is for the analysis to show.
+        if (issue.node == to.node && issue.port == to.port &&
+            std::none_of(before.issues.begin(), before.issues.end(), [&](const GraphIssue& i) {
+                return i.node == issue.node && i.message == issue.message;
+            }))
+            return issue.message;
+    }
+    return {};
+}
+
+} // namespace reclab

@@ -1,0 +1,79 @@
+// Checking a model graph before anything is allocated: parameters resolved against their
+// limits and the graph's variables, shapes inferred with symbolic batch (B) and sequence (L)
+// dimensions, parameter counts, and every problem named by block and port — missing inputs,
+// cycles, shape or type mismatches, unused blocks, not exactly one output, tables too large
+// for memory. The editor runs it after every change; the compiler refuses a graph it rejects.
+#pragma once
+
+#include "graph/BlockCatalog.h"
+#include "graph/GraphSpec.h"
+#include "models/ModelTraits.h"
+
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace reclab {
+
+struct ValueType {
+    ValueKind kind = ValueKind::Float;
+    std::string vocab;     // Ids and Bag: "user", "item" or "category"
+    bool sequence = false; // has the L dimension (behaviour sequences, masked)
+    int64_t width = 0;     // Float: the last dimension
+    std::string text() const; // "B×64", "B×L×32", "B ids(user)", "B×L sets(category)"
+    bool operator==(const ValueType& o) const
+    {
+        return kind == o.kind && vocab == o.vocab && sequence == o.sequence && width == o.width;
+    }
+};
+
+// Sizes of the data the graph will train on; unknown sizes (0) skip the checks that need them.
+struct GraphContext {
+    int64_t numUsers = 0;
+    int64_t numItems = 0;
+    int64_t numGenres = 0;
+    // Bytes the weights, their gradients and Adam's two moments may take; 0: physical memory.
+    double memoryBytes = 0;
+};
+
+struct BlockAnalysis {
+    std::string id;
+    std::string type;
+    nlohmann::json params = nlohmann::json::object(); // resolved: defaults filled, variables replaced
+    std::optional<ValueType> output;                  // empty where it could not be inferred
+    int64_t parameters = 0; // weights owned (a shared table counts at its first block)
+    bool failed = false;    // this block has a problem of its own
+};
+
+struct GraphIssue {
+    std::string node; // empty: the graph as a whole
+    std::string port;
+    std::string message;
+    std::string text() const; // "block 'mlp' (MLP), input 'in': ..."
+};
+
+struct GraphAnalysis {
+    std::vector<BlockAnalysis> blocks; // in the spec's order
+    std::vector<std::string> order;    // blocks in dependency order (complete when acyclic)
+    std::vector<GraphIssue> issues;
+    int64_t totalParameters = 0;
+    std::string outputBlock;
+    TaskKind task = TaskKind::ImplicitRanking;
+    bool usesHistory = false;
+
+    bool ok() const { return issues.empty(); }
+    const BlockAnalysis* block(const std::string& id) const;
+    // A table of blocks (type, output shape, parameters), the total and the problems.
+    std::string report() const;
+};
+
+GraphAnalysis analyseGraph(const GraphSpec& graph, const GraphContext& context = {});
+
+// Why an edge from an output port to an input port would be refused (ports, kinds, an occupied
+// input, a cycle, or a shape the target cannot take); empty when it can be made.
+std::string connectionProblem(const GraphSpec& graph, const PortRef& from, const PortRef& to,
+                              const GraphContext& context = {});
+
+std::string formatCount(int64_t n); // 1234567 -> "1,234,567"
+
+} // namespace reclab

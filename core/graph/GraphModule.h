@@ -1,0 +1,92 @@
+// A model graph compiled to a LibTorch module that the trainer runs like any recommender.
+// Each block with weights becomes a named submodule (an embedding table under its table name,
+// otherwise under the block's id), so checkpoints and exports read as the graph does.
+//
+// Values stay lazy where that saves work without changing a number: an embedding lookup is
+// kept as (table, indices) until something needs the rows, concatenations of lookups with the
+// same indices concatenate the tables, and sequences are packed to their real entries.
+// Scoring every item for a user (fullSortPredict) evaluates user-only parts once per user,
+// item-only parts once per item, and a linear layer over [user part; item part] as the sum of
+// two smaller products, as the hand-written NCF did.
+#pragma once
+
+#include "graph/GraphAnalysis.h"
+#include "graph/GraphSpec.h"
+#include "models/ModelRegistry.h"
+#include "models/Recommender.h"
+
+#include <torch/nn/modules/embedding.h>
+#include <torch/nn/pimpl.h>
+
+#include <map>
+#include <memory>
+#include <vector>
+
+namespace reclab {
+
+// Everything the graph reads besides the batch, as tensors.
+struct GraphData {
+    int64_t numUsers = 0;
+    int64_t numItems = 0;
+    int64_t numGenres = 0;
+    double globalMean = 0.0;
+    torch::Tensor genreMix;      // [numItems, numGenres]; a row is 1/|G(i)| on the item's genres
+    torch::Tensor userFeatures;  // [numUsers, 2]: age / 100, female
+    torch::Tensor itemFeatures;  // [numItems, 1]: (year - 1900) / 100
+    torch::Tensor inverseCounts; // [numItems + 1]: 1 / n_j (mini-batch aware L2), 0 if unseen
+
+    static GraphData from(const ModelShape& shape);
+    GraphContext context() const { return {numUsers, numItems, numGenres, 0}; }
+};
+
+class GraphModelImpl : public Recommender {
+public:
+    // Throws GraphError listing the analysis' problems when the graph is not valid for data of
+    // this shape. l2 is the run's weight for the embedding regularisers.
+    GraphModelImpl(GraphSpec graph, const GraphData& data, double l2);
+
+    ModelFamily family() const override;
+    InputType inputType() const override { return InputType::Pointwise; }
+    int64_t numItems() const override { return data_.numItems; }
+
+    torch::Tensor forward(const Batch& batch);
+    torch::Tensor calculateLoss(const Batch& batch) override;
+    torch::Tensor predictBatch(const Batch& batch) override;
+    // Graphs that read a behaviour history throw std::logic_error here (use predictBatch).
+    torch::Tensor predict(const torch::Tensor& users, const torch::Tensor& items) override;
+    torch::Tensor fullSortPredict(const torch::Tensor& users) override;
+
+    const GraphSpec& graph() const { return graph_; }
+    const GraphAnalysis& analysis() const { return analysis_; }
+    TaskKind task() const { return analysis_.task; }
+
+    // Pre-training (GraphPretrain): weights of equal names copied from the parts, and the fuse
+    // linear block made of the parts' own fuse weights scaled by alpha, (1 - alpha) / (n - 1).
+    void loadPretrained(const std::vector<const GraphModelImpl*>& parts, double alpha);
+
+    // Behaviour weights [rows, L] of the batch's last forward through a DIN attention block
+    // (0 on padding); undefined when the graph has none.
+    torch::Tensor lastAttention() const { return lastAttention_; }
+
+    struct Step; // one block, compiled
+    struct Value;
+    struct Forward;
+
+private:
+    void build();
+    torch::Tensor run(const Batch& batch, torch::Tensor* penalty);
+
+    GraphSpec graph_;
+    GraphAnalysis analysis_;
+    GraphData data_;
+    double l2_;
+    std::vector<std::shared_ptr<Step>> steps_; // dependency order
+    std::map<std::string, torch::nn::Embedding> tables_;
+    torch::Tensor lastAttention_;
+};
+TORCH_MODULE(GraphModel);
+
+// The analysis' problems as one message ("graph: 2 problems: ...").
+std::string graphProblems(const GraphAnalysis& analysis, const std::string& source);
+
+} // namespace reclab
