@@ -50,7 +50,7 @@ public:
             return torch::cat(pieces, 1);
         }
         if (v.left.defined())
-            return (v.left.unsqueeze(1) * v.right.unsqueeze(0)).reshape({s_ * items_, -1});
+            return (v.left.unsqueeze(1) * v.right.unsqueeze(0)).reshape({s_ * items_, v.left.size(1)});
         if (v.g == Granularity::Pair)
             return v.t;
         const int64_t w = v.t.size(1);
@@ -68,7 +68,7 @@ public:
             const auto& item = a.g == Granularity::User ? b.t : a.t;
             const auto x = a.g == Granularity::User ? op(user.unsqueeze(1), item.unsqueeze(0))
                                                     : op(item.unsqueeze(0), user.unsqueeze(1));
-            return {Granularity::Pair, x.reshape({s_ * items_, -1})};
+            return {Granularity::Pair, x.reshape({s_ * items_, x.size(-1)})};
         }
         return {Granularity::Pair, op(pairs(a), pairs(b))};
     }
@@ -236,7 +236,7 @@ torch::Tensor GraphModelImpl::fullSortPredict(const torch::Tensor& users)
                     const bool userFirst = in(0).g == Granularity::User;
                     const auto& u = userFirst ? in(0).t : in(1).t;
                     const auto& i = userFirst ? in(1).t : in(0).t;
-                    out = {Granularity::Pair, torch::matmul(u, i.t()).reshape({-1, 1})};
+                    out = {Granularity::Pair, torch::matmul(u, i.t()).reshape({e.users() * numItems, 1})};
                 } else {
                     out = e.combine(in(0), in(1), [](const auto& a, const auto& b) { return (a * b).sum(-1, true); });
                 }

@@ -94,7 +94,7 @@ void TestCli::badInputExitsTwoWithOneLine_data()
     QTest::newRow("bad device") << QStringList{"train", "--device", "tpu"} << QStringLiteral("device");
     QTest::newRow("odd mlp layers") << QStringList{"train", "--model", "mlp", "--mlp-layers", "3,2"} << QStringLiteral("mlp-layers");
     QTest::newRow("pretrain both ways") << QStringList{"train", "--pretrain", "--no-pretrain"} << QStringLiteral("excludes");
-    QTest::newRow("pretrain gmf") << QStringList{"train", "--model", "gmf", "--pretrain"} << QStringLiteral("neumf only");
+    QTest::newRow("pretrain gmf") << QStringList{"train", "--model", "gmf", "--pretrain"} << QStringLiteral("pre-training applies to neumf");
     QTest::newRow("rating protocol for ranking") << QStringList{"train", "--model", "bpr", "--protocol", "folds"}
                                                  << QStringLiteral("ranking models use loo or full");
     QTest::newRow("unknown protocol") << QStringList{"train", "--protocol", "kfold"} << QStringLiteral("protocol");
