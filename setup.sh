@@ -5,7 +5,8 @@ set -euo pipefail
 cd "$(dirname "$0")"
 
 # Build and runtime dependencies. libopenblas0-pthread makes LibTorch's BLAS calls use
-# OpenBLAS instead of the reference BLAS (matrix products several times faster).
+# OpenBLAS instead of the reference BLAS (matrix products several times faster). python3-torch
+# (the same LibTorch) lets the tests load exported TorchScript models with torch.jit.load.
 PACKAGES=(
   build-essential cmake ninja-build pkg-config
   qt6-base-dev qt6-charts-dev libqt6opengl6-dev libgl-dev
@@ -13,6 +14,7 @@ PACKAGES=(
   libsqlite3-dev nlohmann-json3-dev libcli11-dev libfast-float-dev
   libcurl4-openssl-dev libssl-dev libzip-dev
   fonts-dejavu-core
+  python3-torch
 )
 
 missing=()

@@ -3,6 +3,7 @@
 
 #include "data/DatasetSource.h"
 #include "eval/Metrics.h"
+#include "graph/GraphSpec.h"
 #include "models/ModelRegistry.h"
 #include "store/ExperimentStore.h"
 #include "train/TrainingSession.h"
@@ -36,7 +37,22 @@ nlohmann::json metricsJson(const MetricValues& metrics)
 
 TrainConfig configFrom(const TrainOptions& o)
 {
-    TrainConfig c = defaultConfigFor(o.model);
+    TrainConfig c;
+    if (o.graph.empty()) {
+        c = defaultConfigFor(o.model);
+    } else {
+        // The graph fixes the architecture; the options here train it.
+        c.model = "graph";
+        c.graph = GraphSpec::load(o.graph).toJson();
+        const std::pair<bool, const char*> architecture[] = {{o.factors != 0, "factors"},
+                                                             {!o.mlpLayers.empty(), "mlp-layers"},
+                                                             {!o.attentionLayers.empty(), "attention-layers"},
+                                                             {!o.activation.empty(), "activation"}};
+        for (const auto& [given, name] : architecture)
+            if (given)
+                throw ConfigError(name, std::string("set in the graph itself, not with --graph ") + o.graph);
+        graphTask(GraphSpec::fromJson(c.graph, o.graph)); // refuses an invalid graph here, in one line
+    }
     if (o.epochs)
         c.epochs = o.epochs;
     if (o.batch)
@@ -107,7 +123,11 @@ void addTrainCommand(CLI::App& app, TrainOptions& o)
     auto* train = app.add_subcommand("train", "Train a model on a dataset and record the run in the database");
     train->add_option("--data", o.data, "Dataset: a MovieLens-100K folder, or 'sample' / 'sample:SEED' for the bundled generated data")
         ->capture_default_str();
-    train->add_option("--model", o.model, "Model: " + modelNames(", "))->capture_default_str();
+    auto* model = train->add_option("--model", o.model, "Model: " + modelNames(", "))->capture_default_str();
+    train->add_option("--graph", o.graph,
+                      "Train a model graph file (JSON, see 'reclab-cli graph') instead of --model; its task decides "
+                      "the protocol")
+        ->excludes(model);
     train->add_option("--epochs", o.epochs, "Training epochs (default: the model's: 9 for gmf/mlp/neumf, 20 for bpr, 60 for mf, 2 for base and din)")
         ->check(CLI::Range(1, 100000));
     train->add_option("--batch", o.batch, "Mini-batch size (default 256)")->check(CLI::Range(1, 1 << 24));

@@ -11,6 +11,7 @@ namespace reclab::cli {
 struct TrainOptions {
     std::string data = "sample";
     std::string model = "neumf";
+    std::string graph; // a graph file instead of a model
     int epochs = 0; // 0: the model's default
     int batch = 0;
     double lr = 0;

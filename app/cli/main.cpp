@@ -2,6 +2,7 @@
 // Built twice: reclab-cli (RECLAB_CLI_FRONT, no LibTorch: `data` runs here, `train` execs
 // reclab-train) and reclab-train (everything, LibTorch linked).
 #include "DataCommand.h"
+#include "GraphCommand.h"
 #ifndef RECLAB_CLI_FRONT
 #include "BenchCommand.h"
 #include "TrainCommand.h"
@@ -21,11 +22,11 @@
 namespace {
 
 #ifdef RECLAB_CLI_FRONT
-// The first word that is not an option: the subcommand.
-std::string subcommandOf(int argc, char** argv)
+// The first word that is not an option (the subcommand), and the one after it.
+std::string subcommandOf(int argc, char** argv, int skip = 0)
 {
     for (int i = 1; i < argc; ++i)
-        if (argv[i][0] != '-')
+        if (argv[i][0] != '-' && skip-- == 0)
             return argv[i];
     return {};
 }
@@ -50,14 +51,15 @@ int execTrain(char** argv)
 int main(int argc, char** argv)
 {
 #ifdef RECLAB_CLI_FRONT
-    if (const std::string command = subcommandOf(argc, argv); command == "train" || command == "bench")
+    if (const std::string command = subcommandOf(argc, argv);
+        command == "train" || command == "bench" || (command == "graph" && subcommandOf(argc, argv, 1) == "export"))
         return execTrain(argv);
 #else
     reclab::configureRuntime();
 #endif
     CLI::App app{"RecLab command line: train recommender models and record every run"};
     app.require_subcommand(1);
-    app.footer("Run 'reclab-cli train --help' or 'reclab-cli data --help' for the options.");
+    app.footer("Run 'reclab-cli train --help', 'reclab-cli data --help' or 'reclab-cli graph --help' for the options.");
 #ifdef RECLAB_CLI_FRONT
     app.add_subcommand("train", "Train a model on a dataset and record the run in the experiment database");
     app.add_subcommand("bench", "Benchmarks that compare models");
@@ -69,6 +71,8 @@ int main(int argc, char** argv)
 #endif
     reclab::cli::DataOptions data;
     reclab::cli::addDataCommand(app, data);
+    reclab::cli::GraphOptions graph;
+    reclab::cli::addGraphCommand(app, graph);
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
@@ -86,6 +90,12 @@ int main(int argc, char** argv)
 #endif
         if (app.got_subcommand("data"))
             return reclab::cli::runData(*app.get_subcommand("data"), data);
+#ifndef RECLAB_CLI_FRONT
+        if (app.got_subcommand("graph") && app.get_subcommand("graph")->got_subcommand("export"))
+            return reclab::cli::runGraphExport(graph);
+#endif
+        if (app.got_subcommand("graph"))
+            return reclab::cli::runGraph(*app.get_subcommand("graph"), graph);
     } catch (const std::exception& e) {
         std::cerr << "reclab-cli: " << e.what() << std::endl;
         return 1;

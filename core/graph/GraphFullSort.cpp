@@ -73,20 +73,32 @@ public:
         return {Granularity::Pair, op(pairs(a), pairs(b))};
     }
 
-    // W v (no bias); key names the item-only results worth keeping across slices.
-    PairValue linear(const PairValue& v, const torch::Tensor& weight, const std::string& key)
+    // W v + b; key names the item-only results worth keeping across slices.
+    PairValue linear(const PairValue& v, const torch::Tensor& weight, const torch::Tensor& bias, const std::string& key)
     {
         if (!v.parts.empty()) {
+            // W [a; b] + c = (W_a a + c) + W_b b: the bias joins the first piece while it is
+            // still per user or per item, before the pieces meet.
             PairValue sum;
             int64_t offset = 0;
+            bool biased = !bias.defined();
             for (size_t k = 0; k < v.parts.size(); ++k) {
                 const int64_t w = width(v.parts[k]);
-                auto piece = linear(v.parts[k], weight.narrow(1, offset, w), key + "/" + std::to_string(k));
+                const bool small = v.parts[k].plain() && v.parts[k].g != Granularity::Pair;
+                auto piece = linear(v.parts[k], weight.narrow(1, offset, w), !biased && small ? bias : torch::Tensor(),
+                                    key + "/" + std::to_string(k));
+                biased = biased || small;
                 sum = k == 0 ? piece : combine(sum, piece, [](const auto& x, const auto& y) { return x + y; });
                 offset += w;
             }
-            return sum;
+            return biased ? sum : withBias(sum, bias);
         }
+        return withBias(product(v, weight, key), bias);
+    }
+
+    // W v without a bias.
+    PairValue product(const PairValue& v, const torch::Tensor& weight, const std::string& key)
+    {
         if (v.left.defined() && weight.size(0) <= 4) {
             // out_o = sum_j W_oj u_j v_j = (u * W_o) . v: one [s, w] x [w, I] product per output.
             std::vector<torch::Tensor> outs;
@@ -192,7 +204,7 @@ torch::Tensor GraphModelImpl::fullSortPredict(const torch::Tensor& users)
                 break;
             }
             case BlockOp::Linear:
-                out = e.withBias(e.linear(in(0), s.linear->weight, key), s.linear->bias);
+                out = e.linear(in(0), s.linear->weight, s.linear->bias, key);
                 break;
             case BlockOp::Mlp: {
                 // The first layer through linear() (it may meet a concatenation of user and item
@@ -202,7 +214,7 @@ torch::Tensor GraphModelImpl::fullSortPredict(const torch::Tensor& users)
                 for (auto& layer : *s.sequential) {
                     if (first) {
                         auto* linear = layer.ptr()->as<torch::nn::Linear>();
-                        x = e.withBias(e.linear(x, linear->weight, key), linear->bias);
+                        x = e.linear(x, linear->weight, linear->bias, key);
                         first = false;
                         continue;
                     }

@@ -68,9 +68,11 @@ public:
     // (0 on padding); undefined when the graph has none.
     torch::Tensor lastAttention() const { return lastAttention_; }
 
-    struct Step; // one block, compiled
+    struct Step; // one block, compiled (GraphSteps.h)
     struct Value;
     struct Forward;
+    const std::vector<std::shared_ptr<Step>>& steps() const { return steps_; }
+    const GraphData& data() const { return data_; }
 
 private:
     void build();

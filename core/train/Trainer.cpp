@@ -172,6 +172,7 @@ RunOutcome Trainer::fit()
         isGraph ? compileGraph(graphFor(config_), task->shape(), config_) : info->create(task->shape(), config_);
     const double buildSeconds = secondsSince(buildStart); // counting models do all their work here
     model->to(device);
+    model_ = model;
 
     RunOutcome outcome;
     const auto runStart = Clock::now();

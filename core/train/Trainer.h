@@ -13,6 +13,8 @@
 
 namespace reclab {
 
+class Recommender;
+
 class Trainer {
 public:
     using BatchCallback = std::function<void(const BatchProgress&)>;
@@ -30,6 +32,8 @@ public:
     bool stopRequested() const { return stop_.load(); }
 
     const TrainConfig& config() const { return config_; }
+    // The model of the last fit() (trained as far as it got); null before.
+    std::shared_ptr<Recommender> model() const { return model_; }
 
     // Splits the data, builds the model and trains it. Returns Finished, Stopped (stop was
     // requested) or Failed (the loss became NaN); throws Error or c10::Error on other failures.
@@ -41,6 +45,7 @@ private:
     BatchCallback onBatch_;
     EpochCallback onEpoch_;
     std::atomic<bool> stop_{false};
+    std::shared_ptr<Recommender> model_;
 };
 
 } // namespace reclab

@@ -1,5 +1,6 @@
 #include "train/TrainingSession.h"
 
+#include "graph/GraphExport.h"
 #include "store/ExperimentStore.h"
 
 #include <nlohmann/json.hpp>
@@ -53,6 +54,12 @@ RunOutcome TrainingSession::run()
 
     try {
         const RunOutcome outcome = trainer_.fit();
+        // A graph's weights stay beside the database, for export and inspection.
+        if (auto* graph = dynamic_cast<GraphModelImpl*>(trainer_.model().get());
+            graph && outcome.epochsCompleted > 0 && outcome.status != RunStatus::Failed) {
+            graph->to(torch::kCPU);
+            saveTrainedGraph(*graph, runArtifactDir(store.path(), runId_));
+        }
         store.finishRun(runId_, outcome.status, outcome.message);
         return outcome;
     } catch (const std::exception& e) {

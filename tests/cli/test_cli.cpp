@@ -36,6 +36,8 @@ private slots:
     void dataPrepareThenTrain();
     void dataDownloadFromLocalServer();
     void benchAccuracyTable();
+    void graphCheckTemplateTrainExport();
+    void graphBadInput();
 
 private:
     struct Result {
@@ -377,5 +379,89 @@ void TestCli::benchAccuracyTable()
     QVERIFY(QString::fromUtf8(bad.err).contains("svd"));
 }
 
+
+void TestCli::graphCheckTemplateTrainExport()
+{
+    // A template written out and checked against the sample's sizes.
+    const QString file = dir_.filePath("mine.json");
+    Result r = run({"graph", "template", "neumf", "--out", file});
+    QCOMPARE(r.code, 0);
+    r = run({"graph", "check", file});
+    QCOMPARE(r.code, 0);
+    QVERIFY2(r.out.contains("tower (MLP) -> B×64"), r.out.constData());
+    QVERIFY(r.out.contains("against sample (600 users, 400 items, 12 categories)"));
+    QVERIFY(r.out.contains("task: implicit ranking"));
+    r = run({"graph", "check", file, "--json"});
+    QCOMPARE(r.code, 0);
+    const QJsonObject o = QJsonDocument::fromJson(r.out).object();
+    QVERIFY(o.value("valid").toBool());
+    // (600 + 400) users and items x (64 + 128) plus the tower and the output layer.
+    QCOMPARE(o.value("total_parameters").toInteger(), qint64(1000 * 192 + 41152 + 129));
+
+    // Trained from the file; the run keeps its graph and weights; exported for Python.
+    r = run({"train", "--graph", file, "--data", "sample", "--epochs", "1", "--json", "--db", db_});
+    QVERIFY2(r.code == 0, r.err.constData());
+    const QJsonObject last = QJsonDocument::fromJson(r.out.trimmed().split('\n').last()).object();
+    const qint64 runId = last.value("run_id").toInteger();
+    ExperimentStore store(db_.toStdString());
+    QCOMPARE(store.findRun(runId)->model, std::string("graph"));
+    QVERIFY(QFile::exists(db_ + QString(".artifacts/run-%1/weights.pt").arg(runId)));
+    const QString pt = dir_.filePath("neumf.pt");
+    r = run({"graph", "export", "--run", QString::number(runId), "--out", pt, "--db", db_});
+    QVERIFY2(r.code == 0, r.err.constData());
+    QVERIFY(r.out.contains("forward(users, items)"));
+    QVERIFY(QFileInfo(pt).size() > 100000);
+    // Exporting a run without a trained graph (a KNN run) says so.
+    r = run({"train", "--model", "itemknn", "--data", "sample", "--json", "--db", db_});
+    const qint64 knn = QJsonDocument::fromJson(r.out.trimmed().split('\n').last()).object().value("run_id").toInteger();
+    r = run({"graph", "export", "--run", QString::number(knn), "--out", pt, "--db", db_});
+    QCOMPARE(r.code, 2);
+    QVERIFY(r.err.contains("no trained graph here"));
+    QCOMPARE(r.err.count('\n'), 1);
+}
+
+void TestCli::graphBadInput()
+{
+    const QString broken = dir_.filePath("broken.json"), invalid = dir_.filePath("invalid.json");
+    auto write = [](const QString& path, const QByteArray& bytes) {
+        QFile f(path);
+        return f.open(QIODevice::WriteOnly | QIODevice::Truncate) && f.write(bytes) == bytes.size();
+    };
+    QVERIFY(write(broken, "{\"version\": 1, \"nodes\": [{\"id\": \"a\"}]}"));
+    Result r = run({"graph", "check", broken});
+    QCOMPARE(r.code, 2);
+    QVERIFY2(r.err.contains("broken.json: nodes[0]: missing field 'type'"), r.err.constData());
+    QCOMPARE(r.err.count('\n'), 1);
+    r = run({"train", "--graph", broken, "--data", "sample", "--db", db_});
+    QCOMPARE(r.code, 2);
+    QVERIFY(r.err.contains("missing field 'type'"));
+
+    // Valid JSON, invalid graph: the analysis, one line on stderr, exit 1; training refuses it.
+    QVERIFY(run({"graph", "template", "gmf", "--out", invalid}).code == 0);
+    QFile g(invalid);
+    QVERIFY(g.open(QIODevice::ReadOnly));
+    QByteArray text = g.readAll();
+    g.close();
+    text.replace("\"to\": \"gmf.b\"", "\"to\": \"gmf.a\"");
+    QVERIFY(write(invalid, text));
+    r = run({"graph", "check", invalid});
+    QCOMPARE(r.code, 2); // two edges into one port: refused when read
+    QVERIFY2(r.err.contains("input gmf.a is already connected"), r.err.constData());
+    text.replace("{\n      \"from\": \"item_gmf.out\",\n      \"to\": \"gmf.a\"\n    },", "");
+    QVERIFY(write(invalid, text));
+    r = run({"graph", "check", invalid});
+    QCOMPARE(r.code, 1);
+    QVERIFY2(r.out.contains("error: block 'gmf', port 'b': input 'b' is not connected"), r.out.constData());
+    QCOMPARE(r.err.count('\n'), 1);
+    r = run({"train", "--graph", invalid, "--data", "sample", "--db", db_});
+    QCOMPARE(r.code, 2);
+    QVERIFY(r.err.contains("port 'b': input 'b' is not connected"));
+    r = run({"train", "--graph", invalid, "--factors", "8", "--data", "sample", "--db", db_});
+    QCOMPARE(r.code, 2);
+    QVERIFY(r.err.contains("set in the graph itself"));
+    r = run({"train", "--graph", invalid, "--model", "gmf"});
+    QCOMPARE(r.code, 2);
+    QVERIFY(r.err.contains("excludes"));
+}
 QTEST_GUILESS_MAIN(TestCli)
 #include "test_cli.moc"

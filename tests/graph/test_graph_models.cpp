@@ -4,6 +4,7 @@
 // loads its parts; custom graphs with the other blocks train; invalid graphs are refused
 // before any training starts.
 // LibTorch's headers before Qt's: Qt's `slots` macro breaks them.
+#include "graph/GraphExport.h"
 #include "graph/GraphModule.h"
 #include "graph/GraphTemplates.h"
 #include "oracles/BiasedMF.h"
@@ -16,9 +17,16 @@
 #include "train/TrainingTask.h"
 #include "util/Random.h"
 
+#include <torch/optim/adam.h>
+
+#include <torch/csrc/jit/serialization/pickle.h>
+
+#include <QProcess>
+#include <QTemporaryDir>
 #include <QtTest>
 
 #include <cmath>
+#include <fstream>
 
 using namespace reclab;
 
@@ -34,6 +42,9 @@ private slots:
     void customGraphsTrain();
     void allItemsScoringEqualsPairs();
     void invalidGraphIsRefusedBeforeTraining();
+    void savedWeightsReload();
+    void torchScriptLoadsInPython_data();
+    void torchScriptLoadsInPython();
 
 private:
     std::shared_ptr<const Dataset> sample_;
@@ -380,6 +391,105 @@ void TestGraphModels::invalidGraphIsRefusedBeforeTraining()
     }
     c.graph = nullptr;
     QVERIFY_THROWS_EXCEPTION(ConfigError, Trainer(sample_, c));
+}
+
+namespace {
+
+// A template on the sample's click-through or ranking data, trained for a few batches so that
+// Dice and batch norm have running statistics, in evaluation mode, with a batch to score.
+std::pair<std::shared_ptr<GraphModelImpl>, Batch> trainedBriefly(const Dataset& data, const GraphSpec& graph)
+{
+    const TaskKind task = graphTask(graph);
+    TrainConfig c;
+    c.protocol = task == TaskKind::ClickThrough ? "din" : "";
+    const auto t = TrainingTask::create(task, data, c);
+    torch::manual_seed(5);
+    auto model = std::make_shared<GraphModelImpl>(graph, GraphData::from(t->shape()), 0.01);
+    Random rng(9);
+    const EpochData epoch = t->sampleEpoch(rng, InputType::Pointwise);
+    torch::optim::Adam adam(model->parameters(), torch::optim::AdamOptions(1e-2));
+    for (int64_t start = 0; start < 5 * 256; start += 256) {
+        const auto rows = [&](const torch::Tensor& x) { return x.defined() ? x.narrow(0, start, 256) : x; };
+        adam.zero_grad();
+        model->calculateLoss({rows(epoch.users), rows(epoch.items), rows(epoch.labels), {}, rows(epoch.history),
+                              rows(epoch.historyLength)})
+            .backward();
+        adam.step();
+    }
+    model->eval();
+    return {model, firstRows(epoch, 200)};
+}
+
+std::map<QString, GraphSpec> exportCases()
+{
+    std::map<QString, GraphSpec> cases;
+    for (const char* name : {"gmf", "mlp", "neumf", "mf", "base", "din"})
+        cases.emplace(name, graphTemplate(name));
+    cases.emplace("custom pooled", customClickGraph());
+    cases.emplace("custom side", customRankingGraph());
+    return cases;
+}
+
+} // namespace
+
+void TestGraphModels::savedWeightsReload()
+{
+    auto [model, batch] = trainedBriefly(*sample_, graphTemplate("din"));
+    QTemporaryDir dir;
+    saveTrainedGraph(*model, dir.path().toStdString());
+    GraphModel again = loadTrainedGraph(dir.path().toStdString());
+    torch::NoGradGuard noGrad;
+    QCOMPARE(maxDiff(again->predictBatch(batch), model->predictBatch(batch)), 0.0);
+    QVERIFY_THROWS_EXCEPTION(GraphError, loadTrainedGraph(dir.filePath("nothing").toStdString()));
+}
+
+void TestGraphModels::torchScriptLoadsInPython_data()
+{
+    QTest::addColumn<QString>("name");
+    for (const auto& [name, graph] : exportCases())
+        QTest::newRow(qPrintable(name)) << name;
+}
+
+void TestGraphModels::torchScriptLoadsInPython()
+{
+    QFETCH(QString, name);
+    auto [model, batch] = trainedBriefly(*sample_, exportCases().at(name));
+    QTemporaryDir dir;
+    const QString pt = dir.filePath("model.pt"), io = dir.filePath("io.pt");
+    const std::string signature = exportTorchScript(*model, pt.toStdString());
+    torch::Tensor expected;
+    {
+        torch::NoGradGuard noGrad;
+        expected = model->predictBatch(batch);
+    }
+    std::vector<torch::IValue> values{batch.users, batch.items};
+    if (model->analysis().usesHistory) {
+        values.push_back(batch.history);
+        values.push_back(batch.historyLength);
+    }
+    QCOMPARE(signature, std::string(values.size() == 4 ? "forward(users, items, history, history_length)"
+                                                       : "forward(users, items)"));
+    values.push_back(expected);
+    const auto bytes = torch::jit::pickle_save(c10::ivalue::Tuple::create(values));
+    std::ofstream(io.toStdString(), std::ios::binary).write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+
+    // Debian's python3-torch, the same LibTorch: load the module and score the same inputs.
+    QProcess python;
+    python.start("/usr/bin/python3", {"-c",
+                             "import sys, torch\n"
+                             "m = torch.jit.load(sys.argv[1])\n"
+                             "data = torch.load(sys.argv[2])\n"
+                             "got = m(*data[:-1])\n"
+                             "print(float((got - data[-1]).abs().max()), tuple(got.shape))\n",
+                             pt, io});
+    QVERIFY(python.waitForFinished(120000));
+    const QString out = QString::fromUtf8(python.readAllStandardOutput()).trimmed();
+    QVERIFY2(python.exitCode() == 0, qPrintable(QString::fromUtf8(python.readAllStandardError())));
+    const double difference = out.section(' ', 0, 0).toDouble();
+    qInfo("%s: TorchScript in Python against RecLab: max |difference| %.3g over %lld scores", qPrintable(name),
+          difference, static_cast<long long>(expected.size(0)));
+    QVERIFY2(difference <= 1e-5, qPrintable(out));
+    QVERIFY2(out.contains(QString("(%1,)").arg(expected.size(0))), qPrintable(out));
 }
 
 QTEST_APPLESS_MAIN(TestGraphModels)

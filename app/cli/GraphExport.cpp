@@ -1,0 +1,38 @@
+// `reclab-cli graph export`: a trained graph run as a TorchScript module (needs LibTorch).
+#include "GraphCommand.h"
+
+#include "graph/GraphExport.h"
+#include "store/ExperimentStore.h"
+#include "util/Error.h"
+
+#include <iostream>
+
+namespace reclab::cli {
+
+int runGraphExport(const GraphOptions& o)
+{
+    const std::string dbPath = o.db.empty() ? defaultDatabasePath() : o.db;
+    try {
+        ExperimentStore store(dbPath);
+        if (!store.findRun(o.run))
+            throw StoreError(dbPath + ": no run " + std::to_string(o.run));
+        GraphModel model = loadTrainedGraph(runArtifactDir(dbPath, o.run));
+        const std::string signature = exportTorchScript(*model, o.out);
+        std::cout << "wrote " << o.out << " (" << model->graph().name << ", run " << o.run << "): torch.jit.load(\""
+                  << o.out << "\")." << signature << std::endl;
+        return 0;
+    } catch (const Error& e) {
+        std::cerr << "reclab-cli: " << e.what() << std::endl;
+        return 2;
+    } catch (const std::exception& e) {
+        // LibTorch's messages span lines; one line here.
+        std::string message = e.what();
+        for (char& c : message)
+            if (c == '\n')
+                c = ' ';
+        std::cerr << "reclab-cli: export failed: " << message << std::endl;
+        return 1;
+    }
+}
+
+} // namespace reclab::cli
