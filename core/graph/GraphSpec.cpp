@@ -271,11 +271,12 @@ GraphSpec GraphSpec::parse(const std::string& text, const std::string& source)
     nlohmann::json json;
     try {
         json = nlohmann::json::parse(text);
-    } catch (const nlohmann::json::parse_error& e) {
-        // nlohmann's message carries the line and column ("at line 3, column 7").
+    } catch (const nlohmann::json::exception& e) {
+        // parse_error carries the line and column ("at line 3, column 7"); out_of_range is a
+        // number too large for a double ("1e999").
         std::string what = e.what();
-        if (const auto at = what.find("parse error"); at != std::string::npos)
-            what = what.substr(at);
+        if (const auto at = what.find("] "); at != std::string::npos)
+            what = what.substr(at + 2);
         throw GraphError(source, "", "not valid JSON: " + what);
     }
     return fromJson(json, source);

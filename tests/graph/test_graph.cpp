@@ -301,6 +301,9 @@ void TestGraph::malformedFiles_data()
     QTest::addColumn<QString>("text");
     QTest::addColumn<QString>("expected");
     QTest::newRow("not json") << "{\"version\": 1, \"nodes\": [" << "not valid JSON: parse error";
+    // Found by the fuzzer: a number beyond a double's range is out_of_range, not a parse error.
+    QTest::newRow("number overflow") << "{\"version\": 1, \"nodes\": [], \"x\": 381e308}"
+                                     << "not valid JSON: number overflow parsing '381e308'";
     QTest::newRow("not an object") << "[1, 2]" << "expected a JSON object, got array";
     QTest::newRow("no version") << "{\"nodes\": []}" << "missing field 'version'";
     QTest::newRow("future version") << "{\"version\": 9, \"nodes\": []}" << "version: this RecLab reads graph versions 1 to 1";
