@@ -1,4 +1,5 @@
 #include "DatasetBrowser.h"
+#include "WorkerPool.h"
 
 #include "DatasetStatsPanel.h"
 #include "InteractionTableModel.h"
@@ -56,6 +57,7 @@ DatasetBrowser::DatasetBrowser(QWidget* parent)
       historyWatcher_(new QFutureWatcher<std::pair<std::shared_ptr<const Dataset>, std::vector<uint32_t>>>(this)),
       prepareWatcher_(new QFutureWatcher<std::pair<bool, QString>>(this))
 {
+    joinPoolThreadsAtExit();
     tabs_->addTab(buildTableTab(), tr("Interactions"));
     tabs_->addTab(stats_, tr("Statistics"));
     tabs_->addTab(buildHistoryTab(), tr("User history"));

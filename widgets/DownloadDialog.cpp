@@ -1,4 +1,5 @@
 #include "DownloadDialog.h"
+#include "WorkerPool.h"
 
 #include "data/Downloader.h"
 #include "util/Error.h"
@@ -42,6 +43,7 @@ DownloadDialog::DownloadDialog(const QString& targetDir, QWidget* parent)
       cancelButton_(new QPushButton(tr("Cancel download"), this)),
       buttons_(new QDialogButtonBox(QDialogButtonBox::Close, this))
 {
+    joinPoolThreadsAtExit();
     setWindowTitle(tr("Download a MovieLens dataset"));
     list_->setColumnCount(4);
     list_->setHeaderLabels({tr("Archive"), tr("Size"), tr("In folder"), tr("Contents")});

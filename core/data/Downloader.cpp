@@ -4,6 +4,7 @@
 
 #include <curl/curl.h>
 #include <nlohmann/json.hpp>
+#include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <zip.h>
 
@@ -91,6 +92,14 @@ private:
     }
     EVP_MD_CTX* md5_;
     EVP_MD_CTX* sha_;
+};
+
+// OpenSSL keeps per-thread state (the error queue, ...) that it frees when the thread ends, with
+// a destructor that needs the library still initialised. Downloads run on worker threads that may
+// end while the process exits, after OpenSSL's own clean-up; releasing the state when the work is
+// done leaves nothing for that destructor to do.
+struct ReleaseThreadCryptoState {
+    ~ReleaseThreadCryptoState() { OPENSSL_thread_stop(); }
 };
 
 bool writeAll(int fd, const char* data, size_t size)
@@ -411,6 +420,7 @@ std::string parsePublishedMd5(const std::string& text)
 
 FileDigests digestFile(const fs::path& path)
 {
+    const ReleaseThreadCryptoState release;
     Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
     if (fd.get() < 0)
         throw TransferError(errnoText(path, "open"));
@@ -535,6 +545,7 @@ std::vector<std::string> extractZipSafely(const fs::path& zipPath, const fs::pat
 DownloadResult downloadArchive(const DownloadRequest& request, const DownloadProgressFn& progress,
                                const std::atomic<bool>* cancel)
 {
+    const ReleaseThreadCryptoState release;
     auto started = std::chrono::steady_clock::now();
     const ArchiveSpec* spec = findArchive(request.name);
     if (!spec)
