@@ -5,6 +5,8 @@
 #include <QBrush>
 #include <QColor>
 
+#include <nlohmann/json.hpp>
+
 #include <algorithm>
 #include <unordered_map>
 
@@ -17,12 +19,31 @@ QString metricText(double value)
 
 RunsTableModel::RunsTableModel(QObject* parent) : QAbstractTableModel(parent) {}
 
+namespace {
+
+// The model column: a graph run shows its graph's name ("graph: NeuMF").
+QString modelLabel(const RunRecord& run)
+{
+    const QString model = QString::fromStdString(run.model);
+    if (run.model != "graph")
+        return model;
+    const nlohmann::json params = nlohmann::json::parse(run.paramsJson, nullptr, false);
+    if (params.is_discarded() || !params.contains("graph") || !params["graph"].is_object())
+        return model;
+    const auto name = params["graph"].find("name");
+    if (name == params["graph"].end() || !name->is_string() || name->get<std::string>().empty())
+        return model;
+    return QStringLiteral("graph: %1").arg(QString::fromStdString(name->get<std::string>()));
+}
+
+} // namespace
+
 void RunsTableModel::setDatabasePath(const QString& path) { path_ = path; }
 
 bool RunsTableModel::refresh(QString* error)
 {
     std::vector<RunRecord> runs;
-    std::vector<QString> summaries;
+    std::vector<QString> summaries, models;
     try {
         ExperimentStore store(path_.toStdString());
         runs = store.listRuns();
@@ -42,6 +63,7 @@ bool RunsTableModel::refresh(QString* error)
                 if (!text.isEmpty())
                     p << text;
             summaries.push_back(p.join(QStringLiteral("  ")));
+            models.push_back(modelLabel(run));
         }
     } catch (const std::exception& e) {
         if (error)
@@ -51,6 +73,7 @@ bool RunsTableModel::refresh(QString* error)
     beginResetModel();
     runs_ = std::move(runs);
     metricSummaries_ = std::move(summaries);
+    modelLabels_ = std::move(models);
     endResetModel();
     return true;
 }
@@ -72,7 +95,7 @@ QVariant RunsTableModel::data(const QModelIndex& index, int role) const
     if (role == Qt::DisplayRole) {
         switch (index.column()) {
         case Id: return QVariant::fromValue(static_cast<qlonglong>(run->id));
-        case Model: return QString::fromStdString(run->model);
+        case Model: return modelLabels_[static_cast<size_t>(index.row())];
         case Dataset: return QString::fromStdString(run->dataset);
         case Status: return QString::fromUtf8(runStatusName(run->status));
         case Started: return QString::fromStdString(run->startedAt).left(19).replace(QLatin1Char('T'), QLatin1Char(' '));

@@ -35,6 +35,7 @@ public:
 private:
     QString path_;
     std::vector<RunRecord> runs_;
+    std::vector<QString> modelLabels_;
     std::vector<QString> metricSummaries_;
 };
 

@@ -8,7 +8,10 @@
 #include "RunsTableModel.h"
 #include "TrainingChart.h"
 #include "TrainingController.h"
+#include "graph/GraphEditor.h"
+#include "graph/GraphDocument.h"
 #include "data/DatasetSource.h"
+#include "graph/GraphAnalysis.h"
 #include "models/ModelRegistry.h"
 #include "store/ExperimentStore.h"
 
@@ -63,25 +66,38 @@ QString formatDuration(double seconds)
     return QStringLiteral("%1 s").arg(s);
 }
 
-QStringList metricNamesFor(const ModelInfo& info, int topK)
+QStringList metricNamesFor(TaskKind task, int topK)
 {
-    if (info.task == TaskKind::RatingPrediction)
+    if (task == TaskKind::RatingPrediction)
         return {QStringLiteral("rmse"), QStringLiteral("mae")};
-    if (info.task == TaskKind::ClickThrough)
+    if (task == TaskKind::ClickThrough)
         return {QStringLiteral("auc"), QStringLiteral("gauc")};
     return {QStringLiteral("hr@%1").arg(topK), QStringLiteral("ndcg@%1").arg(topK)};
 }
+
+// The template model whose training defaults a graph of this task starts from.
+const char* defaultsModelFor(TaskKind task)
+{
+    switch (task) {
+    case TaskKind::RatingPrediction: return "mf";
+    case TaskKind::ClickThrough: return "din";
+    default: return "neumf";
+    }
+}
+
+const QString kGraphModel = QStringLiteral("graph");
 
 } // namespace
 
 MainWindow::MainWindow(const MainWindowOptions& options, QWidget* parent)
     : QMainWindow(parent), options_(options), controller_(new TrainingController(this)),
       chart_(new TrainingChart(this)), browser_(new DatasetBrowser(this)), centralTabs_(new QTabWidget(this)),
-      runsModel_(new RunsTableModel(this))
+      runsModel_(new RunsTableModel(this)), graphEditor_(new GraphEditor(this))
 {
     setWindowTitle(tr("RecLab"));
     setWindowIcon(QIcon(QStringLiteral(":/reclab/icons/reclab.png")));
     centralTabs_->addTab(browser_, tr("Data"));
+    centralTabs_->addTab(graphEditor_, tr("Model graph"));
     centralTabs_->addTab(chart_, tr("Training"));
     centralTabs_->setDocumentMode(true);
     setCentralWidget(centralTabs_);
@@ -92,6 +108,20 @@ MainWindow::MainWindow(const MainWindowOptions& options, QWidget* parent)
     connect(browser_, &DatasetBrowser::problem, this, [this](const QString& m) { statusBar()->showMessage(m, 10000); });
     buildActions();
     buildSetupDock();
+    // "Train this graph" trains the editor's graph with the run setup's settings.
+    connect(graphEditor_, &GraphEditor::trainRequested, this, [this] {
+        modelCombo_->setCurrentIndex(modelCombo_->findData(kGraphModel));
+        startTraining();
+    });
+    connect(&graphEditor_->document(), &GraphDocument::changed, this, [this] {
+        if (modelCombo_->currentData().toString() != kGraphModel)
+            return;
+        const bool canPretrain = graphEditor_->document().graph().pretrain.has_value();
+        if (currentTask() == protocolTask_ && canPretrain == pretrainCheck_->isEnabled())
+            return;
+        applyModelDefaults();
+        fillProtocols();
+    });
     buildRunsDock();
 
     progress_ = new QProgressBar(this);
@@ -183,6 +213,9 @@ void MainWindow::buildSetupDock()
         modelCombo_->addItem(QString::fromStdString(m.displayName), QString::fromStdString(m.name));
         modelCombo_->setItemData(modelCombo_->count() - 1, QString::fromStdString(m.summary), Qt::ToolTipRole);
     }
+    modelCombo_->addItem(tr("Model graph (editor)"), kGraphModel);
+    modelCombo_->setItemData(modelCombo_->count() - 1,
+                             tr("The graph in the Model graph tab; its output decides the task"), Qt::ToolTipRole);
     form->addRow(tr("Model"), modelCombo_);
     epochsSpin_ = new QSpinBox;
     epochsSpin_->setRange(1, 100000);
@@ -208,52 +241,17 @@ void MainWindow::buildSetupDock()
     form->addRow(tr("Threads"), threadsSpin_);
     protocolCombo_ = new QComboBox;
     form->addRow(tr("Protocol"), protocolCombo_);
-    auto* protocol = new QLabel;
-    protocol->setWordWrap(true);
-    protocol->setStyleSheet(QStringLiteral("color: palette(mid);"));
-    form->addRow(protocol);
-    auto describe = [this, protocol] {
-        const QString p = protocolCombo_->currentData().toString();
-        if (p == QLatin1String("loo"))
-            protocol->setText(tr("Each user's latest interaction is ranked against 99 sampled negatives; HR, NDCG and MRR at 10."));
-        else if (p == QLatin1String("full"))
-            protocol->setText(tr("Each user's latest interaction is ranked against every item the user did not train on; "
-                                 "HR, NDCG, MRR, precision, recall, MAP, coverage and average popularity at 10."));
-        else if (p == QLatin1String("holdout"))
-            protocol->setText(tr("A random 20% of the ratings is held out; RMSE and MAE."));
-        else if (p == QLatin1String("din"))
-            protocol->setText(tr("Every rating is a sample scored from the user's 50 earlier ratings (items and genres); "
-                                 "positive when rated 4 or more; 20% of the users held out. AUC, GAUC and LogLoss."));
-        else
-            protocol->setText(tr("MovieLens-100K's own split: train on uK.base, test on uK.test; RMSE and MAE."));
-    };
-    // The protocols that fit the model's task.
-    auto fillProtocols = [this] {
-        const ModelInfo* info = findModel(modelCombo_->currentData().toString().toStdString());
-        if (!info)
-            return;
-        const QSignalBlocker block(protocolCombo_);
-        protocolCombo_->clear();
-        if (info->task == TaskKind::RatingPrediction) {
-            protocolCombo_->addItem(tr("Random 80/20 hold-out"), QStringLiteral("holdout"));
-            for (int k = 1; k <= 5; ++k)
-                protocolCombo_->addItem(tr("ml-100k fold u%1").arg(k), QStringLiteral("folds:%1").arg(k));
-        } else if (info->task == TaskKind::ClickThrough) {
-            protocolCombo_->addItem(tr("Behaviour histories, users 80/20"), QStringLiteral("din"));
-        } else {
-            protocolCombo_->addItem(tr("Leave-one-out, 99 negatives"), QStringLiteral("loo"));
-            protocolCombo_->addItem(tr("Full ranking"), QStringLiteral("full"));
-        }
-    };
-    connect(modelCombo_, &QComboBox::currentIndexChanged, this, [this, describe, fillProtocols] {
+    protocolLabel_ = new QLabel;
+    protocolLabel_->setWordWrap(true);
+    protocolLabel_->setStyleSheet(QStringLiteral("color: palette(mid);"));
+    form->addRow(protocolLabel_);
+    connect(modelCombo_, &QComboBox::currentIndexChanged, this, [this] {
         applyModelDefaults();
         fillProtocols();
-        describe();
     });
-    connect(protocolCombo_, &QComboBox::currentIndexChanged, this, describe);
+    connect(protocolCombo_, &QComboBox::currentIndexChanged, this, &MainWindow::describeProtocol);
     applyModelDefaults();
     fillProtocols();
-    describe();
 
     auto* dock = new QDockWidget(tr("Run setup"), this);
     dock->setObjectName(QStringLiteral("setupDock"));
@@ -278,9 +276,68 @@ void MainWindow::buildRunsDock()
     addDockWidget(Qt::BottomDockWidgetArea, dock);
 }
 
+TaskKind MainWindow::currentTask() const
+{
+    if (modelCombo_->currentData().toString() == kGraphModel) {
+        // A graph being edited keeps the last task it had until it is valid again.
+        const GraphAnalysis& a = graphEditor_->document().analysis();
+        return a.ok() ? a.task : protocolTask_;
+    }
+    const ModelInfo* info = findModel(modelCombo_->currentData().toString().toStdString());
+    return info ? info->task : TaskKind::ImplicitRanking;
+}
+
+const ModelInfo* MainWindow::currentDefaults() const
+{
+    const QString name = modelCombo_->currentData().toString();
+    return findModel(name == kGraphModel ? defaultsModelFor(currentTask()) : name.toStdString());
+}
+
+void MainWindow::fillProtocols()
+{
+    // The protocols that fit the task; the current choice stays where it still fits.
+    const QString before = protocolCombo_->currentData().toString();
+    const TaskKind task = currentTask();
+    {
+        const QSignalBlocker block(protocolCombo_);
+        protocolCombo_->clear();
+        if (task == TaskKind::RatingPrediction) {
+            protocolCombo_->addItem(tr("Random 80/20 hold-out"), QStringLiteral("holdout"));
+            for (int k = 1; k <= 5; ++k)
+                protocolCombo_->addItem(tr("ml-100k fold u%1").arg(k), QStringLiteral("folds:%1").arg(k));
+        } else if (task == TaskKind::ClickThrough) {
+            protocolCombo_->addItem(tr("Behaviour histories, users 80/20"), QStringLiteral("din"));
+        } else {
+            protocolCombo_->addItem(tr("Leave-one-out, 99 negatives"), QStringLiteral("loo"));
+            protocolCombo_->addItem(tr("Full ranking"), QStringLiteral("full"));
+        }
+        protocolCombo_->setCurrentIndex(std::max(0, protocolCombo_->findData(before)));
+    }
+    protocolTask_ = task;
+    describeProtocol();
+}
+
+void MainWindow::describeProtocol()
+{
+    const QString p = protocolCombo_->currentData().toString();
+    if (p == QLatin1String("loo"))
+        protocolLabel_->setText(
+            tr("Each user's latest interaction is ranked against 99 sampled negatives; HR, NDCG and MRR at 10."));
+    else if (p == QLatin1String("full"))
+        protocolLabel_->setText(tr("Each user's latest interaction is ranked against every item the user did not train on; "
+                                   "HR, NDCG, MRR, precision, recall, MAP, coverage and average popularity at 10."));
+    else if (p == QLatin1String("holdout"))
+        protocolLabel_->setText(tr("A random 20% of the ratings is held out; RMSE and MAE."));
+    else if (p == QLatin1String("din"))
+        protocolLabel_->setText(tr("Every rating is a sample scored from the user's 50 earlier ratings (items and genres); "
+                                   "positive when rated 4 or more; 20% of the users held out. AUC, GAUC and LogLoss."));
+    else
+        protocolLabel_->setText(tr("MovieLens-100K's own split: train on uK.base, test on uK.test; RMSE and MAE."));
+}
+
 void MainWindow::applyModelDefaults()
 {
-    const ModelInfo* info = findModel(modelCombo_->currentData().toString().toStdString());
+    const ModelInfo* info = currentDefaults();
     if (!info)
         return;
     const TrainConfig& d = info->defaults;
@@ -288,8 +345,12 @@ void MainWindow::applyModelDefaults()
     batchSpin_->setValue(d.batchSize);
     lrSpin_->setValue(d.learningRate);
     seedSpin_->setValue(static_cast<int>(d.seed));
-    pretrainCheck_->setChecked(d.pretrain);
-    pretrainCheck_->setEnabled(info->name == "neumf");
+    // NeuMF, or a graph that names the parts it starts from.
+    const QString model = modelCombo_->currentData().toString();
+    const bool canPretrain = model == QLatin1String("neumf") ||
+                             (model == kGraphModel && graphEditor_->document().graph().pretrain.has_value());
+    pretrainCheck_->setChecked(d.pretrain && canPretrain);
+    pretrainCheck_->setEnabled(canPretrain);
     const bool trainable = info->trainable;
     for (QWidget* w : {static_cast<QWidget*>(epochsSpin_), static_cast<QWidget*>(batchSpin_),
                        static_cast<QWidget*>(lrSpin_)})
@@ -396,6 +457,12 @@ void MainWindow::setDataset(const LoadResult& loaded)
                                .arg(QString::fromStdString(dataset_->source).toHtmlEscaped()));
     datasetLabel_->setToolTip(QString::fromStdString("fingerprint " + loaded.fingerprint));
     browser_->setDataset(dataset_, s);
+    // The editor checks shapes and memory against the data the graph will train on.
+    GraphContext context = graphEditor_->document().context();
+    context.numUsers = s.users;
+    context.numItems = s.items;
+    context.numGenres = static_cast<int64_t>(dataset_->genreNames.size());
+    graphEditor_->document().setContext(context);
     updateActions();
 }
 
@@ -403,11 +470,23 @@ void MainWindow::startTraining()
 {
     if (!dataset_ || isTraining())
         return;
-    centralTabs_->setCurrentWidget(chart_);
     const std::string modelName = modelCombo_->currentData().toString().toStdString();
+    const bool isGraph = modelName == kGraphModel.toStdString();
+    if (isGraph && !graphEditor_->document().analysis().ok()) {
+        centralTabs_->setCurrentWidget(graphEditor_);
+        QMessageBox::warning(this, tr("Model graph"),
+                             tr("The graph cannot be trained yet: %1")
+                                 .arg(QString::fromStdString(graphEditor_->document().analysis().issues.front().text())));
+        return;
+    }
+    centralTabs_->setCurrentWidget(chart_);
     TrainConfig config;
     try {
-        config = defaultConfigFor(modelName);
+        config = currentDefaults()->defaults;
+        if (isGraph) {
+            config.model = modelName;
+            config.graph = graphEditor_->document().graph().toJson();
+        }
         config.epochs = epochsSpin_->value();
         config.batchSize = batchSpin_->value();
         config.learningRate = lrSpin_->value();
@@ -426,10 +505,11 @@ void MainWindow::startTraining()
         QMessageBox::warning(this, tr("Invalid settings"), QString::fromUtf8(e.what()));
         return;
     }
-    const ModelInfo& info = *findModel(modelName);
-    plannedEpochs_ = info.trainable ? config.epochs : 1;
-    chart_->beginRun(tr("%1 on %2").arg(modelCombo_->currentText(), QString::fromStdString(dataset_->name)),
-                     metricNamesFor(info, config.topK), plannedEpochs_);
+    plannedEpochs_ = isGraph || findModel(modelName)->trainable ? config.epochs : 1;
+    const QString modelText = isGraph ? tr("Graph %1").arg(QString::fromStdString(graphFor(config).name))
+                                      : modelCombo_->currentText();
+    chart_->beginRun(tr("%1 on %2").arg(modelText, QString::fromStdString(dataset_->name)),
+                     metricNamesFor(taskOf(config), config.topK), plannedEpochs_);
     progress_->setValue(0);
     progress_->setFormat(tr("preparing…"));
     etaLabel_->clear();

@@ -5,6 +5,7 @@
 
 #include "data/Dataset.h"
 #include "data/DatasetSource.h"
+#include "models/ModelTraits.h"
 #include "train/TrainingEvents.h"
 
 #include <QElapsedTimer>
@@ -26,6 +27,8 @@ class QTableView;
 namespace reclab {
 
 class DatasetBrowser;
+class GraphEditor;
+struct ModelInfo;
 class RunsTableModel;
 struct LoadResult;
 class TrainingChart;
@@ -46,6 +49,7 @@ public:
     TrainingChart* chart() const { return chart_; }
     DatasetBrowser* browser() const { return browser_; }
     QTabWidget* centralTabs() const { return centralTabs_; }
+    GraphEditor* graphEditor() const { return graphEditor_; }
     RunsTableModel* runsModel() const { return runsModel_; }
     QAction* startAction() const { return startAction_; }
     QAction* stopAction() const { return stopAction_; }
@@ -82,7 +86,12 @@ private:
     void buildActions();
     void buildSetupDock();
     void buildRunsDock();
+    // The task of the chosen model (for "graph", the editor's graph) and whose defaults it uses.
+    TaskKind currentTask() const;
+    const ModelInfo* currentDefaults() const;
     void applyModelDefaults();
+    void fillProtocols();
+    void describeProtocol();
     void setDataset(const LoadResult& loaded);
     void onBatch(const BatchProgress& p);
     void onEpoch(const EpochStats& s);
@@ -97,6 +106,7 @@ private:
     DatasetBrowser* browser_;
     QTabWidget* centralTabs_;
     RunsTableModel* runsModel_;
+    GraphEditor* graphEditor_;
     QTableView* runsView_ = nullptr;
     QAction* openAction_ = nullptr;
     QAction* sampleAction_ = nullptr;
@@ -113,6 +123,8 @@ private:
     QSpinBox* seedSpin_ = nullptr;
     QSpinBox* threadsSpin_ = nullptr;
     QComboBox* protocolCombo_ = nullptr; // data: "loo", "full", "holdout" or "folds:K"
+    QLabel* protocolLabel_ = nullptr;
+    TaskKind protocolTask_ = TaskKind::ImplicitRanking; // the task the protocol list was filled for
     QProgressBar* progress_ = nullptr;
     QLabel* etaLabel_ = nullptr;
     QLabel* speedLabel_ = nullptr;
