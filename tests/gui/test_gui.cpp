@@ -254,6 +254,8 @@ void TestGui::trainsTheEditorsGraph()
     const nlohmann::json stored = nlohmann::json::parse(graphFile.readAll().toStdString())["graph"];
     QCOMPARE(stored.value("name", std::string()), std::string("GMF"));
     QVERIFY2(stored["variables"]["factors"] == 8, stored.dump().c_str());
+    w.centralTabs()->setCurrentWidget(editor);
+    saveShot(&w, "graph-tab-trained.png");
 
     // A click graph in the editor: the protocols become the behaviour-history one.
     editor->loadTemplate(QStringLiteral("din"));
