@@ -67,6 +67,10 @@ TrainConfig configFrom(const TrainOptions& o)
         c.factors = o.factors;
     if (o.l2 >= 0)
         c.l2 = o.l2;
+    if (!o.optimizer.empty())
+        c.optimizer = o.optimizer;
+    c.weightDecay = o.weightDecay;
+    c.momentum = o.momentum;
     c.threads = o.threads;
     c.device = o.device;
     if (!o.protocol.empty())
@@ -131,7 +135,7 @@ void addTrainCommand(CLI::App& app, TrainOptions& o)
     train->add_option("--epochs", o.epochs, "Training epochs (default: the model's: 9 for gmf/mlp/neumf, 20 for bpr, 60 for mf, 2 for base and din)")
         ->check(CLI::Range(1, 100000));
     train->add_option("--batch", o.batch, "Mini-batch size (default 256)")->check(CLI::Range(1, 1 << 24));
-    train->add_option("--lr", o.lr, "Adam learning rate (default: the model's, 0.0007 for mf, 0.001 for the others)")
+    train->add_option("--lr", o.lr, "Learning rate (default: the model's, 0.0007 for mf, 0.001 for the others)")
         ->check(CLI::PositiveNumber);
     train->add_option("--seed", o.seed, "Seed for the split, the sampled negatives and the initial weights (default 42)")
         ->check(CLI::NonNegativeNumber);
@@ -143,6 +147,11 @@ void addTrainCommand(CLI::App& app, TrainOptions& o)
         ->check(CLI::Range(1, 4096));
     train->add_option("--l2", o.l2, "L2 weight: mf on the batch's factors and biases (default 0.115), gmf/mlp/neumf on the batch's embedding rows (0.001), bpr on the batch's factors (0), base/din mini-batch aware on the batch's item embeddings (0.1)")
         ->check(CLI::NonNegativeNumber);
+    train->add_option("--optimizer", o.optimizer, "adam (default), sgd or adagrad, with torch.optim's update rules")
+        ->check(CLI::IsMember({"adam", "sgd", "adagrad"}));
+    train->add_option("--weight-decay", o.weightDecay, "The optimizer's L2 on every parameter, as torch.optim's weight_decay (default 0)")
+        ->check(CLI::Range(0.0, 1.0));
+    train->add_option("--momentum", o.momentum, "sgd: momentum (default 0)")->check(CLI::Range(0.0, 0.999999));
     train->add_option("--device", o.device, "cpu, cuda or cuda:N")->capture_default_str();
     train->add_option("--similarity", o.similarity, "itemknn/userknn: cosine (default) or pearson");
     train->add_option("--neighbours", o.neighbours, "itemknn/userknn: neighbours kept per item or user (default 100)")

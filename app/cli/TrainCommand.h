@@ -20,6 +20,9 @@ struct TrainOptions {
     int negatives = 0;
     int factors = 0;
     double l2 = -1; // <0: the model's default
+    std::string optimizer; // empty: adam
+    double weightDecay = 0;
+    double momentum = 0;
     std::string device = "cpu";
     std::string protocol;
     int fold = 0;

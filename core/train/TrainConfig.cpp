@@ -20,6 +20,14 @@ void TrainConfig::validate() const
         throw ConfigError("lr", "expected a positive number up to 10");
     if (!std::isfinite(l2) || l2 < 0)
         throw ConfigError("l2", "expected a non-negative number");
+    if (optimizer != "adam" && optimizer != "sgd" && optimizer != "adagrad")
+        throw ConfigError("optimizer", "expected adam, sgd or adagrad, got '" + optimizer + "'");
+    if (!std::isfinite(weightDecay) || weightDecay < 0 || weightDecay > 1)
+        throw ConfigError("weight-decay", "expected a number from 0 to 1");
+    if (!std::isfinite(momentum) || momentum < 0 || momentum >= 1)
+        throw ConfigError("momentum", "expected a number from 0 up to (not including) 1");
+    if (momentum != 0 && optimizer != "sgd")
+        throw ConfigError("momentum", "applies to the sgd optimizer only");
     if (threads < 0 || threads > 1024)
         throw ConfigError("threads", "expected 0 (default) to 1024");
     if (negatives < 1 || negatives > 1000)
@@ -80,6 +88,9 @@ nlohmann::json TrainConfig::toJson() const
                           {"batch_size", batchSize},
                           {"learning_rate", learningRate},
                           {"l2", l2},
+                          {"optimizer", optimizer},
+                          {"weight_decay", weightDecay},
+                          {"momentum", momentum},
                           {"seed", seed},
                           {"threads", threads},
                           {"device", device},
@@ -132,6 +143,9 @@ TrainConfig TrainConfig::fromJson(const nlohmann::json& json)
     readKey(json, "batch_size", c.batchSize);
     readKey(json, "learning_rate", c.learningRate);
     readKey(json, "l2", c.l2);
+    readKey(json, "optimizer", c.optimizer);
+    readKey(json, "weight_decay", c.weightDecay);
+    readKey(json, "momentum", c.momentum);
     readKey(json, "seed", c.seed);
     readKey(json, "threads", c.threads);
     readKey(json, "device", c.device);

@@ -17,6 +17,9 @@ struct TrainConfig {
     int batchSize = 256;
     double learningRate = 1e-3;
     double l2 = 0.0;            // L2 weight (MF: on the batch's rows)
+    std::string optimizer = "adam"; // adam, sgd or adagrad (torch.optim's update rules)
+    double weightDecay = 0.0;       // the optimizer's L2 on every parameter (torch.optim's weight_decay)
+    double momentum = 0.0;          // sgd
     uint64_t seed = 42;
     int threads = 0;            // intra-op threads; 0 keeps LibTorch's default
     std::string device = "cpu"; // "cpu", "cuda" or "cuda:N"

@@ -4,14 +4,13 @@
 #include "graph/GraphModule.h"
 #include "graph/GraphTemplates.h"
 #include "models/Recommender.h"
+#include "train/FlatOptimizer.h"
 #include "train/TrainingTask.h"
 #include "util/Error.h"
 #include "util/Random.h"
 #include "util/Runtime.h"
 
 #include <torch/cuda.h>
-#include <torch/optim/adam.h>
-#include <torch/optim/sgd.h>
 #include <torch/types.h>
 #include <torch/utils.h>
 
@@ -57,10 +56,10 @@ struct EpochLoop {
 
     // An empty phase is the run itself: evaluated after each epoch, with every event. A
     // pre-training phase ("gmf", "mlp") reports its batches, tagged, and is not evaluated.
-    RunOutcome run(Recommender& model, torch::optim::Optimizer& optimizer, int epochs, const std::string& phase) const;
+    RunOutcome run(Recommender& model, FlatOptimizer& optimizer, int epochs, const std::string& phase) const;
 };
 
-RunOutcome EpochLoop::run(Recommender& model, torch::optim::Optimizer& optimizer, int epochs,
+RunOutcome EpochLoop::run(Recommender& model, FlatOptimizer& optimizer, int epochs,
                           const std::string& phase) const
 {
     const bool report = phase.empty();
@@ -99,7 +98,7 @@ RunOutcome EpochLoop::run(Recommender& model, torch::optim::Optimizer& optimizer
             const int64_t len = std::min(batch, n - start);
             const auto rows = [&](const torch::Tensor& t) { return t.defined() ? t.narrow(0, start, len) : torch::Tensor(); };
             Batch mb{rows(users), rows(items), rows(labels), rows(negItems), rows(history), rows(historyLength)};
-            optimizer.zero_grad();
+            optimizer.zeroGrad();
             auto loss = model.calculateLoss(mb);
             loss.backward();
             optimizer.step();
@@ -193,11 +192,16 @@ RunOutcome Trainer::fit()
     Random rng(config_.seed ^ 0x9E3779B97F4A7C15ull);
     int64_t step = 0;
     const EpochLoop loop{*this, onBatch_, onEpoch_, *task, model->inputType(), device, rng, step, runStart};
-    std::unique_ptr<torch::optim::Optimizer> optimizer;
+    OptimizerOptions optimizerOptions;
+    optimizerOptions.kind = optimizerKindFromName(config_.optimizer);
+    optimizerOptions.learningRate = config_.learningRate;
+    optimizerOptions.weightDecay = config_.weightDecay;
+    optimizerOptions.momentum = config_.momentum;
+    std::unique_ptr<FlatOptimizer> optimizer;
     if (config_.pretrain) {
-        // He et al. 2017, section 3.4.1: GMF and MLP trained first (Adam), NeuMF starts from
-        // their weights with the output layer h = [alpha h_gmf, (1 - alpha) h_mlp], then
-        // continues with plain SGD.
+        // He et al. 2017, section 3.4.1: GMF and MLP trained first (with the chosen optimizer,
+        // Adam by default), NeuMF starts from their weights with the output layer
+        // h = [alpha h_gmf, (1 - alpha) h_mlp], then continues with plain SGD.
         auto* graph = dynamic_cast<GraphModelImpl*>(model.get());
         if (!graph || !graph->graph().pretrain)
             throw ConfigError("pretrain", "pre-training needs a graph that names its parts (as neumf does)");
@@ -211,8 +215,8 @@ RunOutcome Trainer::fit()
                     partGraph.variables[key] = value;
             auto part = std::make_shared<GraphModelImpl>(partGraph, GraphData::from(shape), config_.l2);
             part->to(device);
-            torch::optim::Adam adam(part->parameters(), torch::optim::AdamOptions(config_.learningRate));
-            RunOutcome partOutcome = loop.run(*part, adam, config_.epochs, name);
+            FlatOptimizer partOptimizer(part->parameters(), optimizerOptions);
+            RunOutcome partOutcome = loop.run(*part, partOptimizer, config_.epochs, name);
             if (partOutcome.status != RunStatus::Finished) {
                 partOutcome.message = "pre-training " + name + ": " + partOutcome.message;
                 return partOutcome;
@@ -223,9 +227,12 @@ RunOutcome Trainer::fit()
         for (const auto& part : parts)
             trained.push_back(part.get());
         graph->loadPretrained(trained, config_.pretrainAlpha);
-        optimizer = std::make_unique<torch::optim::SGD>(model->parameters(), torch::optim::SGDOptions(config_.learningRate));
+        OptimizerOptions fineTune = optimizerOptions;
+        fineTune.kind = OptimizerKind::SGD;
+        fineTune.momentum = 0.0;
+        optimizer = std::make_unique<FlatOptimizer>(model->parameters(), fineTune);
     } else {
-        optimizer = std::make_unique<torch::optim::Adam>(model->parameters(), torch::optim::AdamOptions(config_.learningRate));
+        optimizer = std::make_unique<FlatOptimizer>(model->parameters(), optimizerOptions);
     }
     return loop.run(*model, *optimizer, config_.epochs, "");
 }
