@@ -1,5 +1,7 @@
 // `reclab-cli bench accuracy`: the models side by side on one dataset, several seeds, mean ±
-// std per metric, as a Markdown table (or JSON).
+// std per metric, as a Markdown table (or JSON). `reclab-cli bench ranking`: the time of one
+// full-ranking evaluation of every test user (scores of all items, seen items excluded,
+// ranks and top-K metrics), median of several.
 #pragma once
 
 #include <CLI/CLI.hpp>
@@ -18,10 +20,14 @@ struct BenchCliOptions {
     int threads = 0;
     bool json = false;
     std::string out;
+    // bench ranking
+    std::string model = "neumf";
+    int repeat = 10;
 };
 
 void addBenchCommand(CLI::App& app, BenchCliOptions& options);
 // Exit codes: 0 done, 1 a run failed, 2 bad options or data.
 int runBench(const BenchCliOptions& options);
+int runRankingBench(const BenchCliOptions& options);
 
 } // namespace reclab::cli

@@ -86,7 +86,8 @@ int main(int argc, char** argv)
         if (app.got_subcommand("train"))
             return reclab::cli::runTrain(train);
         if (app.got_subcommand("bench"))
-            return reclab::cli::runBench(bench);
+            return app.get_subcommand("bench")->got_subcommand("ranking") ? reclab::cli::runRankingBench(bench)
+                                                                           : reclab::cli::runBench(bench);
 #endif
         if (app.got_subcommand("data"))
             return reclab::cli::runData(*app.get_subcommand("data"), data);

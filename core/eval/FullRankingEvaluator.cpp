@@ -40,7 +40,6 @@ FullRankingEvaluator::Ranking FullRankingEvaluator::rank(Recommender& model, con
     const auto n = static_cast<int64_t>(users_.size());
     // About 4M scores per forward pass.
     const int64_t chunk = std::max<int64_t>(1, (int64_t(1) << 22) / std::max<int32_t>(numItems_, 1));
-    std::vector<int32_t> order(static_cast<size_t>(numItems_));
     constexpr float kExcluded = -std::numeric_limits<float>::infinity();
     for (int64_t start = 0; start < n; start += chunk) {
         const int64_t len = std::min(chunk, n - start);
@@ -64,11 +63,19 @@ FullRankingEvaluator::Ranking FullRankingEvaluator::rank(Recommender& model, con
                     higher += s[j] > target ? 1 : 0;
                 ranking.relevantRanks.push_back(higher);
             }
-            std::iota(order.begin(), order.end(), 0);
-            std::partial_sort(order.begin(), order.begin() + static_cast<std::ptrdiff_t>(topK), order.end(),
-                              [s](int32_t a, int32_t b) { return s[a] > s[b] || (s[a] == s[b] && a < b); });
+            // The K best in one pass: a small list by score, descending; on equal scores the
+            // lower item id first (it is met first, and a later equal score does not displace it).
             auto& top = out.topLists[u];
-            top.assign(order.begin(), order.begin() + static_cast<std::ptrdiff_t>(topK));
+            top.clear();
+            for (int32_t j = 0; j < numItems_ && topK > 0; ++j) {
+                const float v = s[j];
+                if (top.size() == topK && !(v > s[top.back()]))
+                    continue;
+                auto at = std::upper_bound(top.begin(), top.end(), v, [s](float x, int32_t item) { return x > s[item]; });
+                top.insert(at, j);
+                if (top.size() > topK)
+                    top.pop_back();
+            }
             while (!top.empty() && s[top.back()] == kExcluded) // fewer candidates than K
                 top.pop_back();
         }

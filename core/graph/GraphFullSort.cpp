@@ -4,10 +4,12 @@
 // (one matrix product per output), and a linear layer over [user part; item part] adds the two
 // parts' products. Per-item values are computed once and shared by every slice of users.
 #include "graph/GraphSteps.h"
+#include "util/Runtime.h"
 
 #include <ATen/Parallel.h>
 
 #include <torch/nn/functional/linear.h>
+#include <torch/nn/modules/activation.h>
 #include <torch/types.h>
 #include <torch/utils.h>
 
@@ -220,7 +222,11 @@ torch::Tensor GraphModelImpl::fullSortPredict(const torch::Tensor& users)
                     }
                     if (!x.plain())
                         x = {Granularity::Pair, e.pairs(x)};
-                    x.t = layer.forward(x.t);
+                    // Pair activations are this pass's own: ReLU in place saves a pass over them.
+                    if (x.g == Granularity::Pair && layer.ptr()->as<torch::nn::ReLU>())
+                        x.t.relu_();
+                    else
+                        x.t = layer.forward(x.t);
                 }
                 out = x;
                 break;
@@ -291,9 +297,10 @@ torch::Tensor GraphModelImpl::fullSortPredict(const torch::Tensor& users)
 
     evaluate(users.narrow(0, 0, 0), true); // item-only values, once
     auto scores = torch::empty({users.size(0), numItems}, options.dtype(torch::kFloat));
-    // Users in slices of about 16k pairs, so the activations stay in cache. Without autograd on
-    // the CPU the slices run on LibTorch's intra-op threads.
-    const int64_t slice = std::max<int64_t>(1, (int64_t(1) << 14) / std::max<int64_t>(numItems, 1));
+    // Users in slices of about 32k pairs, so the activations stay in cache. Without autograd on
+    // the CPU the slices run on the evaluation threads (util/Runtime.h says why not LibTorch's
+    // intra-op pool), or on LibTorch's pool when the run asked for intra-op threads.
+    const int64_t slice = std::max<int64_t>(1, (int64_t(1) << 15) / std::max<int64_t>(numItems, 1));
     const int64_t slices = (users.size(0) + slice - 1) / slice;
     auto runSlices = [&](int64_t from, int64_t to) {
         for (int64_t k = from; k < to; ++k) {
@@ -302,7 +309,13 @@ torch::Tensor GraphModelImpl::fullSortPredict(const torch::Tensor& users)
             scores.narrow(0, start, len).copy_(evaluate(users.narrow(0, start, len), false));
         }
     };
-    if (users.device().is_cpu() && !torch::GradMode::is_enabled())
+    const bool cpu = users.device().is_cpu() && !torch::GradMode::is_enabled();
+    if (cpu && torch::get_num_threads() == 1)
+        parallelRanges(slices, evaluationThreads(), [&](int64_t from, int64_t to) {
+            const torch::NoGradGuard noGrad; // grad mode is per thread
+            runSlices(from, to);
+        });
+    else if (cpu)
         at::parallel_for(0, slices, 1, [&](int64_t from, int64_t to) {
             const torch::NoGradGuard noGrad; // grad mode is per thread
             runSlices(from, to);

@@ -78,6 +78,7 @@ std::vector<BenchRow> runAccuracyBench(const std::shared_ptr<const Dataset>& dat
         const ModelInfo& info = *findModel(name);
         if (options.epochs > 0 && info.trainable)
             base.epochs = options.epochs;
+        base.threads = options.threads;
         BenchRow row;
         row.model = name;
         row.displayName = info.displayName;

@@ -25,6 +25,7 @@ struct BenchOptions {
     uint64_t firstSeed = 42;         // seeds firstSeed, firstSeed + 1, ...
     std::string rankingProtocol = "loo";
     int epochs = 0;                  // 0: each model's default
+    int threads = 0;                 // evaluation threads (TrainConfig::threads)
     std::function<void(const std::string&)> progress; // one line per finished run
 };
 

@@ -15,6 +15,7 @@
 #include <torch/utils.h>
 
 #include <chrono>
+#include <cstdlib>
 #include <cmath>
 
 namespace reclab {
@@ -143,6 +144,13 @@ RunOutcome EpochLoop::run(Recommender& model, FlatOptimizer& optimizer, int epoc
 
 } // namespace
 
+void useThreads(int threads)
+{
+    if (!std::getenv("OMP_NUM_THREADS") && torch::get_num_threads() != 1)
+        torch::set_num_threads(1);
+    setEvaluationThreads(threads);
+}
+
 Trainer::Trainer(std::shared_ptr<const Dataset> dataset, TrainConfig config)
     : dataset_(std::move(dataset)), config_(std::move(config))
 {
@@ -161,8 +169,7 @@ RunOutcome Trainer::fit()
     const ModelInfo* info = isGraph ? nullptr : findModel(config_.model);
     const torch::Device device = resolveDevice(config_.device);
     configureRuntime(); // also for programs that did not call it in main()
-    if (config_.threads > 0)
-        torch::set_num_threads(config_.threads);
+    useThreads(config_.threads);
     torch::manual_seed(config_.seed);
 
     const auto task = TrainingTask::create(taskOf(config_), *dataset_, config_);

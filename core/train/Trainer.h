@@ -15,6 +15,12 @@ namespace reclab {
 
 class Recommender;
 
+// RecLab's threads: LibTorch's intra-op pool stays at one thread (small training batches gain
+// nothing from it, and evaluation is split by RecLab itself, util/Runtime.h) unless
+// OMP_NUM_THREADS asks otherwise; `threads` (0: one per core) is the evaluation threads.
+// fit() applies it with the run's configuration; programs timing evaluation alone call it.
+void useThreads(int threads);
+
 class Trainer {
 public:
     using BatchCallback = std::function<void(const BatchProgress&)>;

@@ -1,7 +1,12 @@
 #include "util/Runtime.h"
 
 #include <cstdlib> // also defines __GLIBC__ on glibc systems
+#include <algorithm>
+#include <atomic>
+#include <exception>
 #include <mutex>
+#include <thread>
+#include <vector>
 
 #if defined(__GLIBC__)
 #include <dlfcn.h>
@@ -23,6 +28,50 @@ void configureRuntime()
             reinterpret_cast<void (*)(int)>(symbol)(1);
 #endif
     });
+}
+
+namespace {
+
+std::atomic<int> evaluationThreadCount{0};
+
+} // namespace
+
+void setEvaluationThreads(int threads)
+{
+    evaluationThreadCount.store(std::max(0, threads));
+}
+
+int evaluationThreads()
+{
+    const int n = evaluationThreadCount.load();
+    return n > 0 ? n : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+}
+
+void parallelRanges(int64_t n, int threads, const std::function<void(int64_t, int64_t)>& f)
+{
+    const int64_t parts = std::max<int64_t>(1, std::min<int64_t>(threads, n));
+    if (parts == 1) {
+        if (n > 0)
+            f(0, n);
+        return;
+    }
+    std::vector<std::exception_ptr> errors(static_cast<size_t>(parts));
+    auto run = [&](int64_t k) {
+        try {
+            f(n * k / parts, n * (k + 1) / parts);
+        } catch (...) {
+            errors[static_cast<size_t>(k)] = std::current_exception();
+        }
+    };
+    std::vector<std::thread> others;
+    for (int64_t k = 1; k < parts; ++k)
+        others.emplace_back(run, k);
+    run(0);
+    for (auto& t : others)
+        t.join();
+    for (const auto& e : errors)
+        if (e)
+            std::rethrow_exception(e);
 }
 
 } // namespace reclab

@@ -36,6 +36,7 @@ private slots:
     void dataPrepareThenTrain();
     void dataDownloadFromLocalServer();
     void benchAccuracyTable();
+    void benchRankingTimesEveryUser();
     void graphCheckTemplateTrainExport();
     void graphBadInput();
 
@@ -107,6 +108,9 @@ void TestCli::badInputExitsTwoWithOneLine_data()
     QTest::newRow("bad activation") << QStringList{"train", "--model", "din", "--activation", "relu"} << QStringLiteral("activation");
     QTest::newRow("empty attention size") << QStringList{"train", "--model", "din", "--attention-layers", "0"}
                                           << QStringLiteral("attention-layers");
+    QTest::newRow("unknown optimizer") << QStringList{"train", "--optimizer", "rmsprop"} << QStringLiteral("optimizer");
+    QTest::newRow("momentum with adam") << QStringList{"train", "--model", "gmf", "--momentum", "0.9"}
+                                        << QStringLiteral("momentum");
     QTest::newRow("bad similarity") << QStringList{"train", "--model", "itemknn", "--similarity", "jaccard"}
                                     << QStringLiteral("similarity");
 }
@@ -341,6 +345,23 @@ void TestCli::dataDownloadFromLocalServer()
     QVERIFY2(err.contains("cancelled") && !err.contains('\n'), qPrintable(err));
     QVERIFY(QDir(other).entryList(QDir::AllEntries | QDir::Hidden | QDir::NoDotAndDotDot).isEmpty());
 #endif
+}
+
+// The timing itself is reported by the benchmark, not asserted; the test checks what it times.
+void TestCli::benchRankingTimesEveryUser()
+{
+    RECLAB_REQUIRE_ML100K();
+    const Result r = run({"bench", "ranking", "--data", test::ml100kDir(), "--repeat", "3", "--threads", "2", "--json"});
+    QCOMPARE(r.code, 0);
+    const QJsonObject o = QJsonDocument::fromJson(r.out).object();
+    QCOMPARE(o.value("users").toInt(), 943);
+    QCOMPARE(o.value("items").toInt(), 1682);
+    QCOMPARE(o.value("threads").toInt(), 2);
+    QVERIFY(o.value("median_ms").toDouble() > 0);
+    QVERIFY(o.value("min_ms").toDouble() <= o.value("median_ms").toDouble());
+    const Result bad = run({"bench", "ranking", "--model", "mf"});
+    QCOMPARE(bad.code, 2);
+    QVERIFY2(bad.err.contains("does not rank"), bad.err.constData());
 }
 
 void TestCli::benchAccuracyTable()
