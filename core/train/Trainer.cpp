@@ -16,6 +16,8 @@
 
 #include <chrono>
 #include <cstdlib>
+#include <map>
+#include <utility>
 #include <cmath>
 
 namespace reclab {
@@ -45,7 +47,7 @@ torch::Device resolveDevice(const std::string& name)
 // Trains model for epochs; with report, evaluates after each epoch and sends the events
 // (a pre-training phase runs without them).
 struct EpochLoop {
-    const Trainer& trainer;
+    Trainer& trainer;
     const Trainer::BatchCallback& onBatch;
     const Trainer::EpochCallback& onEpoch;
     const TrainingTask& task;
@@ -60,6 +62,26 @@ struct EpochLoop {
     RunOutcome run(Recommender& model, FlatOptimizer& optimizer, int epochs, const std::string& phase) const;
 };
 
+// The L2 norm of the gradients of each block: parameters grouped by the first part of their
+// name (a graph's block or table id, a hand-written model's module).
+std::vector<std::pair<std::string, double>> gradientNorms(Recommender& model)
+{
+    std::vector<std::pair<std::string, double>> norms;
+    std::map<std::string, double> squares;
+    for (const auto& p : model.named_parameters()) {
+        if (!p.value().grad().defined())
+            continue;
+        const std::string block = p.key().substr(0, p.key().find('.'));
+        const double n = p.value().grad().norm().item<double>();
+        if (!squares.count(block))
+            norms.emplace_back(block, 0.0);
+        squares[block] += n * n;
+    }
+    for (auto& [block, norm] : norms)
+        norm = std::sqrt(squares[block]);
+    return norms;
+}
+
 RunOutcome EpochLoop::run(Recommender& model, FlatOptimizer& optimizer, int epochs,
                           const std::string& phase) const
 {
@@ -68,6 +90,8 @@ RunOutcome EpochLoop::run(Recommender& model, FlatOptimizer& optimizer, int epoc
     RunOutcome outcome;
     model.train();
     for (int epoch = 1; epoch <= epochs; ++epoch) {
+        if (const double lr = report ? trainer.takeLearningRate() : 0.0; lr > 0)
+            optimizer.setLearningRate(lr);
         if (trainer.stopRequested()) {
             outcome.status = RunStatus::Stopped;
             outcome.message = "stopped before epoch " + std::to_string(epoch);
@@ -90,6 +114,7 @@ RunOutcome EpochLoop::run(Recommender& model, FlatOptimizer& optimizer, int epoc
         double epochLossSum = 0.0;
         int64_t window = 0;
         for (int64_t b = 0; b < batches; ++b) {
+            const bool stepping = trainer.waitWhilePaused();
             if (trainer.stopRequested()) {
                 outcome.status = RunStatus::Stopped;
                 outcome.message = "stopped during epoch " + std::to_string(epoch);
@@ -102,7 +127,14 @@ RunOutcome EpochLoop::run(Recommender& model, FlatOptimizer& optimizer, int epoc
             optimizer.zeroGrad();
             auto loss = model.calculateLoss(mb);
             loss.backward();
-            optimizer.step();
+            if (stepping && trainer.stepCallback()) {
+                // Gradients as this batch left them, before the update.
+                StepReport r{epoch, b + 1, step + 1, loss.item<double>(), gradientNorms(model)};
+                optimizer.step();
+                trainer.stepCallback()(r);
+            } else {
+                optimizer.step();
+            }
             windowLoss += loss.detach();
             ++window;
             ++step;
@@ -126,6 +158,7 @@ RunOutcome EpochLoop::run(Recommender& model, FlatOptimizer& optimizer, int epoc
 
         EpochStats stats;
         stats.epoch = epoch;
+        stats.learningRate = optimizer.learningRate();
         stats.step = step;
         stats.samples = n;
         stats.trainSeconds = secondsSince(epochStart);
@@ -162,6 +195,61 @@ Trainer::Trainer(std::shared_ptr<const Dataset> dataset, TrainConfig config)
 }
 
 Trainer::~Trainer() = default;
+
+void Trainer::requestStop()
+{
+    stop_.store(true);
+    const std::lock_guard<std::mutex> lock(controlMutex_);
+    control_.notify_all();
+}
+
+void Trainer::setPaused(bool paused)
+{
+    const std::lock_guard<std::mutex> lock(controlMutex_);
+    paused_ = paused;
+    if (!paused)
+        stepsAllowed_ = 0;
+    control_.notify_all();
+}
+
+bool Trainer::isPaused() const
+{
+    const std::lock_guard<std::mutex> lock(controlMutex_);
+    return paused_;
+}
+
+void Trainer::requestStep()
+{
+    const std::lock_guard<std::mutex> lock(controlMutex_);
+    paused_ = true;
+    ++stepsAllowed_;
+    control_.notify_all();
+}
+
+void Trainer::setLearningRate(double learningRate)
+{
+    if (!std::isfinite(learningRate) || learningRate <= 0 || learningRate > 10)
+        throw ConfigError("lr", "expected a positive number up to 10");
+    const std::lock_guard<std::mutex> lock(controlMutex_);
+    pendingLearningRate_ = learningRate;
+}
+
+bool Trainer::waitWhilePaused()
+{
+    std::unique_lock<std::mutex> lock(controlMutex_);
+    control_.wait(lock, [this] { return !paused_ || stepsAllowed_ > 0 || stop_.load(); });
+    if (paused_ && stepsAllowed_ > 0 && !stop_.load()) {
+        --stepsAllowed_;
+        return true;
+    }
+    return false;
+}
+
+double Trainer::takeLearningRate()
+{
+    const std::lock_guard<std::mutex> lock(controlMutex_);
+    return std::exchange(pendingLearningRate_, 0.0);
+}
 
 RunOutcome Trainer::fit()
 {

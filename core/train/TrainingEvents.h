@@ -6,6 +6,8 @@
 
 #include <cstdint>
 #include <string>
+#include <utility>
+#include <vector>
 
 namespace reclab {
 
@@ -21,8 +23,19 @@ struct BatchProgress {
     std::string phase;
 };
 
+// One batch run with "Step" while a training is paused: its loss and the gradient norm of each
+// block (parameters grouped by the block, or module, they belong to), for teaching.
+struct StepReport {
+    int epoch = 0;
+    int64_t batch = 0; // within the epoch, 1-based
+    int64_t step = 0;  // since the run started
+    double loss = 0.0;
+    std::vector<std::pair<std::string, double>> gradientNorms; // block, L2 norm of its gradients
+};
+
 struct EpochStats {
     int epoch = 0;
+    double learningRate = 0.0;      // the rate this epoch trained with
     double loss = 0.0;              // mean training loss of the epoch
     double trainSeconds = 0.0;      // wall time of the training pass, sampling included
     double evalSeconds = 0.0;
