@@ -6,6 +6,7 @@ void registerCoreMetaTypes()
 {
     qRegisterMetaType<reclab::BatchProgress>();
     qRegisterMetaType<reclab::EpochStats>();
+    qRegisterMetaType<reclab::StepReport>();
 }
 
 } // namespace reclab

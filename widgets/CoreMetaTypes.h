@@ -8,6 +8,7 @@
 
 Q_DECLARE_METATYPE(reclab::BatchProgress)
 Q_DECLARE_METATYPE(reclab::EpochStats)
+Q_DECLARE_METATYPE(reclab::StepReport)
 
 namespace reclab {
 // Call once before the first queued connection carrying these types.

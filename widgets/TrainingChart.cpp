@@ -95,6 +95,11 @@ void TrainingChart::beginRun(const QString& title, const QStringList& metricName
     }
     metricSeries_.clear();
     metricPoints_.clear();
+    for (const auto& mark : std::as_const(lrMarks_)) {
+        chart()->removeSeries(mark.second);
+        delete mark.second;
+    }
+    lrMarks_.clear();
     int colour = 0;
     for (const QString& name : metricNames) {
         auto* s = new QLineSeries;
@@ -151,6 +156,19 @@ void TrainingChart::addEpoch(const EpochStats& s)
     dirty_ = true;
 }
 
+void TrainingChart::markLearningRate(double x, double learningRate)
+{
+    auto* s = new QLineSeries;
+    s->setName(tr("lr %1").arg(learningRate, 0, 'g', 4));
+    QPen pen(QColor(0x55, 0x55, 0x55), 1.2, Qt::DashLine);
+    s->setPen(pen);
+    chart()->addSeries(s);
+    s->attachAxis(xAxis_);
+    s->attachAxis(lossAxis_);
+    lrMarks_.append({x, s});
+    dirty_ = true;
+}
+
 void TrainingChart::flush()
 {
     if (!dirty_)
@@ -159,6 +177,8 @@ void TrainingChart::flush()
     loss_->replace(decimate(lossPoints_, kMaxDrawnPoints));
     if (!lossPoints_.isEmpty())
         fitAxis(lossAxis_, lossLow_, lossHigh_, true);
+    for (const auto& mark : std::as_const(lrMarks_))
+        mark.second->replace({QPointF(mark.first, lossAxis_->min()), QPointF(mark.first, lossAxis_->max())});
     double mlo = std::numeric_limits<double>::infinity(), mhi = -mlo;
     for (auto it = metricPoints_.cbegin(); it != metricPoints_.cend(); ++it) {
         metricSeries_.value(it.key())->replace(it.value());
@@ -168,10 +188,15 @@ void TrainingChart::flush()
         }
     }
     fitAxis(metricAxis_, mlo, mhi, true);
-    double xMax = epochs_;
-    if (!lossPoints_.isEmpty())
-        xMax = std::max(xMax, lossPoints_.back().x());
+    // The axis grows with the run (a quarter ahead of the data), up to the planned epochs, so a
+    // long run's first epochs are not squeezed against the left edge.
+    double dataX = lossPoints_.isEmpty() ? 0.0 : lossPoints_.back().x();
+    for (const auto& points : std::as_const(metricPoints_))
+        if (!points.isEmpty())
+            dataX = std::max(dataX, points.back().x());
+    const double xMax = std::max(std::min<double>(epochs_, std::max(1.0, std::ceil(dataX * 1.25))), dataX);
     xAxis_->setRange(0, xMax);
+    xAxis_->setTickInterval(xMax <= 10 ? 1.0 : std::ceil(xMax / 10.0));
 }
 
 } // namespace reclab

@@ -29,10 +29,13 @@ public:
     // Points currently drawn (after the last flush), for tests.
     int drawnLossPoints() const;
     int drawnMetricPoints(const QString& metric) const;
+    int learningRateMarkCount() const { return static_cast<int>(lrMarks_.size()); }
 
 public slots:
     void addBatch(const reclab::BatchProgress& progress);
     void addEpoch(const reclab::EpochStats& stats);
+    // A dashed vertical line where the learning rate changed (x in epochs), named with the rate.
+    void markLearningRate(double x, double learningRate);
     void flush();
 
 private:
@@ -46,6 +49,7 @@ private:
     QVector<QPointF> lossPoints_;
     double lossLow_ = 0.0, lossHigh_ = 0.0; // running range, so a tick never rescans the curve
     QHash<QString, QVector<QPointF>> metricPoints_;
+    QVector<QPair<double, QLineSeries*>> lrMarks_;
     QTimer flushTimer_;
     bool dirty_ = false;
     int epochs_ = 1;

@@ -14,6 +14,7 @@ TrainingController::TrainingController(QObject* parent) : QObject(parent), worke
     connect(worker_, &TrainingWorker::runStarted, this, &TrainingController::runStarted, Qt::QueuedConnection);
     connect(worker_, &TrainingWorker::batchProgress, this, &TrainingController::batchProgress, Qt::QueuedConnection);
     connect(worker_, &TrainingWorker::epochFinished, this, &TrainingController::epochFinished, Qt::QueuedConnection);
+    connect(worker_, &TrainingWorker::stepReported, this, &TrainingController::stepReported, Qt::QueuedConnection);
     connect(worker_, &TrainingWorker::runFinished, this,
             [this](qint64 runId, const QString& status, const QString& message) {
                 running_ = false;
@@ -40,6 +41,23 @@ void TrainingController::stop()
 {
     if (running_)
         worker_->stop();
+}
+
+void TrainingController::setPaused(bool paused)
+{
+    if (running_)
+        worker_->setPaused(paused);
+}
+
+void TrainingController::requestStep()
+{
+    if (running_)
+        worker_->requestStep();
+}
+
+bool TrainingController::setLearningRate(double learningRate)
+{
+    return running_ && worker_->setLearningRate(learningRate);
 }
 
 void TrainingController::shutdown()

@@ -19,6 +19,11 @@ public:
     // Queues a run in the worker thread; ignored while one is running.
     bool start(std::shared_ptr<const Dataset> dataset, const TrainConfig& config, const QString& databasePath);
     void stop();
+    // Pause, Step (one batch, then paused; its report comes as stepReported) and a learning
+    // rate for the coming epochs, for the running run.
+    void setPaused(bool paused);
+    void requestStep();
+    bool setLearningRate(double learningRate);
     // Stops any run and joins the thread; called on window close and destruction.
     void shutdown();
 
@@ -26,6 +31,7 @@ signals:
     void runStarted(qint64 runId);
     void batchProgress(const reclab::BatchProgress& progress);
     void epochFinished(const reclab::EpochStats& stats);
+    void stepReported(const reclab::StepReport& report);
     void runFinished(qint64 runId, const QString& status, const QString& message);
     void requestRun(std::shared_ptr<const reclab::Dataset> dataset, reclab::TrainConfig config, QString databasePath);
 

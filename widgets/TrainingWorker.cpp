@@ -16,6 +16,36 @@ void TrainingWorker::clearStop()
 {
     std::lock_guard<std::mutex> lock(mutex_);
     stopRequested_ = false;
+    pauseRequested_ = false;
+}
+
+void TrainingWorker::setPaused(bool paused)
+{
+    std::lock_guard<std::mutex> lock(mutex_);
+    pauseRequested_ = paused;
+    if (session_)
+        session_->trainer().setPaused(paused);
+}
+
+void TrainingWorker::requestStep()
+{
+    std::lock_guard<std::mutex> lock(mutex_);
+    pauseRequested_ = true;
+    if (session_)
+        session_->trainer().requestStep();
+}
+
+bool TrainingWorker::setLearningRate(double learningRate)
+{
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (!session_)
+        return false;
+    try {
+        session_->trainer().setLearningRate(learningRate);
+        return true;
+    } catch (const std::exception&) {
+        return false;
+    }
 }
 
 void TrainingWorker::run(std::shared_ptr<const Dataset> dataset, TrainConfig config, QString databasePath)
@@ -29,11 +59,14 @@ void TrainingWorker::run(std::shared_ptr<const Dataset> dataset, TrainConfig con
         });
         session.setBatchCallback([this](const BatchProgress& p) { emit batchProgress(p); });
         session.setEpochCallback([this](const EpochStats& s) { emit epochFinished(s); });
+        session.trainer().setStepCallback([this](const StepReport& r) { emit stepReported(r); });
         {
             std::lock_guard<std::mutex> lock(mutex_);
             session_ = &session;
             if (stopRequested_)
                 session.requestStop();
+            if (pauseRequested_)
+                session.trainer().setPaused(true);
         }
         RunOutcome outcome;
         try {

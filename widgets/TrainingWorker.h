@@ -26,6 +26,11 @@ public:
     // earlier run never cancels the next one.
     void stop();
     void clearStop();
+    // Thread-safe; a pause asked for before the run starts applies from its first batch.
+    void setPaused(bool paused);
+    void requestStep();
+    // Applies from the next epoch; false (and nothing changes) when the rate is not valid.
+    bool setLearningRate(double learningRate);
 
 public slots:
     void run(std::shared_ptr<const reclab::Dataset> dataset, reclab::TrainConfig config, QString databasePath);
@@ -34,6 +39,7 @@ signals:
     void runStarted(qint64 runId);
     void batchProgress(const reclab::BatchProgress& progress);
     void epochFinished(const reclab::EpochStats& stats);
+    void stepReported(const reclab::StepReport& report);
     // status is a RunStatus name (FINISHED, STOPPED, FAILED); message says why when not finished.
     void runFinished(qint64 runId, const QString& status, const QString& message);
 
@@ -41,6 +47,7 @@ private:
     std::mutex mutex_;
     TrainingSession* session_ = nullptr; // the running session, guarded by mutex_
     bool stopRequested_ = false;
+    bool pauseRequested_ = false;
 };
 
 } // namespace reclab

@@ -33,6 +33,7 @@
 #include <QStyle>
 #include <QStatusBar>
 #include <QTabWidget>
+#include <QTableWidget>
 #include <QTableView>
 #include <QThread>
 #include <QToolBar>
@@ -123,6 +124,7 @@ MainWindow::MainWindow(const MainWindowOptions& options, QWidget* parent)
         fillProtocols();
     });
     buildRunsDock();
+    buildStepDock();
 
     progress_ = new QProgressBar(this);
     progress_->setRange(0, 1000);
@@ -143,6 +145,7 @@ MainWindow::MainWindow(const MainWindowOptions& options, QWidget* parent)
     connect(controller_, &TrainingController::batchProgress, this, &MainWindow::onBatch);
     connect(controller_, &TrainingController::epochFinished, this, &MainWindow::onEpoch);
     connect(controller_, &TrainingController::runFinished, this, &MainWindow::onRunFinished);
+    connect(controller_, &TrainingController::stepReported, this, &MainWindow::onStep);
 
     runsModel_->setDatabasePath(options_.databasePath);
     try {
@@ -197,6 +200,23 @@ void MainWindow::buildActions()
     stopAction_ = bar->addAction(style()->standardIcon(QStyle::SP_MediaStop), tr("Stop"));
     stopAction_->setShortcut(QKeySequence(Qt::Key_Escape));
     connect(stopAction_, &QAction::triggered, this, &MainWindow::stopTraining);
+    pauseAction_ = bar->addAction(style()->standardIcon(QStyle::SP_MediaPause), tr("Pause"));
+    pauseAction_->setCheckable(true);
+    pauseAction_->setToolTip(tr("Pause the run between batches; uncheck to resume"));
+    connect(pauseAction_, &QAction::toggled, this, [this](bool paused) {
+        controller_->setPaused(paused);
+        if (isTraining())
+            progress_->setFormat(paused ? tr("paused  %p%") : tr("resuming…"));
+    });
+    stepAction_ = bar->addAction(style()->standardIcon(QStyle::SP_MediaSeekForward), tr("Step"));
+    stepAction_->setToolTip(tr("Run one batch and show its loss and each block's gradient norm (pauses the run)"));
+    connect(stepAction_, &QAction::triggered, this, [this] {
+        if (!isTraining())
+            return;
+        const QSignalBlocker block(pauseAction_);
+        pauseAction_->setChecked(true);
+        controller_->requestStep();
+    });
 }
 
 void MainWindow::buildSetupDock()
@@ -231,6 +251,12 @@ void MainWindow::buildSetupDock()
     lrSpin_->setDecimals(5);
     lrSpin_->setRange(0.00001, 10.0);
     lrSpin_->setSingleStep(0.0005);
+    lrSpin_->setKeyboardTracking(false); // a typed rate counts when editing ends
+    lrSpin_->setToolTip(tr("Changed during a run, the new rate applies from the next epoch and is marked on the chart"));
+    connect(lrSpin_, &QDoubleSpinBox::valueChanged, this, [this](double lr) {
+        if (isTraining() && controller_->setLearningRate(lr))
+            statusBar()->showMessage(tr("Learning rate %1 from the next epoch").arg(lr), 8000);
+    });
     form->addRow(tr("Learning rate"), lrSpin_);
     seedSpin_ = new QSpinBox;
     seedSpin_->setRange(0, 1 << 30);
@@ -333,6 +359,43 @@ void MainWindow::describeProtocol()
                                    "positive when rated 4 or more; 20% of the users held out. AUC, GAUC and LogLoss."));
     else
         protocolLabel_->setText(tr("MovieLens-100K's own split: train on uK.base, test on uK.test; RMSE and MAE."));
+}
+
+void MainWindow::buildStepDock()
+{
+    stepTable_ = new QTableWidget(0, 2);
+    stepTable_->setHorizontalHeaderLabels({tr("Block"), tr("Gradient norm")});
+    stepTable_->verticalHeader()->hide();
+    stepTable_->horizontalHeader()->setStretchLastSection(true);
+    stepTable_->setEditTriggers(QAbstractItemView::NoEditTriggers);
+    stepLabel_ = new QLabel(tr("Pause a run and press Step to run one batch."));
+    stepLabel_->setWordWrap(true);
+    auto* panel = new QWidget;
+    auto* layout = new QVBoxLayout(panel);
+    layout->addWidget(stepLabel_);
+    layout->addWidget(stepTable_, 1);
+    auto* dock = new QDockWidget(tr("Step"), this);
+    dock->setObjectName(QStringLiteral("stepDock"));
+    dock->setFeatures(QDockWidget::DockWidgetMovable | QDockWidget::DockWidgetFloatable | QDockWidget::DockWidgetClosable);
+    dock->setWidget(panel);
+    addDockWidget(Qt::BottomDockWidgetArea, dock);
+    tabifyDockWidget(findChild<QDockWidget*>(QStringLiteral("runsDock")), dock);
+    findChild<QDockWidget*>(QStringLiteral("runsDock"))->raise();
+}
+
+void MainWindow::onStep(const StepReport& r)
+{
+    stepLabel_->setText(tr("Epoch %1, batch %2 (step %3): loss %4").arg(r.epoch).arg(r.batch).arg(r.step).arg(r.loss, 0, 'f', 5));
+    stepTable_->setRowCount(static_cast<int>(r.gradientNorms.size()));
+    for (int k = 0; k < stepTable_->rowCount(); ++k) {
+        const auto& [block, norm] = r.gradientNorms[static_cast<size_t>(k)];
+        stepTable_->setItem(k, 0, new QTableWidgetItem(QString::fromStdString(block)));
+        stepTable_->setItem(k, 1, new QTableWidgetItem(QString::number(norm, 'g', 4)));
+    }
+    if (auto* dock = findChild<QDockWidget*>(QStringLiteral("stepDock")))
+        dock->raise();
+    progress_->setFormat(tr("paused after step %1  %p%").arg(r.step));
+    emit stepShown(r.step);
 }
 
 void MainWindow::applyModelDefaults()
@@ -516,6 +579,7 @@ void MainWindow::startTraining()
     speedLabel_->clear();
     runId_ = 0;
     lastStatus_.clear();
+    lastLearningRate_ = config.learningRate;
     runClock_.start();
     controller_->start(dataset_, config, options_.databasePath);
     updateActions();
@@ -551,6 +615,9 @@ void MainWindow::onBatch(const BatchProgress& p)
 
 void MainWindow::onEpoch(const EpochStats& s)
 {
+    if (s.epoch > 1 && s.learningRate != lastLearningRate_)
+        chart_->markLearningRate(s.epoch - 1, s.learningRate);
+    lastLearningRate_ = s.learningRate;
     chart_->addEpoch(s);
     QStringList parts;
     for (const auto& m : s.metrics)
@@ -585,6 +652,12 @@ void MainWindow::updateActions()
     const bool training = isTraining();
     startAction_->setEnabled(dataset_ && !training && !loading_);
     stopAction_->setEnabled(training);
+    pauseAction_->setEnabled(training);
+    stepAction_->setEnabled(training);
+    if (!training) {
+        const QSignalBlocker block(pauseAction_);
+        pauseAction_->setChecked(false);
+    }
     openAction_->setEnabled(!training && !loading_);
     sampleAction_->setEnabled(!training && !loading_);
     openFileAction_->setEnabled(!training && !loading_);

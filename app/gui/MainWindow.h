@@ -23,6 +23,7 @@ class QProgressBar;
 class QSpinBox;
 class QTabWidget;
 class QTableView;
+class QTableWidget;
 
 namespace reclab {
 
@@ -53,6 +54,10 @@ public:
     RunsTableModel* runsModel() const { return runsModel_; }
     QAction* startAction() const { return startAction_; }
     QAction* stopAction() const { return stopAction_; }
+    QAction* pauseAction() const { return pauseAction_; }
+    QAction* stepAction() const { return stepAction_; }
+    QTableWidget* stepTable() const { return stepTable_; }
+    QDoubleSpinBox* learningRateSpin() const { return lrSpin_; }
     QAction* downloadAction() const { return downloadAction_; }
     QComboBox* modelCombo() const { return modelCombo_; }
     QComboBox* protocolCombo() const { return protocolCombo_; }
@@ -78,6 +83,7 @@ public slots:
 signals:
     void datasetLoaded();
     void trainingFinished(qint64 runId, const QString& status);
+    void stepShown(qint64 step);
 
 protected:
     void closeEvent(QCloseEvent* event) override;
@@ -86,6 +92,8 @@ private:
     void buildActions();
     void buildSetupDock();
     void buildRunsDock();
+    void buildStepDock();
+    void onStep(const StepReport& report);
     // The task of the chosen model (for "graph", the editor's graph) and whose defaults it uses.
     TaskKind currentTask() const;
     const ModelInfo* currentDefaults() const;
@@ -114,6 +122,10 @@ private:
     QAction* downloadAction_ = nullptr;
     QAction* startAction_ = nullptr;
     QAction* stopAction_ = nullptr;
+    QAction* pauseAction_ = nullptr;
+    QAction* stepAction_ = nullptr;
+    QTableWidget* stepTable_ = nullptr;
+    QLabel* stepLabel_ = nullptr;
     QLabel* datasetLabel_ = nullptr;
     QComboBox* modelCombo_ = nullptr;
     QSpinBox* epochsSpin_ = nullptr;
@@ -132,6 +144,7 @@ private:
     int plannedEpochs_ = 1;
     qint64 runId_ = 0;
     QString lastStatus_;
+    double lastLearningRate_ = 0.0;
     bool loading_ = false;
 };
 

@@ -21,6 +21,8 @@ public:
     void setBatchCallback(Trainer::BatchCallback callback) { onBatch_ = std::move(callback); }
     void setEpochCallback(Trainer::EpochCallback callback) { onEpoch_ = std::move(callback); }
     void requestStop() { trainer_.requestStop(); }
+    // Pause, step and learning-rate changes go to the trainer (thread-safe).
+    Trainer& trainer() { return trainer_; }
 
     // Runs the training to its end; the stored run is FINISHED, STOPPED or FAILED. Errors after
     // the run row exists are recorded as FAILED with their message and then rethrown.

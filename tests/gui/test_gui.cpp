@@ -22,6 +22,7 @@
 #include <QSpinBox>
 #include <QLabel>
 #include <QLineEdit>
+#include <QTableWidget>
 #include <QTemporaryDir>
 #include <QtTest>
 
@@ -38,6 +39,7 @@ private slots:
     void badDatasetShowsMessageAndKeepsOld();
     void protocolChoiceFollowsTheModel();
     void trainsTheEditorsGraph();
+    void pauseStepAndLearningRate();
 
 private:
     static void saveShot(QWidget* w, const char* name);
@@ -286,6 +288,52 @@ void TestGui::trainsTheEditorsGraph()
     QVERIFY(!w.isTraining());
     QCOMPARE(w.centralTabs()->currentWidget(), static_cast<QWidget*>(editor));
     saveShot(&w, "graph-tab.png");
+}
+
+// Steering a run from the window: Pause holds it, Step runs one batch and lists each block's
+// gradient norm, a new learning rate applies from the next epoch and is marked on the chart,
+// Resume continues, Stop ends it.
+void TestGui::pauseStepAndLearningRate()
+{
+    QTemporaryDir dir;
+    MainWindow w({dir.filePath(QStringLiteral("gui.db")), QStringLiteral("sample")});
+    w.show();
+    QTRY_VERIFY_WITH_TIMEOUT(w.isDatasetLoaded(), 30000);
+    w.modelCombo()->setCurrentIndex(w.modelCombo()->findData(QStringLiteral("gmf")));
+    w.epochsSpin()->setValue(1000);
+    QSignalSpy finished(&w, &MainWindow::trainingFinished);
+    QSignalSpy steps(&w, &MainWindow::stepShown);
+    QVERIFY(!w.pauseAction()->isEnabled());
+    w.startAction()->trigger();
+    QVERIFY(w.pauseAction()->isEnabled() && w.stepAction()->isEnabled());
+    QTRY_VERIFY_WITH_TIMEOUT(w.chart()->metricPointCount(QStringLiteral("hr@10")) >= 1, 60000);
+
+    w.pauseAction()->setChecked(true);
+    QTest::qWait(300);
+    const int held = w.chart()->lossPointCount();
+    QTest::qWait(400);
+    QCOMPARE(w.chart()->lossPointCount(), held); // nothing trains while paused
+    w.stepAction()->trigger();
+    QTRY_COMPARE_WITH_TIMEOUT(steps.count(), 1, 10000);
+    QStringList blocks;
+    for (int r = 0; r < w.stepTable()->rowCount(); ++r)
+        blocks << w.stepTable()->item(r, 0)->text();
+    QVERIFY2(blocks.contains(QStringLiteral("user_gmf")) && blocks.contains(QStringLiteral("output")),
+             qPrintable(blocks.join(',')));
+    QVERIFY(w.stepTable()->item(0, 1)->text().toDouble() > 0);
+    QVERIFY(w.pauseAction()->isChecked());
+
+    const int epochsBefore = w.chart()->metricPointCount(QStringLiteral("hr@10"));
+    w.learningRateSpin()->setValue(0.004);
+    w.pauseAction()->setChecked(false); // resume
+    QTRY_VERIFY_WITH_TIMEOUT(w.chart()->metricPointCount(QStringLiteral("hr@10")) >= epochsBefore + 2, 60000);
+    QCOMPARE(w.chart()->learningRateMarkCount(), 1);
+    w.chart()->flush();
+    saveShot(&w, "pause-step.png");
+    w.stopAction()->trigger();
+    QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 1, 30000);
+    QCOMPARE(finished.first().at(1).toString(), QStringLiteral("STOPPED"));
+    QVERIFY(!w.pauseAction()->isEnabled() && !w.pauseAction()->isChecked());
 }
 
 QTEST_MAIN(TestGui)
