@@ -56,7 +56,11 @@ std::vector<int64_t> SampledRankingEvaluator::ranks(Recommender& model, const to
     const int64_t n = users_.size(0);
     const int64_t width = candidates_.size(1);
     std::vector<int64_t> out(static_cast<size_t>(n));
-    const int64_t chunk = std::max<int64_t>(1, (1 << 20) / width); // ~1M pairs per forward
+    // On the CPU, chunks of about 16k pairs keep the activations in cache (NeuMF's defaults on
+    // ml-100k: 0.30 s instead of 1.37 s as one chunk; two plain threads were slower here, unlike
+    // the full ranking's slices). A GPU takes about 1M pairs per forward.
+    const int64_t pairs = device.is_cpu() ? int64_t(1) << 14 : int64_t(1) << 20;
+    const int64_t chunk = std::max<int64_t>(1, pairs / width);
     for (int64_t start = 0; start < n; start += chunk) {
         const int64_t len = std::min(chunk, n - start);
         auto cand = candidates_.narrow(0, start, len).to(device);
