@@ -33,7 +33,7 @@ void addBenchCommand(CLI::App& app, BenchCliOptions& o)
     accuracy->add_option("--epochs", o.epochs, "Epochs for every trainable model (default: each model's own)")
         ->check(CLI::Range(1, 100000));
     accuracy->add_option("--protocol", o.protocol, "Ranking protocol: loo or full")->capture_default_str();
-    accuracy->add_option("--threads", o.threads, "Evaluation threads (default: one per core)")->check(CLI::Range(0, 1024));
+    accuracy->add_option("--threads", o.threads, "LibTorch intra-op and evaluation threads (default: LibTorch's intra-op choice, one evaluation thread per core)")->check(CLI::Range(0, 1024));
     accuracy->add_flag("--json", o.json, "Print JSON instead of the Markdown table");
     accuracy->add_option("--out", o.out, "Also write the Markdown table to this file");
     accuracy->footer("Rating models use MovieLens-100K's u1..u5 folds when the data is ml-100k (each seed's figure "
@@ -46,7 +46,7 @@ void addBenchCommand(CLI::App& app, BenchCliOptions& o)
     ranking->add_option("--repeat", o.repeat, "Evaluations timed; the median is reported")
         ->capture_default_str()
         ->check(CLI::Range(1, 1000));
-    ranking->add_option("--threads", o.threads, "Evaluation threads (default: one per core)")->check(CLI::Range(0, 1024));
+    ranking->add_option("--threads", o.threads, "LibTorch intra-op and evaluation threads (default: LibTorch's intra-op choice, one evaluation thread per core)")->check(CLI::Range(0, 1024));
     ranking->add_flag("--json", o.json, "Print JSON");
 }
 
@@ -79,13 +79,14 @@ int runRankingBench(const BenchCliOptions& o)
         const auto users = ranking && ranking->fullEvaluator() ? ranking->fullEvaluator()->numUsers() : 0;
         if (o.json)
             std::cout << nlohmann::json{{"model", o.model}, {"users", users}, {"items", dataset->numItems()},
-                                        {"threads", evaluationThreads()}, {"median_ms", median},
+                                        {"threads", evaluationThreads()}, {"intra_op_threads", torch::get_num_threads()}, {"median_ms", median},
                                         {"min_ms", ms.front()}, {"max_ms", ms.back()}}
                              .dump()
                       << std::endl;
         else
             std::cout << o.model << ": full ranking of " << users << " users x " << dataset->numItems() << " items, "
-                      << evaluationThreads() << " thread(s): median " << median << " ms (min " << ms.front()
+                      << evaluationThreads() << " evaluation thread(s), " << torch::get_num_threads()
+                      << " intra-op: median " << median << " ms (min " << ms.front()
                       << ", max " << ms.back() << ", " << ms.size() << " runs)" << std::endl;
         return 0;
     } catch (const Error& e) {

@@ -139,7 +139,7 @@ void addTrainCommand(CLI::App& app, TrainOptions& o)
         ->check(CLI::PositiveNumber);
     train->add_option("--seed", o.seed, "Seed for the split, the sampled negatives and the initial weights (default 42)")
         ->check(CLI::NonNegativeNumber);
-    train->add_option("--threads", o.threads, "LibTorch intra-op threads (default: LibTorch's own choice)")
+    train->add_option("--threads", o.threads, "LibTorch intra-op threads and RecLab's evaluation threads (default: LibTorch's own intra-op choice, one evaluation thread per core)")
         ->check(CLI::Range(0, 1024));
     train->add_option("--negatives", o.negatives, "Sampled negatives per positive for implicit models (default: the model's, 8 for gmf/mlp/neumf, 1 for bpr)")
         ->check(CLI::Range(1, 1000));

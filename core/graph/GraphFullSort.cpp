@@ -14,11 +14,42 @@
 #include <torch/utils.h>
 
 #include <map>
+
+#include <dlfcn.h>
 #include <stdexcept>
 
 namespace reclab {
 
 namespace {
+
+// LibTorch's OpenMP pool is per calling thread (its thread count is the thread's own OpenMP
+// setting): on an evaluation thread the ops of a slice run serially, as a slice is already one
+// thread's share; the setting is restored afterwards (the first range runs on the caller).
+class SerialIntraOp {
+public:
+    SerialIntraOp()
+    {
+        static const auto get = reinterpret_cast<int (*)()>(dlsym(RTLD_DEFAULT, "omp_get_max_threads"));
+        static const auto set = reinterpret_cast<void (*)(int)>(dlsym(RTLD_DEFAULT, "omp_set_num_threads"));
+        set_ = set;
+        if (!get || !set)
+            return;
+        (void)at::get_num_threads(); // LibTorch sets a new thread's OpenMP count on first use
+        before_ = get();
+        set(1);
+    }
+    ~SerialIntraOp()
+    {
+        if (set_ && before_ > 0)
+            set_(before_);
+    }
+    SerialIntraOp(const SerialIntraOp&) = delete;
+    SerialIntraOp& operator=(const SerialIntraOp&) = delete;
+
+private:
+    void (*set_)(int) = nullptr;
+    int before_ = 0;
+};
 
 struct PairValue {
     PairValue() = default;
@@ -297,10 +328,22 @@ torch::Tensor GraphModelImpl::fullSortPredict(const torch::Tensor& users)
 
     evaluate(users.narrow(0, 0, 0), true); // item-only values, once
     auto scores = torch::empty({users.size(0), numItems}, options.dtype(torch::kFloat));
-    // Users in slices of about 32k pairs, so the activations stay in cache. Without autograd on
-    // the CPU the slices run on the evaluation threads (util/Runtime.h says why not LibTorch's
-    // intra-op pool), or on LibTorch's pool when the run asked for intra-op threads.
-    const int64_t slice = std::max<int64_t>(1, (int64_t(1) << 15) / std::max<int64_t>(numItems, 1));
+    // Users in slices whose widest activation holds about 2M floats (32k pairs of a 64-wide
+    // layer), so it stays in cache: a fixed pair count made a 256-wide tower's slices 33 MB, and
+    // two threads streaming those were three times slower than one. Without autograd on the CPU
+    // the slices run on the evaluation threads (util/Runtime.h says why not LibTorch's intra-op
+    // pool).
+    int64_t widest = 1;
+    for (const auto& b : analysis_.blocks) {
+        if (b.output)
+            widest = std::max(widest, b.output->width);
+        if (b.type == "mlp" && b.params.contains("layers") && b.params["layers"].is_array())
+            for (const auto& width : b.params["layers"])
+                if (width.is_number_integer())
+                    widest = std::max(widest, width.get<int64_t>());
+    }
+    const int64_t pairsPerSlice = std::max<int64_t>(1, (int64_t(1) << 21) / widest);
+    const int64_t slice = std::max<int64_t>(1, pairsPerSlice / std::max<int64_t>(numItems, 1));
     const int64_t slices = (users.size(0) + slice - 1) / slice;
     auto runSlices = [&](int64_t from, int64_t to) {
         for (int64_t k = from; k < to; ++k) {
@@ -309,15 +352,10 @@ torch::Tensor GraphModelImpl::fullSortPredict(const torch::Tensor& users)
             scores.narrow(0, start, len).copy_(evaluate(users.narrow(0, start, len), false));
         }
     };
-    const bool cpu = users.device().is_cpu() && !torch::GradMode::is_enabled();
-    if (cpu && torch::get_num_threads() == 1)
+    if (users.device().is_cpu() && !torch::GradMode::is_enabled())
         parallelRanges(slices, evaluationThreads(), [&](int64_t from, int64_t to) {
-            const torch::NoGradGuard noGrad; // grad mode is per thread
-            runSlices(from, to);
-        });
-    else if (cpu)
-        at::parallel_for(0, slices, 1, [&](int64_t from, int64_t to) {
-            const torch::NoGradGuard noGrad; // grad mode is per thread
+            const torch::NoGradGuard noGrad;        // grad mode is per thread
+            const SerialIntraOp serial;             // each slice's ops on its own thread
             runSlices(from, to);
         });
     else

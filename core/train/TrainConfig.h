@@ -21,7 +21,7 @@ struct TrainConfig {
     double weightDecay = 0.0;       // the optimizer's L2 on every parameter (torch.optim's weight_decay)
     double momentum = 0.0;          // sgd
     uint64_t seed = 42;
-    int threads = 0;            // evaluation threads; 0: one per core (see useThreads in Trainer.h)
+    int threads = 0;            // intra-op and evaluation threads; 0: defaults (see useThreads in Trainer.h)
     std::string device = "cpu"; // "cpu", "cuda" or "cuda:N"
     int negatives = 4;          // sampled negatives per positive (implicit models)
     int factors = 8;            // GMF / MF latent size

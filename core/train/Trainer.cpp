@@ -179,8 +179,8 @@ RunOutcome EpochLoop::run(Recommender& model, FlatOptimizer& optimizer, int epoc
 
 void useThreads(int threads)
 {
-    if (!std::getenv("OMP_NUM_THREADS") && torch::get_num_threads() != 1)
-        torch::set_num_threads(1);
+    if (threads > 0)
+        torch::set_num_threads(threads);
     setEvaluationThreads(threads);
 }
 

@@ -17,9 +17,8 @@ namespace reclab {
 
 class Recommender;
 
-// RecLab's threads: LibTorch's intra-op pool stays at one thread (small training batches gain
-// nothing from it, and evaluation is split by RecLab itself, util/Runtime.h) unless
-// OMP_NUM_THREADS asks otherwise; `threads` (0: one per core) is the evaluation threads.
+// A run's threads: `threads` > 0 sets LibTorch's intra-op threads and RecLab's evaluation
+// threads (util/Runtime.h); 0 keeps LibTorch's default and evaluates on one thread per core.
 // fit() applies it with the run's configuration; programs timing evaluation alone call it.
 void useThreads(int threads);
 

@@ -12,7 +12,7 @@
 //   - worker threads for evaluation: scoring every item for every user splits into slices
 //     of users that are independent, so RecLab runs them on its own threads (one per core by
 //     default, or the run's --threads). LibTorch's intra-op pool (OpenMP) is not used for
-//     that: on the 2-core machines measured, a slice loop under at::parallel_for on two
+//     that: on the 2-core machines measured, the slice loop under at::parallel_for on two
 //     threads was slower than on one, while two plain threads halved the time (NeuMF's full
 //     ranking of ml-100k: 52 ms on one thread, 29 ms on two).
 #pragma once
