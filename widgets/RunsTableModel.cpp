@@ -38,7 +38,11 @@ QString modelLabel(const RunRecord& run)
 
 } // namespace
 
-void RunsTableModel::setDatabasePath(const QString& path) { path_ = path; }
+void RunsTableModel::setDatabasePath(const QString& path)
+{
+    path_ = path;
+    labelCache_.clear();
+}
 
 bool RunsTableModel::refresh(QString* error)
 {
@@ -63,7 +67,11 @@ bool RunsTableModel::refresh(QString* error)
                 if (!text.isEmpty())
                     p << text;
             summaries.push_back(p.join(QStringLiteral("  ")));
-            models.push_back(modelLabel(run));
+            // Parsed once per run: a graph run's params hold the whole graph.
+            auto label = labelCache_.find(run.id);
+            if (label == labelCache_.end())
+                label = labelCache_.insert(run.id, modelLabel(run));
+            models.push_back(*label);
         }
     } catch (const std::exception& e) {
         if (error)

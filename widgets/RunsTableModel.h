@@ -5,6 +5,7 @@
 #include "store/ExperimentStore.h"
 
 #include <QAbstractTableModel>
+#include <QHash>
 #include <QString>
 
 #include <vector>
@@ -36,6 +37,7 @@ private:
     QString path_;
     std::vector<RunRecord> runs_;
     std::vector<QString> modelLabels_;
+    QHash<qint64, QString> labelCache_; // run id -> model column (a run's params never change)
     std::vector<QString> metricSummaries_;
 };
 

@@ -51,7 +51,7 @@ int runCheck(const GraphOptions& o)
     try {
         graph = GraphSpec::load(o.file);
         const Dataset ds = loadDataset(o.data);
-        context = {ds.numUsers(), ds.numItems(), static_cast<int64_t>(ds.genreNames.size()), 0};
+        context = graphContextOf(ds);
         dataName = ds.name;
     } catch (const Error& e) {
         std::cerr << "reclab-cli: " << e.what() << std::endl;

@@ -295,11 +295,11 @@ void MainWindow::buildRunsDock()
     runsView_->setAlternatingRowColors(true);
     runsView_->verticalHeader()->hide();
     runsView_->horizontalHeader()->setStretchLastSection(true);
-    auto* dock = new QDockWidget(tr("Runs"), this);
-    dock->setObjectName(QStringLiteral("runsDock"));
-    dock->setFeatures(QDockWidget::DockWidgetMovable | QDockWidget::DockWidgetFloatable);
-    dock->setWidget(runsView_);
-    addDockWidget(Qt::BottomDockWidgetArea, dock);
+    runsDock_ = new QDockWidget(tr("Runs"), this);
+    runsDock_->setObjectName(QStringLiteral("runsDock"));
+    runsDock_->setFeatures(QDockWidget::DockWidgetMovable | QDockWidget::DockWidgetFloatable);
+    runsDock_->setWidget(runsView_);
+    addDockWidget(Qt::BottomDockWidgetArea, runsDock_);
 }
 
 TaskKind MainWindow::currentTask() const
@@ -374,13 +374,14 @@ void MainWindow::buildStepDock()
     auto* layout = new QVBoxLayout(panel);
     layout->addWidget(stepLabel_);
     layout->addWidget(stepTable_, 1);
-    auto* dock = new QDockWidget(tr("Step"), this);
-    dock->setObjectName(QStringLiteral("stepDock"));
-    dock->setFeatures(QDockWidget::DockWidgetMovable | QDockWidget::DockWidgetFloatable | QDockWidget::DockWidgetClosable);
-    dock->setWidget(panel);
-    addDockWidget(Qt::BottomDockWidgetArea, dock);
-    tabifyDockWidget(findChild<QDockWidget*>(QStringLiteral("runsDock")), dock);
-    findChild<QDockWidget*>(QStringLiteral("runsDock"))->raise();
+    stepDock_ = new QDockWidget(tr("Step"), this);
+    stepDock_->setObjectName(QStringLiteral("stepDock"));
+    stepDock_->setFeatures(QDockWidget::DockWidgetMovable | QDockWidget::DockWidgetFloatable |
+                           QDockWidget::DockWidgetClosable);
+    stepDock_->setWidget(panel);
+    addDockWidget(Qt::BottomDockWidgetArea, stepDock_);
+    tabifyDockWidget(runsDock_, stepDock_);
+    runsDock_->raise();
 }
 
 void MainWindow::onStep(const StepReport& r)
@@ -392,8 +393,7 @@ void MainWindow::onStep(const StepReport& r)
         stepTable_->setItem(k, 0, new QTableWidgetItem(QString::fromStdString(block)));
         stepTable_->setItem(k, 1, new QTableWidgetItem(QString::number(norm, 'g', 4)));
     }
-    if (auto* dock = findChild<QDockWidget*>(QStringLiteral("stepDock")))
-        dock->raise();
+    stepDock_->raise();
     progress_->setFormat(tr("paused after step %1  %p%").arg(r.step));
     emit stepShown(r.step);
 }
@@ -521,11 +521,7 @@ void MainWindow::setDataset(const LoadResult& loaded)
     datasetLabel_->setToolTip(QString::fromStdString("fingerprint " + loaded.fingerprint));
     browser_->setDataset(dataset_, s);
     // The editor checks shapes and memory against the data the graph will train on.
-    GraphContext context = graphEditor_->document().context();
-    context.numUsers = s.users;
-    context.numItems = s.items;
-    context.numGenres = static_cast<int64_t>(dataset_->genreNames.size());
-    graphEditor_->document().setContext(context);
+    graphEditor_->document().setContext(graphContextOf(*dataset_));
     updateActions();
 }
 

@@ -17,6 +17,7 @@
 class QAction;
 class QCheckBox;
 class QComboBox;
+class QDockWidget;
 class QDoubleSpinBox;
 class QLabel;
 class QProgressBar;
@@ -125,6 +126,8 @@ private:
     QAction* pauseAction_ = nullptr;
     QAction* stepAction_ = nullptr;
     QTableWidget* stepTable_ = nullptr;
+    QDockWidget* runsDock_ = nullptr;
+    QDockWidget* stepDock_ = nullptr;
     QLabel* stepLabel_ = nullptr;
     QLabel* datasetLabel_ = nullptr;
     QComboBox* modelCombo_ = nullptr;

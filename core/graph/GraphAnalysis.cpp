@@ -481,6 +481,11 @@ GraphAnalysis Analyser::run()
 
 } // namespace
 
+GraphContext graphContextOf(const Dataset& data)
+{
+    return {data.numUsers(), data.numItems(), static_cast<int64_t>(data.genreNames.size()), 0};
+}
+
 GraphAnalysis analyseGraph(const GraphSpec& graph, const GraphContext& context)
 {
     return Analyser(graph, context).run();

@@ -5,6 +5,7 @@
 // for memory. The editor runs it after every change; the compiler refuses a graph it rejects.
 #pragma once
 
+#include "data/Dataset.h"
 #include "graph/BlockCatalog.h"
 #include "graph/GraphSpec.h"
 #include "models/ModelTraits.h"
@@ -35,6 +36,8 @@ struct GraphContext {
     // Bytes the weights, their gradients and Adam's two moments may take; 0: physical memory.
     double memoryBytes = 0;
 };
+// The sizes of a dataset (memory left to the default).
+GraphContext graphContextOf(const Dataset& data);
 
 struct BlockAnalysis {
     std::string id;

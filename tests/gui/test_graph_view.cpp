@@ -165,9 +165,7 @@ void TestGraphView::buildNeuMFByHandAndTrain()
     // Train what was built, as the "Train this graph" action hands it over.
     bool requested = false;
     connect(&editor, &GraphEditor::trainRequested, [&] { requested = true; });
-    for (QAction* action : editor.findChildren<QAction*>())
-        if (action->text() == "Train this graph")
-            action->trigger();
+    editor.trainAction()->trigger();
     QVERIFY(requested);
     TrainConfig c;
     c.model = "graph";

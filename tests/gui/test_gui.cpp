@@ -229,10 +229,7 @@ void TestGui::trainsTheEditorsGraph()
     emit factors->editingFinished();
 
     QSignalSpy finished(&w, &MainWindow::trainingFinished);
-    QAction* train = nullptr;
-    for (QAction* a : editor->findChildren<QAction*>())
-        if (a->text() == QLatin1String("Train this graph"))
-            train = a;
+    QAction* train = editor->trainAction();
     QVERIFY(train);
     QCOMPARE(w.modelCombo()->currentData().toString(), QStringLiteral("neumf"));
     train->trigger();

@@ -193,8 +193,6 @@ void GraphView::keyPressEvent(QKeyEvent* event)
 {
     if (event->key() == Qt::Key_Space && !event->isAutoRepeat())
         setDragMode(QGraphicsView::ScrollHandDrag);
-    else if (event->matches(QKeySequence::Delete) || event->key() == Qt::Key_Backspace)
-        scene_->deleteSelection();
     else
         QGraphicsView::keyPressEvent(event);
 }
@@ -231,10 +229,7 @@ GraphEditor::GraphEditor(QWidget* parent) : QWidget(parent)
         }
         auto* item = new QTreeWidgetItem(group, {QString::fromStdString(b.displayName)});
         item->setData(0, Qt::UserRole, QString::fromStdString(b.type));
-        item->setToolTip(0, QStringLiteral("<b>%1</b><p>%2</p><p><code>%3</code></p>")
-                                .arg(QString::fromStdString(b.displayName).toHtmlEscaped(),
-                                     QString::fromStdString(b.summary).toHtmlEscaped(),
-                                     QString::fromStdString(b.formula).toHtmlEscaped()));
+        item->setToolTip(0, blockToolTip(b));
     }
     paletteLayout->addWidget(search_);
     paletteLayout->addWidget(palette_);
@@ -332,7 +327,8 @@ void GraphEditor::buildActions(QToolBar* bar)
         ->setShortcut(QKeySequence::Cut);
     bar->addAction(tr("Copy"), this, &GraphEditor::copySelection)->setShortcut(QKeySequence::Copy);
     bar->addAction(tr("Paste"), this, &GraphEditor::pasteClipboard)->setShortcut(QKeySequence::Paste);
-    bar->addAction(tr("Delete"), scene_, &GraphScene::deleteSelection)->setShortcut(QKeySequence::Delete);
+    bar->addAction(tr("Delete"), scene_, &GraphScene::deleteSelection)
+        ->setShortcuts({QKeySequence(QKeySequence::Delete), QKeySequence(Qt::Key_Backspace)});
     bar->addSeparator();
     bar->addAction(tr("Zoom in"), this, [this] { view_->zoomBy(1.25); })->setShortcut(QKeySequence::ZoomIn);
     bar->addAction(tr("Zoom out"), this, [this] { view_->zoomBy(0.8); })->setShortcut(QKeySequence::ZoomOut);
@@ -342,7 +338,7 @@ void GraphEditor::buildActions(QToolBar* bar)
         view_->fitAll();
     });
     bar->addSeparator();
-    bar->addAction(tr("Train this graph"), this, [this] {
+    trainAction_ = bar->addAction(tr("Train this graph"), this, [this] {
         if (doc_.analysis().ok())
             emit trainRequested();
         else

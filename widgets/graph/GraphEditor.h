@@ -10,6 +10,7 @@
 #include <QGraphicsView>
 #include <QWidget>
 
+class QAction;
 class QLabel;
 class QLineEdit;
 class QListWidget;
@@ -60,6 +61,7 @@ public:
     QLabel* statusLabel() const { return status_; }
     QListWidget* problems() const { return problems_; }
     QWidget* properties() const { return propertiesBox_; }
+    QAction* trainAction() const { return trainAction_; }
 
     void loadTemplate(const QString& name);
     void copySelection();
@@ -88,6 +90,7 @@ private:
     QLabel* propertiesTitle_ = nullptr;
     QListWidget* problems_ = nullptr;
     QLabel* status_ = nullptr;
+    QAction* trainAction_ = nullptr;
     QString selected_;
 };
 

@@ -69,6 +69,13 @@ QPainterPath wirePath(QPointF from, QPointF to)
 
 } // namespace
 
+QString blockToolTip(const BlockSpec& spec)
+{
+    return QStringLiteral("<b>%1</b><p>%2</p><p><code>%3</code></p>")
+        .arg(QString::fromStdString(spec.displayName).toHtmlEscaped(), QString::fromStdString(spec.summary).toHtmlEscaped(),
+             QString::fromStdString(spec.formula).toHtmlEscaped());
+}
+
 BlockItem::BlockItem(GraphDocument& doc, const std::string& id) : doc_(doc), id_(id)
 {
     setFlags(ItemIsMovable | ItemIsSelectable);
@@ -106,12 +113,8 @@ void BlockItem::refresh()
             problems_ += (problems_.isEmpty() ? "" : "\n") + QString::fromStdString(issue.text());
     const int ports = std::max<int>(static_cast<int>(std::max(inputs_.size(), outputs_.size())), 1);
     height_ = kHeader + ports * kPortStep + 22;
-    QString tip;
-    if (spec)
-        tip = QStringLiteral("<b>%1</b><p>%2</p><p><code>%3</code></p>")
-                  .arg(QString::fromStdString(spec->displayName).toHtmlEscaped(),
-                       QString::fromStdString(spec->summary).toHtmlEscaped(),
-                       QString::fromStdString(spec->formula).toHtmlEscaped());
+    colour_ = categoryColour(spec ? spec->category : "");
+    QString tip = spec ? blockToolTip(*spec) : QString();
     if (!problems_.isEmpty())
         tip += QStringLiteral("<p style='color:#c0392b'>%1</p>").arg(problems_.toHtmlEscaped().replace("\n", "<br>"));
     setToolTip(tip);
@@ -145,9 +148,7 @@ std::optional<PortRef> BlockItem::portAt(QPointF scenePos, bool* isInput) const
 
 void BlockItem::paint(QPainter* painter, const QStyleOptionGraphicsItem*, QWidget*)
 {
-    const GraphNode* node = doc_.graph().node(id_);
-    const BlockSpec* spec = node ? findBlock(node->type) : nullptr;
-    const QColor colour = categoryColour(spec ? spec->category : "");
+    const QColor& colour = colour_;
     painter->setRenderHint(QPainter::Antialiasing);
     const QRectF body(0, 0, kWidth, height_);
     QPen border(problems_.isEmpty() ? colour.darker(130) : QColor(0xc0, 0x39, 0x2b), problems_.isEmpty() ? 1.5 : 2.5);
@@ -228,7 +229,7 @@ void GraphScene::sync()
         if (!from || !to)
             continue;
         auto* wire = new WireItem(e);
-        wire->setPath(wirePath(from->portPosition(e.from.port, false), to->portPosition(e.to.port, true)));
+        wire->setPath(edgePath(e));
         addItem(wire);
         wires_.push_back(wire);
     }
@@ -262,6 +263,11 @@ QString GraphScene::connectPorts(const PortRef& from, const PortRef& to)
     if (!why.isEmpty())
         emit connectionRefused(why);
     return why;
+}
+
+QPainterPath GraphScene::edgePath(const GraphEdge& e) const
+{
+    return wirePath(block(e.from.node)->portPosition(e.from.port, false), block(e.to.node)->portPosition(e.to.port, true));
 }
 
 BlockItem* GraphScene::blockAt(QPointF pos) const
@@ -301,11 +307,13 @@ void GraphScene::mouseMoveEvent(QGraphicsSceneMouseEvent* event)
         return;
     }
     QGraphicsScene::mouseMoveEvent(event);
-    // Wires follow the blocks while they are dragged.
+    // While blocks are dragged, the wires touching them follow (hover moves touch nothing).
+    if (dragStart_.isEmpty() || !(event->buttons() & Qt::LeftButton))
+        return;
     for (auto* w : wires_) {
         const auto& e = static_cast<WireItem*>(w)->edge();
-        w->setPath(wirePath(block(e.from.node)->portPosition(e.from.port, false),
-                            block(e.to.node)->portPosition(e.to.port, true)));
+        if (dragStart_.contains(QString::fromStdString(e.from.node)) || dragStart_.contains(QString::fromStdString(e.to.node)))
+            w->setPath(edgePath(e));
     }
 }
 

@@ -7,6 +7,7 @@
 
 #include "graph/GraphDocument.h"
 
+#include <QColor>
 #include <QGraphicsObject>
 #include <QGraphicsScene>
 #include <QMap>
@@ -14,6 +15,9 @@
 class QGraphicsPathItem;
 
 namespace reclab {
+
+// A block's tooltip: its name, what it does and its formula (the palette's and the canvas').
+QString blockToolTip(const BlockSpec& spec);
 
 class BlockItem : public QGraphicsObject {
     Q_OBJECT
@@ -36,6 +40,7 @@ private:
     std::string id_;
     QStringList inputs_, outputs_;
     QString title_, typeName_, detail_, problems_;
+    QColor colour_;
     qreal height_ = 60;
 };
 
@@ -64,6 +69,7 @@ protected:
 private:
     void sync();
     BlockItem* blockAt(QPointF pos) const;
+    QPainterPath edgePath(const GraphEdge& edge) const;
 
     GraphDocument& doc_;
     QMap<QString, BlockItem*> blocks_;
