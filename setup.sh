@@ -9,7 +9,7 @@ cd "$(dirname "$0")"
 # (the same LibTorch) lets the tests load exported TorchScript models with torch.jit.load.
 PACKAGES=(
   build-essential cmake ninja-build pkg-config
-  qt6-base-dev qt6-charts-dev libqt6opengl6-dev libgl-dev
+  qt6-base-dev qt6-charts-dev qt6-svg-dev libqt6opengl6-dev libgl-dev
   libtorch-dev libopenblas0-pthread
   libsqlite3-dev nlohmann-json3-dev libcli11-dev libfast-float-dev
   libcurl4-openssl-dev libssl-dev libzip-dev

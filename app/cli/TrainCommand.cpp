@@ -97,6 +97,25 @@ TrainConfig configFrom(const TrainOptions& o)
         c.historyLength = o.history;
     if (o.positiveRating > -1e300)
         c.positiveRating = o.positiveRating;
+    if (!o.validationMetric.empty())
+        c.validationMetric = o.validationMetric;
+    if (o.patience >= 0)
+        c.patience = o.patience;
+    if (o.validationFraction > 0)
+        c.validationFraction = o.validationFraction;
+    c.validate();
+    return c;
+}
+
+// --resume: the run's own configuration; only the epochs, device and threads may change.
+TrainConfig resumedConfig(const TrainOptions& o, const std::string& dbPath)
+{
+    TrainConfig c = TrainingSession::storedConfig(dbPath, o.resume);
+    if (o.epochs)
+        c.epochs = o.epochs;
+    c.device = o.device;
+    if (o.threads)
+        c.threads = o.threads;
     c.validate();
     return c;
 }
@@ -177,6 +196,26 @@ void addTrainCommand(CLI::App& app, TrainOptions& o)
                                      "and go on with SGD; neumf's default");
     train->add_flag("--no-pretrain", o.noPretrain, "neumf: train from a random start with Adam")->excludes(pretrain);
     train->add_option("--fold", o.fold, "With --protocol folds: which of u1..u5 (default 1)")->check(CLI::Range(1, 5));
+    auto* validation = train->add_option(
+        "--validation-metric", o.validationMetric,
+        "Early stopping on this metric of a validation part held out of the training data (each user's latest "
+        "but one interaction for loo/full, 10% of the ratings or users otherwise): hr, ndcg, mrr (at 10), rmse, mae, "
+        "auc, gauc, logloss. The best epoch's weights are kept and tested once at the end");
+    train->add_option("--patience", o.patience, "With --validation-metric: epochs without improvement before stopping (default 3, 0: never early)")
+        ->check(CLI::Range(0, 100000));
+    train->add_option("--validation-fraction", o.validationFraction, "With --validation-metric: share of ratings (holdout, folds) or users (din) validated on (default 0.1)")
+        ->check(CLI::Range(0.0, 0.9));
+    auto* resume = train->add_option("--resume", o.resume,
+                                     "Continue the stopped or interrupted run RUN of --db from its last checkpoint, with its own "
+                                     "settings (--epochs may raise its epochs; --data must give the same data)")
+                       ->check(CLI::PositiveNumber);
+    for (const char* fixed : {"--model", "--graph", "--batch", "--lr", "--seed", "--negatives", "--factors", "--l2",
+                              "--optimizer", "--weight-decay", "--momentum", "--similarity", "--neighbours", "--shrink",
+                              "--protocol", "--mlp-layers", "--attention-layers", "--activation", "--history",
+                              "--positive-rating", "--pretrain", "--no-pretrain", "--fold", "--patience",
+                              "--validation-fraction"})
+        resume->excludes(train->get_option(fixed));
+    resume->excludes(validation);
     train->add_option("--db", o.db, "Experiment database (default: " + defaultDatabasePath() + ")");
     train->add_flag("--json", o.json, "Print one JSON object per epoch, then one with the run id");
     train->footer("Protocols: implicit models (pop, itemknn, userknn, bpr, gmf, mlp, neumf) hold out each user's latest interaction and rank it "
@@ -188,18 +227,19 @@ void addTrainCommand(CLI::App& app, TrainOptions& o)
 
 int runTrain(const TrainOptions& o)
 {
-    std::shared_ptr<const Dataset> dataset;
-    TrainConfig config;
+    const std::string dbPath = o.db.empty() ? defaultDatabasePath() : o.db;
+    std::unique_ptr<TrainingSession> owned;
     try {
-        config = configFrom(o);
-        dataset = std::make_shared<const Dataset>(loadDataset(o.data));
+        const TrainConfig config = o.resume > 0 ? resumedConfig(o, dbPath) : configFrom(o);
+        auto dataset = std::make_shared<const Dataset>(loadDataset(o.data));
+        owned = std::make_unique<TrainingSession>(dataset, config, dbPath); // sizes checked against the data
     } catch (const Error& e) {
         std::cerr << "reclab-cli: " << e.what() << std::endl;
         return 2;
     }
-
-    const std::string dbPath = o.db.empty() ? defaultDatabasePath() : o.db;
-    TrainingSession session(dataset, config, dbPath);
+    TrainingSession& session = *owned;
+    if (o.resume > 0)
+        session.resume(o.resume);
     session.setEpochCallback([&](const EpochStats& s) { printEpoch(s, o.json); });
     activeSession.store(&session);
 
@@ -229,8 +269,18 @@ int runTrain(const TrainOptions& o)
                             {"database", dbPath}};
         if (!outcome.message.empty())
             last["message"] = outcome.message;
+        if (outcome.testedAtBest)
+            last["best_epoch"] = outcome.bestEpoch;
         std::cout << last.dump() << std::endl;
     } else {
+        if (outcome.status == RunStatus::Finished && !outcome.message.empty())
+            std::printf("%s\n", outcome.message.c_str());
+        if (outcome.testedAtBest) {
+            std::printf("test at the best epoch (%d):", outcome.bestEpoch);
+            for (const auto& m : outcome.finalMetrics)
+                std::printf("  %s %s", m.name.c_str(), formatMetric(m.value).c_str());
+            std::printf("\n");
+        }
         std::printf("run %lld %s (%s)\n", static_cast<long long>(session.runId()), runStatusName(outcome.status),
                     dbPath.c_str());
     }

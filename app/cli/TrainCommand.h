@@ -36,6 +36,10 @@ struct TrainOptions {
     std::string activation;
     int history = 0;
     double positiveRating = -1e300; // unset: the default, 4
+    std::string validationMetric; // empty: no early stopping
+    int patience = -1;            // <0: the default, 3
+    double validationFraction = 0; // 0: the default, 0.1
+    long long resume = 0;         // a stopped run to continue
     std::string db;
     bool json = false;
 };

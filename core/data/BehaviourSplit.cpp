@@ -26,13 +26,18 @@ BehaviourSplit makeBehaviourSplit(const Dataset& dataset, const BehaviourSplitOp
     rng.shuffle(users.begin(), users.end());
     const auto trainUsers = std::clamp<size_t>(
         static_cast<size_t>(options.trainUserShare * numUsers + 0.5), 1, static_cast<size_t>(numUsers) - 1);
-    std::vector<uint8_t> isTest(static_cast<size_t>(numUsers), 0);
+    const auto validUsers =
+        std::min(trainUsers - 1, static_cast<size_t>(options.validUserShare * numUsers + 0.5));
+    enum : uint8_t { Train, Valid, Test };
+    std::vector<uint8_t> partOf(static_cast<size_t>(numUsers), Train);
     BehaviourSplit split;
-    for (size_t k = trainUsers; k < users.size(); ++k) {
-        isTest[static_cast<size_t>(users[k])] = 1;
-        split.testUsers.push_back(users[k]);
+    for (size_t k = trainUsers - validUsers; k < users.size(); ++k) {
+        const bool test = k >= trainUsers;
+        partOf[static_cast<size_t>(users[k])] = test ? Test : Valid;
+        (test ? split.testUsers : split.validUsers).push_back(users[k]);
     }
     std::sort(split.testUsers.begin(), split.testUsers.end());
+    std::sort(split.validUsers.begin(), split.validUsers.end());
 
     // Rows grouped by user, each user's rows in time order (stable: file order breaks ties).
     std::vector<uint32_t> rows(t.size());
@@ -42,7 +47,7 @@ BehaviourSplit makeBehaviourSplit(const Dataset& dataset, const BehaviourSplitOp
     });
 
     const int L = options.maxHistory;
-    for (BehaviourSamples* s : {&split.train, &split.test})
+    for (BehaviourSamples* s : {&split.train, &split.valid, &split.test})
         s->maxHistory = L;
     const int32_t pad = dataset.numItems();
     size_t begin = 0;
@@ -51,7 +56,8 @@ BehaviourSplit makeBehaviourSplit(const Dataset& dataset, const BehaviourSplitOp
         size_t end = begin;
         while (end < rows.size() && t.user[rows[end]] == u)
             ++end;
-        BehaviourSamples& s = isTest[static_cast<size_t>(u)] ? split.test : split.train;
+        const uint8_t part = partOf[static_cast<size_t>(u)];
+        BehaviourSamples& s = part == Test ? split.test : part == Valid ? split.valid : split.train;
         for (size_t k = begin; k < end; ++k) {
             const uint32_t r = rows[k];
             s.user.push_back(u);

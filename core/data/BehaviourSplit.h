@@ -27,12 +27,17 @@ struct BehaviourSamples {
 struct BehaviourSplit {
     BehaviourSamples train;
     BehaviourSamples test;
-    std::vector<int32_t> testUsers; // sorted
+    BehaviourSamples valid;          // empty unless validUserShare > 0
+    std::vector<int32_t> testUsers;  // sorted
+    std::vector<int32_t> validUsers; // sorted
 };
 
 struct BehaviourSplitOptions {
     int maxHistory = 50;
     double trainUserShare = 0.8;
+    // A share of all users taken from the training users for validation; the test users do not
+    // depend on it.
+    double validUserShare = 0.0;
     float positiveRating = 4.0f;
     uint64_t seed = 42;
 };

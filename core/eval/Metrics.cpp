@@ -18,6 +18,12 @@ std::string formatMetric(double value, int decimals)
     return text;
 }
 
+bool lowerIsBetter(const std::string& metric)
+{
+    const std::string name = metric.rfind("val_", 0) == 0 ? metric.substr(4) : metric;
+    return name == "rmse" || name == "mae" || name == "logloss" || name == "loss" || name.rfind("avgpop@", 0) == 0;
+}
+
 double metricOr(const MetricValues& values, const std::string& name, double fallback)
 {
     for (const auto& m : values)

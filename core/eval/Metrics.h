@@ -19,6 +19,10 @@ using MetricValues = std::vector<MetricValue>;
 // fixed-point with the given decimals.
 std::string formatMetric(double value, int decimals = 4);
 
+// Whether smaller values of the metric are better: errors and losses ("rmse", "mae",
+// "logloss", also with a "val_" prefix) and popularity bias ("avgpop@K").
+bool lowerIsBetter(const std::string& metric);
+
 // Lookup by name; returns fallback when absent.
 double metricOr(const MetricValues& values, const std::string& name, double fallback);
 

@@ -225,6 +225,22 @@ std::vector<ExperimentStore::LatestMetric> ExperimentStore::latestMetrics(const 
     return out;
 }
 
+void ExperimentStore::reopenRun(int64_t runId, const std::string& paramsJson, int keepThroughEpoch)
+{
+    SqliteTransaction tx(db_);
+    // Pre-training curves count their own epochs and stay.
+    auto drop = db_.prepare("DELETE FROM metrics WHERE run_id = ? AND epoch > ? AND key NOT LIKE 'pretrain\_%' ESCAPE '\\'");
+    drop.bind(1, runId).bind(2, static_cast<int64_t>(keepThroughEpoch));
+    drop.step();
+    auto s = db_.prepare("UPDATE runs SET status = ?, message = '', ended_at = NULL, params = ?, pid = ? WHERE id = ?");
+    s.bind(1, std::string(runStatusName(RunStatus::Running)))
+        .bind(2, paramsJson)
+        .bind(3, static_cast<int64_t>(::getpid()))
+        .bind(4, runId);
+    s.step();
+    tx.commit();
+}
+
 int ExperimentStore::recoverInterruptedRuns()
 {
     std::vector<int64_t> gone;

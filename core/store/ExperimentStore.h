@@ -48,6 +48,10 @@ public:
     int64_t beginRun(const RunRecord& run); // id and status are assigned here
     void recordMetrics(int64_t runId, const std::vector<MetricPoint>& points); // one transaction
     void finishRun(int64_t runId, RunStatus status, const std::string& message);
+    // A stopped run continues: in one transaction its metrics after keepThroughEpoch are dropped
+    // (they belong to an epoch the checkpoint does not hold), its params replaced (a resumed run
+    // may be given more epochs) and it is RUNNING again, owned by this process.
+    void reopenRun(int64_t runId, const std::string& paramsJson, int keepThroughEpoch);
 
     std::vector<RunRecord> listRuns();
     std::optional<RunRecord> findRun(int64_t runId);

@@ -79,6 +79,22 @@ void TrainConfig::validate() const
         throw ConfigError("report-every", "expected a positive number of batches");
     if (device != "cpu" && device.rfind("cuda", 0) != 0)
         throw ConfigError("device", "expected cpu, cuda or cuda:N, got '" + device + "'");
+    if (patience < 0 || patience > 100000)
+        throw ConfigError("patience", "expected 0 (never stop early) to 100000 epochs");
+    if (!validationMetric.empty() && !(validationFraction > 0 && validationFraction + testFraction < 1))
+        throw ConfigError("validation-fraction", "expected a number above 0 that leaves training data beside "
+                                                 "the test fraction");
+}
+
+std::string TrainConfig::validationKey() const
+{
+    if (validationMetric.empty() || validationMetric.find('@') != std::string::npos)
+        return validationMetric;
+    static const char* const ranked[] = {"hr", "ndcg", "mrr", "recall", "precision", "map"};
+    for (const char* name : ranked)
+        if (validationMetric == name)
+            return validationMetric + "@" + std::to_string(topK);
+    return validationMetric;
 }
 
 nlohmann::json TrainConfig::toJson() const
@@ -111,7 +127,10 @@ nlohmann::json TrainConfig::toJson() const
                           {"eval_negatives", evalNegatives},
                           {"top_k", topK},
                           {"test_fraction", testFraction},
-                          {"report_every_batches", reportEveryBatches}};
+                          {"report_every_batches", reportEveryBatches},
+                          {"validation_metric", validationMetric},
+                          {"patience", patience},
+                          {"validation_fraction", validationFraction}};
     if (model == "graph")
         out["graph"] = graph;
     return out;
@@ -167,6 +186,9 @@ TrainConfig TrainConfig::fromJson(const nlohmann::json& json)
     readKey(json, "top_k", c.topK);
     readKey(json, "test_fraction", c.testFraction);
     readKey(json, "report_every_batches", c.reportEveryBatches);
+    readKey(json, "validation_metric", c.validationMetric);
+    readKey(json, "patience", c.patience);
+    readKey(json, "validation_fraction", c.validationFraction);
     return c;
 }
 

@@ -49,6 +49,19 @@ struct TrainConfig {
     int topK = 10;
     double testFraction = 0.2;  // rating models: random hold-out share; din: share of test users
     int reportEveryBatches = 20; // loss points on the chart
+    // Early stopping. Empty: no validation part; every epoch is evaluated on the test part (as the
+    // NCF and DIN papers report). A metric of the task ("ndcg@10", "hr", "rmse", "gauc"; a ranking
+    // metric without @K gets topK): a validation part is held out of the training data (each
+    // user's latest but one interaction for loo/full, validationFraction of the rows or users
+    // otherwise), every epoch is evaluated on it ("val_" metrics), the best epoch's weights are
+    // kept, training stops after `patience` epochs without improvement (0: never early), and the
+    // test part is evaluated once, with the best weights.
+    std::string validationMetric;
+    int patience = 3;
+    double validationFraction = 0.1;
+
+    // The validation metric as the task names it ("ndcg@10"); empty without validation.
+    std::string validationKey() const;
 
     // Throws ConfigError naming the offending option.
     void validate() const;

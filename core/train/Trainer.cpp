@@ -1,9 +1,12 @@
 #include "train/Trainer.h"
 
 #include "models/ModelRegistry.h"
+#include "graph/GraphAnalysis.h"
 #include "graph/GraphModule.h"
 #include "graph/GraphTemplates.h"
 #include "models/Recommender.h"
+#include "train/Checkpoint.h"
+#include "train/EpochLoop.h"
 #include "train/FlatOptimizer.h"
 #include "train/TrainingTask.h"
 #include "util/Error.h"
@@ -14,6 +17,7 @@
 #include <torch/types.h>
 #include <torch/utils.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
 #include <map>
@@ -44,137 +48,6 @@ torch::Device resolveDevice(const std::string& name)
     return device;
 }
 
-// Trains model for epochs; with report, evaluates after each epoch and sends the events
-// (a pre-training phase runs without them).
-struct EpochLoop {
-    Trainer& trainer;
-    const Trainer::BatchCallback& onBatch;
-    const Trainer::EpochCallback& onEpoch;
-    const TrainingTask& task;
-    InputType input;
-    torch::Device device;
-    Random& rng;
-    int64_t& step;
-    Clock::time_point runStart;
-
-    // An empty phase is the run itself: evaluated after each epoch, with every event. A
-    // pre-training phase ("gmf", "mlp") reports its batches, tagged, and is not evaluated.
-    RunOutcome run(Recommender& model, FlatOptimizer& optimizer, int epochs, const std::string& phase) const;
-};
-
-// The L2 norm of the gradients of each block: parameters grouped by the first part of their
-// name (a graph's block or table id, a hand-written model's module).
-std::vector<std::pair<std::string, double>> gradientNorms(Recommender& model)
-{
-    std::vector<std::pair<std::string, double>> norms;
-    std::map<std::string, double> squares;
-    for (const auto& p : model.named_parameters()) {
-        if (!p.value().grad().defined())
-            continue;
-        const std::string block = p.key().substr(0, p.key().find('.'));
-        const double n = p.value().grad().norm().item<double>();
-        if (!squares.count(block))
-            norms.emplace_back(block, 0.0);
-        squares[block] += n * n;
-    }
-    for (auto& [block, norm] : norms)
-        norm = std::sqrt(squares[block]);
-    return norms;
-}
-
-RunOutcome EpochLoop::run(Recommender& model, FlatOptimizer& optimizer, int epochs,
-                          const std::string& phase) const
-{
-    const bool report = phase.empty();
-    const TrainConfig& config = trainer.config();
-    RunOutcome outcome;
-    model.train();
-    for (int epoch = 1; epoch <= epochs; ++epoch) {
-        if (const double lr = report ? trainer.takeLearningRate() : 0.0; lr > 0)
-            optimizer.setLearningRate(lr);
-        if (trainer.stopRequested()) {
-            outcome.status = RunStatus::Stopped;
-            outcome.message = "stopped before epoch " + std::to_string(epoch);
-            return outcome;
-        }
-        const auto epochStart = Clock::now();
-        const EpochData data = task.sampleEpoch(rng, input);
-        const auto users = data.users.to(device);
-        const auto items = data.items.to(device);
-        const auto labels = data.labels.to(device);
-        const auto onDevice = [&](const torch::Tensor& t) { return t.defined() ? t.to(device) : torch::Tensor(); };
-        const auto negItems = onDevice(data.negItems);
-        const auto history = onDevice(data.history);
-        const auto historyLength = onDevice(data.historyLength);
-        const int64_t n = users.size(0);
-        const int64_t batch = config.batchSize;
-        const int64_t batches = (n + batch - 1) / batch;
-
-        auto windowLoss = torch::zeros({}, torch::TensorOptions().device(device));
-        double epochLossSum = 0.0;
-        int64_t window = 0;
-        for (int64_t b = 0; b < batches; ++b) {
-            const bool stepping = trainer.waitWhilePaused();
-            if (trainer.stopRequested()) {
-                outcome.status = RunStatus::Stopped;
-                outcome.message = "stopped during epoch " + std::to_string(epoch);
-                return outcome;
-            }
-            const int64_t start = b * batch;
-            const int64_t len = std::min(batch, n - start);
-            const auto rows = [&](const torch::Tensor& t) { return t.defined() ? t.narrow(0, start, len) : torch::Tensor(); };
-            Batch mb{rows(users), rows(items), rows(labels), rows(negItems), rows(history), rows(historyLength)};
-            optimizer.zeroGrad();
-            auto loss = model.calculateLoss(mb);
-            loss.backward();
-            if (stepping && trainer.stepCallback()) {
-                // Gradients as this batch left them, before the update.
-                StepReport r{epoch, b + 1, step + 1, loss.item<double>(), gradientNorms(model)};
-                optimizer.step();
-                trainer.stepCallback()(r);
-            } else {
-                optimizer.step();
-            }
-            windowLoss += loss.detach();
-            ++window;
-            ++step;
-            if (window == config.reportEveryBatches || b + 1 == batches) {
-                const double mean = windowLoss.item<double>() / static_cast<double>(window);
-                if (!std::isfinite(mean)) {
-                    outcome.status = RunStatus::Failed;
-                    outcome.message = "the training loss became " + std::string(std::isnan(mean) ? "NaN" : "infinite") +
-                                      " in epoch " + std::to_string(epoch) + " (try a lower learning rate)";
-                    return outcome;
-                }
-                epochLossSum += mean * static_cast<double>(window);
-                if (onBatch)
-                    onBatch({epoch, b + 1, batches, mean, step, secondsSince(runStart), phase});
-                windowLoss.zero_();
-                window = 0;
-            }
-        }
-        if (!report)
-            continue; // a pre-training phase: no evaluation
-
-        EpochStats stats;
-        stats.epoch = epoch;
-        stats.learningRate = optimizer.learningRate();
-        stats.step = step;
-        stats.samples = n;
-        stats.trainSeconds = secondsSince(epochStart);
-        stats.samplesPerSecond = stats.trainSeconds > 0 ? static_cast<double>(n) / stats.trainSeconds : 0.0;
-        stats.loss = epochLossSum / static_cast<double>(batches);
-        const auto evalStart = Clock::now();
-        stats.metrics = task.evaluate(model, device);
-        stats.evalSeconds = secondsSince(evalStart);
-        outcome.epochsCompleted = epoch;
-        outcome.finalMetrics = stats.metrics;
-        if (onEpoch)
-            onEpoch(stats);
-    }
-    return outcome;
-}
-
 } // namespace
 
 void useThreads(int threads)
@@ -182,6 +55,15 @@ void useThreads(int threads)
     if (threads > 0)
         torch::set_num_threads(threads);
     setEvaluationThreads(threads);
+}
+
+std::vector<std::string> trainingDevices()
+{
+    std::vector<std::string> devices{"cpu"};
+    if (torch::cuda::is_available())
+        for (size_t k = 0; k < torch::cuda::device_count(); ++k)
+            devices.push_back("cuda:" + std::to_string(k));
+    return devices;
 }
 
 Trainer::Trainer(std::shared_ptr<const Dataset> dataset, TrainConfig config)
@@ -192,6 +74,22 @@ Trainer::Trainer(std::shared_ptr<const Dataset> dataset, TrainConfig config)
         graphTask(graphFor(config_)); // throws GraphError on an invalid graph, before any work
     else if (!findModel(config_.model))
         defaultConfigFor(config_.model); // throws the "unknown model" ConfigError
+    if (config_.model == "graph" || findModel(config_.model)->graph) {
+        // Sizes against this dataset: tables that cannot fit in memory are refused here.
+        const GraphAnalysis analysis = analyseGraph(graphFor(config_), graphContextOf(*dataset_));
+        if (!analysis.ok())
+            throw ConfigError(config_.model == "graph" ? "graph" : "model",
+                              graphProblems(analysis, config_.model + " on " + dataset_->name));
+    }
+    if (const std::string key = config_.validationKey(); !key.empty()) {
+        const auto names = TrainingTask::metricNames(taskOf(config_), config_);
+        if (std::find(names.begin(), names.end(), key) == names.end()) {
+            std::string list;
+            for (const auto& name : names)
+                list += (list.empty() ? "" : ", ") + name;
+            throw ConfigError("validation-metric", "'" + config_.validationMetric + "' is not a metric of this run; expected one of " + list);
+        }
+    }
 }
 
 Trainer::~Trainer() = default;
@@ -251,22 +149,40 @@ double Trainer::takeLearningRate()
     return std::exchange(pendingLearningRate_, 0.0);
 }
 
-RunOutcome Trainer::fit()
+std::unique_ptr<TrainingTask> Trainer::prepare()
 {
-    const bool isGraph = config_.model == "graph";
-    const ModelInfo* info = isGraph ? nullptr : findModel(config_.model);
-    const torch::Device device = resolveDevice(config_.device);
     configureRuntime(); // also for programs that did not call it in main()
     useThreads(config_.threads);
     torch::manual_seed(config_.seed);
+    return TrainingTask::create(taskOf(config_), *dataset_, config_);
+}
 
-    const auto task = TrainingTask::create(taskOf(config_), *dataset_, config_);
-    const auto buildStart = Clock::now();
-    std::shared_ptr<Recommender> model =
-        isGraph ? compileGraph(graphFor(config_), task->shape(), config_) : info->create(task->shape(), config_);
-    const double buildSeconds = secondsSince(buildStart); // counting models do all their work here
+std::shared_ptr<Recommender> Trainer::buildModel(const TrainingTask& task, const torch::Device& device)
+{
+    std::shared_ptr<Recommender> model = config_.model == "graph"
+                                             ? compileGraph(graphFor(config_), task.shape(), config_)
+                                             : findModel(config_.model)->create(task.shape(), config_);
     model->to(device);
     model_ = model;
+    return model;
+}
+
+MetricValues Trainer::evaluateCheckpoint(const std::string& checkpoint)
+{
+    const torch::Device device = resolveDevice(config_.device);
+    const auto task = prepare();
+    std::shared_ptr<Recommender> model = buildModel(*task, device);
+    CheckpointReader(checkpoint).restoreModel(*model);
+    return task->evaluate(*model, device);
+}
+
+RunOutcome Trainer::fit()
+{
+    const torch::Device device = resolveDevice(config_.device);
+    const auto task = prepare();
+    const auto buildStart = Clock::now();
+    std::shared_ptr<Recommender> model = buildModel(*task, device);
+    const double buildSeconds = secondsSince(buildStart); // counting models do all their work here
 
     RunOutcome outcome;
     const auto runStart = Clock::now();
@@ -285,51 +201,82 @@ RunOutcome Trainer::fit()
     }
 
     Random rng(config_.seed ^ 0x9E3779B97F4A7C15ull);
-    int64_t step = 0;
-    const EpochLoop loop{*this, onBatch_, onEpoch_, *task, model->inputType(), device, rng, step, runStart};
+    const EpochLoop loop{*this, *task, model->inputType(), device, rng, runStart, checkpointDir_};
     OptimizerOptions optimizerOptions;
     optimizerOptions.kind = optimizerKindFromName(config_.optimizer);
     optimizerOptions.learningRate = config_.learningRate;
     optimizerOptions.weightDecay = config_.weightDecay;
     optimizerOptions.momentum = config_.momentum;
-    std::unique_ptr<FlatOptimizer> optimizer;
     if (config_.pretrain) {
-        // He et al. 2017, section 3.4.1: GMF and MLP trained first (with the chosen optimizer,
-        // Adam by default), NeuMF starts from their weights with the output layer
-        // h = [alpha h_gmf, (1 - alpha) h_mlp], then continues with plain SGD.
-        auto* graph = dynamic_cast<GraphModelImpl*>(model.get());
-        if (!graph || !graph->graph().pretrain)
-            throw ConfigError("pretrain", "pre-training needs a graph that names its parts (as neumf does)");
-        const ModelShape shape = task->shape();
-        std::vector<std::shared_ptr<GraphModelImpl>> parts;
-        for (const auto& name : graph->graph().pretrain->from) {
-            // The part's template with the sizes of the whole graph's variables of equal names.
-            GraphSpec partGraph = graphTemplate(name);
-            for (const auto& [key, value] : graph->graph().variables.items())
-                if (partGraph.variables.contains(key))
-                    partGraph.variables[key] = value;
-            auto part = std::make_shared<GraphModelImpl>(partGraph, GraphData::from(shape), config_.l2);
-            part->to(device);
-            FlatOptimizer partOptimizer(part->parameters(), optimizerOptions);
-            RunOutcome partOutcome = loop.run(*part, partOptimizer, config_.epochs, name);
-            if (partOutcome.status != RunStatus::Finished) {
-                partOutcome.message = "pre-training " + name + ": " + partOutcome.message;
-                return partOutcome;
-            }
-            parts.push_back(part);
+        // He et al. 2017, section 3.4.1: the fine-tuning of pre-trained parts uses plain SGD.
+        optimizerOptions.kind = OptimizerKind::SGD;
+        optimizerOptions.momentum = 0.0;
+    }
+
+    TrainingProgress progress;
+    ModelSnapshot best;
+    std::unique_ptr<FlatOptimizer> optimizer;
+    if (!resumeFrom_.empty()) {
+        // Weights first (reading replaces the parameters' storage), then the optimizer over them.
+        if (!resumeBest_.empty()) {
+            CheckpointReader(resumeBest_).restoreModel(*model);
+            best.take(*model);
         }
-        std::vector<const GraphModelImpl*> trained;
-        for (const auto& part : parts)
-            trained.push_back(part.get());
-        graph->loadPretrained(trained, config_.pretrainAlpha);
-        OptimizerOptions fineTune = optimizerOptions;
-        fineTune.kind = OptimizerKind::SGD;
-        fineTune.momentum = 0.0;
-        optimizer = std::make_unique<FlatOptimizer>(model->parameters(), fineTune);
+        CheckpointReader last(resumeFrom_);
+        last.restoreModel(*model);
+        optimizer = std::make_unique<FlatOptimizer>(model->parameters(), optimizerOptions);
+        last.restoreOptimizer(*optimizer);
+        progress = last.progress();
+        if (!rng.restore(progress.rng))
+            throw Error("the checkpoint " + resumeFrom_ + " holds no sampler state");
     } else {
+        if (config_.pretrain) {
+            RunOutcome pretrained = pretrainParts(*model, *task, loop, progress.step);
+            if (pretrained.status != RunStatus::Finished)
+                return pretrained;
+        }
         optimizer = std::make_unique<FlatOptimizer>(model->parameters(), optimizerOptions);
     }
-    return loop.run(*model, *optimizer, config_.epochs, "");
+    return loop.run(*model, *optimizer, progress, best);
+}
+
+RunOutcome Trainer::pretrainParts(Recommender& model, const TrainingTask& task, const EpochLoop& loop, int64_t& step)
+{
+    // He et al. 2017, section 3.4.1: GMF and MLP trained first (with the chosen optimizer,
+    // Adam by default), NeuMF starts from their weights with the output layer
+    // h = [alpha h_gmf, (1 - alpha) h_mlp].
+    auto* graph = dynamic_cast<GraphModelImpl*>(&model);
+    if (!graph || !graph->graph().pretrain)
+        throw ConfigError("pretrain", "pre-training needs a graph that names its parts (as neumf does)");
+    OptimizerOptions partOptions;
+    partOptions.kind = optimizerKindFromName(config_.optimizer);
+    partOptions.learningRate = config_.learningRate;
+    partOptions.weightDecay = config_.weightDecay;
+    partOptions.momentum = config_.momentum;
+    const ModelShape shape = task.shape();
+    const torch::Device device = loop.device;
+    std::vector<std::shared_ptr<GraphModelImpl>> parts;
+    for (const auto& name : graph->graph().pretrain->from) {
+        // The part's template with the sizes of the whole graph's variables of equal names.
+        GraphSpec partGraph = graphTemplate(name);
+        for (const auto& [key, value] : graph->graph().variables.items())
+            if (partGraph.variables.contains(key))
+                partGraph.variables[key] = value;
+        auto part = std::make_shared<GraphModelImpl>(partGraph, GraphData::from(shape), config_.l2);
+        part->to(device);
+        FlatOptimizer partOptimizer(part->parameters(), partOptions);
+        RunOutcome partOutcome = loop.pretrain(*part, partOptimizer, name, step);
+        if (partOutcome.status != RunStatus::Finished) {
+            partOutcome.message = "pre-training " + name + ": " + partOutcome.message;
+            return partOutcome;
+        }
+        parts.push_back(part);
+    }
+    std::vector<const GraphModelImpl*> trained;
+    for (const auto& part : parts)
+        trained.push_back(part.get());
+    graph->loadPretrained(trained, config_.pretrainAlpha);
+    return {};
 }
 
 } // namespace reclab

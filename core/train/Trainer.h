@@ -12,15 +12,26 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <string>
+#include <vector>
+
+namespace c10 {
+struct Device;
+}
 
 namespace reclab {
 
 class Recommender;
+class TrainingTask;
+struct EpochLoop;
 
 // A run's threads: `threads` > 0 sets LibTorch's intra-op threads and RecLab's evaluation
 // threads (util/Runtime.h); 0 keeps LibTorch's default and evaluates on one thread per core.
 // fit() applies it with the run's configuration; programs timing evaluation alone call it.
 void useThreads(int threads);
+
+// The devices a run can train on: "cpu", then "cuda:0", "cuda:1", ... for each GPU LibTorch sees.
+std::vector<std::string> trainingDevices();
 
 class Trainer {
 public:
@@ -37,6 +48,20 @@ public:
     void setBatchCallback(BatchCallback callback) { onBatch_ = std::move(callback); }
     void setEpochCallback(EpochCallback callback) { onEpoch_ = std::move(callback); }
     void setStepCallback(StepCallback callback) { onStep_ = std::move(callback); }
+    const BatchCallback& batchCallback() const { return onBatch_; }
+    const EpochCallback& epochCallback() const { return onEpoch_; }
+
+    // Where fit() writes last.pt after every epoch (and best.pt at every validation best);
+    // empty (the default): no checkpoints.
+    void setCheckpointDir(std::string dir) { checkpointDir_ = std::move(dir); }
+    // fit() continues from this checkpoint (a last.pt of the same configuration and data)
+    // instead of starting afresh: pre-training is skipped, epochs run from the one after it.
+    // bestCheckpoint, when the run validates and has a best epoch, is that epoch's best.pt.
+    void setResumeFrom(std::string checkpoint, std::string bestCheckpoint = {})
+    {
+        resumeFrom_ = std::move(checkpoint);
+        resumeBest_ = std::move(bestCheckpoint);
+    }
 
     // Controls, safe from any thread. Pause and stop take effect between batches; a paused
     // run waits without using the CPU. requestStep() lets a paused run do one batch and report
@@ -59,11 +84,22 @@ public:
     // The model of the last fit() (trained as far as it got); null before.
     std::shared_ptr<Recommender> model() const { return model_; }
 
-    // Splits the data, builds the model and trains it. Returns Finished, Stopped (stop was
-    // requested) or Failed (the loss became NaN); throws Error or c10::Error on other failures.
+    // Splits the data, builds the model and trains it. Returns Finished (also when stopped
+    // early), Stopped (stop was requested) or Failed (the loss became NaN); throws Error or
+    // c10::Error on other failures.
     RunOutcome fit();
 
+    // The test metrics of this configuration's model with the weights of a checkpoint (a run's
+    // best.pt or last.pt): what the run had at that epoch. Throws Error for a checkpoint of
+    // another model.
+    MetricValues evaluateCheckpoint(const std::string& checkpoint);
+
 private:
+    std::unique_ptr<TrainingTask> prepare(); // runtime, threads, seed; the task with its split
+    std::shared_ptr<Recommender> buildModel(const TrainingTask& task, const c10::Device& device);
+    // NeuMF-style pre-training of the graph's parts, loaded into model.
+    RunOutcome pretrainParts(Recommender& model, const TrainingTask& task, const EpochLoop& loop, int64_t& step);
+
     std::shared_ptr<const Dataset> dataset_;
     TrainConfig config_;
     BatchCallback onBatch_;
@@ -75,6 +111,8 @@ private:
     bool paused_ = false;
     int stepsAllowed_ = 0;
     double pendingLearningRate_ = 0.0; // 0: no change asked
+    std::string checkpointDir_;
+    std::string resumeFrom_, resumeBest_;
 
     std::shared_ptr<Recommender> model_;
 };

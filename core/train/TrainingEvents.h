@@ -42,7 +42,8 @@ struct EpochStats {
     double samplesPerSecond = 0.0;
     int64_t samples = 0;
     int64_t step = 0;               // batches done since the run started
-    MetricValues metrics;           // held-out metrics after this epoch
+    double elapsedSeconds = 0.0;    // since the run started, at the end of this epoch's evaluation
+    MetricValues metrics;           // held-out metrics after this epoch ("val_" ones with validation)
 };
 
 enum class RunStatus { Running, Finished, Failed, Stopped, Interrupted };
@@ -52,8 +53,13 @@ RunStatus runStatusFromName(const std::string& name);
 struct RunOutcome {
     RunStatus status = RunStatus::Finished;
     int epochsCompleted = 0;
-    MetricValues finalMetrics;
-    std::string message; // why it failed or stopped
+    MetricValues finalMetrics; // with a validation metric: the test part at the best epoch
+    std::string message;       // why it failed or stopped (early, too)
+    // With a validation metric: the best epoch, whose weights the model ends with and whose
+    // test metrics finalMetrics holds (evaluated once, after training).
+    int bestEpoch = 0;
+    int64_t bestStep = 0;
+    bool testedAtBest = false;
 };
 
 } // namespace reclab

@@ -1,9 +1,13 @@
 #include "train/TrainingSession.h"
 
 #include "graph/GraphExport.h"
+#include "train/Checkpoint.h"
+#include "util/Error.h"
 #include "store/ExperimentStore.h"
 
 #include <nlohmann/json.hpp>
+
+#include <filesystem>
 
 namespace reclab {
 
@@ -13,18 +17,62 @@ TrainingSession::TrainingSession(std::shared_ptr<const Dataset> dataset, TrainCo
 {
 }
 
+TrainConfig TrainingSession::storedConfig(const std::string& databasePath, int64_t runId)
+{
+    ExperimentStore store(databasePath);
+    const auto record = store.findRun(runId);
+    if (!record)
+        throw Error(databasePath + " has no run " + std::to_string(runId));
+    try {
+        return TrainConfig::fromJson(nlohmann::json::parse(record->paramsJson));
+    } catch (const nlohmann::json::exception& e) {
+        throw Error("run " + std::to_string(runId) + " of " + databasePath + " has unreadable params: " + e.what());
+    }
+}
+
+void TrainingSession::prepareResume(ExperimentStore& store)
+{
+    const std::string run = "run " + std::to_string(resumeRunId_);
+    const auto record = store.findRun(resumeRunId_);
+    if (!record)
+        throw Error(store.path() + " has no " + run);
+    if (record->status != RunStatus::Stopped && record->status != RunStatus::Interrupted)
+        throw Error(run + " is " + runStatusName(record->status) + "; only a stopped or interrupted run can be resumed");
+    if (record->datasetFingerprint != dataset_->fingerprint())
+        throw Error(run + " was trained on other data (" + record->dataset + ", " + record->datasetSource +
+                    "); load that dataset to resume it");
+    const std::filesystem::path dir(runArtifactDir(store.path(), resumeRunId_));
+    const std::filesystem::path last = dir / "last.pt", best = dir / "best.pt";
+    if (!std::filesystem::exists(last))
+        throw Error(run + " has no checkpoint (" + last.string() + "): it stopped before its first epoch ended");
+    const TrainingProgress progress = CheckpointReader(last.string()).progress();
+    const TrainConfig& config = trainer_.config();
+    if (config.epochs <= progress.epoch)
+        throw Error(run + " has done " + std::to_string(progress.epoch) + " of " + std::to_string(config.epochs) +
+                    " epochs; give it more epochs to continue");
+    trainer_.setResumeFrom(last.string(),
+                           progress.bestEpoch > 0 && std::filesystem::exists(best) ? best.string() : std::string());
+    store.reopenRun(resumeRunId_, config.toJson().dump(), progress.epoch);
+    runId_ = resumeRunId_;
+}
+
 RunOutcome TrainingSession::run()
 {
     ExperimentStore store(databasePath_);
     const TrainConfig& config = trainer_.config();
-    RunRecord record;
-    record.model = config.model;
-    record.dataset = dataset_->name;
-    record.datasetSource = dataset_->source;
-    record.datasetFingerprint = dataset_->fingerprint();
-    record.paramsJson = config.toJson().dump();
-    record.seed = static_cast<int64_t>(config.seed);
-    runId_ = store.beginRun(record);
+    if (resumeRunId_ > 0) {
+        prepareResume(store);
+    } else {
+        RunRecord record;
+        record.model = config.model;
+        record.dataset = dataset_->name;
+        record.datasetSource = dataset_->source;
+        record.datasetFingerprint = dataset_->fingerprint();
+        record.paramsJson = config.toJson().dump();
+        record.seed = static_cast<int64_t>(config.seed);
+        runId_ = store.beginRun(record);
+    }
+    trainer_.setCheckpointDir(runArtifactDir(store.path(), runId_));
     if (onStart_)
         onStart_(runId_);
 
@@ -54,6 +102,14 @@ RunOutcome TrainingSession::run()
 
     try {
         const RunOutcome outcome = trainer_.fit();
+        if (outcome.testedAtBest) {
+            const double now = unixTimeNow();
+            std::vector<MetricPoint> test;
+            for (const auto& m : outcome.finalMetrics)
+                test.push_back({m.name, outcome.bestStep, outcome.bestEpoch, m.value, now});
+            test.push_back({"best_epoch", outcome.bestStep, outcome.bestEpoch, static_cast<double>(outcome.bestEpoch), now});
+            store.recordMetrics(runId_, test);
+        }
         // A graph's weights stay beside the database, for export and inspection.
         if (auto* graph = dynamic_cast<GraphModelImpl*>(trainer_.model().get());
             graph && outcome.epochsCompleted > 0 && outcome.status != RunStatus::Failed) {

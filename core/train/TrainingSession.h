@@ -11,6 +11,8 @@
 
 namespace reclab {
 
+class ExperimentStore;
+
 class TrainingSession {
 public:
     using StartCallback = std::function<void(int64_t runId)>;
@@ -24,12 +26,26 @@ public:
     // Pause, step and learning-rate changes go to the trainer (thread-safe).
     Trainer& trainer() { return trainer_; }
 
+    // Makes run() continue the stored run runId from its last checkpoint instead of starting a
+    // new one. The session's config should be the run's (storedConfig), epochs may be raised.
+    void resume(int64_t runId) { resumeRunId_ = runId; }
+    // The configuration a stored run was trained with; throws Error naming the run when there
+    // is none.
+    static TrainConfig storedConfig(const std::string& databasePath, int64_t runId);
+
     // Runs the training to its end; the stored run is FINISHED, STOPPED or FAILED. Errors after
-    // the run row exists are recorded as FAILED with their message and then rethrown.
+    // the run row exists are recorded as FAILED with their message and then rethrown. A run that
+    // cannot be resumed (not stopped, other data, no checkpoint, no epochs left) throws Error
+    // before anything is changed. Every epoch writes last.pt (and with validation best.pt) into
+    // the run's artifact folder; with validation the test metrics of the best epoch are
+    // recorded once, at its step, after training.
     RunOutcome run();
     int64_t runId() const { return runId_; }
 
 private:
+    // Checks that the run to resume can continue, then reopens it in the store.
+    void prepareResume(ExperimentStore& store);
+
     std::shared_ptr<const Dataset> dataset_;
     std::string databasePath_;
     Trainer trainer_;
@@ -37,6 +53,7 @@ private:
     Trainer::BatchCallback onBatch_;
     Trainer::EpochCallback onEpoch_;
     int64_t runId_ = 0;
+    int64_t resumeRunId_ = 0;
 };
 
 } // namespace reclab

@@ -60,43 +60,70 @@ std::unique_ptr<TrainingTask> TrainingTask::create(TaskKind kind, const Dataset&
     return std::make_unique<ImplicitRankingTask>(dataset, config);
 }
 
+std::vector<std::string> TrainingTask::metricNames(TaskKind kind, const TrainConfig& config)
+{
+    if (kind == TaskKind::RatingPrediction)
+        return {"rmse", "mae"};
+    if (kind == TaskKind::ClickThrough)
+        return {"auc", "gauc", "logloss"};
+    std::vector<std::string> names{"hr", "ndcg", "mrr"};
+    if (config.protocol == "full")
+        names.insert(names.end(), {"recall", "precision", "map", "coverage", "avgpop"});
+    for (auto& name : names)
+        name += "@" + std::to_string(config.topK);
+    return names;
+}
+
 namespace {
 
+void requireValidation(const Dataset& dataset, bool empty)
+{
+    if (empty)
+        throw ConfigError("validation-metric", "the prepared split of " + dataset.name +
+                                                   " has no validation part; prepare it with one (e.g. loo, ratio:8,1,1)");
+}
+
 // The held-out rows of a prepared split, or the leave-one-out split the task makes itself.
-LeaveOneOutSplit rankingSplit(const Dataset& dataset)
+LeaveOneOutSplit rankingSplit(const Dataset& dataset, bool validation)
 {
     if (!dataset.presplit)
-        return makeLeaveOneOutSplit(dataset);
+        return makeLeaveOneOutSplit(dataset, validation);
     const InteractionTable& all = dataset.interactions;
     LeaveOneOutSplit split;
     for (size_t r = 0; r < all.size(); ++r) {
         const uint8_t part = dataset.presplit->part[r];
-        if (part == TrainPart)
+        if (part == TrainPart) {
             split.train.appendRow(all, r);
-        else if (part == TestPart) {
+        } else if (part == TestPart) {
             split.testUser.push_back(all.user[r]);
             split.testItem.push_back(all.item[r]);
+        } else if (part == ValidPart && validation) {
+            split.validUser.push_back(all.user[r]);
+            split.validItem.push_back(all.item[r]);
         }
     }
+    if (validation)
+        requireValidation(dataset, split.validUser.empty());
     return split;
 }
 
-SampledRankingEvaluator rankingEvaluator(const Dataset& dataset, const LeaveOneOutSplit& split,
-                                         const UserItemIndex& seen, const TrainConfig& config)
+// The sampled evaluator of one held-out part: the negatives saved with a prepared split, else
+// evalNegatives drawn from seed.
+SampledRankingEvaluator rankingEvaluator(const Dataset& dataset, const std::vector<int32_t>& users,
+                                         const std::vector<int32_t>& items, Part part, const UserItemIndex& seen,
+                                         const TrainConfig& config, uint64_t seed)
 {
     const SplitAssignment* s = dataset.presplit.get();
     const int stored = s ? s->config.effectiveNegatives() : 0;
     if (!s || stored <= 0)
-        return SampledRankingEvaluator(split.testUser, split.testItem, seen, dataset.numItems(), config.evalNegatives,
-                                       config.seed);
-    // The negatives saved with the split, for the test rows only (validation rows have theirs too).
+        return SampledRankingEvaluator(users, items, seen, dataset.numItems(), config.evalNegatives, seed);
     std::vector<int32_t> negatives;
-    negatives.reserve(split.testUser.size() * static_cast<size_t>(stored));
+    negatives.reserve(users.size() * static_cast<size_t>(stored));
     for (size_t k = 0; k < s->evalRows.size(); ++k)
-        if (s->part[s->evalRows[k]] == TestPart)
+        if (s->part[s->evalRows[k]] == part)
             negatives.insert(negatives.end(), s->negatives.begin() + static_cast<long>(k) * stored,
                              s->negatives.begin() + static_cast<long>(k + 1) * stored);
-    return SampledRankingEvaluator(split.testUser, split.testItem, negatives, stored);
+    return SampledRankingEvaluator(users, items, negatives, stored);
 }
 
 RatioSplit ratingSplit(const Dataset& dataset, const TrainConfig& config)
@@ -109,12 +136,25 @@ RatioSplit ratingSplit(const Dataset& dataset, const TrainConfig& config)
                                               " does not have");
         RatingFold fold = loadMovieLens100kFold(dataset.source, dataset, config.fold);
         RatioSplit split;
-        split.train = std::move(fold.train);
         split.test = std::move(fold.test);
+        if (config.validationMetric.empty()) {
+            split.train = std::move(fold.train);
+            return split;
+        }
+        // Validation: a seeded validationFraction of the fold's training ratings.
+        std::vector<size_t> order(fold.train.size());
+        std::iota(order.begin(), order.end(), size_t{0});
+        Random rng(config.seed);
+        rng.shuffle(order.begin(), order.end());
+        const auto nValid = static_cast<size_t>(static_cast<double>(order.size()) * config.validationFraction + 0.5);
+        for (size_t k = 0; k < order.size(); ++k)
+            (k < nValid ? split.valid : split.train).appendRow(fold.train, order[k]);
         return split;
     }
+    const bool validation = !config.validationMetric.empty();
     if (!dataset.presplit)
-        return makeRandomRatioSplit(dataset, 1.0 - config.testFraction, config.seed);
+        return makeRandomRatioSplit(dataset, 1.0 - config.testFraction, config.seed,
+                                    validation ? config.validationFraction : 0.0);
     RatioSplit split;
     for (size_t r = 0; r < dataset.interactions.size(); ++r) {
         const uint8_t part = dataset.presplit->part[r];
@@ -122,7 +162,11 @@ RatioSplit ratingSplit(const Dataset& dataset, const TrainConfig& config)
             split.train.appendRow(dataset.interactions, r);
         else if (part == TestPart)
             split.test.appendRow(dataset.interactions, r);
+        else if (part == ValidPart && validation)
+            split.valid.appendRow(dataset.interactions, r);
     }
+    if (validation)
+        requireValidation(dataset, split.valid.size() == 0);
     return split;
 }
 
@@ -141,20 +185,40 @@ ModelShape TrainingTask::baseShape() const
 
 ImplicitRankingTask::ImplicitRankingTask(const Dataset& dataset, const TrainConfig& config)
     : TrainingTask(dataset), numUsers_(dataset.numUsers()), numItems_(dataset.numItems()), negatives_(config.negatives),
-      topK_(config.topK), split_(rankingSplit(dataset)),
+      topK_(config.topK), split_(rankingSplit(dataset, !config.validationMetric.empty())),
       seen_(dataset.interactions, dataset.numUsers())
 {
     if (split_.testUser.empty())
         throw DataError(dataset.source, 0, "", "no user has two interactions, so leave-one-out has nothing to test");
+    const bool validation = !config.validationMetric.empty();
+    if (validation && split_.validUser.empty())
+        throw DataError(dataset.source, 0, "", "no user has three interactions, so there is nothing to validate on");
     if (config.protocol == "full") {
-        // Ranked against every item the user did not train on; popularity from the training rows.
+        // Ranked against every item the user did not train on (nor, when testing, validated on);
+        // popularity from the training rows.
         std::vector<int64_t> counts(static_cast<size_t>(numItems_), 0);
         for (const int32_t item : split_.train.item)
             ++counts[static_cast<size_t>(item)];
-        full_.emplace(split_.testUser, split_.testItem, UserItemIndex(split_.train, numUsers_), numItems_,
-                      std::move(counts));
+        if (validation) {
+            validation_.emplace();
+            validation_->full.emplace(split_.validUser, split_.validItem, UserItemIndex(split_.train, numUsers_),
+                                      numItems_, counts);
+            InteractionTable trainAndValid = split_.train;
+            for (size_t k = 0; k < split_.validUser.size(); ++k)
+                trainAndValid.append(split_.validUser[k], split_.validItem[k], 1.f, 0);
+            full_.emplace(split_.testUser, split_.testItem, UserItemIndex(trainAndValid, numUsers_), numItems_,
+                          std::move(counts));
+        } else {
+            full_.emplace(split_.testUser, split_.testItem, UserItemIndex(split_.train, numUsers_), numItems_,
+                          std::move(counts));
+        }
     } else {
-        sampled_.emplace(rankingEvaluator(dataset, split_, seen_, config));
+        sampled_.emplace(rankingEvaluator(dataset, split_.testUser, split_.testItem, TestPart, seen_, config, config.seed));
+        if (validation) {
+            validation_.emplace();
+            validation_->sampled.emplace(rankingEvaluator(dataset, split_.validUser, split_.validItem, ValidPart, seen_,
+                                                          config, config.seed ^ 0x5A17ull));
+        }
     }
 }
 
@@ -215,6 +279,25 @@ MetricValues ImplicitRankingTask::evaluate(Recommender& model, const torch::Devi
     return full_ ? full_->evaluate(model, device, topK_) : sampled_->evaluate(model, device, topK_);
 }
 
+MetricValues ImplicitRankingTask::Ranker::evaluate(Recommender& model, const torch::Device& device, int k) const
+{
+    return full ? full->evaluate(model, device, k) : sampled->evaluate(model, device, k);
+}
+
+namespace {
+[[noreturn]] void noValidation()
+{
+    throw ConfigError("validation-metric", "this run holds out no validation part");
+}
+} // namespace
+
+MetricValues ImplicitRankingTask::evaluateValidation(Recommender& model, const torch::Device& device) const
+{
+    if (!validation_)
+        noValidation();
+    return validation_->evaluate(model, device, topK_);
+}
+
 namespace {
 double meanRating(const InteractionTable& t)
 {
@@ -230,6 +313,8 @@ RatingPredictionTask::RatingPredictionTask(const Dataset& dataset, const TrainCo
       globalMean_(meanRating(split_.train)),
       evaluator_(split_.test, dataset.minRating(), dataset.maxRating())
 {
+    if (split_.valid.size() > 0)
+        validation_.emplace(split_.valid, dataset.minRating(), dataset.maxRating());
 }
 
 ModelShape RatingPredictionTask::shape() const
@@ -250,6 +335,13 @@ MetricValues RatingPredictionTask::evaluate(Recommender& model, const torch::Dev
     return evaluator_.evaluate(model, device);
 }
 
+MetricValues RatingPredictionTask::evaluateValidation(Recommender& model, const torch::Device& device) const
+{
+    if (!validation_)
+        noValidation();
+    return validation_->evaluate(model, device);
+}
+
 namespace {
 BehaviourSplit behaviourSplit(const Dataset& dataset, const TrainConfig& config)
 {
@@ -258,6 +350,7 @@ BehaviourSplit behaviourSplit(const Dataset& dataset, const TrainConfig& config)
     BehaviourSplitOptions o;
     o.maxHistory = config.historyLength;
     o.trainUserShare = 1.0 - config.testFraction;
+    o.validUserShare = config.validationMetric.empty() ? 0.0 : config.validationFraction;
     o.positiveRating = static_cast<float>(config.positiveRating);
     o.seed = config.seed;
     return makeBehaviourSplit(dataset, o);
@@ -271,6 +364,11 @@ ClickThroughTask::ClickThroughTask(const Dataset& dataset, const TrainConfig& co
 {
     if (split_.train.size() == 0 || split_.test.size() == 0)
         throw DataError(dataset.source, 0, "user", "the din protocol left no training or no test samples");
+    if (!config.validationMetric.empty()) {
+        if (split_.valid.size() == 0)
+            throw DataError(dataset.source, 0, "user", "the din protocol left no validation samples");
+        validation_.emplace(split_.valid);
+    }
     // Samples each item occurs in; an item twice in one sample counts once.
     const BehaviourSamples& t = split_.train;
     std::vector<size_t> lastSample(static_cast<size_t>(numItems_), SIZE_MAX);
@@ -312,6 +410,13 @@ EpochData ClickThroughTask::sampleEpoch(Random& rng, InputType) const
 MetricValues ClickThroughTask::evaluate(Recommender& model, const torch::Device& device) const
 {
     return evaluator_.evaluate(model, device);
+}
+
+MetricValues ClickThroughTask::evaluateValidation(Recommender& model, const torch::Device& device) const
+{
+    if (!validation_)
+        noValidation();
+    return validation_->evaluate(model, device);
 }
 
 } // namespace reclab

@@ -18,6 +18,8 @@
 
 #include <memory>
 #include <optional>
+#include <string>
+#include <vector>
 
 namespace reclab {
 
@@ -39,9 +41,15 @@ public:
     virtual ModelShape shape() const = 0;
     // Pointwise: labelled (user, item) rows; pairwise: (user, consumed, unconsumed) triples.
     virtual EpochData sampleEpoch(Random& rng, InputType input) const = 0;
+    // Metrics on the test part; on the validation part (held out when the configuration names a
+    // validation metric; ConfigError otherwise), names without the "val_" prefix.
     virtual MetricValues evaluate(Recommender& model, const torch::Device& device) const = 0;
+    virtual MetricValues evaluateValidation(Recommender& model, const torch::Device& device) const = 0;
 
     static std::unique_ptr<TrainingTask> create(TaskKind kind, const Dataset& dataset, const TrainConfig& config);
+    // The names evaluate() gives for a task of this kind and configuration, known before any
+    // data is split (so a bad validation metric is refused before a run starts).
+    static std::vector<std::string> metricNames(TaskKind kind, const TrainConfig& config);
 
 protected:
     explicit TrainingTask(const Dataset& dataset) : dataset_(dataset) {}
@@ -57,19 +65,28 @@ public:
     ModelShape shape() const override;
     EpochData sampleEpoch(Random& rng, InputType input) const override;
     MetricValues evaluate(Recommender& model, const torch::Device& device) const override;
+    MetricValues evaluateValidation(Recommender& model, const torch::Device& device) const override;
 
     const LeaveOneOutSplit& split() const { return split_; }
-    // The evaluator of the protocol: sampled for "loo", full for "full".
+    // The evaluators of the protocol, for the test part: sampled for "loo", full for "full".
     const SampledRankingEvaluator* sampledEvaluator() const { return sampled_ ? &*sampled_ : nullptr; }
     const FullRankingEvaluator* fullEvaluator() const { return full_ ? &*full_ : nullptr; }
 
 private:
+    // One part's evaluator, sampled or full.
+    struct Ranker {
+        std::optional<SampledRankingEvaluator> sampled;
+        std::optional<FullRankingEvaluator> full;
+        MetricValues evaluate(Recommender& model, const torch::Device& device, int k) const;
+    };
+
     int32_t numUsers_, numItems_;
     int negatives_, topK_;
     LeaveOneOutSplit split_;
     UserItemIndex seen_; // all interactions: negatives are never consumed items
     std::optional<SampledRankingEvaluator> sampled_;
     std::optional<FullRankingEvaluator> full_;
+    std::optional<Ranker> validation_;
 };
 
 class RatingPredictionTask : public TrainingTask {
@@ -78,12 +95,16 @@ public:
     ModelShape shape() const override;
     EpochData sampleEpoch(Random& rng, InputType input) const override;
     MetricValues evaluate(Recommender& model, const torch::Device& device) const override;
+    MetricValues evaluateValidation(Recommender& model, const torch::Device& device) const override;
+
+    const RatioSplit& split() const { return split_; }
 
 private:
     int32_t numUsers_, numItems_;
     RatioSplit split_;
     double globalMean_ = 0.0;
     RatingEvaluator evaluator_;
+    std::optional<RatingEvaluator> validation_;
 };
 
 // The DIN protocol: every rating a sample with the user's earlier ratings as its behaviours,
@@ -94,6 +115,7 @@ public:
     ModelShape shape() const override;
     EpochData sampleEpoch(Random& rng, InputType input) const override;
     MetricValues evaluate(Recommender& model, const torch::Device& device) const override;
+    MetricValues evaluateValidation(Recommender& model, const torch::Device& device) const override;
 
     const BehaviourSplit& split() const { return split_; }
     const ClickEvaluator& evaluator() const { return evaluator_; }
@@ -103,6 +125,7 @@ private:
     BehaviourSplit split_;
     std::vector<int64_t> itemSampleCounts_;
     ClickEvaluator evaluator_;
+    std::optional<ClickEvaluator> validation_;
 };
 
 } // namespace reclab

@@ -5,7 +5,10 @@
 
 #include <cmath>
 #include <cstdint>
+#include <cstring>
 #include <random>
+#include <sstream>
+#include <string>
 
 namespace reclab {
 
@@ -60,6 +63,31 @@ public:
             const auto j = static_cast<decltype(i)>(below(static_cast<uint64_t>(i) + 1));
             std::swap(first[i], first[j]);
         }
+    }
+
+    // The whole state as text (the engine's standard textual form and the cached normal), so
+    // a checkpointed run continues with the same draws.
+    std::string state() const
+    {
+        std::ostringstream out;
+        uint64_t spareBits = 0;
+        std::memcpy(&spareBits, &spare_, sizeof spareBits);
+        out << engine_ << ' ' << (hasSpare_ ? 1 : 0) << ' ' << spareBits;
+        return out.str();
+    }
+    // Returns false (leaving the state unchanged) when text is not a state().
+    bool restore(const std::string& text)
+    {
+        std::istringstream in(text);
+        std::mt19937_64 engine;
+        int hasSpare = 0;
+        uint64_t spareBits = 0;
+        if (!(in >> engine >> hasSpare >> spareBits))
+            return false;
+        engine_ = engine;
+        hasSpare_ = hasSpare != 0;
+        std::memcpy(&spare_, &spareBits, sizeof spare_);
+        return true;
     }
 
 private:

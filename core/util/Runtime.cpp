@@ -32,18 +32,19 @@ void configureRuntime()
 
 namespace {
 
-std::atomic<int> evaluationThreadCount{0};
+// Per thread: every training run evaluates on its own worker thread with its own setting.
+thread_local int evaluationThreadCount = 0;
 
 } // namespace
 
 void setEvaluationThreads(int threads)
 {
-    evaluationThreadCount.store(std::max(0, threads));
+    evaluationThreadCount = std::max(0, threads);
 }
 
 int evaluationThreads()
 {
-    const int n = evaluationThreadCount.load();
+    const int n = evaluationThreadCount;
     return n > 0 ? n : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
 }
 

@@ -25,7 +25,8 @@ namespace reclab {
 // Does its work once per process; a no-op where the allocator is not glibc's or the BLAS is not OpenBLAS.
 void configureRuntime();
 
-// Threads for evaluation work (0 restores the default: the hardware's cores).
+// Threads for the evaluation work the calling thread starts (0 restores the default: the
+// hardware's cores). Per thread, so concurrent runs each keep their own.
 void setEvaluationThreads(int threads);
 int evaluationThreads();
 

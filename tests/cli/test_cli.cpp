@@ -111,6 +111,12 @@ void TestCli::badInputExitsTwoWithOneLine_data()
     QTest::newRow("unknown optimizer") << QStringList{"train", "--optimizer", "rmsprop"} << QStringLiteral("optimizer");
     QTest::newRow("momentum with adam") << QStringList{"train", "--model", "gmf", "--momentum", "0.9"}
                                         << QStringLiteral("momentum");
+    QTest::newRow("validation metric of another task") << QStringList{"train", "--model", "gmf", "--validation-metric", "rmse"}
+                                                      << QStringLiteral("validation-metric");
+    QTest::newRow("resume with new settings") << QStringList{"train", "--resume", "1", "--lr", "0.1"} << QStringLiteral("excludes");
+    QTest::newRow("resume an unknown run") << QStringList{"train", "--resume", "999"} << QStringLiteral("no run 999");
+    QTest::newRow("model too big for memory") << QStringList{"train", "--model", "mlp", "--mlp-layers", "65536,65536,65536"}
+                                              << QStringLiteral("memory");
     QTest::newRow("bad similarity") << QStringList{"train", "--model", "itemknn", "--similarity", "jaccard"}
                                     << QStringLiteral("similarity");
 }
@@ -215,7 +221,19 @@ void TestCli::sigintStopsCleanly()
     const auto run = store.findRun(last.value("run_id").toInteger());
     QVERIFY(run);
     QCOMPARE(run->status, RunStatus::Stopped);
-    QCOMPARE(store.metrics(run->id, "hr@10").size(), static_cast<size_t>(last.value("epochs").toInt()));
+    const int done = last.value("epochs").toInt();
+    QCOMPARE(store.metrics(run->id, "hr@10").size(), static_cast<size_t>(done));
+
+    // The stopped run continues from its checkpoint for two more epochs, under the same id.
+    const Result resumed = this->run({"train", "--resume", QString::number(run->id), "--epochs", QString::number(done + 2),
+                                "--json", "--db", db_});
+    QCOMPARE(resumed.code, 0);
+    const QList<QByteArray> more = resumed.out.trimmed().split('\n');
+    QCOMPARE(more.size(), 3);
+    QCOMPARE(QJsonDocument::fromJson(more[0]).object().value("epoch").toInt(), done + 1);
+    QCOMPARE(QJsonDocument::fromJson(more[2]).object().value("run_id").toInteger(), run->id);
+    QCOMPARE(store.findRun(run->id)->status, RunStatus::Finished);
+    QCOMPARE(store.metrics(run->id, "hr@10").size(), static_cast<size_t>(done + 2));
 }
 
 void TestCli::dataStatsJson()

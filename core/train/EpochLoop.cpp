@@ -1,0 +1,223 @@
+#include "train/EpochLoop.h"
+
+#include "models/Recommender.h"
+#include "train/FlatOptimizer.h"
+#include "train/TrainingTask.h"
+#include "util/Random.h"
+
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <limits>
+#include <map>
+#include <utility>
+
+namespace reclab {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double secondsSince(Clock::time_point t0)
+{
+    return std::chrono::duration<double>(Clock::now() - t0).count();
+}
+
+// The L2 norm of the gradients of each block: parameters grouped by the first part of their
+// name (a graph's block or table id, a hand-written model's module).
+std::vector<std::pair<std::string, double>> gradientNorms(Recommender& model)
+{
+    std::vector<std::pair<std::string, double>> norms;
+    std::map<std::string, double> squares;
+    for (const auto& p : model.named_parameters()) {
+        if (!p.value().grad().defined())
+            continue;
+        const std::string block = p.key().substr(0, p.key().find('.'));
+        const double n = p.value().grad().norm().item<double>();
+        if (!squares.count(block))
+            norms.emplace_back(block, 0.0);
+        squares[block] += n * n;
+    }
+    for (auto& [block, norm] : norms)
+        norm = std::sqrt(squares[block]);
+    return norms;
+}
+
+std::string fixed4(double value)
+{
+    char text[32];
+    std::snprintf(text, sizeof text, "%.4f", value);
+    return text;
+}
+
+} // namespace
+
+bool EpochLoop::trainEpoch(Recommender& model, FlatOptimizer& optimizer, int epoch, const std::string& phase,
+                           int64_t& step, EpochStats& stats, RunOutcome& outcome) const
+{
+    const TrainConfig& config = trainer.config();
+    const Trainer::BatchCallback& onBatch = trainer.batchCallback();
+    const EpochData data = task.sampleEpoch(rng, input);
+    // The whole epoch goes to the device once; batches are views of it there.
+    const auto onDevice = [&](const torch::Tensor& t) { return t.defined() ? t.to(device) : torch::Tensor(); };
+    const auto users = onDevice(data.users);
+    const auto items = onDevice(data.items);
+    const auto labels = onDevice(data.labels);
+    const auto negItems = onDevice(data.negItems);
+    const auto history = onDevice(data.history);
+    const auto historyLength = onDevice(data.historyLength);
+    const int64_t n = users.size(0);
+    const int64_t batch = config.batchSize;
+    const int64_t batches = (n + batch - 1) / batch;
+
+    auto windowLoss = torch::zeros({}, torch::TensorOptions().device(device));
+    double epochLossSum = 0.0;
+    int64_t window = 0;
+    for (int64_t b = 0; b < batches; ++b) {
+        const bool stepping = trainer.waitWhilePaused();
+        if (trainer.stopRequested()) {
+            outcome.status = RunStatus::Stopped;
+            outcome.message = "stopped during epoch " + std::to_string(epoch);
+            return false;
+        }
+        const int64_t start = b * batch;
+        const int64_t len = std::min(batch, n - start);
+        const auto rows = [&](const torch::Tensor& t) { return t.defined() ? t.narrow(0, start, len) : torch::Tensor(); };
+        Batch mb{rows(users), rows(items), rows(labels), rows(negItems), rows(history), rows(historyLength)};
+        optimizer.zeroGrad();
+        auto loss = model.calculateLoss(mb);
+        loss.backward();
+        if (stepping && trainer.stepCallback()) {
+            // Gradients as this batch left them, before the update.
+            StepReport r{epoch, b + 1, step + 1, loss.item<double>(), gradientNorms(model)};
+            optimizer.step();
+            trainer.stepCallback()(r);
+        } else {
+            optimizer.step();
+        }
+        windowLoss += loss.detach();
+        ++window;
+        ++step;
+        if (window == config.reportEveryBatches || b + 1 == batches) {
+            const double mean = windowLoss.item<double>() / static_cast<double>(window);
+            if (!std::isfinite(mean)) {
+                outcome.status = RunStatus::Failed;
+                outcome.message = "the training loss became " + std::string(std::isnan(mean) ? "NaN" : "infinite") +
+                                  " in epoch " + std::to_string(epoch) + " (try a lower learning rate)";
+                return false;
+            }
+            epochLossSum += mean * static_cast<double>(window);
+            if (onBatch)
+                onBatch({epoch, b + 1, batches, mean, step, secondsSince(runStart), phase});
+            windowLoss.zero_();
+            window = 0;
+        }
+    }
+    stats.samples = n;
+    stats.loss = batches > 0 ? epochLossSum / static_cast<double>(batches) : 0.0;
+    return true;
+}
+
+RunOutcome EpochLoop::pretrain(Recommender& model, FlatOptimizer& optimizer, const std::string& phase,
+                               int64_t& step) const
+{
+    RunOutcome outcome;
+    model.train();
+    for (int epoch = 1; epoch <= trainer.config().epochs; ++epoch) {
+        if (trainer.stopRequested()) {
+            outcome.status = RunStatus::Stopped;
+            outcome.message = "stopped before epoch " + std::to_string(epoch);
+            return outcome;
+        }
+        EpochStats unused;
+        if (!trainEpoch(model, optimizer, epoch, phase, step, unused, outcome))
+            return outcome;
+    }
+    return outcome;
+}
+
+RunOutcome EpochLoop::run(Recommender& model, FlatOptimizer& optimizer, TrainingProgress& progress,
+                          ModelSnapshot& best) const
+{
+    const TrainConfig& config = trainer.config();
+    const std::string key = config.validationKey();
+    const bool validating = !key.empty();
+    const std::string valKey = "val_" + key;
+    const bool lower = lowerIsBetter(key);
+    const std::filesystem::path dir(checkpointDir);
+
+    RunOutcome outcome;
+    outcome.epochsCompleted = progress.epoch;
+    model.train();
+    for (int epoch = progress.epoch + 1; epoch <= config.epochs; ++epoch) {
+        if (const double lr = trainer.takeLearningRate(); lr > 0)
+            optimizer.setLearningRate(lr);
+        if (trainer.stopRequested()) {
+            outcome.status = RunStatus::Stopped;
+            outcome.message = "stopped before epoch " + std::to_string(epoch);
+            return outcome;
+        }
+        const auto epochStart = Clock::now();
+        EpochStats stats;
+        if (!trainEpoch(model, optimizer, epoch, "", progress.step, stats, outcome))
+            return outcome;
+        stats.epoch = epoch;
+        stats.learningRate = optimizer.learningRate();
+        stats.step = progress.step;
+        stats.trainSeconds = secondsSince(epochStart);
+        stats.samplesPerSecond = stats.trainSeconds > 0 ? static_cast<double>(stats.samples) / stats.trainSeconds : 0.0;
+
+        const auto evalStart = Clock::now();
+        bool improved = false;
+        if (validating) {
+            for (const auto& m : task.evaluateValidation(model, device))
+                stats.metrics.push_back({"val_" + m.name, m.value});
+            const double value = metricOr(stats.metrics, valKey, std::numeric_limits<double>::quiet_NaN());
+            improved = std::isfinite(value) &&
+                       (progress.bestEpoch == 0 || (lower ? value < progress.bestValue : value > progress.bestValue));
+            if (improved) {
+                progress.bestEpoch = epoch;
+                progress.bestStep = progress.step;
+                progress.bestValue = value;
+                progress.epochsWithoutImprovement = 0;
+                best.take(model);
+            } else {
+                ++progress.epochsWithoutImprovement;
+            }
+        } else {
+            stats.metrics = task.evaluate(model, device);
+        }
+        stats.evalSeconds = secondsSince(evalStart);
+        stats.elapsedSeconds = secondsSince(runStart);
+        progress.epoch = epoch;
+        progress.rng = rng.state();
+        outcome.epochsCompleted = epoch;
+        outcome.finalMetrics = stats.metrics;
+        // The epoch is reported (and stored) before its checkpoint is written: a run killed in
+        // between resumes from the previous epoch, whose later records are dropped on resume.
+        if (trainer.epochCallback())
+            trainer.epochCallback()(stats);
+        if (!checkpointDir.empty()) {
+            writeCheckpoint((dir / "last.pt").string(), model, optimizer, progress);
+            if (improved)
+                writeCheckpoint((dir / "best.pt").string(), model, optimizer, progress);
+        }
+        if (validating && config.patience > 0 && progress.epochsWithoutImprovement >= config.patience) {
+            outcome.message = "stopped early after epoch " + std::to_string(epoch) + ": " + valKey +
+                              " did not improve for " + std::to_string(config.patience) + " epoch(s); best " +
+                              fixed4(progress.bestValue) + " at epoch " + std::to_string(progress.bestEpoch);
+            break;
+        }
+    }
+    if (validating && progress.bestEpoch > 0 && !best.empty()) {
+        // The test part, once, with the weights of the best validation epoch.
+        best.restore(model);
+        outcome.finalMetrics = task.evaluate(model, device);
+        outcome.bestEpoch = progress.bestEpoch;
+        outcome.bestStep = progress.bestStep;
+        outcome.testedAtBest = true;
+    }
+    return outcome;
+}
+
+} // namespace reclab
