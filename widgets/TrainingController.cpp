@@ -27,13 +27,13 @@ TrainingController::TrainingController(QObject* parent) : QObject(parent), worke
 TrainingController::~TrainingController() { shutdown(); }
 
 bool TrainingController::start(std::shared_ptr<const Dataset> dataset, const TrainConfig& config,
-                               const QString& databasePath)
+                               const QString& databasePath, qint64 resumeRunId)
 {
     if (running_ || !thread_.isRunning())
         return false;
     running_ = true;
     worker_->clearStop();
-    emit requestRun(std::move(dataset), config, databasePath);
+    emit requestRun(std::move(dataset), config, databasePath, resumeRunId);
     return true;
 }
 

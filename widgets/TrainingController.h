@@ -1,4 +1,4 @@
-// Owns the training thread and its worker (a parentless QObject moved to a QThread), forwards
+// One run's training thread: owns it and its worker (a parentless QObject moved to a QThread), forwards
 // the worker's signals, and shuts down cleanly: stop the run, quit the thread, wait for it.
 #pragma once
 
@@ -16,8 +16,10 @@ public:
     ~TrainingController() override;
 
     bool isRunning() const { return running_; }
-    // Queues a run in the worker thread; ignored while one is running.
-    bool start(std::shared_ptr<const Dataset> dataset, const TrainConfig& config, const QString& databasePath);
+    // Queues a run in the worker thread (resumeRunId > 0: continues that stopped run); ignored
+    // while one is running.
+    bool start(std::shared_ptr<const Dataset> dataset, const TrainConfig& config, const QString& databasePath,
+               qint64 resumeRunId = 0);
     void stop();
     // Pause, Step (one batch, then paused; its report comes as stepReported) and a learning
     // rate for the coming epochs, for the running run.
@@ -33,7 +35,8 @@ signals:
     void epochFinished(const reclab::EpochStats& stats);
     void stepReported(const reclab::StepReport& report);
     void runFinished(qint64 runId, const QString& status, const QString& message);
-    void requestRun(std::shared_ptr<const reclab::Dataset> dataset, reclab::TrainConfig config, QString databasePath);
+    void requestRun(std::shared_ptr<const reclab::Dataset> dataset, reclab::TrainConfig config, QString databasePath,
+                    qint64 resumeRunId);
 
 private:
     QThread thread_;

@@ -48,11 +48,14 @@ bool TrainingWorker::setLearningRate(double learningRate)
     }
 }
 
-void TrainingWorker::run(std::shared_ptr<const Dataset> dataset, TrainConfig config, QString databasePath)
+void TrainingWorker::run(std::shared_ptr<const Dataset> dataset, TrainConfig config, QString databasePath,
+                         qint64 resumeRunId)
 {
     qint64 runId = 0;
     try {
         TrainingSession session(std::move(dataset), std::move(config), databasePath.toStdString());
+        if (resumeRunId > 0)
+            session.resume(resumeRunId);
         session.setStartCallback([this, &runId](int64_t id) {
             runId = id;
             emit runStarted(id);

@@ -33,7 +33,9 @@ public:
     bool setLearningRate(double learningRate);
 
 public slots:
-    void run(std::shared_ptr<const reclab::Dataset> dataset, reclab::TrainConfig config, QString databasePath);
+    // resumeRunId > 0 continues that stopped run of the database (config is its stored one).
+    void run(std::shared_ptr<const reclab::Dataset> dataset, reclab::TrainConfig config, QString databasePath,
+             qint64 resumeRunId);
 
 signals:
     void runStarted(qint64 runId);

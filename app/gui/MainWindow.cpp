@@ -6,14 +6,17 @@
 #endif
 #include "ImportDialog.h"
 #include "RunsTableModel.h"
-#include "TrainingChart.h"
 #include "TrainingController.h"
+#include "TrainingDashboard.h"
+#include "TrainingPanel.h"
 #include "graph/GraphEditor.h"
 #include "graph/GraphDocument.h"
 #include "data/DatasetSource.h"
 #include "graph/GraphAnalysis.h"
 #include "models/ModelRegistry.h"
 #include "store/ExperimentStore.h"
+#include "train/Trainer.h"
+#include "train/TrainingSession.h"
 
 #include <QAction>
 #include <QCloseEvent>
@@ -28,6 +31,7 @@
 #include <QLabel>
 #include <QMessageBox>
 #include <QProgressBar>
+#include <QScrollArea>
 #include <QSignalBlocker>
 #include <QSpinBox>
 #include <QStyle>
@@ -67,39 +71,20 @@ QString formatDuration(double seconds)
     return QStringLiteral("%1 s").arg(s);
 }
 
-QStringList metricNamesFor(TaskKind task, int topK)
-{
-    if (task == TaskKind::RatingPrediction)
-        return {QStringLiteral("rmse"), QStringLiteral("mae")};
-    if (task == TaskKind::ClickThrough)
-        return {QStringLiteral("auc"), QStringLiteral("gauc")};
-    return {QStringLiteral("hr@%1").arg(topK), QStringLiteral("ndcg@%1").arg(topK)};
-}
-
-// The template model whose training defaults a graph of this task starts from.
-const char* defaultsModelFor(TaskKind task)
-{
-    switch (task) {
-    case TaskKind::RatingPrediction: return "mf";
-    case TaskKind::ClickThrough: return "din";
-    default: return "neumf";
-    }
-}
-
 const QString kGraphModel = QStringLiteral("graph");
 
 } // namespace
 
 MainWindow::MainWindow(const MainWindowOptions& options, QWidget* parent)
-    : QMainWindow(parent), options_(options), controller_(new TrainingController(this)),
-      chart_(new TrainingChart(this)), browser_(new DatasetBrowser(this)), centralTabs_(new QTabWidget(this)),
-      runsModel_(new RunsTableModel(this)), graphEditor_(new GraphEditor(this))
+    : QMainWindow(parent), options_(options), dashboard_(new TrainingDashboard(this)), browser_(new DatasetBrowser(this)),
+      centralTabs_(new QTabWidget(this)), runsModel_(new RunsTableModel(this)), graphEditor_(new GraphEditor(this)),
+      panel_(new TrainingPanel(&graphEditor_->document()))
 {
     setWindowTitle(tr("RecLab"));
     setWindowIcon(QIcon(QStringLiteral(":/reclab/icons/reclab.png")));
     centralTabs_->addTab(browser_, tr("Data"));
     centralTabs_->addTab(graphEditor_, tr("Model graph"));
-    centralTabs_->addTab(chart_, tr("Training"));
+    centralTabs_->addTab(dashboard_, tr("Training"));
     centralTabs_->setDocumentMode(true);
     setCentralWidget(centralTabs_);
     connect(browser_, &DatasetBrowser::preparedSaved, this, [this](const QString& path) {
@@ -108,20 +93,21 @@ MainWindow::MainWindow(const MainWindowOptions& options, QWidget* parent)
     });
     connect(browser_, &DatasetBrowser::problem, this, [this](const QString& m) { statusBar()->showMessage(m, 10000); });
     buildActions();
-    buildSetupDock();
+
+    auto* setup = new QDockWidget(tr("Run setup"), this);
+    setup->setObjectName(QStringLiteral("setupDock"));
+    setup->setFeatures(QDockWidget::DockWidgetMovable | QDockWidget::DockWidgetFloatable);
+    auto* scroll = new QScrollArea;
+    scroll->setWidget(panel_);
+    scroll->setWidgetResizable(true);
+    scroll->setFrameShape(QFrame::NoFrame);
+    setup->setWidget(scroll);
+    setup->setMinimumWidth(340);
+    addDockWidget(Qt::LeftDockWidgetArea, setup);
     // "Train this graph" trains the editor's graph with the run setup's settings.
     connect(graphEditor_, &GraphEditor::trainRequested, this, [this] {
-        modelCombo_->setCurrentIndex(modelCombo_->findData(kGraphModel));
+        panel_->selectModel(kGraphModel);
         startTraining();
-    });
-    connect(&graphEditor_->document(), &GraphDocument::changed, this, [this] {
-        if (modelCombo_->currentData().toString() != kGraphModel)
-            return;
-        const bool canPretrain = graphEditor_->document().graph().pretrain.has_value();
-        if (currentTask() == protocolTask_ && canPretrain == pretrainCheck_->isEnabled())
-            return;
-        applyModelDefaults();
-        fillProtocols();
     });
     buildRunsDock();
     buildStepDock();
@@ -138,32 +124,33 @@ MainWindow::MainWindow(const MainWindowOptions& options, QWidget* parent)
     statusBar()->addPermanentWidget(etaLabel_);
     statusBar()->addPermanentWidget(progress_);
 
-    connect(controller_, &TrainingController::runStarted, this, [this](qint64 id) {
-        runId_ = id;
-        refreshRuns();
-    });
-    connect(controller_, &TrainingController::batchProgress, this, &MainWindow::onBatch);
-    connect(controller_, &TrainingController::epochFinished, this, &MainWindow::onEpoch);
-    connect(controller_, &TrainingController::runFinished, this, &MainWindow::onRunFinished);
-    connect(controller_, &TrainingController::stepReported, this, &MainWindow::onStep);
-
     runsModel_->setDatabasePath(options_.databasePath);
     try {
         ExperimentStore store(options_.databasePath.toStdString());
         if (const int n = store.recoverInterruptedRuns())
-            statusBar()->showMessage(tr("%n earlier run(s) were interrupted and are marked so.", nullptr, n), 8000);
+            statusBar()->showMessage(tr("%n earlier run(s) were interrupted and are marked so; select one and "
+                                        "Resume to continue it.", nullptr, n), 8000);
     } catch (const std::exception& e) {
         statusBar()->showMessage(tr("Experiment database: %1").arg(QString::fromUtf8(e.what())));
     }
     refreshRuns();
-    resize(1180, 760);
+    resize(1280, 800);
+    resizeDocks({runsDock_}, {170}, Qt::Vertical); // the charts get the room
     updateActions();
     loadDataset(options_.dataSpec);
 }
 
-MainWindow::~MainWindow() { controller_->shutdown(); }
+MainWindow::~MainWindow()
+{
+    for (auto& run : live_)
+        run->controller->shutdown();
+}
 
-bool MainWindow::isTraining() const { return controller_->isRunning(); }
+qint64 MainWindow::currentRunId() const
+{
+    const LiveRun* run = activeRun();
+    return run && run->runId > 0 ? run->runId : lastRunId_;
+}
 
 void MainWindow::buildActions()
 {
@@ -196,95 +183,61 @@ void MainWindow::buildActions()
     bar->addSeparator();
     startAction_ = bar->addAction(style()->standardIcon(QStyle::SP_MediaPlay), tr("Start"));
     startAction_->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_R));
+    startAction_->setToolTip(tr("Start a run with the run setup's settings, beside any runs already training"));
     connect(startAction_, &QAction::triggered, this, &MainWindow::startTraining);
-    stopAction_ = bar->addAction(style()->standardIcon(QStyle::SP_MediaStop), tr("Stop"));
-    stopAction_->setShortcut(QKeySequence(Qt::Key_Escape));
-    connect(stopAction_, &QAction::triggered, this, &MainWindow::stopTraining);
+    bar->addSeparator();
+    activeRun_ = new QComboBox;
+    activeRun_->setMinimumContentsLength(16);
+    activeRun_->setSizeAdjustPolicy(QComboBox::AdjustToContents);
+    activeRun_->setToolTip(tr("The training run that Pause, Step, Stop and the learning rate steer"));
+    activeRun_->setPlaceholderText(tr("no run training"));
+    bar->addWidget(activeRun_);
+    connect(activeRun_, &QComboBox::currentIndexChanged, this, &MainWindow::showActiveRun);
     pauseAction_ = bar->addAction(style()->standardIcon(QStyle::SP_MediaPause), tr("Pause"));
     pauseAction_->setCheckable(true);
     pauseAction_->setToolTip(tr("Pause the run between batches; uncheck to resume"));
     connect(pauseAction_, &QAction::toggled, this, [this](bool paused) {
-        controller_->setPaused(paused);
-        if (isTraining())
-            progress_->setFormat(paused ? tr("paused  %p%") : tr("resuming…"));
+        LiveRun* run = activeRun();
+        if (!run)
+            return;
+        run->paused = paused;
+        run->controller->setPaused(paused);
+        run->stage = paused ? tr("paused") : tr("resuming…");
+        showActiveRun();
     });
     stepAction_ = bar->addAction(style()->standardIcon(QStyle::SP_MediaSeekForward), tr("Step"));
     stepAction_->setToolTip(tr("Run one batch and show its loss and each block's gradient norm (pauses the run)"));
     connect(stepAction_, &QAction::triggered, this, [this] {
-        if (!isTraining())
+        LiveRun* run = activeRun();
+        if (!run)
             return;
+        run->paused = true;
         const QSignalBlocker block(pauseAction_);
         pauseAction_->setChecked(true);
-        controller_->requestStep();
+        run->controller->requestStep();
     });
-}
-
-void MainWindow::buildSetupDock()
-{
-    auto* panel = new QWidget;
-    auto* form = new QFormLayout(panel);
-    datasetLabel_ = new QLabel(tr("loading…"));
-    datasetLabel_->setWordWrap(true);
-    datasetLabel_->setTextInteractionFlags(Qt::TextSelectableByMouse);
-    form->addRow(tr("Dataset"), datasetLabel_);
-
-    modelCombo_ = new QComboBox;
-    for (const auto& m : modelRegistry()) {
-        modelCombo_->addItem(QString::fromStdString(m.displayName), QString::fromStdString(m.name));
-        modelCombo_->setItemData(modelCombo_->count() - 1, QString::fromStdString(m.summary), Qt::ToolTipRole);
-    }
-    modelCombo_->addItem(tr("Model graph (editor)"), kGraphModel);
-    modelCombo_->setItemData(modelCombo_->count() - 1,
-                             tr("The graph in the Model graph tab; its output decides the task"), Qt::ToolTipRole);
-    form->addRow(tr("Model"), modelCombo_);
-    epochsSpin_ = new QSpinBox;
-    epochsSpin_->setRange(1, 100000);
-    form->addRow(tr("Epochs"), epochsSpin_);
-    pretrainCheck_ = new QCheckBox(tr("Pre-train GMF and MLP first"));
-    pretrainCheck_->setToolTip(tr("NeuMF: train a GMF and an MLP for the same epochs, start NeuMF from them "
-                                  "(He et al. 2017, 3.4.1) and continue with SGD"));
-    form->addRow(QString(), pretrainCheck_);
-    batchSpin_ = new QSpinBox;
-    batchSpin_->setRange(1, 1 << 20);
-    form->addRow(tr("Batch size"), batchSpin_);
-    lrSpin_ = new QDoubleSpinBox;
-    lrSpin_->setDecimals(5);
-    lrSpin_->setRange(0.00001, 10.0);
-    lrSpin_->setSingleStep(0.0005);
-    lrSpin_->setKeyboardTracking(false); // a typed rate counts when editing ends
-    lrSpin_->setToolTip(tr("Changed during a run, the new rate applies from the next epoch and is marked on the chart"));
-    connect(lrSpin_, &QDoubleSpinBox::valueChanged, this, [this](double lr) {
-        if (isTraining() && controller_->setLearningRate(lr))
-            statusBar()->showMessage(tr("Learning rate %1 from the next epoch").arg(lr), 8000);
+    bar->addWidget(new QLabel(tr(" lr ")));
+    runRate_ = new QDoubleSpinBox;
+    runRate_->setDecimals(5);
+    runRate_->setRange(0.00001, 10.0);
+    runRate_->setSingleStep(0.0005);
+    runRate_->setKeyboardTracking(false); // a typed rate counts when editing ends
+    runRate_->setToolTip(tr("The steered run's learning rate: a new rate applies from its next epoch and is marked on the chart"));
+    bar->addWidget(runRate_);
+    connect(runRate_, &QDoubleSpinBox::valueChanged, this, [this](double lr) {
+        LiveRun* run = activeRun();
+        if (!run || lr == run->learningRate || !run->controller->setLearningRate(lr))
+            return;
+        run->learningRate = lr;
+        statusBar()->showMessage(tr("Learning rate %1 for %2 from its next epoch").arg(lr).arg(run->label), 8000);
     });
-    form->addRow(tr("Learning rate"), lrSpin_);
-    seedSpin_ = new QSpinBox;
-    seedSpin_->setRange(0, 1 << 30);
-    form->addRow(tr("Seed"), seedSpin_);
-    threadsSpin_ = new QSpinBox;
-    threadsSpin_->setRange(0, QThread::idealThreadCount() * 4);
-    threadsSpin_->setSpecialValueText(tr("default"));
-    form->addRow(tr("Threads"), threadsSpin_);
-    protocolCombo_ = new QComboBox;
-    form->addRow(tr("Protocol"), protocolCombo_);
-    protocolLabel_ = new QLabel;
-    protocolLabel_->setWordWrap(true);
-    protocolLabel_->setStyleSheet(QStringLiteral("color: palette(mid);"));
-    form->addRow(protocolLabel_);
-    connect(modelCombo_, &QComboBox::currentIndexChanged, this, [this] {
-        applyModelDefaults();
-        fillProtocols();
-    });
-    connect(protocolCombo_, &QComboBox::currentIndexChanged, this, &MainWindow::describeProtocol);
-    applyModelDefaults();
-    fillProtocols();
-
-    auto* dock = new QDockWidget(tr("Run setup"), this);
-    dock->setObjectName(QStringLiteral("setupDock"));
-    dock->setFeatures(QDockWidget::DockWidgetMovable | QDockWidget::DockWidgetFloatable);
-    dock->setWidget(panel);
-    dock->setMinimumWidth(260);
-    addDockWidget(Qt::LeftDockWidgetArea, dock);
+    stopAction_ = bar->addAction(style()->standardIcon(QStyle::SP_MediaStop), tr("Stop"));
+    stopAction_->setShortcut(QKeySequence(Qt::Key_Escape));
+    stopAction_->setToolTip(tr("Stop the run; it keeps every finished epoch and can be resumed"));
+    connect(stopAction_, &QAction::triggered, this, &MainWindow::stopTraining);
+    resumeAction_ = bar->addAction(style()->standardIcon(QStyle::SP_BrowserReload), tr("Resume"));
+    resumeAction_->setToolTip(tr("Continue the stopped or interrupted run selected in the runs table from its last checkpoint"));
+    connect(resumeAction_, &QAction::triggered, this, &MainWindow::resumeSelectedRun);
 }
 
 void MainWindow::buildRunsDock()
@@ -300,65 +253,15 @@ void MainWindow::buildRunsDock()
     runsDock_->setFeatures(QDockWidget::DockWidgetMovable | QDockWidget::DockWidgetFloatable);
     runsDock_->setWidget(runsView_);
     addDockWidget(Qt::BottomDockWidgetArea, runsDock_);
-}
-
-TaskKind MainWindow::currentTask() const
-{
-    if (modelCombo_->currentData().toString() == kGraphModel) {
-        // A graph being edited keeps the last task it had until it is valid again.
-        const GraphAnalysis& a = graphEditor_->document().analysis();
-        return a.ok() ? a.task : protocolTask_;
-    }
-    const ModelInfo* info = findModel(modelCombo_->currentData().toString().toStdString());
-    return info ? info->task : TaskKind::ImplicitRanking;
-}
-
-const ModelInfo* MainWindow::currentDefaults() const
-{
-    const QString name = modelCombo_->currentData().toString();
-    return findModel(name == kGraphModel ? defaultsModelFor(currentTask()) : name.toStdString());
-}
-
-void MainWindow::fillProtocols()
-{
-    // The protocols that fit the task; the current choice stays where it still fits.
-    const QString before = protocolCombo_->currentData().toString();
-    const TaskKind task = currentTask();
-    {
-        const QSignalBlocker block(protocolCombo_);
-        protocolCombo_->clear();
-        if (task == TaskKind::RatingPrediction) {
-            protocolCombo_->addItem(tr("Random 80/20 hold-out"), QStringLiteral("holdout"));
-            for (int k = 1; k <= 5; ++k)
-                protocolCombo_->addItem(tr("ml-100k fold u%1").arg(k), QStringLiteral("folds:%1").arg(k));
-        } else if (task == TaskKind::ClickThrough) {
-            protocolCombo_->addItem(tr("Behaviour histories, users 80/20"), QStringLiteral("din"));
-        } else {
-            protocolCombo_->addItem(tr("Leave-one-out, 99 negatives"), QStringLiteral("loo"));
-            protocolCombo_->addItem(tr("Full ranking"), QStringLiteral("full"));
+    // A selected run is shown in the charts (overlaid with the others) and may be resumed.
+    connect(runsView_->selectionModel(), &QItemSelectionModel::selectionChanged, this, [this] {
+        if (const RunRecord* run = selectedRun(); run && !dashboard_->hasRun(run->id)) {
+            QString error;
+            if (!dashboard_->addStoredRun(options_.databasePath, run->id, &error))
+                statusBar()->showMessage(error, 8000);
         }
-        protocolCombo_->setCurrentIndex(std::max(0, protocolCombo_->findData(before)));
-    }
-    protocolTask_ = task;
-    describeProtocol();
-}
-
-void MainWindow::describeProtocol()
-{
-    const QString p = protocolCombo_->currentData().toString();
-    if (p == QLatin1String("loo"))
-        protocolLabel_->setText(
-            tr("Each user's latest interaction is ranked against 99 sampled negatives; HR, NDCG and MRR at 10."));
-    else if (p == QLatin1String("full"))
-        protocolLabel_->setText(tr("Each user's latest interaction is ranked against every item the user did not train on; "
-                                   "HR, NDCG, MRR, precision, recall, MAP, coverage and average popularity at 10."));
-    else if (p == QLatin1String("holdout"))
-        protocolLabel_->setText(tr("A random 20% of the ratings is held out; RMSE and MAE."));
-    else if (p == QLatin1String("din"))
-        protocolLabel_->setText(tr("Every rating is a sample scored from the user's 50 earlier ratings (items and genres); "
-                                   "positive when rated 4 or more; 20% of the users held out. AUC, GAUC and LogLoss."));
-    else
-        protocolLabel_->setText(tr("MovieLens-100K's own split: train on uK.base, test on uK.test; RMSE and MAE."));
+        updateActions();
+    });
 }
 
 void MainWindow::buildStepDock()
@@ -384,9 +287,14 @@ void MainWindow::buildStepDock()
     runsDock_->raise();
 }
 
-void MainWindow::onStep(const StepReport& r)
+void MainWindow::onStep(LiveRun* run, const StepReport& r)
 {
-    stepLabel_->setText(tr("Epoch %1, batch %2 (step %3): loss %4").arg(r.epoch).arg(r.batch).arg(r.step).arg(r.loss, 0, 'f', 5));
+    stepLabel_->setText(tr("%1, epoch %2, batch %3 (step %4): loss %5")
+                            .arg(run->label)
+                            .arg(r.epoch)
+                            .arg(r.batch)
+                            .arg(r.step)
+                            .arg(r.loss, 0, 'f', 5));
     stepTable_->setRowCount(static_cast<int>(r.gradientNorms.size()));
     for (int k = 0; k < stepTable_->rowCount(); ++k) {
         const auto& [block, norm] = r.gradientNorms[static_cast<size_t>(k)];
@@ -394,30 +302,9 @@ void MainWindow::onStep(const StepReport& r)
         stepTable_->setItem(k, 1, new QTableWidgetItem(QString::number(norm, 'g', 4)));
     }
     stepDock_->raise();
-    progress_->setFormat(tr("paused after step %1  %p%").arg(r.step));
+    run->stage = tr("paused after step %1").arg(r.step);
+    showActiveRun();
     emit stepShown(r.step);
-}
-
-void MainWindow::applyModelDefaults()
-{
-    const ModelInfo* info = currentDefaults();
-    if (!info)
-        return;
-    const TrainConfig& d = info->defaults;
-    epochsSpin_->setValue(d.epochs);
-    batchSpin_->setValue(d.batchSize);
-    lrSpin_->setValue(d.learningRate);
-    seedSpin_->setValue(static_cast<int>(d.seed));
-    // NeuMF, or a graph that names the parts it starts from.
-    const QString model = modelCombo_->currentData().toString();
-    const bool canPretrain = model == QLatin1String("neumf") ||
-                             (model == kGraphModel && graphEditor_->document().graph().pretrain.has_value());
-    pretrainCheck_->setChecked(d.pretrain && canPretrain);
-    pretrainCheck_->setEnabled(canPretrain);
-    const bool trainable = info->trainable;
-    for (QWidget* w : {static_cast<QWidget*>(epochsSpin_), static_cast<QWidget*>(batchSpin_),
-                       static_cast<QWidget*>(lrSpin_)})
-        w->setEnabled(trainable);
 }
 
 void MainWindow::openFile(const QString& path)
@@ -458,20 +345,19 @@ void MainWindow::loadDataset(const QString& spec)
 
 void MainWindow::loadDataset(const QString& spec, const LoadOptions& options)
 {
-    if (loading_ || isTraining())
-        return;
+    if (loading_)
+        return; // runs in training keep the dataset they started with
     loading_ = true;
     updateActions();
-    const QString shownBefore = datasetLabel_->text();
-    datasetLabel_->setText(tr("loading %1…").arg(spec));
+    panel_->setDatasetText(tr("loading %1…").arg(spec), QString());
     statusBar()->showMessage(tr("Loading %1…").arg(spec));
     auto* watcher = new QFutureWatcher<LoadResult>(this);
-    connect(watcher, &QFutureWatcher<LoadResult>::finished, this, [this, watcher, spec, shownBefore] {
+    connect(watcher, &QFutureWatcher<LoadResult>::finished, this, [this, watcher, spec] {
         const LoadResult result = watcher->result();
         watcher->deleteLater();
         loading_ = false;
         if (!result.dataset) {
-            datasetLabel_->setText(dataset_ ? shownBefore : tr("none"));
+            panel_->setDatasetText(dataset_ ? datasetHtml_ : tr("none"), datasetTip_);
             statusBar()->showMessage(tr("Could not load %1").arg(spec), 8000);
             updateActions();
             QMessageBox::warning(this, tr("Cannot load dataset"), result.error);
@@ -511,14 +397,15 @@ void MainWindow::setDataset(const LoadResult& loaded)
 {
     dataset_ = loaded.dataset;
     const DatasetStats& s = loaded.stats;
-    datasetLabel_->setText(tr("<b>%1</b><br>%2 users, %3 items<br>%4 interactions (density %5%)<br><small>%6</small>")
-                               .arg(QString::fromStdString(dataset_->name).toHtmlEscaped())
-                               .arg(s.users)
-                               .arg(s.items)
-                               .arg(static_cast<qulonglong>(s.interactions))
-                               .arg(s.density * 100.0, 0, 'f', 2)
-                               .arg(QString::fromStdString(dataset_->source).toHtmlEscaped()));
-    datasetLabel_->setToolTip(QString::fromStdString("fingerprint " + loaded.fingerprint));
+    datasetHtml_ = tr("<b>%1</b><br>%2 users, %3 items<br>%4 interactions (density %5%)<br><small>%6</small>")
+                       .arg(QString::fromStdString(dataset_->name).toHtmlEscaped())
+                       .arg(s.users)
+                       .arg(s.items)
+                       .arg(static_cast<qulonglong>(s.interactions))
+                       .arg(s.density * 100.0, 0, 'f', 2)
+                       .arg(QString::fromStdString(dataset_->source).toHtmlEscaped());
+    datasetTip_ = QString::fromStdString("fingerprint " + loaded.fingerprint);
+    panel_->setDatasetText(datasetHtml_, datasetTip_);
     browser_->setDataset(dataset_, s);
     // The editor checks shapes and memory against the data the graph will train on.
     graphEditor_->document().setContext(graphContextOf(*dataset_));
@@ -527,137 +414,234 @@ void MainWindow::setDataset(const LoadResult& loaded)
 
 void MainWindow::startTraining()
 {
-    if (!dataset_ || isTraining())
+    if (!dataset_)
         return;
-    const std::string modelName = modelCombo_->currentData().toString().toStdString();
-    const bool isGraph = modelName == kGraphModel.toStdString();
-    if (isGraph && !graphEditor_->document().analysis().ok()) {
+    if (panel_->isGraphModel() && !graphEditor_->document().analysis().ok()) {
         centralTabs_->setCurrentWidget(graphEditor_);
         QMessageBox::warning(this, tr("Model graph"),
                              tr("The graph cannot be trained yet: %1")
                                  .arg(QString::fromStdString(graphEditor_->document().analysis().issues.front().text())));
         return;
     }
-    centralTabs_->setCurrentWidget(chart_);
     TrainConfig config;
     try {
-        config = currentDefaults()->defaults;
-        if (isGraph) {
-            config.model = modelName;
-            config.graph = graphEditor_->document().graph().toJson();
-        }
-        config.epochs = epochsSpin_->value();
-        config.batchSize = batchSpin_->value();
-        config.learningRate = lrSpin_->value();
-        config.seed = static_cast<uint64_t>(seedSpin_->value());
-        config.threads = threadsSpin_->value();
-        config.pretrain = pretrainCheck_->isEnabled() && pretrainCheck_->isChecked();
-        const QString protocol = protocolCombo_->currentData().toString();
-        if (protocol.startsWith(QLatin1String("folds:"))) {
-            config.protocol = "folds";
-            config.fold = protocol.mid(6).toInt();
-        } else {
-            config.protocol = protocol.toStdString();
-        }
-        config.validate();
+        config = panel_->config();
+        Trainer check(dataset_, config); // sizes against the data: a model that cannot fit is refused here
     } catch (const std::exception& e) {
         QMessageBox::warning(this, tr("Invalid settings"), QString::fromUtf8(e.what()));
         return;
     }
-    plannedEpochs_ = isGraph || findModel(modelName)->trainable ? config.epochs : 1;
-    const QString modelText = isGraph ? tr("Graph %1").arg(QString::fromStdString(graphFor(config).name))
-                                      : modelCombo_->currentText();
-    chart_->beginRun(tr("%1 on %2").arg(modelText, QString::fromStdString(dataset_->name)),
-                     metricNamesFor(taskOf(config), config.topK), plannedEpochs_);
-    progress_->setValue(0);
-    progress_->setFormat(tr("preparing…"));
-    etaLabel_->clear();
-    speedLabel_->clear();
-    runId_ = 0;
-    lastStatus_.clear();
-    lastLearningRate_ = config.learningRate;
-    runClock_.start();
-    controller_->start(dataset_, config, options_.databasePath);
+    launch(config, tr("%1 on %2").arg(panel_->modelText(), QString::fromStdString(dataset_->name)), 0);
+}
+
+void MainWindow::resumeSelectedRun()
+{
+    const RunRecord* selected = selectedRun();
+    if (!selected || !dataset_)
+        return;
+    const qint64 id = selected->id;
+    TrainConfig config;
+    QString model;
+    try {
+        config = TrainingSession::storedConfig(options_.databasePath.toStdString(), id);
+        model = QString::fromStdString(config.model);
+    } catch (const std::exception& e) {
+        QMessageBox::warning(this, tr("Cannot resume"), QString::fromUtf8(e.what()));
+        return;
+    }
+    // A stored run's chart keeps its earlier epochs; the resumed ones are appended live.
+    dashboard_->addStoredRun(options_.databasePath, id);
+    launch(config, tr("%1 on %2 (resumed)").arg(model, QString::fromStdString(dataset_->name)), id);
+}
+
+void MainWindow::launch(const TrainConfig& config, const QString& label, qint64 resumeRunId)
+{
+    centralTabs_->setCurrentWidget(dashboard_);
+    auto owned = std::make_unique<LiveRun>();
+    LiveRun* run = owned.get();
+    run->controller = new TrainingController(this);
+    run->label = label;
+    run->plannedEpochs = config.model == "graph" || findModel(config.model)->trainable ? config.epochs : 1;
+    run->stage = tr("preparing…");
+    run->learningRate = config.learningRate;
+    run->clock.start();
+    TrainingController* c = run->controller;
+    connect(c, &TrainingController::runStarted, this, [this, run, resumeRunId](qint64 id) {
+        run->runId = id;
+        run->label = QStringLiteral("#%1 %2").arg(id).arg(run->label);
+        if (resumeRunId > 0)
+            dashboard_->continueRun(id, run->label); // the stored curve grows with the resumed epochs
+        else
+            dashboard_->addLiveRun(id, run->label);
+        const int index = activeRun_->findData(QVariant::fromValue(static_cast<QObject*>(run->controller)));
+        if (index >= 0)
+            activeRun_->setItemText(index, run->label);
+        refreshRuns();
+        emit runStarted(id);
+    });
+    connect(c, &TrainingController::batchProgress, this, [this, run](const BatchProgress& p) { onBatch(run, p); });
+    connect(c, &TrainingController::epochFinished, this, [this, run](const EpochStats& s) { onEpoch(run, s); });
+    connect(c, &TrainingController::stepReported, this, [this, run](const StepReport& r) { onStep(run, r); });
+    connect(c, &TrainingController::runFinished, this,
+            [this, run](qint64 id, const QString& status, const QString& message) { onRunFinished(run, id, status, message); });
+    live_.push_back(std::move(owned));
+    activeRun_->addItem(label, QVariant::fromValue(static_cast<QObject*>(c)));
+    activeRun_->setCurrentIndex(activeRun_->count() - 1);
+    c->start(dataset_, config, options_.databasePath, resumeRunId);
+    showActiveRun();
+    updateActions();
+}
+
+MainWindow::LiveRun* MainWindow::activeRun() const
+{
+    auto* controller = qobject_cast<TrainingController*>(activeRun_->currentData().value<QObject*>());
+    return controller ? liveRun(controller) : nullptr;
+}
+
+MainWindow::LiveRun* MainWindow::liveRun(TrainingController* controller) const
+{
+    for (const auto& run : live_)
+        if (run->controller == controller)
+            return run.get();
+    return nullptr;
+}
+
+void MainWindow::showActiveRun()
+{
+    const LiveRun* run = activeRun();
+    if (!run) {
+        updateActions();
+        return;
+    }
+    progress_->setValue(static_cast<int>(run->done * 1000));
+    progress_->setFormat(QStringLiteral("%1  %p%").arg(run->stage));
+    const double elapsed = run->clock.elapsed() / 1000.0;
+    etaLabel_->setText(run->done > 0.01 ? tr("ETA %1").arg(formatDuration(elapsed * (1.0 - run->done) / run->done))
+                                        : QString());
+    QString speed = run->samplesPerSecond > 0
+                        ? tr("%1 samples/s").arg(QLocale().toString(run->samplesPerSecond, 'f', 0))
+                        : QString();
+    if (live_.size() > 1)
+        speed += tr("  (%n runs training)", nullptr, static_cast<int>(live_.size()));
+    speedLabel_->setText(speed);
+    const QSignalBlocker block(pauseAction_);
+    pauseAction_->setChecked(run->paused);
+    const QSignalBlocker blockRate(runRate_);
+    runRate_->setValue(run->learningRate);
     updateActions();
 }
 
 void MainWindow::stopTraining()
 {
-    if (!isTraining())
-        return;
-    controller_->stop();
-    progress_->setFormat(tr("stopping…"));
+    if (LiveRun* run = activeRun()) {
+        run->controller->stop();
+        run->stage = tr("stopping…");
+        showActiveRun();
+    }
 }
 
-void MainWindow::onBatch(const BatchProgress& p)
+void MainWindow::onBatch(LiveRun* run, const BatchProgress& p)
 {
-    const double done = ((p.epoch - 1) + static_cast<double>(p.batch) / std::max<int64_t>(1, p.batchesPerEpoch)) /
-                        plannedEpochs_;
-    progress_->setValue(static_cast<int>(done * 1000));
+    run->done = ((p.epoch - 1) + static_cast<double>(p.batch) / std::max<int64_t>(1, p.batchesPerEpoch)) /
+                run->plannedEpochs;
     if (!p.phase.empty()) {
         // NeuMF's parts are being pre-trained: progress within that phase, nothing charted.
-        progress_->setFormat(tr("pre-training %1: epoch %2/%3  %p%")
-                                 .arg(QString::fromStdString(p.phase).toUpper())
-                                 .arg(p.epoch)
-                                 .arg(plannedEpochs_));
-        return;
+        run->stage = tr("pre-training %1: epoch %2/%3")
+                         .arg(QString::fromStdString(p.phase).toUpper())
+                         .arg(p.epoch)
+                         .arg(run->plannedEpochs);
+    } else {
+        dashboard_->addBatch(run->runId, p);
+        if (!run->paused)
+            run->stage = tr("epoch %1/%2").arg(p.epoch).arg(run->plannedEpochs);
     }
-    chart_->addBatch(p);
-    progress_->setFormat(tr("epoch %1/%2  %p%").arg(p.epoch).arg(plannedEpochs_));
-    const double elapsed = runClock_.elapsed() / 1000.0;
-    if (done > 0.01)
-        etaLabel_->setText(tr("ETA %1").arg(formatDuration(elapsed * (1.0 - done) / done)));
+    if (run == activeRun())
+        showActiveRun();
 }
 
-void MainWindow::onEpoch(const EpochStats& s)
+void MainWindow::onEpoch(LiveRun* run, const EpochStats& s)
 {
-    if (s.epoch > 1 && s.learningRate != lastLearningRate_)
-        chart_->markLearningRate(s.epoch - 1, s.learningRate);
-    lastLearningRate_ = s.learningRate;
-    chart_->addEpoch(s);
-    QStringList parts;
-    for (const auto& m : s.metrics)
-        parts << QStringLiteral("%1 %2").arg(QString::fromStdString(m.name), metricText(m.value));
+    dashboard_->addEpoch(run->runId, s);
+    run->done = static_cast<double>(s.epoch) / run->plannedEpochs;
     if (s.samplesPerSecond > 0)
-        speedLabel_->setText(tr("%1 samples/s").arg(QLocale().toString(s.samplesPerSecond, 'f', 0)));
-    statusBar()->showMessage(tr("Epoch %1: loss %2  %3").arg(s.epoch).arg(s.loss, 0, 'f', 4).arg(parts.join("  ")));
-    progress_->setValue(static_cast<int>(1000.0 * s.epoch / plannedEpochs_));
+        run->samplesPerSecond = s.samplesPerSecond;
+    if (run == activeRun()) {
+        QStringList parts;
+        for (const auto& m : s.metrics)
+            parts << QStringLiteral("%1 %2").arg(QString::fromStdString(m.name), metricText(m.value));
+        statusBar()->showMessage(
+            tr("%1, epoch %2: loss %3  %4").arg(run->label).arg(s.epoch).arg(s.loss, 0, 'f', 4).arg(parts.join("  ")));
+        showActiveRun();
+    }
     refreshRuns(); // the stored run's latest metrics
 }
 
-void MainWindow::onRunFinished(qint64 runId, const QString& status, const QString& message)
+void MainWindow::onRunFinished(LiveRun* run, qint64 runId, const QString& status, const QString& message)
 {
-    chart_->flush();
-    runId_ = runId;
+    dashboard_->finishRun(runId);
+    lastRunId_ = runId;
     lastStatus_ = status;
-    progress_->setFormat(status == QLatin1String("FINISHED") ? tr("finished") : status.toLower());
-    if (status == QLatin1String("FINISHED"))
-        progress_->setValue(1000);
-    etaLabel_->setText(tr("took %1").arg(formatDuration(runClock_.elapsed() / 1000.0)));
+    const QString label = run->label;
+    const double took = run->clock.elapsed() / 1000.0;
+    const bool wasActive = run == activeRun();
+    TrainingController* controller = run->controller;
+    const int index = activeRun_->findData(QVariant::fromValue(static_cast<QObject*>(controller)));
+    live_.erase(std::find_if(live_.begin(), live_.end(), [run](const auto& r) { return r.get() == run; }));
+    {
+        const QSignalBlocker block(activeRun_);
+        activeRun_->removeItem(index);
+        if (wasActive)
+            activeRun_->setCurrentIndex(activeRun_->count() - 1);
+    }
+    controller->shutdown();
+    controller->deleteLater();
+    if (wasActive || live_.empty()) {
+        if (live_.empty()) {
+            progress_->setFormat(status == QLatin1String("FINISHED") ? tr("finished") : status.toLower());
+            progress_->setValue(status == QLatin1String("FINISHED") ? 1000 : progress_->value());
+            etaLabel_->setText(tr("took %1").arg(formatDuration(took)));
+        } else {
+            showActiveRun();
+        }
+    }
     refreshRuns();
     updateActions();
     if (status == QLatin1String("FAILED"))
-        QMessageBox::warning(this, tr("Training failed"), message);
-    else if (!message.isEmpty())
-        statusBar()->showMessage(message, 8000);
+        QMessageBox::warning(this, tr("Training failed"), tr("%1: %2").arg(label, message));
+    else
+        statusBar()->showMessage(message.isEmpty() ? tr("%1 %2").arg(label, status.toLower())
+                                                   : tr("%1: %2").arg(label, message),
+                                 8000);
     emit trainingFinished(runId, status);
 }
 
 void MainWindow::updateActions()
 {
-    const bool training = isTraining();
-    startAction_->setEnabled(dataset_ && !training && !loading_);
-    stopAction_->setEnabled(training);
-    pauseAction_->setEnabled(training);
-    stepAction_->setEnabled(training);
-    if (!training) {
+    const bool steering = activeRun() != nullptr;
+    startAction_->setEnabled(dataset_ && !loading_);
+    stopAction_->setEnabled(steering);
+    pauseAction_->setEnabled(steering);
+    stepAction_->setEnabled(steering);
+    activeRun_->setEnabled(steering);
+    runRate_->setEnabled(steering);
+    if (!steering) {
         const QSignalBlocker block(pauseAction_);
         pauseAction_->setChecked(false);
     }
-    openAction_->setEnabled(!training && !loading_);
-    sampleAction_->setEnabled(!training && !loading_);
-    openFileAction_->setEnabled(!training && !loading_);
-    modelCombo_->setEnabled(!training);
+    const RunRecord* selected = selectedRun();
+    const bool resumable = selected && (selected->status == RunStatus::Stopped || selected->status == RunStatus::Interrupted);
+    resumeAction_->setEnabled(dataset_ && !loading_ && resumable);
+    openAction_->setEnabled(!loading_);
+    sampleAction_->setEnabled(!loading_);
+    openFileAction_->setEnabled(!loading_);
+}
+
+const RunRecord* MainWindow::selectedRun() const
+{
+    if (!runsView_ || !runsView_->selectionModel())
+        return nullptr;
+    const QModelIndexList rows = runsView_->selectionModel()->selectedRows();
+    return rows.isEmpty() ? nullptr : runsModel_->runAt(rows.front().row());
 }
 
 void MainWindow::refreshRuns()
@@ -670,9 +654,10 @@ void MainWindow::refreshRuns()
 
 void MainWindow::closeEvent(QCloseEvent* event)
 {
-    // Stop the run and join the training thread before the window goes away; the stored run
-    // ends as STOPPED with every completed epoch kept.
-    controller_->shutdown();
+    // Stop every run and join its thread before the window goes away; each stored run ends as
+    // STOPPED with every completed epoch kept, and can be resumed.
+    for (auto& run : live_)
+        run->controller->shutdown();
     event->accept();
 }
 

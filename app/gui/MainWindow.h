@@ -1,11 +1,13 @@
-// The workbench window: run setup on the left, the live training chart in the middle, the
-// stored runs below, progress with ETA and throughput in the status bar. Data loads and
-// training both run off the GUI thread.
+// The workbench window: run setup on the left, the training dashboard in the middle (every
+// live run overlaid), the stored runs below, the steered run's progress with ETA and
+// throughput in the status bar. Data loads and every training run off the GUI thread, each
+// run in its own.
 #pragma once
 
 #include "data/Dataset.h"
 #include "data/DatasetSource.h"
 #include "models/ModelTraits.h"
+#include "train/TrainConfig.h"
 #include "train/TrainingEvents.h"
 
 #include <QElapsedTimer>
@@ -13,6 +15,7 @@
 #include <QString>
 
 #include <memory>
+#include <vector>
 
 class QAction;
 class QCheckBox;
@@ -33,8 +36,10 @@ class GraphEditor;
 struct ModelInfo;
 class RunsTableModel;
 struct LoadResult;
-class TrainingChart;
+struct RunRecord;
 class TrainingController;
+class TrainingDashboard;
+class TrainingPanel;
 
 struct MainWindowOptions {
     QString databasePath; // the experiment database
@@ -48,26 +53,31 @@ public:
     ~MainWindow() override;
 
     // For tests and scripting.
-    TrainingChart* chart() const { return chart_; }
+    TrainingDashboard* dashboard() const { return dashboard_; }
+    TrainingPanel* panel() const { return panel_; }
     DatasetBrowser* browser() const { return browser_; }
     QTabWidget* centralTabs() const { return centralTabs_; }
     GraphEditor* graphEditor() const { return graphEditor_; }
     RunsTableModel* runsModel() const { return runsModel_; }
+    QTableView* runsView() const { return runsView_; }
     QAction* startAction() const { return startAction_; }
     QAction* stopAction() const { return stopAction_; }
     QAction* pauseAction() const { return pauseAction_; }
     QAction* stepAction() const { return stepAction_; }
+    QAction* resumeAction() const { return resumeAction_; }
+    QComboBox* activeRunCombo() const { return activeRun_; }
+    // The steered run's learning rate: an edit applies to that run from its next epoch.
+    QDoubleSpinBox* learningRateSpin() const { return runRate_; }
     QTableWidget* stepTable() const { return stepTable_; }
-    QDoubleSpinBox* learningRateSpin() const { return lrSpin_; }
     QAction* downloadAction() const { return downloadAction_; }
-    QComboBox* modelCombo() const { return modelCombo_; }
-    QComboBox* protocolCombo() const { return protocolCombo_; }
-    QSpinBox* epochsSpin() const { return epochsSpin_; }
-    QCheckBox* pretrainCheck() const { return pretrainCheck_; }
     QProgressBar* progressBar() const { return progress_; }
+    QLabel* speedLabel() const { return speedLabel_; }
     bool isDatasetLoaded() const { return dataset_ != nullptr; }
-    bool isTraining() const;
-    qint64 currentRunId() const { return runId_; }
+    bool isTraining() const { return !live_.empty(); }
+    int liveRunCount() const { return static_cast<int>(live_.size()); }
+    // The run the controls steer (the latest started, or picked in the toolbar); after the last
+    // run ends, that run.
+    qint64 currentRunId() const;
     QString lastRunStatus() const { return lastStatus_; }
 
 public slots:
@@ -78,44 +88,62 @@ public slots:
     void openFile(const QString& path);
     // Opens the MovieLens download dialog (when built with the downloader).
     void showDownloadDialog();
+    // Starts a run with the panel's settings, beside any runs already training.
     void startTraining();
+    // Stops the run the controls steer.
     void stopTraining();
+    // Continues the stopped or interrupted run selected in the runs table from its checkpoint.
+    void resumeSelectedRun();
 
 signals:
     void datasetLoaded();
     void trainingFinished(qint64 runId, const QString& status);
+    void runStarted(qint64 runId);
     void stepShown(qint64 step);
 
 protected:
     void closeEvent(QCloseEvent* event) override;
 
 private:
+    // A run training in its own thread.
+    struct LiveRun {
+        TrainingController* controller = nullptr;
+        qint64 runId = 0;
+        QString label;
+        int plannedEpochs = 1;
+        QElapsedTimer clock;
+        double done = 0; // share of the run
+        QString stage;   // what the progress bar says
+        double samplesPerSecond = 0;
+        bool paused = false;
+        double learningRate = 0; // asked for (applies from the next epoch)
+    };
+
     void buildActions();
-    void buildSetupDock();
     void buildRunsDock();
     void buildStepDock();
-    void onStep(const StepReport& report);
-    // The task of the chosen model (for "graph", the editor's graph) and whose defaults it uses.
-    TaskKind currentTask() const;
-    const ModelInfo* currentDefaults() const;
-    void applyModelDefaults();
-    void fillProtocols();
-    void describeProtocol();
+    void launch(const TrainConfig& config, const QString& label, qint64 resumeRunId);
+    LiveRun* activeRun() const;
+    LiveRun* liveRun(TrainingController* controller) const;
+    void showActiveRun();
+    void onStep(LiveRun* run, const StepReport& report);
     void setDataset(const LoadResult& loaded);
-    void onBatch(const BatchProgress& p);
-    void onEpoch(const EpochStats& s);
-    void onRunFinished(qint64 runId, const QString& status, const QString& message);
+    void onBatch(LiveRun* run, const BatchProgress& p);
+    void onEpoch(LiveRun* run, const EpochStats& s);
+    void onRunFinished(LiveRun* run, qint64 runId, const QString& status, const QString& message);
     void updateActions();
     void refreshRuns();
+    const RunRecord* selectedRun() const;
 
     MainWindowOptions options_;
     std::shared_ptr<const Dataset> dataset_;
-    TrainingController* controller_;
-    TrainingChart* chart_;
+    std::vector<std::unique_ptr<LiveRun>> live_;
+    TrainingDashboard* dashboard_;
     DatasetBrowser* browser_;
     QTabWidget* centralTabs_;
     RunsTableModel* runsModel_;
     GraphEditor* graphEditor_;
+    TrainingPanel* panel_;
     QTableView* runsView_ = nullptr;
     QAction* openAction_ = nullptr;
     QAction* sampleAction_ = nullptr;
@@ -125,29 +153,19 @@ private:
     QAction* stopAction_ = nullptr;
     QAction* pauseAction_ = nullptr;
     QAction* stepAction_ = nullptr;
+    QAction* resumeAction_ = nullptr;
+    QComboBox* activeRun_ = nullptr; // data: the LiveRun's controller
+    QDoubleSpinBox* runRate_ = nullptr;
     QTableWidget* stepTable_ = nullptr;
     QDockWidget* runsDock_ = nullptr;
     QDockWidget* stepDock_ = nullptr;
     QLabel* stepLabel_ = nullptr;
-    QLabel* datasetLabel_ = nullptr;
-    QComboBox* modelCombo_ = nullptr;
-    QSpinBox* epochsSpin_ = nullptr;
-    QCheckBox* pretrainCheck_ = nullptr;
-    QSpinBox* batchSpin_ = nullptr;
-    QDoubleSpinBox* lrSpin_ = nullptr;
-    QSpinBox* seedSpin_ = nullptr;
-    QSpinBox* threadsSpin_ = nullptr;
-    QComboBox* protocolCombo_ = nullptr; // data: "loo", "full", "holdout" or "folds:K"
-    QLabel* protocolLabel_ = nullptr;
-    TaskKind protocolTask_ = TaskKind::ImplicitRanking; // the task the protocol list was filled for
     QProgressBar* progress_ = nullptr;
     QLabel* etaLabel_ = nullptr;
     QLabel* speedLabel_ = nullptr;
-    QElapsedTimer runClock_;
-    int plannedEpochs_ = 1;
-    qint64 runId_ = 0;
+    QString datasetHtml_, datasetTip_; // what the panel shows of the loaded dataset
+    qint64 lastRunId_ = 0;
     QString lastStatus_;
-    double lastLearningRate_ = 0.0;
     bool loading_ = false;
 };
 

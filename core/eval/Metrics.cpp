@@ -24,6 +24,20 @@ bool lowerIsBetter(const std::string& metric)
     return name == "rmse" || name == "mae" || name == "logloss" || name == "loss" || name.rfind("avgpop@", 0) == 0;
 }
 
+std::vector<std::string> taskMetricNames(TaskKind kind, const std::string& protocol, int topK)
+{
+    if (kind == TaskKind::RatingPrediction)
+        return {"rmse", "mae"};
+    if (kind == TaskKind::ClickThrough)
+        return {"auc", "gauc", "logloss"};
+    std::vector<std::string> names{"hr", "ndcg", "mrr"};
+    if (protocol == "full")
+        names.insert(names.end(), {"recall", "precision", "map", "coverage", "avgpop"});
+    for (auto& name : names)
+        name += "@" + std::to_string(topK);
+    return names;
+}
+
 double metricOr(const MetricValues& values, const std::string& name, double fallback)
 {
     for (const auto& m : values)

@@ -2,6 +2,8 @@
 // can be checked against hand-computed cases.
 #pragma once
 
+#include "models/ModelTraits.h"
+
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -22,6 +24,11 @@ std::string formatMetric(double value, int decimals = 4);
 // Whether smaller values of the metric are better: errors and losses ("rmse", "mae",
 // "logloss", also with a "val_" prefix) and popularity bias ("avgpop@K").
 bool lowerIsBetter(const std::string& metric);
+
+// The names a task's evaluation gives under a protocol ("full" adds precision, recall, MAP,
+// coverage and average popularity to a ranking's HR, NDCG and MRR at topK), known before any
+// data is split, so a bad validation metric is refused before a run starts.
+std::vector<std::string> taskMetricNames(TaskKind kind, const std::string& protocol, int topK);
 
 // Lookup by name; returns fallback when absent.
 double metricOr(const MetricValues& values, const std::string& name, double fallback);

@@ -82,7 +82,7 @@ Trainer::Trainer(std::shared_ptr<const Dataset> dataset, TrainConfig config)
                               graphProblems(analysis, config_.model + " on " + dataset_->name));
     }
     if (const std::string key = config_.validationKey(); !key.empty()) {
-        const auto names = TrainingTask::metricNames(taskOf(config_), config_);
+        const auto names = taskMetricNames(taskOf(config_), config_.protocol, config_.topK);
         if (std::find(names.begin(), names.end(), key) == names.end()) {
             std::string list;
             for (const auto& name : names)

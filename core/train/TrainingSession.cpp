@@ -92,6 +92,8 @@ RunOutcome TrainingSession::run()
         pending.push_back({"train_seconds", s.step, s.epoch, s.trainSeconds, now});
         pending.push_back({"eval_seconds", s.step, s.epoch, s.evalSeconds, now});
         pending.push_back({"samples_per_second", s.step, s.epoch, s.samplesPerSecond, now});
+        if (s.learningRate > 0)
+            pending.push_back({"learning_rate", s.step, s.epoch, s.learningRate, now});
         for (const auto& m : s.metrics)
             pending.push_back({m.name, s.step, s.epoch, m.value, now});
         store.recordMetrics(runId_, pending);

@@ -60,20 +60,6 @@ std::unique_ptr<TrainingTask> TrainingTask::create(TaskKind kind, const Dataset&
     return std::make_unique<ImplicitRankingTask>(dataset, config);
 }
 
-std::vector<std::string> TrainingTask::metricNames(TaskKind kind, const TrainConfig& config)
-{
-    if (kind == TaskKind::RatingPrediction)
-        return {"rmse", "mae"};
-    if (kind == TaskKind::ClickThrough)
-        return {"auc", "gauc", "logloss"};
-    std::vector<std::string> names{"hr", "ndcg", "mrr"};
-    if (config.protocol == "full")
-        names.insert(names.end(), {"recall", "precision", "map", "coverage", "avgpop"});
-    for (auto& name : names)
-        name += "@" + std::to_string(config.topK);
-    return names;
-}
-
 namespace {
 
 void requireValidation(const Dataset& dataset, bool empty)

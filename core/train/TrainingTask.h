@@ -47,9 +47,6 @@ public:
     virtual MetricValues evaluateValidation(Recommender& model, const torch::Device& device) const = 0;
 
     static std::unique_ptr<TrainingTask> create(TaskKind kind, const Dataset& dataset, const TrainConfig& config);
-    // The names evaluate() gives for a task of this kind and configuration, known before any
-    // data is split (so a bad validation metric is refused before a run starts).
-    static std::vector<std::string> metricNames(TaskKind kind, const TrainConfig& config);
 
 protected:
     explicit TrainingTask(const Dataset& dataset) : dataset_(dataset) {}

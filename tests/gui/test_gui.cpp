@@ -10,7 +10,10 @@
 #include "data/SampleGenerator.h"
 #include "train/TrainConfig.h"
 #include "RunsTableModel.h"
-#include "TrainingChart.h"
+#include "TrainingDashboard.h"
+#include "TrainingPanel.h"
+#include "chart/MetricChart.h"
+#include "chart/RunCurves.h"
 #include "store/ExperimentStore.h"
 
 #include <QAction>
@@ -40,6 +43,7 @@ private slots:
     void protocolChoiceFollowsTheModel();
     void trainsTheEditorsGraph();
     void pauseStepAndLearningRate();
+    void twoRunsAtOnceEarlyStoppingAndResume();
 
 private:
     static void saveShot(QWidget* w, const char* name);
@@ -61,7 +65,7 @@ void TestGui::opensOnSampleData()
     QTRY_VERIFY_WITH_TIMEOUT(w.isDatasetLoaded(), 30000);
     QVERIFY(w.startAction()->isEnabled());
     QVERIFY(!w.stopAction()->isEnabled());
-    QCOMPARE(w.modelCombo()->currentData().toString(), QStringLiteral("neumf"));
+    QCOMPARE(w.panel()->modelCombo()->currentData().toString(), QStringLiteral("neumf"));
 }
 
 void TestGui::trainsFromStartActionAndStoresRun()
@@ -72,21 +76,22 @@ void TestGui::trainsFromStartActionAndStoresRun()
     w.resize(1200, 760);
     w.show();
     QTRY_VERIFY_WITH_TIMEOUT(w.isDatasetLoaded(), 30000);
-    w.epochsSpin()->setValue(4);
+    w.panel()->epochsSpin()->setValue(4);
     QSignalSpy finished(&w, &MainWindow::trainingFinished);
     w.startAction()->trigger();
     QVERIFY(w.isTraining());
     QVERIFY(w.stopAction()->isEnabled());
-    QVERIFY(!w.startAction()->isEnabled());
+    QVERIFY(w.startAction()->isEnabled()); // another run may start beside it
     // The GUI thread keeps turning while the worker trains: points arrive through the event loop.
-    QTRY_VERIFY_WITH_TIMEOUT(w.chart()->metricPointCount(QStringLiteral("hr@10")) >= 1, 60000);
-    QTRY_VERIFY_WITH_TIMEOUT(w.chart()->drawnLossPoints() > 0, 5000);
+    QTRY_VERIFY_WITH_TIMEOUT(w.dashboard()->pointCount(w.currentRunId(), QStringLiteral("hr@10")) >= 1, 60000);
+    QTRY_VERIFY_WITH_TIMEOUT(w.dashboard()->lossChart()->drawnPoints(w.currentRunId()) > 0, 5000);
     saveShot(&w, "main-window-training.png");
     QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 1, 120000);
     QCOMPARE(finished.first().at(1).toString(), QStringLiteral("FINISHED"));
-    QVERIFY(w.chart()->lossPointCount() > 10);
-    QCOMPARE(w.chart()->metricPointCount(QStringLiteral("hr@10")), 4);
-    QCOMPARE(w.chart()->drawnMetricPoints(QStringLiteral("ndcg@10")), 4);
+    QVERIFY(w.dashboard()->pointCount(w.currentRunId(), QStringLiteral("batch_loss")) > 10);
+    QCOMPARE(w.dashboard()->pointCount(w.currentRunId(), QStringLiteral("hr@10")), 4);
+    QCOMPARE(w.dashboard()->metricChart()->key(), QStringLiteral("hr@10"));
+    QCOMPARE(w.dashboard()->metricChart()->drawnPoints(w.currentRunId()), 4);
     QCOMPARE(w.progressBar()->value(), w.progressBar()->maximum());
     saveShot(&w, "main-window-finished.png");
 
@@ -96,12 +101,12 @@ void TestGui::trainsFromStartActionAndStoresRun()
     QVERIFY(run);
     QCOMPARE(run->status, RunStatus::Finished);
     QCOMPARE(store.metrics(runId, "hr@10").size(), size_t(4));
-    QVERIFY(store.metrics(runId, "batch_loss").size() >= size_t(w.chart()->lossPointCount()));
+    QVERIFY(store.metrics(runId, "batch_loss").size() >= size_t(w.dashboard()->pointCount(w.currentRunId(), QStringLiteral("batch_loss"))));
     QCOMPARE(w.runsModel()->runCount(), 1);
     QCOMPARE(w.runsModel()->runAt(0)->id, runId);
     QVERIFY(w.startAction()->isEnabled());
     // NeuMF's default pre-training ran first: its parts' curves are stored beside the run's.
-    QVERIFY(w.pretrainCheck()->isChecked());
+    QVERIFY(w.panel()->pretrainCheck()->isChecked());
     QVERIFY(store.metrics(runId, "pretrain_gmf_loss").size() > 4);
     QVERIFY(store.metrics(runId, "pretrain_mlp_loss").size() > 4);
     QVERIFY(TrainConfig::fromJson(nlohmann::json::parse(run->paramsJson)).pretrain);
@@ -116,10 +121,10 @@ void TestGui::closingMidTrainingStopsCleanly()
         MainWindow w({db, QStringLiteral("sample")});
         w.show();
         QTRY_VERIFY_WITH_TIMEOUT(w.isDatasetLoaded(), 30000);
-        w.modelCombo()->setCurrentIndex(w.modelCombo()->findData(QStringLiteral("gmf"))); // no pre-training phases
-        w.epochsSpin()->setValue(1000);
+        w.panel()->modelCombo()->setCurrentIndex(w.panel()->modelCombo()->findData(QStringLiteral("gmf"))); // no pre-training phases
+        w.panel()->epochsSpin()->setValue(1000);
         w.startAction()->trigger();
-        QTRY_VERIFY_WITH_TIMEOUT(w.chart()->metricPointCount(QStringLiteral("hr@10")) >= 1, 60000);
+        QTRY_VERIFY_WITH_TIMEOUT(w.dashboard()->pointCount(w.currentRunId(), QStringLiteral("hr@10")) >= 1, 60000);
         runId = w.currentRunId();
         QVERIFY(runId > 0);
         QElapsedTimer t;
@@ -166,19 +171,19 @@ void TestGui::protocolChoiceFollowsTheModel()
     QTRY_VERIFY_WITH_TIMEOUT(w.isDatasetLoaded(), 30000);
     auto protocols = [&] {
         QStringList out;
-        for (int k = 0; k < w.protocolCombo()->count(); ++k)
-            out << w.protocolCombo()->itemData(k).toString();
+        for (int k = 0; k < w.panel()->protocolCombo()->count(); ++k)
+            out << w.panel()->protocolCombo()->itemData(k).toString();
         return out;
     };
     QCOMPARE(protocols(), (QStringList{"loo", "full"}));
-    QVERIFY(w.pretrainCheck()->isEnabled() && w.pretrainCheck()->isChecked()); // neumf
-    w.modelCombo()->setCurrentIndex(w.modelCombo()->findData(QStringLiteral("mf")));
-    QVERIFY(!w.pretrainCheck()->isEnabled());
+    QVERIFY(w.panel()->pretrainCheck()->isEnabled() && w.panel()->pretrainCheck()->isChecked()); // neumf
+    w.panel()->modelCombo()->setCurrentIndex(w.panel()->modelCombo()->findData(QStringLiteral("mf")));
+    QVERIFY(!w.panel()->pretrainCheck()->isEnabled());
     QCOMPARE(protocols(), (QStringList{"holdout", "folds:1", "folds:2", "folds:3", "folds:4", "folds:5"}));
 
     // Popularity on full ranking: the run stores the full-ranking metrics.
-    w.modelCombo()->setCurrentIndex(w.modelCombo()->findData(QStringLiteral("pop")));
-    w.protocolCombo()->setCurrentIndex(1);
+    w.panel()->modelCombo()->setCurrentIndex(w.panel()->modelCombo()->findData(QStringLiteral("pop")));
+    w.panel()->protocolCombo()->setCurrentIndex(1);
     QSignalSpy finished(&w, &MainWindow::trainingFinished);
     w.startAction()->trigger();
     QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 1, 60000);
@@ -189,10 +194,10 @@ void TestGui::protocolChoiceFollowsTheModel()
     QCOMPARE(TrainConfig::fromJson(nlohmann::json::parse(store.findRun(runId)->paramsJson)).protocol, std::string("full"));
 
     // DIN: one protocol, and the runs table shows its click metrics.
-    w.modelCombo()->setCurrentIndex(w.modelCombo()->findData(QStringLiteral("din")));
+    w.panel()->modelCombo()->setCurrentIndex(w.panel()->modelCombo()->findData(QStringLiteral("din")));
     QCOMPARE(protocols(), (QStringList{"din"}));
-    QCOMPARE(w.epochsSpin()->value(), 2); // the model's default
-    w.epochsSpin()->setValue(1);
+    QCOMPARE(w.panel()->epochsSpin()->value(), 2); // the model's default
+    w.panel()->epochsSpin()->setValue(1);
     w.startAction()->trigger();
     QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 2, 120000);
     QCOMPARE(finished.last().at(1).toString(), QStringLiteral("FINISHED"));
@@ -231,10 +236,10 @@ void TestGui::trainsTheEditorsGraph()
     QSignalSpy finished(&w, &MainWindow::trainingFinished);
     QAction* train = editor->trainAction();
     QVERIFY(train);
-    QCOMPARE(w.modelCombo()->currentData().toString(), QStringLiteral("neumf"));
+    QCOMPARE(w.panel()->modelCombo()->currentData().toString(), QStringLiteral("neumf"));
     train->trigger();
-    QCOMPARE(w.modelCombo()->currentData().toString(), QStringLiteral("graph"));
-    QCOMPARE(w.centralTabs()->currentWidget(), static_cast<QWidget*>(w.chart()));
+    QCOMPARE(w.panel()->modelCombo()->currentData().toString(), QStringLiteral("graph"));
+    QCOMPARE(w.centralTabs()->currentWidget(), static_cast<QWidget*>(w.dashboard()));
     QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 1, 120000);
     QCOMPARE(finished.first().at(1).toString(), QStringLiteral("FINISHED"));
     const qint64 runId = finished.first().at(0).toLongLong();
@@ -258,20 +263,20 @@ void TestGui::trainsTheEditorsGraph()
 
     // A click graph in the editor: the protocols become the behaviour-history one.
     editor->loadTemplate(QStringLiteral("din"));
-    QCOMPARE(w.protocolCombo()->count(), 1);
-    QCOMPARE(w.protocolCombo()->currentData().toString(), QStringLiteral("din"));
+    QCOMPARE(w.panel()->protocolCombo()->count(), 1);
+    QCOMPARE(w.panel()->protocolCombo()->currentData().toString(), QStringLiteral("din"));
     editor->loadTemplate(QStringLiteral("mf"));
-    QCOMPARE(w.protocolCombo()->currentData().toString(), QStringLiteral("holdout"));
+    QCOMPARE(w.panel()->protocolCombo()->currentData().toString(), QStringLiteral("holdout"));
 
     // A broken graph is not started: the editor says why; the Start action brings the editor
     // forward with the problem.
     editor->document().removeBlocks({QStringLiteral("rating")});
     QVERIFY(!editor->document().analysis().ok());
-    QCOMPARE(w.protocolCombo()->currentData().toString(), QStringLiteral("holdout")); // the task it had
+    QCOMPARE(w.panel()->protocolCombo()->currentData().toString(), QStringLiteral("holdout")); // the task it had
     train->trigger();
     QVERIFY(editor->statusLabel()->text().startsWith(QStringLiteral("Fix the problems first")));
     QVERIFY(!w.isTraining());
-    w.centralTabs()->setCurrentWidget(w.chart());
+    w.centralTabs()->setCurrentWidget(w.dashboard());
     bool warned = false;
     QTimer::singleShot(0, [&] {
         for (QWidget* top : QApplication::topLevelWidgets())
@@ -296,20 +301,20 @@ void TestGui::pauseStepAndLearningRate()
     MainWindow w({dir.filePath(QStringLiteral("gui.db")), QStringLiteral("sample")});
     w.show();
     QTRY_VERIFY_WITH_TIMEOUT(w.isDatasetLoaded(), 30000);
-    w.modelCombo()->setCurrentIndex(w.modelCombo()->findData(QStringLiteral("gmf")));
-    w.epochsSpin()->setValue(1000);
+    w.panel()->modelCombo()->setCurrentIndex(w.panel()->modelCombo()->findData(QStringLiteral("gmf")));
+    w.panel()->epochsSpin()->setValue(1000);
     QSignalSpy finished(&w, &MainWindow::trainingFinished);
     QSignalSpy steps(&w, &MainWindow::stepShown);
     QVERIFY(!w.pauseAction()->isEnabled());
     w.startAction()->trigger();
     QVERIFY(w.pauseAction()->isEnabled() && w.stepAction()->isEnabled());
-    QTRY_VERIFY_WITH_TIMEOUT(w.chart()->metricPointCount(QStringLiteral("hr@10")) >= 1, 60000);
+    QTRY_VERIFY_WITH_TIMEOUT(w.dashboard()->pointCount(w.currentRunId(), QStringLiteral("hr@10")) >= 1, 60000);
 
     w.pauseAction()->setChecked(true);
     QTest::qWait(300);
-    const int held = w.chart()->lossPointCount();
+    const int held = w.dashboard()->pointCount(w.currentRunId(), QStringLiteral("batch_loss"));
     QTest::qWait(400);
-    QCOMPARE(w.chart()->lossPointCount(), held); // nothing trains while paused
+    QCOMPARE(w.dashboard()->pointCount(w.currentRunId(), QStringLiteral("batch_loss")), held); // nothing trains while paused
     w.stepAction()->trigger();
     QTRY_COMPARE_WITH_TIMEOUT(steps.count(), 1, 10000);
     QStringList blocks;
@@ -320,17 +325,106 @@ void TestGui::pauseStepAndLearningRate()
     QVERIFY(w.stepTable()->item(0, 1)->text().toDouble() > 0);
     QVERIFY(w.pauseAction()->isChecked());
 
-    const int epochsBefore = w.chart()->metricPointCount(QStringLiteral("hr@10"));
+    const int epochsBefore = w.dashboard()->pointCount(w.currentRunId(), QStringLiteral("hr@10"));
+    QCOMPARE(w.learningRateSpin()->value(), w.panel()->learningRateSpin()->value());
     w.learningRateSpin()->setValue(0.004);
     w.pauseAction()->setChecked(false); // resume
-    QTRY_VERIFY_WITH_TIMEOUT(w.chart()->metricPointCount(QStringLiteral("hr@10")) >= epochsBefore + 2, 60000);
-    QCOMPARE(w.chart()->learningRateMarkCount(), 1);
-    w.chart()->flush();
+    QTRY_VERIFY_WITH_TIMEOUT(w.dashboard()->pointCount(w.currentRunId(), QStringLiteral("hr@10")) >= epochsBefore + 2, 60000);
+    QCOMPARE(w.dashboard()->run(w.currentRunId())->learningRateChanges.size(), 1);
+    w.dashboard()->flush();
     saveShot(&w, "pause-step.png");
     w.stopAction()->trigger();
     QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 1, 30000);
     QCOMPARE(finished.first().at(1).toString(), QStringLiteral("STOPPED"));
     QVERIFY(!w.pauseAction()->isEnabled() && !w.pauseAction()->isChecked());
+}
+
+// The dashboard's reason to exist: two runs training at once, each in its own thread, overlaid
+// in stable colours; one with early stopping watching a validation metric; a stopped run
+// selected in the runs table resumes under its own id and its curve continues.
+void TestGui::twoRunsAtOnceEarlyStoppingAndResume()
+{
+    QTemporaryDir dir;
+    const QString db = dir.filePath(QStringLiteral("gui.db"));
+    MainWindow w({db, QStringLiteral("sample")});
+    w.resize(1400, 900);
+    w.show();
+    QTRY_VERIFY_WITH_TIMEOUT(w.isDatasetLoaded(), 30000);
+    TrainingPanel* panel = w.panel();
+    QSignalSpy started(&w, &MainWindow::runStarted);
+    QSignalSpy finished(&w, &MainWindow::trainingFinished);
+
+    // Run A: GMF with early stopping on validation NDCG.
+    panel->modelCombo()->setCurrentIndex(panel->modelCombo()->findData(QStringLiteral("gmf")));
+    panel->epochsSpin()->setValue(40);
+    panel->earlyStoppingCheck()->setChecked(true);
+    QCOMPARE(panel->validationMetricCombo()->currentText(), QStringLiteral("ndcg@10"));
+    panel->patienceSpin()->setValue(2);
+    w.startAction()->trigger();
+    QTRY_COMPARE_WITH_TIMEOUT(started.count(), 1, 30000);
+    const qint64 a = started.at(0).at(0).toLongLong();
+
+    // Run B, while A trains: MLP with SGD and momentum, no early stopping, a long run.
+    panel->modelCombo()->setCurrentIndex(panel->modelCombo()->findData(QStringLiteral("mlp")));
+    panel->earlyStoppingCheck()->setChecked(false);
+    panel->optimizerCombo()->setCurrentIndex(panel->optimizerCombo()->findData(QStringLiteral("sgd")));
+    QVERIFY(panel->momentumSpin()->isEnabled());
+    panel->momentumSpin()->setValue(0.9);
+    panel->learningRateSpin()->setValue(0.05);
+    panel->epochsSpin()->setValue(1000);
+    w.startAction()->trigger();
+    QTRY_COMPARE_WITH_TIMEOUT(started.count(), 2, 30000);
+    const qint64 b = started.at(1).at(0).toLongLong();
+    QVERIFY(a != b);
+    QCOMPARE(w.liveRunCount(), 2);
+    QCOMPARE(w.activeRunCombo()->count(), 2);
+    QCOMPARE(w.currentRunId(), b); // the controls steer the latest run
+
+    // Both curves grow at once, each in its own colour.
+    QTRY_VERIFY_WITH_TIMEOUT(w.dashboard()->pointCount(b, QStringLiteral("hr@10")) >= 2, 90000);
+    QVERIFY(w.dashboard()->pointCount(a, QStringLiteral("batch_loss")) > 0);
+    QVERIFY(w.dashboard()->run(a)->colour != w.dashboard()->run(b)->colour);
+    QVERIFY(w.dashboard()->run(a)->learningRateChanges.isEmpty()); // B's settings did not steer A
+    QCOMPARE(w.dashboard()->run(a)->colour, runColour(a));
+
+    // A stops early by itself and is tested once at its best epoch.
+    QTRY_VERIFY_WITH_TIMEOUT(finished.count() >= 1, 120000);
+    QCOMPARE(finished.at(0).at(0).toLongLong(), a);
+    QCOMPARE(finished.at(0).at(1).toString(), QStringLiteral("FINISHED"));
+    ExperimentStore store(db.toStdString());
+    QVERIFY(!store.metrics(a, "val_ndcg@10").empty());
+    QCOMPARE(store.metrics(a, "ndcg@10").size(), size_t{1});
+    QVERIFY(store.metrics(a, "val_ndcg@10").size() < 40);
+    QVERIFY(QFileInfo::exists(dir.filePath(QStringLiteral("gui.db.artifacts/run-%1/best.pt").arg(a))));
+    QCOMPARE(w.liveRunCount(), 1);
+    w.dashboard()->metricCombo()->setCurrentText(QStringLiteral("val_ndcg@10"));
+    w.dashboard()->flush();
+    saveShot(&w, "dashboard-two-runs.png");
+    saveShot(w.dashboard(), "dashboard-two-runs-charts.png");
+
+    // Stop B, then resume it from the runs table: same id, its epochs continue.
+    w.stopAction()->trigger();
+    QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 2, 60000);
+    QCOMPARE(finished.at(1).at(1).toString(), QStringLiteral("STOPPED"));
+    const int stoppedEpochs = static_cast<int>(store.metrics(b, "hr@10").size());
+    int row = -1;
+    for (int r = 0; r < w.runsModel()->runCount(); ++r)
+        if (w.runsModel()->runAt(r)->id == b)
+            row = r;
+    QVERIFY(row >= 0);
+    QVERIFY(!w.resumeAction()->isEnabled());
+    w.runsView()->selectRow(row);
+    QVERIFY(w.resumeAction()->isEnabled());
+    w.resumeAction()->trigger();
+    QTRY_COMPARE_WITH_TIMEOUT(started.count(), 3, 30000);
+    QCOMPARE(started.at(2).at(0).toLongLong(), b);
+    QTRY_VERIFY_WITH_TIMEOUT(static_cast<int>(store.metrics(b, "hr@10").size()) >= stoppedEpochs + 1, 60000);
+    w.stopAction()->trigger();
+    QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 3, 60000);
+    const auto epochs = store.metrics(b, "hr@10");
+    for (size_t k = 0; k < epochs.size(); ++k)
+        QCOMPARE(epochs[k].epoch, static_cast<int>(k) + 1); // one record per epoch, in order
+    QVERIFY(w.dashboard()->pointCount(b, QStringLiteral("hr@10")) >= stoppedEpochs + 1);
 }
 
 QTEST_MAIN(TestGui)

@@ -1,0 +1,89 @@
+// The Training tab: the live and stored runs shown, overlaid in two charts (the training loss
+// every few batches above, a chosen evaluation metric per epoch below), with the controls
+// TensorBoard users expect: EMA smoothing with the raw curve behind, x by step, epoch or wall
+// time, log scale, zoom/pan/reset, hover read-out, and export of what is shown (PNG, SVG,
+// CSV). Points from training threads are buffered and drawn at most 25 times a second.
+#pragma once
+
+#include "CoreMetaTypes.h"
+#include "chart/RunCurves.h"
+
+#include <QTimer>
+#include <QWidget>
+
+#include <map>
+
+class QCheckBox;
+class QComboBox;
+class QLabel;
+class QSlider;
+class QToolButton;
+
+namespace reclab {
+
+class MetricChart;
+
+class TrainingDashboard : public QWidget {
+    Q_OBJECT
+public:
+    explicit TrainingDashboard(QWidget* parent = nullptr);
+
+    // A run that is starting: its curves fill as its events arrive.
+    void addLiveRun(qint64 runId, const QString& label);
+    void finishRun(qint64 runId);
+    // A shown run continues training (resumed): its curves stay and grow with the new epochs.
+    void continueRun(qint64 runId, const QString& label);
+    // A stored run's curves from the experiment database; false (with error) when it cannot be read.
+    bool addStoredRun(const QString& databasePath, qint64 runId, QString* error = nullptr);
+    void removeRun(qint64 runId);
+    // Drops every run that is no longer training.
+    void clearFinished();
+    bool hasRun(qint64 runId) const { return runs_.count(runId) > 0; }
+    QList<qint64> runIds() const;
+    const RunCurves* run(qint64 runId) const;
+    int pointCount(qint64 runId, const QString& key) const;
+
+    MetricChart* lossChart() const { return loss_; }
+    MetricChart* metricChart() const { return metric_; }
+    QComboBox* metricCombo() const { return metricCombo_; }
+    QSlider* smoothingSlider() const { return smoothing_; }
+    QComboBox* xAxisCombo() const { return xAxis_; }
+    QCheckBox* logScaleCheck() const { return logScale_; }
+
+    // Exports what is shown: both charts as one picture, or every point of every run shown.
+    bool exportPng(const QString& path, QString* error = nullptr);
+    bool exportSvg(const QString& path, QString* error = nullptr);
+    bool exportCsv(const QString& path, QString* error = nullptr) const;
+
+public slots:
+    void addBatch(qint64 runId, const reclab::BatchProgress& progress);
+    void addEpoch(qint64 runId, const reclab::EpochStats& stats);
+    // Draws what arrived since the last tick (the timer calls it; tests may too).
+    void flush();
+
+signals:
+    void runsChanged();
+
+private:
+    void showRuns();
+    void fillMetricKeys();
+    void applyMetricKey();
+    QWidget* chartsArea() const { return charts_; }
+
+    std::map<qint64, RunCurves> runs_;
+    QHash<qint64, double> lastLearningRate_;
+    MetricChart* loss_;
+    MetricChart* metric_;
+    QWidget* charts_;
+    QComboBox* metricCombo_;
+    QSlider* smoothing_;
+    QLabel* smoothingLabel_;
+    QComboBox* xAxis_;
+    QCheckBox* logScale_;
+    QToolButton* export_;
+    QTimer flushTimer_;
+    bool dirty_ = false;
+    bool keysDirty_ = false;
+};
+
+} // namespace reclab

@@ -1,0 +1,87 @@
+// The run setup: the dataset in use, a model of the registry or the editor's graph, and every
+// hyperparameter of a run (optimizer, learning rate, weight decay, momentum, batch size,
+// epochs, negatives, embedding size, seed, device, threads, protocol, early stopping). Model
+// changes load the model's defaults; the protocol and validation metric lists follow the task.
+#pragma once
+
+#include "models/ModelTraits.h"
+#include "train/TrainConfig.h"
+
+#include <QWidget>
+
+class QCheckBox;
+class QComboBox;
+class QDoubleSpinBox;
+class QLabel;
+class QSpinBox;
+
+namespace reclab {
+
+class GraphDocument;
+struct ModelInfo;
+
+class TrainingPanel : public QWidget {
+    Q_OBJECT
+public:
+    explicit TrainingPanel(GraphDocument* graphs, QWidget* parent = nullptr);
+
+    void setDatasetText(const QString& html, const QString& toolTip);
+    // The run described; throws ConfigError naming the field when a value is refused.
+    TrainConfig config() const;
+    // "NeuMF", or "Graph <name>" for the editor's graph.
+    QString modelText() const;
+    bool isGraphModel() const;
+    void selectModel(const QString& name);
+    bool isTrainable() const;
+
+    QComboBox* modelCombo() const { return model_; }
+    QComboBox* protocolCombo() const { return protocol_; }
+    QComboBox* optimizerCombo() const { return optimizer_; }
+    QComboBox* deviceCombo() const { return device_; }
+    QComboBox* validationMetricCombo() const { return validationMetric_; }
+    QCheckBox* earlyStoppingCheck() const { return earlyStopping_; }
+    QCheckBox* pretrainCheck() const { return pretrain_; }
+    QSpinBox* epochsSpin() const { return epochs_; }
+    QSpinBox* batchSpin() const { return batch_; }
+    QSpinBox* negativesSpin() const { return negatives_; }
+    QSpinBox* factorsSpin() const { return factors_; }
+    QSpinBox* patienceSpin() const { return patience_; }
+    QSpinBox* seedSpin() const { return seed_; }
+    QSpinBox* threadsSpin() const { return threads_; }
+    QDoubleSpinBox* learningRateSpin() const { return learningRate_; }
+    QDoubleSpinBox* weightDecaySpin() const { return weightDecay_; }
+    QDoubleSpinBox* momentumSpin() const { return momentum_; }
+
+private:
+    TaskKind currentTask() const;
+    const ModelInfo* currentDefaults() const;
+    void applyModelDefaults();
+    void fillProtocols();
+    void fillValidationMetrics();
+    void describeProtocol();
+    void updateEnabled();
+
+    GraphDocument* graphs_;
+    QLabel* dataset_;
+    QComboBox* model_;
+    QSpinBox* epochs_;
+    QCheckBox* pretrain_;
+    QComboBox* optimizer_;
+    QDoubleSpinBox* learningRate_;
+    QDoubleSpinBox* weightDecay_;
+    QDoubleSpinBox* momentum_;
+    QSpinBox* batch_;
+    QSpinBox* negatives_;
+    QSpinBox* factors_;
+    QSpinBox* seed_;
+    QComboBox* device_;
+    QSpinBox* threads_;
+    QComboBox* protocol_; // data: "loo", "full", "holdout", "din" or "folds:K"
+    QLabel* protocolText_;
+    QCheckBox* earlyStopping_;
+    QComboBox* validationMetric_;
+    QSpinBox* patience_;
+    TaskKind protocolTask_ = TaskKind::ImplicitRanking; // the task the lists were filled for
+};
+
+} // namespace reclab
