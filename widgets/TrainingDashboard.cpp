@@ -10,6 +10,7 @@
 #include <QHBoxLayout>
 #include <QLabel>
 #include <QMenu>
+#include <QMessageBox>
 #include <QPainter>
 #include <QPushButton>
 #include <QSaveFile>
@@ -21,6 +22,7 @@
 #include <QVBoxLayout>
 
 #include <algorithm>
+#include <functional>
 
 namespace reclab {
 
@@ -66,20 +68,22 @@ TrainingDashboard::TrainingDashboard(QWidget* parent)
     export_->setText(tr("Export"));
     export_->setPopupMode(QToolButton::InstantPopup);
     auto* menu = new QMenu(export_);
-    const auto ask = [this](const QString& filter, const QString& suffix, auto save) {
+    // Asks for a file and writes it; a failure is shown, not only logged.
+    const auto exportAs = [this](const QString& filter, const QString& suffix,
+                                 std::function<bool(const QString&, QString*)> write) {
         const QString path = QFileDialog::getSaveFileName(this, tr("Export"), QStringLiteral("training.") + suffix, filter);
         QString error;
-        if (!path.isEmpty() && !(this->*save)(path, &error))
-            QMessageLogger().warning("%s", qPrintable(error));
+        if (!path.isEmpty() && !write(path, &error))
+            QMessageBox::warning(this, tr("Export"), error);
     };
-    connect(menu->addAction(tr("PNG picture…")), &QAction::triggered, this,
-            [ask] { ask(tr("PNG (*.png)"), QStringLiteral("png"), &TrainingDashboard::exportPng); });
-    connect(menu->addAction(tr("SVG drawing…")), &QAction::triggered, this,
-            [ask] { ask(tr("SVG (*.svg)"), QStringLiteral("svg"), &TrainingDashboard::exportSvg); });
-    connect(menu->addAction(tr("CSV of every point…")), &QAction::triggered, this, [this] {
-        const QString path = QFileDialog::getSaveFileName(this, tr("Export"), QStringLiteral("training.csv"), tr("CSV (*.csv)"));
-        if (!path.isEmpty())
-            exportCsv(path);
+    connect(menu->addAction(tr("PNG picture…")), &QAction::triggered, this, [this, exportAs] {
+        exportAs(tr("PNG (*.png)"), QStringLiteral("png"), [this](const QString& p, QString* e) { return exportPng(p, e); });
+    });
+    connect(menu->addAction(tr("SVG drawing…")), &QAction::triggered, this, [this, exportAs] {
+        exportAs(tr("SVG (*.svg)"), QStringLiteral("svg"), [this](const QString& p, QString* e) { return exportSvg(p, e); });
+    });
+    connect(menu->addAction(tr("CSV of every point…")), &QAction::triggered, this, [this, exportAs] {
+        exportAs(tr("CSV (*.csv)"), QStringLiteral("csv"), [this](const QString& p, QString* e) { return exportCsv(p, e); });
     });
     export_->setMenu(menu);
     auto* clear = new QPushButton(tr("Clear finished"));

@@ -111,6 +111,9 @@ MainWindow::MainWindow(const MainWindowOptions& options, QWidget* parent)
     });
     buildRunsDock();
     buildStepDock();
+    refreshTimer_.setSingleShot(true);
+    refreshTimer_.setInterval(300);
+    connect(&refreshTimer_, &QTimer::timeout, this, &MainWindow::refreshRuns);
 
     progress_ = new QProgressBar(this);
     progress_->setRange(0, 1000);
@@ -573,7 +576,10 @@ void MainWindow::onEpoch(LiveRun* run, const EpochStats& s)
             tr("%1, epoch %2: loss %3  %4").arg(run->label).arg(s.epoch).arg(s.loss, 0, 'f', 4).arg(parts.join("  ")));
         showActiveRun();
     }
-    refreshRuns(); // the stored run's latest metrics
+    // The stored runs' latest metrics: one table query for all the epochs of all runs that
+    // end within a moment, not one per epoch per run on the GUI thread.
+    if (!refreshTimer_.isActive())
+        refreshTimer_.start();
 }
 
 void MainWindow::onRunFinished(LiveRun* run, qint64 runId, const QString& status, const QString& message)

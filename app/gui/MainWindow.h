@@ -13,6 +13,7 @@
 #include <QElapsedTimer>
 #include <QMainWindow>
 #include <QString>
+#include <QTimer>
 
 #include <memory>
 #include <vector>
@@ -164,6 +165,7 @@ private:
     QLabel* etaLabel_ = nullptr;
     QLabel* speedLabel_ = nullptr;
     QString datasetHtml_, datasetTip_; // what the panel shows of the loaded dataset
+    QTimer refreshTimer_; // coalesces runs-table refreshes while runs train
     qint64 lastRunId_ = 0;
     QString lastStatus_;
     bool loading_ = false;

@@ -58,6 +58,17 @@ void writeCheckpoint(const std::string& path, const torch::nn::Module& model, co
         throw Error("cannot write the checkpoint " + path + ": " + ec.message());
 }
 
+void copyCheckpoint(const std::string& from, const std::string& to)
+{
+    const std::filesystem::path temporary = to + ".part";
+    std::error_code ec;
+    std::filesystem::copy_file(from, temporary, std::filesystem::copy_options::overwrite_existing, ec);
+    if (!ec)
+        std::filesystem::rename(temporary, to, ec);
+    if (ec)
+        throw Error("cannot write the checkpoint " + to + ": " + ec.message());
+}
+
 CheckpointReader::CheckpointReader(const std::string& path) : path_(path)
 {
     try {

@@ -32,6 +32,9 @@ struct TrainingProgress {
 void writeCheckpoint(const std::string& path, const torch::nn::Module& model, const FlatOptimizer& optimizer,
                      const TrainingProgress& progress);
 
+// Copies a written checkpoint (last.pt to best.pt) the same whole-or-nothing way.
+void copyCheckpoint(const std::string& from, const std::string& to);
+
 // Reads a checkpoint in two steps: the model first, then (once an optimizer has been built over
 // the restored parameters: reading replaces their storage) the optimizer.
 class CheckpointReader {

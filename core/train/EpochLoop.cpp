@@ -199,8 +199,8 @@ RunOutcome EpochLoop::run(Recommender& model, FlatOptimizer& optimizer, Training
             trainer.epochCallback()(stats);
         if (!checkpointDir.empty()) {
             writeCheckpoint((dir / "last.pt").string(), model, optimizer, progress);
-            if (improved)
-                writeCheckpoint((dir / "best.pt").string(), model, optimizer, progress);
+            if (improved) // the same bytes: copied, not serialised again
+                copyCheckpoint((dir / "last.pt").string(), (dir / "best.pt").string());
         }
         if (validating && config.patience > 0 && progress.epochsWithoutImprovement >= config.patience) {
             outcome.message = "stopped early after epoch " + std::to_string(epoch) + ": " + valKey +

@@ -48,6 +48,17 @@ torch::Device resolveDevice(const std::string& name)
     return device;
 }
 
+// The optimizer the configuration asks for.
+OptimizerOptions optimizerOptionsOf(const TrainConfig& config)
+{
+    OptimizerOptions o;
+    o.kind = optimizerKindFromName(config.optimizer);
+    o.learningRate = config.learningRate;
+    o.weightDecay = config.weightDecay;
+    o.momentum = config.momentum;
+    return o;
+}
+
 } // namespace
 
 void useThreads(int threads)
@@ -202,11 +213,7 @@ RunOutcome Trainer::fit()
 
     Random rng(config_.seed ^ 0x9E3779B97F4A7C15ull);
     const EpochLoop loop{*this, *task, model->inputType(), device, rng, runStart, checkpointDir_};
-    OptimizerOptions optimizerOptions;
-    optimizerOptions.kind = optimizerKindFromName(config_.optimizer);
-    optimizerOptions.learningRate = config_.learningRate;
-    optimizerOptions.weightDecay = config_.weightDecay;
-    optimizerOptions.momentum = config_.momentum;
+    OptimizerOptions optimizerOptions = optimizerOptionsOf(config_);
     if (config_.pretrain) {
         // He et al. 2017, section 3.4.1: the fine-tuning of pre-trained parts uses plain SGD.
         optimizerOptions.kind = OptimizerKind::SGD;
@@ -248,11 +255,7 @@ RunOutcome Trainer::pretrainParts(Recommender& model, const TrainingTask& task, 
     auto* graph = dynamic_cast<GraphModelImpl*>(&model);
     if (!graph || !graph->graph().pretrain)
         throw ConfigError("pretrain", "pre-training needs a graph that names its parts (as neumf does)");
-    OptimizerOptions partOptions;
-    partOptions.kind = optimizerKindFromName(config_.optimizer);
-    partOptions.learningRate = config_.learningRate;
-    partOptions.weightDecay = config_.weightDecay;
-    partOptions.momentum = config_.momentum;
+    const OptimizerOptions partOptions = optimizerOptionsOf(config_);
     const ModelShape shape = task.shape();
     const torch::Device device = loop.device;
     std::vector<std::shared_ptr<GraphModelImpl>> parts;
