@@ -1,7 +1,9 @@
 // `reclab-cli bench accuracy`: the models side by side on one dataset, several seeds, mean ±
 // std per metric, as a Markdown table (or JSON). `reclab-cli bench ranking`: the time of one
 // full-ranking evaluation of every test user (scores of all items, seen items excluded,
-// ranks and top-K metrics), median of several.
+// ranks and top-K metrics), median of several. `reclab-cli bench speed`: NeuMF's training
+// throughput (samples/s) on a device at several batch sizes, timed over a fixed span of each
+// run's steady state, for datasets too large to time whole epochs of at every size.
 #pragma once
 
 #include <CLI/CLI.hpp>
@@ -23,11 +25,17 @@ struct BenchCliOptions {
     // bench ranking
     std::string model = "neumf";
     int repeat = 10;
+    // bench speed
+    std::string device = "cpu";
+    std::vector<int> batches{256};
+    double seconds = 20.0;
+    int negatives = 4;
 };
 
 void addBenchCommand(CLI::App& app, BenchCliOptions& options);
 // Exit codes: 0 done, 1 a run failed, 2 bad options or data.
 int runBench(const BenchCliOptions& options);
 int runRankingBench(const BenchCliOptions& options);
+int runSpeedBench(const BenchCliOptions& options);
 
 } // namespace reclab::cli

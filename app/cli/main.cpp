@@ -85,9 +85,12 @@ int main(int argc, char** argv)
 #ifndef RECLAB_CLI_FRONT
         if (app.got_subcommand("train"))
             return reclab::cli::runTrain(train);
-        if (app.got_subcommand("bench"))
-            return app.get_subcommand("bench")->got_subcommand("ranking") ? reclab::cli::runRankingBench(bench)
-                                                                           : reclab::cli::runBench(bench);
+        if (app.got_subcommand("bench")) {
+            const auto* b = app.get_subcommand("bench");
+            if (b->got_subcommand("ranking"))
+                return reclab::cli::runRankingBench(bench);
+            return b->got_subcommand("speed") ? reclab::cli::runSpeedBench(bench) : reclab::cli::runBench(bench);
+        }
 #endif
         if (app.got_subcommand("data"))
             return reclab::cli::runData(*app.get_subcommand("data"), data);

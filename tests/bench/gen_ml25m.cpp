@@ -2,7 +2,8 @@
 // "userId,movieId,rating,timestamp" with a header, users in ascending order each with a
 // log-normal number of ratings (at least 20), movies drawn by a Zipf-like popularity from
 // 59,047 ids spread over 1..209171, half-star ratings, timestamps 1995-2019 rising per user.
-// Usage: reclab-bench-gen-ml25m OUT.csv [ROWS] [SEED]
+// Usage: reclab-bench-gen-ml25m OUT.csv [ROWS] [SEED] [MOVIES] [MAX_ID]
+// ML-20M's shape: ROWS 20000263, MOVIES 26744, MAX_ID 131262 (about 129k users).
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
@@ -32,11 +33,17 @@ char* writeUInt(char* p, uint64_t v)
 int main(int argc, char** argv)
 {
     if (argc < 2) {
-        std::fprintf(stderr, "usage: %s OUT.csv [ROWS] [SEED]\n", argv[0]);
+        std::fprintf(stderr, "usage: %s OUT.csv [ROWS] [SEED] [MOVIES] [MAX_ID]\n", argv[0]);
         return 2;
     }
     const uint64_t rows = argc > 2 ? std::strtoull(argv[2], nullptr, 10) : 25000095ull;
     const uint64_t seed = argc > 3 ? std::strtoull(argv[3], nullptr, 10) : 25;
+    const int movies = argc > 4 ? std::atoi(argv[4]) : 59047;
+    const uint32_t maxId = argc > 5 ? static_cast<uint32_t>(std::strtoul(argv[5], nullptr, 10)) : 209171u;
+    if (movies < 1 || maxId < static_cast<uint32_t>(movies)) {
+        std::fprintf(stderr, "%s: need 1 <= MOVIES <= MAX_ID\n", argv[0]);
+        return 2;
+    }
     std::FILE* out = std::fopen(argv[1], "wb");
     if (!out) {
         std::perror(argv[1]);
@@ -44,9 +51,8 @@ int main(int argc, char** argv)
     }
     std::mt19937_64 rng(seed);
 
-    // Movie ids: 59,047 distinct values in 1..209171, popularity ~ 1 / (rank + 20)^1.1.
-    const int movies = 59047;
-    std::vector<uint32_t> ids(209171);
+    // Movie ids: MOVIES distinct values in 1..MAX_ID, popularity ~ 1 / (rank + 20)^1.1.
+    std::vector<uint32_t> ids(maxId);
     for (uint32_t k = 0; k < ids.size(); ++k)
         ids[k] = k + 1;
     std::shuffle(ids.begin() + 1, ids.end(), rng);

@@ -37,6 +37,7 @@ private slots:
     void dataDownloadFromLocalServer();
     void benchAccuracyTable();
     void benchRankingTimesEveryUser();
+    void benchSpeedTimesEachBatchSize();
     void graphCheckTemplateTrainExport();
     void graphBadInput();
 
@@ -380,6 +381,30 @@ void TestCli::benchRankingTimesEveryUser()
     const Result bad = run({"bench", "ranking", "--model", "mf"});
     QCOMPARE(bad.code, 2);
     QVERIFY2(bad.err.contains("does not rank"), bad.err.constData());
+}
+
+void TestCli::benchSpeedTimesEachBatchSize()
+{
+    const Result r = run({"bench", "speed", "--batch", "256,1024", "--seconds", "0.5", "--threads", "2", "--json"});
+    QCOMPARE(r.code, 0);
+    const QList<QByteArray> lines = r.out.trimmed().split('\n');
+    QCOMPARE(lines.size(), 2);
+    for (int k = 0; k < 2; ++k) {
+        const QJsonObject o = QJsonDocument::fromJson(lines[k]).object();
+        QCOMPARE(o.value("batch").toInt(), k == 0 ? 256 : 1024);
+        QCOMPARE(o.value("device").toString(), QString("cpu"));
+        QCOMPARE(o.value("users").toInt(), 600); // the sample
+        QCOMPARE(o.value("items").toInt(), 400);
+        QVERIFY(o.value("timed_seconds").toDouble() >= 0.5);
+        QVERIFY(o.value("samples_per_second").toDouble() > 0);
+        QVERIFY(o.value("setup_seconds").toDouble() > 0);
+    }
+    const Result notRanking = run({"bench", "speed", "--model", "mf"});
+    QCOMPARE(notRanking.code, 2);
+    QVERIFY2(notRanking.err.contains("does not rank"), notRanking.err.constData());
+    const Result noGpu = run({"bench", "speed", "--device", "cuda:7", "--seconds", "0.5"});
+    QCOMPARE(noGpu.code, 2);
+    QVERIFY2(noGpu.err.contains("cuda:7") && noGpu.err.count('\n') == 1, noGpu.err.constData());
 }
 
 void TestCli::benchAccuracyTable()
