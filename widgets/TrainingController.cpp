@@ -1,6 +1,29 @@
 #include "TrainingController.h"
 
+#include <algorithm>
+
+#ifdef Q_OS_LINUX
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+#endif
+
 namespace reclab {
+
+namespace {
+
+// The training thread, and the LibTorch and evaluation threads it creates (they inherit it),
+// yield to the GUI thread when both want a core: a niceness of 5 weighs about a third of the
+// GUI thread's in Linux's scheduler. Alone on the machine they run as fast as before.
+void yieldToTheGuiThread()
+{
+#ifdef Q_OS_LINUX
+    const auto tid = static_cast<id_t>(::syscall(SYS_gettid));
+    ::setpriority(PRIO_PROCESS, tid, std::max(5, ::getpriority(PRIO_PROCESS, tid)));
+#endif
+}
+
+} // namespace
 
 TrainingController::TrainingController(QObject* parent) : QObject(parent), worker_(new TrainingWorker)
 {
@@ -9,6 +32,7 @@ TrainingController::TrainingController(QObject* parent) : QObject(parent), worke
     qRegisterMetaType<reclab::TrainConfig>();
     thread_.setObjectName(QStringLiteral("reclab-training"));
     worker_->moveToThread(&thread_);
+    connect(&thread_, &QThread::started, worker_, &yieldToTheGuiThread, Qt::DirectConnection);
     connect(&thread_, &QThread::finished, worker_, &QObject::deleteLater);
     connect(this, &TrainingController::requestRun, worker_, &TrainingWorker::run, Qt::QueuedConnection);
     connect(worker_, &TrainingWorker::runStarted, this, &TrainingController::runStarted, Qt::QueuedConnection);

@@ -5,11 +5,18 @@
 #include <QApplication>
 #include <QCommandLineParser>
 #include <QDir>
+#include <QElapsedTimer>
 #include <QFile>
 #include <QStandardPaths>
+#include <QTimer>
+#include <QWindow>
+
+#include <cstdio>
 
 int main(int argc, char** argv)
 {
+    QElapsedTimer sinceMain;
+    sinceMain.start();
     reclab::configureRuntime();
     QApplication app(argc, argv);
     QApplication::setApplicationName(QStringLiteral("reclab"));
@@ -28,8 +35,14 @@ int main(int argc, char** argv)
                                   QStringLiteral("Dataset to open: a MovieLens-100K folder or 'sample' (default)."),
                                   QStringLiteral("spec"), QStringLiteral("sample"));
     QCommandLineOption dbOption(QStringLiteral("db"), QStringLiteral("Experiment database file."), QStringLiteral("file"));
+    // For tests/bench/startup_time.py: the time to a usable window (shown, painted once with the
+    // dataset loaded), printed as "ready MS" on stdout, then the workbench quits.
+    QCommandLineOption probeOption(QStringLiteral("startup-probe"),
+                                   QStringLiteral("Print the milliseconds to a usable window, then quit."));
+    probeOption.setFlags(QCommandLineOption::HiddenFromHelp);
     parser.addOption(dataOption);
     parser.addOption(dbOption);
+    parser.addOption(probeOption);
     parser.process(app);
 
     reclab::MainWindowOptions options;
@@ -40,5 +53,19 @@ int main(int argc, char** argv)
                                      .filePath(QStringLiteral("reclab.db"));
     reclab::MainWindow window(options);
     window.show();
+    if (parser.isSet(probeOption)) {
+        auto* poll = new QTimer(&window);
+        poll->setInterval(1);
+        QObject::connect(poll, &QTimer::timeout, &window, [&window, &sinceMain, poll] {
+            if (!window.isDatasetLoaded() || !window.windowHandle() || !window.windowHandle()->isExposed())
+                return;
+            poll->stop();
+            window.repaint(); // the first frame with the data, drawn now
+            std::printf("ready %.1f\n", static_cast<double>(sinceMain.nsecsElapsed()) / 1e6);
+            std::fflush(stdout);
+            QCoreApplication::quit();
+        });
+        poll->start();
+    }
     return app.exec();
 }

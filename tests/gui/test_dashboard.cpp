@@ -183,7 +183,9 @@ void TestDashboard::zoomPanResetAndReadout()
     QVERIFY(chart->view().left() > 140 && chart->view().left() < 160);
     QTest::keyClick(chart, Qt::Key_Home);
     QVERIFY(chart->isAutoRange());
-    QCOMPARE(chart->drawnPoints(1), 1001);
+    QVERIFY(chart->view().left() <= 1 && chart->view().right() >= 1001); // every point in view again,
+    QVERIFY(chart->drawnPoints(1) > 400);                                 // drawn as a min/max pair per
+    QVERIFY(chart->drawnPoints(1) <= chart->chart()->plotArea().width() + 2); // two pixel columns
     // The wheel zooms about the cursor.
     const QRectF before = chart->view();
     const QPoint centre = chart->chart()->mapToScene(chart->chart()->plotArea().center()).toPoint();
@@ -291,7 +293,7 @@ void TestDashboard::hundredThousandPointsPerRun()
     MetricChart* chart = d.lossChart();
     for (qint64 run = 1; run <= 3; ++run) {
         QCOMPARE(chart->rawPoints(run), 100000);
-        QVERIFY(chart->drawnPoints(run) <= 2 * chart->chart()->plotArea().width() + 2);
+        QVERIFY(chart->drawnPoints(run) <= chart->chart()->plotArea().width() + 2);
     }
     // A live tick: one more point per run, then redraw (what the 25 Hz timer does).
     std::vector<double> ticks, pans;

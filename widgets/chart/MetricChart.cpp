@@ -341,7 +341,9 @@ QRectF MetricChart::view() const
 
 void MetricChart::redraw()
 {
-    const int buckets = std::max(50, static_cast<int>(chart()->plotArea().width()));
+    // A min/max pair per two pixels: the drawn line keeps every peak a pixel column can show, and
+    // Qt Charts (which strokes each series' outline for hover tests) has half the points to lay out.
+    const int buckets = std::max(50, static_cast<int>(chart()->plotArea().width()) / 2);
     const QRectF v = view();
     for (const RunCurves* run : std::as_const(runs_)) {
         Drawn& d = drawn_[run->runId];
