@@ -340,9 +340,8 @@ void TestGui::trainsTheEditorsGraph()
     saveShot(&w, "graph-tab.png");
 }
 
-// A model larger than the machine's memory is refused before a run exists, in the editor's status
-// line and, from Start, in a dialog
-// that names the sizes; nothing is stored.
+// A model larger than the machine's memory is refused before a run exists: in the editor's status
+// line, and from Start in a dialog that names the sizes; nothing is stored.
 void TestGui::refusesAModelThatCannotFit()
 {
     QTemporaryDir dir;
