@@ -19,6 +19,7 @@
 #include "util/Error.h"
 
 #include <QTemporaryDir>
+#include <QRegularExpression>
 #include <QtTest>
 
 using namespace reclab;
@@ -32,6 +33,7 @@ private slots:
     void stopEndsBetweenBatches();
     void invalidConfigIsRefused();
     void sessionRecordsEveryEpoch();
+    void divergingLossFailsTheRun();
     void fullProtocolRanksAgainstEveryUnseenItem();
     void ncfFullSortMatchesPairScores();
     void bprTrainsOnUnconsumedTriples();
@@ -152,6 +154,32 @@ void TestTraining::sessionRecordsEveryEpoch()
     QCOMPARE(hr[1].value, metricOr(outcome.finalMetrics, "hr@10", -1));
     QVERIFY(store.metrics(started, "batch_loss").size() > 4);
     QCOMPARE(store.metrics(started, "samples_per_second").size(), size_t(2));
+}
+
+// A learning rate that blows the loss up: the run stops at the first loss report that is not
+// finite, with a status and a message that say so, and the stored run is marked failed.
+void TestTraining::divergingLossFailsTheRun()
+{
+    QTemporaryDir dir;
+    const std::string db = dir.filePath(QStringLiteral("runs.db")).toStdString();
+    auto ds = std::make_shared<const Dataset>(generateSampleDataset());
+    TrainConfig c = quick("gmf", 5);
+    c.optimizer = "sgd";
+    c.learningRate = 10;
+    c.momentum = 0.99;
+    TrainingSession session(ds, c, db);
+    int64_t id = 0;
+    session.setStartCallback([&](int64_t started) { id = started; });
+    const RunOutcome outcome = session.run();
+    QCOMPARE(outcome.status, RunStatus::Failed);
+    QVERIFY2(QString::fromStdString(outcome.message).contains(QRegularExpression(QStringLiteral("became (NaN|infinite) in epoch 1"))),
+             outcome.message.c_str());
+    ExperimentStore store(db);
+    const auto run = store.findRun(id);
+    QVERIFY(run);
+    QCOMPARE(run->status, RunStatus::Failed);
+    QCOMPARE(run->message, outcome.message);
+    QVERIFY(store.metrics(id, "hr@10").empty()); // no epoch finished
 }
 
 void TestTraining::fullProtocolRanksAgainstEveryUnseenItem()
