@@ -2,11 +2,13 @@
 
 #include "chart/MetricChart.h"
 #include "store/ExperimentStore.h"
+#include "util/Error.h"
 
 #include <QCheckBox>
 #include <QComboBox>
 #include <QDateTime>
 #include <QFileDialog>
+#include <QFutureWatcher>
 #include <QHBoxLayout>
 #include <QLabel>
 #include <QMenu>
@@ -20,6 +22,7 @@
 #include <QTextStream>
 #include <QToolButton>
 #include <QVBoxLayout>
+#include <QtConcurrent>
 
 #include <algorithm>
 #include <functional>
@@ -175,46 +178,48 @@ void TrainingDashboard::continueRun(qint64 runId, const QString& label)
     showRuns();
 }
 
+RunCurves TrainingDashboard::readStoredRun(const QString& databasePath, qint64 runId)
+{
+    ExperimentStore store(databasePath.toStdString());
+    const auto record = store.findRun(runId);
+    if (!record)
+        throw Error(tr("%1 has no run %2").arg(databasePath).arg(runId).toStdString());
+    const auto points = store.metrics(runId);
+    RunCurves r;
+    r.runId = runId;
+    r.label = QStringLiteral("#%1 %2").arg(runId).arg(QString::fromStdString(record->model));
+    r.colour = runColour(runId);
+    const double start =
+        QDateTime::fromString(QString::fromStdString(record->startedAt), Qt::ISODate).toMSecsSinceEpoch() / 1000.0;
+    // Each epoch's last step, to place batch points at fractional epochs.
+    std::map<int, double> epochEnd;
+    for (const auto& p : points)
+        if (p.key == "loss")
+            epochEnd[p.epoch] = static_cast<double>(p.step);
+    double previousRate = 0;
+    for (const auto& p : points) {
+        CurvePoint c{static_cast<double>(p.step), static_cast<double>(p.epoch), p.wallTime - start, p.value};
+        if (p.key == "batch_loss" && epochEnd.count(p.epoch)) {
+            const double from = epochEnd.count(p.epoch - 1) ? epochEnd[p.epoch - 1] : 0.0;
+            const double to = epochEnd[p.epoch];
+            c.epoch = (p.epoch - 1) + (to > from ? (c.step - from) / (to - from) : 1.0);
+        }
+        if (p.key == "learning_rate") {
+            if (previousRate > 0 && p.value != previousRate) {
+                const double from = epochEnd.count(p.epoch - 1) ? epochEnd[p.epoch - 1] : 0.0;
+                r.learningRateChanges.append({from, static_cast<double>(p.epoch - 1), c.seconds, p.value});
+            }
+            previousRate = p.value;
+        }
+        r.curves[QString::fromStdString(p.key)].append(c);
+    }
+    return r;
+}
+
 bool TrainingDashboard::addStoredRun(const QString& databasePath, qint64 runId, QString* error)
 {
     try {
-        ExperimentStore store(databasePath.toStdString());
-        const auto record = store.findRun(runId);
-        if (!record) {
-            if (error)
-                *error = tr("%1 has no run %2").arg(databasePath).arg(runId);
-            return false;
-        }
-        const auto points = store.metrics(runId);
-        RunCurves r;
-        r.runId = runId;
-        r.label = QStringLiteral("#%1 %2").arg(runId).arg(QString::fromStdString(record->model));
-        r.colour = runColour(runId);
-        const double start =
-            QDateTime::fromString(QString::fromStdString(record->startedAt), Qt::ISODate).toMSecsSinceEpoch() / 1000.0;
-        // Each epoch's last step, to place batch points at fractional epochs.
-        std::map<int, double> epochEnd;
-        for (const auto& p : points)
-            if (p.key == "loss")
-                epochEnd[p.epoch] = static_cast<double>(p.step);
-        double previousRate = 0;
-        for (const auto& p : points) {
-            CurvePoint c{static_cast<double>(p.step), static_cast<double>(p.epoch), p.wallTime - start, p.value};
-            if (p.key == "batch_loss" && epochEnd.count(p.epoch)) {
-                const double from = epochEnd.count(p.epoch - 1) ? epochEnd[p.epoch - 1] : 0.0;
-                const double to = epochEnd[p.epoch];
-                c.epoch = (p.epoch - 1) + (to > from ? (c.step - from) / (to - from) : 1.0);
-            }
-            if (p.key == "learning_rate") {
-                if (previousRate > 0 && p.value != previousRate) {
-                    const double from = epochEnd.count(p.epoch - 1) ? epochEnd[p.epoch - 1] : 0.0;
-                    r.learningRateChanges.append({from, static_cast<double>(p.epoch - 1), c.seconds, p.value});
-                }
-                previousRate = p.value;
-            }
-            r.curves[QString::fromStdString(p.key)].append(c);
-        }
-        runs_[runId] = std::move(r);
+        runs_[runId] = readStoredRun(databasePath, runId);
     } catch (const std::exception& e) {
         if (error)
             *error = QString::fromUtf8(e.what());
@@ -222,6 +227,40 @@ bool TrainingDashboard::addStoredRun(const QString& databasePath, qint64 runId, 
     }
     showRuns();
     return true;
+}
+
+void TrainingDashboard::showStoredRun(const QString& databasePath, qint64 runId)
+{
+    if (hasRun(runId) || !loading_.insert(runId).second)
+        return;
+    struct Read {
+        RunCurves curves;
+        QString error;
+    };
+    auto* watcher = new QFutureWatcher<Read>(this);
+    connect(watcher, &QFutureWatcher<Read>::finished, this, [this, watcher, runId] {
+        Read read = watcher->result();
+        watcher->deleteLater();
+        loading_.erase(runId);
+        if (!read.error.isEmpty()) {
+            emit storedRunFailed(runId, read.error);
+            return;
+        }
+        if (hasRun(runId))
+            return; // it started training again (resumed) or was added meanwhile
+        runs_[runId] = std::move(read.curves);
+        showRuns();
+        emit storedRunShown(runId);
+    });
+    watcher->setFuture(QtConcurrent::run([databasePath, runId] {
+        Read read;
+        try {
+            read.curves = readStoredRun(databasePath, runId);
+        } catch (const std::exception& e) {
+            read.error = QString::fromUtf8(e.what());
+        }
+        return read;
+    }));
 }
 
 void TrainingDashboard::removeRun(qint64 runId)

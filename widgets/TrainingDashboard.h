@@ -12,6 +12,7 @@
 #include <QWidget>
 
 #include <map>
+#include <set>
 
 class QCheckBox;
 class QComboBox;
@@ -35,6 +36,10 @@ public:
     void continueRun(qint64 runId, const QString& label);
     // A stored run's curves from the experiment database; false (with error) when it cannot be read.
     bool addStoredRun(const QString& databasePath, qint64 runId, QString* error = nullptr);
+    // The same, read in a worker thread (a long run holds hundreds of thousands of points): the
+    // run appears when read (storedRunShown) unless it was added meanwhile, or storedRunFailed.
+    void showStoredRun(const QString& databasePath, qint64 runId);
+    bool isLoading(qint64 runId) const { return loading_.count(runId) > 0; }
     void removeRun(qint64 runId);
     // Drops every run that is no longer training.
     void clearFinished();
@@ -63,14 +68,19 @@ public slots:
 
 signals:
     void runsChanged();
+    void storedRunShown(qint64 runId);
+    void storedRunFailed(qint64 runId, const QString& error);
 
 private:
+    // Reads a stored run (any thread); throws std::exception when it cannot.
+    static RunCurves readStoredRun(const QString& databasePath, qint64 runId);
     void showRuns();
     void fillMetricKeys();
     void applyMetricKey();
     QWidget* chartsArea() const { return charts_; }
 
     std::map<qint64, RunCurves> runs_;
+    std::set<qint64> loading_;
     QHash<qint64, double> lastLearningRate_;
     MetricChart* loss_;
     MetricChart* metric_;

@@ -85,6 +85,8 @@ MainWindow::MainWindow(const MainWindowOptions& options, QWidget* parent)
     centralTabs_->addTab(browser_, tr("Data"));
     centralTabs_->addTab(graphEditor_, tr("Model graph"));
     centralTabs_->addTab(dashboard_, tr("Training"));
+    connect(dashboard_, &TrainingDashboard::storedRunFailed, this,
+            [this](qint64, const QString& error) { statusBar()->showMessage(error, 8000); });
     centralTabs_->setDocumentMode(true);
     setCentralWidget(centralTabs_);
     connect(browser_, &DatasetBrowser::preparedSaved, this, [this](const QString& path) {
@@ -258,11 +260,8 @@ void MainWindow::buildRunsDock()
     addDockWidget(Qt::BottomDockWidgetArea, runsDock_);
     // A selected run is shown in the charts (overlaid with the others) and may be resumed.
     connect(runsView_->selectionModel(), &QItemSelectionModel::selectionChanged, this, [this] {
-        if (const RunRecord* run = selectedRun(); run && !dashboard_->hasRun(run->id)) {
-            QString error;
-            if (!dashboard_->addStoredRun(options_.databasePath, run->id, &error))
-                statusBar()->showMessage(error, 8000);
-        }
+        if (const RunRecord* run = selectedRun())
+            dashboard_->showStoredRun(options_.databasePath, run->id); // read off the GUI thread
         updateActions();
     });
 }

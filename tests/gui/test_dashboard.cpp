@@ -19,6 +19,7 @@
 #include <QImage>
 #include <QSlider>
 #include <QTemporaryDir>
+#include <QSignalSpy>
 #include <QtTest>
 
 #include <cmath>
@@ -229,6 +230,21 @@ void TestDashboard::storedRunWithLearningRateMarks()
     QCOMPARE(d.pointCount(session.runId(), QStringLiteral("batch_loss")),
              static_cast<int>(store.metrics(session.runId(), "batch_loss").size()));
     QCOMPARE(d.pointCount(session.runId(), QStringLiteral("hr@10")), 3);
+    // Read in a worker thread, the same curves; a missing run is reported, not shown.
+    TrainingDashboard async;
+    QSignalSpy shown(&async, &TrainingDashboard::storedRunShown);
+    QSignalSpy failed(&async, &TrainingDashboard::storedRunFailed);
+    async.showStoredRun(dir.path() + "/runs.db", 999);
+    async.showStoredRun(dir.path() + "/runs.db", session.runId());
+    QVERIFY(async.isLoading(session.runId()) || async.hasRun(session.runId()));
+    QTRY_COMPARE(shown.count(), 1);
+    QTRY_COMPARE(failed.count(), 1);
+    QCOMPARE(failed.first().at(0).toLongLong(), qint64(999));
+    QVERIFY(failed.first().at(1).toString().contains(QStringLiteral("999")));
+    QVERIFY(!async.hasRun(999));
+    for (const QString& key : {QStringLiteral("batch_loss"), QStringLiteral("hr@10"), QStringLiteral("learning_rate")})
+        QCOMPARE(async.pointCount(session.runId(), key), d.pointCount(session.runId(), key));
+    QCOMPARE(async.run(session.runId())->learningRateChanges.size(), 1);
     QCOMPARE(r->learningRateChanges.size(), 1);
     QCOMPARE(r->learningRateChanges.front().epoch, 1.0);
     QCOMPARE(r->learningRateChanges.front().value, 0.01);
