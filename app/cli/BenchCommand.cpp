@@ -67,16 +67,28 @@ void addBenchCommand(CLI::App& app, BenchCliOptions& o)
                   "'setup' is the time from the start to the first report.");
 }
 
+namespace {
+
+// The ranking benchmarks' model: the NCF paper's sizes (8 factors, MLP 64-32-16-8). Throws
+// ConfigError for a model that does not rank items.
+TrainConfig ncfSizedConfig(const std::string& model)
+{
+    TrainConfig c = defaultConfigFor(model);
+    if (findModel(model)->task != TaskKind::ImplicitRanking)
+        throw ConfigError("model", model + " does not rank items");
+    c.factors = 8;
+    c.mlpLayers = {64, 32, 16, 8};
+    return c;
+}
+
+} // namespace
+
 int runRankingBench(const BenchCliOptions& o)
 {
     try {
         const auto dataset = std::make_shared<const Dataset>(loadDataset(o.data.empty() ? "sample" : o.data));
-        TrainConfig c = defaultConfigFor(o.model);
-        if (findModel(o.model)->task != TaskKind::ImplicitRanking)
-            throw ConfigError("model", o.model + " does not rank items");
+        TrainConfig c = ncfSizedConfig(o.model);
         c.protocol = "full";
-        c.factors = 8;
-        c.mlpLayers = {64, 32, 16, 8};
         useThreads(o.threads);
         const auto task = TrainingTask::create(TaskKind::ImplicitRanking, *dataset, c);
         torch::manual_seed(c.seed);
@@ -115,18 +127,16 @@ int runRankingBench(const BenchCliOptions& o)
 int runSpeedBench(const BenchCliOptions& o)
 {
     std::shared_ptr<const Dataset> dataset;
+    TrainConfig sized;
     try {
+        sized = ncfSizedConfig(o.model);
         dataset = std::make_shared<const Dataset>(loadDataset(o.data.empty() ? "sample" : o.data));
-        if (findModel(o.model)->task != TaskKind::ImplicitRanking)
-            throw ConfigError("model", o.model + " does not rank items");
     } catch (const Error& e) {
         std::cerr << "reclab-cli: " << e.what() << std::endl;
         return 2;
     }
     for (const int batch : o.batches) {
-        TrainConfig c = defaultConfigFor(o.model);
-        c.factors = 8;
-        c.mlpLayers = {64, 32, 16, 8};
+        TrainConfig c = sized;
         c.pretrain = false;
         c.l2 = 0.0; // as the plain references (neumf_speed.py, neumf_gpu_ref.py)
         c.negatives = o.negatives;

@@ -12,6 +12,7 @@
 #include <QWindow>
 
 #include <cstdio>
+#include <functional>
 
 int main(int argc, char** argv)
 {
@@ -53,19 +54,21 @@ int main(int argc, char** argv)
                                      .filePath(QStringLiteral("reclab.db"));
     reclab::MainWindow window(options);
     window.show();
+    // Checked when the dataset arrives (and each millisecond after, should the window not be
+    // exposed yet); nothing runs on the GUI thread before that. Lives as long as the loop.
+    std::function<void()> report;
     if (parser.isSet(probeOption)) {
-        auto* poll = new QTimer(&window);
-        poll->setInterval(1);
-        QObject::connect(poll, &QTimer::timeout, &window, [&window, &sinceMain, poll] {
-            if (!window.isDatasetLoaded() || !window.windowHandle() || !window.windowHandle()->isExposed())
+        report = [&window, &sinceMain, &report] {
+            if (!window.windowHandle() || !window.windowHandle()->isExposed()) {
+                QTimer::singleShot(1, &window, report);
                 return;
-            poll->stop();
+            }
             window.repaint(); // the first frame with the data, drawn now
             std::printf("ready %.1f\n", static_cast<double>(sinceMain.nsecsElapsed()) / 1e6);
             std::fflush(stdout);
             QCoreApplication::quit();
-        });
-        poll->start();
+        };
+        QObject::connect(&window, &reclab::MainWindow::datasetLoaded, &window, [&report] { report(); });
     }
     return app.exec();
 }
