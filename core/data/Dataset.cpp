@@ -1,6 +1,7 @@
 #include "data/Dataset.h"
 
 #include "data/Preparation.h"
+#include "util/Hash.h"
 
 #include <algorithm>
 #include <cstdio>
@@ -80,33 +81,6 @@ float Dataset::maxRating() const
     return r.empty() ? 0.f : *std::max_element(r.begin(), r.end());
 }
 
-namespace {
-// FNV-1a, 64 bits: stable across platforms and fast enough for 25M rows.
-struct Fnv1a {
-    uint64_t h = 1469598103934665603ull;
-    void bytes(const void* data, size_t n)
-    {
-        const auto* p = static_cast<const unsigned char*>(data);
-        for (size_t i = 0; i < n; ++i) {
-            h ^= p[i];
-            h *= 1099511628211ull;
-        }
-    }
-    template <typename V> void column(const V& v)
-    {
-        const uint64_t n = v.size();
-        bytes(&n, sizeof n);
-        bytes(v.data(), v.size() * sizeof(typename V::value_type));
-    }
-    void strings(const std::vector<std::string>& v)
-    {
-        for (const auto& s : v) {
-            bytes(s.data(), s.size());
-            bytes("\0", 1);
-        }
-    }
-};
-} // namespace
 
 std::string Dataset::fingerprint() const
 {
@@ -122,9 +96,7 @@ std::string Dataset::fingerprint() const
         f.column(presplit->evalRows);
         f.column(presplit->negatives);
     }
-    char buf[17];
-    std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(f.h));
-    return buf;
+    return f.hex();
 }
 
 DatasetStats computeStats(const Dataset& dataset)

@@ -58,9 +58,11 @@ std::vector<float> ClickEvaluator::probabilities(Recommender& model, const torch
     return out;
 }
 
-MetricValues ClickEvaluator::evaluate(Recommender& model, const torch::Device& device) const
+MetricValues ClickEvaluator::evaluate(Recommender& model, const torch::Device& device, UserMetrics* perUser) const
 {
     const std::vector<float> p = probabilities(model, device);
+    if (perUser)
+        *perUser = userClickMetrics(users_, p, labels_);
     return {{"auc", areaUnderCurve(p, labels_)},
             {"gauc", groupAreaUnderCurve(users_, p, labels_)},
             {"logloss", logLoss(p, labels_)}};

@@ -23,7 +23,8 @@ BehaviourTensors behaviourTensors(const BehaviourSamples& samples, const std::ve
 class ClickEvaluator {
 public:
     explicit ClickEvaluator(const BehaviourSamples& test, int64_t batchSize = 512);
-    MetricValues evaluate(Recommender& model, const torch::Device& device) const;
+    // perUser, when given, receives each test user's auc and logloss.
+    MetricValues evaluate(Recommender& model, const torch::Device& device, UserMetrics* perUser = nullptr) const;
     // The click probabilities of every test sample, in sample order.
     std::vector<float> probabilities(Recommender& model, const torch::Device& device) const;
 

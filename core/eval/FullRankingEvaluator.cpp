@@ -83,9 +83,11 @@ FullRankingEvaluator::Ranking FullRankingEvaluator::rank(Recommender& model, con
     return out;
 }
 
-MetricValues FullRankingEvaluator::evaluate(Recommender& model, const torch::Device& device, int k) const
+MetricValues FullRankingEvaluator::evaluate(Recommender& model, const torch::Device& device, int k, UserMetrics* perUser) const
 {
     const Ranking r = rank(model, device, k);
+    if (perUser)
+        *perUser = userTopKMetrics(r.users, r.rankings, k, true);
     const TopKMetrics m = topKMetrics(r.rankings, k);
     const std::string at = "@" + std::to_string(k);
     MetricValues values{{"hr" + at, m.hit},     {"ndcg" + at, m.ndcg},          {"mrr" + at, m.mrr},

@@ -33,7 +33,8 @@ public:
     // as the sampled protocol does); other held-out items of the same user stay candidates.
     // Top-K lists break ties by item index and never contain excluded items.
     Ranking rank(Recommender& model, const torch::Device& device, int k) const;
-    MetricValues evaluate(Recommender& model, const torch::Device& device, int k) const;
+    // perUser, when given, receives each user's hr, ndcg, mrr, recall, precision and map.
+    MetricValues evaluate(Recommender& model, const torch::Device& device, int k, UserMetrics* perUser = nullptr) const;
 
     size_t numUsers() const { return users_.size(); }
 

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <initializer_list>
 #include <limits>
 #include <numeric>
 #include <stdexcept>
@@ -78,36 +79,50 @@ double mrrAtK(const std::vector<int64_t>& ranks, int k)
     return sum / static_cast<double>(ranks.size());
 }
 
+TopKMetrics userTopK(const UserRanking& u, int k)
+{
+    TopKMetrics m;
+    if (u.relevantCount <= 0)
+        return m;
+    m.users = 1;
+    std::vector<int64_t> ranks = u.relevantRanks;
+    std::sort(ranks.begin(), ranks.end());
+    double dcg = 0.0, ap = 0.0;
+    int64_t hits = 0;
+    for (const int64_t r : ranks) {
+        if (r >= k)
+            break;
+        ++hits;
+        dcg += 1.0 / std::log2(static_cast<double>(r) + 2.0);
+        ap += static_cast<double>(hits) / (static_cast<double>(r) + 1.0);
+    }
+    if (hits == 0)
+        return m;
+    double idcg = 0.0;
+    const int64_t ideal = std::min<int64_t>(u.relevantCount, k);
+    for (int64_t i = 0; i < ideal; ++i)
+        idcg += 1.0 / std::log2(static_cast<double>(i) + 2.0);
+    m.hit = 1.0;
+    m.precision = static_cast<double>(hits) / k;
+    m.recall = static_cast<double>(hits) / static_cast<double>(u.relevantCount);
+    m.ndcg = dcg / idcg;
+    m.mrr = 1.0 / (static_cast<double>(ranks.front()) + 1.0);
+    m.map = ap / static_cast<double>(ideal);
+    return m;
+}
+
 TopKMetrics topKMetrics(const std::vector<UserRanking>& users, int k)
 {
     TopKMetrics m;
     for (const UserRanking& u : users) {
-        if (u.relevantCount <= 0)
-            continue;
-        std::vector<int64_t> ranks = u.relevantRanks;
-        std::sort(ranks.begin(), ranks.end());
-        double dcg = 0.0, ap = 0.0;
-        int64_t hits = 0;
-        for (const int64_t r : ranks) {
-            if (r >= k)
-                break;
-            ++hits;
-            dcg += 1.0 / std::log2(static_cast<double>(r) + 2.0);
-            ap += static_cast<double>(hits) / (static_cast<double>(r) + 1.0);
-        }
-        double idcg = 0.0;
-        const int64_t ideal = std::min<int64_t>(u.relevantCount, k);
-        for (int64_t i = 0; i < ideal; ++i)
-            idcg += 1.0 / std::log2(static_cast<double>(i) + 2.0);
-        ++m.users;
-        if (hits == 0)
-            continue;
-        m.hit += 1.0;
-        m.precision += static_cast<double>(hits) / k;
-        m.recall += static_cast<double>(hits) / static_cast<double>(u.relevantCount);
-        m.ndcg += dcg / idcg;
-        m.mrr += 1.0 / (static_cast<double>(ranks.front()) + 1.0);
-        m.map += ap / static_cast<double>(ideal);
+        const TopKMetrics one = userTopK(u, k);
+        m.users += one.users;
+        m.hit += one.hit;
+        m.precision += one.precision;
+        m.recall += one.recall;
+        m.ndcg += one.ndcg;
+        m.mrr += one.mrr;
+        m.map += one.map;
     }
     if (m.users > 0) {
         const double n = static_cast<double>(m.users);
@@ -119,6 +134,105 @@ TopKMetrics topKMetrics(const std::vector<UserRanking>& users, int k)
         m.map /= n;
     }
     return m;
+}
+
+namespace {
+
+// The row indices of each user, users ascending.
+std::vector<std::pair<int32_t, std::vector<size_t>>> rowsByUser(const std::vector<int32_t>& users)
+{
+    std::vector<size_t> idx(users.size());
+    std::iota(idx.begin(), idx.end(), size_t(0));
+    std::stable_sort(idx.begin(), idx.end(), [&](size_t a, size_t b) { return users[a] < users[b]; });
+    std::vector<std::pair<int32_t, std::vector<size_t>>> out;
+    for (const size_t i : idx) {
+        if (out.empty() || out.back().first != users[i])
+            out.push_back({users[i], {}});
+        out.back().second.push_back(i);
+    }
+    return out;
+}
+
+UserMetrics namedColumns(const std::vector<std::string>& names, size_t users)
+{
+    UserMetrics out;
+    for (const auto& name : names) {
+        out.push_back({name, {}, {}});
+        out.back().users.reserve(users);
+        out.back().values.reserve(users);
+    }
+    return out;
+}
+
+void appendUser(UserMetrics& out, int32_t user, std::initializer_list<double> values)
+{
+    size_t c = 0;
+    for (const double v : values) {
+        out[c].users.push_back(user);
+        out[c].values.push_back(v);
+        if (++c == out.size())
+            break;
+    }
+}
+
+} // namespace
+
+UserMetrics userTopKMetrics(const std::vector<int32_t>& users, const std::vector<UserRanking>& rankings, int k,
+                            bool allMeasures)
+{
+    if (users.size() != rankings.size())
+        throw std::invalid_argument("users and rankings differ in length");
+    const std::string at = "@" + std::to_string(k);
+    std::vector<std::string> names{"hr" + at, "ndcg" + at, "mrr" + at};
+    if (allMeasures)
+        names.insert(names.end(), {"recall" + at, "precision" + at, "map" + at});
+    UserMetrics out = namedColumns(names, users.size());
+    for (const auto& [user, rows] : rowsByUser(users)) {
+        const UserRanking& ranking = rankings[rows.front()];
+        if (ranking.relevantCount <= 0)
+            continue;
+        const TopKMetrics m = userTopK(ranking, k);
+        appendUser(out, user, {m.hit, m.ndcg, m.mrr, m.recall, m.precision, m.map});
+    }
+    return out;
+}
+
+UserMetrics userErrorMetrics(const std::vector<int32_t>& users, const std::vector<float>& predicted,
+                             const std::vector<float>& truth)
+{
+    if (users.size() != predicted.size() || users.size() != truth.size())
+        throw std::invalid_argument("users, predictions and truth differ in length");
+    UserMetrics out = namedColumns({"rmse", "mae"}, users.size());
+    for (const auto& [user, rows] : rowsByUser(users)) {
+        double squared = 0, absolute = 0;
+        for (const size_t r : rows) {
+            const double e = static_cast<double>(predicted[r]) - static_cast<double>(truth[r]);
+            squared += e * e;
+            absolute += std::abs(e);
+        }
+        const double n = static_cast<double>(rows.size());
+        appendUser(out, user, {std::sqrt(squared / n), absolute / n});
+    }
+    return out;
+}
+
+UserMetrics userClickMetrics(const std::vector<int32_t>& users, const std::vector<float>& probabilities,
+                             const std::vector<float>& labels)
+{
+    if (users.size() != probabilities.size() || users.size() != labels.size())
+        throw std::invalid_argument("users, probabilities and labels differ in length");
+    UserMetrics out = namedColumns({"auc", "logloss"}, users.size());
+    std::vector<float> p, l;
+    for (const auto& [user, rows] : rowsByUser(users)) {
+        p.clear();
+        l.clear();
+        for (const size_t r : rows) {
+            p.push_back(probabilities[r]);
+            l.push_back(labels[r]);
+        }
+        appendUser(out, user, {areaUnderCurve(p, l), logLoss(p, l)});
+    }
+    return out;
 }
 
 namespace {

@@ -17,6 +17,16 @@ struct MetricValue {
 };
 using MetricValues = std::vector<MetricValue>;
 
+// One metric per evaluated user of the test part, for paired comparisons of two runs on the
+// same split (per-user t-test and Wilcoxon). users ascending; NaN where the metric is undefined
+// for a user (an AUC over one class).
+struct UserMetric {
+    std::string name;
+    std::vector<int32_t> users;
+    std::vector<double> values;
+};
+using UserMetrics = std::vector<UserMetric>;
+
 // A metric for people: "n/a" where it is undefined (NaN: stored as NULL), never 0; else
 // fixed-point with the given decimals.
 std::string formatMetric(double value, int decimals = 4);
@@ -57,6 +67,18 @@ struct TopKMetrics {
     size_t users = 0;
 };
 TopKMetrics topKMetrics(const std::vector<UserRanking>& users, int k);
+// One user's terms of those means (users = 1, or 0 without relevant items).
+TopKMetrics userTopK(const UserRanking& user, int k);
+// Per user: hr, ndcg and mrr at k, and with allMeasures recall, precision and map too.
+// rankings[i] belongs to users[i]; a user may appear once.
+UserMetrics userTopKMetrics(const std::vector<int32_t>& users, const std::vector<UserRanking>& rankings, int k,
+                            bool allMeasures);
+// Per user over the user's rows: rmse and mae of predictions against truth.
+UserMetrics userErrorMetrics(const std::vector<int32_t>& users, const std::vector<float>& predicted,
+                             const std::vector<float>& truth);
+// Per user over the user's samples: auc (NaN with one class) and logloss.
+UserMetrics userClickMetrics(const std::vector<int32_t>& users, const std::vector<float>& probabilities,
+                             const std::vector<float>& labels);
 
 // Area under the ROC curve of scores against 0/1 labels: the share of (positive, negative)
 // pairs ordered correctly, ties counting one half. NaN when the labels hold only one class.

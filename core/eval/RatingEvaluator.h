@@ -14,10 +14,12 @@ class Recommender;
 class RatingEvaluator {
 public:
     RatingEvaluator(const InteractionTable& test, float minRating, float maxRating);
-    MetricValues evaluate(Recommender& model, const torch::Device& device) const;
+    // perUser, when given, receives each test user's rmse and mae.
+    MetricValues evaluate(Recommender& model, const torch::Device& device, UserMetrics* perUser = nullptr) const;
 
 private:
     torch::Tensor users_, items_;
+    std::vector<int32_t> userIds_;
     std::vector<float> truth_;
     float minRating_, maxRating_;
 };

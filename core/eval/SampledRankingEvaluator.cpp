@@ -73,9 +73,19 @@ std::vector<int64_t> SampledRankingEvaluator::ranks(Recommender& model, const to
     return out;
 }
 
-MetricValues SampledRankingEvaluator::evaluate(Recommender& model, const torch::Device& device, int k) const
+MetricValues SampledRankingEvaluator::evaluate(Recommender& model, const torch::Device& device, int k, UserMetrics* perUser) const
 {
     const auto r = ranks(model, device);
+    if (perUser) {
+        const int64_t* u = users_.data_ptr<int64_t>();
+        std::vector<int32_t> users(r.size());
+        std::vector<UserRanking> rankings(r.size());
+        for (size_t row = 0; row < r.size(); ++row) {
+            users[row] = static_cast<int32_t>(u[row]);
+            rankings[row] = {{r[row]}, 1};
+        }
+        *perUser = userTopKMetrics(users, rankings, k, false);
+    }
     const std::string suffix = "@" + std::to_string(k);
     return {{"hr" + suffix, hitRateAtK(r, k)}, {"ndcg" + suffix, ndcgAtK(r, k)}, {"mrr" + suffix, mrrAtK(r, k)}};
 }

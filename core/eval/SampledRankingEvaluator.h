@@ -29,7 +29,8 @@ public:
     // 0-based rank of the held-out item per test user: how many candidates scored strictly
     // higher (ties count in the held-out item's favour, as in the NCF reference code).
     std::vector<int64_t> ranks(Recommender& model, const torch::Device& device) const;
-    MetricValues evaluate(Recommender& model, const torch::Device& device, int k) const;
+    // perUser, when given, receives each test user's hr, ndcg and mrr.
+    MetricValues evaluate(Recommender& model, const torch::Device& device, int k, UserMetrics* perUser = nullptr) const;
 
     // [users, 1 + negatives]; column 0 holds the held-out item.
     const torch::Tensor& candidates() const { return candidates_; }

@@ -17,11 +17,6 @@ namespace reclab {
 
 namespace fs = std::filesystem;
 
-std::string runArtifactDir(const std::string& databasePath, int64_t runId)
-{
-    return databasePath + ".artifacts/run-" + std::to_string(runId);
-}
-
 void saveTrainedGraph(GraphModelImpl& model, const std::string& dir)
 {
     fs::create_directories(dir);

@@ -13,9 +13,6 @@
 
 namespace reclab {
 
-// The folder of a run's files beside the database (created by saveTrainedGraph).
-std::string runArtifactDir(const std::string& databasePath, int64_t runId);
-
 void saveTrainedGraph(GraphModelImpl& model, const std::string& dir);
 // Throws GraphError naming the folder when the files are missing or do not fit together.
 GraphModel loadTrainedGraph(const std::string& dir);

@@ -2,13 +2,18 @@
 
 #include "util/Error.h"
 
+#include <nlohmann/json.hpp>
+
 #include <cerrno>
+#include <cstring>
 #include <chrono>
 #include <cmath>
 #include <cstdlib>
 #include <ctime>
 #include <filesystem>
 #include <limits>
+#include <unordered_map>
+#include <set>
 
 #include <signal.h>
 #include <unistd.h>
@@ -66,6 +71,102 @@ ALTER TABLE metrics_v2 RENAME TO metrics;
 CREATE INDEX metrics_by_run ON metrics(run_id, key, step);
 )sql";
 
+// Version 3: experiments, run names, notes, tags and split fingerprints; params as key/value
+// rows; the latest value of every metric per run (so a table of 10,000 runs does not scan
+// millions of metric rows); per-user test metrics; artifact files. experiment_id carries no
+// REFERENCES clause: SQLite refuses to add one with a non-NULL default while foreign keys are on.
+const char* const kSchemaV3 = R"sql(
+CREATE TABLE experiments (
+    id          INTEGER PRIMARY KEY,
+    name        TEXT NOT NULL UNIQUE,
+    description TEXT NOT NULL DEFAULT '',
+    created_at  TEXT NOT NULL
+);
+INSERT INTO experiments (id, name, created_at) VALUES (1, 'Default', strftime('%Y-%m-%dT%H:%M:%fZ', 'now'));
+ALTER TABLE runs ADD COLUMN experiment_id INTEGER NOT NULL DEFAULT 1;
+ALTER TABLE runs ADD COLUMN name TEXT NOT NULL DEFAULT '';
+ALTER TABLE runs ADD COLUMN notes TEXT NOT NULL DEFAULT '';
+ALTER TABLE runs ADD COLUMN split_fingerprint TEXT NOT NULL DEFAULT '';
+ALTER TABLE runs ADD COLUMN parent_run_id INTEGER;
+CREATE INDEX runs_by_experiment ON runs(experiment_id);
+CREATE TABLE params (
+    run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+    key    TEXT NOT NULL,
+    value  TEXT NOT NULL,
+    PRIMARY KEY (run_id, key)
+) WITHOUT ROWID;
+CREATE INDEX params_by_key ON params(key, value);
+CREATE TABLE latest_metrics (
+    run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+    key    TEXT NOT NULL,
+    step   INTEGER NOT NULL,
+    epoch  INTEGER NOT NULL,
+    value  REAL,
+    PRIMARY KEY (run_id, key)
+) WITHOUT ROWID;
+INSERT INTO latest_metrics SELECT run_id, key, max(step), epoch, value FROM metrics GROUP BY run_id, key;
+CREATE TABLE tags (
+    run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+    tag    TEXT NOT NULL,
+    PRIMARY KEY (run_id, tag)
+) WITHOUT ROWID;
+CREATE INDEX tags_by_tag ON tags(tag);
+CREATE TABLE user_metrics (
+    run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+    key    TEXT NOT NULL,
+    users  BLOB NOT NULL,
+    vals   BLOB NOT NULL,
+    PRIMARY KEY (run_id, key)
+) WITHOUT ROWID;
+CREATE TABLE artifacts (
+    run_id     INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+    path       TEXT NOT NULL,
+    kind       TEXT NOT NULL,
+    bytes      INTEGER NOT NULL,
+    created_at TEXT NOT NULL,
+    PRIMARY KEY (run_id, path)
+) WITHOUT ROWID;
+)sql";
+
+// The artifact kind of a file the trainer writes, by name.
+std::string artifactKind(const std::string& relativePath)
+{
+    const std::string name = fs::path(relativePath).filename().string();
+    if (name == "last.pt" || name == "best.pt")
+        return "checkpoint";
+    if (name.rfind("graph", 0) == 0)
+        return "graph";
+    if (name.rfind("embeddings", 0) == 0 || relativePath.rfind("embeddings/", 0) == 0)
+        return "embeddings";
+    return "other";
+}
+
+// Paths, relative to dir, of the files under it (none when it does not exist).
+std::vector<std::string> filesIn(const std::string& folder)
+{
+    std::vector<std::string> out;
+    std::error_code ec;
+    const fs::path dir(folder);
+    for (fs::recursive_directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec))
+        if (it->is_regular_file(ec))
+            out.push_back(fs::relative(it->path(), dir, ec).generic_string());
+    return out;
+}
+
+// Files being written (renamed into place when whole) are not artifacts yet.
+bool isPartialFile(const std::string& path)
+{
+    for (const char* suffix : {".part", ".saving"})
+        if (path.size() >= std::strlen(suffix) && path.compare(path.size() - std::strlen(suffix), std::string::npos, suffix) == 0)
+            return true;
+    return false;
+}
+
+bool processAlive(pid_t pid)
+{
+    return pid > 0 && (::kill(pid, 0) == 0 || errno == EPERM);
+}
+
 double valueOrNaN(const SqliteStatement& s, int column)
 {
     return s.isNullAt(column) ? std::numeric_limits<double>::quiet_NaN() : s.doubleAt(column);
@@ -85,12 +186,27 @@ RunRecord readRun(const SqliteStatement& s)
     r.message = s.textAt(8);
     r.startedAt = s.textAt(9);
     r.endedAt = s.textAt(10);
+    r.experimentId = s.int64At(11);
+    r.experiment = s.textAt(12);
+    r.name = s.textAt(13);
+    r.notes = s.textAt(14);
+    r.splitFingerprint = s.textAt(15);
+    r.parentRunId = s.int64At(16);
     return r;
 }
 
 const char* const kRunColumns =
-    "SELECT id, model, dataset, dataset_source, dataset_fingerprint, params, seed, status, message, "
-    "started_at, ended_at FROM runs";
+    "SELECT r.id, r.model, r.dataset, r.dataset_source, r.dataset_fingerprint, r.params, r.seed, r.status, "
+    "r.message, r.started_at, r.ended_at, r.experiment_id, coalesce(e.name, ''), r.name, r.notes, "
+    "r.split_fingerprint, coalesce(r.parent_run_id, 0) FROM runs r LEFT JOIN experiments e ON e.id = r.experiment_id";
+
+std::string trimmed(const std::string& text)
+{
+    const auto begin = text.find_first_not_of(" \t\r\n");
+    if (begin == std::string::npos)
+        return {};
+    return text.substr(begin, text.find_last_not_of(" \t\r\n") - begin + 1);
+}
 
 } // namespace
 
@@ -131,14 +247,100 @@ void ExperimentStore::migrate()
     }
     if (version < 2)
         db_.exec(kSchemaV2);
+    if (version < 3)
+        migrateToVersion3();
     db_.exec("PRAGMA user_version = " + std::to_string(kSchemaVersion));
     tx.commit();
 }
 
+void ExperimentStore::migrateToVersion3()
+{
+    db_.exec(kSchemaV3);
+    // Params and artifacts of the runs recorded so far, from their JSON and their folders.
+    std::vector<std::pair<int64_t, std::string>> runs;
+    {
+        auto s = db_.prepare("SELECT id, params FROM runs");
+        while (s.step())
+            runs.emplace_back(s.int64At(0), s.textAt(1));
+    }
+    for (const auto& [id, params] : runs) {
+        writeParams(id, params);
+        for (const auto& file : filesIn(runArtifactDir(db_.path(), id)))
+            if (!isPartialFile(file))
+                recordArtifact(id, file, "");
+    }
+}
+
+std::vector<std::pair<std::string, std::string>> flattenParams(const std::string& paramsJson)
+{
+    std::vector<std::pair<std::string, std::string>> out;
+    const nlohmann::json params = nlohmann::json::parse(paramsJson, nullptr, false);
+    if (params.is_discarded() || !params.is_object())
+        return out;
+    for (auto it = params.begin(); it != params.end(); ++it) {
+        const nlohmann::json& v = it.value();
+        if (it.key() == "graph" && v.is_object()) {
+            const auto name = v.find("name");
+            out.emplace_back("graph", name != v.end() && name->is_string() ? name->get<std::string>() : "unnamed");
+        } else {
+            out.emplace_back(it.key(), v.is_string() ? v.get<std::string>() : v.dump());
+        }
+    }
+    return out;
+}
+
+void ExperimentStore::writeParams(int64_t runId, const std::string& paramsJson)
+{
+    auto drop = db_.prepare("DELETE FROM params WHERE run_id = ?");
+    drop.bind(1, runId);
+    drop.step();
+    auto s = db_.prepare("INSERT INTO params (run_id, key, value) VALUES (?, ?, ?)");
+    for (const auto& [key, value] : flattenParams(paramsJson)) {
+        s.bind(1, runId).bind(2, key).bind(3, value);
+        s.step();
+        s.reset();
+    }
+}
+
+int64_t ExperimentStore::experimentId(const std::string& name)
+{
+    const std::string clean = trimmed(name);
+    if (clean.empty())
+        throw StoreError(db_.path() + ": an experiment needs a name");
+    auto insert = db_.prepare("INSERT INTO experiments (name, created_at) VALUES (?, ?) ON CONFLICT(name) DO NOTHING");
+    insert.bind(1, clean).bind(2, isoTimestampNow());
+    insert.step();
+    auto s = db_.prepare("SELECT id FROM experiments WHERE name = ?");
+    s.bind(1, clean);
+    s.step();
+    return s.int64At(0);
+}
+
+std::vector<ExperimentRecord> ExperimentStore::listExperiments()
+{
+    auto s = db_.prepare("SELECT e.id, e.name, e.description, e.created_at, "
+                         "(SELECT count(*) FROM runs r WHERE r.experiment_id = e.id) FROM experiments e ORDER BY e.id");
+    std::vector<ExperimentRecord> out;
+    while (s.step())
+        out.push_back({s.int64At(0), s.textAt(1), s.textAt(2), s.textAt(3), s.int64At(4)});
+    return out;
+}
+
+void ExperimentStore::moveRun(int64_t runId, int64_t experimentId)
+{
+    auto s = db_.prepare("UPDATE runs SET experiment_id = ? WHERE id = ? AND EXISTS (SELECT 1 FROM experiments WHERE id = ?)");
+    s.bind(1, experimentId).bind(2, runId).bind(3, experimentId);
+    s.step();
+    if (db_.changes() == 0)
+        throw StoreError(db_.path() + ": no run " + std::to_string(runId) + " or no experiment " + std::to_string(experimentId));
+}
+
 int64_t ExperimentStore::beginRun(const RunRecord& run)
 {
+    SqliteTransaction tx(db_);
     auto s = db_.prepare("INSERT INTO runs (model, dataset, dataset_source, dataset_fingerprint, params, "
-                         "seed, status, started_at, pid) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)");
+                         "seed, status, started_at, pid, experiment_id, name, notes, split_fingerprint, parent_run_id) "
+                         "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
     s.bind(1, run.model)
         .bind(2, run.dataset)
         .bind(3, run.datasetSource)
@@ -147,26 +349,103 @@ int64_t ExperimentStore::beginRun(const RunRecord& run)
         .bind(6, run.seed)
         .bind(7, std::string(runStatusName(RunStatus::Running)))
         .bind(8, run.startedAt.empty() ? isoTimestampNow() : run.startedAt)
-        .bind(9, static_cast<int64_t>(::getpid()));
+        .bind(9, static_cast<int64_t>(::getpid()))
+        .bind(10, run.experimentId > 0 ? run.experimentId : kDefaultExperiment)
+        .bind(11, trimmed(run.name))
+        .bind(12, run.notes)
+        .bind(13, run.splitFingerprint);
+    if (run.parentRunId > 0)
+        s.bind(14, run.parentRunId);
+    else
+        s.bindNull(14);
     s.step();
-    return db_.lastInsertRowId();
+    const int64_t id = db_.lastInsertRowId();
+    writeParams(id, run.paramsJson);
+    if (!run.tags.empty()) {
+        auto tag = db_.prepare("INSERT OR IGNORE INTO tags (run_id, tag) VALUES (?, ?)");
+        for (const auto& t : run.tags)
+            if (const std::string clean = trimmed(t); !clean.empty()) {
+                tag.bind(1, id).bind(2, clean);
+                tag.step();
+                tag.reset();
+            }
+    }
+    tx.commit();
+    return id;
+}
+
+void ExperimentStore::setSplitFingerprint(int64_t runId, const std::string& fingerprint)
+{
+    auto s = db_.prepare("UPDATE runs SET split_fingerprint = ? WHERE id = ?");
+    s.bind(1, fingerprint).bind(2, runId);
+    s.step();
 }
 
 void ExperimentStore::recordMetrics(int64_t runId, const std::vector<MetricPoint>& points)
 {
     SqliteTransaction tx(db_);
     auto s = db_.prepare("INSERT INTO metrics (run_id, key, step, epoch, value, wall_time) VALUES (?, ?, ?, ?, ?, ?)");
+    auto latest = db_.prepare(
+        "INSERT INTO latest_metrics (run_id, key, step, epoch, value) VALUES (?, ?, ?, ?, ?) "
+        "ON CONFLICT(run_id, key) DO UPDATE SET step = excluded.step, epoch = excluded.epoch, value = excluded.value "
+        "WHERE excluded.step >= latest_metrics.step");
     for (const auto& p : points) {
         s.bind(1, runId).bind(2, p.key).bind(3, p.step).bind(4, static_cast<int64_t>(p.epoch));
-        if (std::isnan(p.value))
+        latest.bind(1, runId).bind(2, p.key).bind(3, p.step).bind(4, static_cast<int64_t>(p.epoch));
+        if (std::isnan(p.value)) {
             s.bindNull(5);
-        else
+            latest.bindNull(5);
+        } else {
             s.bind(5, p.value);
+            latest.bind(5, p.value);
+        }
         s.bind(6, p.wallTime);
+        s.step();
+        s.reset();
+        latest.step();
+        latest.reset();
+    }
+    tx.commit();
+}
+
+void ExperimentStore::recordUserMetrics(int64_t runId, const UserMetrics& metrics)
+{
+    SqliteTransaction tx(db_);
+    auto drop = db_.prepare("DELETE FROM user_metrics WHERE run_id = ?");
+    drop.bind(1, runId);
+    drop.step();
+    auto s = db_.prepare("INSERT INTO user_metrics (run_id, key, users, vals) VALUES (?, ?, ?, ?)");
+    for (const auto& m : metrics) {
+        if (m.users.size() != m.values.size())
+            throw StoreError(db_.path() + ": per-user metric " + m.name + " has " + std::to_string(m.users.size()) +
+                             " users but " + std::to_string(m.values.size()) + " values");
+        s.bind(1, runId).bind(2, m.name);
+        s.bindBlob(3, m.users.data(), m.users.size() * sizeof(int32_t));
+        s.bindBlob(4, m.values.data(), m.values.size() * sizeof(double));
         s.step();
         s.reset();
     }
     tx.commit();
+}
+
+UserMetrics ExperimentStore::userMetrics(int64_t runId)
+{
+    auto s = db_.prepare("SELECT key, users, vals FROM user_metrics WHERE run_id = ? ORDER BY key");
+    s.bind(1, runId);
+    UserMetrics out;
+    while (s.step()) {
+        const std::string users = s.blobAt(1), values = s.blobAt(2);
+        UserMetric m{s.textAt(0), std::vector<int32_t>(users.size() / sizeof(int32_t)),
+                     std::vector<double>(values.size() / sizeof(double))};
+        if (m.users.size() != m.values.size())
+            throw StoreError(db_.path() + ": run " + std::to_string(runId) + ": per-user metric " + m.name +
+                             " is damaged (" + std::to_string(m.users.size()) + " users, " +
+                             std::to_string(m.values.size()) + " values)");
+        std::memcpy(m.users.data(), users.data(), m.users.size() * sizeof(int32_t));
+        std::memcpy(m.values.data(), values.data(), m.values.size() * sizeof(double));
+        out.push_back(std::move(m));
+    }
+    return out;
 }
 
 void ExperimentStore::finishRun(int64_t runId, RunStatus status, const std::string& message)
@@ -178,20 +457,166 @@ void ExperimentStore::finishRun(int64_t runId, RunStatus status, const std::stri
 
 std::vector<RunRecord> ExperimentStore::listRuns()
 {
-    auto s = db_.prepare(std::string(kRunColumns) + " ORDER BY id DESC");
-    std::vector<RunRecord> out;
-    while (s.step())
-        out.push_back(readRun(s));
-    return out;
+    // One read transaction, so the runs and their tags are of one moment.
+    db_.exec("BEGIN");
+    try {
+        auto s = db_.prepare(std::string(kRunColumns) + " ORDER BY r.id DESC");
+        std::vector<RunRecord> out;
+        std::unordered_map<int64_t, size_t> row;
+        while (s.step()) {
+            out.push_back(readRun(s));
+            row.emplace(out.back().id, out.size() - 1);
+        }
+        auto tags = db_.prepare("SELECT run_id, tag FROM tags ORDER BY run_id, tag");
+        while (tags.step())
+            if (const auto it = row.find(tags.int64At(0)); it != row.end())
+                out[it->second].tags.push_back(tags.textAt(1));
+        db_.exec("COMMIT");
+        return out;
+    } catch (...) {
+        db_.exec("ROLLBACK");
+        throw;
+    }
 }
 
 std::optional<RunRecord> ExperimentStore::findRun(int64_t runId)
 {
-    auto s = db_.prepare(std::string(kRunColumns) + " WHERE id = ?");
+    auto s = db_.prepare(std::string(kRunColumns) + " WHERE r.id = ?");
     s.bind(1, runId);
     if (!s.step())
         return std::nullopt;
-    return readRun(s);
+    return withTags(readRun(s));
+}
+
+RunRecord ExperimentStore::withTags(RunRecord run)
+{
+    auto s = db_.prepare("SELECT tag FROM tags WHERE run_id = ? ORDER BY tag");
+    s.bind(1, run.id);
+    while (s.step())
+        run.tags.push_back(s.textAt(0));
+    return run;
+}
+
+std::vector<std::pair<std::string, std::string>> ExperimentStore::params(int64_t runId)
+{
+    auto s = db_.prepare("SELECT key, value FROM params WHERE run_id = ? ORDER BY key");
+    s.bind(1, runId);
+    std::vector<std::pair<std::string, std::string>> out;
+    while (s.step())
+        out.emplace_back(s.textAt(0), s.textAt(1));
+    return out;
+}
+
+double ExperimentStore::trainingSeconds(int64_t runId)
+{
+    auto s = db_.prepare("SELECT coalesce(sum(value), 0) FROM metrics WHERE run_id = ? AND key = 'train_seconds'");
+    s.bind(1, runId);
+    s.step();
+    return s.doubleAt(0);
+}
+
+void ExperimentStore::renameRun(int64_t runId, const std::string& name)
+{
+    auto s = db_.prepare("UPDATE runs SET name = ? WHERE id = ?");
+    s.bind(1, trimmed(name)).bind(2, runId);
+    s.step();
+}
+
+void ExperimentStore::setNotes(int64_t runId, const std::string& notes)
+{
+    auto s = db_.prepare("UPDATE runs SET notes = ? WHERE id = ?");
+    s.bind(1, notes).bind(2, runId);
+    s.step();
+}
+
+void ExperimentStore::setTags(int64_t runId, const std::vector<std::string>& tags)
+{
+    std::set<std::string> clean;
+    for (const auto& t : tags)
+        if (std::string c = trimmed(t); !c.empty())
+            clean.insert(std::move(c));
+    SqliteTransaction tx(db_);
+    auto drop = db_.prepare("DELETE FROM tags WHERE run_id = ?");
+    drop.bind(1, runId);
+    drop.step();
+    auto s = db_.prepare("INSERT INTO tags (run_id, tag) VALUES (?, ?)");
+    for (const auto& t : clean) {
+        s.bind(1, runId).bind(2, t);
+        s.step();
+        s.reset();
+    }
+    tx.commit();
+}
+
+void ExperimentStore::deleteRun(int64_t runId)
+{
+    const auto run = findRun(runId);
+    if (!run)
+        throw StoreError(db_.path() + " has no run " + std::to_string(runId));
+    if (run->status == RunStatus::Running) {
+        auto s = db_.prepare("SELECT coalesce(pid, 0) FROM runs WHERE id = ?");
+        s.bind(1, runId);
+        s.step();
+        if (processAlive(static_cast<pid_t>(s.int64At(0))))
+            throw StoreError("run " + std::to_string(runId) + " is still training; stop it before deleting it");
+    }
+    const fs::path dir(runArtifactDir(db_.path(), runId));
+    const fs::path aside = dir.string() + ".deleting";
+    std::error_code ec;
+    fs::remove_all(aside, ec);
+    const bool moved = fs::exists(dir, ec) && (fs::rename(dir, aside, ec), !ec);
+    if (fs::exists(dir) && !moved)
+        throw StoreError(dir.string() + ": cannot move the run's files aside: " + ec.message());
+    try {
+        SqliteTransaction tx(db_);
+        auto s = db_.prepare("DELETE FROM runs WHERE id = ?");
+        s.bind(1, runId);
+        s.step();
+        tx.commit();
+    } catch (...) {
+        if (moved)
+            fs::rename(aside, dir, ec);
+        throw;
+    }
+    if (moved)
+        fs::remove_all(aside, ec);
+}
+
+void ExperimentStore::recordArtifact(int64_t runId, const std::string& relativePath, const std::string& kind)
+{
+    std::error_code ec;
+    const auto size = fs::file_size(fs::path(runArtifactDir(db_.path(), runId)) / relativePath, ec);
+    auto s = db_.prepare("INSERT INTO artifacts (run_id, path, kind, bytes, created_at) VALUES (?, ?, ?, ?, ?) "
+                         "ON CONFLICT(run_id, path) DO UPDATE SET bytes = excluded.bytes, kind = excluded.kind");
+    s.bind(1, runId)
+        .bind(2, relativePath)
+        .bind(3, kind.empty() ? artifactKind(relativePath) : kind)
+        .bind(4, static_cast<int64_t>(ec ? 0 : size))
+        .bind(5, isoTimestampNow());
+    s.step();
+}
+
+void ExperimentStore::syncArtifacts(int64_t runId)
+{
+    const std::vector<std::string> files = filesIn(runArtifactDir(db_.path(), runId));
+    SqliteTransaction tx(db_);
+    auto drop = db_.prepare("DELETE FROM artifacts WHERE run_id = ?");
+    drop.bind(1, runId);
+    drop.step();
+    for (const auto& file : files)
+        if (!isPartialFile(file))
+            recordArtifact(runId, file, "");
+    tx.commit();
+}
+
+std::vector<ArtifactRecord> ExperimentStore::artifacts(int64_t runId)
+{
+    auto s = db_.prepare("SELECT path, kind, bytes, created_at FROM artifacts WHERE run_id = ? ORDER BY path");
+    s.bind(1, runId);
+    std::vector<ArtifactRecord> out;
+    while (s.step())
+        out.push_back({s.textAt(0), s.textAt(1), s.int64At(2), s.textAt(3)});
+    return out;
 }
 
 std::vector<MetricPoint> ExperimentStore::metrics(int64_t runId, const std::string& key)
@@ -207,21 +632,39 @@ std::vector<MetricPoint> ExperimentStore::metrics(int64_t runId, const std::stri
     return out;
 }
 
-std::vector<ExperimentStore::LatestMetric> ExperimentStore::latestMetrics(const std::vector<std::string>& keys)
+std::vector<ExperimentStore::LatestMetric> ExperimentStore::readLatest(SqliteStatement& s)
 {
     std::vector<LatestMetric> out;
-    if (keys.empty())
-        return out;
+    while (s.step())
+        out.push_back({s.int64At(0), s.textAt(1), valueOrNaN(s, 2)});
+    return out;
+}
+
+std::vector<ExperimentStore::LatestMetric> ExperimentStore::latestMetrics(const std::vector<std::string>& keys)
+{
     std::string placeholders;
     for (size_t k = 0; k < keys.size(); ++k)
         placeholders += k ? ", ?" : "?";
-    // SQLite takes the bare column `value` from the row holding max(step).
-    auto s = db_.prepare("SELECT run_id, key, value, max(step) FROM metrics WHERE key IN (" + placeholders +
-                         ") GROUP BY run_id, key ORDER BY run_id, key");
+    auto s = db_.prepare("SELECT run_id, key, value FROM latest_metrics" +
+                         (keys.empty() ? std::string() : " WHERE key IN (" + placeholders + ")") + " ORDER BY run_id, key");
     for (size_t k = 0; k < keys.size(); ++k)
         s.bind(static_cast<int>(k) + 1, keys[k]);
+    return readLatest(s);
+}
+
+std::vector<ExperimentStore::LatestMetric> ExperimentStore::latestMetricsOf(int64_t runId)
+{
+    auto s = db_.prepare("SELECT run_id, key, value FROM latest_metrics WHERE run_id = ? ORDER BY key");
+    s.bind(1, runId);
+    return readLatest(s);
+}
+
+std::vector<std::string> ExperimentStore::metricKeys()
+{
+    auto s = db_.prepare("SELECT DISTINCT key FROM latest_metrics ORDER BY key");
+    std::vector<std::string> out;
     while (s.step())
-        out.push_back({s.int64At(0), s.textAt(1), valueOrNaN(s, 2)});
+        out.push_back(s.textAt(0));
     return out;
 }
 
@@ -229,9 +672,17 @@ void ExperimentStore::reopenRun(int64_t runId, const std::string& paramsJson, in
 {
     SqliteTransaction tx(db_);
     // Pre-training curves count their own epochs and stay.
-    auto drop = db_.prepare("DELETE FROM metrics WHERE run_id = ? AND epoch > ? AND key NOT LIKE 'pretrain\_%' ESCAPE '\\'");
+    auto drop = db_.prepare("DELETE FROM metrics WHERE run_id = ? AND epoch > ? AND key NOT LIKE 'pretrain\\_%' ESCAPE '\\'");
     drop.bind(1, runId).bind(2, static_cast<int64_t>(keepThroughEpoch));
     drop.step();
+    for (const char* sql : {"DELETE FROM latest_metrics WHERE run_id = ?", "DELETE FROM user_metrics WHERE run_id = ?",
+                            "INSERT INTO latest_metrics SELECT run_id, key, max(step), epoch, value FROM metrics "
+                            "WHERE run_id = ? GROUP BY key"}) {
+        auto q = db_.prepare(sql);
+        q.bind(1, runId);
+        q.step();
+    }
+    writeParams(runId, paramsJson);
     auto s = db_.prepare("UPDATE runs SET status = ?, message = '', ended_at = NULL, params = ?, pid = ? WHERE id = ?");
     s.bind(1, std::string(runStatusName(RunStatus::Running)))
         .bind(2, paramsJson)
@@ -248,14 +699,22 @@ int ExperimentStore::recoverInterruptedRuns()
         auto s = db_.prepare("SELECT id, pid FROM runs WHERE status = 'RUNNING'");
         while (s.step()) {
             const auto pid = static_cast<pid_t>(s.int64At(1));
-            const bool alive = pid > 0 && (::kill(pid, 0) == 0 || errno == EPERM);
-            if (!alive || pid == ::getpid())
+            // This process's own RUNNING rows, at start-up, are left from an earlier process
+            // that had the same pid.
+            if (!processAlive(pid) || pid == ::getpid())
                 gone.push_back(s.int64At(0));
         }
     }
-    for (const int64_t id : gone)
+    for (const int64_t id : gone) {
         finishRun(id, RunStatus::Interrupted, "the process ended while the run was in progress");
+        syncArtifacts(id); // the checkpoint written after its last recorded epoch
+    }
     return static_cast<int>(gone.size());
+}
+
+std::string runArtifactDir(const std::string& databasePath, int64_t runId)
+{
+    return databasePath + ".artifacts/run-" + std::to_string(runId);
 }
 
 std::string defaultDatabasePath()

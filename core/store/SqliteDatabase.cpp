@@ -53,6 +53,13 @@ SqliteStatement& SqliteStatement::bind(int index, const std::string& value)
     return *this;
 }
 
+SqliteStatement& SqliteStatement::bindBlob(int index, const void* data, size_t bytes)
+{
+    if (sqlite3_bind_blob64(stmt_, index, bytes ? data : "", bytes, SQLITE_TRANSIENT) != SQLITE_OK)
+        fail(db_, path_, "bind");
+    return *this;
+}
+
 SqliteStatement& SqliteStatement::bindNull(int index)
 {
     if (sqlite3_bind_null(stmt_, index) != SQLITE_OK)
@@ -86,6 +93,13 @@ std::string SqliteStatement::textAt(int column) const
     return text ? std::string(reinterpret_cast<const char*>(text),
                               static_cast<size_t>(sqlite3_column_bytes(stmt_, column)))
                 : std::string();
+}
+
+std::string SqliteStatement::blobAt(int column) const
+{
+    const void* data = sqlite3_column_blob(stmt_, column);
+    const int bytes = sqlite3_column_bytes(stmt_, column);
+    return data && bytes > 0 ? std::string(static_cast<const char*>(data), static_cast<size_t>(bytes)) : std::string();
 }
 
 SqliteDatabase::SqliteDatabase(const std::string& path) : path_(path)
@@ -125,6 +139,7 @@ int64_t SqliteDatabase::queryInt64(const std::string& sql)
 }
 
 int64_t SqliteDatabase::lastInsertRowId() const { return sqlite3_last_insert_rowid(db_); }
+int64_t SqliteDatabase::changes() const { return sqlite3_changes(db_); }
 
 SqliteTransaction::SqliteTransaction(SqliteDatabase& db) : db_(db) { db_.exec("BEGIN IMMEDIATE"); }
 

@@ -3,6 +3,7 @@
 // database path and SQLite's message.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <string>
 
@@ -23,6 +24,7 @@ public:
     SqliteStatement& bind(int index, double value);
     SqliteStatement& bind(int index, const std::string& value);
     SqliteStatement& bindNull(int index);
+    SqliteStatement& bindBlob(int index, const void* data, size_t bytes);
 
     // true while a row is available; false when done.
     bool step();
@@ -32,6 +34,8 @@ public:
     double doubleAt(int column) const;
     std::string textAt(int column) const;
     bool isNullAt(int column) const;
+    // The bytes of a BLOB column (empty for NULL), copied out.
+    std::string blobAt(int column) const;
 
 private:
     sqlite3* db_;
@@ -51,6 +55,7 @@ public:
     SqliteStatement prepare(const std::string& sql);
     int64_t queryInt64(const std::string& sql);
     int64_t lastInsertRowId() const;
+    int64_t changes() const; // rows changed by the last statement
     const std::string& path() const { return path_; }
     sqlite3* handle() const { return db_; }
 

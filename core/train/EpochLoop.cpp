@@ -185,7 +185,7 @@ RunOutcome EpochLoop::run(Recommender& model, FlatOptimizer& optimizer, Training
                 ++progress.epochsWithoutImprovement;
             }
         } else {
-            stats.metrics = task.evaluate(model, device);
+            stats.metrics = task.evaluate(model, device, &outcome.userMetrics);
         }
         stats.evalSeconds = secondsSince(evalStart);
         stats.elapsedSeconds = secondsSince(runStart);
@@ -212,7 +212,7 @@ RunOutcome EpochLoop::run(Recommender& model, FlatOptimizer& optimizer, Training
     if (validating && progress.bestEpoch > 0 && !best.empty()) {
         // The test part, once, with the weights of the best validation epoch.
         best.restore(model);
-        outcome.finalMetrics = task.evaluate(model, device);
+        outcome.finalMetrics = task.evaluate(model, device, &outcome.userMetrics);
         outcome.bestEpoch = progress.bestEpoch;
         outcome.bestStep = progress.bestStep;
         outcome.testedAtBest = true;

@@ -191,6 +191,8 @@ RunOutcome Trainer::fit()
 {
     const torch::Device device = resolveDevice(config_.device);
     const auto task = prepare();
+    if (onSplit_)
+        onSplit_(task->splitFingerprint());
     const auto buildStart = Clock::now();
     std::shared_ptr<Recommender> model = buildModel(*task, device);
     const double buildSeconds = secondsSince(buildStart); // counting models do all their work here
@@ -202,7 +204,7 @@ RunOutcome Trainer::fit()
         EpochStats stats;
         stats.epoch = 1;
         stats.trainSeconds = buildSeconds;
-        stats.metrics = task->evaluate(*model, device);
+        stats.metrics = task->evaluate(*model, device, &outcome.userMetrics);
         stats.evalSeconds = secondsSince(t0);
         if (onEpoch_)
             onEpoch_(stats);

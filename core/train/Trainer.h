@@ -38,6 +38,7 @@ public:
     using BatchCallback = std::function<void(const BatchProgress&)>;
     using EpochCallback = std::function<void(const EpochStats&)>;
     using StepCallback = std::function<void(const StepReport&)>;
+    using SplitCallback = std::function<void(const std::string& splitFingerprint)>;
 
     // Validates config (ConfigError) but prepares nothing until fit().
     Trainer(std::shared_ptr<const Dataset> dataset, TrainConfig config);
@@ -48,6 +49,8 @@ public:
     void setBatchCallback(BatchCallback callback) { onBatch_ = std::move(callback); }
     void setEpochCallback(EpochCallback callback) { onEpoch_ = std::move(callback); }
     void setStepCallback(StepCallback callback) { onStep_ = std::move(callback); }
+    // Called once fit() has split the data, before the model is built (TrainingTask::splitFingerprint).
+    void setSplitCallback(SplitCallback callback) { onSplit_ = std::move(callback); }
     const BatchCallback& batchCallback() const { return onBatch_; }
     const EpochCallback& epochCallback() const { return onEpoch_; }
 
@@ -105,6 +108,7 @@ private:
     BatchCallback onBatch_;
     EpochCallback onEpoch_;
     StepCallback onStep_;
+    SplitCallback onSplit_;
     std::atomic<bool> stop_{false};
     mutable std::mutex controlMutex_;
     std::condition_variable control_;

@@ -60,6 +60,8 @@ struct RunOutcome {
     int bestEpoch = 0;
     int64_t bestStep = 0;
     bool testedAtBest = false;
+    // The test metrics behind finalMetrics per test user (empty when no epoch completed).
+    UserMetrics userMetrics;
 };
 
 } // namespace reclab

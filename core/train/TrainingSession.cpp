@@ -63,6 +63,15 @@ RunOutcome TrainingSession::run()
     if (resumeRunId_ > 0) {
         prepareResume(store);
     } else {
+        if (labels_.parentRunId > 0) {
+            // A clone repeats its run's split, so it must see the same data.
+            const auto parent = store.findRun(labels_.parentRunId);
+            if (!parent)
+                throw Error(store.path() + " has no run " + std::to_string(labels_.parentRunId) + " to clone");
+            if (parent->datasetFingerprint != dataset_->fingerprint())
+                throw Error("run " + std::to_string(parent->id) + " was trained on other data (" + parent->dataset + ", " +
+                            parent->datasetSource + "); load that dataset to clone it");
+        }
         RunRecord record;
         record.model = config.model;
         record.dataset = dataset_->name;
@@ -70,8 +79,14 @@ RunOutcome TrainingSession::run()
         record.datasetFingerprint = dataset_->fingerprint();
         record.paramsJson = config.toJson().dump();
         record.seed = static_cast<int64_t>(config.seed);
+        if (!labels_.experiment.empty())
+            record.experimentId = store.experimentId(labels_.experiment);
+        record.name = labels_.name;
+        record.tags = labels_.tags;
+        record.parentRunId = labels_.parentRunId;
         runId_ = store.beginRun(record);
     }
+    trainer_.setSplitCallback([&](const std::string& split) { store.setSplitFingerprint(runId_, split); });
     trainer_.setCheckpointDir(runArtifactDir(store.path(), runId_));
     if (onStart_)
         onStart_(runId_);
@@ -98,6 +113,8 @@ RunOutcome TrainingSession::run()
             pending.push_back({m.name, s.step, s.epoch, m.value, now});
         store.recordMetrics(runId_, pending);
         pending.clear();
+        if (s.epoch > 1) // this epoch's checkpoint is written after this call; the last one is whole
+            store.syncArtifacts(runId_);
         if (onEpoch_)
             onEpoch_(s);
     });
@@ -112,15 +129,19 @@ RunOutcome TrainingSession::run()
             test.push_back({"best_epoch", outcome.bestStep, outcome.bestEpoch, static_cast<double>(outcome.bestEpoch), now});
             store.recordMetrics(runId_, test);
         }
+        if (!outcome.userMetrics.empty())
+            store.recordUserMetrics(runId_, outcome.userMetrics);
         // A graph's weights stay beside the database, for export and inspection.
         if (auto* graph = dynamic_cast<GraphModelImpl*>(trainer_.model().get());
             graph && outcome.epochsCompleted > 0 && outcome.status != RunStatus::Failed) {
             graph->to(torch::kCPU);
             saveTrainedGraph(*graph, runArtifactDir(store.path(), runId_));
         }
+        store.syncArtifacts(runId_);
         store.finishRun(runId_, outcome.status, outcome.message);
         return outcome;
     } catch (const std::exception& e) {
+        store.syncArtifacts(runId_);
         store.finishRun(runId_, RunStatus::Failed, e.what());
         throw;
     }

@@ -8,10 +8,20 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 namespace reclab {
 
 class ExperimentStore;
+
+// How a new run is filed: its experiment (created when new; empty: "Default"), name, tags and
+// the run it was cloned from (whose data it must be given: run() throws Error otherwise).
+struct RunLabels {
+    std::string experiment;
+    std::string name;
+    std::vector<std::string> tags;
+    int64_t parentRunId = 0;
+};
 
 class TrainingSession {
 public:
@@ -20,6 +30,7 @@ public:
     TrainingSession(std::shared_ptr<const Dataset> dataset, TrainConfig config, std::string databasePath);
 
     void setStartCallback(StartCallback callback) { onStart_ = std::move(callback); }
+    void setLabels(RunLabels labels) { labels_ = std::move(labels); }
     void setBatchCallback(Trainer::BatchCallback callback) { onBatch_ = std::move(callback); }
     void setEpochCallback(Trainer::EpochCallback callback) { onEpoch_ = std::move(callback); }
     void requestStop() { trainer_.requestStop(); }
@@ -52,6 +63,7 @@ private:
     StartCallback onStart_;
     Trainer::BatchCallback onBatch_;
     Trainer::EpochCallback onEpoch_;
+    RunLabels labels_;
     int64_t runId_ = 0;
     int64_t resumeRunId_ = 0;
 };

@@ -1,5 +1,7 @@
 #include "train/TrainingTask.h"
 
+#include "util/Hash.h"
+
 #include "data/MovieLens100kLoader.h"
 #include "data/Preparation.h"
 #include "util/Error.h"
@@ -260,9 +262,9 @@ EpochData ImplicitRankingTask::sampleEpoch(Random& rng, InputType input) const
     return shuffledEpoch(users, items, labels, rng);
 }
 
-MetricValues ImplicitRankingTask::evaluate(Recommender& model, const torch::Device& device) const
+MetricValues ImplicitRankingTask::evaluate(Recommender& model, const torch::Device& device, UserMetrics* perUser) const
 {
-    return full_ ? full_->evaluate(model, device, topK_) : sampled_->evaluate(model, device, topK_);
+    return full_ ? full_->evaluate(model, device, topK_, perUser) : sampled_->evaluate(model, device, topK_, perUser);
 }
 
 MetricValues ImplicitRankingTask::Ranker::evaluate(Recommender& model, const torch::Device& device, int k) const
@@ -316,9 +318,9 @@ EpochData RatingPredictionTask::sampleEpoch(Random& rng, InputType) const
     return shuffledEpoch(split_.train.user, split_.train.item, split_.train.rating, rng);
 }
 
-MetricValues RatingPredictionTask::evaluate(Recommender& model, const torch::Device& device) const
+MetricValues RatingPredictionTask::evaluate(Recommender& model, const torch::Device& device, UserMetrics* perUser) const
 {
-    return evaluator_.evaluate(model, device);
+    return evaluator_.evaluate(model, device, perUser);
 }
 
 MetricValues RatingPredictionTask::evaluateValidation(Recommender& model, const torch::Device& device) const
@@ -393,9 +395,9 @@ EpochData ClickThroughTask::sampleEpoch(Random& rng, InputType) const
     return data;
 }
 
-MetricValues ClickThroughTask::evaluate(Recommender& model, const torch::Device& device) const
+MetricValues ClickThroughTask::evaluate(Recommender& model, const torch::Device& device, UserMetrics* perUser) const
 {
-    return evaluator_.evaluate(model, device);
+    return evaluator_.evaluate(model, device, perUser);
 }
 
 MetricValues ClickThroughTask::evaluateValidation(Recommender& model, const torch::Device& device) const
@@ -403,6 +405,62 @@ MetricValues ClickThroughTask::evaluateValidation(Recommender& model, const torc
     if (!validation_)
         noValidation();
     return validation_->evaluate(model, device);
+}
+
+std::string TrainingTask::splitFingerprint() const
+{
+    Fnv1a hash;
+    const std::string data = dataset_.fingerprint();
+    hash.bytes(data.data(), data.size());
+    hashHeldOut(hash);
+    return hash.hex();
+}
+
+namespace {
+void hashTensor(Fnv1a& hash, const torch::Tensor& t)
+{
+    const torch::Tensor c = t.contiguous();
+    const uint64_t n = static_cast<uint64_t>(c.numel());
+    hash.bytes(&n, sizeof n);
+    hash.bytes(c.data_ptr(), static_cast<size_t>(c.numel()) * c.element_size());
+}
+
+void hashSamples(Fnv1a& hash, const BehaviourSamples& s)
+{
+    hash.column(s.user);
+    hash.column(s.item);
+    hash.column(s.label);
+    hash.column(s.length);
+    hash.column(s.history);
+}
+} // namespace
+
+void ImplicitRankingTask::hashHeldOut(Fnv1a& hash) const
+{
+    hash.bytes(full_ ? "full" : "loo", 4);
+    hash.column(split_.testUser);
+    hash.column(split_.testItem);
+    hash.column(split_.validUser);
+    hash.column(split_.validItem);
+    if (sampled_)
+        hashTensor(hash, sampled_->candidates());
+    if (validation_ && validation_->sampled)
+        hashTensor(hash, validation_->sampled->candidates());
+}
+
+void RatingPredictionTask::hashHeldOut(Fnv1a& hash) const
+{
+    for (const InteractionTable* t : {&split_.test, &split_.valid}) {
+        hash.column(t->user);
+        hash.column(t->item);
+        hash.column(t->rating);
+    }
+}
+
+void ClickThroughTask::hashHeldOut(Fnv1a& hash) const
+{
+    hashSamples(hash, split_.test);
+    hashSamples(hash, split_.valid);
 }
 
 } // namespace reclab

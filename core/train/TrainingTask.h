@@ -24,6 +24,7 @@
 namespace reclab {
 
 class Random;
+struct Fnv1a;
 
 // One epoch of training examples in the order they are fed, on the CPU.
 struct EpochData {
@@ -41,15 +42,21 @@ public:
     virtual ModelShape shape() const = 0;
     // Pointwise: labelled (user, item) rows; pairwise: (user, consumed, unconsumed) triples.
     virtual EpochData sampleEpoch(Random& rng, InputType input) const = 0;
-    // Metrics on the test part; on the validation part (held out when the configuration names a
+    // Metrics on the test part (perUser, when given, receives them per test user); on the validation part (held out when the configuration names a
     // validation metric; ConfigError otherwise), names without the "val_" prefix.
-    virtual MetricValues evaluate(Recommender& model, const torch::Device& device) const = 0;
+    virtual MetricValues evaluate(Recommender& model, const torch::Device& device, UserMetrics* perUser = nullptr) const = 0;
     virtual MetricValues evaluateValidation(Recommender& model, const torch::Device& device) const = 0;
+    // Identifies the split: the data, the held-out parts and their evaluation candidates. Two
+    // runs with equal fingerprints were tested on the same users and items, so their per-user
+    // metrics pair up.
+    std::string splitFingerprint() const;
 
     static std::unique_ptr<TrainingTask> create(TaskKind kind, const Dataset& dataset, const TrainConfig& config);
 
 protected:
     explicit TrainingTask(const Dataset& dataset) : dataset_(dataset) {}
+    // Adds what this task holds out to the fingerprint.
+    virtual void hashHeldOut(Fnv1a& hash) const = 0;
     // Sizes and side data (genres, years, ages) every model shape carries.
     ModelShape baseShape() const;
 
@@ -61,7 +68,7 @@ public:
     ImplicitRankingTask(const Dataset& dataset, const TrainConfig& config);
     ModelShape shape() const override;
     EpochData sampleEpoch(Random& rng, InputType input) const override;
-    MetricValues evaluate(Recommender& model, const torch::Device& device) const override;
+    MetricValues evaluate(Recommender& model, const torch::Device& device, UserMetrics* perUser = nullptr) const override;
     MetricValues evaluateValidation(Recommender& model, const torch::Device& device) const override;
 
     const LeaveOneOutSplit& split() const { return split_; }
@@ -70,6 +77,7 @@ public:
     const FullRankingEvaluator* fullEvaluator() const { return full_ ? &*full_ : nullptr; }
 
 private:
+    void hashHeldOut(Fnv1a& hash) const override;
     // One part's evaluator, sampled or full.
     struct Ranker {
         std::optional<SampledRankingEvaluator> sampled;
@@ -91,12 +99,13 @@ public:
     RatingPredictionTask(const Dataset& dataset, const TrainConfig& config);
     ModelShape shape() const override;
     EpochData sampleEpoch(Random& rng, InputType input) const override;
-    MetricValues evaluate(Recommender& model, const torch::Device& device) const override;
+    MetricValues evaluate(Recommender& model, const torch::Device& device, UserMetrics* perUser = nullptr) const override;
     MetricValues evaluateValidation(Recommender& model, const torch::Device& device) const override;
 
     const RatioSplit& split() const { return split_; }
 
 private:
+    void hashHeldOut(Fnv1a& hash) const override;
     int32_t numUsers_, numItems_;
     RatioSplit split_;
     double globalMean_ = 0.0;
@@ -111,13 +120,14 @@ public:
     ClickThroughTask(const Dataset& dataset, const TrainConfig& config);
     ModelShape shape() const override;
     EpochData sampleEpoch(Random& rng, InputType input) const override;
-    MetricValues evaluate(Recommender& model, const torch::Device& device) const override;
+    MetricValues evaluate(Recommender& model, const torch::Device& device, UserMetrics* perUser = nullptr) const override;
     MetricValues evaluateValidation(Recommender& model, const torch::Device& device) const override;
 
     const BehaviourSplit& split() const { return split_; }
     const ClickEvaluator& evaluator() const { return evaluator_; }
 
 private:
+    void hashHeldOut(Fnv1a& hash) const override;
     int32_t numUsers_, numItems_;
     BehaviourSplit split_;
     std::vector<int64_t> itemSampleCounts_;

@@ -1,8 +1,10 @@
 // The experiment store on real SQLite files: schema, WAL, runs and metrics, refusing files
-// that are not RecLab databases, and recovering runs whose process died.
+// that are not RecLab databases or corrupt, migrating older schemas, experiments, names, notes,
+// tags, params, per-user metrics, artifacts and deletion, and recovering runs whose process died.
 #include "store/ExperimentStore.h"
 #include "util/Error.h"
 
+#include <QDir>
 #include <QTemporaryDir>
 #include <QtTest>
 
@@ -26,6 +28,13 @@ private slots:
     void marksDeadRunsInterrupted();
     void defaultPathFollowsXdg();
     void twoConnectionsWriteWithoutLocking();
+    void experimentsNamesNotesAndTags();
+    void latestMetricsFollowTheHighestStep();
+    void paramsAreStoredAsKeysAndValues();
+    void userMetricsRoundTrip();
+    void deleteRemovesRecordsAndArtifacts();
+    void refusesToDeleteARunThatIsTraining();
+    void corruptDatabaseGivesAClearMessage();
 };
 
 namespace {
@@ -190,7 +199,16 @@ void TestStore::migratesVersionOneDatabase()
         PRAGMA application_id = 1382376268;
         PRAGMA user_version = 1;)sql";
     QCOMPARE(sqlite3_exec(db, v1, nullptr, nullptr, nullptr), SQLITE_OK);
+    sqlite3_exec(db, R"(UPDATE runs SET params = '{"model":"mf","learning_rate":0.01,"mlp_layers":[64,32]}')", nullptr,
+                 nullptr, nullptr);
     sqlite3_close(db);
+    // The run's checkpoint, written before artifacts were recorded.
+    const QString runDir = QString::fromStdString(runArtifactDir(path, 1));
+    QVERIFY(QDir().mkpath(runDir));
+    QFile last(runDir + QStringLiteral("/last.pt"));
+    QVERIFY(last.open(QIODevice::WriteOnly));
+    last.write(QByteArray(1234, 'x'));
+    last.close();
 
     ExperimentStore store(path);
     QCOMPARE(pragma(path, "PRAGMA user_version"), std::to_string(ExperimentStore::kSchemaVersion));
@@ -201,6 +219,26 @@ void TestStore::migratesVersionOneDatabase()
     QVERIFY(std::isnan(store.metrics(1, "gauc")[0].value));
     QCOMPARE(pragma(path, "SELECT count(*) FROM sqlite_master WHERE name = 'metrics_by_run'"), std::string("1"));
     QCOMPARE(pragma(path, "PRAGMA integrity_check"), std::string("ok"));
+    // Version 3: the run is in the default experiment, its params, latest metric and artifact
+    // are there.
+    const auto run = store.findRun(1);
+    QCOMPARE(run->experimentId, ExperimentStore::kDefaultExperiment);
+    QCOMPARE(run->experiment, std::string("Default"));
+    QVERIFY(run->name.empty() && run->tags.empty() && run->splitFingerprint.empty());
+    const auto params = store.params(1);
+    QCOMPARE(params.size(), size_t(3));
+    QCOMPARE(params[0], (std::pair<std::string, std::string>{"learning_rate", "0.01"}));
+    QCOMPARE(params[1], (std::pair<std::string, std::string>{"mlp_layers", "[64,32]"}));
+    const auto latest = store.latestMetricsOf(1);
+    QCOMPARE(latest.size(), size_t(2));
+    QCOMPARE(latest[1].key, std::string("rmse"));
+    QCOMPARE(latest[1].value, 0.92);
+    const auto artifacts = store.artifacts(1);
+    QCOMPARE(artifacts.size(), size_t(1));
+    QCOMPARE(artifacts[0].path, std::string("last.pt"));
+    QCOMPARE(artifacts[0].kind, std::string("checkpoint"));
+    QCOMPARE(artifacts[0].bytes, int64_t(1234));
+    QCOMPARE(pragma(path, "PRAGMA foreign_key_check"), std::string());
 }
 
 void TestStore::marksDeadRunsInterrupted()
@@ -256,6 +294,185 @@ void TestStore::twoConnectionsWriteWithoutLocking()
     writer.join();
     QCOMPARE(a.metrics(rb).size(), size_t(200));
     QCOMPARE(b.metrics(ra).size(), size_t(200));
+}
+
+void TestStore::experimentsNamesNotesAndTags()
+{
+    QTemporaryDir dir;
+    const std::string path = dir.filePath(QStringLiteral("runs.db")).toStdString();
+    ExperimentStore store(path);
+    const int64_t cf = store.experimentId("  CF baselines ");
+    QCOMPARE(store.experimentId("CF baselines"), cf); // found, not created twice
+    QVERIFY(cf != ExperimentStore::kDefaultExperiment);
+    QVERIFY_THROWS_EXCEPTION(StoreError, store.experimentId("   "));
+    RunRecord r = sampleRun();
+    r.experimentId = cf;
+    r.name = " first try ";
+    r.tags = {"b", "a", " a ", ""};
+    const int64_t id = store.beginRun(r);
+    const int64_t other = store.beginRun(sampleRun());
+    auto run = store.findRun(id);
+    QCOMPARE(run->experiment, std::string("CF baselines"));
+    QCOMPARE(run->name, std::string("first try"));
+    QCOMPARE(run->tags, (std::vector<std::string>{"a", "b"}));
+    store.renameRun(id, "tuned");
+    store.setNotes(id, "lr from the paper\nsecond line");
+    store.setTags(id, {"paper", "neumf", "paper"});
+    run = store.findRun(id);
+    QCOMPARE(run->name, std::string("tuned"));
+    QCOMPARE(run->notes, std::string("lr from the paper\nsecond line"));
+    QCOMPARE(run->tags, (std::vector<std::string>{"neumf", "paper"}));
+    const auto runs = store.listRuns();
+    QCOMPARE(runs[1].tags, run->tags);
+    QVERIFY(runs[0].tags.empty());
+    const auto experiments = store.listExperiments();
+    QCOMPARE(experiments.size(), size_t(2));
+    QCOMPARE(experiments[0].runs, int64_t(1));
+    QCOMPARE(experiments[1].runs, int64_t(1));
+    store.moveRun(other, cf);
+    QCOMPARE(store.listExperiments()[1].runs, int64_t(2));
+    QVERIFY_THROWS_EXCEPTION(StoreError, store.moveRun(other, 77));
+}
+
+void TestStore::latestMetricsFollowTheHighestStep()
+{
+    QTemporaryDir dir;
+    const std::string path = dir.filePath(QStringLiteral("runs.db")).toStdString();
+    ExperimentStore store(path);
+    const int64_t id = store.beginRun(sampleRun());
+    store.recordMetrics(id, {{"hr@10", 20, 2, 0.5, 1.0}, {"loss", 20, 2, 0.3, 1.0}});
+    store.recordMetrics(id, {{"hr@10", 10, 1, 0.4, 1.0}}); // an older step arriving later
+    QCOMPARE(store.latestMetricsOf(id)[0].value, 0.5);
+    store.recordMetrics(id, {{"hr@10", 20, 2, 0.55, 1.0}}); // the best epoch's test metric, same step
+    QCOMPARE(store.latestMetricsOf(id)[0].value, 0.55);
+    QCOMPARE(store.metricKeys(), (std::vector<std::string>{"hr@10", "loss"}));
+    // Reopening for a resume from epoch 1 drops epoch 2 and its latest values.
+    store.finishRun(id, RunStatus::Stopped, "");
+    store.reopenRun(id, R"({"epochs":5})", 1);
+    const auto latest = store.latestMetricsOf(id);
+    QCOMPARE(latest.size(), size_t(1));
+    QCOMPARE(latest[0].value, 0.4);
+    QCOMPARE(store.params(id)[0].second, std::string("5"));
+}
+
+void TestStore::paramsAreStoredAsKeysAndValues()
+{
+    const auto p = flattenParams(R"({"model":"graph","learning_rate":0.001,"pretrain":false,
+        "graph":{"name":"NeuMF","nodes":[]},"optimizer":"adam"})");
+    QCOMPARE(p.size(), size_t(5));
+    QCOMPARE(p[0], (std::pair<std::string, std::string>{"graph", "NeuMF"}));
+    QCOMPARE(p[1], (std::pair<std::string, std::string>{"learning_rate", "0.001"}));
+    QCOMPARE(p[4], (std::pair<std::string, std::string>{"pretrain", "false"}));
+    QVERIFY(flattenParams("not json").empty());
+}
+
+void TestStore::userMetricsRoundTrip()
+{
+    QTemporaryDir dir;
+    const std::string path = dir.filePath(QStringLiteral("runs.db")).toStdString();
+    ExperimentStore store(path);
+    const int64_t id = store.beginRun(sampleRun());
+    const double nan = std::numeric_limits<double>::quiet_NaN();
+    UserMetrics m{{"auc", {0, 3, 9}, {0.5, nan, 0.75}}, {"logloss", {0, 3, 9}, {0.6, 0.7, 0.1}}};
+    store.recordUserMetrics(id, m);
+    UserMetrics back = store.userMetrics(id);
+    QCOMPARE(back.size(), size_t(2));
+    QCOMPARE(back[0].users, m[0].users);
+    QCOMPARE(back[0].values[0], 0.5);
+    QVERIFY(std::isnan(back[0].values[1]));
+    QCOMPARE(back[1].values, m[1].values);
+    store.recordUserMetrics(id, {{"auc", {1}, {0.9}}}); // replaces, not appends
+    QCOMPARE(store.userMetrics(id).size(), size_t(1));
+    QVERIFY_THROWS_EXCEPTION(StoreError, store.recordUserMetrics(id, {{"auc", {1, 2}, {0.9}}}));
+    QCOMPARE(store.userMetrics(id)[0].values, std::vector<double>{0.9}); // the refused write left nothing
+}
+
+void TestStore::deleteRemovesRecordsAndArtifacts()
+{
+    QTemporaryDir dir;
+    const std::string path = dir.filePath(QStringLiteral("runs.db")).toStdString();
+    ExperimentStore store(path);
+    const int64_t id = store.beginRun(sampleRun());
+    const int64_t keep = store.beginRun(sampleRun());
+    store.recordMetrics(id, {{"loss", 1, 1, 0.5, 1.0}});
+    store.recordUserMetrics(id, {{"hr@10", {1}, {1.0}}});
+    store.setTags(id, {"x"});
+    const QString runDir = QString::fromStdString(runArtifactDir(path, id));
+    QVERIFY(QDir().mkpath(runDir + QStringLiteral("/embeddings")));
+    for (const char* name : {"/last.pt", "/graph.json", "/embeddings/epoch-1.bin", "/last.pt.part"}) {
+        QFile f(runDir + QString::fromUtf8(name));
+        QVERIFY(f.open(QIODevice::WriteOnly));
+        f.write("data");
+    }
+    store.syncArtifacts(id);
+    const auto artifacts = store.artifacts(id);
+    QCOMPARE(artifacts.size(), size_t(3)); // the half-written .part is not one
+    QCOMPARE(artifacts[0].path, std::string("embeddings/epoch-1.bin"));
+    QCOMPARE(artifacts[0].kind, std::string("embeddings"));
+    QCOMPARE(artifacts[1].kind, std::string("graph"));
+    store.finishRun(id, RunStatus::Finished, "");
+    store.deleteRun(id);
+    QVERIFY(!store.findRun(id));
+    QVERIFY(store.findRun(keep));
+    QVERIFY(!QFileInfo::exists(runDir));
+    QVERIFY(!QFileInfo::exists(runDir + QStringLiteral(".deleting")));
+    for (const char* table : {"metrics", "latest_metrics", "user_metrics", "tags", "params", "artifacts"})
+        QCOMPARE(pragma(path, (std::string("SELECT count(*) FROM ") + table + " WHERE run_id = " + std::to_string(id)).c_str()),
+                 std::string("0"));
+    QVERIFY_THROWS_EXCEPTION(StoreError, store.deleteRun(id));
+}
+
+void TestStore::refusesToDeleteARunThatIsTraining()
+{
+    QTemporaryDir dir;
+    const std::string path = dir.filePath(QStringLiteral("runs.db")).toStdString();
+    ExperimentStore store(path);
+    const int64_t id = store.beginRun(sampleRun()); // RUNNING, owned by this live process
+    QVERIFY(QDir().mkpath(QString::fromStdString(runArtifactDir(path, id))));
+    try {
+        store.deleteRun(id);
+        QFAIL("a training run was deleted");
+    } catch (const StoreError& e) {
+        QVERIFY2(QString::fromUtf8(e.what()).contains(QStringLiteral("still training")), e.what());
+    }
+    QVERIFY(store.findRun(id));
+    QVERIFY(QFileInfo::exists(QString::fromStdString(runArtifactDir(path, id))));
+}
+
+void TestStore::corruptDatabaseGivesAClearMessage()
+{
+    QTemporaryDir dir;
+    const std::string path = dir.filePath(QStringLiteral("runs.db")).toStdString();
+    {
+        ExperimentStore store(path);
+        const int64_t id = store.beginRun(sampleRun());
+        std::vector<MetricPoint> points;
+        for (int k = 0; k < 5000; ++k)
+            points.push_back({"batch_loss", k, 1, 1.0 / (k + 1), 0});
+        store.recordMetrics(id, points);
+    }
+    { // checkpoint the WAL into the main file, then scribble over its middle pages
+        sqlite3* db = nullptr;
+        sqlite3_open(path.c_str(), &db);
+        sqlite3_exec(db, "PRAGMA wal_checkpoint(TRUNCATE); PRAGMA journal_mode = DELETE", nullptr, nullptr, nullptr);
+        sqlite3_close(db);
+    }
+    QFile f(QString::fromStdString(path));
+    QVERIFY(f.open(QIODevice::ReadWrite));
+    QVERIFY(f.size() > 16 * 4096);
+    f.seek(4096);
+    f.write(QByteArray(8 * 4096, '\x7f'));
+    f.close();
+    try {
+        ExperimentStore store(path);
+        for (const auto& run : store.listRuns())
+            store.metrics(run.id);
+        QFAIL("a corrupt database was read without complaint");
+    } catch (const StoreError& e) {
+        const QString message = QString::fromUtf8(e.what());
+        QVERIFY2(message.startsWith(QString::fromStdString(path)), e.what());
+        QVERIFY2(message.contains(QStringLiteral("corrupt")), e.what());
+    }
 }
 
 QTEST_APPLESS_MAIN(TestStore)

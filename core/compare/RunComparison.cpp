@@ -1,0 +1,320 @@
+#include "compare/RunComparison.h"
+
+#include "util/Error.h"
+
+#include <cmath>
+#include <cstdio>
+#include <limits>
+#include <map>
+#include <set>
+#include <sstream>
+
+namespace reclab {
+
+namespace {
+
+constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+
+std::string fixed(double value, int decimals)
+{
+    if (!std::isfinite(value))
+        return "n/a";
+    char text[64];
+    std::snprintf(text, sizeof text, "%.*f", decimals, value);
+    return text;
+}
+
+// p-values keep their magnitude: 0.0312, 4.1e-07.
+std::string pValueText(double p)
+{
+    if (!std::isfinite(p))
+        return "n/a";
+    char text[32];
+    std::snprintf(text, sizeof text, p >= 1e-4 ? "%.4f" : "%.1e", p);
+    return text;
+}
+
+nlohmann::json finiteOrNull(double v) { return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(nullptr); }
+
+} // namespace
+
+bool isResultMetric(const std::string& key)
+{
+    static const std::set<std::string> curves = {"loss", "batch_loss", "train_seconds", "eval_seconds",
+                                                 "samples_per_second", "learning_rate", "best_epoch"};
+    return !curves.count(key) && key.rfind("val_", 0) != 0 && key.rfind("pretrain_", 0) != 0;
+}
+
+std::string runLabel(const RunRecord& run)
+{
+    std::string model = run.model;
+    if (run.model == "graph")
+        for (const auto& [key, value] : flattenParams(run.paramsJson))
+            if (key == "graph")
+                model = "graph: " + value;
+    std::string label = "#" + std::to_string(run.id) + " " + model;
+    if (!run.name.empty())
+        label += " (" + run.name + ")";
+    return label;
+}
+
+RunComparison compareRuns(ExperimentStore& store, const std::vector<int64_t>& runIds)
+{
+    RunComparison c;
+    for (const int64_t id : runIds) {
+        auto run = store.findRun(id);
+        if (!run)
+            throw StoreError(store.path() + " has no run " + std::to_string(id));
+        c.runLabels.push_back(runLabel(*run));
+        c.runs.push_back(std::move(*run));
+    }
+    const size_t n = c.runs.size();
+
+    // Final metrics: the latest value of each result key.
+    std::map<int64_t, std::map<std::string, double>> latest;
+    std::set<std::string> keys;
+    for (const auto& run : c.runs)
+        for (const auto& m : store.latestMetricsOf(run.id))
+            if (isResultMetric(m.key)) {
+                latest[run.id][m.key] = m.value;
+                keys.insert(m.key);
+            }
+    c.metricKeys.assign(keys.begin(), keys.end());
+    c.metrics.assign(n, std::vector<double>(c.metricKeys.size(), kNaN));
+    for (size_t r = 0; r < n; ++r) {
+        const auto& values = latest[c.runs[r].id];
+        for (size_t k = 0; k < c.metricKeys.size(); ++k)
+            if (const auto it = values.find(c.metricKeys[k]); it != values.end())
+                c.metrics[r][k] = it->second;
+        c.trainSeconds.push_back(store.trainingSeconds(c.runs[r].id));
+        int epochs = 0;
+        for (const auto& p : store.metrics(c.runs[r].id, "loss"))
+            epochs = std::max(epochs, p.epoch);
+        c.epochs.push_back(epochs);
+    }
+    for (size_t k = 0; k < c.metricKeys.size(); ++k) {
+        const bool lower = lowerIsBetter(c.metricKeys[k]);
+        int best = -1;
+        for (size_t r = 0; r < n; ++r) {
+            const double v = c.metrics[r][k];
+            if (!std::isfinite(v))
+                continue;
+            if (best < 0 || (lower ? v < c.metrics[best][k] : v > c.metrics[best][k]))
+                best = static_cast<int>(r);
+        }
+        c.bestRun.push_back(n > 1 ? best : -1);
+    }
+
+    // Params.
+    std::vector<std::map<std::string, std::string>> params(n);
+    std::set<std::string> paramKeys;
+    for (size_t r = 0; r < n; ++r)
+        for (auto& [key, value] : store.params(c.runs[r].id)) {
+            paramKeys.insert(key);
+            params[r][key] = std::move(value);
+        }
+    c.paramKeys.assign(paramKeys.begin(), paramKeys.end());
+    c.params.assign(n, std::vector<std::optional<std::string>>(c.paramKeys.size()));
+    for (size_t k = 0; k < c.paramKeys.size(); ++k) {
+        bool differs = false;
+        for (size_t r = 0; r < n; ++r) {
+            if (const auto it = params[r].find(c.paramKeys[k]); it != params[r].end())
+                c.params[r][k] = it->second;
+            differs = differs || c.params[r][k] != c.params[0][k];
+        }
+        c.paramDiffers.push_back(differs);
+    }
+
+    // Splits.
+    c.sameSplit = n > 0;
+    for (const auto& run : c.runs) {
+        if (run.splitFingerprint.empty()) {
+            c.sameSplit = false;
+            c.splitNote = "run #" + std::to_string(run.id) + " has no recorded split (it was trained before splits were "
+                          "recorded, or stopped before its data was split)";
+            break;
+        }
+        if (run.splitFingerprint != c.runs.front().splitFingerprint) {
+            c.sameSplit = false;
+            c.splitNote = "runs #" + std::to_string(c.runs.front().id) + " and #" + std::to_string(run.id) +
+                          " were evaluated on different splits (" +
+                          (run.datasetFingerprint != c.runs.front().datasetFingerprint ? "different data" :
+                                                                                        "same data, other held-out part") +
+                          "): their metrics are not directly comparable";
+            break;
+        }
+    }
+
+    // Significance, for exactly two runs on one split.
+    if (n != 2) {
+        c.significanceNote = "paired tests compare exactly two runs";
+    } else if (!c.sameSplit) {
+        c.significanceNote = "paired tests need two runs on the same split: " + c.splitNote;
+    } else {
+        const UserMetrics a = store.userMetrics(c.runs[0].id), b = store.userMetrics(c.runs[1].id);
+        std::vector<double> va, vb;
+        for (const auto& ma : a)
+            for (const auto& mb : b)
+                if (ma.name == mb.name) {
+                    pairByUser(ma, mb, va, vb);
+                    if (!va.empty())
+                        c.significance.push_back({ma.name, pairedTests(va, vb)});
+                }
+        if (c.significance.empty())
+            c.significanceNote = "the runs have no per-user test metrics in common (a run records them when an epoch "
+                                 "completes)";
+    }
+    return c;
+}
+
+TextTable metricsTable(const RunComparison& c)
+{
+    TextTable t;
+    t.header.push_back("run");
+    t.header.insert(t.header.end(), c.metricKeys.begin(), c.metricKeys.end());
+    t.header.insert(t.header.end(), {"epochs", "train time (s)"});
+    for (size_t r = 0; r < c.runs.size(); ++r) {
+        std::vector<std::string> row{c.runLabels[r]};
+        for (const double v : c.metrics[r])
+            row.push_back(formatMetric(v));
+        row.push_back(std::to_string(c.epochs[r]));
+        row.push_back(fixed(c.trainSeconds[r], 1));
+        t.rows.push_back(std::move(row));
+    }
+    return t;
+}
+
+TextTable paramsTable(const RunComparison& c, bool differencesOnly)
+{
+    TextTable t;
+    t.header.push_back("param");
+    t.header.insert(t.header.end(), c.runLabels.begin(), c.runLabels.end());
+    for (size_t k = 0; k < c.paramKeys.size(); ++k) {
+        if (differencesOnly && !c.paramDiffers[k])
+            continue;
+        std::vector<std::string> row{c.paramKeys[k]};
+        for (size_t r = 0; r < c.runs.size(); ++r)
+            row.push_back(c.params[r][k].value_or(""));
+        t.rows.push_back(std::move(row));
+    }
+    return t;
+}
+
+TextTable significanceTable(const RunComparison& c)
+{
+    TextTable t;
+    t.header = {"metric", "users", "mean A", "mean B", "A - B", "95% CI", "t", "p (t-test)", "d_z", "W",
+                "p (Wilcoxon)", "r (rank-biserial)"};
+    for (const auto& s : c.significance) {
+        const PairedTestResult& r = s.result;
+        t.rows.push_back({s.metric, std::to_string(r.pairs), fixed(r.meanA, 4), fixed(r.meanB, 4),
+                          fixed(r.meanDifference, 4), "[" + fixed(r.ciLow, 4) + ", " + fixed(r.ciHigh, 4) + "]",
+                          fixed(r.t, 3), pValueText(r.tPValue), fixed(r.cohensDz, 3), fixed(r.w, 1),
+                          pValueText(r.wilcoxonPValue) + (r.exact ? " (exact)" : ""), fixed(r.rankBiserial, 3)});
+    }
+    return t;
+}
+
+std::string toCsv(const TextTable& table)
+{
+    std::ostringstream out;
+    auto line = [&](const std::vector<std::string>& cells) {
+        for (size_t i = 0; i < cells.size(); ++i) {
+            const std::string& cell = cells[i];
+            if (i)
+                out << ',';
+            if (cell.find_first_of(",\"\r\n") != std::string::npos) {
+                out << '"';
+                for (const char ch : cell)
+                    out << (ch == '"' ? "\"\"" : std::string(1, ch));
+                out << '"';
+            } else {
+                out << cell;
+            }
+        }
+        out << "\r\n";
+    };
+    line(table.header);
+    for (const auto& row : table.rows)
+        line(row);
+    return out.str();
+}
+
+std::string toMarkdown(const TextTable& table)
+{
+    std::ostringstream out;
+    auto line = [&](const std::vector<std::string>& cells) {
+        out << '|';
+        for (const auto& cell : cells) {
+            std::string escaped;
+            for (const char ch : cell)
+                escaped += ch == '|' ? std::string("\\|") : ch == '\n' ? std::string(" ") : std::string(1, ch);
+            out << ' ' << escaped << " |";
+        }
+        out << '\n';
+    };
+    line(table.header);
+    out << '|';
+    for (size_t i = 0; i < table.header.size(); ++i)
+        out << (i == 0 ? " --- |" : " ---: |");
+    out << '\n';
+    for (const auto& row : table.rows)
+        line(row);
+    return out.str();
+}
+
+nlohmann::json toJson(const RunComparison& c)
+{
+    nlohmann::json runs = nlohmann::json::array();
+    for (size_t r = 0; r < c.runs.size(); ++r) {
+        nlohmann::json metrics = nlohmann::json::object(), params = nlohmann::json::object();
+        for (size_t k = 0; k < c.metricKeys.size(); ++k)
+            metrics[c.metricKeys[k]] = finiteOrNull(c.metrics[r][k]);
+        for (size_t k = 0; k < c.paramKeys.size(); ++k)
+            if (c.params[r][k])
+                params[c.paramKeys[k]] = *c.params[r][k];
+        runs.push_back({{"id", c.runs[r].id},
+                        {"label", c.runLabels[r]},
+                        {"status", runStatusName(c.runs[r].status)},
+                        {"split", c.runs[r].splitFingerprint},
+                        {"epochs", c.epochs[r]},
+                        {"train_seconds", c.trainSeconds[r]},
+                        {"metrics", metrics},
+                        {"params", params}});
+    }
+    nlohmann::json best = nlohmann::json::object();
+    for (size_t k = 0; k < c.metricKeys.size(); ++k)
+        best[c.metricKeys[k]] = c.bestRun[k] >= 0 ? nlohmann::json(c.runs[static_cast<size_t>(c.bestRun[k])].id)
+                                                  : nlohmann::json(nullptr);
+    nlohmann::json differing = nlohmann::json::array();
+    for (size_t k = 0; k < c.paramKeys.size(); ++k)
+        if (c.paramDiffers[k])
+            differing.push_back(c.paramKeys[k]);
+    nlohmann::json tests = nlohmann::json::array();
+    for (const auto& s : c.significance) {
+        const PairedTestResult& r = s.result;
+        tests.push_back({{"metric", s.metric},
+                         {"pairs", r.pairs},
+                         {"mean_a", finiteOrNull(r.meanA)},
+                         {"mean_b", finiteOrNull(r.meanB)},
+                         {"mean_difference", finiteOrNull(r.meanDifference)},
+                         {"ci95", {finiteOrNull(r.ciLow), finiteOrNull(r.ciHigh)}},
+                         {"t", finiteOrNull(r.t)},
+                         {"t_p_value", finiteOrNull(r.tPValue)},
+                         {"cohens_dz", finiteOrNull(r.cohensDz)},
+                         {"wilcoxon_w", finiteOrNull(r.w)},
+                         {"wilcoxon_z", finiteOrNull(r.z)},
+                         {"wilcoxon_p_value", finiteOrNull(r.wilcoxonPValue)},
+                         {"wilcoxon_exact", r.exact},
+                         {"rank_biserial", finiteOrNull(r.rankBiserial)}});
+    }
+    return {{"runs", runs},
+            {"best", best},
+            {"differing_params", differing},
+            {"same_split", c.sameSplit},
+            {"split_note", c.splitNote},
+            {"significance", tests},
+            {"significance_note", c.significanceNote}};
+}
+
+} // namespace reclab
