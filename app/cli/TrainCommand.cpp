@@ -107,10 +107,10 @@ TrainConfig configFrom(const TrainOptions& o)
     return c;
 }
 
-// --resume: the run's own configuration; only the epochs, device and threads may change.
-TrainConfig resumedConfig(const TrainOptions& o, const std::string& dbPath)
+// --resume and --clone: the run's own configuration; only the epochs, device and threads may change.
+TrainConfig storedRunConfig(const TrainOptions& o, const std::string& dbPath)
 {
-    TrainConfig c = TrainingSession::storedConfig(dbPath, o.resume);
+    TrainConfig c = TrainingSession::storedConfig(dbPath, o.resume > 0 ? o.resume : o.clone);
     if (o.epochs)
         c.epochs = o.epochs;
     c.device = o.device;
@@ -216,6 +216,18 @@ void addTrainCommand(CLI::App& app, TrainOptions& o)
                               "--validation-fraction"})
         resume->excludes(train->get_option(fixed));
     resume->excludes(validation);
+    auto* clone = train->add_option("--clone", o.clone,
+                                    "Train a new run with the settings of run RUN of --db: model, graph, seed and split "
+                                    "(--epochs, --device and --threads may change; --data must give the same data)")
+                      ->check(CLI::PositiveNumber)
+                      ->excludes(resume);
+    for (CLI::Option* opt : resume->get_excludes())
+        if (opt != clone)
+            clone->excludes(opt);
+    train->add_option("--experiment", o.experiment, "File the run under this experiment (created if new; default: Default)")
+        ->excludes(resume);
+    train->add_option("--name", o.name, "A name for the run")->excludes(resume);
+    train->add_option("--tag", o.tags, "A tag for the run (repeatable)")->excludes(resume);
     train->add_option("--db", o.db, "Experiment database (default: " + defaultDatabasePath() + ")");
     train->add_flag("--json", o.json, "Print one JSON object per epoch, then one with the run id");
     train->footer("Protocols: implicit models (pop, itemknn, userknn, bpr, gmf, mlp, neumf) hold out each user's latest interaction and rank it "
@@ -230,7 +242,7 @@ int runTrain(const TrainOptions& o)
     const std::string dbPath = o.db.empty() ? defaultDatabasePath() : o.db;
     std::unique_ptr<TrainingSession> owned;
     try {
-        const TrainConfig config = o.resume > 0 ? resumedConfig(o, dbPath) : configFrom(o);
+        const TrainConfig config = o.resume > 0 || o.clone > 0 ? storedRunConfig(o, dbPath) : configFrom(o);
         auto dataset = std::make_shared<const Dataset>(loadDataset(o.data));
         owned = std::make_unique<TrainingSession>(dataset, config, dbPath); // sizes checked against the data
     } catch (const Error& e) {
@@ -240,6 +252,7 @@ int runTrain(const TrainOptions& o)
     TrainingSession& session = *owned;
     if (o.resume > 0)
         session.resume(o.resume);
+    session.setLabels({o.experiment, o.name, o.tags, o.clone});
     session.setEpochCallback([&](const EpochStats& s) { printEpoch(s, o.json); });
     activeSession.store(&session);
 

@@ -40,6 +40,9 @@ struct TrainOptions {
     int patience = -1;            // <0: the default, 3
     double validationFraction = 0; // 0: the default, 0.1
     long long resume = 0;         // a stopped run to continue
+    long long clone = 0;          // a run whose configuration (seed, graph, split) a new run repeats
+    std::string experiment, name;
+    std::vector<std::string> tags;
     std::string db;
     bool json = false;
 };

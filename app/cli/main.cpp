@@ -3,6 +3,7 @@
 // reclab-train) and reclab-train (everything, LibTorch linked).
 #include "DataCommand.h"
 #include "GraphCommand.h"
+#include "RunsCommand.h"
 #ifndef RECLAB_CLI_FRONT
 #include "BenchCommand.h"
 #include "TrainCommand.h"
@@ -59,7 +60,7 @@ int main(int argc, char** argv)
 #endif
     CLI::App app{"RecLab command line: train recommender models and record every run"};
     app.require_subcommand(1);
-    app.footer("Run 'reclab-cli train --help', 'reclab-cli data --help' or 'reclab-cli graph --help' for the options.");
+    app.footer("Run 'reclab-cli train --help', 'reclab-cli data --help', 'reclab-cli graph --help' or 'reclab-cli runs --help' for the options.");
 #ifdef RECLAB_CLI_FRONT
     app.add_subcommand("train", "Train a model on a dataset and record the run in the experiment database");
     app.add_subcommand("bench", "Benchmarks that compare models");
@@ -73,6 +74,8 @@ int main(int argc, char** argv)
     reclab::cli::addDataCommand(app, data);
     reclab::cli::GraphOptions graph;
     reclab::cli::addGraphCommand(app, graph);
+    reclab::cli::RunsOptions runs;
+    reclab::cli::addRunsCommand(app, runs);
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
@@ -92,6 +95,8 @@ int main(int argc, char** argv)
             return b->got_subcommand("speed") ? reclab::cli::runSpeedBench(bench) : reclab::cli::runBench(bench);
         }
 #endif
+        if (app.got_subcommand("runs"))
+            return reclab::cli::runRuns(*app.get_subcommand("runs"), runs);
         if (app.got_subcommand("data"))
             return reclab::cli::runData(*app.get_subcommand("data"), data);
 #ifndef RECLAB_CLI_FRONT

@@ -45,14 +45,18 @@ bool isResultMetric(const std::string& key)
     return !curves.count(key) && key.rfind("val_", 0) != 0 && key.rfind("pretrain_", 0) != 0;
 }
 
-std::string runLabel(const RunRecord& run)
+std::string modelLabel(const RunRecord& run)
 {
-    std::string model = run.model;
     if (run.model == "graph")
         for (const auto& [key, value] : flattenParams(run.paramsJson))
             if (key == "graph")
-                model = "graph: " + value;
-    std::string label = "#" + std::to_string(run.id) + " " + model;
+                return "graph: " + value;
+    return run.model;
+}
+
+std::string runLabel(const RunRecord& run)
+{
+    std::string label = "#" + std::to_string(run.id) + " " + modelLabel(run);
     if (!run.name.empty())
         label += " (" + run.name + ")";
     return label;

@@ -52,7 +52,9 @@ struct RunComparison {
 // Throws StoreError naming the run when one does not exist.
 RunComparison compareRuns(ExperimentStore& store, const std::vector<int64_t>& runIds);
 
-// The run's label: "#id model" (a graph's name for graph runs), then its name in brackets.
+// The model as people name it: the registry name, or "graph: NeuMF" for a graph run.
+std::string modelLabel(const RunRecord& run);
+// The run's label: "#id " and its model label, then its name in brackets.
 std::string runLabel(const RunRecord& run);
 // Whether a stored metric key is a final held-out metric (not the loss curve, timings, the
 // learning rate, validation curves or pre-training).

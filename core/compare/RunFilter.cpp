@@ -72,7 +72,8 @@ bool paramMatches(const std::vector<std::pair<std::string, std::string>>& params
 
 bool RunFilter::matches(const RunRecord& run, const std::vector<std::pair<std::string, std::string>>& runParams) const
 {
-    if (!model.empty() && run.model != model && runLabel(run).find(model) == std::string::npos)
+    if (!model.empty() && run.model != model && lower(modelLabel(run)) != lower(model) &&
+        lower(modelLabel(run)) != "graph: " + lower(model))
         return false;
     if (!dataset.empty() && run.dataset != dataset)
         return false;

@@ -71,6 +71,8 @@ RunOutcome TrainingSession::run()
             if (parent->datasetFingerprint != dataset_->fingerprint())
                 throw Error("run " + std::to_string(parent->id) + " was trained on other data (" + parent->dataset + ", " +
                             parent->datasetSource + "); load that dataset to clone it");
+            if (labels_.experiment.empty()) // filed beside the run it repeats
+                labels_.experiment = parent->experiment;
         }
         RunRecord record;
         record.model = config.model;

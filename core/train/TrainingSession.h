@@ -15,7 +15,8 @@ namespace reclab {
 class ExperimentStore;
 
 // How a new run is filed: its experiment (created when new; empty: "Default"), name, tags and
-// the run it was cloned from (whose data it must be given: run() throws Error otherwise).
+// the run it was cloned from (whose data it must be given: run() throws Error otherwise; a clone
+// goes to its parent's experiment unless given one).
 struct RunLabels {
     std::string experiment;
     std::string name;

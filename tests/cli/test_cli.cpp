@@ -1,5 +1,6 @@
 // reclab-cli as a user runs it: help, exit codes, one stderr line for bad input, JSON per
 // epoch, the run in the database, and a clean stop on SIGINT.
+#include "CliRunner.h"
 #include "TestData.h"
 #ifdef RECLAB_HAVE_DOWNLOAD
 #include "DownloadFixtures.h"
@@ -42,11 +43,8 @@ private slots:
     void graphBadInput();
 
 private:
-    struct Result {
-        int code = -1;
-        QByteArray out, err;
-    };
-    Result run(const QStringList& args, int timeoutMs = 120000);
+    using Result = test::CliResult;
+    static Result run(const QStringList& args, int timeoutMs = 120000) { return test::runCli(args, timeoutMs); }
     QTemporaryDir dir_;
     QString db_;
 };
@@ -55,21 +53,6 @@ void TestCli::initTestCase()
 {
     QVERIFY(dir_.isValid());
     db_ = dir_.filePath(QStringLiteral("cli.db"));
-}
-
-TestCli::Result TestCli::run(const QStringList& args, int timeoutMs)
-{
-    QProcess p;
-    p.start(QStringLiteral(RECLAB_CLI_PATH), args);
-    Result r;
-    if (!p.waitForFinished(timeoutMs)) {
-        p.kill();
-        p.waitForFinished();
-    }
-    r.code = p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1;
-    r.out = p.readAllStandardOutput();
-    r.err = p.readAllStandardError();
-    return r;
 }
 
 void TestCli::helpDescribesTraining()

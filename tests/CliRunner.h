@@ -1,0 +1,31 @@
+// Runs the real reclab-cli and collects its exit code and output, for the tests that drive it
+// as a user would.
+#pragma once
+
+#include <QByteArray>
+#include <QProcess>
+#include <QStringList>
+
+namespace reclab::test {
+
+struct CliResult {
+    int code = -1; // -1: it crashed or was killed
+    QByteArray out, err;
+};
+
+inline CliResult runCli(const QStringList& args, int timeoutMs = 120000)
+{
+    QProcess p;
+    p.start(QStringLiteral(RECLAB_CLI_PATH), args);
+    CliResult r;
+    if (!p.waitForFinished(timeoutMs)) {
+        p.kill();
+        p.waitForFinished();
+    }
+    r.code = p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1;
+    r.out = p.readAllStandardOutput();
+    r.err = p.readAllStandardError();
+    return r;
+}
+
+} // namespace reclab::test

@@ -1,0 +1,214 @@
+// `reclab-cli runs list|show|export|compare` on runs the real CLI trained: JSON and text,
+// filters, exports to files, the comparison with its paired tests, and bad input answered with
+// one stderr line and a non-zero exit.
+#include "CliRunner.h"
+#include "store/ExperimentStore.h"
+
+#include <QFile>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QProcess>
+#include <QTemporaryDir>
+#include <QtTest>
+
+#include <sqlite3.h>
+
+using namespace reclab;
+
+class TestRunsCli : public QObject {
+    Q_OBJECT
+private slots:
+    void initTestCase();
+    void listFiltersRuns();
+    void showGivesEverythingAboutARun();
+    void exportWritesCsvAndJson();
+    void compareRunsOnOneSplit();
+    void badInputExitsNonZeroWithOneLine_data();
+    void badInputExitsNonZeroWithOneLine();
+
+private:
+    using Result = test::CliResult;
+    static Result cli(const QStringList& args) { return test::runCli(args, 180000); }
+    QTemporaryDir dir_;
+    QString db_;
+    qint64 first_ = 0, second_ = 0, clone_ = 0;
+};
+
+namespace {
+qint64 runIdOf(const QByteArray& out)
+{
+    return QJsonDocument::fromJson(out.trimmed().split('\n').back()).object().value("run_id").toInteger();
+}
+} // namespace
+
+void TestRunsCli::initTestCase()
+{
+    QVERIFY(dir_.isValid());
+    db_ = dir_.filePath(QStringLiteral("runs.db"));
+    Result r = cli({"train", "--data", "sample", "--model", "gmf", "--epochs", "2", "--lr", "0.0001", "--threads", "1",
+                    "--experiment", "sample gmf", "--name", "slow", "--tag", "baseline", "--tag", "lr", "--json", "--db", db_});
+    QCOMPARE(r.code, 0);
+    first_ = runIdOf(r.out);
+    r = cli({"train", "--data", "sample", "--model", "gmf", "--epochs", "8", "--threads", "1", "--json", "--db", db_});
+    QCOMPARE(r.code, 0);
+    second_ = runIdOf(r.out);
+    r = cli({"train", "--data", "sample", "--clone", QString::number(first_), "--epochs", "3", "--json", "--db", db_});
+    QCOMPARE(r.code, 0);
+    clone_ = runIdOf(r.out);
+    QVERIFY(first_ > 0 && second_ > first_ && clone_ > second_);
+}
+
+void TestRunsCli::listFiltersRuns()
+{
+    Result r = cli({"runs", "list", "--json", "--db", db_});
+    QCOMPARE(r.code, 0);
+    QJsonArray runs = QJsonDocument::fromJson(r.out).array();
+    QCOMPARE(runs.size(), 3);
+    const QJsonObject newest = runs[0].toObject();
+    QCOMPARE(newest.value("id").toInteger(), clone_);
+    QCOMPARE(newest.value("parent_run").toInteger(), first_);
+    QCOMPARE(newest.value("experiment").toString(), QStringLiteral("sample gmf")); // the parent's
+    QVERIFY(newest.value("metrics").toObject().value("hr@10").toDouble() > 0);
+    const QJsonObject first = runs[2].toObject();
+    QCOMPARE(first.value("name").toString(), QStringLiteral("slow"));
+    QCOMPARE(first.value("tags").toArray().size(), 2);
+
+    auto ids = [&](const QStringList& filter) {
+        const Result f = cli(QStringList{"runs", "list", "--json", "--db", db_} + filter);
+        QList<qint64> out;
+        for (const auto& run : QJsonDocument::fromJson(f.out).array())
+            out << run.toObject().value("id").toInteger();
+        return out;
+    };
+    QCOMPARE(ids({"--tag", "baseline"}), QList<qint64>{first_});
+    QCOMPARE(ids({"--param", "learning_rate<0.001"}), (QList<qint64>{clone_, first_}));
+    QCOMPARE(ids({"--param", "epochs>=8"}), QList<qint64>{second_});
+    QCOMPARE(ids({"--experiment", "Default"}), QList<qint64>{second_});
+    QCOMPARE(ids({"--search", "SLOW gmf"}), QList<qint64>{first_});
+    QCOMPARE(ids({"--model", "mf"}), QList<qint64>{});
+    QCOMPARE(ids({"--status", "finished", "--limit", "2"}).size(), 2);
+    // The text table names every run.
+    r = cli({"runs", "list", "--db", db_});
+    QCOMPARE(r.code, 0);
+    QVERIFY(r.out.contains("#" + QByteArray::number(first_) + " gmf (slow)"));
+    QVERIFY(r.out.contains("baseline,lr"));
+}
+
+void TestRunsCli::showGivesEverythingAboutARun()
+{
+    Result r = cli({"runs", "show", QString::number(second_), "--json", "--db", db_});
+    QCOMPARE(r.code, 0);
+    const QJsonObject run = QJsonDocument::fromJson(r.out).object();
+    QCOMPARE(run.value("status").toString(), QStringLiteral("FINISHED"));
+    QCOMPARE(run.value("params").toObject().value("epochs").toInt(), 8);
+    QVERIFY(!run.value("split_fingerprint").toString().isEmpty());
+    QVERIFY(run.value("train_seconds").toDouble() > 0);
+    bool checkpoint = false;
+    for (const auto& a : run.value("artifacts").toArray())
+        checkpoint = checkpoint || (a.toObject().value("path").toString() == QStringLiteral("last.pt") &&
+                                    a.toObject().value("bytes").toInteger() > 0);
+    QVERIFY(checkpoint);
+    r = cli({"runs", "show", QString::number(first_), "--db", db_});
+    QCOMPARE(r.code, 0);
+    QVERIFY(r.out.contains("learning_rate = 0.0001"));
+    QVERIFY(r.out.contains("hr@10 = "));
+    QVERIFY(r.out.contains("last.pt"));
+}
+
+void TestRunsCli::exportWritesCsvAndJson()
+{
+    const QString csv = dir_.filePath(QStringLiteral("history.csv"));
+    Result r = cli({"runs", "export", QString::number(first_), QString::number(second_), "--out", csv, "--db", db_});
+    QCOMPARE(r.code, 0);
+    QFile f(csv);
+    QVERIFY(f.open(QIODevice::ReadOnly));
+    const QList<QByteArray> lines = f.readAll().trimmed().split('\n');
+    QCOMPARE(lines[0].trimmed(), QByteArray("run,key,step,epoch,value,wall_time"));
+    ExperimentStore store(db_.toStdString());
+    QCOMPARE(static_cast<size_t>(lines.size() - 1),
+             store.metrics(first_).size() + store.metrics(second_).size());
+    r = cli({"runs", "export", QString::number(second_), "--format", "json", "--db", db_});
+    QCOMPARE(r.code, 0);
+    const QJsonObject run = QJsonDocument::fromJson(r.out).array()[0].toObject();
+    const QJsonObject hr = run.value("user_metrics").toObject().value("hr@10").toObject();
+    QVERIFY(hr.value("users").toArray().size() > 50);
+    QCOMPARE(hr.value("users").toArray().size(), hr.value("values").toArray().size());
+    QCOMPARE(static_cast<size_t>(run.value("metrics").toArray().size()), store.metrics(second_).size());
+}
+
+void TestRunsCli::compareRunsOnOneSplit()
+{
+    Result r = cli({"runs", "compare", QString::number(first_), QString::number(second_), "--json", "--db", db_});
+    QCOMPARE(r.code, 0);
+    const QJsonObject c = QJsonDocument::fromJson(r.out).object();
+    QVERIFY(c.value("same_split").toBool());
+    QCOMPARE(c.value("best").toObject().value("hr@10").toInteger(), second_);
+    QVERIFY(c.value("differing_params").toArray().contains(QStringLiteral("learning_rate")));
+    const QJsonArray tests = c.value("significance").toArray();
+    QCOMPARE(tests.size(), 3);
+    for (const auto& t : tests) {
+        const QJsonObject o = t.toObject();
+        QVERIFY(o.value("pairs").toInt() > 50);
+        QVERIFY(o.value("t_p_value").toDouble() >= 0 && o.value("t_p_value").toDouble() <= 1);
+        QVERIFY(o.value("mean_difference").toDouble() < 0); // the slow run is worse
+    }
+    r = cli({"runs", "compare", QString::number(first_), QString::number(second_), QString::number(clone_), "--format",
+             "markdown", "--db", db_});
+    QCOMPARE(r.code, 0);
+    QVERIFY(r.out.startsWith("| run | hr@10 |"));
+    QVERIFY(r.out.contains("- best hr@10: #" + QByteArray::number(second_)));
+    const QString params = dir_.filePath(QStringLiteral("params.csv"));
+    r = cli({"runs", "compare", QString::number(first_), QString::number(second_), "--params", "--diff-only", "--format",
+             "csv", "--out", params, "--db", db_});
+    QCOMPARE(r.code, 0);
+    QFile f(params);
+    QVERIFY(f.open(QIODevice::ReadOnly));
+    const QByteArray text = f.readAll();
+    QVERIFY(text.contains("learning_rate,0.0001,0.001"));
+    QVERIFY(!text.contains("\nmodel,"));
+}
+
+void TestRunsCli::badInputExitsNonZeroWithOneLine_data()
+{
+    QTest::addColumn<QStringList>("args");
+    QTest::addColumn<int>("code");
+    QTest::addColumn<QString>("needle");
+    QTest::newRow("unknown run") << QStringList{"runs", "show", "999"} << 1 << "has no run 999";
+    QTest::newRow("compare unknown") << QStringList{"runs", "compare", "1", "999"} << 1 << "has no run 999";
+    QTest::newRow("bad condition") << QStringList{"runs", "list", "--param", "learning_rate"} << 2 << "not a condition";
+    QTest::newRow("order on text") << QStringList{"runs", "list", "--param", "optimizer<adam"} << 2 << "needs a number";
+    QTest::newRow("bad status") << QStringList{"runs", "list", "--status", "done"} << 2 << "none of running";
+    QTest::newRow("bad format") << QStringList{"runs", "export", "1", "--format", "xml"} << 2 << "csv or json";
+    QTest::newRow("one run") << QStringList{"runs", "compare", "1"} << 2 << "";
+    QTest::newRow("clone other data") << QStringList{"train", "--data", "__ML100K__", "--clone", "1"} << 2
+                                      << "trained on other data";
+}
+
+void TestRunsCli::badInputExitsNonZeroWithOneLine()
+{
+    QFETCH(QStringList, args);
+    QFETCH(int, code);
+    QFETCH(QString, needle);
+    if (args.contains(QStringLiteral("__ML100K__"))) {
+        if (!QFileInfo::exists(QStringLiteral(RECLAB_ML100K_DIR "/u.data")))
+            QSKIP("MovieLens-100K not found");
+        args.replace(args.indexOf(QStringLiteral("__ML100K__")), QStringLiteral(RECLAB_ML100K_DIR));
+    }
+    const Result r = cli(args + QStringList{"--db", db_});
+    QCOMPARE(r.code, code);
+    QCOMPARE(r.err.trimmed().count('\n'), 0);
+    QVERIFY2(r.err.contains(needle.toUtf8()), r.err.constData());
+    // A foreign SQLite file as the database: a clear message, not a crash.
+    const QString foreign = dir_.filePath(QStringLiteral("foreign.db"));
+    sqlite3* db = nullptr;
+    sqlite3_open(foreign.toUtf8().constData(), &db);
+    sqlite3_exec(db, "CREATE TABLE IF NOT EXISTS invoices(id INTEGER)", nullptr, nullptr, nullptr);
+    sqlite3_close(db);
+    const Result f = cli({"runs", "list", "--db", foreign});
+    QCOMPARE(f.code, 1);
+    QVERIFY2(f.err.contains("not a RecLab database"), f.err.constData());
+}
+
+QTEST_GUILESS_MAIN(TestRunsCli)
+#include "test_runs_cli.moc"
