@@ -1,14 +1,19 @@
 #include "RunsTableModel.h"
 
+#include "compare/RunComparison.h"
 #include "eval/Metrics.h"
 
+#include <QApplication>
 #include <QBrush>
 #include <QColor>
-
-#include <nlohmann/json.hpp>
+#include <QDateTime>
+#include <QIcon>
+#include <QStyle>
 
 #include <algorithm>
-#include <unordered_map>
+#include <cmath>
+#include <limits>
+#include <set>
 
 namespace reclab {
 
@@ -17,61 +22,86 @@ QString metricText(double value)
     return QString::fromStdString(formatMetric(value));
 }
 
+const std::vector<std::string>& RunsTableModel::metricKeys()
+{
+    // The keys in the order people read them: hr before ndcg, rmse before mae, auc before gauc.
+    static const std::vector<std::string> keys = {"hr@10", "ndcg@10", "rmse", "mae", "auc", "gauc"};
+    return keys;
+}
+
 RunsTableModel::RunsTableModel(QObject* parent) : QAbstractTableModel(parent) {}
 
 namespace {
 
-// The model column: a graph run shows its graph's name ("graph: NeuMF").
-QString modelLabel(const RunRecord& run)
+constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+
+QDateTime utc(const std::string& iso)
 {
-    const QString model = QString::fromStdString(run.model);
-    if (run.model != "graph")
-        return model;
-    const nlohmann::json params = nlohmann::json::parse(run.paramsJson, nullptr, false);
-    if (params.is_discarded() || !params.contains("graph") || !params["graph"].is_object())
-        return model;
-    const auto name = params["graph"].find("name");
-    if (name == params["graph"].end() || !name->is_string() || name->get<std::string>().empty())
-        return model;
-    return QStringLiteral("graph: %1").arg(QString::fromStdString(name->get<std::string>()));
+    QDateTime t = QDateTime::fromString(QString::fromStdString(iso), Qt::ISODateWithMs);
+    t.setTimeSpec(Qt::UTC);
+    return t;
 }
+
+QString durationText(double seconds)
+{
+    if (!std::isfinite(seconds))
+        return {};
+    const auto s = static_cast<qint64>(std::llround(seconds));
+    if (s >= 3600)
+        return QStringLiteral("%1 h %2 min").arg(s / 3600).arg((s % 3600) / 60);
+    if (s >= 60)
+        return QStringLiteral("%1 min %2 s").arg(s / 60).arg(s % 60);
+    return QStringLiteral("%1 s").arg(s);
+}
+
+QIcon statusIcon(RunStatus status)
+{
+    QStyle* style = QApplication::style();
+    switch (status) {
+    case RunStatus::Finished: return style->standardIcon(QStyle::SP_DialogApplyButton);
+    case RunStatus::Failed: return style->standardIcon(QStyle::SP_MessageBoxCritical);
+    case RunStatus::Running: return style->standardIcon(QStyle::SP_MediaPlay);
+    case RunStatus::Stopped: return style->standardIcon(QStyle::SP_MediaStop);
+    case RunStatus::Interrupted: return style->standardIcon(QStyle::SP_MessageBoxWarning);
+    }
+    return {};
+}
+
+QStringList sortedUnique(std::set<QString> values) { return QStringList(values.begin(), values.end()); }
 
 } // namespace
 
 void RunsTableModel::setDatabasePath(const QString& path)
 {
     path_ = path;
-    labelCache_.clear();
 }
 
 bool RunsTableModel::refresh(QString* error)
 {
     std::vector<RunRecord> runs;
-    std::vector<QString> summaries, models;
+    std::vector<QString> models;
+    std::vector<std::vector<double>> metrics;
+    std::vector<double> durations;
     try {
         ExperimentStore store(path_.toStdString());
         runs = store.listRuns();
-        // Final held-out metrics of every run in one query (never one query per run).
-        // The keys in the order people read them: hr before ndcg, rmse before mae, auc before gauc.
-        const std::vector<std::string> keys = {"hr@10", "ndcg@10", "rmse", "mae", "auc", "gauc"};
-        std::unordered_map<int64_t, std::vector<QString>> parts; // per run, one cell per key
-        for (const auto& m : store.latestMetrics(keys)) {
-            auto& cells = parts[m.runId];
-            cells.resize(keys.size());
-            const auto at = static_cast<size_t>(std::find(keys.begin(), keys.end(), m.key) - keys.begin());
-            cells[at] = QStringLiteral("%1 %2").arg(QString::fromStdString(m.key), metricText(m.value));
+        // Final metrics of every run in one query on latest_metrics (never one per run).
+        std::unordered_map<int64_t, std::vector<double>> byRun;
+        for (const auto& m : store.latestMetrics(metricKeys())) {
+            auto& cells = byRun[m.runId];
+            cells.resize(metricKeys().size(), kNaN);
+            cells[static_cast<size_t>(std::find(metricKeys().begin(), metricKeys().end(), m.key) - metricKeys().begin())] =
+                m.value;
         }
+        const QDateTime now = QDateTime::currentDateTimeUtc();
         for (const auto& run : runs) {
-            QStringList p;
-            for (const QString& text : parts[run.id])
-                if (!text.isEmpty())
-                    p << text;
-            summaries.push_back(p.join(QStringLiteral("  ")));
-            // Parsed once per run: a graph run's params hold the whole graph.
-            auto label = labelCache_.find(run.id);
-            if (label == labelCache_.end())
-                label = labelCache_.insert(run.id, modelLabel(run));
-            models.push_back(*label);
+            models.push_back(QString::fromStdString(modelLabel(run)));
+            auto cells = byRun[run.id];
+            cells.resize(metricKeys().size(), kNaN);
+            metrics.push_back(std::move(cells));
+            const QDateTime start = utc(run.startedAt);
+            const QDateTime end = run.endedAt.empty() ? now : utc(run.endedAt);
+            durations.push_back(start.isValid() && end.isValid() ? start.msecsTo(end) / 1000.0 : kNaN);
         }
     } catch (const std::exception& e) {
         if (error)
@@ -80,10 +110,29 @@ bool RunsTableModel::refresh(QString* error)
     }
     beginResetModel();
     runs_ = std::move(runs);
-    metricSummaries_ = std::move(summaries);
     modelLabels_ = std::move(models);
+    metrics_ = std::move(metrics);
+    durations_ = std::move(durations);
+    params_.clear();
+    paramsLoaded_ = false;
     endResetModel();
     return true;
+}
+
+const std::vector<std::pair<std::string, std::string>>& RunsTableModel::paramsOf(qint64 runId)
+{
+    if (!paramsLoaded_) {
+        paramsLoaded_ = true;
+        try {
+            ExperimentStore store(path_.toStdString());
+            params_ = store.allParams();
+        } catch (const std::exception& e) {
+            emit writeFailed(QString::fromUtf8(e.what()));
+        }
+    }
+    static const std::vector<std::pair<std::string, std::string>> none;
+    const auto it = params_.find(runId);
+    return it == params_.end() ? none : it->second;
 }
 
 const RunRecord* RunsTableModel::runAt(int row) const
@@ -91,30 +140,97 @@ const RunRecord* RunsTableModel::runAt(int row) const
     return row >= 0 && row < runCount() ? &runs_[static_cast<size_t>(row)] : nullptr;
 }
 
+int RunsTableModel::rowOf(qint64 runId) const
+{
+    for (int r = 0; r < runCount(); ++r)
+        if (runs_[static_cast<size_t>(r)].id == runId)
+            return r;
+    return -1;
+}
+
+QStringList RunsTableModel::models() const { return sortedUnique({modelLabels_.begin(), modelLabels_.end()}); }
+
+QStringList RunsTableModel::datasets() const
+{
+    std::set<QString> out;
+    for (const auto& run : runs_)
+        out.insert(QString::fromStdString(run.dataset));
+    return sortedUnique(out);
+}
+
+QStringList RunsTableModel::experiments() const
+{
+    std::set<QString> out;
+    for (const auto& run : runs_)
+        out.insert(QString::fromStdString(run.experiment));
+    return sortedUnique(out);
+}
+
+QStringList RunsTableModel::tags() const
+{
+    std::set<QString> out;
+    for (const auto& run : runs_)
+        for (const auto& tag : run.tags)
+            out.insert(QString::fromStdString(tag));
+    return sortedUnique(out);
+}
+
 int RunsTableModel::rowCount(const QModelIndex& parent) const { return parent.isValid() ? 0 : runCount(); }
 
-int RunsTableModel::columnCount(const QModelIndex& parent) const { return parent.isValid() ? 0 : ColumnCount; }
+int RunsTableModel::columnCount(const QModelIndex& parent) const { return parent.isValid() ? 0 : tagsColumn() + 1; }
 
 QVariant RunsTableModel::data(const QModelIndex& index, int role) const
 {
     const RunRecord* run = runAt(index.row());
     if (!run)
         return {};
-    if (role == Qt::DisplayRole) {
-        switch (index.column()) {
+    const auto row = static_cast<size_t>(index.row());
+    const int column = index.column();
+    const bool metric = column >= FirstMetric && column < tagsColumn();
+    const double metricValue = metric ? metrics_[row][static_cast<size_t>(column - FirstMetric)] : kNaN;
+    if (role == Qt::DisplayRole || role == Qt::EditRole) {
+        if (metric)
+            return std::isnan(metricValue) ? QString() : metricText(metricValue);
+        switch (column) {
         case Id: return QVariant::fromValue(static_cast<qlonglong>(run->id));
-        case Model: return modelLabels_[static_cast<size_t>(index.row())];
+        case Name: return QString::fromStdString(run->name);
+        case Model: return modelLabels_[row];
         case Dataset: return QString::fromStdString(run->dataset);
+        case Experiment: return QString::fromStdString(run->experiment);
         case Status: return QString::fromUtf8(runStatusName(run->status));
         case Started: return QString::fromStdString(run->startedAt).left(19).replace(QLatin1Char('T'), QLatin1Char(' '));
-        case Metrics: return metricSummaries_[static_cast<size_t>(index.row())];
+        case Duration: return durationText(durations_[row]);
+        default: {
+            QStringList tags;
+            for (const auto& t : run->tags)
+                tags << QString::fromStdString(t);
+            return tags.join(QStringLiteral(", "));
+        }
         }
     }
-    if (role == Qt::ToolTipRole && index.column() == Status && !run->message.empty())
-        return QString::fromStdString(run->message);
-    if (role == Qt::ToolTipRole && index.column() == Dataset)
-        return QString::fromStdString(run->datasetSource + "\nfingerprint " + run->datasetFingerprint);
-    if (role == Qt::ForegroundRole && index.column() == Status) {
+    if (role == SortRole) {
+        if (metric) // runs without the metric sort last either way
+            return std::isnan(metricValue) ? QVariant() : QVariant(metricValue);
+        if (column == Id)
+            return QVariant::fromValue(static_cast<qlonglong>(run->id));
+        if (column == Duration)
+            return std::isnan(durations_[row]) ? QVariant() : QVariant(durations_[row]);
+        return data(index, Qt::DisplayRole);
+    }
+    if (role == Qt::DecorationRole && column == Status)
+        return statusIcon(run->status);
+    if (role == Qt::TextAlignmentRole && (metric || column == Id || column == Duration))
+        return QVariant(Qt::AlignRight | Qt::AlignVCenter);
+    if (role == Qt::ToolTipRole) {
+        if (column == Status && !run->message.empty())
+            return QString::fromStdString(run->message);
+        if (column == Dataset)
+            return QString::fromStdString(run->datasetSource + "\nfingerprint " + run->datasetFingerprint +
+                                          (run->splitFingerprint.empty() ? "" : "\nsplit " + run->splitFingerprint));
+        if (!run->notes.empty())
+            return QString::fromStdString(run->notes);
+    }
+    if (role == Qt::ForegroundRole && column == Status) {
         switch (run->status) {
         case RunStatus::Finished: return QBrush(QColor(0x2c, 0x80, 0x2c));
         case RunStatus::Failed: return QBrush(QColor(0xc0, 0x20, 0x20));
@@ -125,12 +241,91 @@ QVariant RunsTableModel::data(const QModelIndex& index, int role) const
     return {};
 }
 
+bool RunsTableModel::setData(const QModelIndex& index, const QVariant& value, int role)
+{
+    RunRecord* run = role == Qt::EditRole && index.row() >= 0 && index.row() < runCount() ? &runs_[static_cast<size_t>(index.row())]
+                                                                                            : nullptr;
+    if (!run || (index.column() != Name && index.column() != tagsColumn()))
+        return false;
+    try {
+        ExperimentStore store(path_.toStdString());
+        if (index.column() == Name) {
+            store.renameRun(run->id, value.toString().toStdString());
+        } else {
+            std::vector<std::string> tags;
+            for (const QString& t : value.toString().split(QLatin1Char(','), Qt::SkipEmptyParts))
+                tags.push_back(t.trimmed().toStdString());
+            store.setTags(run->id, tags);
+        }
+        *run = *store.findRun(run->id); // what the store made of it (trimmed, sorted)
+    } catch (const std::exception& e) {
+        emit writeFailed(QString::fromUtf8(e.what()));
+        return false;
+    }
+    emit dataChanged(this->index(index.row(), 0), this->index(index.row(), columnCount() - 1));
+    return true;
+}
+
+Qt::ItemFlags RunsTableModel::flags(const QModelIndex& index) const
+{
+    Qt::ItemFlags f = QAbstractTableModel::flags(index);
+    if (index.column() == Name || index.column() == tagsColumn())
+        f |= Qt::ItemIsEditable;
+    return f;
+}
+
 QVariant RunsTableModel::headerData(int section, Qt::Orientation orientation, int role) const
 {
-    if (orientation != Qt::Horizontal || role != Qt::DisplayRole)
+    if (orientation != Qt::Horizontal)
         return {};
-    static const char* const names[] = {"Run", "Model", "Dataset", "Status", "Started (UTC)", "Final metrics"};
-    return section >= 0 && section < ColumnCount ? tr(names[section]) : QVariant();
+    if (role == Qt::ToolTipRole && (section == Name || section == tagsColumn()))
+        return tr("Double-click to edit; tags are separated by commas");
+    if (role != Qt::DisplayRole)
+        return {};
+    if (section >= FirstMetric && section < tagsColumn())
+        return QString::fromStdString(metricKeys()[static_cast<size_t>(section - FirstMetric)]);
+    static const char* const names[] = {"Run", "Name", "Model", "Dataset", "Experiment", "Status", "Started (UTC)", "Duration"};
+    if (section >= 0 && section < FirstMetric)
+        return tr(names[section]);
+    return section == tagsColumn() ? tr("Tags") : QVariant();
+}
+
+RunsFilterProxy::RunsFilterProxy(RunsTableModel* source, QObject* parent) : QSortFilterProxyModel(parent), source_(source)
+{
+    setSourceModel(source);
+    setSortRole(RunsTableModel::SortRole);
+    setSortCaseSensitivity(Qt::CaseInsensitive);
+}
+
+void RunsFilterProxy::setFilter(const RunFilter& filter)
+{
+    filter_ = filter;
+    invalidateFilter();
+}
+
+const RunRecord* RunsFilterProxy::runAt(int proxyRow) const
+{
+    return source_->runAt(mapToSource(index(proxyRow, 0)).row());
+}
+
+bool RunsFilterProxy::lessThan(const QModelIndex& left, const QModelIndex& right) const
+{
+    const QVariant l = left.data(sortRole()), r = right.data(sortRole());
+    if (l.isValid() && r.isValid())
+        return QSortFilterProxyModel::lessThan(left, right);
+    if (l.isValid() == r.isValid())
+        return left.row() < right.row();
+    return sortOrder() == Qt::AscendingOrder ? l.isValid() : !l.isValid();
+}
+
+bool RunsFilterProxy::filterAcceptsRow(int sourceRow, const QModelIndex&) const
+{
+    const RunRecord* run = source_->runAt(sourceRow);
+    if (!run)
+        return false;
+    if (!filter_.needsParams())
+        return filter_.matches(*run);
+    return filter_.matches(*run, source_->paramsOf(run->id));
 }
 
 } // namespace reclab

@@ -51,13 +51,13 @@ TrainingController::TrainingController(QObject* parent) : QObject(parent), worke
 TrainingController::~TrainingController() { shutdown(); }
 
 bool TrainingController::start(std::shared_ptr<const Dataset> dataset, const TrainConfig& config,
-                               const QString& databasePath, qint64 resumeRunId)
+                               const QString& databasePath, qint64 resumeRunId, qint64 parentRunId)
 {
     if (running_ || !thread_.isRunning())
         return false;
     running_ = true;
     worker_->clearStop();
-    emit requestRun(std::move(dataset), config, databasePath, resumeRunId);
+    emit requestRun(std::move(dataset), config, databasePath, resumeRunId, parentRunId);
     return true;
 }
 

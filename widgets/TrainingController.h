@@ -16,10 +16,10 @@ public:
     ~TrainingController() override;
 
     bool isRunning() const { return running_; }
-    // Queues a run in the worker thread (resumeRunId > 0: continues that stopped run); ignored
-    // while one is running.
+    // Queues a run in the worker thread (resumeRunId > 0: continues that stopped run;
+    // parentRunId > 0: a new run cloned from that one); ignored while one is running.
     bool start(std::shared_ptr<const Dataset> dataset, const TrainConfig& config, const QString& databasePath,
-               qint64 resumeRunId = 0);
+               qint64 resumeRunId = 0, qint64 parentRunId = 0);
     void stop();
     // Pause, Step (one batch, then paused; its report comes as stepReported) and a learning
     // rate for the coming epochs, for the running run.
@@ -36,7 +36,7 @@ signals:
     void stepReported(const reclab::StepReport& report);
     void runFinished(qint64 runId, const QString& status, const QString& message);
     void requestRun(std::shared_ptr<const reclab::Dataset> dataset, reclab::TrainConfig config, QString databasePath,
-                    qint64 resumeRunId);
+                    qint64 resumeRunId, qint64 parentRunId);
 
 private:
     QThread thread_;

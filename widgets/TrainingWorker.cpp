@@ -49,13 +49,15 @@ bool TrainingWorker::setLearningRate(double learningRate)
 }
 
 void TrainingWorker::run(std::shared_ptr<const Dataset> dataset, TrainConfig config, QString databasePath,
-                         qint64 resumeRunId)
+                         qint64 resumeRunId, qint64 parentRunId)
 {
     qint64 runId = 0;
     try {
         TrainingSession session(std::move(dataset), std::move(config), databasePath.toStdString());
         if (resumeRunId > 0)
             session.resume(resumeRunId);
+        if (parentRunId > 0)
+            session.setLabels({{}, {}, {}, parentRunId});
         session.setStartCallback([this, &runId](int64_t id) {
             runId = id;
             emit runStarted(id);

@@ -33,9 +33,10 @@ public:
     bool setLearningRate(double learningRate);
 
 public slots:
-    // resumeRunId > 0 continues that stopped run of the database (config is its stored one).
+    // resumeRunId > 0 continues that stopped run of the database (config is its stored one);
+    // parentRunId > 0 records the new run as a clone of that one (in its experiment).
     void run(std::shared_ptr<const reclab::Dataset> dataset, reclab::TrainConfig config, QString databasePath,
-             qint64 resumeRunId);
+             qint64 resumeRunId, qint64 parentRunId);
 
 signals:
     void runStarted(qint64 runId);

@@ -6,6 +6,8 @@
 #endif
 #include "ImportDialog.h"
 #include "RunsTableModel.h"
+#include "experiments/CompareView.h"
+#include "experiments/ExperimentsView.h"
 #include "TrainingController.h"
 #include "TrainingDashboard.h"
 #include "TrainingPanel.h"
@@ -17,6 +19,7 @@
 #include "store/ExperimentStore.h"
 #include "train/Trainer.h"
 #include "train/TrainingSession.h"
+#include "util/Error.h"
 
 #include <QAction>
 #include <QCloseEvent>
@@ -85,6 +88,8 @@ MainWindow::MainWindow(const MainWindowOptions& options, QWidget* parent)
     centralTabs_->addTab(browser_, tr("Data"));
     centralTabs_->addTab(graphEditor_, tr("Model graph"));
     centralTabs_->addTab(dashboard_, tr("Training"));
+    compare_ = new CompareView;
+    centralTabs_->addTab(compare_, tr("Compare"));
     connect(dashboard_, &TrainingDashboard::storedRunFailed, this,
             [this](qint64, const QString& error) { statusBar()->showMessage(error, 8000); });
     centralTabs_->setDocumentMode(true);
@@ -140,7 +145,7 @@ MainWindow::MainWindow(const MainWindowOptions& options, QWidget* parent)
     }
     refreshRuns();
     resize(1280, 800);
-    resizeDocks({runsDock_}, {170}, Qt::Vertical); // the charts get the room
+    resizeDocks({runsDock_}, {240}, Qt::Vertical); // the charts get the most room
     updateActions();
     loadDataset(options_.dataSpec);
 }
@@ -247,23 +252,60 @@ void MainWindow::buildActions()
 
 void MainWindow::buildRunsDock()
 {
-    runsView_ = new QTableView;
-    runsView_->setModel(runsModel_);
-    runsView_->setSelectionBehavior(QAbstractItemView::SelectRows);
-    runsView_->setAlternatingRowColors(true);
-    runsView_->verticalHeader()->hide();
-    runsView_->horizontalHeader()->setStretchLastSection(true);
+    experiments_ = new ExperimentsView(runsModel_);
+    runsView_ = experiments_->table();
     runsDock_ = new QDockWidget(tr("Runs"), this);
     runsDock_->setObjectName(QStringLiteral("runsDock"));
     runsDock_->setFeatures(QDockWidget::DockWidgetMovable | QDockWidget::DockWidgetFloatable);
-    runsDock_->setWidget(runsView_);
+    runsDock_->setWidget(experiments_);
     addDockWidget(Qt::BottomDockWidgetArea, runsDock_);
     // A selected run is shown in the charts (overlaid with the others) and may be resumed.
-    connect(runsView_->selectionModel(), &QItemSelectionModel::selectionChanged, this, [this] {
-        if (const RunRecord* run = selectedRun())
+    connect(experiments_, &ExperimentsView::selectionChanged, this, [this] {
+        if (const RunRecord* run = selectedRun(); run && experiments_->selectedRunIds().size() == 1)
             dashboard_->showStoredRun(options_.databasePath, run->id); // read off the GUI thread
         updateActions();
     });
+    connect(experiments_, &ExperimentsView::problem, this, [this](const QString& m) { statusBar()->showMessage(m, 10000); });
+    connect(experiments_, &ExperimentsView::compareRequested, this, &MainWindow::compareRuns);
+    connect(experiments_, &ExperimentsView::openRequested, this, [this](const QList<qint64>& ids) {
+        for (const qint64 id : ids)
+            dashboard_->showStoredRun(options_.databasePath, id);
+        centralTabs_->setCurrentWidget(dashboard_);
+    });
+    connect(experiments_, &ExperimentsView::cloneRequested, this, &MainWindow::cloneRun);
+    connect(compare_, &CompareView::failed, this, [this](const QString& error) {
+        QMessageBox::warning(this, tr("Compare runs"), error);
+    });
+}
+
+void MainWindow::compareRuns(const QList<qint64>& runIds)
+{
+    if (runIds.size() < 2)
+        return;
+    centralTabs_->setCurrentWidget(compare_);
+    compare_->compare(options_.databasePath, runIds);
+}
+
+void MainWindow::cloneRun(qint64 runId)
+{
+    if (!dataset_)
+        return;
+    TrainConfig config;
+    try {
+        ExperimentStore store(options_.databasePath.toStdString());
+        const auto run = store.findRun(runId);
+        if (!run)
+            throw StoreError(options_.databasePath.toStdString() + " has no run " + std::to_string(runId));
+        if (run->datasetFingerprint != dataset_->fingerprint())
+            throw Error("run " + std::to_string(runId) + " was trained on other data (" + run->dataset + ", " +
+                        run->datasetSource + "); load that dataset to clone it");
+        config = TrainingSession::storedConfig(options_.databasePath.toStdString(), runId);
+    } catch (const std::exception& e) {
+        QMessageBox::warning(this, tr("Cannot clone"), QString::fromUtf8(e.what()));
+        return;
+    }
+    launch(config, tr("%1 on %2 (clone of #%3)").arg(QString::fromStdString(config.model), QString::fromStdString(dataset_->name)).arg(runId),
+           0, runId);
 }
 
 void MainWindow::buildStepDock()
@@ -456,7 +498,7 @@ void MainWindow::resumeSelectedRun()
     launch(config, tr("%1 on %2 (resumed)").arg(model, QString::fromStdString(dataset_->name)), id);
 }
 
-void MainWindow::launch(const TrainConfig& config, const QString& label, qint64 resumeRunId)
+void MainWindow::launch(const TrainConfig& config, const QString& label, qint64 resumeRunId, qint64 parentRunId)
 {
     centralTabs_->setCurrentWidget(dashboard_);
     auto owned = std::make_unique<LiveRun>();
@@ -489,7 +531,7 @@ void MainWindow::launch(const TrainConfig& config, const QString& label, qint64 
     live_.push_back(std::move(owned));
     activeRun_->addItem(label, QVariant::fromValue(static_cast<QObject*>(c)));
     activeRun_->setCurrentIndex(activeRun_->count() - 1);
-    c->start(dataset_, config, options_.databasePath, resumeRunId);
+    c->start(dataset_, config, options_.databasePath, resumeRunId, parentRunId);
     showActiveRun();
     updateActions();
 }
@@ -643,18 +685,14 @@ void MainWindow::updateActions()
 
 const RunRecord* MainWindow::selectedRun() const
 {
-    if (!runsView_ || !runsView_->selectionModel())
-        return nullptr;
-    const QModelIndexList rows = runsView_->selectionModel()->selectedRows();
-    return rows.isEmpty() ? nullptr : runsModel_->runAt(rows.front().row());
+    return experiments_ ? experiments_->selectedRun() : nullptr;
 }
 
 void MainWindow::refreshRuns()
 {
     QString error;
-    if (!runsModel_->refresh(&error))
+    if (!experiments_->refresh(&error))
         statusBar()->showMessage(tr("Experiment database: %1").arg(error));
-    runsView_->resizeColumnsToContents();
 }
 
 void MainWindow::closeEvent(QCloseEvent* event)

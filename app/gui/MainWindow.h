@@ -32,7 +32,9 @@ class QTableWidget;
 
 namespace reclab {
 
+class CompareView;
 class DatasetBrowser;
+class ExperimentsView;
 class GraphEditor;
 struct ModelInfo;
 class RunsTableModel;
@@ -61,6 +63,8 @@ public:
     GraphEditor* graphEditor() const { return graphEditor_; }
     RunsTableModel* runsModel() const { return runsModel_; }
     QTableView* runsView() const { return runsView_; }
+    ExperimentsView* experimentsView() const { return experiments_; }
+    CompareView* compareView() const { return compare_; }
     QAction* startAction() const { return startAction_; }
     QAction* stopAction() const { return stopAction_; }
     QAction* pauseAction() const { return pauseAction_; }
@@ -95,6 +99,10 @@ public slots:
     void stopTraining();
     // Continues the stopped or interrupted run selected in the runs table from its checkpoint.
     void resumeSelectedRun();
+    // Shows the runs side by side in the Compare tab.
+    void compareRuns(const QList<qint64>& runIds);
+    // Trains a new run with the stored run's config, seed, graph and split (same data only).
+    void cloneRun(qint64 runId);
 
 signals:
     void datasetLoaded();
@@ -123,7 +131,7 @@ private:
     void buildActions();
     void buildRunsDock();
     void buildStepDock();
-    void launch(const TrainConfig& config, const QString& label, qint64 resumeRunId);
+    void launch(const TrainConfig& config, const QString& label, qint64 resumeRunId, qint64 parentRunId = 0);
     LiveRun* activeRun() const;
     LiveRun* liveRun(TrainingController* controller) const;
     void showActiveRun();
@@ -146,6 +154,8 @@ private:
     GraphEditor* graphEditor_;
     TrainingPanel* panel_;
     QTableView* runsView_ = nullptr;
+    ExperimentsView* experiments_ = nullptr;
+    CompareView* compare_ = nullptr;
     QAction* openAction_ = nullptr;
     QAction* sampleAction_ = nullptr;
     QAction* openFileAction_ = nullptr;

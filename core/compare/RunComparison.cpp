@@ -143,7 +143,7 @@ RunComparison compareRuns(ExperimentStore& store, const std::vector<int64_t>& ru
             c.splitNote = "runs #" + std::to_string(c.runs.front().id) + " and #" + std::to_string(run.id) +
                           " were evaluated on different splits (" +
                           (run.datasetFingerprint != c.runs.front().datasetFingerprint ? "different data" :
-                                                                                        "same data, other held-out part") +
+                                                                                        "same data, another held-out part or protocol") +
                           "): their metrics are not directly comparable";
             break;
         }

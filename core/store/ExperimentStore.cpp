@@ -507,6 +507,15 @@ std::vector<std::pair<std::string, std::string>> ExperimentStore::params(int64_t
     return out;
 }
 
+std::unordered_map<int64_t, std::vector<std::pair<std::string, std::string>>> ExperimentStore::allParams()
+{
+    auto s = db_.prepare("SELECT run_id, key, value FROM params ORDER BY run_id, key");
+    std::unordered_map<int64_t, std::vector<std::pair<std::string, std::string>>> out;
+    while (s.step())
+        out[s.int64At(0)].emplace_back(s.textAt(1), s.textAt(2));
+    return out;
+}
+
 double ExperimentStore::trainingSeconds(int64_t runId)
 {
     auto s = db_.prepare("SELECT coalesce(sum(value), 0) FROM metrics WHERE run_id = ? AND key = 'train_seconds'");

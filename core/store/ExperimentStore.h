@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -109,6 +110,8 @@ public:
     // Metrics of a run in step order; all keys when key is empty.
     std::vector<MetricPoint> metrics(int64_t runId, const std::string& key = "");
     std::vector<std::pair<std::string, std::string>> params(int64_t runId);
+    // Every run's params in one query (for filtering a whole table by param).
+    std::unordered_map<int64_t, std::vector<std::pair<std::string, std::string>>> allParams();
     UserMetrics userMetrics(int64_t runId);
     // Sum of the run's train_seconds (its training time, evaluation excluded).
     double trainingSeconds(int64_t runId);
