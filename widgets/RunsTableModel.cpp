@@ -9,6 +9,8 @@
 #include <QDateTime>
 #include <QIcon>
 #include <QStyle>
+#include <QFutureWatcher>
+#include <QtConcurrent>
 
 #include <algorithm>
 #include <cmath>
@@ -76,15 +78,12 @@ void RunsTableModel::setDatabasePath(const QString& path)
     path_ = path;
 }
 
-bool RunsTableModel::refresh(QString* error)
+RunsTableModel::Snapshot RunsTableModel::read(const QString& path)
 {
-    std::vector<RunRecord> runs;
-    std::vector<QString> models;
-    std::vector<std::vector<double>> metrics;
-    std::vector<double> durations;
+    Snapshot s;
     try {
-        ExperimentStore store(path_.toStdString());
-        runs = store.listRuns();
+        ExperimentStore store(path.toStdString());
+        s.runs = store.listRuns();
         // Final metrics of every run in one query on latest_metrics (never one per run).
         std::unordered_map<int64_t, std::vector<double>> byRun;
         for (const auto& m : store.latestMetrics(metricKeys())) {
@@ -94,29 +93,63 @@ bool RunsTableModel::refresh(QString* error)
                 m.value;
         }
         const QDateTime now = QDateTime::currentDateTimeUtc();
-        for (const auto& run : runs) {
-            models.push_back(QString::fromStdString(modelLabel(run)));
+        for (const auto& run : s.runs) {
+            s.models.push_back(QString::fromStdString(modelLabel(run)));
             auto cells = byRun[run.id];
             cells.resize(metricKeys().size(), kNaN);
-            metrics.push_back(std::move(cells));
+            s.metrics.push_back(std::move(cells));
             const QDateTime start = utc(run.startedAt);
             const QDateTime end = run.endedAt.empty() ? now : utc(run.endedAt);
-            durations.push_back(start.isValid() && end.isValid() ? start.msecsTo(end) / 1000.0 : kNaN);
+            s.durations.push_back(start.isValid() && end.isValid() ? start.msecsTo(end) / 1000.0 : kNaN);
         }
     } catch (const std::exception& e) {
-        if (error)
-            *error = QString::fromUtf8(e.what());
-        return false;
+        s.error = QString::fromUtf8(e.what());
+        if (s.error.isEmpty())
+            s.error = QStringLiteral("the experiment database cannot be read");
     }
+    return s;
+}
+
+void RunsTableModel::apply(Snapshot snapshot)
+{
     beginResetModel();
-    runs_ = std::move(runs);
-    modelLabels_ = std::move(models);
-    metrics_ = std::move(metrics);
-    durations_ = std::move(durations);
+    runs_ = std::move(snapshot.runs);
+    modelLabels_ = std::move(snapshot.models);
+    metrics_ = std::move(snapshot.metrics);
+    durations_ = std::move(snapshot.durations);
     params_.clear();
     paramsLoaded_ = false;
     endResetModel();
+}
+
+bool RunsTableModel::refresh(QString* error)
+{
+    ++generation_; // an older asynchronous read must not overwrite this one
+    Snapshot s = read(path_);
+    if (!s.error.isEmpty()) {
+        if (error)
+            *error = s.error;
+        return false;
+    }
+    apply(std::move(s));
     return true;
+}
+
+void RunsTableModel::refreshAsync()
+{
+    const int generation = ++generation_;
+    auto* watcher = new QFutureWatcher<Snapshot>(this);
+    connect(watcher, &QFutureWatcher<Snapshot>::finished, this, [this, watcher, generation] {
+        watcher->deleteLater();
+        Snapshot s = watcher->result();
+        if (generation != generation_)
+            return;
+        if (!s.error.isEmpty())
+            emit refreshFailed(s.error);
+        else
+            apply(std::move(s));
+    });
+    watcher->setFuture(QtConcurrent::run(&RunsTableModel::read, path_));
 }
 
 const std::vector<std::pair<std::string, std::string>>& RunsTableModel::paramsOf(qint64 runId)

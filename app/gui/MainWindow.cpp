@@ -690,9 +690,7 @@ const RunRecord* MainWindow::selectedRun() const
 
 void MainWindow::refreshRuns()
 {
-    QString error;
-    if (!experiments_->refresh(&error))
-        statusBar()->showMessage(tr("Experiment database: %1").arg(error));
+    experiments_->refreshAsync(); // errors reach the status bar through problem()
 }
 
 void MainWindow::closeEvent(QCloseEvent* event)

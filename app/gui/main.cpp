@@ -41,8 +41,11 @@ int main(int argc, char** argv)
     QCommandLineOption probeOption(QStringLiteral("startup-probe"),
                                    QStringLiteral("Print the milliseconds to a usable window, then quit."));
     probeOption.setFlags(QCommandLineOption::HiddenFromHelp);
+    QCommandLineOption trainOption(QStringLiteral("train"),
+                                   QStringLiteral("Start a run with the run setup's settings once the dataset has loaded."));
     parser.addOption(dataOption);
     parser.addOption(dbOption);
+    parser.addOption(trainOption);
     parser.addOption(probeOption);
     parser.process(app);
 
@@ -54,6 +57,9 @@ int main(int argc, char** argv)
                                      .filePath(QStringLiteral("reclab.db"));
     reclab::MainWindow window(options);
     window.show();
+    if (parser.isSet(trainOption))
+        QObject::connect(&window, &reclab::MainWindow::datasetLoaded, &window, &reclab::MainWindow::startTraining,
+                         Qt::SingleShotConnection);
     // Checked when the dataset arrives (and each millisecond after, should the window not be
     // exposed yet); nothing runs on the GUI thread before that. Lives as long as the loop.
     std::function<void()> report;

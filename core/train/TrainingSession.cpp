@@ -143,7 +143,11 @@ RunOutcome TrainingSession::run()
         store.finishRun(runId_, outcome.status, outcome.message);
         return outcome;
     } catch (const std::exception& e) {
-        store.syncArtifacts(runId_);
+        try {
+            store.syncArtifacts(runId_);
+        } catch (const std::exception&) {
+            // the failure to record is the one that matters
+        }
         store.finishRun(runId_, RunStatus::Failed, e.what());
         throw;
     }

@@ -162,7 +162,8 @@ void TestGui::trainsFromStartActionAndStoresRun()
     QCOMPARE(run->status, RunStatus::Finished);
     QCOMPARE(store.metrics(runId, "hr@10").size(), size_t(4));
     QVERIFY(store.metrics(runId, "batch_loss").size() >= size_t(w.dashboard()->pointCount(w.currentRunId(), QStringLiteral("batch_loss"))));
-    QCOMPARE(w.runsModel()->runCount(), 1);
+    QTRY_COMPARE(w.runsModel()->runCount(), 1); // the table refreshes in a worker thread
+    QTRY_COMPARE(w.runsModel()->runAt(0)->status, RunStatus::Finished);
     QCOMPARE(w.runsModel()->runAt(0)->id, runId);
     QVERIFY(w.startAction()->isEnabled());
     // NeuMF's default pre-training ran first: its parts' curves are stored beside the run's.
@@ -257,13 +258,14 @@ void TestGui::protocolChoiceFollowsTheModel()
     QVERIFY(auc[0].value > 0.5);
     QTRY_VERIFY(w.runsModel()->runCount() >= 2);
     // The runs table: the DIN run has AUC and GAUC, and no ranking metric.
-    const int dinRow = w.runsModel()->rowOf(dinRun);
     auto column = [](const char* key) {
         const auto& keys = RunsTableModel::metricKeys();
         return RunsTableModel::FirstMetric + static_cast<int>(std::find(keys.begin(), keys.end(), key) - keys.begin());
     };
-    QCOMPARE(w.runsModel()->data(w.runsModel()->index(dinRow, column("auc")), Qt::DisplayRole).toString(),
-             metricText(auc[0].value));
+    // The table refreshes in a worker thread: wait for the refresh after the run ended.
+    QTRY_COMPARE(w.runsModel()->data(w.runsModel()->index(w.runsModel()->rowOf(dinRun), column("auc")), Qt::DisplayRole).toString(),
+                 metricText(auc[0].value));
+    const int dinRow = w.runsModel()->rowOf(dinRun);
     QVERIFY(!w.runsModel()->data(w.runsModel()->index(dinRow, column("gauc")), Qt::DisplayRole).toString().isEmpty());
     QVERIFY(w.runsModel()->data(w.runsModel()->index(dinRow, column("hr@10")), Qt::DisplayRole).toString().isEmpty());
     saveShot(&w, "din-run.png");
@@ -501,7 +503,7 @@ void TestGui::twoRunsAtOnceEarlyStoppingAndResume()
     QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 2, 60000);
     QCOMPARE(finished.at(1).at(1).toString(), QStringLiteral("STOPPED"));
     const int stoppedEpochs = static_cast<int>(store.metrics(b, "hr@10").size());
-    QVERIFY(w.runsModel()->rowOf(b) >= 0);
+    QTRY_COMPARE(w.runsModel()->runAt(w.runsModel()->rowOf(b))->status, RunStatus::Stopped);
     QVERIFY(!w.resumeAction()->isEnabled());
     w.experimentsView()->selectRuns({b});
     QVERIFY(w.resumeAction()->isEnabled());

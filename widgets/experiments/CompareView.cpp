@@ -33,7 +33,6 @@ QTableWidget* newTable()
     t->setSelectionBehavior(QAbstractItemView::SelectRows);
     t->setAlternatingRowColors(true);
     t->verticalHeader()->hide();
-    t->horizontalHeader()->setStretchLastSection(true);
     t->setWordWrap(false);
     return t;
 }
@@ -89,8 +88,6 @@ CompareView::CompareView(QWidget* parent)
     testsLayout->setContentsMargins(0, 4, 0, 0);
     testsLayout->addWidget(significanceNote_);
     testsLayout->addWidget(significance_, 1);
-    metrics_->horizontalHeader()->setStretchLastSection(false);
-    significance_->horizontalHeader()->setStretchLastSection(false);
     tabs_->addTab(metrics_, tr("Models × metrics"));
     tabs_->addTab(paramsPage, tr("Params"));
     tabs_->addTab(testsPage, tr("Significance"));

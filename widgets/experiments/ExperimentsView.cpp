@@ -130,6 +130,9 @@ ExperimentsView::ExperimentsView(RunsTableModel* model, QWidget* parent)
         emit selectionChanged();
     });
     connect(runs_, &RunsTableModel::writeFailed, this, &ExperimentsView::problem);
+    connect(runs_, &RunsTableModel::refreshFailed, this, &ExperimentsView::problem);
+    connect(runs_, &QAbstractItemModel::modelAboutToBeReset, this, [this] { keptSelection_ = selectedRunIds(); });
+    connect(runs_, &QAbstractItemModel::modelReset, this, &ExperimentsView::afterReset);
 
     auto* bottom = new QHBoxLayout;
     bottom->addWidget(actions);
@@ -173,16 +176,23 @@ void ExperimentsView::selectRuns(const QList<qint64>& runIds)
 
 bool ExperimentsView::refresh(QString* error)
 {
-    const QList<qint64> selected = selectedRunIds();
-    const bool fresh = runs_->rowCount() == 0;
-    if (!runs_->refresh(error))
-        return false;
+    return runs_->refresh(error); // afterReset() restores the view
+}
+
+void ExperimentsView::refreshAsync()
+{
+    runs_->refreshAsync();
+}
+
+void ExperimentsView::afterReset()
+{
     fillCombos();
     applyFilter();
-    selectRuns(selected);
-    if (fresh)
-        table_->resizeColumnsToContents();
-    return true;
+    selectRuns(keptSelection_);
+    if (!table_->property("sized").toBool() && runs_->rowCount() > 0) {
+        table_->resizeColumnsToContents(); // once: later widths are the user's
+        table_->setProperty("sized", true);
+    }
 }
 
 void ExperimentsView::fillCombos()

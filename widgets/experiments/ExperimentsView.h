@@ -47,8 +47,10 @@ public:
     const RunRecord* selectedRun() const;
     void selectRuns(const QList<qint64>& runIds);
 
-    // Re-reads the database, keeping the selection and the filter combos' choices.
+    // Re-reads the database, keeping the selection and the filter combos' choices; the
+    // asynchronous form reads in a worker thread (the model's refreshFailed tells of errors).
     bool refresh(QString* error = nullptr);
+    void refreshAsync();
     // Without asking: deletes the runs with their files; false (error) on the first refusal.
     bool deleteRuns(const QList<qint64>& runIds, QString* error = nullptr);
     bool setNotes(qint64 runId, const QString& notes, QString* error = nullptr);
@@ -68,6 +70,9 @@ private:
     void askDelete();
     void askNotes();
     void askMove();
+    void afterReset();
+
+    QList<qint64> keptSelection_; // across a model reset
 
     RunsTableModel* runs_;
     RunsFilterProxy* proxy_;
