@@ -78,12 +78,16 @@ void RunsTableModel::setDatabasePath(const QString& path)
     path_ = path;
 }
 
-RunsTableModel::Snapshot RunsTableModel::read(const QString& path)
+RunsTableModel::Snapshot RunsTableModel::read(const QString& path, bool withParams)
 {
     Snapshot s;
     try {
         ExperimentStore store(path.toStdString());
         s.runs = store.listRuns();
+        if (withParams) {
+            s.params = store.allParams();
+            s.withParams = true;
+        }
         // Final metrics of every run in one query on latest_metrics (never one per run).
         std::unordered_map<int64_t, std::vector<double>> byRun;
         for (const auto& m : store.latestMetrics(metricKeys())) {
@@ -117,15 +121,15 @@ void RunsTableModel::apply(Snapshot snapshot)
     modelLabels_ = std::move(snapshot.models);
     metrics_ = std::move(snapshot.metrics);
     durations_ = std::move(snapshot.durations);
-    params_.clear();
-    paramsLoaded_ = false;
+    params_ = std::move(snapshot.params);
+    paramsLoaded_ = snapshot.withParams;
     endResetModel();
 }
 
 bool RunsTableModel::refresh(QString* error)
 {
     ++generation_; // an older asynchronous read must not overwrite this one
-    Snapshot s = read(path_);
+    Snapshot s = read(path_, false);
     if (!s.error.isEmpty()) {
         if (error)
             *error = s.error;
@@ -149,7 +153,8 @@ void RunsTableModel::refreshAsync()
         else
             apply(std::move(s));
     });
-    watcher->setFuture(QtConcurrent::run(&RunsTableModel::read, path_));
+    // While a param filter is in use (its params were read), the worker reads them too.
+    watcher->setFuture(QtConcurrent::run(&RunsTableModel::read, path_, paramsLoaded_));
 }
 
 const std::vector<std::pair<std::string, std::string>>& RunsTableModel::paramsOf(qint64 runId)

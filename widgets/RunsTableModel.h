@@ -66,9 +66,12 @@ private:
         std::vector<QString> models;
         std::vector<std::vector<double>> metrics;
         std::vector<double> durations;
+        std::unordered_map<int64_t, std::vector<std::pair<std::string, std::string>>> params;
+        bool withParams = false;
         QString error; // empty when read
     };
-    static Snapshot read(const QString& path);
+    // withParams: every run's params too (a param filter is in use).
+    static Snapshot read(const QString& path, bool withParams);
     void apply(Snapshot snapshot);
 
     int generation_ = 0;

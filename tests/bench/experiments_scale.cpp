@@ -3,6 +3,7 @@
 // first argument), then times, as medians of 5:
 //   - opening the Runs view: reading the runs and their final metrics, filling the table and
 //     painting it;
+//   - a param filter over all of them (their params read, matched, the table painted);
 //   - the Compare tab for 10 runs: the comparison read in its worker, the curves of the 10 runs
 //     read in theirs, and everything painted.
 // Run: QT_QPA_PLATFORM=offscreen build/tests/reclab-bench-experiments [database]
@@ -11,6 +12,8 @@
 #include "experiments/CompareView.h"
 #include "experiments/ExperimentsView.h"
 #include "store/ExperimentStore.h"
+
+#include <QLineEdit>
 
 #include <QApplication>
 #include <QElapsedTimer>
@@ -45,7 +48,10 @@ void writeDatabase(const std::string& path)
         run.splitFingerprint = "split" + std::to_string(r % 3);
         const double lr = 0.0001 * (1 + r % 20);
         run.paramsJson = "{\"model\":\"" + run.model + "\",\"epochs\":20,\"learning_rate\":" + std::to_string(lr) +
-                         ",\"batch_size\":256,\"factors\":" + std::to_string(8 << (r % 4)) + ",\"seed\":" + std::to_string(r) + "}";
+                         ",\"batch_size\":256,\"factors\":" + std::to_string(8 << (r % 4)) + ",\"seed\":" + std::to_string(r);
+        for (int k = 0; k < 29; ++k) // as many params as a real TrainConfig has (35)
+            run.paramsJson += ",\"option_" + std::to_string(k) + "\":" + std::to_string((r + k) % 7);
+        run.paramsJson += "}";
         run.seed = r;
         run.tags = {r % 5 == 0 ? "baseline" : "sweep", "batch" + std::to_string(r / 1000)};
         const int64_t id = store.beginRun(run);
@@ -87,7 +93,7 @@ int main(int argc, char** argv)
         writeDatabase(db.toStdString());
     std::printf("database %s: %.0f MB\n", qPrintable(db), QFileInfo(db).size() / 1e6);
 
-    std::vector<double> open, compare;
+    std::vector<double> open, filter, compare;
     for (int round = 0; round < 5; ++round) {
         QElapsedTimer t;
         t.start();
@@ -103,6 +109,14 @@ int main(int argc, char** argv)
         view.show();
         view.repaint(); // painted, not only laid out
         open.push_back(t.nsecsElapsed() / 1e6);
+        // A param filter over all of them: every run's params read once, then matched.
+        QElapsedTimer f;
+        f.start();
+        view.paramEdit()->setText(QStringLiteral("learning_rate<0.0005 factors=32"));
+        view.repaint();
+        filter.push_back(f.nsecsElapsed() / 1e6);
+        if (round == 0)
+            std::printf("param filter: %d of %d runs\n", view.proxy()->rowCount(), model.runCount());
         if (round == 0)
             std::printf("runs view: %d runs, first %s\n", model.runCount(),
                         qPrintable(view.proxy()->index(0, RunsTableModel::Model).data().toString()));
@@ -138,6 +152,9 @@ int main(int argc, char** argv)
     }
     std::printf("open the runs view (10,000 runs): median %.0f ms (", median(open));
     for (const double v : open)
+        std::printf(" %.0f", v);
+    std::printf(" )\nparam filter over 10,000 runs: median %.0f ms (", median(filter));
+    for (const double v : filter)
         std::printf(" %.0f", v);
     std::printf(" )\ncompare 10 runs: median %.0f ms (", median(compare));
     for (const double v : compare)

@@ -117,6 +117,12 @@ void TestExperiments::filtersAndSortsRuns()
     view.paramEdit()->setText(QStringLiteral("epochs>=3 model=gmf"));
     QCOMPARE(view.proxy()->rowCount(), 1);
     QCOMPARE(view.proxy()->runAt(0)->id, gmf_);
+    // A refresh in a worker thread (as while runs train) keeps the filter and its params.
+    QSignalSpy reset(&model, &QAbstractItemModel::modelReset);
+    view.refreshAsync();
+    QTRY_COMPARE(reset.count(), 1);
+    QCOMPARE(view.proxy()->rowCount(), 1);
+    QCOMPARE(view.proxy()->runAt(0)->id, gmf_);
     view.paramEdit()->setText(QStringLiteral("learning_rate<fast"));
     QVERIFY(view.paramEdit()->toolTip().contains(QStringLiteral("needs a number")));
     view.paramEdit()->clear();
