@@ -1,0 +1,139 @@
+// PCA and t-SNE in LibTorch: PCA against an SVD of the same data and on vectors that lie on a
+// plane; t-SNE keeping planted clusters apart, converging (its KL divergence falls), stopping
+// when asked, and refusing too few points.
+#include "project/Projection.h"
+
+#include <torch/linalg.h>
+
+#include <QtTest>
+
+#include <atomic>
+#include <cmath>
+
+using namespace reclab;
+
+class TestProjection : public QObject {
+    Q_OBJECT
+private slots:
+    void pcaFindsThePlane();
+    void pcaAgreesWithSvd();
+    void pcaRefusesBadInput();
+    void tsneKeepsClustersApart();
+    void tsneStopsWhenAsked();
+};
+
+namespace {
+
+// k clusters of `per` points around random centres in d dimensions; labels per point.
+torch::Tensor clusters(int k, int per, int d, std::vector<int>& labels, double spread = 0.3)
+{
+    torch::manual_seed(3);
+    const torch::Tensor centres = torch::randn({k, d}) * 3.0;
+    std::vector<torch::Tensor> parts;
+    for (int c = 0; c < k; ++c) {
+        parts.push_back(centres[c] + torch::randn({per, d}) * spread);
+        labels.insert(labels.end(), static_cast<size_t>(per), c);
+    }
+    return torch::cat(parts);
+}
+
+// Share of each point's k nearest neighbours (in the map) that carry its label.
+double neighbourPurity(const torch::Tensor& map, const std::vector<int>& labels, int k)
+{
+    const torch::Tensor d = torch::cdist(map, map);
+    const torch::Tensor nearest = std::get<1>(d.topk(k + 1, 1, false)).narrow(1, 1, k).contiguous();
+    const auto* idx = nearest.data_ptr<int64_t>();
+    int64_t same = 0;
+    for (int64_t i = 0; i < map.size(0); ++i)
+        for (int j = 0; j < k; ++j)
+            same += labels[static_cast<size_t>(idx[i * k + j])] == labels[static_cast<size_t>(i)] ? 1 : 0;
+    return static_cast<double>(same) / static_cast<double>(map.size(0) * k);
+}
+
+} // namespace
+
+void TestProjection::pcaFindsThePlane()
+{
+    // 500 points on a plane spanned by two orthonormal directions in 12 dimensions, plus tiny
+    // noise: two components explain (almost) everything, and distances survive the projection.
+    torch::manual_seed(1);
+    const torch::Tensor basis = std::get<0>(torch::linalg::qr(torch::randn({12, 2}), "reduced"));
+    const torch::Tensor coords = torch::randn({500, 2}) * torch::tensor({5.0f, 2.0f});
+    const torch::Tensor x = coords.mm(basis.t()) + 7.0 + torch::randn({500, 12}) * 1e-4;
+    const PcaResult r = pca(x, 2);
+    QCOMPARE(r.coordinates.sizes(), (std::vector<int64_t>{500, 2}));
+    QVERIFY(r.explainedRatio[0] + r.explainedRatio[1] > 0.999999);
+    QVERIFY(r.explainedRatio[0] > r.explainedRatio[1]);
+    QVERIFY(std::abs(r.explainedRatio[0] - 25.0 / 29.0) < 0.05); // variances 25 and 4
+    QVERIFY(torch::allclose(r.components.t().mm(r.components), torch::eye(2), 1e-5, 1e-5));
+    auto distances = [](const torch::Tensor& a) { return (a.unsqueeze(1) - a.unsqueeze(0)).norm(2, {2}); };
+    const double worst = (distances(r.coordinates) - distances(coords)).abs().max().item<double>();
+    QVERIFY2(worst < 1e-3, qPrintable(QString::number(worst)));
+    // The same data gives the same picture (signs fixed).
+    QVERIFY(torch::equal(pca(x, 2).coordinates, r.coordinates));
+}
+
+void TestProjection::pcaAgreesWithSvd()
+{
+    torch::manual_seed(2);
+    const torch::Tensor x = torch::randn({300, 8}) * torch::arange(1, 9).to(torch::kFloat);
+    const PcaResult r = pca(x, 3);
+    const torch::Tensor centred = (x - x.mean(0, true)).to(torch::kDouble);
+    auto [u, s, vh] = torch::linalg::svd(centred, false, c10::nullopt);
+    for (int k = 0; k < 3; ++k) {
+        const torch::Tensor fromSvd = vh[k].to(torch::kFloat);
+        const double dot = std::abs(fromSvd.dot(r.components.select(1, k)).item<double>());
+        QVERIFY2(dot > 1 - 1e-6, qPrintable(QString::number(dot)));
+        const double variance = (s[k] * s[k]).item<double>() / (s * s).sum().item<double>();
+        QVERIFY(std::abs(variance - r.explainedRatio[static_cast<size_t>(k)]) < 1e-9);
+    }
+}
+
+void TestProjection::pcaRefusesBadInput()
+{
+    QVERIFY_THROWS_EXCEPTION(std::invalid_argument, pca(torch::randn({1, 4}), 2));
+    QVERIFY_THROWS_EXCEPTION(std::invalid_argument, pca(torch::randn({10, 4}), 5));
+    QVERIFY_THROWS_EXCEPTION(std::invalid_argument, tsne(torch::randn({50, 4}), {}));
+}
+
+void TestProjection::tsneKeepsClustersApart()
+{
+    std::vector<int> labels;
+    const torch::Tensor x = clusters(5, 80, 16, labels, 1.5);
+    // PCA alone mixes some of these clusters; t-SNE's neighbours keep their labels.
+    std::vector<double> kl;
+    TsneOptions o;
+    o.iterations = 600;
+    const torch::Tensor map = tsne(x, o, [&](const TsneProgress& p) { kl.push_back(p.klDivergence); });
+    QCOMPARE(map.sizes(), (std::vector<int64_t>{400, 2}));
+    QVERIFY(torch::isfinite(map).all().item<bool>());
+    const double purity = neighbourPurity(map, labels, 10);
+    QVERIFY2(purity > 0.97, qPrintable(QString::number(purity)));
+    QCOMPARE(static_cast<int>(kl.size()), o.iterations / o.reportEvery);
+    QVERIFY2(kl.back() < kl[static_cast<size_t>(o.exaggerationIterations / o.reportEvery)], "KL did not fall after exaggeration");
+    QVERIFY(kl.back() > 0);
+    // Reproducible.
+    QVERIFY(torch::allclose(map, tsne(x, o), 1e-4, 1e-4));
+}
+
+void TestProjection::tsneStopsWhenAsked()
+{
+    std::vector<int> labels;
+    const torch::Tensor x = clusters(3, 40, 8, labels);
+    std::atomic<bool> stop{false};
+    int reports = 0, last = 0;
+    TsneOptions o;
+    o.perplexity = 10;
+    const torch::Tensor map = tsne(x, o, [&](const TsneProgress& p) {
+        ++reports;
+        last = p.iteration;
+        if (p.iteration >= 100)
+            stop = true;
+    }, &stop);
+    QVERIFY(last < 130);
+    QVERIFY(reports >= 4);
+    QCOMPARE(map.size(0), int64_t(120));
+}
+
+QTEST_APPLESS_MAIN(TestProjection)
+#include "test_projection.moc"
