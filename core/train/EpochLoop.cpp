@@ -1,6 +1,7 @@
 #include "train/EpochLoop.h"
 
 #include "models/Recommender.h"
+#include "project/EmbeddingSnapshots.h"
 #include "train/FlatOptimizer.h"
 #include "train/TrainingTask.h"
 #include "util/Random.h"
@@ -136,6 +137,23 @@ RunOutcome EpochLoop::pretrain(Recommender& model, FlatOptimizer& optimizer, con
     return outcome;
 }
 
+void EpochLoop::snapshotEmbeddings(Recommender& model, int epoch, bool force) const
+{
+    const ModelShape shape = task.shape();
+    try {
+        const auto tables = embeddingTables(model, shape.numUsers, shape.numItems);
+        int64_t bytes = 0;
+        for (const auto& t : tables)
+            bytes += t.weights.numel() * static_cast<int64_t>(sizeof(float));
+        if (tables.empty() || !(force || shouldSnapshot(epoch, trainer.config().epochs, bytes)))
+            return;
+        writeEmbeddingSnapshot(checkpointDir, epoch, tables);
+        lastSnapshot = epoch;
+    } catch (const std::exception&) {
+        // A full disk costs the map of this epoch, not the run (its checkpoint write reports it).
+    }
+}
+
 RunOutcome EpochLoop::run(Recommender& model, FlatOptimizer& optimizer, TrainingProgress& progress,
                           ModelSnapshot& best) const
 {
@@ -198,6 +216,7 @@ RunOutcome EpochLoop::run(Recommender& model, FlatOptimizer& optimizer, Training
         if (trainer.epochCallback())
             trainer.epochCallback()(stats);
         if (!checkpointDir.empty()) {
+            snapshotEmbeddings(model, epoch);
             writeCheckpoint((dir / "last.pt").string(), model, optimizer, progress);
             if (improved) // the same bytes: copied, not serialised again
                 copyCheckpoint((dir / "last.pt").string(), (dir / "best.pt").string());
@@ -209,6 +228,10 @@ RunOutcome EpochLoop::run(Recommender& model, FlatOptimizer& optimizer, Training
             break;
         }
     }
+    // The last epoch's map, when thinning skipped it (a run stopped early or stopped by hand).
+    if (!checkpointDir.empty() && outcome.epochsCompleted > 0 && lastSnapshot != outcome.epochsCompleted &&
+        outcome.status != RunStatus::Failed)
+        snapshotEmbeddings(model, outcome.epochsCompleted, true);
     if (validating && progress.bestEpoch > 0 && !best.empty()) {
         // The test part, once, with the weights of the best validation epoch.
         best.restore(model);

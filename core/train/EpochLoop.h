@@ -27,7 +27,8 @@ struct EpochLoop {
     torch::Device device;
     Random& rng;
     std::chrono::steady_clock::time_point runStart;
-    std::string checkpointDir; // where last.pt and best.pt go; empty: nowhere
+    std::string checkpointDir; // where last.pt, best.pt and embedding snapshots go; empty: nowhere
+    mutable int lastSnapshot = 0; // the epoch of the latest embedding snapshot
 
     // A pre-training phase ("gmf", "mlp"): its batches are reported tagged with the phase, and
     // it is not evaluated.
@@ -37,6 +38,10 @@ struct EpochLoop {
     RunOutcome run(Recommender& model, FlatOptimizer& optimizer, TrainingProgress& progress, ModelSnapshot& best) const;
 
 private:
+    // Saves the model's user and item tables as the epoch's snapshot (thinned for large
+    // tables unless forced); failures to write are not fatal to the run.
+    void snapshotEmbeddings(Recommender& model, int epoch, bool force = false) const;
+
     // One epoch of batches; false (with outcome saying why) when stopped or the loss is not finite.
     bool trainEpoch(Recommender& model, FlatOptimizer& optimizer, int epoch, const std::string& phase, int64_t& step,
                     EpochStats& stats, RunOutcome& outcome) const;

@@ -1,10 +1,19 @@
 // PCA and t-SNE in LibTorch: PCA against an SVD of the same data and on vectors that lie on a
 // plane; t-SNE keeping planted clusters apart, converging (its KL divergence falls), stopping
 // when asked, and refusing too few points.
+#include "data/SampleGenerator.h"
+#include "models/ModelRegistry.h"
+#include "models/Recommender.h"
+#include "project/EmbeddingSnapshots.h"
 #include "project/Projection.h"
+#include "store/ExperimentStore.h"
+#include "train/TrainingSession.h"
+#include "util/Error.h"
 
 #include <torch/linalg.h>
 
+#include <QFile>
+#include <QTemporaryDir>
 #include <QtTest>
 
 #include <atomic>
@@ -20,6 +29,8 @@ private slots:
     void pcaRefusesBadInput();
     void tsneKeepsClustersApart();
     void tsneStopsWhenAsked();
+    void snapshotPolicyThinsLargeTables();
+    void trainingWritesEmbeddingSnapshots();
 };
 
 namespace {
@@ -133,6 +144,77 @@ void TestProjection::tsneStopsWhenAsked()
     QVERIFY(last < 130);
     QVERIFY(reports >= 4);
     QCOMPARE(map.size(0), int64_t(120));
+}
+
+void TestProjection::snapshotPolicyThinsLargeTables()
+{
+    const int64_t mb = int64_t(1) << 20;
+    for (int e = 1; e <= 20; ++e)
+        QVERIFY(shouldSnapshot(e, 20, 2 * mb)); // 40 MB in all: every epoch
+    std::vector<int> kept;
+    for (int e = 1; e <= 20; ++e)
+        if (shouldSnapshot(e, 20, 40 * mb)) // 800 MB in all: thinned
+            kept.push_back(e);
+    QCOMPARE(kept, (std::vector<int>{1, 2, 4, 8, 16, 20}));
+    QVERIFY(!shouldSnapshot(1, 5, 0));
+}
+
+void TestProjection::trainingWritesEmbeddingSnapshots()
+{
+    QTemporaryDir dir;
+    const std::string db = dir.filePath(QStringLiteral("runs.db")).toStdString();
+    const auto sample = std::make_shared<const Dataset>(generateSampleDataset());
+    TrainConfig c = defaultConfigFor("neumf");
+    c.epochs = 3;
+    c.pretrain = false;
+    c.threads = 1;
+    TrainingSession session(sample, c, db);
+    session.run();
+    const std::string runDir = runArtifactDir(db, session.runId());
+    const auto snapshots = listEmbeddingSnapshots(runDir);
+    QCOMPARE(snapshots.size(), size_t(3));
+    QCOMPARE(snapshots.back().epoch, 3);
+    // NeuMF: user and item tables of its GMF and MLP parts.
+    QCOMPARE(snapshots[0].tables.size(), size_t(4));
+    int users = 0, items = 0;
+    for (const auto& t : snapshots[0].tables) {
+        users += t.kind == "users" && t.rows == sample->numUsers() ? 1 : 0;
+        items += t.kind == "items" && t.rows == sample->numItems() ? 1 : 0;
+    }
+    QCOMPARE(users, 2);
+    QCOMPARE(items, 2);
+    // The last snapshot holds the trained weights; the first differs from it.
+    const auto last = readEmbeddingSnapshot(runDir, 3), first = readEmbeddingSnapshot(runDir, 1);
+    const auto trained = embeddingTables(*session.trainer().model(), sample->numUsers(), sample->numItems());
+    QCOMPARE(last.size(), trained.size());
+    for (size_t k = 0; k < last.size(); ++k) {
+        QCOMPARE(last[k].name, trained[k].name);
+        QVERIFY(torch::equal(last[k].weights, trained[k].weights));
+        QVERIFY(!torch::equal(first[k].weights, last[k].weights));
+    }
+    // Recorded as the run's artifacts.
+    ExperimentStore store(db);
+    int recorded = 0;
+    for (const auto& a : store.artifacts(session.runId()))
+        recorded += a.kind == "embeddings" && a.path.rfind("embeddings/epoch-", 0) == 0 ? 1 : 0;
+    QCOMPARE(recorded, 3);
+    // Bad input: an epoch without a snapshot, a damaged index.
+    try {
+        readEmbeddingSnapshot(runDir, 7);
+        QFAIL("a missing snapshot was read");
+    } catch (const Error& e) {
+        QVERIFY2(QString::fromUtf8(e.what()).contains(QStringLiteral("no embedding snapshot of epoch 7")), e.what());
+    }
+    QFile index(QString::fromStdString(runDir + "/embeddings/index.json"));
+    QVERIFY(index.open(QIODevice::WriteOnly | QIODevice::Truncate));
+    index.write("{\"snapshots\": [");
+    index.close();
+    QVERIFY_THROWS_EXCEPTION(Error, listEmbeddingSnapshots(runDir));
+    // A model without embedding tables has no snapshots.
+    TrainConfig knn = defaultConfigFor("itemknn");
+    TrainingSession counting(sample, knn, db);
+    counting.run();
+    QVERIFY(listEmbeddingSnapshots(runArtifactDir(db, counting.runId())).empty());
 }
 
 QTEST_APPLESS_MAIN(TestProjection)
