@@ -3,6 +3,7 @@
 #include "compare/RunComparison.h"
 #include "compare/RunFilter.h"
 #include "util/Error.h"
+#include "util/TextFile.h"
 
 #include <nlohmann/json.hpp>
 
@@ -49,15 +50,7 @@ void emit(const RunsOptions& o, const std::string& text)
         std::cout << text;
         return;
     }
-    const std::string partial = o.out + ".part";
-    {
-        std::ofstream file(partial, std::ios::binary | std::ios::trunc);
-        file << text;
-        if (!file.flush())
-            throw Error(o.out + ": cannot write the file");
-    }
-    if (std::rename(partial.c_str(), o.out.c_str()) != 0)
-        throw Error(o.out + ": cannot write the file");
+    writeFileWhole(o.out, text);
 }
 
 // A fixed-width table for terminals.

@@ -6,6 +6,7 @@
 #include "RunsCommand.h"
 #ifndef RECLAB_CLI_FRONT
 #include "BenchCommand.h"
+#include "ExportCommand.h"
 #include "TrainCommand.h"
 #include "util/Runtime.h"
 #endif
@@ -53,7 +54,8 @@ int main(int argc, char** argv)
 {
 #ifdef RECLAB_CLI_FRONT
     if (const std::string command = subcommandOf(argc, argv);
-        command == "train" || command == "bench" || (command == "graph" && subcommandOf(argc, argv, 1) == "export"))
+        command == "train" || command == "bench" || command == "export" ||
+        (command == "graph" && subcommandOf(argc, argv, 1) == "export"))
         return execTrain(argv);
 #else
     reclab::configureRuntime();
@@ -64,11 +66,14 @@ int main(int argc, char** argv)
 #ifdef RECLAB_CLI_FRONT
     app.add_subcommand("train", "Train a model on a dataset and record the run in the experiment database");
     app.add_subcommand("bench", "Benchmarks that compare models");
+    app.add_subcommand("export", "Export what a run learned (embeddings)");
 #else
     reclab::cli::TrainOptions train;
     reclab::cli::addTrainCommand(app, train);
     reclab::cli::BenchCliOptions bench;
     reclab::cli::addBenchCommand(app, bench);
+    reclab::cli::ExportOptions exportOptions;
+    reclab::cli::addExportCommand(app, exportOptions);
 #endif
     reclab::cli::DataOptions data;
     reclab::cli::addDataCommand(app, data);
@@ -88,6 +93,8 @@ int main(int argc, char** argv)
 #ifndef RECLAB_CLI_FRONT
         if (app.got_subcommand("train"))
             return reclab::cli::runTrain(train);
+        if (app.got_subcommand("export"))
+            return reclab::cli::runExport(exportOptions);
         if (app.got_subcommand("bench")) {
             const auto* b = app.get_subcommand("bench");
             if (b->got_subcommand("ranking"))

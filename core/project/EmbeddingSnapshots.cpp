@@ -1,6 +1,7 @@
 #include "project/EmbeddingSnapshots.h"
 
 #include "util/Error.h"
+#include "util/TextFile.h"
 
 #include <torch/nn/modules/embedding.h>
 #include <torch/serialize/input-archive.h>
@@ -28,21 +29,6 @@ std::string epochFile(int epoch)
     return name;
 }
 
-// Replaces target with text, whole or not at all.
-void writeWhole(const fs::path& target, const std::string& text)
-{
-    const fs::path partial = target.string() + ".part";
-    {
-        std::ofstream out(partial, std::ios::binary | std::ios::trunc);
-        out << text;
-        if (!out.flush())
-            throw Error(partial.string() + ": cannot write");
-    }
-    std::error_code ec;
-    fs::rename(partial, target, ec);
-    if (ec)
-        throw Error(target.string() + ": " + ec.message());
-}
 
 nlohmann::json readIndex(const std::string& runDir)
 {
@@ -120,7 +106,7 @@ void writeEmbeddingSnapshot(const std::string& runDir, int epoch, const std::vec
     list.push_back(entry);
     std::sort(list.begin(), list.end(),
               [](const nlohmann::json& a, const nlohmann::json& b) { return a.value("epoch", 0) < b.value("epoch", 0); });
-    writeWhole(dir / "index.json", index.dump(1) + "\n");
+    writeFileWhole((dir / "index.json").string(), index.dump(1) + "\n");
 }
 
 std::vector<EmbeddingSnapshotInfo> listEmbeddingSnapshots(const std::string& runDir)

@@ -3,6 +3,7 @@
 #include "util/Error.h"
 
 #include <charconv>
+#include <filesystem>
 #include <cmath>
 #include <fstream>
 #include <sstream>
@@ -103,6 +104,21 @@ bool parseDouble(std::string_view field, double& value)
     const char* last = field.data() + field.size();
     auto [ptr, ec] = std::from_chars(field.data(), last, value);
     return ec == std::errc() && ptr == last && std::isfinite(value);
+}
+
+void writeFileWhole(const std::string& path, const std::string& text)
+{
+    const std::string partial = path + ".part";
+    {
+        std::ofstream out(partial, std::ios::binary | std::ios::trunc);
+        out << text;
+        if (!out.flush())
+            throw Error(path + ": cannot write the file");
+    }
+    std::error_code ec;
+    std::filesystem::rename(partial, path, ec);
+    if (ec)
+        throw Error(path + ": " + ec.message());
 }
 
 } // namespace reclab

@@ -36,6 +36,10 @@ private:
     std::string content_;
 };
 
+// Replaces the file at path with text, whole or not at all (written beside as path.part, then
+// renamed). Throws Error naming the file when it cannot.
+void writeFileWhole(const std::string& path, const std::string& text);
+
 // Splits line at every occurrence of sep into out (reused to avoid allocations).
 void splitFields(std::string_view line, std::string_view sep, std::vector<std::string_view>& out);
 

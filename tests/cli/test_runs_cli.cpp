@@ -24,6 +24,7 @@ private slots:
     void showGivesEverythingAboutARun();
     void exportWritesCsvAndJson();
     void compareRunsOnOneSplit();
+    void exportEmbeddingsForTheProjector();
     void badInputExitsNonZeroWithOneLine_data();
     void badInputExitsNonZeroWithOneLine();
 
@@ -167,6 +168,58 @@ void TestRunsCli::compareRunsOnOneSplit()
     const QByteArray text = f.readAll();
     QVERIFY(text.contains("learning_rate,0.0001,0.001"));
     QVERIFY(!text.contains("\nmodel,"));
+}
+
+void TestRunsCli::exportEmbeddingsForTheProjector()
+{
+    const QString out = dir_.filePath(QStringLiteral("projector"));
+    Result r = cli({"export", "embeddings", "--run", QString::number(second_), "--out", out, "--json", "--db", db_});
+    QCOMPARE(r.code, 0);
+    const QJsonObject written = QJsonDocument::fromJson(r.out).object();
+    QCOMPARE(written.value("epoch").toInt(), 8); // the latest snapshot
+    QCOMPARE(written.value("tables").toArray().size(), 2); // GMF's user and item tables
+    auto lines = [](const QString& path) {
+        QFile f(path);
+        return f.open(QIODevice::ReadOnly) ? f.readAll().trimmed().split('\n') : QList<QByteArray>{};
+    };
+    const QList<QByteArray> vectors = lines(out + QStringLiteral("/item_gmf/vectors.tsv"));
+    const QList<QByteArray> metadata = lines(out + QStringLiteral("/item_gmf/metadata.tsv"));
+    const QList<QByteArray> coordinates = lines(out + QStringLiteral("/item_gmf/coordinates.csv"));
+    QCOMPARE(vectors.size(), 400); // the sample's items, no header
+    QCOMPARE(vectors[0].split('\t').size(), 64);
+    QCOMPARE(metadata.size(), 401);
+    QCOMPARE(metadata[0], QByteArray("id\ttitle\tgenre\tgenres\tinteractions\tpopularity"));
+    QCOMPARE(metadata[1].split('\t').size(), 6);
+    QCOMPARE(coordinates.size(), 401);
+    QCOMPARE(coordinates[0], QByteArray("id,x1,x2"));
+    QCOMPARE(lines(out + QStringLiteral("/user_gmf/metadata.tsv"))[0], QByteArray("id\tinteractions\tactivity"));
+    // An earlier epoch, one table, t-SNE.
+    r = cli({"export", "embeddings", "--run", QString::number(second_), "--out", out + QStringLiteral("/e1"), "--epoch", "1",
+             "--table", "user_gmf", "--project", "tsne", "--iterations", "100", "--db", db_});
+    QCOMPARE(r.code, 0);
+    QCOMPARE(lines(out + QStringLiteral("/e1/user_gmf/coordinates.csv")).size(), 601);
+    QVERIFY(!QFileInfo::exists(out + QStringLiteral("/e1/item_gmf")));
+    // What cannot be exported, said in one line.
+    struct Bad {
+        QStringList args;
+        int code;
+        const char* needle;
+    };
+    const QString id = QString::number(second_);
+    for (const Bad& bad : {Bad{{"--run", id, "--table", "nope"}, 2, "has no table nope (it has user_gmf, item_gmf)"},
+                           Bad{{"--run", id, "--epoch", "99"}, 2, "no embedding snapshot of epoch 99"},
+                           Bad{{"--run", "999"}, 1, "has no run 999"}}) {
+        r = cli(QStringList{"export", "embeddings", "--out", out + QStringLiteral("/bad"), "--db", db_} + bad.args);
+        QCOMPARE(r.code, bad.code);
+        QVERIFY2(r.err.contains(bad.needle), r.err.constData());
+        QCOMPARE(r.err.trimmed().count('\n'), 0);
+    }
+    if (QFileInfo::exists(QStringLiteral(RECLAB_ML100K_DIR "/u.data"))) {
+        r = cli({"export", "embeddings", "--run", id, "--out", out + QStringLiteral("/bad"), "--data",
+                 QStringLiteral(RECLAB_ML100K_DIR), "--db", db_});
+        QCOMPARE(r.code, 2);
+        QVERIFY2(r.err.contains("is not the data run"), r.err.constData());
+    }
 }
 
 void TestRunsCli::badInputExitsNonZeroWithOneLine_data()

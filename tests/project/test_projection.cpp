@@ -4,6 +4,7 @@
 #include "data/SampleGenerator.h"
 #include "models/ModelRegistry.h"
 #include "models/Recommender.h"
+#include "project/EmbeddingExport.h"
 #include "project/EmbeddingSnapshots.h"
 #include "project/Projection.h"
 #include "store/ExperimentStore.h"
@@ -30,6 +31,7 @@ private slots:
     void tsneKeepsClustersApart();
     void tsneStopsWhenAsked();
     void snapshotPolicyThinsLargeTables();
+    void metadataNamesTitlesGenresAndBuckets();
     void trainingWritesEmbeddingSnapshots();
 };
 
@@ -144,6 +146,32 @@ void TestProjection::tsneStopsWhenAsked()
     QVERIFY(last < 130);
     QVERIFY(reports >= 4);
     QCOMPARE(map.size(0), int64_t(120));
+}
+
+void TestProjection::metadataNamesTitlesGenresAndBuckets()
+{
+    // Ten items consumed 10, 9, ..., 1 times: the top 20% are head, the next 30% torso.
+    const auto buckets = countBuckets({10, 9, 8, 7, 6, 5, 4, 3, 2, 1}, "head", "torso", "tail");
+    QCOMPARE(buckets, (std::vector<std::string>{"head", "head", "head", "torso", "torso", "torso", "tail", "tail", "tail", "tail"}));
+    QCOMPARE(countBuckets({0, 0, 3}, "head", "torso", "tail")[0], std::string("tail")); // never consumed: tail
+    const Dataset sample = generateSampleDataset();
+    const EmbeddingMetadata items = itemMetadata(sample), users = userMetadata(sample);
+    QCOMPARE(items.rows.size(), size_t(sample.numItems()));
+    QCOMPARE(users.rows.size(), size_t(sample.numUsers()));
+    QCOMPARE(items.rows[0][1], sample.items.title[0]);
+    QCOMPARE(items.rows[0][2], sample.genresOf(0).front());
+    int64_t interactions = 0;
+    for (const auto& row : users.rows)
+        interactions += std::stoll(row[1]);
+    QCOMPARE(interactions, static_cast<int64_t>(sample.interactions.size()));
+    // Tabs and line breaks in a field cannot break the TSV.
+    QTemporaryDir dir;
+    EmbeddingMetadata odd{{"id", "title"}, {{"1", "a\tb\nc"}, {"2", "d"}}};
+    writeProjectorFiles(dir.path().toStdString(), torch::ones({2, 3}), odd);
+    QFile meta(dir.filePath(QStringLiteral("metadata.tsv")));
+    QVERIFY(meta.open(QIODevice::ReadOnly));
+    QCOMPARE(meta.readAll(), QByteArray("id\ttitle\n1\ta b c\n2\td\n"));
+    QVERIFY_THROWS_EXCEPTION(Error, writeProjectorFiles(dir.path().toStdString(), torch::ones({3, 3}), odd));
 }
 
 void TestProjection::snapshotPolicyThinsLargeTables()
