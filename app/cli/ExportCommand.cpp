@@ -1,4 +1,5 @@
 #include "ExportCommand.h"
+#include "RunData.h"
 
 #include "data/DatasetSource.h"
 #include "project/EmbeddingExport.h"
@@ -44,11 +45,7 @@ int runExport(const ExportOptions& o)
     int epoch = o.epoch;
     std::string runDir;
     try {
-        ExperimentStore store(dbPath);
-        const auto found = store.findRun(o.run);
-        if (!found)
-            throw StoreError(dbPath + " has no run " + std::to_string(o.run));
-        run = *found;
+        run = storedRun(dbPath, o.run);
         runDir = runArtifactDir(dbPath, run.id);
     } catch (const StoreError& e) {
         std::cerr << "reclab-cli: " << e.what() << std::endl;
@@ -80,19 +77,11 @@ int runExport(const ExportOptions& o)
         return 2;
     }
     // The run's own data, for titles and genres; other data would label the wrong rows.
-    const std::string spec = !o.data.empty() ? o.data : run.dataset == "sample" ? std::string("sample") : run.datasetSource;
     Dataset dataset;
     try {
-        dataset = loadDataset(spec);
+        dataset = runDataset(run, o.data);
     } catch (const Error& e) {
-        std::cerr << "reclab-cli: cannot load run " << run.id << "'s data for the metadata (" << e.what()
-                  << "); give it with --data" << std::endl;
-        return 2;
-    }
-    if (dataset.fingerprint() != run.datasetFingerprint) {
-        std::cerr << "reclab-cli: " << spec << " is not the data run " << run.id << " was trained on (fingerprint "
-                  << dataset.fingerprint() << ", the run's " << run.datasetFingerprint << "); give it with --data"
-                  << std::endl;
+        std::cerr << "reclab-cli: " << e.what() << std::endl;
         return 2;
     }
     nlohmann::json written = nlohmann::json::array();

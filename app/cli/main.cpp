@@ -7,6 +7,7 @@
 #ifndef RECLAB_CLI_FRONT
 #include "BenchCommand.h"
 #include "ExportCommand.h"
+#include "RecommendCommand.h"
 #include "TrainCommand.h"
 #include "util/Runtime.h"
 #endif
@@ -54,7 +55,7 @@ int main(int argc, char** argv)
 {
 #ifdef RECLAB_CLI_FRONT
     if (const std::string command = subcommandOf(argc, argv);
-        command == "train" || command == "bench" || command == "export" ||
+        command == "train" || command == "bench" || command == "export" || command == "recommend" ||
         (command == "graph" && subcommandOf(argc, argv, 1) == "export"))
         return execTrain(argv);
 #else
@@ -67,6 +68,7 @@ int main(int argc, char** argv)
     app.add_subcommand("train", "Train a model on a dataset and record the run in the experiment database");
     app.add_subcommand("bench", "Benchmarks that compare models");
     app.add_subcommand("export", "Export what a run learned (embeddings)");
+    app.add_subcommand("recommend", "A stored run's top-K items for one user, with why");
 #else
     reclab::cli::TrainOptions train;
     reclab::cli::addTrainCommand(app, train);
@@ -74,6 +76,8 @@ int main(int argc, char** argv)
     reclab::cli::addBenchCommand(app, bench);
     reclab::cli::ExportOptions exportOptions;
     reclab::cli::addExportCommand(app, exportOptions);
+    reclab::cli::RecommendCliOptions recommendOptions;
+    reclab::cli::addRecommendCommand(app, recommendOptions);
 #endif
     reclab::cli::DataOptions data;
     reclab::cli::addDataCommand(app, data);
@@ -95,6 +99,8 @@ int main(int argc, char** argv)
             return reclab::cli::runTrain(train);
         if (app.got_subcommand("export"))
             return reclab::cli::runExport(exportOptions);
+        if (app.got_subcommand("recommend"))
+            return reclab::cli::runRecommend(recommendOptions);
         if (app.got_subcommand("bench")) {
             const auto* b = app.get_subcommand("bench");
             if (b->got_subcommand("ranking"))

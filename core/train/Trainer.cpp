@@ -187,6 +187,17 @@ MetricValues Trainer::evaluateCheckpoint(const std::string& checkpoint)
     return task->evaluate(*model, device);
 }
 
+std::shared_ptr<Recommender> Trainer::loadModel(const std::string& checkpoint)
+{
+    const torch::Device device = resolveDevice(config_.device);
+    const auto task = prepare();
+    std::shared_ptr<Recommender> model = buildModel(*task, device);
+    if (!checkpoint.empty())
+        CheckpointReader(checkpoint).restoreModel(*model);
+    model->eval();
+    return model;
+}
+
 RunOutcome Trainer::fit()
 {
     const torch::Device device = resolveDevice(config_.device);

@@ -96,6 +96,10 @@ public:
     // best.pt or last.pt): what the run had at that epoch. Throws Error for a checkpoint of
     // another model.
     MetricValues evaluateCheckpoint(const std::string& checkpoint);
+    // This configuration's model with the weights of a checkpoint, in eval mode on the
+    // configured device, for recommending and inspecting. A counting model (no checkpoint:
+    // checkpoint empty) is rebuilt from the data. Throws Error for a checkpoint of another model.
+    std::shared_ptr<Recommender> loadModel(const std::string& checkpoint);
 
 private:
     std::unique_ptr<TrainingTask> prepare(); // runtime, threads, seed; the task with its split

@@ -12,6 +12,8 @@
 #include <QTemporaryDir>
 #include <QtTest>
 
+#include <cmath>
+
 #include <sqlite3.h>
 
 using namespace reclab;
@@ -25,6 +27,7 @@ private slots:
     void exportWritesCsvAndJson();
     void compareRunsOnOneSplit();
     void exportEmbeddingsForTheProjector();
+    void recommendsForAUser();
     void badInputExitsNonZeroWithOneLine_data();
     void badInputExitsNonZeroWithOneLine();
 
@@ -220,6 +223,30 @@ void TestRunsCli::exportEmbeddingsForTheProjector()
         QCOMPARE(r.code, 2);
         QVERIFY2(r.err.contains("is not the data run"), r.err.constData());
     }
+}
+
+void TestRunsCli::recommendsForAUser()
+{
+    // The sample's users are 1 to 600.
+    Result r = cli({"recommend", "--run", QString::number(second_), "--user", "1", "--k", "5", "--json", "--db", db_});
+    QCOMPARE(r.code, 0);
+    const QJsonObject o = QJsonDocument::fromJson(r.out).object();
+    const QJsonArray items = o.value("items").toArray();
+    QCOMPARE(items.size(), 5);
+    double previous = INFINITY;
+    for (const auto& v : items) {
+        const QJsonObject item = v.toObject();
+        QVERIFY(!item.value("title").toString().isEmpty());
+        QVERIFY(item.value("score").toDouble() <= previous);
+        previous = item.value("score").toDouble();
+        QCOMPARE(item.value("because").toArray().size(), 3);
+    }
+    QVERIFY(o.value("milliseconds").toDouble() < 1000);
+    r = cli({"recommend", "--run", QString::number(second_), "--user", "nobody", "--db", db_});
+    QCOMPARE(r.code, 2);
+    QVERIFY2(r.err.contains("has no user nobody"), r.err.constData());
+    r = cli({"recommend", "--run", "999", "--user", "1", "--db", db_});
+    QCOMPARE(r.code, 1);
 }
 
 void TestRunsCli::badInputExitsNonZeroWithOneLine_data()

@@ -7,6 +7,7 @@
 #include "project/EmbeddingExport.h"
 #include "project/EmbeddingSnapshots.h"
 #include "project/Projection.h"
+#include "project/Recommendations.h"
 #include "store/ExperimentStore.h"
 #include "train/TrainingSession.h"
 #include "util/Error.h"
@@ -17,7 +18,10 @@
 #include <QTemporaryDir>
 #include <QtTest>
 
+#include <torch/nn/functional/normalization.h>
+
 #include <atomic>
+#include <set>
 #include <cmath>
 
 using namespace reclab;
@@ -33,6 +37,7 @@ private slots:
     void snapshotPolicyThinsLargeTables();
     void metadataNamesTitlesGenresAndBuckets();
     void trainingWritesEmbeddingSnapshots();
+    void recommendsUnseenItemsWithReasons();
 };
 
 namespace {
@@ -243,6 +248,76 @@ void TestProjection::trainingWritesEmbeddingSnapshots()
     TrainingSession counting(sample, knn, db);
     counting.run();
     QVERIFY(listEmbeddingSnapshots(runArtifactDir(db, counting.runId())).empty());
+}
+
+void TestProjection::recommendsUnseenItemsWithReasons()
+{
+    const auto sample = std::make_shared<const Dataset>(generateSampleDataset());
+    const InteractionIndex index(*sample);
+    // The index: each user's rows oldest first, each item's distinct users ascending.
+    const auto [rowsBegin, rowsEnd] = index.rowsOf(5);
+    QVERIFY(rowsEnd - rowsBegin > 0);
+    for (const uint32_t* r = rowsBegin; r != rowsEnd; ++r) {
+        QCOMPARE(sample->interactions.user[*r], 5);
+        if (r != rowsBegin)
+            QVERIFY(sample->interactions.timestamp[*(r - 1)] <= sample->interactions.timestamp[*r]);
+    }
+    const auto [usersBegin, usersEnd] = index.usersOf(3);
+    QVERIFY(std::is_sorted(usersBegin, usersEnd) && std::adjacent_find(usersBegin, usersEnd) == usersEnd);
+    const auto history = userHistory(index, 5, 4);
+    QCOMPARE(history.size(), size_t(std::min<ptrdiff_t>(4, rowsEnd - rowsBegin)));
+    QCOMPARE(history.back(), sample->interactions.item[*(rowsEnd - 1)]);
+
+    for (const std::string modelName : {"gmf", "itemknn", "din"}) {
+        TrainConfig c = defaultConfigFor(modelName);
+        c.epochs = 2;
+        c.threads = 1;
+        Trainer trainer(sample, c);
+        trainer.fit();
+        auto model = trainer.model();
+        model->eval();
+        RecommendOptions o;
+        o.historyLength = c.historyLength;
+        const auto recs = recommend(*model, index, 5, o);
+        QCOMPARE(recs.size(), size_t(10));
+        std::set<int32_t> seen;
+        for (const uint32_t* r = rowsBegin; r != rowsEnd; ++r)
+            seen.insert(sample->interactions.item[*r]);
+        const auto liked = likedItems(index, 5);
+        for (size_t k = 0; k < recs.size(); ++k) {
+            QVERIFY2(!seen.count(recs[k].item), modelName.c_str());
+            if (k)
+                QVERIFY(recs[k - 1].score >= recs[k].score);
+            QCOMPARE(recs[k].because.size(), size_t(3));
+            for (const auto& [item, similarity] : recs[k].because) {
+                QVERIFY(std::find(liked.begin(), liked.end(), item) != liked.end());
+                QVERIFY(similarity >= -1.0001 && similarity <= 1.0001);
+            }
+            QVERIFY(recs[k].because[0].second >= recs[k].because[1].second);
+        }
+        if (modelName == "gmf") {
+            // The same top 10 as ranking every unseen item by the model's own scores.
+            torch::NoGradGuard noGrad;
+            torch::Tensor all = model->fullSortPredict(torch::tensor({int64_t(5)})).view({-1}).clone();
+            for (const int32_t item : seen)
+                all[item] = -INFINITY;
+            const torch::Tensor top = std::get<1>(all.topk(10));
+            for (size_t k = 0; k < recs.size(); ++k)
+                QCOMPARE(recs[k].item, static_cast<int32_t>(top[static_cast<int64_t>(k)].item<int64_t>()));
+            // "Because": the liked item whose GMF item vector is closest (cosine).
+            const auto tables = embeddingTables(*model, sample->numUsers(), sample->numItems());
+            const torch::Tensor items = torch::nn::functional::normalize(tables[1].weights, torch::nn::functional::NormalizeFuncOptions().dim(1));
+            double bestSimilarity = -2;
+            for (const int32_t l : liked)
+                bestSimilarity = std::max(bestSimilarity, items[recs[0].item].dot(items[l]).item<double>());
+            QVERIFY(std::abs(bestSimilarity - recs[0].because[0].second) < 1e-5);
+        }
+    }
+    // An unknown user.
+    TrainConfig pop = defaultConfigFor("itemknn");
+    Trainer trainer(sample, pop);
+    trainer.fit();
+    QVERIFY_THROWS_EXCEPTION(Error, recommend(*trainer.model(), index, sample->numUsers(), {}));
 }
 
 QTEST_APPLESS_MAIN(TestProjection)

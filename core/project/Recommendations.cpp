@@ -1,0 +1,180 @@
+#include "project/Recommendations.h"
+
+#include "models/Recommender.h"
+#include "project/EmbeddingSnapshots.h"
+#include "util/Error.h"
+
+#include <torch/nn/functional/normalization.h>
+
+#include <algorithm>
+#include <cmath>
+#include <numeric>
+#include <iterator>
+#include <limits>
+
+namespace reclab {
+
+namespace {
+
+// Scores of every item for the user: the model's full sort, or for a model that reads
+// behaviours, every item as a candidate against the user's latest ones.
+torch::Tensor scoreAllItems(Recommender& model, const InteractionIndex& index, int32_t user, int historyLength)
+{
+    const Dataset& data = index.data();
+    torch::NoGradGuard noGrad;
+    const auto device = model.parameters().empty() ? torch::Device(torch::kCPU) : model.parameters().front().device();
+    const int64_t n = data.numItems();
+    if (model.family() == ModelFamily::General)
+        return model.fullSortPredict(torch::tensor({static_cast<int64_t>(user)}, torch::kLong).to(device))
+            .view({n})
+            .to(torch::kCPU, torch::kFloat);
+    const std::vector<int32_t> history = userHistory(index, user, historyLength);
+    torch::Tensor h = torch::full({historyLength}, static_cast<int64_t>(n), torch::kLong); // padded with numItems
+    for (size_t k = 0; k < history.size(); ++k)
+        h[static_cast<int64_t>(k)] = history[k];
+    Batch b;
+    b.users = torch::full({n}, static_cast<int64_t>(user), torch::kLong).to(device);
+    b.items = torch::arange(n, torch::kLong).to(device);
+    b.history = h.unsqueeze(0).expand({n, historyLength}).contiguous().to(device);
+    b.historyLength = torch::full({n}, static_cast<int64_t>(history.size()), torch::kLong).to(device);
+    return model.predictBatch(b).view({n}).to(torch::kCPU, torch::kFloat);
+}
+
+// Similarity of each recommended item to each liked item: cosine of the model's item
+// embeddings (concatenated when it has several item tables), else of the items' user sets.
+torch::Tensor similarities(Recommender& model, const InteractionIndex& interactions, const std::vector<int32_t>& recommended,
+                           const std::vector<int32_t>& liked)
+{
+    const Dataset& data = interactions.data();
+    std::vector<torch::Tensor> parts;
+    for (const auto& t : embeddingTables(model, data.numUsers(), data.numItems()))
+        if (t.kind == "items")
+            parts.push_back(t.weights);
+    const auto index = [](const std::vector<int32_t>& items) {
+        return torch::tensor(std::vector<int64_t>(items.begin(), items.end()), torch::kLong);
+    };
+    if (!parts.empty()) {
+        const torch::Tensor items = torch::nn::functional::normalize(
+            torch::cat(parts, 1), torch::nn::functional::NormalizeFuncOptions().dim(1));
+        return items.index_select(0, index(recommended)).mm(items.index_select(0, index(liked)).t());
+    }
+    torch::Tensor out = torch::zeros({static_cast<int64_t>(recommended.size()), static_cast<int64_t>(liked.size())});
+    for (size_t a = 0; a < recommended.size(); ++a)
+        for (size_t b = 0; b < liked.size(); ++b) {
+            const auto [ua, uaEnd] = interactions.usersOf(recommended[a]);
+            const auto [ub, ubEnd] = interactions.usersOf(liked[b]);
+            if (ua == uaEnd || ub == ubEnd)
+                continue;
+            std::vector<int32_t> common;
+            std::set_intersection(ua, uaEnd, ub, ubEnd, std::back_inserter(common));
+            out[static_cast<int64_t>(a)][static_cast<int64_t>(b)] =
+                static_cast<double>(common.size()) / std::sqrt(static_cast<double>(uaEnd - ua) * static_cast<double>(ubEnd - ub));
+        }
+    return out;
+}
+
+} // namespace
+
+InteractionIndex::InteractionIndex(const Dataset& data) : data_(data)
+{
+    const auto& t = data.interactions;
+    std::vector<uint32_t> rows(t.size());
+    std::iota(rows.begin(), rows.end(), 0u);
+    std::stable_sort(rows.begin(), rows.end(), [&](uint32_t a, uint32_t b) {
+        return t.user[a] != t.user[b] ? t.user[a] < t.user[b] : t.timestamp[a] < t.timestamp[b];
+    });
+    userRows_ = std::move(rows);
+    userStart_.assign(static_cast<size_t>(data.numUsers()) + 1, 0);
+    for (const int32_t u : t.user)
+        ++userStart_[static_cast<size_t>(u) + 1];
+    std::partial_sum(userStart_.begin(), userStart_.end(), userStart_.begin());
+    itemStart_.assign(static_cast<size_t>(data.numItems()) + 1, 0);
+    for (const int32_t i : t.item)
+        ++itemStart_[static_cast<size_t>(i) + 1];
+    std::partial_sum(itemStart_.begin(), itemStart_.end(), itemStart_.begin());
+    itemUsers_.resize(t.size());
+    std::vector<uint32_t> fill(itemStart_.begin(), itemStart_.end() - 1);
+    for (const uint32_t r : userRows_) // users ascending, so each item's users come out sorted
+        itemUsers_[fill[static_cast<size_t>(t.item[r])]++] = t.user[r];
+    for (size_t i = 0; i + 1 < itemStart_.size(); ++i) { // a user who rated an item twice counts once
+        auto* begin = itemUsers_.data() + itemStart_[i];
+        auto* end = itemUsers_.data() + itemStart_[i + 1];
+        std::fill(std::unique(begin, end), end, -1);
+    }
+}
+
+std::pair<const uint32_t*, const uint32_t*> InteractionIndex::rowsOf(int32_t user) const
+{
+    const auto u = static_cast<size_t>(user);
+    return {userRows_.data() + userStart_[u], userRows_.data() + userStart_[u + 1]};
+}
+
+std::pair<const int32_t*, const int32_t*> InteractionIndex::usersOf(int32_t item) const
+{
+    const auto i = static_cast<size_t>(item);
+    const int32_t* begin = itemUsers_.data() + itemStart_[i];
+    const int32_t* end = itemUsers_.data() + itemStart_[i + 1];
+    while (end > begin && *(end - 1) < 0) // duplicates were moved to the end as -1
+        --end;
+    return {begin, end};
+}
+
+std::vector<int32_t> userHistory(const InteractionIndex& index, int32_t user, int length)
+{
+    const auto [begin, end] = index.rowsOf(user);
+    const auto from = end - begin > length ? end - length : begin;
+    std::vector<int32_t> out;
+    for (const uint32_t* r = from; r != end; ++r)
+        out.push_back(index.data().interactions.item[*r]);
+    return out;
+}
+
+std::vector<int32_t> likedItems(const InteractionIndex& index, int32_t user)
+{
+    const Dataset& data = index.data();
+    const bool scaled = data.minRating() < data.maxRating();
+    std::vector<int32_t> out;
+    const auto [begin, end] = index.rowsOf(user);
+    for (const uint32_t* r = begin; r != end; ++r)
+        if (!scaled || data.interactions.rating[*r] >= 4.f)
+            out.push_back(data.interactions.item[*r]);
+    return out;
+}
+
+std::vector<Recommendation> recommend(Recommender& model, const InteractionIndex& index, int32_t user,
+                                      const RecommendOptions& o)
+{
+    const Dataset& data = index.data();
+    if (user < 0 || user >= data.numUsers())
+        throw Error(data.name + " has no user index " + std::to_string(user) + " (it has " +
+                    std::to_string(data.numUsers()) + " users)");
+    torch::Tensor scores = scoreAllItems(model, index, user, o.historyLength).contiguous().clone();
+    // Seen items never come back.
+    float* s = scores.data_ptr<float>();
+    const auto [begin, end] = index.rowsOf(user);
+    for (const uint32_t* r = begin; r != end; ++r)
+        s[data.interactions.item[*r]] = -std::numeric_limits<float>::infinity();
+    const int64_t k = std::min<int64_t>(o.k, scores.size(0));
+    auto [top, which] = scores.topk(k);
+    std::vector<Recommendation> out;
+    std::vector<int32_t> items;
+    for (int64_t r = 0; r < k; ++r) {
+        if (!std::isfinite(top[r].item<float>()))
+            break; // the user has seen everything else
+        items.push_back(static_cast<int32_t>(which[r].item<int64_t>()));
+        out.push_back({items.back(), static_cast<double>(top[r].item<float>()), {}});
+    }
+    const std::vector<int32_t> liked = likedItems(index, user);
+    if (out.empty() || liked.empty() || o.explain <= 0)
+        return out;
+    const torch::Tensor sim = similarities(model, index, items, liked).to(torch::kFloat);
+    const int64_t e = std::min<int64_t>(o.explain, static_cast<int64_t>(liked.size()));
+    auto [best, nearest] = sim.topk(e, 1);
+    for (size_t r = 0; r < out.size(); ++r)
+        for (int64_t j = 0; j < e; ++j)
+            out[r].because.emplace_back(liked[static_cast<size_t>(nearest[static_cast<int64_t>(r)][j].item<int64_t>())],
+                                        best[static_cast<int64_t>(r)][j].item<double>());
+    return out;
+}
+
+} // namespace reclab

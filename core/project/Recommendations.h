@@ -1,0 +1,57 @@
+// Top-K recommendations for one user from a trained model, the items the user has already
+// interacted with left out, each with "because you liked ..." : the liked items of the user's
+// history most similar to it (cosine of the model's item embeddings, or of the items' user
+// sets for models without embeddings). DIN scores each candidate against the user's latest
+// behaviours, as it was trained.
+#pragma once
+
+#include "data/Dataset.h"
+
+#include <cstdint>
+#include <utility>
+#include <vector>
+
+namespace reclab {
+
+class Recommender;
+
+struct Recommendation {
+    int32_t item = 0;
+    double score = 0.0;
+    std::vector<std::pair<int32_t, double>> because; // liked history items and their similarity
+};
+
+// Each user's interaction rows in time order and each item's users, built once per dataset so
+// that one user's recommendations do not scan every interaction.
+class InteractionIndex {
+public:
+    explicit InteractionIndex(const Dataset& data);
+    const Dataset& data() const { return data_; }
+    // Row indices of the user's interactions, oldest first.
+    std::pair<const uint32_t*, const uint32_t*> rowsOf(int32_t user) const;
+    // The users who interacted with the item, ascending.
+    std::pair<const int32_t*, const int32_t*> usersOf(int32_t item) const;
+
+private:
+    const Dataset& data_;
+    std::vector<uint32_t> userStart_, userRows_;
+    std::vector<uint32_t> itemStart_;
+    std::vector<int32_t> itemUsers_;
+};
+
+struct RecommendOptions {
+    int k = 10;
+    int explain = 3;          // "because" items per recommendation
+    int historyLength = 50;   // behaviours a click-through model reads
+};
+
+// The user's latest `length` interactions, oldest first (what DIN reads as behaviours).
+std::vector<int32_t> userHistory(const InteractionIndex& index, int32_t user, int length);
+// The items the user liked: rated at least 4 on a scale with more than one value, else all.
+std::vector<int32_t> likedItems(const InteractionIndex& index, int32_t user);
+
+// Throws Error naming the user when there is no such user index.
+std::vector<Recommendation> recommend(Recommender& model, const InteractionIndex& index, int32_t user,
+                                      const RecommendOptions& options = {});
+
+} // namespace reclab
