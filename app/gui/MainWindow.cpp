@@ -296,9 +296,7 @@ void MainWindow::cloneRun(qint64 runId)
         const auto run = store.findRun(runId);
         if (!run)
             throw StoreError(options_.databasePath.toStdString() + " has no run " + std::to_string(runId));
-        if (run->datasetFingerprint != dataset_->fingerprint())
-            throw Error("run " + std::to_string(runId) + " was trained on other data (" + run->dataset + ", " +
-                        run->datasetSource + "); load that dataset to clone it");
+        TrainingSession::requireSameData(*run, *dataset_, "clone it");
         config = TrainingSession::storedConfig(options_.databasePath.toStdString(), runId);
     } catch (const std::exception& e) {
         QMessageBox::warning(this, tr("Cannot clone"), QString::fromUtf8(e.what()));

@@ -76,13 +76,17 @@ RunComparison compareRuns(ExperimentStore& store, const std::vector<int64_t>& ru
 
     // Final metrics: the latest value of each result key.
     std::map<int64_t, std::map<std::string, double>> latest;
+    std::map<int64_t, int> epochs; // the epoch of each run's latest training loss
     std::set<std::string> keys;
     for (const auto& run : c.runs)
-        for (const auto& m : store.latestMetricsOf(run.id))
+        for (const auto& m : store.latestMetricsOf(run.id)) {
+            if (m.key == "loss")
+                epochs[run.id] = m.epoch;
             if (isResultMetric(m.key)) {
                 latest[run.id][m.key] = m.value;
                 keys.insert(m.key);
             }
+        }
     c.metricKeys.assign(keys.begin(), keys.end());
     c.metrics.assign(n, std::vector<double>(c.metricKeys.size(), kNaN));
     for (size_t r = 0; r < n; ++r) {
@@ -91,10 +95,7 @@ RunComparison compareRuns(ExperimentStore& store, const std::vector<int64_t>& ru
             if (const auto it = values.find(c.metricKeys[k]); it != values.end())
                 c.metrics[r][k] = it->second;
         c.trainSeconds.push_back(store.trainingSeconds(c.runs[r].id));
-        int epochs = 0;
-        for (const auto& p : store.metrics(c.runs[r].id, "loss"))
-            epochs = std::max(epochs, p.epoch);
-        c.epochs.push_back(epochs);
+        c.epochs.push_back(epochs[c.runs[r].id]);
     }
     for (size_t k = 0; k < c.metricKeys.size(); ++k) {
         const bool lower = lowerIsBetter(c.metricKeys[k]);

@@ -30,14 +30,9 @@ AttentionMap attentionMap(Recommender& model, const InteractionIndex& index, int
     const auto device = model.parameters().front().device();
     const auto n = static_cast<int64_t>(candidates.size());
     const auto length = static_cast<int64_t>(map.history.size());
-    torch::Tensor h = torch::full({historyLength}, static_cast<int64_t>(data.numItems()), torch::kLong);
-    for (int64_t k = 0; k < length; ++k)
-        h[k] = map.history[static_cast<size_t>(k)];
-    Batch b;
-    b.users = torch::full({n}, static_cast<int64_t>(user), torch::kLong).to(device);
-    b.items = torch::tensor(std::vector<int64_t>(candidates.begin(), candidates.end()), torch::kLong).to(device);
-    b.history = h.unsqueeze(0).expand({n, historyLength}).contiguous().to(device);
-    b.historyLength = torch::full({n}, length, torch::kLong).to(device);
+    const Batch b = behaviourBatch(user, map.history,
+                                   torch::tensor(std::vector<int64_t>(candidates.begin(), candidates.end()), torch::kLong),
+                                   data.numItems(), historyLength, device);
     const torch::Tensor scores = model.predictBatch(b).to(torch::kCPU, torch::kDouble);
     map.weights = graph->lastAttention().narrow(1, 0, length).to(torch::kCPU, torch::kFloat).contiguous();
     const torch::Tensor sums = map.weights.sum(1, true);

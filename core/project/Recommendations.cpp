@@ -28,15 +28,8 @@ torch::Tensor scoreAllItems(Recommender& model, const InteractionIndex& index, i
         return model.fullSortPredict(torch::tensor({static_cast<int64_t>(user)}, torch::kLong).to(device))
             .view({n})
             .to(torch::kCPU, torch::kFloat);
-    const std::vector<int32_t> history = userHistory(index, user, historyLength);
-    torch::Tensor h = torch::full({historyLength}, static_cast<int64_t>(n), torch::kLong); // padded with numItems
-    for (size_t k = 0; k < history.size(); ++k)
-        h[static_cast<int64_t>(k)] = history[k];
-    Batch b;
-    b.users = torch::full({n}, static_cast<int64_t>(user), torch::kLong).to(device);
-    b.items = torch::arange(n, torch::kLong).to(device);
-    b.history = h.unsqueeze(0).expand({n, historyLength}).contiguous().to(device);
-    b.historyLength = torch::full({n}, static_cast<int64_t>(history.size()), torch::kLong).to(device);
+    const Batch b = behaviourBatch(user, userHistory(index, user, historyLength), torch::arange(n, torch::kLong), n,
+                                   historyLength, device);
     return model.predictBatch(b).view({n}).to(torch::kCPU, torch::kFloat);
 }
 
@@ -117,6 +110,20 @@ std::pair<const int32_t*, const int32_t*> InteractionIndex::usersOf(int32_t item
     while (end > begin && *(end - 1) < 0) // duplicates were moved to the end as -1
         --end;
     return {begin, end};
+}
+
+Batch behaviourBatch(int32_t user, const std::vector<int32_t>& history, const torch::Tensor& candidates,
+                     int64_t numItems, int historyLength, const torch::Device& device)
+{
+    const int64_t n = candidates.size(0);
+    std::vector<int64_t> padded(static_cast<size_t>(historyLength), numItems);
+    std::copy(history.begin(), history.end(), padded.begin());
+    Batch b;
+    b.users = torch::full({n}, static_cast<int64_t>(user), torch::kLong).to(device);
+    b.items = candidates.to(device);
+    b.history = torch::tensor(padded, torch::kLong).unsqueeze(0).expand({n, historyLength}).contiguous().to(device);
+    b.historyLength = torch::full({n}, static_cast<int64_t>(history.size()), torch::kLong).to(device);
+    return b;
 }
 
 std::vector<int32_t> userHistory(const InteractionIndex& index, int32_t user, int length)

@@ -645,7 +645,7 @@ std::vector<ExperimentStore::LatestMetric> ExperimentStore::readLatest(SqliteSta
 {
     std::vector<LatestMetric> out;
     while (s.step())
-        out.push_back({s.int64At(0), s.textAt(1), valueOrNaN(s, 2)});
+        out.push_back({s.int64At(0), s.textAt(1), valueOrNaN(s, 2), static_cast<int>(s.int64At(3))});
     return out;
 }
 
@@ -654,7 +654,7 @@ std::vector<ExperimentStore::LatestMetric> ExperimentStore::latestMetrics(const 
     std::string placeholders;
     for (size_t k = 0; k < keys.size(); ++k)
         placeholders += k ? ", ?" : "?";
-    auto s = db_.prepare("SELECT run_id, key, value FROM latest_metrics" +
+    auto s = db_.prepare("SELECT run_id, key, value, epoch FROM latest_metrics" +
                          (keys.empty() ? std::string() : " WHERE key IN (" + placeholders + ")") + " ORDER BY run_id, key");
     for (size_t k = 0; k < keys.size(); ++k)
         s.bind(static_cast<int>(k) + 1, keys[k]);
@@ -663,7 +663,7 @@ std::vector<ExperimentStore::LatestMetric> ExperimentStore::latestMetrics(const 
 
 std::vector<ExperimentStore::LatestMetric> ExperimentStore::latestMetricsOf(int64_t runId)
 {
-    auto s = db_.prepare("SELECT run_id, key, value FROM latest_metrics WHERE run_id = ? ORDER BY key");
+    auto s = db_.prepare("SELECT run_id, key, value, epoch FROM latest_metrics WHERE run_id = ? ORDER BY key");
     s.bind(1, runId);
     return readLatest(s);
 }

@@ -122,6 +122,7 @@ public:
         int64_t runId;
         std::string key;
         double value;
+        int epoch = 0; // of that highest step
     };
     std::vector<LatestMetric> latestMetrics(const std::vector<std::string>& keys);
     std::vector<LatestMetric> latestMetricsOf(int64_t runId);
@@ -141,7 +142,7 @@ private:
     void migrate();
     void migrateToVersion3();
     RunRecord withTags(RunRecord run);
-    static std::vector<LatestMetric> readLatest(SqliteStatement& s); // (run id, key, value) rows
+    static std::vector<LatestMetric> readLatest(SqliteStatement& s); // (run id, key, value, epoch) rows
     void writeParams(int64_t runId, const std::string& paramsJson);
 
     SqliteDatabase db_;

@@ -30,6 +30,13 @@ TrainConfig TrainingSession::storedConfig(const std::string& databasePath, int64
     }
 }
 
+void TrainingSession::requireSameData(const RunRecord& run, const Dataset& data, const std::string& purpose)
+{
+    if (run.datasetFingerprint != data.fingerprint())
+        throw Error("run " + std::to_string(run.id) + " was trained on other data (" + run.dataset + ", " +
+                    run.datasetSource + "); load that dataset to " + purpose);
+}
+
 void TrainingSession::prepareResume(ExperimentStore& store)
 {
     const std::string run = "run " + std::to_string(resumeRunId_);
@@ -38,9 +45,7 @@ void TrainingSession::prepareResume(ExperimentStore& store)
         throw Error(store.path() + " has no " + run);
     if (record->status != RunStatus::Stopped && record->status != RunStatus::Interrupted)
         throw Error(run + " is " + runStatusName(record->status) + "; only a stopped or interrupted run can be resumed");
-    if (record->datasetFingerprint != dataset_->fingerprint())
-        throw Error(run + " was trained on other data (" + record->dataset + ", " + record->datasetSource +
-                    "); load that dataset to resume it");
+    requireSameData(*record, *dataset_, "resume it");
     const std::filesystem::path dir(runArtifactDir(store.path(), resumeRunId_));
     const std::filesystem::path last = dir / "last.pt", best = dir / "best.pt";
     if (!std::filesystem::exists(last))
@@ -68,9 +73,7 @@ RunOutcome TrainingSession::run()
             const auto parent = store.findRun(labels_.parentRunId);
             if (!parent)
                 throw Error(store.path() + " has no run " + std::to_string(labels_.parentRunId) + " to clone");
-            if (parent->datasetFingerprint != dataset_->fingerprint())
-                throw Error("run " + std::to_string(parent->id) + " was trained on other data (" + parent->dataset + ", " +
-                            parent->datasetSource + "); load that dataset to clone it");
+            requireSameData(*parent, *dataset_, "clone it");
             if (labels_.experiment.empty()) // filed beside the run it repeats
                 labels_.experiment = parent->experiment;
         }

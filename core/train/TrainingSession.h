@@ -13,6 +13,7 @@
 namespace reclab {
 
 class ExperimentStore;
+struct RunRecord;
 
 // How a new run is filed: its experiment (created when new; empty: "Default"), name, tags and
 // the run it was cloned from (whose data it must be given: run() throws Error otherwise; a clone
@@ -44,6 +45,9 @@ public:
     // The configuration a stored run was trained with; throws Error naming the run when there
     // is none.
     static TrainConfig storedConfig(const std::string& databasePath, int64_t runId);
+    // Throws Error unless data is what the stored run was trained on ("... load that dataset to
+    // <purpose>"): resuming and cloning repeat the run's split, which needs the same data.
+    static void requireSameData(const RunRecord& run, const Dataset& data, const std::string& purpose);
 
     // Runs the training to its end; the stored run is FINISHED, STOPPED or FAILED. Errors after
     // the run row exists are recorded as FAILED with their message and then rethrown. A run that
