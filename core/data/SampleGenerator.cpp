@@ -21,6 +21,7 @@ const char* const kNouns[] = {"Harbor", "Garden", "Frontier", "Empire", "Letter"
 // Genre popularity shares: a few big genres, a tail of small ones.
 const double kGenreShare[] = {0.16, 0.15, 0.14, 0.10, 0.09, 0.07, 0.05, 0.06, 0.06, 0.05, 0.04, 0.03};
 constexpr int32_t kGenres = 12;
+constexpr size_t kRecentPicks = 20;
 constexpr int64_t kStartTime = 1420070400; // 2015-01-01
 
 int32_t drawWeighted(Random& rng, const double* weights, int32_t n)
@@ -119,12 +120,10 @@ Dataset generateSampleDataset(const SampleConfig& c)
     const size_t nf = static_cast<size_t>(c.factors);
     std::vector<std::vector<double>> latent(nItems, std::vector<double>(nf));
     std::vector<double> popularity(nItems);
-    std::vector<int32_t> primary(nItems);
     std::vector<uint32_t> genreMask(nItems);
     std::unordered_set<std::string> titles;
     for (size_t i = 0; i < nItems; ++i) {
         const int32_t g = drawWeighted(rng, kGenreShare, kGenres);
-        primary[i] = g;
         uint32_t mask = 1u << g;
         if (rng.uniform() < 0.3)
             mask |= 1u << rng.below(kGenres);
@@ -165,6 +164,7 @@ Dataset generateSampleDataset(const SampleConfig& c)
         const PlannedUser& pu = users[u];
         std::fill(seen.begin(), seen.end(), 0);
         int64_t time = pu.firstTime;
+        std::vector<size_t> picks;
         for (int32_t k = 0; k < pu.count; ++k) {
             const double progress = pu.count > 1 ? static_cast<double>(k) / (pu.count - 1) : 0.0;
             std::fill(interest.begin(), interest.end(), 0.05);
@@ -202,7 +202,15 @@ Dataset generateSampleDataset(const SampleConfig& c)
             double dot = 0;
             for (size_t f = 0; f < nf; ++f)
                 dot += pu.taste[f] * latent[pick][f];
-            const double genreBonus = interest[static_cast<size_t>(primary[pick])] > 0.5 ? 0.6 : -0.2;
+            // The rating rises with the share of the user's recent picks that share a genre
+            // with this one: liking depends on the candidate and the behaviours together.
+            int recentSame = 0;
+            const size_t recent = std::min(picks.size(), kRecentPicks);
+            for (size_t r = picks.size() - recent; r < picks.size(); ++r)
+                recentSame += (genreMask[picks[r]] & genreMask[pick]) != 0 ? 1 : 0;
+            const double recentShare = recent > 0 ? static_cast<double>(recentSame) / static_cast<double>(recent) : 0.5;
+            const double genreBonus = c.recentGenreWeight * (recentShare - 0.5) + 0.4;
+            picks.push_back(pick);
             const double raw = 3.2 + 1.1 * dot + genreBonus + 0.6 * rng.normal();
             const float rating = static_cast<float>(std::clamp(std::round(raw), 1.0, 5.0));
             time += 3600 + static_cast<int64_t>(rng.exponential(2.0 * 86400.0));

@@ -7,7 +7,8 @@
 //   - every user has a latent taste and interest in a few genres; one favourite genre fades
 //     and another grows over the user's timeline (interests drift);
 //   - each interaction is drawn from a softmax over the unseen items of taste, current genre
-//     interest and popularity; its rating follows the same affinity plus noise.
+//     interest and popularity; its rating follows taste plus noise plus a bonus for the share
+//     of the user's recent picks that share a genre with it (what DIN's attention can find).
 #pragma once
 
 #include "data/Dataset.h"
@@ -26,6 +27,7 @@ struct SampleConfig {
     double tasteWeight = 1.6;     // how strongly latent taste drives choices
     double genreWeight = 2.2;     // how strongly current genre interest drives choices
     double popularityWeight = 1.0;
+    double recentGenreWeight = 3.0; // rating bonus per unit share of recent picks sharing a genre
 };
 
 // The genre names the sample uses (12).
