@@ -1,5 +1,5 @@
 #include "ExportCommand.h"
-#include "RunData.h"
+#include "project/StoredRun.h"
 
 #include "data/DatasetSource.h"
 #include "project/EmbeddingExport.h"
@@ -45,7 +45,7 @@ int runExport(const ExportOptions& o)
     int epoch = o.epoch;
     std::string runDir;
     try {
-        run = storedRun(dbPath, o.run);
+        run = findStoredRun(dbPath, o.run);
         runDir = runArtifactDir(dbPath, run.id);
     } catch (const StoreError& e) {
         std::cerr << "reclab-cli: " << e.what() << std::endl;

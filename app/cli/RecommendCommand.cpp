@@ -1,9 +1,9 @@
 #include "RecommendCommand.h"
-#include "RunData.h"
 
 #include "models/ModelRegistry.h"
 #include "models/Recommender.h"
 #include "project/Recommendations.h"
+#include "project/StoredRun.h"
 #include "train/TrainingSession.h"
 #include "util/Error.h"
 
@@ -29,83 +29,78 @@ void addRecommendCommand(CLI::App& app, RecommendCliOptions& o)
 
 int runRecommend(const RecommendCliOptions& o)
 {
-    const std::string dbPath = o.db.empty() ? defaultDatabasePath() : o.db;
-    RunRecord run;
-    try {
-        run = storedRun(dbPath, o.run);
-    } catch (const StoreError& e) {
-        std::cerr << "reclab-cli: " << e.what() << std::endl;
-        return 1;
-    }
-    std::shared_ptr<const Dataset> data;
-    std::shared_ptr<Recommender> model;
+    StoredModel stored;
     int32_t user = -1;
+    if (const int code = loadForInspection(o.db, o.run, o.data, o.user, stored, user))
+        return code;
+    const Dataset& data = *stored.data;
     RecommendOptions options;
     options.k = o.k;
-    try {
-        data = std::make_shared<const Dataset>(runDataset(run, o.data));
-        for (int32_t u = 0; u < data->numUsers(); ++u)
-            if (data->userIds[static_cast<size_t>(u)] == o.user)
-                user = u;
-        if (user < 0)
-            throw Error(data->name + " has no user " + o.user);
-        TrainConfig config = TrainingSession::storedConfig(dbPath, run.id);
-        config.device = "cpu";
-        options.historyLength = config.historyLength;
-        // The weights the run ended with: its best epoch's when it validated, else its last.
-        const std::filesystem::path dir(runArtifactDir(dbPath, run.id));
-        const std::string checkpoint = std::filesystem::exists(dir / "best.pt")   ? (dir / "best.pt").string()
-                                       : std::filesystem::exists(dir / "last.pt") ? (dir / "last.pt").string()
-                                                                                  : std::string();
-        Trainer trainer(data, config);
-        if (checkpoint.empty() && config.model != "graph" && findModel(config.model)->trainable)
-            throw Error("run " + std::to_string(run.id) + " has no checkpoint: it stopped before its first epoch ended");
-        model = trainer.loadModel(checkpoint);
-    } catch (const Error& e) {
-        std::cerr << "reclab-cli: " << e.what() << std::endl;
-        return 2;
-    } catch (const std::exception& e) {
-        std::cerr << "reclab-cli: run " << run.id << ": " << e.what() << std::endl;
-        return 1;
-    }
-    const InteractionIndex index(*data);
-    recommend(*model, index, user, options); // the first call pays LibTorch's one-time set-up
+    options.historyLength = stored.config.historyLength;
+    const InteractionIndex index(data);
+    recommend(*stored.model, index, user, options); // the first call pays LibTorch's one-time set-up
     const auto start = std::chrono::steady_clock::now();
-    const std::vector<Recommendation> recs = recommend(*model, index, user, options);
+    const std::vector<Recommendation> recs = recommend(*stored.model, index, user, options);
     const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
-    auto title = [&](int32_t item) {
-        const auto at = static_cast<size_t>(item);
-        return at < data->items.title.size() && !data->items.title[at].empty() ? data->items.title[at] : data->itemIds[at];
-    };
+    const std::string measure = becauseMeasure(*stored.model, data);
     if (o.json) {
         nlohmann::json items = nlohmann::json::array();
         for (const auto& r : recs) {
             nlohmann::json because = nlohmann::json::array();
-            for (const auto& [item, similarity] : r.because)
-                because.push_back({{"item", data->itemIds[static_cast<size_t>(item)]}, {"title", title(item)}, {"similarity", similarity}});
-            items.push_back({{"item", data->itemIds[static_cast<size_t>(r.item)]},
-                             {"title", title(r.item)},
-                             {"genres", data->genresOf(r.item)},
+            for (const auto& [item, value] : r.because)
+                because.push_back({{"item", data.itemIds[static_cast<size_t>(item)]}, {"title", itemTitle(data, item)}, {"value", value}});
+            items.push_back({{"item", data.itemIds[static_cast<size_t>(r.item)]},
+                             {"title", itemTitle(data, r.item)},
+                             {"genres", data.genresOf(r.item)},
                              {"score", r.score},
                              {"because", because}});
         }
-        std::cout << nlohmann::json{{"run", run.id}, {"user", o.user}, {"milliseconds", ms}, {"items", items}}.dump(2)
+        std::cout << nlohmann::json{{"run", stored.run.id}, {"user", o.user}, {"milliseconds", ms}, {"because", measure}, {"items", items}}.dump(2)
                   << std::endl;
         return 0;
     }
-    std::printf("Top %zu for user %s from run %lld (%s), seen items left out (%.1f ms)\n", recs.size(), o.user.c_str(),
-                static_cast<long long>(run.id), run.model.c_str(), ms);
+    std::printf("Top %zu for user %s from run %lld (%s), seen items left out (%.1f ms); because: %s\n", recs.size(),
+                o.user.c_str(), static_cast<long long>(stored.run.id), stored.run.model.c_str(), ms, measure.c_str());
     int rank = 0;
     for (const auto& r : recs) {
-        std::printf("%3d. %-50s %9.4f", ++rank, title(r.item).c_str(), r.score);
+        std::printf("%3d. %-50s %9.4f", ++rank, itemTitle(data, r.item).c_str(), r.score);
         if (!r.because.empty()) {
-            std::printf("  because you liked ");
+            std::printf(measure == "attention weight" ? "  attending to " : "  because you liked ");
             for (size_t k = 0; k < r.because.size(); ++k)
-                std::printf("%s%s", k ? "; " : "", title(r.because[k].first).c_str());
+                std::printf("%s%s", k ? "; " : "", itemTitle(data, r.because[k].first).c_str());
         }
         std::printf("\n");
     }
     return 0;
+}
+
+int loadForInspection(const std::string& db, int64_t runId, const std::string& dataOverride, const std::string& userId,
+                      StoredModel& stored, int32_t& user)
+{
+    const std::string dbPath = db.empty() ? defaultDatabasePath() : db;
+    try {
+        findStoredRun(dbPath, runId);
+    } catch (const StoreError& e) {
+        std::cerr << "reclab-cli: " << e.what() << std::endl;
+        return 1;
+    }
+    try {
+        stored = loadStoredModel(dbPath, runId, nullptr, dataOverride);
+        user = userIndexOf(*stored.data, userId);
+    } catch (const Error& e) {
+        std::cerr << "reclab-cli: " << e.what() << std::endl;
+        return 2;
+    } catch (const std::exception& e) {
+        std::cerr << "reclab-cli: run " << runId << ": " << e.what() << std::endl;
+        return 1;
+    }
+    return 0;
+}
+
+std::string itemTitle(const Dataset& data, int32_t item)
+{
+    const auto at = static_cast<size_t>(item);
+    return at < data.items.title.size() && !data.items.title[at].empty() ? data.items.title[at] : data.itemIds[at];
 }
 
 } // namespace reclab::cli

@@ -2,6 +2,8 @@
 // liked items it is most like.
 #pragma once
 
+#include "project/StoredRun.h"
+
 #include <CLI/CLI.hpp>
 
 #include <cstdint>
@@ -20,5 +22,12 @@ struct RecommendCliOptions {
 void addRecommendCommand(CLI::App& app, RecommendCliOptions& options);
 // Exit codes: 0 done, 1 the database or checkpoint cannot be read, 2 bad options, data or user.
 int runRecommend(const RecommendCliOptions& options);
+
+// Shared by the inspecting commands: loads the run's model and finds the user, printing one
+// line to stderr on failure; returns the exit code (0 when loaded).
+int loadForInspection(const std::string& db, int64_t runId, const std::string& dataOverride, const std::string& userId,
+                      StoredModel& stored, int32_t& user);
+// An item's title, or its id when the dataset has none.
+std::string itemTitle(const Dataset& data, int32_t item);
 
 } // namespace reclab::cli

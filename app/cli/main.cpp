@@ -8,6 +8,7 @@
 #include "BenchCommand.h"
 #include "ExportCommand.h"
 #include "RecommendCommand.h"
+#include "AttentionCommand.h"
 #include "TrainCommand.h"
 #include "util/Runtime.h"
 #endif
@@ -55,7 +56,7 @@ int main(int argc, char** argv)
 {
 #ifdef RECLAB_CLI_FRONT
     if (const std::string command = subcommandOf(argc, argv);
-        command == "train" || command == "bench" || command == "export" || command == "recommend" ||
+        command == "train" || command == "bench" || command == "export" || command == "recommend" || command == "attention" ||
         (command == "graph" && subcommandOf(argc, argv, 1) == "export"))
         return execTrain(argv);
 #else
@@ -69,6 +70,7 @@ int main(int argc, char** argv)
     app.add_subcommand("bench", "Benchmarks that compare models");
     app.add_subcommand("export", "Export what a run learned (embeddings)");
     app.add_subcommand("recommend", "A stored run's top-K items for one user, with why");
+    app.add_subcommand("attention", "A DIN run's attention over one user's behaviours for candidate items");
 #else
     reclab::cli::TrainOptions train;
     reclab::cli::addTrainCommand(app, train);
@@ -78,6 +80,8 @@ int main(int argc, char** argv)
     reclab::cli::addExportCommand(app, exportOptions);
     reclab::cli::RecommendCliOptions recommendOptions;
     reclab::cli::addRecommendCommand(app, recommendOptions);
+    reclab::cli::AttentionCliOptions attentionOptions;
+    reclab::cli::addAttentionCommand(app, attentionOptions);
 #endif
     reclab::cli::DataOptions data;
     reclab::cli::addDataCommand(app, data);
@@ -101,6 +105,8 @@ int main(int argc, char** argv)
             return reclab::cli::runExport(exportOptions);
         if (app.got_subcommand("recommend"))
             return reclab::cli::runRecommend(recommendOptions);
+        if (app.got_subcommand("attention"))
+            return reclab::cli::runAttention(attentionOptions);
         if (app.got_subcommand("bench")) {
             const auto* b = app.get_subcommand("bench");
             if (b->got_subcommand("ranking"))

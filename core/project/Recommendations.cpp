@@ -1,6 +1,8 @@
 #include "project/Recommendations.h"
 
+#include "graph/GraphModule.h"
 #include "models/Recommender.h"
+#include "project/Attention.h"
 #include "project/EmbeddingSnapshots.h"
 #include "util/Error.h"
 
@@ -28,9 +30,17 @@ torch::Tensor scoreAllItems(Recommender& model, const InteractionIndex& index, i
         return model.fullSortPredict(torch::tensor({static_cast<int64_t>(user)}, torch::kLong).to(device))
             .view({n})
             .to(torch::kCPU, torch::kFloat);
-    const Batch b = behaviourBatch(user, userHistory(index, user, historyLength), torch::arange(n, torch::kLong), n,
-                                   historyLength, device);
-    return model.predictBatch(b).view({n}).to(torch::kCPU, torch::kFloat);
+    // In blocks of candidates: the attention unit's [candidates x behaviours, width] steps stay
+    // small (a 27,000-item catalogue at once would take 430 MB per step).
+    const std::vector<int32_t> history = userHistory(index, user, historyLength);
+    constexpr int64_t block = 128; // 6,400 rows of 80 floats per step at 50 behaviours, whatever the catalogue
+    std::vector<torch::Tensor> parts;
+    for (int64_t from = 0; from < n; from += block) {
+        const Batch b = behaviourBatch(user, history, torch::arange(from, std::min(n, from + block), torch::kLong), n,
+                                       historyLength, device);
+        parts.push_back(model.predictBatch(b).view({-1}));
+    }
+    return torch::cat(parts).to(torch::kCPU, torch::kFloat);
 }
 
 // Similarity of each recommended item to each liked item: cosine of the model's item
@@ -171,8 +181,20 @@ std::vector<Recommendation> recommend(Recommender& model, const InteractionIndex
         items.push_back(static_cast<int32_t>(which[r].item<int64_t>()));
         out.push_back({items.back(), static_cast<double>(top[r].item<float>()), {}});
     }
+    if (out.empty() || o.explain <= 0)
+        return out;
+    if (dynamic_cast<GraphModelImpl*>(&model) && model.family() == ModelFamily::Sequential) {
+        // DIN: the behaviours its attention unit weighed most for each recommended item.
+        const AttentionMap map = attentionMap(model, index, user, items, o.historyLength);
+        auto [best, strongest] = map.weights.topk(std::min<int64_t>(o.explain, map.weights.size(1)), 1);
+        for (size_t r = 0; r < out.size(); ++r)
+            for (int64_t j = 0; j < best.size(1); ++j)
+                out[r].because.emplace_back(map.history[static_cast<size_t>(strongest[static_cast<int64_t>(r)][j].item<int64_t>())],
+                                            best[static_cast<int64_t>(r)][j].item<double>());
+        return out;
+    }
     const std::vector<int32_t> liked = likedItems(index, user);
-    if (out.empty() || liked.empty() || o.explain <= 0)
+    if (liked.empty())
         return out;
     const torch::Tensor sim = similarities(model, index, items, liked).to(torch::kFloat);
     const int64_t e = std::min<int64_t>(o.explain, static_cast<int64_t>(liked.size()));
@@ -182,6 +204,16 @@ std::vector<Recommendation> recommend(Recommender& model, const InteractionIndex
             out[r].because.emplace_back(liked[static_cast<size_t>(nearest[static_cast<int64_t>(r)][j].item<int64_t>())],
                                         best[static_cast<int64_t>(r)][j].item<double>());
     return out;
+}
+
+const char* becauseMeasure(Recommender& model, const Dataset& data)
+{
+    if (dynamic_cast<GraphModelImpl*>(&model) && model.family() == ModelFamily::Sequential)
+        return "attention weight";
+    const auto tables = embeddingTables(model, data.numUsers(), data.numItems());
+    return std::any_of(tables.begin(), tables.end(), [](const EmbeddingTable& t) { return t.kind == "items"; })
+               ? "item-embedding cosine"
+               : "co-rater cosine";
 }
 
 } // namespace reclab

@@ -2,7 +2,7 @@
 // interacted with left out, each with "because you liked ..." : the liked items of the user's
 // history most similar to it (cosine of the model's item embeddings, or of the items' user
 // sets for models without embeddings). DIN scores each candidate against the user's latest
-// behaviours, as it was trained.
+// behaviours, as it was trained, and explains it by the behaviours its attention weighed most.
 #pragma once
 
 #include "data/Dataset.h"
@@ -17,7 +17,7 @@ namespace reclab {
 struct Recommendation {
     int32_t item = 0;
     double score = 0.0;
-    std::vector<std::pair<int32_t, double>> because; // liked history items and their similarity
+    std::vector<std::pair<int32_t, double>> because; // history items and their similarity or weight
 };
 
 // Each user's interaction rows in time order and each item's users, built once per dataset so
@@ -57,5 +57,9 @@ Batch behaviourBatch(int32_t user, const std::vector<int32_t>& history, const to
 // Throws Error naming the user when there is no such user index.
 std::vector<Recommendation> recommend(Recommender& model, const InteractionIndex& index, int32_t user,
                                       const RecommendOptions& options = {});
+
+// What a Recommendation's `because` values measure for this model: "attention weight",
+// "item-embedding cosine" or "co-rater cosine".
+const char* becauseMeasure(Recommender& model, const Dataset& data);
 
 } // namespace reclab

@@ -2,8 +2,16 @@
 //   PCA of 10,000 x 64 vectors to 2 dimensions;
 //   t-SNE of 2,000 x 64 vectors (perplexity 30, 1,000 iterations), with the neighbour purity
 //   of its map on 10 planted clusters as a check that it did its job.
-// Run: build/tests/reclab-bench-projection [threads]
+//   Top-10 for one user on MovieLens-100K (NeuMF, ItemKNN and DIN, each trained briefly):
+//   median over 100 users of recommend(), the model's scores of every item, seen items left
+//   out, and the "because" items.
+// Run: build/tests/reclab-bench-projection [threads] [ml-100k folder] [recommend (only)]
+#include "data/DatasetSource.h"
+#include "models/ModelRegistry.h"
+#include "models/Recommender.h"
 #include "project/Projection.h"
+#include "project/Recommendations.h"
+#include "train/Trainer.h"
 
 #include <ATen/Parallel.h>
 
@@ -11,6 +19,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <string>
 #include <vector>
 
 using namespace reclab;
@@ -30,7 +39,9 @@ int main(int argc, char** argv)
     if (argc > 1)
         at::set_num_threads(std::atoi(argv[1]));
     std::printf("LibTorch threads: %d\n", at::get_num_threads());
+    const bool projections = argc < 4 || std::string(argv[3]) != "recommend";
     torch::manual_seed(0);
+    if (projections) {
     const torch::Tensor big = torch::randn({10000, 64}) * torch::linspace(0.1, 3.0, 64);
     std::vector<double> pcaMs;
     for (int r = 0; r < 5; ++r) {
@@ -61,5 +72,27 @@ int main(int argc, char** argv)
     }
     std::printf("PCA 10,000 x 64: median %.1f ms\n", median(pcaMs));
     std::printf("t-SNE 2,000 x 64, 1,000 iterations: median %.2f s\n", median(tsneMs) / 1000.0);
+    }
+    const auto data = std::make_shared<const Dataset>(loadDataset(argc > 2 ? argv[2] : RECLAB_ML100K_DIR));
+    const InteractionIndex index(*data);
+    for (const char* name : {"neumf", "itemknn", "din"}) {
+        TrainConfig c = defaultConfigFor(name);
+        c.epochs = 1;
+        c.pretrain = false;
+        Trainer trainer(data, c);
+        trainer.fit();
+        auto model = trainer.model();
+        model->eval();
+        RecommendOptions o;
+        o.historyLength = c.historyLength;
+        recommend(*model, index, 0, o);
+        std::vector<double> ms;
+        for (int32_t u = 0; u < 100; ++u) {
+            const auto t = Clock::now();
+            const auto recs = recommend(*model, index, u, o);
+            ms.push_back(msSince(t));
+        }
+        std::printf("top-10 for one user, %s on %s: median %.2f ms (100 users)\n", name, data->name.c_str(), median(ms));
+    }
     return 0;
 }

@@ -28,6 +28,7 @@ private slots:
     void compareRunsOnOneSplit();
     void exportEmbeddingsForTheProjector();
     void recommendsForAUser();
+    void attentionOfADinRun();
     void badInputExitsNonZeroWithOneLine_data();
     void badInputExitsNonZeroWithOneLine();
 
@@ -247,6 +248,66 @@ void TestRunsCli::recommendsForAUser()
     QVERIFY2(r.err.contains("has no user nobody"), r.err.constData());
     r = cli({"recommend", "--run", "999", "--user", "1", "--db", db_});
     QCOMPARE(r.code, 1);
+}
+
+void TestRunsCli::attentionOfADinRun()
+{
+    const QString db = dir_.filePath(QStringLiteral("din.db"));
+    Result r = cli({"train", "--data", "sample", "--model", "din", "--epochs", "1", "--threads", "1", "--json", "--db", db});
+    QCOMPARE(r.code, 0);
+    const QString run = QString::number(runIdOf(r.out));
+    // DIN's recommendations are explained by the behaviours its attention weighed most...
+    r = cli({"recommend", "--run", run, "--user", "7", "--k", "3", "--json", "--db", db});
+    QCOMPARE(r.code, 0);
+    const QJsonObject recs = QJsonDocument::fromJson(r.out).object();
+    QCOMPARE(recs.value("because").toString(), QStringLiteral("attention weight"));
+    const QJsonObject first = recs.value("items").toArray().at(0).toObject();
+    // ...which the attention command, asked about that item and another, shows the same way.
+    r = cli({"attention", "--run", run, "--user", "7", "--items", first.value("item").toString() + ",5", "--json", "--db", db});
+    QCOMPARE(r.code, 0);
+    const QJsonObject o = QJsonDocument::fromJson(r.out).object();
+    const QJsonArray history = o.value("history").toArray();
+    const QJsonArray candidates = o.value("candidates").toArray();
+    QVERIFY(!history.isEmpty() && history.size() <= 50);
+    QCOMPARE(candidates.size(), 2);
+    for (const auto& v : candidates) {
+        const QJsonObject c = v.toObject();
+        const QJsonArray weights = c.value("weights").toArray(), shares = c.value("shares").toArray();
+        QCOMPARE(weights.size(), history.size());
+        double sum = 0, best = -INFINITY;
+        int argmax = -1;
+        for (int h = 0; h < weights.size(); ++h) {
+            sum += shares.at(h).toDouble();
+            if (weights.at(h).toDouble() > best) {
+                best = weights.at(h).toDouble();
+                argmax = h;
+            }
+        }
+        QVERIFY(std::abs(sum - 1.0) < 1e-4);
+        QCOMPARE(c.value("top").toArray().size(), 3);
+        QCOMPARE(c.value("top").toArray().at(0).toInt(), argmax);
+        QVERIFY(!c.value("genres").toArray().isEmpty());
+    }
+    const QJsonObject attended = candidates.at(0).toObject();
+    QCOMPARE(attended.value("score").toDouble(), first.value("score").toDouble());
+    for (int k = 0; k < 3; ++k)
+        QCOMPARE(history.at(attended.value("top").toArray().at(k).toInt()).toObject().value("item").toString(),
+                 first.value("because").toArray().at(k).toObject().value("item").toString());
+    // The text form marks the contributors.
+    r = cli({"attention", "--run", run, "--user", "7", "--items", "5,17", "--db", db});
+    QCOMPARE(r.code, 0);
+    QVERIFY(r.out.count('*') >= 6);
+    // A model without attention, an unknown item or user: one line, exit 2.
+    r = cli({"attention", "--run", QString::number(second_), "--user", "1", "--items", "5", "--db", db_});
+    QCOMPARE(r.code, 2);
+    QVERIFY2(r.err.contains("no attention") && r.err.count('\n') == 1, r.err.constData());
+    r = cli({"attention", "--run", run, "--user", "7", "--items", "5,99999", "--db", db});
+    QCOMPARE(r.code, 2);
+    QVERIFY2(r.err.contains("has no item 99999"), r.err.constData());
+    r = cli({"attention", "--run", run, "--user", "nobody", "--items", "5", "--db", db});
+    QCOMPARE(r.code, 2);
+    r = cli({"attention", "--run", run, "--user", "7", "--db", db});
+    QCOMPARE(r.code, 2); // --items is required
 }
 
 void TestRunsCli::badInputExitsNonZeroWithOneLine_data()

@@ -1,0 +1,109 @@
+#include "AttentionCommand.h"
+#include "RecommendCommand.h"
+
+#include "project/Attention.h"
+#include "util/Error.h"
+
+#include <nlohmann/json.hpp>
+
+#include <cstdio>
+#include <iostream>
+
+namespace reclab::cli {
+
+void addAttentionCommand(CLI::App& app, AttentionCliOptions& o)
+{
+    auto* cmd = app.add_subcommand("attention", "A DIN run's attention over one user's behaviours for candidate items");
+    cmd->add_option("--run", o.run, "Run id (a model with a DIN attention unit)")->required()->check(CLI::PositiveNumber);
+    cmd->add_option("--user", o.user, "The user's id as the dataset writes it")->required();
+    cmd->add_option("--items", o.items, "Candidate item ids, comma-separated (e.g. 50,181)")->required()->delimiter(',');
+    cmd->add_option("--top", o.top, "Contributors marked per candidate")->check(CLI::Range(1, 50))->capture_default_str();
+    cmd->add_option("--db", o.db, "Experiment database (default: " + defaultDatabasePath() + ")");
+    cmd->add_option("--data", o.data, "The run's dataset (default: where the run read it)");
+    cmd->add_flag("--json", o.json, "Print JSON");
+}
+
+namespace {
+
+std::string joined(const std::vector<std::string>& parts)
+{
+    std::string out;
+    for (const auto& p : parts)
+        out += (out.empty() ? "" : "|") + p;
+    return out;
+}
+
+} // namespace
+
+int runAttention(const AttentionCliOptions& o)
+{
+    StoredModel stored;
+    int32_t user = -1;
+    if (const int code = loadForInspection(o.db, o.run, o.data, o.user, stored, user))
+        return code;
+    const Dataset& data = *stored.data;
+    AttentionMap map;
+    try {
+        std::vector<int32_t> candidates;
+        for (const auto& id : o.items)
+            candidates.push_back(itemIndexOf(data, id));
+        map = attentionMap(*stored.model, InteractionIndex(data), user, candidates, stored.config.historyLength);
+    } catch (const Error& e) {
+        std::cerr << "reclab-cli: run " << o.run << ": " << e.what() << std::endl;
+        return 2;
+    }
+    const auto rows = static_cast<int64_t>(map.history.size());
+    const auto top = std::min<int64_t>(o.top, rows);
+    const torch::Tensor strongest = std::get<1>(map.weights.topk(top, 1));
+    if (o.json) {
+        nlohmann::json history = nlohmann::json::array(), candidates = nlohmann::json::array();
+        for (const int32_t item : map.history)
+            history.push_back({{"item", data.itemIds[static_cast<size_t>(item)]}, {"title", itemTitle(data, item)},
+                               {"genres", data.genresOf(item)}});
+        for (size_t c = 0; c < map.candidates.size(); ++c) {
+            const auto row = static_cast<int64_t>(c);
+            std::vector<double> weights, shares;
+            std::vector<int64_t> contributors;
+            for (int64_t h = 0; h < rows; ++h) {
+                weights.push_back(map.weights[row][h].item<double>());
+                shares.push_back(map.shares[row][h].item<double>());
+            }
+            for (int64_t k = 0; k < top; ++k)
+                contributors.push_back(strongest[row][k].item<int64_t>());
+            const int32_t item = map.candidates[c];
+            candidates.push_back({{"item", data.itemIds[static_cast<size_t>(item)]}, {"title", itemTitle(data, item)},
+                                  {"genres", data.genresOf(item)}, {"score", map.scores[c]}, {"weights", weights},
+                                  {"shares", shares}, {"top", contributors}});
+        }
+        std::cout << nlohmann::json{{"run", stored.run.id}, {"user", o.user}, {"history", history}, {"candidates", candidates}}.dump(2)
+                  << std::endl;
+        return 0;
+    }
+    std::printf("Attention of run %lld (%s) for user %s: %lld behaviours, oldest first; raw weights, * = top %lld\n",
+                static_cast<long long>(stored.run.id), stored.run.model.c_str(), o.user.c_str(),
+                static_cast<long long>(rows), static_cast<long long>(top));
+    std::printf("%-44s %-18s", "candidate", "");
+    for (size_t c = 0; c < map.candidates.size(); ++c)
+        std::printf(" %10s", data.itemIds[static_cast<size_t>(map.candidates[c])].c_str());
+    std::printf("\n%-44s %-18s", "score (logit)", "");
+    for (const double s : map.scores)
+        std::printf(" %10.4f", s);
+    std::printf("\n");
+    for (int64_t h = 0; h < rows; ++h) {
+        const int32_t item = map.history[static_cast<size_t>(h)];
+        std::printf("%-44.44s %-18.18s", itemTitle(data, item).c_str(), joined(data.genresOf(item)).c_str());
+        for (size_t c = 0; c < map.candidates.size(); ++c) {
+            bool marked = false;
+            for (int64_t k = 0; k < top; ++k)
+                marked = marked || strongest[static_cast<int64_t>(c)][k].item<int64_t>() == h;
+            std::printf(" %9.4f%c", map.weights[static_cast<int64_t>(c)][h].item<double>(), marked ? '*' : ' ');
+        }
+        std::printf("\n");
+    }
+    for (size_t c = 0; c < map.candidates.size(); ++c)
+        std::printf("%s: %s (%s)\n", data.itemIds[static_cast<size_t>(map.candidates[c])].c_str(),
+                    itemTitle(data, map.candidates[c]).c_str(), joined(data.genresOf(map.candidates[c])).c_str());
+    return 0;
+}
+
+} // namespace reclab::cli

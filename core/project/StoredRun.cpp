@@ -1,0 +1,78 @@
+#include "project/StoredRun.h"
+
+#include "data/DatasetSource.h"
+#include "models/ModelRegistry.h"
+#include "models/Recommender.h"
+#include "train/Trainer.h"
+#include "train/TrainingSession.h"
+#include "util/Error.h"
+
+#include <filesystem>
+
+namespace reclab {
+
+RunRecord findStoredRun(const std::string& databasePath, int64_t runId)
+{
+    ExperimentStore store(databasePath);
+    const auto found = store.findRun(runId);
+    if (!found)
+        throw StoreError(databasePath + " has no run " + std::to_string(runId));
+    return *found;
+}
+
+Dataset runDataset(const RunRecord& run, const std::string& dataOverride)
+{
+    const std::string spec = !dataOverride.empty()      ? dataOverride
+                             : run.dataset == "sample" ? std::string("sample")
+                                                       : run.datasetSource;
+    Dataset dataset;
+    try {
+        dataset = loadDataset(spec);
+    } catch (const Error& e) {
+        throw Error("cannot load run " + std::to_string(run.id) + "'s data (" + e.what() + "); give it with --data");
+    }
+    if (dataset.fingerprint() != run.datasetFingerprint)
+        throw Error(spec + " is not the data run " + std::to_string(run.id) + " was trained on (fingerprint " +
+                    dataset.fingerprint() + ", the run's " + run.datasetFingerprint + "); give it with --data");
+    return dataset;
+}
+
+StoredModel loadStoredModel(const std::string& databasePath, int64_t runId, std::shared_ptr<const Dataset> data,
+                            const std::string& dataOverride)
+{
+    StoredModel out;
+    out.run = findStoredRun(databasePath, runId);
+    if (data && data->fingerprint() != out.run.datasetFingerprint)
+        throw Error(data->name + " is not the data run " + std::to_string(runId) + " was trained on");
+    out.data = data ? std::move(data) : std::make_shared<const Dataset>(runDataset(out.run, dataOverride));
+    out.config = TrainingSession::storedConfig(databasePath, runId);
+    out.config.device = "cpu";
+    const std::filesystem::path dir(runArtifactDir(databasePath, runId));
+    for (const char* name : {"best.pt", "last.pt"})
+        if (out.checkpoint.empty() && std::filesystem::exists(dir / name))
+            out.checkpoint = (dir / name).string();
+    if (out.checkpoint.empty() && out.config.model != "graph" && findModel(out.config.model)->trainable)
+        throw Error("run " + std::to_string(runId) + " has no checkpoint: it stopped before its first epoch ended");
+    Trainer trainer(out.data, out.config);
+    out.model = trainer.loadModel(out.checkpoint);
+    out.model->eval();
+    return out;
+}
+
+int32_t userIndexOf(const Dataset& data, const std::string& id)
+{
+    for (int32_t u = 0; u < data.numUsers(); ++u)
+        if (data.userIds[static_cast<size_t>(u)] == id)
+            return u;
+    throw Error(data.name + " has no user " + id);
+}
+
+int32_t itemIndexOf(const Dataset& data, const std::string& id)
+{
+    for (int32_t i = 0; i < data.numItems(); ++i)
+        if (data.itemIds[static_cast<size_t>(i)] == id)
+            return i;
+    throw Error(data.name + " has no item " + id);
+}
+
+} // namespace reclab
