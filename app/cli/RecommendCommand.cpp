@@ -97,10 +97,4 @@ int loadForInspection(const std::string& db, int64_t runId, const std::string& d
     return 0;
 }
 
-std::string itemTitle(const Dataset& data, int32_t item)
-{
-    const auto at = static_cast<size_t>(item);
-    return at < data.items.title.size() && !data.items.title[at].empty() ? data.items.title[at] : data.itemIds[at];
-}
-
 } // namespace reclab::cli

@@ -27,7 +27,5 @@ int runRecommend(const RecommendCliOptions& options);
 // line to stderr on failure; returns the exit code (0 when loaded).
 int loadForInspection(const std::string& db, int64_t runId, const std::string& dataOverride, const std::string& userId,
                       StoredModel& stored, int32_t& user);
-// An item's title, or its id when the dataset has none.
-std::string itemTitle(const Dataset& data, int32_t item);
 
 } // namespace reclab::cli

@@ -7,6 +7,7 @@
 #include "ImportDialog.h"
 #include "RunsTableModel.h"
 #include "experiments/CompareView.h"
+#include "inspect/InspectView.h"
 #include "experiments/ExperimentsView.h"
 #include "TrainingController.h"
 #include "TrainingDashboard.h"
@@ -90,6 +91,9 @@ MainWindow::MainWindow(const MainWindowOptions& options, QWidget* parent)
     centralTabs_->addTab(dashboard_, tr("Training"));
     compare_ = new CompareView;
     centralTabs_->addTab(compare_, tr("Compare"));
+    inspect_ = new InspectView;
+    centralTabs_->addTab(inspect_, tr("Inspect"));
+    connect(runsModel_, &QAbstractItemModel::modelReset, this, &MainWindow::offerRunsToInspect);
     connect(dashboard_, &TrainingDashboard::storedRunFailed, this,
             [this](qint64, const QString& error) { statusBar()->showMessage(error, 8000); });
     centralTabs_->setDocumentMode(true);
@@ -273,9 +277,36 @@ void MainWindow::buildRunsDock()
         centralTabs_->setCurrentWidget(dashboard_);
     });
     connect(experiments_, &ExperimentsView::cloneRequested, this, &MainWindow::cloneRun);
+    connect(experiments_, &ExperimentsView::inspectRequested, this, &MainWindow::inspectRun);
     connect(compare_, &CompareView::failed, this, [this](const QString& error) {
         QMessageBox::warning(this, tr("Compare runs"), error);
     });
+}
+
+void MainWindow::offerRunsToInspect()
+{
+    // Finished runs and stopped ones that kept a checkpoint; the newest first.
+    QList<QPair<qint64, QString>> runs;
+    for (int row = runsModel_->runCount() - 1; row >= 0; --row) {
+        const RunRecord* run = runsModel_->runAt(row);
+        if (!run || run->status == RunStatus::Running)
+            continue;
+        runs.append({run->id, tr("#%1 %2 · %3 · %4")
+                                  .arg(run->id)
+                                  .arg(QString::fromStdString(run->name.empty() ? run->model : run->name))
+                                  .arg(QString::fromStdString(run->model))
+                                  .arg(QString::fromStdString(run->dataset))});
+    }
+    std::sort(runs.begin(), runs.end(), [](const auto& a, const auto& b) { return a.first > b.first; });
+    inspect_->setRuns(options_.databasePath, runs);
+}
+
+void MainWindow::inspectRun(qint64 runId)
+{
+    const int row = runsModel_->rowOf(runId);
+    const RunRecord* run = row >= 0 ? runsModel_->runAt(row) : nullptr;
+    centralTabs_->setCurrentWidget(inspect_);
+    inspect_->inspect(runId, run && run->model == "din");
 }
 
 void MainWindow::compareRuns(const QList<qint64>& runIds)

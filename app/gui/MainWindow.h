@@ -33,6 +33,7 @@ class QTableWidget;
 namespace reclab {
 
 class CompareView;
+class InspectView;
 class DatasetBrowser;
 class ExperimentsView;
 class GraphEditor;
@@ -65,6 +66,9 @@ public:
     QTableView* runsView() const { return runsView_; }
     ExperimentsView* experimentsView() const { return experiments_; }
     CompareView* compareView() const { return compare_; }
+    InspectView* inspectView() const { return inspect_; }
+    // Opens a stored run in the Inspect tab.
+    void inspectRun(qint64 runId);
     QAction* startAction() const { return startAction_; }
     QAction* stopAction() const { return stopAction_; }
     QAction* pauseAction() const { return pauseAction_; }
@@ -156,6 +160,8 @@ private:
     QTableView* runsView_ = nullptr;
     ExperimentsView* experiments_ = nullptr;
     CompareView* compare_ = nullptr;
+    InspectView* inspect_ = nullptr;
+    void offerRunsToInspect();
     QAction* openAction_ = nullptr;
     QAction* sampleAction_ = nullptr;
     QAction* openFileAction_ = nullptr;

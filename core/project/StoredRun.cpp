@@ -67,12 +67,55 @@ int32_t userIndexOf(const Dataset& data, const std::string& id)
     throw Error(data.name + " has no user " + id);
 }
 
+std::string itemTitle(const Dataset& data, int32_t item)
+{
+    const auto at = static_cast<size_t>(item);
+    return at < data.items.title.size() && !data.items.title[at].empty() ? data.items.title[at] : data.itemIds[at];
+}
+
 int32_t itemIndexOf(const Dataset& data, const std::string& id)
 {
     for (int32_t i = 0; i < data.numItems(); ++i)
         if (data.itemIds[static_cast<size_t>(i)] == id)
             return i;
     throw Error(data.name + " has no item " + id);
+}
+
+std::shared_ptr<InspectionCache::Data> InspectionCache::data(const std::string& databasePath, int64_t runId)
+{
+    const RunRecord run = findStoredRun(databasePath, runId);
+    {
+        std::lock_guard lock(mutex_);
+        if (const auto found = data_.find(run.datasetFingerprint); found != data_.end())
+            return found->second;
+    }
+    auto loaded = std::make_shared<Data>();
+    loaded->dataset = std::make_shared<const Dataset>(runDataset(run, {}));
+    loaded->index = std::make_unique<InteractionIndex>(*loaded->dataset);
+    std::lock_guard lock(mutex_);
+    return data_.emplace(run.datasetFingerprint, std::move(loaded)).first->second; // the first one loaded wins
+}
+
+std::shared_ptr<InspectionCache::Model> InspectionCache::model(const std::string& databasePath, int64_t runId)
+{
+    const auto key = std::make_pair(databasePath, runId);
+    {
+        std::lock_guard lock(mutex_);
+        if (const auto found = models_.find(key); found != models_.end())
+            return found->second;
+    }
+    auto loaded = std::make_shared<Model>();
+    loaded->data = data(databasePath, runId);
+    loaded->stored = loadStoredModel(databasePath, runId, loaded->data->dataset);
+    std::lock_guard lock(mutex_);
+    return models_.emplace(key, std::move(loaded)).first->second;
+}
+
+void InspectionCache::clear()
+{
+    std::lock_guard lock(mutex_);
+    data_.clear();
+    models_.clear();
 }
 
 } // namespace reclab

@@ -4,10 +4,13 @@
 #pragma once
 
 #include "data/Dataset.h"
+#include "project/Recommendations.h"
 #include "store/ExperimentStore.h"
 #include "train/TrainConfig.h"
 
+#include <map>
 #include <memory>
+#include <mutex>
 #include <string>
 
 namespace reclab {
@@ -37,7 +40,34 @@ StoredModel loadStoredModel(const std::string& databasePath, int64_t runId, std:
 
 // The index of the user whose id the dataset writes as `id`; throws Error when there is none.
 int32_t userIndexOf(const Dataset& data, const std::string& id);
+// An item's title, or its id when the dataset has none.
+std::string itemTitle(const Dataset& data, int32_t item);
+
 // The index of the item whose id the dataset writes as `id`; throws Error when there is none.
 int32_t itemIndexOf(const Dataset& data, const std::string& id);
+
+// Loaded runs and datasets for the workbench's inspection views, each loaded once and shared by
+// the worker threads that use them; runs on the same data share one dataset and index.
+class InspectionCache {
+public:
+    struct Data {
+        std::shared_ptr<const Dataset> dataset;
+        std::unique_ptr<InteractionIndex> index;
+    };
+    struct Model {
+        StoredModel stored;
+        std::shared_ptr<Data> data;
+        std::mutex use; // one forward pass at a time (a model keeps its last attention)
+    };
+    // Both throw as loadStoredModel does; safe from any thread.
+    std::shared_ptr<Data> data(const std::string& databasePath, int64_t runId);
+    std::shared_ptr<Model> model(const std::string& databasePath, int64_t runId);
+    void clear();
+
+private:
+    std::mutex mutex_;
+    std::map<std::string, std::shared_ptr<Data>> data_;                        // by fingerprint
+    std::map<std::pair<std::string, int64_t>, std::shared_ptr<Model>> models_; // by (database, run)
+};
 
 } // namespace reclab

@@ -91,6 +91,8 @@ ExperimentsView::ExperimentsView(RunsTableModel* model, QWidget* parent)
     compare_->setToolTip(tr("Compare the selected runs: curves, models × metrics, params, and paired tests for two runs"));
     open_ = actions->addAction(tr("Open in chart"));
     open_->setToolTip(tr("Show the selected runs' curves in the Training tab"));
+    inspect_ = actions->addAction(tr("Inspect"));
+    inspect_->setToolTip(tr("Look inside the run: its embeddings, attention and recommendations"));
     clone_ = actions->addAction(tr("Clone"));
     clone_->setToolTip(tr("Train a new run with this run's config, seed, graph and split (on the same data)"));
     actions->addSeparator();
@@ -104,6 +106,10 @@ ExperimentsView::ExperimentsView(RunsTableModel* model, QWidget* parent)
     addAction(delete_);
     connect(compare_, &QAction::triggered, this, [this] { emit compareRequested(selectedRunIds()); });
     connect(open_, &QAction::triggered, this, [this] { emit openRequested(selectedRunIds()); });
+    connect(inspect_, &QAction::triggered, this, [this] {
+        if (const auto ids = selectedRunIds(); ids.size() == 1)
+            emit inspectRequested(ids.front());
+    });
     connect(clone_, &QAction::triggered, this, [this] {
         if (const RunRecord* run = selectedRun())
             emit cloneRequested(run->id);
@@ -124,7 +130,7 @@ ExperimentsView::ExperimentsView(RunsTableModel* model, QWidget* parent)
     table_->verticalHeader()->setDefaultSectionSize(table_->fontMetrics().height() + 6);
     table_->horizontalHeader()->setStretchLastSection(true);
     table_->setContextMenuPolicy(Qt::ActionsContextMenu);
-    table_->addActions({compare_, open_, clone_, notes_, move_, delete_});
+    table_->addActions({compare_, open_, inspect_, clone_, notes_, move_, delete_});
     connect(table_->selectionModel(), &QItemSelectionModel::selectionChanged, this, [this] {
         updateActions();
         emit selectionChanged();
@@ -237,6 +243,7 @@ void ExperimentsView::updateActions()
     const int n = static_cast<int>(selectedRunIds().size());
     compare_->setEnabled(n >= 2);
     open_->setEnabled(n >= 1);
+    inspect_->setEnabled(n == 1);
     clone_->setEnabled(n == 1);
     notes_->setEnabled(n == 1);
     move_->setEnabled(n >= 1);

@@ -37,6 +37,7 @@ public:
     QLabel* countLabel() const { return count_; }
     QAction* compareAction() const { return compare_; }
     QAction* openAction() const { return open_; }
+    QAction* inspectAction() const { return inspect_; }
     QAction* cloneAction() const { return clone_; }
     QAction* deleteAction() const { return delete_; }
     QAction* notesAction() const { return notes_; }
@@ -60,6 +61,7 @@ signals:
     void selectionChanged();
     void compareRequested(const QList<qint64>& runIds);
     void openRequested(const QList<qint64>& runIds);
+    void inspectRequested(qint64 runId);
     void cloneRequested(qint64 runId);
     void problem(const QString& message); // for the status bar
 
@@ -87,6 +89,7 @@ private:
     QLabel* count_;
     QAction* compare_;
     QAction* open_;
+    QAction* inspect_;
     QAction* clone_;
     QAction* notes_;
     QAction* move_;

@@ -1,0 +1,333 @@
+#include "project/Attention.h"
+#include "project/StoredRun.h"
+#include "util/Error.h"
+
+#include "inspect/AttentionView.h"
+
+#include <QCheckBox>
+#include <QComboBox>
+#include <QFutureWatcher>
+#include <QHBoxLayout>
+#include <QHelpEvent>
+#include <QLabel>
+#include <QLineEdit>
+#include <QPainter>
+#include <QPushButton>
+#include <QScrollArea>
+#include <QSpinBox>
+#include <QToolTip>
+#include <QVBoxLayout>
+#include <QtConcurrent>
+
+#include <algorithm>
+#include <cmath>
+
+namespace reclab {
+
+namespace {
+constexpr int kCell = 22;
+constexpr int kColumnWidth = 64;
+
+QColor diverging(double v, double extent)
+{
+    // Blue (negative) through white to red (positive), symmetric about zero.
+    const double t = extent > 0 ? std::clamp(v / extent, -1.0, 1.0) : 0.0;
+    const QColor hot(0xb2182b), cold(0x2166ac);
+    const QColor& end = t >= 0 ? hot : cold;
+    const double a = std::abs(t);
+    return QColor::fromRgbF(static_cast<float>(1 - a + a * end.redF()), static_cast<float>(1 - a + a * end.greenF()),
+                            static_cast<float>(1 - a + a * end.blueF()));
+}
+} // namespace
+
+AttentionHeatmap::AttentionHeatmap(QWidget* parent) : QWidget(parent)
+{
+    setMouseTracking(true);
+}
+
+void AttentionHeatmap::setData(const QStringList& rowLabels, const QStringList& columnLabels,
+                               const QVector<double>& values, const QVector<bool>& marked, const QString& valueName)
+{
+    rowLabels_ = rowLabels;
+    columnLabels_ = columnLabels;
+    values_ = values;
+    marked_ = marked;
+    valueName_ = valueName;
+    const QFontMetrics fm(font());
+    labelWidth_ = 120;
+    for (const QString& l : rowLabels_)
+        labelWidth_ = std::max(labelWidth_, std::min(fm.horizontalAdvance(l) + 12, 420));
+    updateGeometry();
+    resize(sizeHint());
+    update();
+}
+
+QSize AttentionHeatmap::sizeHint() const
+{
+    return {labelWidth_ + kColumnWidth * std::max(1, columns()) + 80, headerHeight_ + kCell * std::max(1, rows()) + 40};
+}
+
+QRect AttentionHeatmap::cellRect(int row, int column) const
+{
+    return {labelWidth_ + column * kColumnWidth, headerHeight_ + row * kCell, kColumnWidth, kCell};
+}
+
+void AttentionHeatmap::paintEvent(QPaintEvent*)
+{
+    QPainter p(this);
+    p.fillRect(rect(), palette().base());
+    if (rows() == 0 || columns() == 0) {
+        p.setPen(palette().color(QPalette::PlaceholderText));
+        p.drawText(rect(), Qt::AlignCenter, tr("Pick a DIN run and a user"));
+        return;
+    }
+    double extent = 0;
+    for (const double v : values_)
+        extent = std::max(extent, std::abs(v));
+    const QFontMetrics fm(font());
+    // Column headers: candidate titles, rotated.
+    for (int c = 0; c < columns(); ++c) {
+        p.save();
+        p.translate(labelWidth_ + c * kColumnWidth + kColumnWidth / 2 + fm.ascent() / 2, headerHeight_ - 6);
+        p.rotate(-60);
+        p.setPen(palette().color(QPalette::Text));
+        p.drawText(0, 0, fm.elidedText(columnLabels_[c], Qt::ElideRight, static_cast<int>(headerHeight_ * 1.1)));
+        p.restore();
+    }
+    QFont small = font();
+    small.setPointSizeF(font().pointSizeF() * 0.85);
+    for (int r = 0; r < rows(); ++r) {
+        p.setPen(palette().color(QPalette::Text));
+        p.setFont(font());
+        p.drawText(QRect(4, headerHeight_ + r * kCell, labelWidth_ - 8, kCell), Qt::AlignVCenter | Qt::AlignLeft,
+                   fm.elidedText(rowLabels_[r], Qt::ElideMiddle, labelWidth_ - 8));
+        p.setFont(small);
+        for (int c = 0; c < columns(); ++c) {
+            const QRect cell = cellRect(r, c).adjusted(1, 1, -1, -1);
+            const double v = value(r, c);
+            p.fillRect(cell, diverging(v, extent));
+            p.setPen(std::abs(v) > 0.6 * extent ? Qt::white : Qt::black);
+            p.drawText(cell, Qt::AlignCenter, QString::number(v, 'f', std::abs(v) >= 10 ? 1 : 3));
+            if (isMarked(r, c)) {
+                p.setPen(QPen(Qt::black, 2.5));
+                p.setBrush(Qt::NoBrush);
+                p.drawRect(cell.adjusted(1, 1, -1, -1));
+            }
+        }
+    }
+    p.setFont(font());
+    p.setPen(palette().color(QPalette::Text));
+    p.drawText(QRect(labelWidth_, headerHeight_ + rows() * kCell + 6, kColumnWidth * columns() + 60, 24), Qt::AlignLeft,
+               tr("%1 · outlined: each candidate's top contributors · oldest behaviour at the top").arg(valueName_));
+}
+
+bool AttentionHeatmap::event(QEvent* e)
+{
+    if (e->type() == QEvent::ToolTip) {
+        const auto* help = static_cast<QHelpEvent*>(e);
+        const QPoint at = help->pos();
+        const int c = (at.x() - labelWidth_) / kColumnWidth, r = (at.y() - headerHeight_) / kCell;
+        if (at.x() >= labelWidth_ && at.y() >= headerHeight_ && c < columns() && r < rows()) {
+            QToolTip::showText(help->globalPos(),
+                               tr("%1\nfor %2\n%3 %4%5")
+                                   .arg(rowLabels_[r], columnLabels_[c], valueName_)
+                                   .arg(value(r, c), 0, 'f', 4)
+                                   .arg(isMarked(r, c) ? tr(" (top contributor)") : QString()),
+                               this);
+        } else {
+            QToolTip::hideText();
+        }
+        return true;
+    }
+    return QWidget::event(e);
+}
+
+AttentionView::AttentionView(std::shared_ptr<InspectionCache> cache, QWidget* parent)
+    : QWidget(parent), cache_(std::move(cache)), heatmap_(new AttentionHeatmap), run_(new QComboBox),
+      user_(new QLineEdit), items_(new QLineEdit), top_(new QSpinBox), shares_(new QCheckBox(tr("Shares"))),
+      showButton_(new QPushButton(tr("Show"))), status_(new QLabel)
+{
+    run_->setMinimumContentsLength(28);
+    user_->setPlaceholderText(tr("user id"));
+    user_->setMaximumWidth(110);
+    items_->setPlaceholderText(tr("candidate item ids, comma-separated (empty: the user's top 6 recommendations)"));
+    top_->setRange(1, 20);
+    top_->setValue(3);
+    top_->setPrefix(tr("top "));
+    shares_->setToolTip(tr("Each weight as a share of its candidate's total instead of the raw activation weight"));
+    auto* controls = new QHBoxLayout;
+    controls->addWidget(new QLabel(tr("Run")));
+    controls->addWidget(run_, 2);
+    controls->addWidget(new QLabel(tr("User")));
+    controls->addWidget(user_);
+    controls->addWidget(new QLabel(tr("Items")));
+    controls->addWidget(items_, 3);
+    controls->addWidget(top_);
+    controls->addWidget(shares_);
+    controls->addWidget(showButton_);
+    auto* scroll = new QScrollArea;
+    scroll->setWidget(heatmap_);
+    scroll->setWidgetResizable(false);
+    scroll->setBackgroundRole(QPalette::Base);
+    auto* layout = new QVBoxLayout(this);
+    layout->addLayout(controls);
+    layout->addWidget(scroll, 1);
+    layout->addWidget(status_);
+    status_->setWordWrap(true);
+    status_->setText(tr("DIN weighs each of a user's behaviours by its relevance to a candidate item. Pick a DIN run and a user."));
+    auto go = [this] {
+        QStringList ids;
+        for (const QString& part : items_->text().split(QLatin1Char(','), Qt::SkipEmptyParts))
+            ids << part.trimmed();
+        showAttention(run_->currentData().toLongLong(), user_->text().trimmed(), ids);
+    };
+    connect(showButton_, &QPushButton::clicked, this, go);
+    connect(user_, &QLineEdit::returnPressed, this, go);
+    connect(items_, &QLineEdit::returnPressed, this, go);
+    connect(shares_, &QCheckBox::toggled, this, [this] { refill(); });
+    connect(top_, &QSpinBox::valueChanged, this, [this] { refill(); });
+}
+
+void AttentionView::setRuns(const QString& databasePath, const QList<QPair<qint64, QString>>& runs)
+{
+    databasePath_ = databasePath;
+    const qint64 current = run_->currentData().toLongLong();
+    run_->clear();
+    for (const auto& [id, label] : runs)
+        run_->addItem(label, id);
+    run_->setCurrentIndex(std::max(0, run_->findData(current)));
+}
+
+void AttentionView::setShowShares(bool shares) { shares_->setChecked(shares); }
+
+void AttentionView::showAttention(qint64 runId, const QString& userId, const QStringList& itemIds)
+{
+    if (runId <= 0 || userId.isEmpty()) {
+        status_->setText(tr("Pick a run and type a user id."));
+        emit failed(status_->text());
+        return;
+    }
+    run_->setCurrentIndex(std::max(0, run_->findData(runId)));
+    user_->setText(userId);
+    if (!itemIds.isEmpty())
+        items_->setText(itemIds.join(QStringLiteral(",")));
+    const int generation = ++generation_;
+    busy_ = true;
+    showButton_->setEnabled(false);
+    status_->setText(tr("Computing run %1's attention for user %2…").arg(runId).arg(userId));
+    struct Answer {
+        QStringList historyLabels, candidateLabels, candidateIds, historyIds;
+        QList<QStringList> historyGenres, candidateGenres;
+        QVector<double> weights, shares;
+        QString error, note;
+    };
+    auto* watcher = new QFutureWatcher<Answer>(this);
+    connect(watcher, &QFutureWatcher<Answer>::finished, this, [this, watcher, generation] {
+        watcher->deleteLater();
+        if (generation != generation_)
+            return;
+        busy_ = false;
+        showButton_->setEnabled(true);
+        Answer a = watcher->result();
+        if (!a.error.isEmpty()) {
+            status_->setText(a.error);
+            emit failed(a.error);
+            return;
+        }
+        historyLabels_ = a.historyLabels;
+        candidateLabels_ = a.candidateLabels;
+        candidateIds_ = a.candidateIds;
+        historyIds_ = a.historyIds;
+        historyGenres_ = a.historyGenres;
+        candidateGenres_ = a.candidateGenres;
+        weights_ = a.weights;
+        shareValues_ = a.shares;
+        refill();
+        status_->setText(a.note);
+        emit shown();
+    });
+    const std::string db = databasePath_.toStdString(), user = userId.toStdString();
+    std::vector<std::string> items;
+    for (const QString& id : itemIds)
+        items.push_back(id.toStdString());
+    auto cache = cache_;
+    watcher->setFuture(QtConcurrent::run([cache, db, runId, user, items]() -> Answer {
+        Answer a;
+        try {
+            const auto entry = cache->model(db, runId);
+            const Dataset& data = *entry->data->dataset;
+            const InteractionIndex& index = *entry->data->index;
+            const int32_t u = userIndexOf(data, user);
+            std::lock_guard lock(entry->use);
+            std::vector<int32_t> candidates;
+            for (const auto& id : items)
+                candidates.push_back(itemIndexOf(data, id));
+            const int historyLength = entry->stored.config.historyLength;
+            if (candidates.empty()) {
+                RecommendOptions o;
+                o.k = 6;
+                o.explain = 0;
+                o.historyLength = historyLength;
+                for (const auto& r : recommend(*entry->stored.model, index, u, o))
+                    candidates.push_back(r.item);
+            }
+            const AttentionMap map = attentionMap(*entry->stored.model, index, u, candidates, historyLength);
+            auto title = [&](int32_t item) { return QString::fromStdString(itemTitle(data, item)); };
+            auto genres = [&](int32_t item) {
+                QStringList out;
+                for (const auto& g : data.genresOf(item))
+                    out << QString::fromStdString(g);
+                return out;
+            };
+            for (const int32_t h : map.history) {
+                a.historyGenres << genres(h);
+                a.historyIds << QString::fromStdString(data.itemIds[static_cast<size_t>(h)]);
+                a.historyLabels << title(h) + QStringLiteral(" — ") + a.historyGenres.back().join(QStringLiteral(", "));
+            }
+            for (size_t c = 0; c < map.candidates.size(); ++c) {
+                const int32_t item = map.candidates[c];
+                a.candidateGenres << genres(item);
+                a.candidateIds << QString::fromStdString(data.itemIds[static_cast<size_t>(item)]);
+                a.candidateLabels << QStringLiteral("%1 (%2) %3").arg(title(item), a.candidateGenres.back().join(QStringLiteral(", ")))
+                                         .arg(map.scores[c], 0, 'f', 2);
+            }
+            // Row-major history x candidates, as the heatmap draws them.
+            const torch::Tensor w = map.weights.t().contiguous().to(torch::kDouble);
+            const torch::Tensor s = map.shares.t().contiguous().to(torch::kDouble);
+            a.weights = QVector<double>(w.data_ptr<double>(), w.data_ptr<double>() + w.numel());
+            a.shares = QVector<double>(s.data_ptr<double>(), s.data_ptr<double>() + s.numel());
+            a.note = QObject::tr("Run %1 (%2), user %3: %4 behaviours × %5 candidates%6. Scores are the model's logits.")
+                         .arg(runId)
+                         .arg(QString::fromStdString(entry->stored.run.model))
+                         .arg(QString::fromStdString(user))
+                         .arg(map.history.size())
+                         .arg(map.candidates.size())
+                         .arg(items.empty() ? QObject::tr(" (the user's top recommendations)") : QString());
+        } catch (const std::exception& e) {
+            a.error = QObject::tr("Run %1: %2").arg(runId).arg(QString::fromStdString(e.what()));
+        }
+        return a;
+    }));
+}
+
+void AttentionView::refill()
+{
+    const QVector<double>& values = shares_->isChecked() ? shareValues_ : weights_;
+    const int rows = static_cast<int>(historyLabels_.size()), columns = static_cast<int>(candidateLabels_.size());
+    QVector<bool> marked(rows * columns, false);
+    // Top contributors by raw weight, per candidate.
+    for (int c = 0; c < columns; ++c) {
+        std::vector<int> order(static_cast<size_t>(rows));
+        for (int r = 0; r < rows; ++r)
+            order[static_cast<size_t>(r)] = r;
+        const int k = std::min(top_->value(), rows);
+        std::partial_sort(order.begin(), order.begin() + k, order.end(),
+                          [&](int a, int b) { return weights_[a * columns + c] > weights_[b * columns + c]; });
+        for (int j = 0; j < k; ++j)
+            marked[order[static_cast<size_t>(j)] * columns + c] = true;
+    }
+    heatmap_->setData(historyLabels_, candidateLabels_, values, marked,
+                      shares_->isChecked() ? tr("share of the candidate's total weight") : tr("raw activation weight"));
+}
+
+} // namespace reclab

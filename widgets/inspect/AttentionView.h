@@ -1,0 +1,105 @@
+// The attention view for DIN: a user's latest behaviours (oldest at the top) against candidate
+// items, each cell the activation weight the attention unit gave the behaviour for the
+// candidate (or its share of the candidate's total), titles and genres on both axes, the top
+// contributors of each candidate outlined. Candidates default to the user's top
+// recommendations. Computed in a worker.
+#pragma once
+
+#include <QList>
+#include <QPair>
+#include <QString>
+#include <QStringList>
+#include <QVector>
+#include <QWidget>
+
+#include <memory>
+
+class QCheckBox;
+class QComboBox;
+class QLabel;
+class QLineEdit;
+class QPushButton;
+class QSpinBox;
+
+namespace reclab {
+
+class InspectionCache;
+
+// The heatmap itself; rows and columns carry labels, cells a value and a mark.
+class AttentionHeatmap : public QWidget {
+    Q_OBJECT
+public:
+    explicit AttentionHeatmap(QWidget* parent = nullptr);
+    // values: rows x columns, row-major; marked: the same shape, true for top contributors.
+    void setData(const QStringList& rowLabels, const QStringList& columnLabels, const QVector<double>& values,
+                 const QVector<bool>& marked, const QString& valueName);
+    int rows() const { return static_cast<int>(rowLabels_.size()); }
+    int columns() const { return static_cast<int>(columnLabels_.size()); }
+    double value(int row, int column) const { return values_[row * columns() + column]; }
+    bool isMarked(int row, int column) const { return marked_[row * columns() + column]; }
+    QRect cellRect(int row, int column) const;
+    QSize sizeHint() const override;
+
+protected:
+    void paintEvent(QPaintEvent*) override;
+    bool event(QEvent* event) override;
+
+private:
+    QStringList rowLabels_, columnLabels_;
+    QVector<double> values_;
+    QVector<bool> marked_;
+    QString valueName_;
+    int labelWidth_ = 320, headerHeight_ = 150;
+};
+
+class AttentionView : public QWidget {
+    Q_OBJECT
+public:
+    explicit AttentionView(std::shared_ptr<InspectionCache> cache, QWidget* parent = nullptr);
+
+    void setRuns(const QString& databasePath, const QList<QPair<qint64, QString>>& runs);
+    // Computes the map (asynchronously: shown() or failed() follows). itemIds empty: the
+    // user's top recommendations.
+    void showAttention(qint64 runId, const QString& userId, const QStringList& itemIds = {});
+    void setShowShares(bool shares);
+    bool isBusy() const { return busy_; }
+
+    AttentionHeatmap* heatmap() const { return heatmap_; }
+    QComboBox* runCombo() const { return run_; }
+    QLineEdit* userEdit() const { return user_; }
+    QLineEdit* itemsEdit() const { return items_; }
+    QCheckBox* sharesCheck() const { return shares_; }
+    QLabel* statusLabel() const { return status_; }
+    // The last map, as the heatmap shows it: candidates' item ids and history items' ids.
+    const QStringList& candidateIds() const { return candidateIds_; }
+    const QStringList& historyIds() const { return historyIds_; }
+    // The history rows' planted genre labels, for tests: each history row's genres.
+    const QList<QStringList>& historyGenres() const { return historyGenres_; }
+    const QList<QStringList>& candidateGenres() const { return candidateGenres_; }
+
+signals:
+    void shown();
+    void failed(const QString& error);
+
+private:
+    void refill();
+
+    std::shared_ptr<InspectionCache> cache_;
+    QString databasePath_;
+    int generation_ = 0;
+    bool busy_ = false;
+    AttentionHeatmap* heatmap_;
+    QComboBox* run_;
+    QLineEdit* user_;
+    QLineEdit* items_;
+    QSpinBox* top_;
+    QCheckBox* shares_;
+    QPushButton* showButton_;
+    QLabel* status_;
+    // The last answer.
+    QStringList historyLabels_, candidateLabels_, candidateIds_, historyIds_;
+    QList<QStringList> historyGenres_, candidateGenres_;
+    QVector<double> weights_, shareValues_;
+};
+
+} // namespace reclab

@@ -1,0 +1,48 @@
+// The Inspect tab: look inside any stored run. Embeddings (the projector), Attention (DIN's
+// weights over a user's behaviours) and Recommendations (two runs side by side), sharing one
+// cache of loaded runs and datasets.
+#pragma once
+
+#include <QList>
+#include <QPair>
+#include <QString>
+#include <QWidget>
+
+#include <memory>
+
+class QTabWidget;
+
+namespace reclab {
+
+class AttentionView;
+class InspectionCache;
+class ProjectorView;
+class RecommendationsView;
+
+class InspectView : public QWidget {
+    Q_OBJECT
+public:
+    explicit InspectView(QWidget* parent = nullptr);
+    ~InspectView() override;
+
+    // The finished runs to offer, as (id, label).
+    void setRuns(const QString& databasePath, const QList<QPair<qint64, QString>>& runs);
+    // Opens a run: DIN runs in the attention view, others in the projector.
+    void inspect(qint64 runId, bool hasAttention);
+    // Forgets loaded runs (after a run is deleted or the database changes).
+    void clearCache();
+
+    QTabWidget* tabs() const { return tabs_; }
+    ProjectorView* projector() const { return projector_; }
+    AttentionView* attention() const { return attention_; }
+    RecommendationsView* recommendations() const { return recommendations_; }
+
+private:
+    std::shared_ptr<InspectionCache> cache_;
+    QTabWidget* tabs_;
+    ProjectorView* projector_;
+    AttentionView* attention_;
+    RecommendationsView* recommendations_;
+};
+
+} // namespace reclab

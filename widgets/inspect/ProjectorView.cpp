@@ -1,0 +1,623 @@
+#include "project/EmbeddingExport.h"
+#include "project/EmbeddingSnapshots.h"
+#include "project/Projection.h"
+#include "project/StoredRun.h"
+#include "util/Error.h"
+
+#include "inspect/ProjectorView.h"
+#include "inspect/ScatterPlot.h"
+
+#include <torch/linalg.h>
+#include <torch/nn/functional/normalization.h>
+
+#include <QComboBox>
+#include <QDir>
+#include <QFileDialog>
+#include <QFutureWatcher>
+#include <QHBoxLayout>
+#include <QHeaderView>
+#include <QLabel>
+#include <QLineEdit>
+#include <QPointer>
+#include <QProgressBar>
+#include <QPushButton>
+#include <QSlider>
+#include <QSpinBox>
+#include <QSplitter>
+#include <QTimer>
+#include <QTreeWidget>
+#include <QVBoxLayout>
+#include <QtConcurrent>
+
+#include <algorithm>
+#include <atomic>
+#include <map>
+
+namespace reclab {
+
+struct ProjectorView::State {
+    std::shared_ptr<InspectionCache::Data> data;
+    std::string runDir;
+    std::vector<EmbeddingSnapshotInfo> snapshots;
+    std::vector<EmbeddingTable> tables; // of the current epoch
+    torch::Tensor vectors, unit;        // the current table, and its rows scaled to unit length
+    std::string kind;                   // "users" or "items"
+    EmbeddingMetadata metadata;
+    torch::Tensor coordinates;          // [n, 2] on screen
+    std::shared_ptr<std::atomic<bool>> stop;
+    bool busy = false;
+};
+
+namespace {
+
+QVector<QPointF> toPoints(const torch::Tensor& coordinates)
+{
+    const torch::Tensor c = coordinates.to(torch::kDouble).contiguous();
+    const double* p = c.data_ptr<double>();
+    QVector<QPointF> out(static_cast<int>(c.size(0)));
+    for (int i = 0; i < out.size(); ++i)
+        out[i] = QPointF(p[2 * i], p[2 * i + 1]);
+    return out;
+}
+
+// The rotation (or reflection) that best lays `moving` onto `fixed` (orthogonal Procrustes), so
+// that playing through epochs does not spin or flip the map.
+torch::Tensor alignTo(const torch::Tensor& moving, const torch::Tensor& fixed)
+{
+    if (!fixed.defined() || fixed.sizes() != moving.sizes())
+        return moving;
+    const torch::Tensor a = (moving - moving.mean(0, true)).to(torch::kDouble);
+    const torch::Tensor b = (fixed - fixed.mean(0, true)).to(torch::kDouble);
+    auto [u, s, vh] = torch::linalg::svd(a.t().mm(b), false, c10::nullopt);
+    return a.mm(u.mm(vh)).to(torch::kFloat);
+}
+
+} // namespace
+
+ProjectorView::ProjectorView(std::shared_ptr<InspectionCache> cache, QWidget* parent)
+    : QWidget(parent), cache_(std::move(cache)), state_(std::make_unique<State>()), plot_(new ScatterPlot),
+      run_(new QComboBox), table_(new QComboBox), method_(new QComboBox), colour_(new QComboBox),
+      perplexity_(new QSpinBox), iterations_(new QSpinBox), epochSlider_(new QSlider(Qt::Horizontal)),
+      epochLabel_(new QLabel), play_(new QPushButton(tr("Play"))), project_(new QPushButton(tr("Project"))),
+      stop_(new QPushButton(tr("Stop"))), export_(new QPushButton(tr("Export…"))), search_(new QLineEdit),
+      neighbours_(new QTreeWidget), status_(new QLabel), progress_(new QProgressBar), playTimer_(new QTimer(this))
+{
+    run_->setMinimumContentsLength(28);
+    method_->addItems({QStringLiteral("PCA"), QStringLiteral("t-SNE")});
+    perplexity_->setRange(2, 100);
+    perplexity_->setValue(30);
+    perplexity_->setPrefix(tr("perplexity "));
+    iterations_->setRange(250, 5000);
+    iterations_->setSingleStep(250);
+    iterations_->setValue(1000);
+    iterations_->setPrefix(tr("iterations "));
+    play_->setCheckable(true);
+    stop_->setEnabled(false);
+    search_->setPlaceholderText(tr("Search titles or ids"));
+    search_->setClearButtonEnabled(true);
+    progress_->setRange(0, 100);
+    progress_->setMaximumWidth(160);
+    progress_->setVisible(false);
+    epochSlider_->setPageStep(1);
+    epochSlider_->setMinimumWidth(140);
+    neighbours_->setHeaderLabels({tr("Nearest (cosine)"), tr("Similarity")});
+    neighbours_->setRootIsDecorated(false);
+    neighbours_->header()->setSectionResizeMode(0, QHeaderView::Stretch);
+    neighbours_->header()->setStretchLastSection(false);
+    playTimer_->setInterval(700);
+
+    auto* top = new QHBoxLayout;
+    top->addWidget(new QLabel(tr("Run")));
+    top->addWidget(run_, 2);
+    top->addWidget(new QLabel(tr("Table")));
+    top->addWidget(table_, 1);
+    top->addWidget(new QLabel(tr("Epoch")));
+    top->addWidget(epochSlider_, 1);
+    top->addWidget(epochLabel_);
+    top->addWidget(play_);
+    auto* second = new QHBoxLayout;
+    second->addWidget(method_);
+    second->addWidget(perplexity_);
+    second->addWidget(iterations_);
+    second->addWidget(project_);
+    second->addWidget(stop_);
+    second->addWidget(progress_);
+    second->addSpacing(12);
+    second->addWidget(new QLabel(tr("Colour by")));
+    second->addWidget(colour_);
+    second->addWidget(search_, 1);
+    second->addWidget(export_);
+    auto* splitter = new QSplitter;
+    splitter->addWidget(plot_);
+    splitter->addWidget(neighbours_);
+    splitter->setStretchFactor(0, 4);
+    splitter->setStretchFactor(1, 1);
+    splitter->setSizes({900, 300});
+    auto* layout = new QVBoxLayout(this);
+    layout->addLayout(top);
+    layout->addLayout(second);
+    layout->addWidget(splitter, 1);
+    layout->addWidget(status_);
+
+    connect(run_, &QComboBox::activated, this, [this](int i) { showRun(run_->itemData(i).toLongLong()); });
+    connect(table_, &QComboBox::activated, this, [this] { presentVectors(); });
+    connect(epochSlider_, &QSlider::valueChanged, this, [this] { loadEpoch(); });
+    connect(colour_, &QComboBox::currentIndexChanged, this, [this] { recolour(); });
+    connect(project_, &QPushButton::clicked, this, &ProjectorView::project);
+    connect(method_, &QComboBox::activated, this, [this] {
+        if (state_->vectors.defined())
+            project();
+    });
+    connect(stop_, &QPushButton::clicked, this, &ProjectorView::stop);
+    connect(play_, &QPushButton::toggled, this, &ProjectorView::play);
+    connect(search_, &QLineEdit::textChanged, this, &ProjectorView::search);
+    connect(export_, &QPushButton::clicked, this, &ProjectorView::askExport);
+    connect(plot_, &ScatterPlot::pointClicked, this, &ProjectorView::selectPoint);
+    connect(neighbours_, &QTreeWidget::itemActivated, this,
+            [this](QTreeWidgetItem* item) { selectPoint(item->data(0, Qt::UserRole).toInt()); });
+    connect(playTimer_, &QTimer::timeout, this, [this] {
+        if (state_->busy)
+            return;
+        if (epochSlider_->value() >= epochSlider_->maximum())
+            play_->setChecked(false);
+        else
+            epochSlider_->setValue(epochSlider_->value() + 1);
+    });
+    setIdle(tr("Pick a run: every run of a model with user or item embeddings keeps a snapshot per epoch."));
+}
+
+ProjectorView::~ProjectorView()
+{
+    if (state_->stop)
+        *state_->stop = true;
+}
+
+void ProjectorView::setRuns(const QString& databasePath, const QList<QPair<qint64, QString>>& runs)
+{
+    databasePath_ = databasePath;
+    const QSignalBlocker block(run_);
+    run_->clear();
+    for (const auto& [id, label] : runs)
+        run_->addItem(label, id);
+    const int at = run_->findData(runId_);
+    run_->setCurrentIndex(at);
+}
+
+bool ProjectorView::isBusy() const { return state_->busy; }
+
+int ProjectorView::epoch() const
+{
+    const int i = epochSlider_->value();
+    return i >= 0 && i < static_cast<int>(state_->snapshots.size()) ? state_->snapshots[static_cast<size_t>(i)].epoch : 0;
+}
+
+QString ProjectorView::method() const { return method_->currentText(); }
+
+void ProjectorView::setBusy(const QString& message)
+{
+    state_->busy = true;
+    status_->setText(message);
+    progress_->setVisible(true);
+    stop_->setEnabled(true);
+    project_->setEnabled(false);
+}
+
+void ProjectorView::setIdle(const QString& message)
+{
+    state_->busy = false;
+    status_->setText(message);
+    progress_->setVisible(false);
+    stop_->setEnabled(false);
+    project_->setEnabled(state_->vectors.defined());
+    export_->setEnabled(state_->vectors.defined());
+}
+
+void ProjectorView::fail(const QString& error)
+{
+    setIdle(error);
+    play_->setChecked(false);
+    emit failed(error);
+}
+
+void ProjectorView::showRun(qint64 runId)
+{
+    stop();
+    runId_ = runId;
+    run_->setCurrentIndex(run_->findData(runId));
+    const int generation = ++generation_;
+    setBusy(tr("Reading run %1's snapshots and data…").arg(runId));
+    progress_->setRange(0, 0);
+    struct Answer {
+        std::shared_ptr<InspectionCache::Data> data;
+        std::string runDir;
+        std::vector<EmbeddingSnapshotInfo> snapshots;
+        QString error;
+    };
+    auto* watcher = new QFutureWatcher<Answer>(this);
+    connect(watcher, &QFutureWatcher<Answer>::finished, this, [this, watcher, generation, runId] {
+        watcher->deleteLater();
+        if (generation != generation_)
+            return;
+        Answer a = watcher->result();
+        progress_->setRange(0, 100);
+        if (!a.error.isEmpty())
+            return fail(a.error);
+        if (a.snapshots.empty())
+            return fail(tr("Run %1 has no embedding snapshots: its model has no user or item embedding tables (e.g. "
+                           "KNN, popularity), or it stopped before its first epoch ended.")
+                            .arg(runId));
+        state_->data = std::move(a.data);
+        state_->runDir = std::move(a.runDir);
+        state_->snapshots = std::move(a.snapshots);
+        state_->coordinates = torch::Tensor();
+        state_->vectors = torch::Tensor();
+        {
+            const QSignalBlocker block(epochSlider_);
+            epochSlider_->setRange(0, static_cast<int>(state_->snapshots.size()) - 1);
+            epochSlider_->setValue(epochSlider_->maximum());
+        }
+        loadEpoch();
+    });
+    const std::string db = databasePath_.toStdString();
+    auto cache = cache_;
+    watcher->setFuture(QtConcurrent::run([cache, db, runId]() -> Answer {
+        Answer a;
+        try {
+            a.runDir = runArtifactDir(db, runId);
+            a.snapshots = listEmbeddingSnapshots(a.runDir);
+            if (!a.snapshots.empty())
+                a.data = cache->data(db, runId);
+        } catch (const std::exception& e) {
+            a.error = QString::fromStdString(e.what());
+        }
+        return a;
+    }));
+}
+
+void ProjectorView::setEpochIndex(int index) { epochSlider_->setValue(index); }
+
+void ProjectorView::setTable(const QString& name)
+{
+    table_->setCurrentIndex(table_->findText(name));
+    presentVectors();
+}
+
+void ProjectorView::loadEpoch()
+{
+    if (state_->snapshots.empty())
+        return;
+    const int epoch = this->epoch();
+    epochLabel_->setText(tr("%1 of %2").arg(epoch).arg(state_->snapshots.back().epoch));
+    const int generation = ++generation_;
+    if (state_->stop)
+        *state_->stop = true;
+    setBusy(tr("Reading epoch %1…").arg(epoch));
+    using Answer = std::pair<std::vector<EmbeddingTable>, QString>;
+    auto* watcher = new QFutureWatcher<Answer>(this);
+    connect(watcher, &QFutureWatcher<Answer>::finished, this, [this, watcher, generation] {
+        watcher->deleteLater();
+        if (generation != generation_)
+            return;
+        Answer a = watcher->result();
+        if (!a.second.isEmpty())
+            return fail(a.second);
+        state_->tables = std::move(a.first);
+        const QString current = table_->currentText();
+        {
+            const QSignalBlocker block(table_);
+            table_->clear();
+            for (const auto& t : state_->tables)
+                table_->addItem(QString::fromStdString(t.name), QString::fromStdString(t.kind));
+            const int keep = table_->findText(current);
+            table_->setCurrentIndex(keep >= 0 ? keep : 0);
+        }
+        presentVectors();
+    });
+    const std::string dir = state_->runDir;
+    watcher->setFuture(QtConcurrent::run([dir, epoch]() -> Answer {
+        try {
+            return {readEmbeddingSnapshot(dir, epoch), {}};
+        } catch (const std::exception& e) {
+            return {{}, QString::fromStdString(e.what())};
+        }
+    }));
+}
+
+void ProjectorView::presentVectors()
+{
+    const int t = table_->currentIndex();
+    if (t < 0 || t >= static_cast<int>(state_->tables.size()))
+        return;
+    const EmbeddingTable& table = state_->tables[static_cast<size_t>(t)];
+    if (table.weights.size(0) < 3) {
+        fail(tr("Table %1 at epoch %2 has %3 rows: too few to project.")
+                 .arg(QString::fromStdString(table.name))
+                 .arg(epoch())
+                 .arg(table.weights.size(0)));
+        return;
+    }
+    const bool newTable = !state_->vectors.defined() || state_->kind != table.kind ||
+                          state_->vectors.size(0) != table.weights.size(0) ||
+                          table_->property("shown").toString() != table_->currentText();
+    table_->setProperty("shown", table_->currentText());
+    state_->vectors = table.weights;
+    state_->unit = torch::nn::functional::normalize(table.weights, torch::nn::functional::NormalizeFuncOptions().dim(1));
+    if (newTable || state_->kind != table.kind) {
+        state_->kind = table.kind;
+        const Dataset& d = *state_->data->dataset;
+        state_->metadata = table.kind == "users" ? userMetadata(d) : itemMetadata(d);
+        const QString keep = colour_->currentText();
+        const QSignalBlocker block(colour_);
+        colour_->clear();
+        colour_->addItem(tr("none"));
+        for (const auto& c : state_->metadata.columns)
+            if (c == "genre" || c == "popularity" || c == "activity")
+                colour_->addItem(QString::fromStdString(c));
+        const int at = colour_->findText(keep);
+        colour_->setCurrentIndex(at >= 0 ? at : std::min(1, colour_->count() - 1));
+    }
+    // PCA first, always (30 ms for 10,000 x 64), rotated onto the previous frame of this table;
+    // with t-SNE chosen, its map then replaces it as it converges.
+    torch::Tensor coordinates = pca(state_->vectors, 2).coordinates;
+    if (!newTable)
+        coordinates = alignTo(coordinates, state_->coordinates);
+    state_->coordinates = coordinates;
+    if (newTable)
+        recolour();
+    else
+        plot_->setPositions(toPoints(coordinates));
+    setIdle(tr("Run %1, %2 (%3 × %4), epoch %5, PCA")
+                .arg(runId_)
+                .arg(table_->currentText())
+                .arg(state_->vectors.size(0))
+                .arg(state_->vectors.size(1))
+                .arg(epoch()));
+    emit shown();
+    if (method_->currentIndex() == 1 && !play_->isChecked())
+        project();
+}
+
+void ProjectorView::recolour()
+{
+    if (!state_->coordinates.defined())
+        return;
+    const auto& meta = state_->metadata;
+    const auto column = std::find(meta.columns.begin(), meta.columns.end(), colour_->currentText().toStdString());
+    QVector<int> category(static_cast<int>(meta.rows.size()), -1);
+    QStringList names;
+    if (column != meta.columns.end()) {
+        const auto c = static_cast<size_t>(column - meta.columns.begin());
+        std::map<std::string, int> counts;
+        for (const auto& row : meta.rows)
+            ++counts[row[c]];
+        std::vector<std::pair<int, std::string>> order;
+        for (const auto& [value, n] : counts)
+            order.emplace_back(-n, value);
+        std::sort(order.begin(), order.end()); // the most common value first
+        std::map<std::string, int> index;
+        for (const auto& [n, value] : order) {
+            index[value] = static_cast<int>(names.size());
+            names << QString::fromStdString(value.empty() ? std::string("(none)") : value);
+        }
+        for (size_t r = 0; r < meta.rows.size(); ++r)
+            category[static_cast<int>(r)] = index[meta.rows[r][c]];
+    }
+    const auto titleColumn = std::find(meta.columns.begin(), meta.columns.end(), "title");
+    const auto countColumn = std::find(meta.columns.begin(), meta.columns.end(), "interactions");
+    QStringList labels;
+    labels.reserve(static_cast<int>(meta.rows.size()));
+    for (const auto& row : meta.rows) {
+        QString label = titleColumn != meta.columns.end() && !row[static_cast<size_t>(titleColumn - meta.columns.begin())].empty()
+                            ? QString::fromStdString(row[static_cast<size_t>(titleColumn - meta.columns.begin())])
+                            : (state_->kind == "users" ? tr("user %1") : tr("item %1")).arg(QString::fromStdString(row[0]));
+        if (countColumn != meta.columns.end())
+            label += tr(" · %1 interactions").arg(QString::fromStdString(row[static_cast<size_t>(countColumn - meta.columns.begin())]));
+        labels << label;
+    }
+    const int selected = plot_->selected();
+    plot_->setPoints(toPoints(state_->coordinates), category, names, labels);
+    if (!search_->text().isEmpty())
+        search(search_->text());
+    if (selected >= 0)
+        selectPoint(selected);
+}
+
+void ProjectorView::project()
+{
+    if (!state_->vectors.defined() || play_->isChecked())
+        return;
+    if (method_->currentIndex() == 0) {
+        state_->coordinates = pca(state_->vectors, 2).coordinates;
+        plot_->setPositions(toPoints(state_->coordinates));
+        emit projected();
+        return;
+    }
+    TsneOptions options;
+    options.perplexity = perplexity_->value();
+    options.iterations = iterations_->value();
+    const int64_t n = state_->vectors.size(0);
+    if (n <= 3 * options.perplexity) {
+        fail(tr("t-SNE needs more than 3 × perplexity points: %1 has %2; lower the perplexity below %3.")
+                 .arg(table_->currentText())
+                 .arg(n)
+                 .arg(n / 3.0, 0, 'f', 1));
+        return;
+    }
+    if (state_->stop)
+        *state_->stop = true;
+    auto stopFlag = std::make_shared<std::atomic<bool>>(false);
+    state_->stop = stopFlag;
+    const int generation = ++generation_;
+    setBusy(tr("t-SNE of %1 points…").arg(n));
+    progress_->setValue(0);
+    QPointer<ProjectorView> self(this);
+    const torch::Tensor vectors = state_->vectors;
+    auto* watcher = new QFutureWatcher<QString>(this);
+    connect(watcher, &QFutureWatcher<QString>::finished, this, [this, watcher, generation, stopFlag, options] {
+        watcher->deleteLater();
+        if (generation != generation_)
+            return;
+        const QString error = watcher->result();
+        if (!error.isEmpty())
+            return fail(error);
+        setIdle(tr("Run %1, %2, epoch %3, t-SNE (perplexity %4, %5 iterations)%6")
+                    .arg(runId_)
+                    .arg(table_->currentText())
+                    .arg(epoch())
+                    .arg(options.perplexity)
+                    .arg(options.iterations)
+                    .arg(*stopFlag ? tr(", stopped early") : QString()));
+        emit projected();
+    });
+    watcher->setFuture(QtConcurrent::run([self, vectors, options, stopFlag, generation]() -> QString {
+        try {
+            const torch::Tensor map = tsne(
+                vectors, options,
+                [&](const TsneProgress& p) {
+                    const QVector<QPointF> points = toPoints(p.coordinates);
+                    const int percent = 100 * p.iteration / options.iterations;
+                    const double kl = p.klDivergence;
+                    const torch::Tensor coordinates = p.coordinates.clone();
+                    QMetaObject::invokeMethod(
+                        self.data(),
+                        [self, points, percent, kl, coordinates, generation] {
+                            if (!self || generation != self->generation_)
+                                return;
+                            self->state_->coordinates = coordinates;
+                            self->plot_->setPositions(points);
+                            self->progress_->setValue(percent);
+                            self->status_->setText(tr("t-SNE: %1%, KL divergence %2").arg(percent).arg(kl, 0, 'f', 3));
+                        },
+                        Qt::QueuedConnection);
+                },
+                stopFlag.get());
+            QMetaObject::invokeMethod(
+                self.data(),
+                [self, map, generation] {
+                    if (!self || generation != self->generation_)
+                        return;
+                    self->state_->coordinates = map;
+                    self->plot_->setPositions(toPoints(map));
+                },
+                Qt::QueuedConnection);
+            return {};
+        } catch (const std::exception& e) {
+            return QString::fromStdString(e.what());
+        }
+    }));
+}
+
+void ProjectorView::stop()
+{
+    if (state_->stop)
+        *state_->stop = true;
+}
+
+void ProjectorView::play(bool on)
+{
+    if (on) {
+        if (state_->snapshots.size() < 2) {
+            play_->setChecked(false);
+            status_->setText(tr("This run has one snapshot: nothing to play."));
+            return;
+        }
+        stop();
+        method_->setCurrentIndex(0); // each frame by PCA, rotated onto the previous one
+        if (epochSlider_->value() >= epochSlider_->maximum())
+            epochSlider_->setValue(0);
+        playTimer_->start();
+    } else {
+        playTimer_->stop();
+    }
+    if (play_->isChecked() != on)
+        play_->setChecked(on);
+    play_->setText(on ? tr("Pause") : tr("Play"));
+}
+
+void ProjectorView::search(const QString& text)
+{
+    QVector<int> matches;
+    const QString needle = text.trimmed();
+    if (!needle.isEmpty()) {
+        const auto& meta = state_->metadata;
+        const auto titleColumn = std::find(meta.columns.begin(), meta.columns.end(), "title");
+        for (size_t r = 0; r < meta.rows.size(); ++r) {
+            const QString id = QString::fromStdString(meta.rows[r][0]);
+            const QString title = titleColumn != meta.columns.end()
+                                      ? QString::fromStdString(meta.rows[r][static_cast<size_t>(titleColumn - meta.columns.begin())])
+                                      : QString();
+            if (id == needle || title.contains(needle, Qt::CaseInsensitive))
+                matches << static_cast<int>(r);
+        }
+    }
+    plot_->setHighlighted(matches);
+    if (!needle.isEmpty())
+        status_->setText(tr("%n match(es) for “%1”", nullptr, static_cast<int>(matches.size())).arg(needle));
+    if (matches.size() == 1)
+        selectPoint(matches.front());
+}
+
+void ProjectorView::selectPoint(int index)
+{
+    neighbours_->clear();
+    if (index < 0 || !state_->unit.defined() || index >= state_->unit.size(0)) {
+        plot_->setSelected(-1);
+        return;
+    }
+    // Cosine in the embedding space itself, not in the map.
+    torch::Tensor similarity = state_->unit.mv(state_->unit[index]);
+    similarity[index] = -2;
+    const int64_t k = std::min<int64_t>(10, similarity.size(0) - 1);
+    auto [values, which] = similarity.topk(k);
+    QVector<int> nearest;
+    auto* header = new QTreeWidgetItem(neighbours_, {tr("Selected"), QString()});
+    header->setFlags(Qt::ItemIsEnabled);
+    const auto& meta = state_->metadata;
+    const auto titleColumn = std::find(meta.columns.begin(), meta.columns.end(), "title");
+    auto labelOf = [&](int64_t r) {
+        const auto& row = meta.rows[static_cast<size_t>(r)];
+        return titleColumn != meta.columns.end() && !row[static_cast<size_t>(titleColumn - meta.columns.begin())].empty()
+                   ? QString::fromStdString(row[static_cast<size_t>(titleColumn - meta.columns.begin())])
+                   : (state_->kind == "users" ? tr("user %1") : tr("item %1")).arg(QString::fromStdString(row[0]));
+    };
+    header->setText(0, labelOf(index));
+    QFont bold = header->font(0);
+    bold.setBold(true);
+    header->setFont(0, bold);
+    for (int64_t j = 0; j < k; ++j) {
+        const auto r = which[j].item<int64_t>();
+        nearest << static_cast<int>(r);
+        auto* item = new QTreeWidgetItem(neighbours_, {labelOf(r), QString::number(values[j].item<double>(), 'f', 3)});
+        item->setData(0, Qt::UserRole, static_cast<int>(r));
+    }
+    plot_->setSelected(index, nearest);
+}
+
+bool ProjectorView::exportTo(const QString& folder, QString* error) const
+{
+    try {
+        if (!state_->vectors.defined())
+            throw Error("nothing to export: no table is shown");
+        const std::string dir = folder.toStdString();
+        writeProjectorFiles(dir, state_->vectors, state_->metadata);
+        writeCoordinatesCsv(dir + "/coordinates.csv", state_->coordinates, state_->metadata);
+        return true;
+    } catch (const std::exception& e) {
+        if (error)
+            *error = QString::fromStdString(e.what());
+        return false;
+    }
+}
+
+void ProjectorView::askExport()
+{
+    const QString folder = QFileDialog::getExistingDirectory(this, tr("Export for the TensorBoard Projector"));
+    if (folder.isEmpty())
+        return;
+    QString error;
+    if (!exportTo(folder, &error))
+        return fail(tr("Export failed: %1").arg(error));
+    status_->setText(tr("Wrote vectors.tsv, metadata.tsv and coordinates.csv to %1").arg(QDir::toNativeSeparators(folder)));
+}
+
+} // namespace reclab

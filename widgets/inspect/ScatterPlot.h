@@ -1,0 +1,70 @@
+// The embedding projector's 2-D scatter: every point coloured by its category, a legend, hover
+// tooltips, highlighted points (search matches), a selected point with lines to its
+// neighbours. Drag pans, the wheel zooms about the cursor, a double click fits all points.
+// Points are drawn in one pass per category, so 50,000 of them repaint in a few milliseconds.
+#pragma once
+
+#include <QColor>
+#include <QPointF>
+#include <QRectF>
+#include <QStringList>
+#include <QVector>
+#include <QWidget>
+
+namespace reclab {
+
+class ScatterPlot : public QWidget {
+    Q_OBJECT
+public:
+    explicit ScatterPlot(QWidget* parent = nullptr);
+
+    // New points; category[i] indexes categoryNames (-1: none); labels are the hover texts.
+    void setPoints(const QVector<QPointF>& points, const QVector<int>& category, const QStringList& categoryNames,
+                   const QStringList& labels);
+    // Moves the points (same count), e.g. as t-SNE converges; the view follows unless the user
+    // has panned or zoomed.
+    void setPositions(const QVector<QPointF>& points);
+    void setHighlighted(const QVector<int>& indices);
+    void setSelected(int index, const QVector<int>& neighbours = {});
+    void fitAll();
+
+    int pointCount() const { return static_cast<int>(points_.size()); }
+    const QVector<QPointF>& points() const { return points_; }
+    int selected() const { return selected_; }
+    const QVector<int>& highlighted() const { return highlighted_; }
+    QRectF visibleRect() const; // in data coordinates
+    // The point under a widget position (within a few pixels), or -1.
+    int pointAt(const QPoint& position) const;
+    QPointF toWidget(const QPointF& data) const;
+    void zoomBy(double factor, const QPointF& about);
+    void panBy(const QPointF& pixels);
+    static QColor categoryColour(int category);
+
+signals:
+    void pointClicked(int index);
+
+protected:
+    void paintEvent(QPaintEvent*) override;
+    void mousePressEvent(QMouseEvent* event) override;
+    void mouseMoveEvent(QMouseEvent* event) override;
+    void mouseReleaseEvent(QMouseEvent* event) override;
+    void mouseDoubleClickEvent(QMouseEvent* event) override;
+    void wheelEvent(QWheelEvent* event) override;
+    void resizeEvent(QResizeEvent* event) override;
+
+private:
+    QPointF toData(const QPointF& widget) const;
+
+    QVector<QPointF> points_;
+    QVector<int> category_;
+    QStringList categoryNames_, labels_;
+    QVector<int> highlighted_, neighbours_;
+    int selected_ = -1;
+    QPointF centre_;     // data coordinates at the widget's centre
+    double scale_ = 1.0; // pixels per data unit
+    bool userMoved_ = false;
+    QPoint pressAt_, lastDrag_;
+    bool dragging_ = false;
+};
+
+} // namespace reclab
