@@ -14,13 +14,9 @@ namespace reclab::cli {
 void addAttentionCommand(CLI::App& app, AttentionCliOptions& o)
 {
     auto* cmd = app.add_subcommand("attention", "A DIN run's attention over one user's behaviours for candidate items");
-    cmd->add_option("--run", o.run, "Run id (a model with a DIN attention unit)")->required()->check(CLI::PositiveNumber);
-    cmd->add_option("--user", o.user, "The user's id as the dataset writes it")->required();
+    addInspectionOptions(cmd, o.run, o.user, o.db, o.data, o.json);
     cmd->add_option("--items", o.items, "Candidate item ids, comma-separated (e.g. 50,181)")->required()->delimiter(',');
     cmd->add_option("--top", o.top, "Contributors marked per candidate")->check(CLI::Range(1, 50))->capture_default_str();
-    cmd->add_option("--db", o.db, "Experiment database (default: " + defaultDatabasePath() + ")");
-    cmd->add_option("--data", o.data, "The run's dataset (default: where the run read it)");
-    cmd->add_flag("--json", o.json, "Print JSON");
 }
 
 namespace {

@@ -19,12 +19,17 @@ namespace reclab::cli {
 void addRecommendCommand(CLI::App& app, RecommendCliOptions& o)
 {
     auto* cmd = app.add_subcommand("recommend", "A stored run's top-K items for one user, seen items left out, with why");
-    cmd->add_option("--run", o.run, "Run id")->required()->check(CLI::PositiveNumber);
-    cmd->add_option("--user", o.user, "The user's id as the dataset writes it (e.g. 196 in ml-100k)")->required();
+    addInspectionOptions(cmd, o.run, o.user, o.db, o.data, o.json);
     cmd->add_option("--k", o.k, "How many items")->check(CLI::Range(1, 1000))->capture_default_str();
-    cmd->add_option("--db", o.db, "Experiment database (default: " + defaultDatabasePath() + ")");
-    cmd->add_option("--data", o.data, "The run's dataset (default: where the run read it)");
-    cmd->add_flag("--json", o.json, "Print JSON");
+}
+
+void addInspectionOptions(CLI::App* cmd, int64_t& run, std::string& user, std::string& db, std::string& data, bool& json)
+{
+    cmd->add_option("--run", run, "Run id")->required()->check(CLI::PositiveNumber);
+    cmd->add_option("--user", user, "The user's id as the dataset writes it (e.g. 196 in ml-100k)")->required();
+    cmd->add_option("--db", db, "Experiment database (default: " + defaultDatabasePath() + ")");
+    cmd->add_option("--data", data, "The run's dataset (default: where the run read it)");
+    cmd->add_flag("--json", json, "Print JSON");
 }
 
 int runRecommend(const RecommendCliOptions& o)

@@ -298,6 +298,11 @@ void MainWindow::offerRunsToInspect()
                                   .arg(QString::fromStdString(run->dataset))});
     }
     std::sort(runs.begin(), runs.end(), [](const auto& a, const auto& b) { return a.first > b.first; });
+    // The runs table refreshes every epoch while runs train; the combos are refilled only when
+    // the list itself changed (a run finished, was renamed or deleted).
+    if (runs == offeredRuns_)
+        return;
+    offeredRuns_ = runs;
     inspect_->setRuns(options_.databasePath, runs);
 }
 

@@ -162,6 +162,7 @@ private:
     CompareView* compare_ = nullptr;
     InspectView* inspect_ = nullptr;
     void offerRunsToInspect();
+    QList<QPair<qint64, QString>> offeredRuns_; // the last list given to the Inspect tab
     QAction* openAction_ = nullptr;
     QAction* sampleAction_ = nullptr;
     QAction* openFileAction_ = nullptr;

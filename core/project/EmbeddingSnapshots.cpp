@@ -48,7 +48,7 @@ nlohmann::json readIndex(const std::string& runDir)
 
 } // namespace
 
-std::vector<EmbeddingTable> embeddingTables(const torch::nn::Module& model, int64_t numUsers, int64_t numItems)
+std::vector<EmbeddingTable> embeddingTables(const torch::nn::Module& model, int64_t numUsers, int64_t numItems, bool copy)
 {
     std::vector<EmbeddingTable> out;
     for (const auto& item : model.named_modules("", false)) {
@@ -61,7 +61,8 @@ std::vector<EmbeddingTable> embeddingTables(const torch::nn::Module& model, int6
         const std::string kind = w.size(0) == numUsers ? "users" : w.size(0) == numItems ? "items" : "";
         if (kind.empty())
             continue;
-        out.push_back({item.key(), kind, w.detach().to(torch::kCPU, torch::kFloat).clone()});
+        torch::Tensor weights = w.detach().to(torch::kCPU, torch::kFloat);
+        out.push_back({item.key(), kind, copy ? weights.clone() : weights});
     }
     return out;
 }

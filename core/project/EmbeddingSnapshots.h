@@ -30,8 +30,11 @@ struct EmbeddingSnapshotInfo {
     std::vector<EmbeddingTableInfo> tables;
 };
 
-// The user and item tables of a model (copies on the CPU); biases (dim 1) are left out.
-std::vector<EmbeddingTable> embeddingTables(const torch::nn::Module& model, int64_t numUsers, int64_t numItems);
+// The user and item tables of a model on the CPU as float; biases (dim 1) are left out. With
+// copy false, tables already on the CPU as float are the model's own weights (detached), for
+// readers that use them at once.
+std::vector<EmbeddingTable> embeddingTables(const torch::nn::Module& model, int64_t numUsers, int64_t numItems,
+                                            bool copy = true);
 
 // Whether epoch (of epochs) gets a snapshot when one takes bytes: all of them while the run's
 // snapshots stay under 256 MB, else powers of two and the last epoch.

@@ -50,16 +50,21 @@ torch::Tensor similarities(Recommender& model, const InteractionIndex& interacti
 {
     const Dataset& data = interactions.data();
     std::vector<torch::Tensor> parts;
-    for (const auto& t : embeddingTables(model, data.numUsers(), data.numItems()))
+    for (const auto& t : embeddingTables(model, data.numUsers(), data.numItems(), false))
         if (t.kind == "items")
             parts.push_back(t.weights);
     const auto index = [](const std::vector<int32_t>& items) {
         return torch::tensor(std::vector<int64_t>(items.begin(), items.end()), torch::kLong);
     };
     if (!parts.empty()) {
-        const torch::Tensor items = torch::nn::functional::normalize(
-            torch::cat(parts, 1), torch::nn::functional::NormalizeFuncOptions().dim(1));
-        return items.index_select(0, index(recommended)).mm(items.index_select(0, index(liked)).t());
+        // Only the rows compared, each the concatenation of its tables, at unit length.
+        const auto unitRows = [&](const std::vector<int32_t>& items) {
+            std::vector<torch::Tensor> rows;
+            for (const auto& part : parts)
+                rows.push_back(part.index_select(0, index(items)));
+            return torch::nn::functional::normalize(torch::cat(rows, 1), torch::nn::functional::NormalizeFuncOptions().dim(1));
+        };
+        return unitRows(recommended).mm(unitRows(liked).t());
     }
     torch::Tensor out = torch::zeros({static_cast<int64_t>(recommended.size()), static_cast<int64_t>(liked.size())});
     for (size_t a = 0; a < recommended.size(); ++a)
@@ -210,7 +215,7 @@ const char* becauseMeasure(Recommender& model, const Dataset& data)
 {
     if (dynamic_cast<GraphModelImpl*>(&model) && model.family() == ModelFamily::Sequential)
         return "attention weight";
-    const auto tables = embeddingTables(model, data.numUsers(), data.numItems());
+    const auto tables = embeddingTables(model, data.numUsers(), data.numItems(), false);
     return std::any_of(tables.begin(), tables.end(), [](const EmbeddingTable& t) { return t.kind == "items"; })
                ? "item-embedding cosine"
                : "co-rater cosine";

@@ -7,6 +7,7 @@
 //   - the Compare tab for 10 runs: the comparison read in its worker, the curves of the 10 runs
 //     read in theirs, and everything painted.
 // Run: QT_QPA_PLATFORM=offscreen build/tests/reclab-bench-experiments [database]
+#include "BenchStats.h"
 #include "RunsTableModel.h"
 #include "TrainingDashboard.h"
 #include "experiments/CompareView.h"
@@ -29,6 +30,7 @@
 #include <vector>
 
 using namespace reclab;
+using reclab::bench::median;
 
 namespace {
 
@@ -76,11 +78,6 @@ void writeDatabase(const std::string& path)
     std::printf("wrote 10,000 runs, 1,100,000 metric rows in %.1f s\n", t.elapsed() / 1000.0);
 }
 
-double median(std::vector<double> v)
-{
-    std::sort(v.begin(), v.end());
-    return v[v.size() / 2];
-}
 
 } // namespace
 

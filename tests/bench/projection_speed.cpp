@@ -6,6 +6,7 @@
 //   median over 100 users of recommend(), the model's scores of every item, seen items left
 //   out, and the "because" items.
 // Run: build/tests/reclab-bench-projection [threads] [ml-100k folder] [recommend (only)]
+#include "BenchStats.h"
 #include "data/DatasetSource.h"
 #include "models/ModelRegistry.h"
 #include "models/Recommender.h"
@@ -23,14 +24,10 @@
 #include <vector>
 
 using namespace reclab;
+using reclab::bench::median;
 using Clock = std::chrono::steady_clock;
 
 namespace {
-double median(std::vector<double> v)
-{
-    std::sort(v.begin(), v.end());
-    return v[v.size() / 2];
-}
 double msSince(Clock::time_point t) { return std::chrono::duration<double, std::milli>(Clock::now() - t).count(); }
 } // namespace
 

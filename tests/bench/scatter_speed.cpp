@@ -2,6 +2,7 @@
 // offscreen. Times whole repaints (render into an image) while panning and while zooming:
 // medians of 60 frames each, and the hover lookup under the cursor.
 // Run: QT_QPA_PLATFORM=offscreen build/tests/reclab-bench-scatter [points]
+#include "BenchStats.h"
 #include "inspect/ScatterPlot.h"
 
 #include <QApplication>
@@ -16,14 +17,8 @@
 #include <vector>
 
 using namespace reclab;
+using reclab::bench::median;
 
-namespace {
-double median(std::vector<double> v)
-{
-    std::sort(v.begin(), v.end());
-    return v[v.size() / 2];
-}
-} // namespace
 
 int main(int argc, char** argv)
 {

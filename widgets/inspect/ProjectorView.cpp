@@ -35,17 +35,51 @@
 
 namespace reclab {
 
+namespace {
+
+// What the projector shows of one kind of row (users or items), built once per run in a worker.
+struct Rows {
+    EmbeddingMetadata metadata;
+    QStringList ids, titles; // titles: the item's title, else "user 7" / "item 7"
+    QStringList labels;      // hover texts: the title and the interaction count
+};
+
+Rows describeRows(const Dataset& data, const std::string& kind)
+{
+    Rows r;
+    r.metadata = kind == "users" ? userMetadata(data) : itemMetadata(data);
+    const auto& columns = r.metadata.columns;
+    const auto title = std::find(columns.begin(), columns.end(), "title");
+    const auto count = std::find(columns.begin(), columns.end(), "interactions");
+    for (const auto& row : r.metadata.rows) {
+        r.ids << QString::fromStdString(row[0]);
+        r.titles << (title != columns.end() && !row[static_cast<size_t>(title - columns.begin())].empty()
+                         ? QString::fromStdString(row[static_cast<size_t>(title - columns.begin())])
+                         : (kind == "users" ? ProjectorView::tr("user %1") : ProjectorView::tr("item %1")).arg(r.ids.back()));
+        r.labels << r.titles.back() +
+                        (count != columns.end()
+                             ? ProjectorView::tr(" · %1 interactions").arg(QString::fromStdString(row[static_cast<size_t>(count - columns.begin())]))
+                             : QString());
+    }
+    return r;
+}
+
+} // namespace
+
 struct ProjectorView::State {
     std::shared_ptr<InspectionCache::Data> data;
+    std::map<std::string, Rows> rows; // by kind
     std::string runDir;
     std::vector<EmbeddingSnapshotInfo> snapshots;
     std::vector<EmbeddingTable> tables; // of the current epoch
+    std::vector<torch::Tensor> maps;    // each table's PCA map, computed with the read
     torch::Tensor vectors, unit;        // the current table, and its rows scaled to unit length
     std::string kind;                   // "users" or "items"
-    EmbeddingMetadata metadata;
     torch::Tensor coordinates;          // [n, 2] on screen
     std::shared_ptr<std::atomic<bool>> stop;
     bool busy = false;
+
+    const Rows& shown() const { return rows.at(kind); }
 };
 
 namespace {
@@ -231,6 +265,7 @@ void ProjectorView::showRun(qint64 runId)
         std::shared_ptr<InspectionCache::Data> data;
         std::string runDir;
         std::vector<EmbeddingSnapshotInfo> snapshots;
+        std::map<std::string, Rows> rows;
         QString error;
     };
     auto* watcher = new QFutureWatcher<Answer>(this);
@@ -247,6 +282,7 @@ void ProjectorView::showRun(qint64 runId)
                            "KNN, popularity), or it stopped before its first epoch ended.")
                             .arg(runId));
         state_->data = std::move(a.data);
+        state_->rows = std::move(a.rows);
         state_->runDir = std::move(a.runDir);
         state_->snapshots = std::move(a.snapshots);
         state_->coordinates = torch::Tensor();
@@ -265,8 +301,11 @@ void ProjectorView::showRun(qint64 runId)
         try {
             a.runDir = runArtifactDir(db, runId);
             a.snapshots = listEmbeddingSnapshots(a.runDir);
-            if (!a.snapshots.empty())
+            if (!a.snapshots.empty()) {
                 a.data = cache->data(db, runId);
+                for (const char* kind : {"users", "items"})
+                    a.rows.emplace(kind, describeRows(*a.data->dataset, kind));
+            }
         } catch (const std::exception& e) {
             a.error = QString::fromStdString(e.what());
         }
@@ -292,16 +331,21 @@ void ProjectorView::loadEpoch()
     if (state_->stop)
         *state_->stop = true;
     setBusy(tr("Reading epoch %1…").arg(epoch));
-    using Answer = std::pair<std::vector<EmbeddingTable>, QString>;
+    struct Answer {
+        std::vector<EmbeddingTable> tables;
+        std::vector<torch::Tensor> maps;
+        QString error;
+    };
     auto* watcher = new QFutureWatcher<Answer>(this);
     connect(watcher, &QFutureWatcher<Answer>::finished, this, [this, watcher, generation] {
         watcher->deleteLater();
         if (generation != generation_)
             return;
         Answer a = watcher->result();
-        if (!a.second.isEmpty())
-            return fail(a.second);
-        state_->tables = std::move(a.first);
+        if (!a.error.isEmpty())
+            return fail(a.error);
+        state_->tables = std::move(a.tables);
+        state_->maps = std::move(a.maps);
         const QString current = table_->currentText();
         {
             const QSignalBlocker block(table_);
@@ -315,11 +359,15 @@ void ProjectorView::loadEpoch()
     });
     const std::string dir = state_->runDir;
     watcher->setFuture(QtConcurrent::run([dir, epoch]() -> Answer {
+        Answer a;
         try {
-            return {readEmbeddingSnapshot(dir, epoch), {}};
+            a.tables = readEmbeddingSnapshot(dir, epoch);
+            for (const auto& t : a.tables) // PCA here, off the GUI thread (30 ms for 10,000 x 64)
+                a.maps.push_back(t.weights.size(0) >= 3 ? pca(t.weights, 2).coordinates : torch::Tensor());
         } catch (const std::exception& e) {
-            return {{}, QString::fromStdString(e.what())};
+            a.error = QString::fromStdString(e.what());
         }
+        return a;
     }));
 }
 
@@ -342,23 +390,21 @@ void ProjectorView::presentVectors()
     table_->setProperty("shown", table_->currentText());
     state_->vectors = table.weights;
     state_->unit = torch::nn::functional::normalize(table.weights, torch::nn::functional::NormalizeFuncOptions().dim(1));
-    if (newTable || state_->kind != table.kind) {
+    if (newTable) {
         state_->kind = table.kind;
-        const Dataset& d = *state_->data->dataset;
-        state_->metadata = table.kind == "users" ? userMetadata(d) : itemMetadata(d);
         const QString keep = colour_->currentText();
         const QSignalBlocker block(colour_);
         colour_->clear();
         colour_->addItem(tr("none"));
-        for (const auto& c : state_->metadata.columns)
+        for (const auto& c : state_->shown().metadata.columns)
             if (c == "genre" || c == "popularity" || c == "activity")
                 colour_->addItem(QString::fromStdString(c));
         const int at = colour_->findText(keep);
         colour_->setCurrentIndex(at >= 0 ? at : std::min(1, colour_->count() - 1));
     }
-    // PCA first, always (30 ms for 10,000 x 64), rotated onto the previous frame of this table;
-    // with t-SNE chosen, its map then replaces it as it converges.
-    torch::Tensor coordinates = pca(state_->vectors, 2).coordinates;
+    // PCA first, always, rotated onto the previous frame of this table; with t-SNE chosen, its
+    // map then replaces it as it converges.
+    torch::Tensor coordinates = state_->maps[static_cast<size_t>(t)];
     if (!newTable)
         coordinates = alignTo(coordinates, state_->coordinates);
     state_->coordinates = coordinates;
@@ -381,7 +427,8 @@ void ProjectorView::recolour()
 {
     if (!state_->coordinates.defined())
         return;
-    const auto& meta = state_->metadata;
+    const Rows& rows = state_->shown();
+    const auto& meta = rows.metadata;
     const auto column = std::find(meta.columns.begin(), meta.columns.end(), colour_->currentText().toStdString());
     QVector<int> category(static_cast<int>(meta.rows.size()), -1);
     QStringList names;
@@ -402,20 +449,8 @@ void ProjectorView::recolour()
         for (size_t r = 0; r < meta.rows.size(); ++r)
             category[static_cast<int>(r)] = index[meta.rows[r][c]];
     }
-    const auto titleColumn = std::find(meta.columns.begin(), meta.columns.end(), "title");
-    const auto countColumn = std::find(meta.columns.begin(), meta.columns.end(), "interactions");
-    QStringList labels;
-    labels.reserve(static_cast<int>(meta.rows.size()));
-    for (const auto& row : meta.rows) {
-        QString label = titleColumn != meta.columns.end() && !row[static_cast<size_t>(titleColumn - meta.columns.begin())].empty()
-                            ? QString::fromStdString(row[static_cast<size_t>(titleColumn - meta.columns.begin())])
-                            : (state_->kind == "users" ? tr("user %1") : tr("item %1")).arg(QString::fromStdString(row[0]));
-        if (countColumn != meta.columns.end())
-            label += tr(" · %1 interactions").arg(QString::fromStdString(row[static_cast<size_t>(countColumn - meta.columns.begin())]));
-        labels << label;
-    }
     const int selected = plot_->selected();
-    plot_->setPoints(toPoints(state_->coordinates), category, names, labels);
+    plot_->setPoints(toPoints(state_->coordinates), category, names, rows.labels);
     if (!search_->text().isEmpty())
         search(search_->text());
     if (selected >= 0)
@@ -427,7 +462,7 @@ void ProjectorView::project()
     if (!state_->vectors.defined() || play_->isChecked())
         return;
     if (method_->currentIndex() == 0) {
-        state_->coordinates = pca(state_->vectors, 2).coordinates;
+        state_->coordinates = state_->maps[static_cast<size_t>(table_->currentIndex())];
         plot_->setPositions(toPoints(state_->coordinates));
         emit projected();
         return;
@@ -539,16 +574,10 @@ void ProjectorView::search(const QString& text)
     QVector<int> matches;
     const QString needle = text.trimmed();
     if (!needle.isEmpty()) {
-        const auto& meta = state_->metadata;
-        const auto titleColumn = std::find(meta.columns.begin(), meta.columns.end(), "title");
-        for (size_t r = 0; r < meta.rows.size(); ++r) {
-            const QString id = QString::fromStdString(meta.rows[r][0]);
-            const QString title = titleColumn != meta.columns.end()
-                                      ? QString::fromStdString(meta.rows[r][static_cast<size_t>(titleColumn - meta.columns.begin())])
-                                      : QString();
-            if (id == needle || title.contains(needle, Qt::CaseInsensitive))
-                matches << static_cast<int>(r);
-        }
+        const Rows& rows = state_->shown();
+        for (int r = 0; r < rows.ids.size(); ++r)
+            if (rows.ids[r] == needle || rows.titles[r].contains(needle, Qt::CaseInsensitive))
+                matches << r;
     }
     plot_->setHighlighted(matches);
     if (!needle.isEmpty())
@@ -572,22 +601,15 @@ void ProjectorView::selectPoint(int index)
     QVector<int> nearest;
     auto* header = new QTreeWidgetItem(neighbours_, {tr("Selected"), QString()});
     header->setFlags(Qt::ItemIsEnabled);
-    const auto& meta = state_->metadata;
-    const auto titleColumn = std::find(meta.columns.begin(), meta.columns.end(), "title");
-    auto labelOf = [&](int64_t r) {
-        const auto& row = meta.rows[static_cast<size_t>(r)];
-        return titleColumn != meta.columns.end() && !row[static_cast<size_t>(titleColumn - meta.columns.begin())].empty()
-                   ? QString::fromStdString(row[static_cast<size_t>(titleColumn - meta.columns.begin())])
-                   : (state_->kind == "users" ? tr("user %1") : tr("item %1")).arg(QString::fromStdString(row[0]));
-    };
-    header->setText(0, labelOf(index));
+    const QStringList& titles = state_->shown().titles;
+    header->setText(0, titles[index]);
     QFont bold = header->font(0);
     bold.setBold(true);
     header->setFont(0, bold);
     for (int64_t j = 0; j < k; ++j) {
         const auto r = which[j].item<int64_t>();
         nearest << static_cast<int>(r);
-        auto* item = new QTreeWidgetItem(neighbours_, {labelOf(r), QString::number(values[j].item<double>(), 'f', 3)});
+        auto* item = new QTreeWidgetItem(neighbours_, {titles[static_cast<int>(r)], QString::number(values[j].item<double>(), 'f', 3)});
         item->setData(0, Qt::UserRole, static_cast<int>(r));
     }
     plot_->setSelected(index, nearest);
@@ -599,8 +621,8 @@ bool ProjectorView::exportTo(const QString& folder, QString* error) const
         if (!state_->vectors.defined())
             throw Error("nothing to export: no table is shown");
         const std::string dir = folder.toStdString();
-        writeProjectorFiles(dir, state_->vectors, state_->metadata);
-        writeCoordinatesCsv(dir + "/coordinates.csv", state_->coordinates, state_->metadata);
+        writeProjectorFiles(dir, state_->vectors, state_->shown().metadata);
+        writeCoordinatesCsv(dir + "/coordinates.csv", state_->coordinates, state_->shown().metadata);
         return true;
     } catch (const std::exception& e) {
         if (error)
