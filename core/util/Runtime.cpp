@@ -3,6 +3,9 @@
 #include <cstdlib> // also defines __GLIBC__ on glibc systems
 #include <algorithm>
 #include <atomic>
+#include <condition_variable>
+#include <deque>
+#include <memory>
 #include <exception>
 #include <mutex>
 #include <thread>
@@ -48,6 +51,94 @@ int evaluationThreads()
     return n > 0 ? n : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
 }
 
+namespace {
+
+// The threads behind parallelRanges, started once and kept. A thread's first LibTorch op
+// initialises LibTorch's per-thread settings through at::set_num_threads, which also rebuilds
+// the process-wide pthreadpool of its QNNPACK backend with new threads; with a fresh thread per
+// call, every call did that, and the new pool's threads spun beside the work (DIN's
+// recommendations on two cores: 33 ms instead of 19).
+class RangePool {
+public:
+    static RangePool& instance()
+    {
+        static RangePool* pool = new RangePool; // never destroyed: idle threads end with the process
+        return *pool;
+    }
+
+    // Runs range(k) for k in [0, parts), range 0 and any unclaimed ones on the caller, and waits.
+    void run(int64_t parts, const std::function<void(int64_t)>& range)
+    {
+        auto job = std::make_shared<Job>(parts, range);
+        {
+            std::lock_guard lock(mutex_);
+            while (static_cast<int64_t>(threads_.size()) < parts - 1)
+                threads_.emplace_back([this] { work(); });
+            jobs_.push_back(job);
+        }
+        wake_.notify_all();
+        // The caller claims ranges too, so a call never waits on busy pool threads (nor deadlocks
+        // when nested in another call's range).
+        job->runOne(0);
+        for (int64_t k = job->next++; k < parts; k = job->next++)
+            job->runOne(k);
+        std::unique_lock lock(job->mutex);
+        job->finished.wait(lock, [&] { return job->done == parts; });
+        for (const auto& e : job->errors)
+            if (e)
+                std::rethrow_exception(e);
+    }
+
+private:
+    struct Job {
+        Job(int64_t n, const std::function<void(int64_t)>& f) : parts(n), range(f), errors(static_cast<size_t>(n)) {}
+        const int64_t parts;
+        const std::function<void(int64_t)>& range;
+        std::vector<std::exception_ptr> errors;
+        std::atomic<int64_t> next{1};
+        int64_t done = 0; // under mutex
+        std::mutex mutex;
+        std::condition_variable finished;
+
+        void runOne(int64_t k)
+        {
+            try {
+                range(k);
+            } catch (...) {
+                errors[static_cast<size_t>(k)] = std::current_exception();
+            }
+            std::lock_guard lock(mutex);
+            if (++done == parts)
+                finished.notify_all();
+        }
+    };
+
+    void work()
+    {
+        std::unique_lock lock(mutex_);
+        for (;;) {
+            wake_.wait(lock, [&] { return !jobs_.empty(); });
+            const std::shared_ptr<Job> job = jobs_.front();
+            const int64_t k = job->next++;
+            if (k >= job->parts) { // every range claimed: the job leaves the queue
+                if (!jobs_.empty() && jobs_.front() == job)
+                    jobs_.pop_front();
+                continue;
+            }
+            lock.unlock();
+            job->runOne(k);
+            lock.lock();
+        }
+    }
+
+    std::mutex mutex_;
+    std::condition_variable wake_;
+    std::deque<std::shared_ptr<Job>> jobs_;
+    std::vector<std::thread> threads_;
+};
+
+} // namespace
+
 void parallelRanges(int64_t n, int threads, const std::function<void(int64_t, int64_t)>& f)
 {
     const int64_t parts = std::max<int64_t>(1, std::min<int64_t>(threads, n));
@@ -56,23 +147,7 @@ void parallelRanges(int64_t n, int threads, const std::function<void(int64_t, in
             f(0, n);
         return;
     }
-    std::vector<std::exception_ptr> errors(static_cast<size_t>(parts));
-    auto run = [&](int64_t k) {
-        try {
-            f(n * k / parts, n * (k + 1) / parts);
-        } catch (...) {
-            errors[static_cast<size_t>(k)] = std::current_exception();
-        }
-    };
-    std::vector<std::thread> others;
-    for (int64_t k = 1; k < parts; ++k)
-        others.emplace_back(run, k);
-    run(0);
-    for (auto& t : others)
-        t.join();
-    for (const auto& e : errors)
-        if (e)
-            std::rethrow_exception(e);
+    RangePool::instance().run(parts, [&](int64_t k) { f(n * k / parts, n * (k + 1) / parts); });
 }
 
 } // namespace reclab

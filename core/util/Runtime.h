@@ -31,7 +31,8 @@ void setEvaluationThreads(int threads);
 int evaluationThreads();
 
 // Runs f(begin, end) over [0, n) split into up to `threads` contiguous ranges, the first on the
-// calling thread, and waits for all; the first exception thrown is rethrown here.
+// calling thread and the others on threads started once and kept (the caller takes any they
+// have not reached), and waits for all; the first exception thrown is rethrown here.
 void parallelRanges(int64_t n, int threads, const std::function<void(int64_t, int64_t)>& f);
 
 } // namespace reclab
