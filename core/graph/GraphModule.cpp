@@ -244,6 +244,7 @@ void GraphModelImpl::build()
         position[id] = steps_.size();
         steps_.push_back(std::move(step));
     }
+    planSharedHistory();
 }
 
 ModelFamily GraphModelImpl::family() const

@@ -68,6 +68,26 @@ public:
     // (0 on padding); undefined when the graph has none.
     torch::Tensor lastAttention() const { return lastAttention_; }
 
+    // One user's behaviours against many candidates (recommendations, attention maps): each
+    // per-behaviour value is computed once for the history instead of once per candidate, and
+    // the attention unit's weights come from the prepared table when there is a fresh one.
+    // history: the real behaviours [L] (oldest first, no padding); candidates [n]. Returns the
+    // scores [n] that predictBatch gives these candidates with this history, and in *weights
+    // the attention weights [n, L] (graphs with a din_attention block). In evaluation mode
+    // only; throws std::logic_error when sharesHistory() is false (a graph that mixes a
+    // behaviour with a candidate or user value before pooling them).
+    bool sharesHistory() const { return shared_.supported; }
+    torch::Tensor scoreHistory(int64_t user, const torch::Tensor& history, const torch::Tensor& candidates,
+                               torch::Tensor* weights = nullptr);
+    // DIN's attention unit reads a behaviour item's vector and a candidate item's vector and
+    // nothing of the user, so its weight for every (behaviour, candidate) pair of a catalogue
+    // can be computed once: [items, items] floats, used by scoreHistory until a parameter
+    // changes (training, loading). Returns false, computing nothing, when the graph's unit reads
+    // more than the two items or the catalogue has more than maxItems items (the table grows
+    // with its square: 4,096 items take 64 MB).
+    bool prepareAttentionTable(int64_t maxItems = 4096);
+    bool hasAttentionTable() const;
+
     struct Step; // one block, compiled (GraphSteps.h)
     struct Value;
     struct Forward;
@@ -76,7 +96,14 @@ public:
 
 private:
     void build();
+    void planSharedHistory();
     torch::Tensor run(const Batch& batch, torch::Tensor* penalty);
+    // scoreHistory's evaluation; with keys and query given it stops at the attention block and
+    // returns its inputs there instead of scores.
+    torch::Tensor runShared(int64_t user, const torch::Tensor& history, const torch::Tensor& candidates,
+                            torch::Tensor* weights, torch::Tensor* keys = nullptr, torch::Tensor* query = nullptr);
+    torch::Tensor unitWeights(Step& unit, const torch::Tensor& keys, const torch::Tensor& query);
+    std::vector<int64_t> parameterVersions() const;
 
     GraphSpec graph_;
     GraphAnalysis analysis_;
@@ -85,6 +112,12 @@ private:
     std::vector<std::shared_ptr<Step>> steps_; // dependency order
     std::map<std::string, torch::nn::Embedding> tables_;
     torch::Tensor lastAttention_;
+    struct SharedHistoryPlan {
+        bool supported = false;       // runShared can evaluate the graph
+        int64_t attentionStep = -1;   // the one attention block whose weights a table can hold
+    } shared_;
+    torch::Tensor attentionTable_;           // [behaviour item, candidate item]
+    std::vector<int64_t> attentionVersions_; // the parameters' versions it was computed with
 };
 TORCH_MODULE(GraphModel);
 

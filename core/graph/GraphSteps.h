@@ -7,8 +7,12 @@
 #include <torch/nn/modules/container/sequential.h>
 #include <torch/nn/modules/linear.h>
 
+#include <ATen/Parallel.h>
+
 #include <string>
 #include <vector>
+
+#include <dlfcn.h>
 
 namespace reclab {
 
@@ -40,6 +44,35 @@ struct GraphModelImpl::Step {
     // Dense features: column k of the row is user feature (0, 1) or item feature (2 -> 0).
     std::vector<int> features;
     bool addGlobalMean = false;
+};
+
+// LibTorch's OpenMP pool is per calling thread (its thread count is the thread's own OpenMP
+// setting): on an evaluation thread the ops of a slice run serially, as a slice is already one
+// thread's share; the setting is restored afterwards (the first range runs on the caller).
+class SerialIntraOp {
+public:
+    SerialIntraOp()
+    {
+        static const auto get = reinterpret_cast<int (*)()>(dlsym(RTLD_DEFAULT, "omp_get_max_threads"));
+        static const auto set = reinterpret_cast<void (*)(int)>(dlsym(RTLD_DEFAULT, "omp_set_num_threads"));
+        set_ = set;
+        if (!get || !set)
+            return;
+        (void)at::get_num_threads(); // LibTorch sets a new thread's OpenMP count on first use
+        before_ = get();
+        set(1);
+    }
+    ~SerialIntraOp()
+    {
+        if (set_ && before_ > 0)
+            set_(before_);
+    }
+    SerialIntraOp(const SerialIntraOp&) = delete;
+    SerialIntraOp& operator=(const SerialIntraOp&) = delete;
+
+private:
+    void (*set_)(int) = nullptr;
+    int before_ = 0;
 };
 
 // A layer for an activation name ("none": empty).

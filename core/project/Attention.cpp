@@ -30,11 +30,17 @@ AttentionMap attentionMap(Recommender& model, const InteractionIndex& index, int
     const auto device = model.parameters().front().device();
     const auto n = static_cast<int64_t>(candidates.size());
     const auto length = static_cast<int64_t>(map.history.size());
-    const Batch b = behaviourBatch(user, map.history,
-                                   torch::tensor(std::vector<int64_t>(candidates.begin(), candidates.end()), torch::kLong),
-                                   data.numItems(), historyLength, device);
-    const torch::Tensor scores = model.predictBatch(b).to(torch::kCPU, torch::kDouble);
-    map.weights = graph->lastAttention().narrow(1, 0, length).to(torch::kCPU, torch::kFloat).contiguous();
+    const auto items = torch::tensor(std::vector<int64_t>(candidates.begin(), candidates.end()), torch::kLong).to(device);
+    torch::Tensor scores;
+    if (graph->sharesHistory()) {
+        const auto behaviours = torch::tensor(std::vector<int64_t>(map.history.begin(), map.history.end()), torch::kLong);
+        scores = graph->scoreHistory(user, behaviours.to(device), items, &map.weights);
+    } else {
+        scores = model.predictBatch(behaviourBatch(user, map.history, items, data.numItems(), historyLength, device));
+        map.weights = graph->lastAttention().narrow(1, 0, length);
+    }
+    scores = scores.to(torch::kCPU, torch::kDouble);
+    map.weights = map.weights.to(torch::kCPU, torch::kFloat).contiguous();
     const torch::Tensor sums = map.weights.sum(1, true);
     map.shares = map.weights / torch::where(sums.abs() > 1e-12, sums, torch::ones_like(sums));
     for (int64_t k = 0; k < n; ++k)

@@ -18,29 +18,43 @@ namespace reclab {
 
 namespace {
 
+struct AllScores {
+    torch::Tensor scores;  // [items], on the CPU
+    torch::Tensor weights; // [items, behaviours]: attention weights, when the model has them
+};
+
 // Scores of every item for the user: the model's full sort, or for a model that reads
 // behaviours, every item as a candidate against the user's latest ones.
-torch::Tensor scoreAllItems(Recommender& model, const InteractionIndex& index, int32_t user, int historyLength)
+AllScores scoreAllItems(Recommender& model, const InteractionIndex& index, int32_t user, int historyLength)
 {
     const Dataset& data = index.data();
     torch::NoGradGuard noGrad;
     const auto device = model.parameters().empty() ? torch::Device(torch::kCPU) : model.parameters().front().device();
     const int64_t n = data.numItems();
     if (model.family() == ModelFamily::General)
-        return model.fullSortPredict(torch::tensor({static_cast<int64_t>(user)}, torch::kLong).to(device))
-            .view({n})
-            .to(torch::kCPU, torch::kFloat);
+        return {model.fullSortPredict(torch::tensor({static_cast<int64_t>(user)}, torch::kLong).to(device))
+                    .view({n})
+                    .to(torch::kCPU, torch::kFloat),
+                {}};
+    const std::vector<int32_t> history = userHistory(index, user, historyLength);
+    const auto all = torch::arange(n, torch::TensorOptions().dtype(torch::kLong).device(device));
+    if (auto* graph = dynamic_cast<GraphModelImpl*>(&model); graph && graph->sharesHistory() && !graph->is_training()) {
+        AllScores out;
+        const auto behaviours = torch::tensor(std::vector<int64_t>(history.begin(), history.end()), torch::kLong).to(device);
+        out.scores = graph->scoreHistory(user, behaviours, all, &out.weights).to(torch::kCPU, torch::kFloat);
+        if (out.weights.defined())
+            out.weights = out.weights.to(torch::kCPU, torch::kFloat);
+        return out;
+    }
     // In blocks of candidates: the attention unit's [candidates x behaviours, width] steps stay
     // small (a 27,000-item catalogue at once would take 430 MB per step).
-    const std::vector<int32_t> history = userHistory(index, user, historyLength);
     constexpr int64_t block = 128; // 6,400 rows of 80 floats per step at 50 behaviours, whatever the catalogue
     std::vector<torch::Tensor> parts;
     for (int64_t from = 0; from < n; from += block) {
-        const Batch b = behaviourBatch(user, history, torch::arange(from, std::min(n, from + block), torch::kLong), n,
-                                       historyLength, device);
+        const Batch b = behaviourBatch(user, history, all.narrow(0, from, std::min(block, n - from)), n, historyLength, device);
         parts.push_back(model.predictBatch(b).view({-1}));
     }
-    return torch::cat(parts).to(torch::kCPU, torch::kFloat);
+    return {torch::cat(parts).to(torch::kCPU, torch::kFloat), {}};
 }
 
 // Similarity of each recommended item to each liked item: cosine of the model's item
@@ -170,7 +184,8 @@ std::vector<Recommendation> recommend(Recommender& model, const InteractionIndex
     if (user < 0 || user >= data.numUsers())
         throw Error(data.name + " has no user index " + std::to_string(user) + " (it has " +
                     std::to_string(data.numUsers()) + " users)");
-    torch::Tensor scores = scoreAllItems(model, index, user, o.historyLength).contiguous().clone();
+    AllScores all = scoreAllItems(model, index, user, o.historyLength);
+    torch::Tensor scores = all.scores.contiguous().clone();
     // Seen items never come back.
     float* s = scores.data_ptr<float>();
     const auto [begin, end] = index.rowsOf(user);
@@ -189,12 +204,24 @@ std::vector<Recommendation> recommend(Recommender& model, const InteractionIndex
     if (out.empty() || o.explain <= 0)
         return out;
     if (dynamic_cast<GraphModelImpl*>(&model) && model.family() == ModelFamily::Sequential) {
-        // DIN: the behaviours its attention unit weighed most for each recommended item.
-        const AttentionMap map = attentionMap(model, index, user, items, o.historyLength);
-        auto [best, strongest] = map.weights.topk(std::min<int64_t>(o.explain, map.weights.size(1)), 1);
+        // DIN: the behaviours its attention unit weighed most for each recommended item (the
+        // weights scoring gave, else those of a pass over the recommended items).
+        std::vector<int32_t> history;
+        torch::Tensor weights;
+        if (all.weights.defined()) {
+            if (all.weights.size(1) == 0)
+                return out; // no behaviours to point at
+            history = userHistory(index, user, o.historyLength);
+            weights = all.weights.index_select(0, torch::tensor(std::vector<int64_t>(items.begin(), items.end()), torch::kLong));
+        } else {
+            AttentionMap map = attentionMap(model, index, user, items, o.historyLength);
+            history = std::move(map.history);
+            weights = map.weights;
+        }
+        auto [best, strongest] = weights.topk(std::min<int64_t>(o.explain, weights.size(1)), 1);
         for (size_t r = 0; r < out.size(); ++r)
             for (int64_t j = 0; j < best.size(1); ++j)
-                out[r].because.emplace_back(map.history[static_cast<size_t>(strongest[static_cast<int64_t>(r)][j].item<int64_t>())],
+                out[r].because.emplace_back(history[static_cast<size_t>(strongest[static_cast<int64_t>(r)][j].item<int64_t>())],
                                             best[static_cast<int64_t>(r)][j].item<double>());
         return out;
     }

@@ -4,10 +4,12 @@
 //   of its map on 10 planted clusters as a check that it did its job.
 //   Top-10 for one user on MovieLens-100K (NeuMF, ItemKNN and DIN, each trained briefly):
 //   median over 100 users of recommend(), the model's scores of every item, seen items left
-//   out, and the "because" items.
+//   out, and the "because" items. DIN also as batches of candidates (the old path), with the
+//   history shared, and with the attention table (and the table's build time).
 // Run: build/tests/reclab-bench-projection [threads] [ml-100k folder] [recommend (only)]
 #include "BenchStats.h"
 #include "data/DatasetSource.h"
+#include "graph/GraphModule.h"
 #include "models/ModelRegistry.h"
 #include "models/Recommender.h"
 #include "project/Projection.h"
@@ -82,14 +84,50 @@ int main(int argc, char** argv)
         model->eval();
         RecommendOptions o;
         o.historyLength = c.historyLength;
-        recommend(*model, index, 0, o);
-        std::vector<double> ms;
-        for (int32_t u = 0; u < 100; ++u) {
-            const auto t = Clock::now();
-            const auto recs = recommend(*model, index, u, o);
-            ms.push_back(msSince(t));
+        auto timeRecommend = [&](const char* how) {
+            recommend(*model, index, 0, o);
+            std::vector<double> ms;
+            for (int32_t u = 0; u < 100; ++u) {
+                const auto t = Clock::now();
+                const auto recs = recommend(*model, index, u, o);
+                ms.push_back(msSince(t));
+            }
+            std::printf("top-10 for one user, %s%s on %s: median %.2f ms (100 users)\n", name, how, data->name.c_str(),
+                        median(ms));
+        };
+        auto* graph = dynamic_cast<GraphModelImpl*>(model.get());
+        if (!graph || graph->family() != ModelFamily::Sequential) {
+            timeRecommend("");
+            continue;
         }
-        std::printf("top-10 for one user, %s on %s: median %.2f ms (100 users)\n", name, data->name.c_str(), median(ms));
+        // DIN three ways: every candidate a row of a batch with the history repeated (the
+        // trainer's evaluation path), the history shared by all candidates, and the latter with
+        // the attention table.
+        std::vector<double> batchMs;
+        const torch::NoGradGuard noGrad;
+        const auto all = torch::arange(data->numItems(), torch::kLong);
+        for (int32_t u = 0; u < 20; ++u) {
+            const auto t = Clock::now();
+            const auto history = userHistory(index, u, o.historyLength);
+            for (int64_t from = 0; from < data->numItems(); from += 128)
+                model->predictBatch(behaviourBatch(u, history, all.narrow(0, from, std::min<int64_t>(128, data->numItems() - from)),
+                                                   data->numItems(), o.historyLength, torch::kCPU));
+            batchMs.push_back(msSince(t));
+        }
+        std::printf("scores of every item for one user, din as batches of 128 candidates: median %.2f ms (20 users)\n",
+                    median(batchMs));
+        timeRecommend(" (history shared)");
+        std::vector<double> tableMs;
+        for (int r = 0; r < 3; ++r) {
+            const auto t = Clock::now();
+            graph->parameters().front().add_(0.0f); // a new version: the table of the last build is stale
+            if (!graph->prepareAttentionTable())
+                std::printf("no attention table for this graph\n");
+            tableMs.push_back(msSince(t));
+        }
+        std::printf("din attention table, %lld x %lld items: median %.0f ms (3 builds)\n",
+                    static_cast<long long>(data->numItems()), static_cast<long long>(data->numItems()), median(tableMs));
+        timeRecommend(" (history shared, attention table)");
     }
     return 0;
 }

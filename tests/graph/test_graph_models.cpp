@@ -1,6 +1,7 @@
 // Compiled graphs against the hand-written oracles: every shipped template, given the oracle's
 // weights, gives the same scores, loss and gradients on the same batch; its fast all-items
-// scoring equals scoring every pair; every template trains for real; NeuMF's pre-training
+// scoring equals scoring every pair, and scoring one history against many candidates equals
+// batches with the history on every row; every template trains for real; NeuMF's pre-training
 // loads its parts; custom graphs with the other blocks train; invalid graphs are refused
 // before any training starts.
 // LibTorch's headers before Qt's: Qt's `slots` macro breaks them.
@@ -41,6 +42,7 @@ private slots:
     void pretrainingLoadsTheParts();
     void customGraphsTrain();
     void allItemsScoringEqualsPairs();
+    void historyScoringEqualsBatches();
     void invalidGraphIsRefusedBeforeTraining();
     void savedWeightsReload();
     void torchScriptLoadsInPython_data();
@@ -330,6 +332,45 @@ GraphSpec customRankingGraph()
         {"from": "out.out", "to": "click.logit"}]})");
 }
 
+// DIN-like, but the attention's query adds the user's vector to the candidate's: the unit reads
+// more than two items, so no table of item pairs can stand for it.
+GraphSpec userQueryGraph()
+{
+    return GraphSpec::parse(R"({"version": 1, "name": "user_query", "nodes": [
+        {"id": "user", "type": "user_id"}, {"id": "item", "type": "item_id"}, {"id": "history", "type": "history"},
+        {"id": "p", "type": "embedding", "params": {"dim": 8}},
+        {"id": "candidate", "type": "embedding", "params": {"dim": 8, "table": "items"}},
+        {"id": "behaviours", "type": "embedding", "params": {"dim": 8, "table": "items"}},
+        {"id": "query", "type": "add"},
+        {"id": "attention", "type": "din_attention", "params": {"layers": [12, 6], "activation": "dice"}},
+        {"id": "joined", "type": "concat"},
+        {"id": "logit", "type": "linear", "params": {"units": 1}}, {"id": "click", "type": "click_output"}],
+      "edges": [
+        {"from": "user.out", "to": "p.ids"}, {"from": "item.out", "to": "candidate.ids"},
+        {"from": "history.out", "to": "behaviours.ids"}, {"from": "candidate.out", "to": "query.a"},
+        {"from": "p.out", "to": "query.b"}, {"from": "behaviours.out", "to": "attention.keys"},
+        {"from": "query.out", "to": "attention.query"}, {"from": "attention.out", "to": "joined.in1"},
+        {"from": "query.out", "to": "joined.in2"}, {"from": "joined.out", "to": "logit.in"},
+        {"from": "logit.out", "to": "click.logit"}]})");
+}
+
+// Each behaviour multiplied by the candidate before pooling: behaviours and candidates meet
+// before the pool, so the history cannot be shared by the candidates.
+GraphSpec mixedHistoryGraph()
+{
+    return GraphSpec::parse(R"({"version": 1, "name": "mixed", "nodes": [
+        {"id": "item", "type": "item_id"}, {"id": "history", "type": "history"},
+        {"id": "candidate", "type": "embedding", "params": {"dim": 8, "table": "items"}},
+        {"id": "behaviours", "type": "embedding", "params": {"dim": 8, "table": "items"}},
+        {"id": "meet", "type": "product"}, {"id": "pool", "type": "sum_pool"},
+        {"id": "logit", "type": "linear", "params": {"units": 1}}, {"id": "click", "type": "click_output"}],
+      "edges": [
+        {"from": "item.out", "to": "candidate.ids"}, {"from": "history.out", "to": "behaviours.ids"},
+        {"from": "behaviours.out", "to": "meet.a"}, {"from": "candidate.out", "to": "meet.b"},
+        {"from": "meet.out", "to": "pool.in"}, {"from": "pool.out", "to": "logit.in"},
+        {"from": "logit.out", "to": "click.logit"}]})");
+}
+
 } // namespace
 
 void TestGraphModels::customGraphsTrain()
@@ -374,6 +415,77 @@ void TestGraphModels::allItemsScoringEqualsPairs()
         const double d = maxDiff(all, pairs.view({n, items}));
         QVERIFY2(d < 1e-5, qPrintable(QString::fromStdString(graph.name) + QString(": differ by %1").arg(d)));
     }
+}
+
+void TestGraphModels::historyScoringEqualsBatches()
+{
+    // One user's history against many candidates (recommendations, attention maps) gives the
+    // scores and attention weights of a batch with the history on every row: computed, from
+    // the attention table, and after a weight changes (the table is then stale and not used).
+    const TrainConfig c = defaultConfigFor("din");
+    const auto task = TrainingTask::create(TaskKind::ClickThrough, *sample_, c);
+    const ModelShape shape = task->shape();
+    const int64_t items = shape.numItems, n = 300, maxLength = c.historyLength;
+    for (const auto& [graph, tabled] : {std::pair{graphTemplate("din"), true}, std::pair{graphTemplate("base"), false},
+                                        std::pair{customClickGraph(), false}, std::pair{userQueryGraph(), false}}) {
+        const QString name = QString::fromStdString(graph.name);
+        torch::manual_seed(13);
+        GraphModel model(graph, GraphData::from(shape), 0.0);
+        torch::NoGradGuard noGrad;
+        for (auto& p : model->parameters()) // every layer's weights well away from zero
+            p.normal_(0.0, 0.3);
+        model->eval();
+        QVERIFY2(model->sharesHistory(), qPrintable(name));
+        const bool attention = model->family() == ModelFamily::Sequential;
+        auto check = [&](const char* how) {
+            for (const int64_t length : {int64_t(0), int64_t(1), int64_t(7), maxLength}) {
+                const int64_t user = 3 + length;
+                const auto history = torch::randperm(items, torch::kLong).narrow(0, 0, length);
+                const auto candidates = torch::randperm(items, torch::kLong).narrow(0, 0, n);
+                torch::Tensor weights;
+                const auto shared = model->scoreHistory(user, history, candidates, &weights);
+                Batch b;
+                b.users = torch::full({n}, user, torch::kLong);
+                b.items = candidates;
+                b.history = torch::cat({history, torch::full({maxLength - length}, items, torch::kLong)}).unsqueeze(0).expand({n, maxLength});
+                b.historyLength = torch::full({n}, length, torch::kLong);
+                const auto batch = model->predictBatch(b);
+                const QString where = name + " " + how + QString(", %1 behaviours").arg(length);
+                QCOMPARE(shared.sizes(), batch.sizes());
+                QVERIFY2(batch.std().item<double>() > 1e-3, qPrintable(where + ": scores do not vary"));
+                // Float sums in another order: relative to the scores' size (DIN's, with weights
+                // this large, reach the hundreds).
+                const double scale = std::max(1.0, batch.abs().max().item<double>());
+                const double d = maxDiff(shared, batch);
+                QVERIFY2(d <= 1e-5 * scale, qPrintable(where + QString(": scores differ by %1 of up to %2").arg(d).arg(scale)));
+                QCOMPARE(weights.defined(), attention);
+                if (attention && length > 0) {
+                    QCOMPARE(weights.sizes(), (std::vector<int64_t>{n, length}));
+                    const auto reference = model->lastAttention().narrow(1, 0, length);
+                    const double dw = maxDiff(weights, reference);
+                    const double wscale = std::max(1.0, reference.abs().max().item<double>());
+                    QVERIFY2(dw <= 1e-5 * wscale, qPrintable(where + QString(": weights differ by %1 of up to %2").arg(dw).arg(wscale)));
+                }
+            }
+        };
+        check("computed");
+        QCOMPARE(model->prepareAttentionTable(items - 1), false); // over the size limit: nothing built
+        QVERIFY(!model->hasAttentionTable());
+        QCOMPARE(model->prepareAttentionTable(), tabled);
+        QCOMPARE(model->hasAttentionTable(), tabled);
+        if (!tabled)
+            continue;
+        check("from the table");
+        model->parameters().front().add_(0.05); // an in-place change, as an optimiser step makes
+        QVERIFY(!model->hasAttentionTable());
+        check("after a change");
+    }
+    // Behaviours multiplied by the candidate before pooling: refused, not scored wrongly.
+    GraphModel mixed(mixedHistoryGraph(), GraphData::from(shape), 0.0);
+    mixed->eval();
+    QVERIFY(!mixed->sharesHistory());
+    QVERIFY(!mixed->prepareAttentionTable());
+    QVERIFY_THROWS_EXCEPTION(std::logic_error, mixed->scoreHistory(0, torch::arange(3), torch::arange(5)));
 }
 
 void TestGraphModels::invalidGraphIsRefusedBeforeTraining()
