@@ -1,5 +1,7 @@
 #include "project/StoredRun.h"
 
+#include "graph/GraphModule.h"
+
 #include "data/DatasetSource.h"
 #include "models/ModelRegistry.h"
 #include "models/Recommender.h"
@@ -8,6 +10,7 @@
 #include "util/Error.h"
 
 #include <filesystem>
+#include <set>
 
 namespace reclab {
 
@@ -107,15 +110,23 @@ std::shared_ptr<InspectionCache::Model> InspectionCache::model(const std::string
     auto loaded = std::make_shared<Model>();
     loaded->data = data(databasePath, runId);
     loaded->stored = loadStoredModel(databasePath, runId, loaded->data->dataset);
+    // The views ask one model again and again (users, candidates, runs side by side): DIN's
+    // weights for every pair of items are worth computing once here, in the loading worker.
+    if (auto* graph = dynamic_cast<GraphModelImpl*>(loaded->stored.model.get()))
+        graph->prepareAttentionTable();
     std::lock_guard lock(mutex_);
     return models_.emplace(key, std::move(loaded)).first->second;
 }
 
-void InspectionCache::clear()
+void InspectionCache::retain(const std::string& databasePath, const std::vector<int64_t>& runIds)
 {
+    const std::set<int64_t> keep(runIds.begin(), runIds.end());
     std::lock_guard lock(mutex_);
-    data_.clear();
-    models_.clear();
+    for (auto it = models_.begin(); it != models_.end();)
+        it = it->first.first != databasePath || !keep.count(it->first.second) ? models_.erase(it) : std::next(it);
+    // Datasets that neither a kept run nor a view's worker holds.
+    for (auto it = data_.begin(); it != data_.end();)
+        it = it->second.use_count() > 1 ? std::next(it) : data_.erase(it);
 }
 
 } // namespace reclab

@@ -12,6 +12,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <vector>
 
 namespace reclab {
 
@@ -47,7 +48,8 @@ std::string itemTitle(const Dataset& data, int32_t item);
 int32_t itemIndexOf(const Dataset& data, const std::string& id);
 
 // Loaded runs and datasets for the workbench's inspection views, each loaded once and shared by
-// the worker threads that use them; runs on the same data share one dataset and index.
+// the worker threads that use them; runs on the same data share one dataset and index. A DIN
+// model's attention table (GraphModelImpl::prepareAttentionTable) is computed as it loads.
 class InspectionCache {
 public:
     struct Data {
@@ -62,7 +64,9 @@ public:
     // Both throw as loadStoredModel does; safe from any thread.
     std::shared_ptr<Data> data(const std::string& databasePath, int64_t runId);
     std::shared_ptr<Model> model(const std::string& databasePath, int64_t runId);
-    void clear();
+    // Forgets the runs of other databases and those not in `runIds` (deleted: SQLite may give a
+    // deleted run's id to the next run), and the datasets no kept run uses.
+    void retain(const std::string& databasePath, const std::vector<int64_t>& runIds);
 
 private:
     std::mutex mutex_;

@@ -51,6 +51,7 @@ private slots:
     void projectorRefusesRunsWithoutSnapshots();
     void attentionHeatmapMarksContributors();
     void recommendationsSideBySide();
+    void deletedRunsAreForgotten();
     void windowOpensARunFromTheRunsPanel();
     void screenshotsOnMl100k();
 
@@ -343,6 +344,30 @@ void TestInspect::recommendationsSideBySide()
     QCOMPARE(view.table(0)->rowCount(), 5);
     QCOMPARE(view.table(1)->rowCount(), 0);
     QVERIFY(view.table(0)->horizontalHeaderItem(4)->text().contains(QStringLiteral("attention weight")));
+}
+
+void TestInspect::deletedRunsAreForgotten()
+{
+    // SQLite gives a deleted run's id to the next run: the model the views loaded for the old
+    // run must not be served for the new one once the run list no longer has it.
+    const QString db = dir_.filePath(QStringLiteral("reuse.db"));
+    const int64_t first = train(sample_, db.toStdString(), "itemknn", 1);
+    InspectView inspect;
+    inspect.setRuns(db, {{first, QStringLiteral("itemknn")}});
+    RecommendationsView* view = inspect.recommendations();
+    QSignalSpy shown(view, &RecommendationsView::shown);
+    view->showRecommendations(first, 0, QStringLiteral("1"), 5);
+    QTRY_VERIFY_WITH_TIMEOUT(shown.count() == 1, 60000);
+    QVERIFY(view->table(0)->horizontalHeaderItem(4)->text().contains(QStringLiteral("co-rater cosine")));
+    ExperimentStore(db.toStdString()).deleteRun(first);
+    inspect.setRuns(db, {}); // the window's refresh after a delete
+    const int64_t second = train(sample_, db.toStdString(), "gmf", 1);
+    QCOMPARE(second, first);
+    inspect.setRuns(db, {{second, QStringLiteral("gmf")}});
+    view->showRecommendations(second, 0, QStringLiteral("1"), 5);
+    QTRY_VERIFY_WITH_TIMEOUT(shown.count() == 2, 60000);
+    QVERIFY2(view->table(0)->horizontalHeaderItem(4)->text().contains(QStringLiteral("item-embedding cosine")),
+             qPrintable(view->table(0)->horizontalHeaderItem(4)->text()));
 }
 
 void TestInspect::windowOpensARunFromTheRunsPanel()

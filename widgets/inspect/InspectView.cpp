@@ -29,6 +29,10 @@ InspectView::~InspectView() = default;
 
 void InspectView::setRuns(const QString& databasePath, const QList<QPair<qint64, QString>>& runs)
 {
+    std::vector<int64_t> ids;
+    for (const auto& run : runs)
+        ids.push_back(run.first);
+    cache_->retain(databasePath.toStdString(), ids);
     projector_->setRuns(databasePath, runs);
     attention_->setRuns(databasePath, runs);
     recommendations_->setRuns(databasePath, runs);
@@ -45,7 +49,5 @@ void InspectView::inspect(qint64 runId, bool hasAttention)
     }
     recommendations_->runCombo(0)->setCurrentIndex(std::max(0, recommendations_->runCombo(0)->findData(runId)));
 }
-
-void InspectView::clearCache() { cache_->clear(); }
 
 } // namespace reclab

@@ -29,8 +29,6 @@ public:
     void setRuns(const QString& databasePath, const QList<QPair<qint64, QString>>& runs);
     // Opens a run: DIN runs in the attention view, others in the projector.
     void inspect(qint64 runId, bool hasAttention);
-    // Forgets loaded runs (after a run is deleted or the database changes).
-    void clearCache();
 
     QTabWidget* tabs() const { return tabs_; }
     ProjectorView* projector() const { return projector_; }
