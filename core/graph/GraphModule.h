@@ -7,7 +7,8 @@
 // same indices concatenate the tables, and sequences are packed to their real entries.
 // Scoring every item for a user (fullSortPredict) evaluates user-only parts once per user,
 // item-only parts once per item, and a linear layer over [user part; item part] as the sum of
-// two smaller products, as the hand-written NCF did.
+// two smaller products, as the hand-written NCF did. Scoring candidates against one user's
+// history (scoreHistory) computes the per-behaviour values once for all of them.
 #pragma once
 
 #include "graph/GraphAnalysis.h"

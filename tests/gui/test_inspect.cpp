@@ -437,6 +437,10 @@ void TestInspect::screenshotsOnMl100k()
     QTRY_VERIFY_WITH_TIMEOUT(listed.count() == 1, 60000);
     QTest::qWait(200);
     saveShot(&w, "ml100k-recommendations.png");
+    w.inspectView()->recommendations()->showRecommendations(din, neumf, QStringLiteral("196"), 10);
+    QTRY_VERIFY_WITH_TIMEOUT(listed.count() == 2, 60000);
+    QTest::qWait(200);
+    saveShot(&w, "ml100k-recommendations-din.png");
 }
 
 QTEST_MAIN(TestInspect)
