@@ -102,10 +102,12 @@ std::shared_ptr<InspectionCache::Data> InspectionCache::data(const std::string& 
 std::shared_ptr<InspectionCache::Model> InspectionCache::model(const std::string& databasePath, int64_t runId)
 {
     const auto key = std::make_pair(databasePath, runId);
+    uint64_t generation = 0;
     {
         std::lock_guard lock(mutex_);
         if (const auto found = models_.find(key); found != models_.end())
             return found->second;
+        generation = generation_;
     }
     auto loaded = std::make_shared<Model>();
     loaded->data = data(databasePath, runId);
@@ -115,6 +117,8 @@ std::shared_ptr<InspectionCache::Model> InspectionCache::model(const std::string
     if (auto* graph = dynamic_cast<GraphModelImpl*>(loaded->stored.model.get()))
         graph->prepareAttentionTable();
     std::lock_guard lock(mutex_);
+    if (generation != generation_)
+        return loaded; // the run list changed while it loaded: used once, not kept
     return models_.emplace(key, std::move(loaded)).first->second;
 }
 
@@ -122,6 +126,7 @@ void InspectionCache::retain(const std::string& databasePath, const std::vector<
 {
     const std::set<int64_t> keep(runIds.begin(), runIds.end());
     std::lock_guard lock(mutex_);
+    ++generation_;
     for (auto it = models_.begin(); it != models_.end();)
         it = it->first.first != databasePath || !keep.count(it->first.second) ? models_.erase(it) : std::next(it);
     // Datasets that neither a kept run nor a view's worker holds.

@@ -72,6 +72,7 @@ private:
     std::mutex mutex_;
     std::map<std::string, std::shared_ptr<Data>> data_;                        // by fingerprint
     std::map<std::pair<std::string, int64_t>, std::shared_ptr<Model>> models_; // by (database, run)
+    uint64_t generation_ = 0; // retain() calls: a model loaded across one is not kept
 };
 
 } // namespace reclab
