@@ -35,6 +35,7 @@
 #include <QTabWidget>
 #include <QTableWidget>
 #include <QTemporaryDir>
+#include <QThreadPool>
 #include <QTreeWidget>
 #include <QtTest>
 
@@ -228,6 +229,20 @@ void TestInspect::projectorRunsTsneInAWorker()
         QCOMPARE(failed.count(), 1);
         QVERIFY(failed.front().front().toString().contains(QStringLiteral("perplexity")));
     }
+    // A view closed while its t-SNE runs: the worker stops, and maps it had posted find no view.
+    auto* closing = new ProjectorView(std::make_shared<InspectionCache>());
+    closing->setRuns(db_, runs());
+    QSignalSpy closingShown(closing, &ProjectorView::shown);
+    closing->showRun(gmf_);
+    QTRY_VERIFY_WITH_TIMEOUT(closingShown.count() >= 1 && !closing->isBusy(), 30000);
+    closing->iterationsSpin()->setValue(5000);
+    closing->methodCombo()->setCurrentIndex(1);
+    closing->project();
+    QTRY_VERIFY(closing->progressBar()->value() > 0);
+    delete closing;
+    QTest::qWait(500); // posted maps arrive to nothing
+    QThreadPool::globalInstance()->waitForDone(10000);
+    QVERIFY(QThreadPool::globalInstance()->activeThreadCount() == 0);
 }
 
 void TestInspect::projectorRefusesRunsWithoutSnapshots()

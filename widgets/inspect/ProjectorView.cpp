@@ -18,6 +18,7 @@
 #include <QHeaderView>
 #include <QLabel>
 #include <QLineEdit>
+#include <QCoreApplication>
 #include <QPointer>
 #include <QProgressBar>
 #include <QPushButton>
@@ -485,6 +486,8 @@ void ProjectorView::project()
     const int generation = ++generation_;
     setBusy(tr("t-SNE of %1 points…").arg(n));
     progress_->setValue(0);
+    // The worker posts its maps to the application object, and `self` is checked there, on the
+    // GUI thread: reading a QPointer on another thread races with the view's destruction.
     QPointer<ProjectorView> self(this);
     const torch::Tensor vectors = state_->vectors;
     auto* watcher = new QFutureWatcher<QString>(this);
@@ -514,7 +517,7 @@ void ProjectorView::project()
                     const double kl = p.klDivergence;
                     const torch::Tensor coordinates = p.coordinates.clone();
                     QMetaObject::invokeMethod(
-                        self.data(),
+                        QCoreApplication::instance(),
                         [self, points, percent, kl, coordinates, generation] {
                             if (!self || generation != self->generation_)
                                 return;
@@ -527,7 +530,7 @@ void ProjectorView::project()
                 },
                 stopFlag.get());
             QMetaObject::invokeMethod(
-                self.data(),
+                QCoreApplication::instance(),
                 [self, map, generation] {
                     if (!self || generation != self->generation_)
                         return;
