@@ -557,8 +557,10 @@ void ExperimentStore::setTags(int64_t runId, const std::vector<std::string>& tag
     tx.commit();
 }
 
-void ExperimentStore::deleteRun(int64_t runId)
+void ExperimentStore::deleteRun(int64_t runId, std::string* movedAside)
 {
+    if (movedAside)
+        movedAside->clear();
     const auto run = findRun(runId);
     if (!run)
         throw StoreError(db_.path() + " has no run " + std::to_string(runId));
@@ -587,7 +589,9 @@ void ExperimentStore::deleteRun(int64_t runId)
             fs::rename(aside, dir, ec);
         throw;
     }
-    if (moved)
+    if (moved && movedAside)
+        *movedAside = aside.string();
+    else if (moved)
         fs::remove_all(aside, ec);
 }
 

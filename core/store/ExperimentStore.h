@@ -101,9 +101,11 @@ public:
     void setNotes(int64_t runId, const std::string& notes);
     void setTags(int64_t runId, const std::vector<std::string>& tags);
     // Deletes the run, its records and its artifact folder; the folder is moved aside first and
-    // put back if the database refuses, so nothing is left half-deleted. Throws StoreError for
-    // a RUNNING run of a live process.
-    void deleteRun(int64_t runId);
+    // put back if the database refuses, so nothing is left half-deleted. With `movedAside`, the
+    // folder's files are left in the returned place (empty: none) for the caller to remove, off
+    // a GUI thread (a run's snapshots can take hundreds of MB). Throws StoreError for a RUNNING
+    // run of a live process.
+    void deleteRun(int64_t runId, std::string* movedAside = nullptr);
 
     std::vector<RunRecord> listRuns(); // newest first
     std::optional<RunRecord> findRun(int64_t runId);

@@ -190,6 +190,8 @@ void TestExperiments::deletesRunsWithTheirFiles()
     QCOMPARE(model.rowOf(doomed), -1);
     QVERIFY(!QFileInfo::exists(files));
     QVERIFY(!ExperimentStore(db_.toStdString()).findRun(doomed));
+    // The files were moved aside at once and are removed by a worker.
+    QTRY_VERIFY(!QFileInfo::exists(files + QStringLiteral(".deleting")));
     QVERIFY(!view.deleteRuns({doomed}, &error));
     QVERIFY(error.contains(QStringLiteral("has no run")));
 }

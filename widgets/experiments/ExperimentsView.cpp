@@ -18,6 +18,9 @@
 #include <QTableView>
 #include <QToolBar>
 #include <QVBoxLayout>
+#include <QtConcurrent/QtConcurrentRun>
+
+#include <filesystem>
 
 #include <set>
 
@@ -253,15 +256,27 @@ void ExperimentsView::updateActions()
 bool ExperimentsView::deleteRuns(const QList<qint64>& runIds, QString* error)
 {
     bool ok = true;
+    std::vector<std::string> folders;
     try {
         ExperimentStore store(runs_->databasePath().toStdString());
-        for (const qint64 id : runIds)
-            store.deleteRun(id);
+        for (const qint64 id : runIds) {
+            std::string aside;
+            store.deleteRun(id, &aside);
+            if (!aside.empty())
+                folders.push_back(aside);
+        }
     } catch (const std::exception& e) {
         if (error)
             *error = QString::fromUtf8(e.what());
         ok = false;
     }
+    // The runs are gone from the database; their files (snapshots, checkpoints) go in a worker.
+    if (!folders.empty())
+        (void)QtConcurrent::run([folders] {
+            std::error_code ec;
+            for (const auto& folder : folders)
+                std::filesystem::remove_all(folder, ec);
+        });
     refresh();
     return ok;
 }
