@@ -48,6 +48,9 @@
 #include <QVBoxLayout>
 #include <QtConcurrent/QtConcurrentRun>
 
+#include <algorithm>
+#include <functional>
+
 namespace reclab {
 
 namespace {
@@ -285,9 +288,24 @@ void MainWindow::buildRunsDock()
 
 void MainWindow::offerRunsToInspect()
 {
+    // The runs table refreshes every epoch while runs train: the list is rebuilt (10,000 labels
+    // formatted) only when what it shows changed (a run finished, was renamed or deleted).
+    size_t key = 0;
+    auto mix = [&key](size_t h) { key ^= h + 0x9e3779b97f4a7c15ull + (key << 6) + (key >> 2); };
+    for (int row = 0; row < runsModel_->runCount(); ++row) {
+        const RunRecord* run = runsModel_->runAt(row);
+        if (!run || run->status == RunStatus::Running)
+            continue;
+        mix(std::hash<int64_t>{}(run->id));
+        for (const std::string* field : {&run->name, &run->model, &run->dataset})
+            mix(std::hash<std::string>{}(*field));
+    }
+    if (key == offeredKey_ && !offeredRuns_.isEmpty())
+        return;
+    offeredKey_ = key;
     // Finished runs and stopped ones that kept a checkpoint; the newest first.
     QList<QPair<qint64, QString>> runs;
-    for (int row = runsModel_->runCount() - 1; row >= 0; --row) {
+    for (int row = 0; row < runsModel_->runCount(); ++row) {
         const RunRecord* run = runsModel_->runAt(row);
         if (!run || run->status == RunStatus::Running)
             continue;
@@ -298,8 +316,6 @@ void MainWindow::offerRunsToInspect()
                                   .arg(QString::fromStdString(run->dataset))});
     }
     std::sort(runs.begin(), runs.end(), [](const auto& a, const auto& b) { return a.first > b.first; });
-    // The runs table refreshes every epoch while runs train; the combos are refilled only when
-    // the list itself changed (a run finished, was renamed or deleted).
     if (runs == offeredRuns_)
         return;
     offeredRuns_ = runs;

@@ -163,6 +163,7 @@ private:
     InspectView* inspect_ = nullptr;
     void offerRunsToInspect();
     QList<QPair<qint64, QString>> offeredRuns_; // the last list given to the Inspect tab
+    size_t offeredKey_ = 0;                     // a hash of what that list shows
     QAction* openAction_ = nullptr;
     QAction* sampleAction_ = nullptr;
     QAction* openFileAction_ = nullptr;

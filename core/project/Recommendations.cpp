@@ -19,8 +19,9 @@ namespace reclab {
 namespace {
 
 struct AllScores {
-    torch::Tensor scores;  // [items], on the CPU
-    torch::Tensor weights; // [items, behaviours]: attention weights, when the model has them
+    torch::Tensor scores;          // [items], on the CPU
+    torch::Tensor weights;         // [items, behaviours]: attention weights, when the model has them
+    std::vector<int32_t> history;  // the behaviours scored against (models that read them)
 };
 
 // Scores of every item for the user: the model's full sort, or for a model that reads
@@ -35,11 +36,13 @@ AllScores scoreAllItems(Recommender& model, const InteractionIndex& index, int32
         return {model.fullSortPredict(torch::tensor({static_cast<int64_t>(user)}, torch::kLong).to(device))
                     .view({n})
                     .to(torch::kCPU, torch::kFloat),
+                {},
                 {}};
     const std::vector<int32_t> history = userHistory(index, user, historyLength);
     const auto all = torch::arange(n, torch::TensorOptions().dtype(torch::kLong).device(device));
     if (auto* graph = dynamic_cast<GraphModelImpl*>(&model); graph && graph->sharesHistory() && !graph->is_training()) {
         AllScores out;
+        out.history = history;
         const auto behaviours = torch::tensor(std::vector<int64_t>(history.begin(), history.end()), torch::kLong).to(device);
         out.scores = graph->scoreHistory(user, behaviours, all, &out.weights).to(torch::kCPU, torch::kFloat);
         if (out.weights.defined())
@@ -54,7 +57,7 @@ AllScores scoreAllItems(Recommender& model, const InteractionIndex& index, int32
         const Batch b = behaviourBatch(user, history, all.narrow(0, from, std::min(block, n - from)), n, historyLength, device);
         parts.push_back(model.predictBatch(b).view({-1}));
     }
-    return {torch::cat(parts).to(torch::kCPU, torch::kFloat), {}};
+    return {torch::cat(parts).to(torch::kCPU, torch::kFloat), {}, history};
 }
 
 // Similarity of each recommended item to each liked item: cosine of the model's item
@@ -211,7 +214,7 @@ std::vector<Recommendation> recommend(Recommender& model, const InteractionIndex
         if (all.weights.defined()) {
             if (all.weights.size(1) == 0)
                 return out; // no behaviours to point at
-            history = userHistory(index, user, o.historyLength);
+            history = std::move(all.history);
             weights = all.weights.index_select(0, torch::tensor(std::vector<int64_t>(items.begin(), items.end()), torch::kLong));
         } else {
             AttentionMap map = attentionMap(model, index, user, items, o.historyLength);
