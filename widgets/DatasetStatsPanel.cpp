@@ -56,6 +56,24 @@ QLogValueAxis* logAxis(const QString& title, double max)
     return axis;
 }
 
+// What looks wrong in the data, in the warning colour, after the figures.
+QString problemsText(const DatasetSummary& s)
+{
+    QStringList lines;
+    if (s.stats.repeatedRows > 0)
+        lines << DatasetStatsPanel::tr("%n row(s) repeat a (user, item) pair of an earlier row: the ranking protocols "
+                                       "need them removed or kept on purpose (Repeated pairs in the run setup)",
+                                       nullptr, static_cast<int>(std::min<size_t>(s.stats.repeatedRows, INT32_MAX)));
+    for (const auto& w : s.warnings)
+        lines << QString::fromStdString(w);
+    if (lines.isEmpty())
+        return {};
+    QStringList escaped;
+    for (const QString& line : lines)
+        escaped << line.toHtmlEscaped();
+    return QStringLiteral("<br><span style=\"color:#b45309\">&#9888; %1</span>").arg(escaped.join(QStringLiteral("<br>&#9888; ")));
+}
+
 } // namespace
 
 DatasetStatsPanel::DatasetStatsPanel(QWidget* parent) : QWidget(parent)
@@ -101,7 +119,8 @@ void DatasetStatsPanel::setSummary(const QString& name, const DatasetSummary& s)
                           .arg(st.density * 100.0, 0, 'g', 3)
                           .arg(static_cast<double>(st.ratingMin))
                           .arg(static_cast<double>(st.ratingMax))
-                          .arg(formatTime(st.firstTimestamp).left(10), formatTime(st.lastTimestamp).left(10)));
+                          .arg(formatTime(st.firstTimestamp).left(10), formatTime(st.lastTimestamp).left(10)) +
+                      problemsText(s));
 
     // Rating histogram: one bar per distinct value (implicit data has a single bar at 1).
     QChart* chart = rating_->chart();

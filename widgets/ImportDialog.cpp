@@ -44,7 +44,7 @@ bool rolesUsable(const std::vector<ColumnRole>& roles)
 
 ImportDialog::ImportDialog(const QString& path, QWidget* parent)
     : QDialog(parent), path_(path), separator_(new QComboBox(this)), header_(new QComboBox(this)),
-      skipBadRows_(new QCheckBox(tr("Skip malformed rows and report how many"), this)), table_(new QTableWidget(this)),
+      ids_(new QComboBox(this)), skipBadRows_(new QCheckBox(tr("Skip malformed rows and report how many"), this)), table_(new QTableWidget(this)),
       status_(new QLabel(this)), buttons_(new QDialogButtonBox(QDialogButtonBox::Ok | QDialogButtonBox::Cancel, this))
 {
     setWindowTitle(tr("Import %1").arg(QFileInfo(path).fileName()));
@@ -58,6 +58,11 @@ ImportDialog::ImportDialog(const QString& path, QWidget* parent)
     header_->addItem(tr("Detect"), -1);
     header_->addItem(tr("First line names the columns"), 1);
     header_->addItem(tr("No header: the first line is data"), 0);
+    ids_->addItem(tr("Detect (numbers when most of the first rows' are)"), static_cast<int>(IdKinds::Detect));
+    ids_->addItem(tr("Numbers"), static_cast<int>(IdKinds::Numeric));
+    ids_->addItem(tr("Text"), static_cast<int>(IdKinds::Text));
+    ids_->setToolTip(tr("How user and item ids are read. In a column of numbers a stray text value is a bad row; "
+                        "choose Text when the ids are names or codes"));
     skipBadRows_->setToolTip(tr("Messy real data: load the rows that parse, count the others and show the first problems"));
 
     auto* fileLabel = new QLabel(tr("<b>%1</b> (%2 KB)").arg(path.toHtmlEscaped()).arg(QFileInfo(path).size() / 1024), this);
@@ -65,6 +70,7 @@ ImportDialog::ImportDialog(const QString& path, QWidget* parent)
     auto* form = new QFormLayout;
     form->addRow(tr("Separator"), separator_);
     form->addRow(tr("Header"), header_);
+    form->addRow(tr("Ids"), ids_);
     form->addRow(QString(), skipBadRows_);
 
     table_->setEditTriggers(QAbstractItemView::NoEditTriggers);
@@ -93,6 +99,7 @@ ImportDialog::ImportDialog(const QString& path, QWidget* parent)
     };
     connect(separator_, &QComboBox::currentIndexChanged, this, restart);
     connect(header_, &QComboBox::currentIndexChanged, this, restart);
+    connect(ids_, &QComboBox::currentIndexChanged, this, restart);
     // The preview checks rows the same way either way; only the verdict changes.
     connect(skipBadRows_, &QCheckBox::toggled, this, &ImportDialog::showVerdict);
     refresh();
@@ -113,6 +120,7 @@ DelimitedFormat ImportDialog::currentFormat() const
     f.header = header_->currentData().toInt();
     f.columns = roles_;
     f.skipBadRows = skipBadRows_->isChecked();
+    f.ids = static_cast<IdKinds>(ids_->currentData().toInt());
     return f;
 }
 
@@ -122,6 +130,7 @@ LoadOptions ImportDialog::options() const
     o.format = DataFormat::Delimited;
     o.delimited = resolved_;
     o.delimited.skipBadRows = skipBadRows_->isChecked();
+    o.delimited.ids = static_cast<IdKinds>(ids_->currentData().toInt());
     o.delimited.threads = 0;
     return o;
 }

@@ -29,6 +29,7 @@ public:
     // For tests and scripting.
     QComboBox* separatorCombo() const { return separator_; }
     QComboBox* headerCombo() const { return header_; }
+    QComboBox* idsCombo() const { return ids_; }
     QCheckBox* skipBadRowsBox() const { return skipBadRows_; }
     QTableWidget* previewTable() const { return table_; }
     QComboBox* roleCombo(int column) const;
@@ -45,6 +46,7 @@ private:
     QString path_;
     QComboBox* separator_;
     QComboBox* header_;
+    QComboBox* ids_; // IdKinds of the user and item columns
     QCheckBox* skipBadRows_;
     QTableWidget* table_;
     QLabel* status_;

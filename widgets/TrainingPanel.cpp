@@ -48,7 +48,7 @@ TrainingPanel::TrainingPanel(GraphDocument* graphs, QWidget* parent)
       learningRate_(rateSpin(5, 0.00001, 10.0, 0.0005)), weightDecay_(rateSpin(6, 0.0, 1.0, 0.0001)),
       momentum_(rateSpin(3, 0.0, 0.999, 0.05)), batch_(new QSpinBox), negatives_(new QSpinBox), factors_(new QSpinBox),
       seed_(new QSpinBox), device_(new QComboBox), threads_(new QSpinBox), protocol_(new QComboBox),
-      protocolText_(new QLabel), earlyStopping_(new QCheckBox(tr("Early stopping on a validation part"))),
+      duplicates_(new QComboBox), protocolText_(new QLabel), earlyStopping_(new QCheckBox(tr("Early stopping on a validation part"))),
       validationMetric_(new QComboBox), patience_(new QSpinBox)
 {
     auto* form = new QFormLayout(this);
@@ -101,6 +101,13 @@ TrainingPanel::TrainingPanel(GraphDocument* graphs, QWidget* parent)
     protocolText_->setWordWrap(true);
     protocolText_->setStyleSheet(QStringLiteral("color: palette(mid);"));
     form->addRow(protocolText_);
+    duplicates_->addItem(tr("Refuse data that repeats pairs"), QString());
+    duplicates_->addItem(tr("Keep each pair's latest row"), QStringLiteral("latest"));
+    duplicates_->addItem(tr("Keep every row"), QStringLiteral("keep"));
+    duplicates_->setToolTip(tr("Rows that repeat a (user, item) pair. Leave-one-out would hold out one copy and train on "
+                               "the other, so the ranking protocols refuse such data unless told what to do with them "
+                               "(reclab-cli train --dedup or --keep-duplicates)"));
+    form->addRow(tr("Repeated pairs"), duplicates_);
     earlyStopping_->setToolTip(tr("Hold out a validation part of the training data, keep the best epoch's weights, "
                                   "stop after `patience` epochs without improvement and test the best epoch once"));
     form->addRow(QString(), earlyStopping_);
@@ -203,6 +210,7 @@ void TrainingPanel::updateEnabled()
         w->setEnabled(trainable);
     momentum_->setEnabled(trainable && optimizer_->currentData().toString() == QLatin1String("sgd"));
     negatives_->setEnabled(trainable && currentTask() == TaskKind::ImplicitRanking);
+    duplicates_->setEnabled(currentTask() == TaskKind::ImplicitRanking);
     factors_->setEnabled(trainable && !isGraphModel()); // a graph sets its own sizes
     validationMetric_->setEnabled(trainable && earlyStopping_->isChecked());
     patience_->setEnabled(trainable && earlyStopping_->isChecked());
@@ -294,6 +302,8 @@ TrainConfig TrainingPanel::config() const
     } else {
         c.protocol = protocol.toStdString();
     }
+    if (duplicates_->isEnabled())
+        c.duplicates = duplicates_->currentData().toString().toStdString();
     if (earlyStopping_->isChecked() && isTrainable()) {
         c.validationMetric = validationMetric_->currentText().toStdString();
         c.patience = patience_->value();

@@ -39,6 +39,8 @@ public:
     QComboBox* optimizerCombo() const { return optimizer_; }
     QComboBox* deviceCombo() const { return device_; }
     QComboBox* validationMetricCombo() const { return validationMetric_; }
+    // Rows that repeat a (user, item) pair: "" (refuse, for ranking), "latest" or "keep".
+    QComboBox* duplicatesCombo() const { return duplicates_; }
     QCheckBox* earlyStoppingCheck() const { return earlyStopping_; }
     QCheckBox* pretrainCheck() const { return pretrain_; }
     QSpinBox* epochsSpin() const { return epochs_; }
@@ -77,6 +79,7 @@ private:
     QComboBox* device_;
     QSpinBox* threads_;
     QComboBox* protocol_; // data: "loo", "full", "holdout", "din" or "folds:K"
+    QComboBox* duplicates_;
     QLabel* protocolText_;
     QCheckBox* earlyStopping_;
     QComboBox* validationMetric_;

@@ -1,4 +1,5 @@
 #include "AttentionCommand.h"
+#include "CliErrors.h"
 #include "RecommendCommand.h"
 
 #include "project/Attention.h"
@@ -44,9 +45,8 @@ int runAttention(const AttentionCliOptions& o)
         for (const auto& id : o.items)
             candidates.push_back(itemIndexOf(data, id));
         map = attentionMap(*stored.model, InteractionIndex(data), user, candidates, stored.config.historyLength);
-    } catch (const Error& e) {
-        std::cerr << "reclab-cli: run " << o.run << ": " << e.what() << std::endl;
-        return 2;
+    } catch (const std::exception& e) {
+        return reportFailure(e, "run " + std::to_string(o.run) + ": ");
     }
     const auto rows = static_cast<int64_t>(map.history.size());
     const auto top = std::min<int64_t>(o.top, rows);

@@ -1,5 +1,7 @@
 #include "BenchCommand.h"
 
+#include "CliErrors.h"
+#include "OptionChecks.h"
 #include "data/DatasetSource.h"
 #include "models/ModelRegistry.h"
 #include "train/AccuracyBench.h"
@@ -58,7 +60,7 @@ void addBenchCommand(CLI::App& app, BenchCliOptions& o)
     speed->add_option("--batch", o.batches, "Batch sizes, one run each")->delimiter(',')->check(CLI::Range(1, 16777216));
     speed->add_option("--seconds", o.seconds, "Seconds of training timed per batch size")
         ->capture_default_str()
-        ->check(CLI::Range(0.5, 3600.0));
+        ->check(numberIn(0.5, 3600.0));
     speed->add_option("--negatives", o.negatives, "Sampled negatives per positive")->capture_default_str()->check(CLI::Range(1, 1000));
     speed->add_option("--threads", o.threads, "LibTorch intra-op threads (default: LibTorch's choice)")->check(CLI::Range(0, 1024));
     speed->add_flag("--json", o.json, "Print one JSON object per batch size");
@@ -118,9 +120,8 @@ int runRankingBench(const BenchCliOptions& o)
                       << " intra-op: median " << median << " ms (min " << ms.front()
                       << ", max " << ms.back() << ", " << ms.size() << " runs)" << std::endl;
         return 0;
-    } catch (const Error& e) {
-        std::cerr << "reclab-cli: " << e.what() << std::endl;
-        return 2;
+    } catch (const std::exception& e) {
+        return reportFailure(e);
     }
 }
 
@@ -131,9 +132,8 @@ int runSpeedBench(const BenchCliOptions& o)
     try {
         sized = ncfSizedConfig(o.model);
         dataset = std::make_shared<const Dataset>(loadDataset(o.data.empty() ? "sample" : o.data));
-    } catch (const Error& e) {
-        std::cerr << "reclab-cli: " << e.what() << std::endl;
-        return 2;
+    } catch (const std::exception& e) {
+        return reportFailure(e);
     }
     for (const int batch : o.batches) {
         TrainConfig c = sized;
@@ -175,12 +175,8 @@ int runSpeedBench(const BenchCliOptions& o)
             const RunOutcome outcome = trainer.fit();
             if (outcome.status == RunStatus::Failed)
                 throw std::runtime_error(outcome.message);
-        } catch (const Error& e) {
-            std::cerr << "reclab-cli: " << e.what() << std::endl;
-            return 2;
         } catch (const std::exception& e) {
-            std::cerr << "reclab-cli: benchmark failed: " << e.what() << std::endl;
-            return 1;
+            return reportFailure(e);
         }
         const double rate = clock.timed > 0 ? static_cast<double>(clock.samples) / clock.timed : 0.0;
         if (o.json)
@@ -209,9 +205,8 @@ int runBench(const BenchCliOptions& o)
         for (const auto& m : o.models)
             defaultConfigFor(m); // names the unknown model
         dataset = std::make_shared<const Dataset>(loadDataset(o.data));
-    } catch (const Error& e) {
-        std::cerr << "reclab-cli: " << e.what() << std::endl;
-        return 2;
+    } catch (const std::exception& e) {
+        return reportFailure(e);
     }
     options.threads = o.threads;
     options.models = o.models;
@@ -223,12 +218,8 @@ int runBench(const BenchCliOptions& o)
     std::vector<BenchRow> rows;
     try {
         rows = runAccuracyBench(dataset, options);
-    } catch (const ConfigError& e) {
-        std::cerr << "reclab-cli: " << e.what() << std::endl;
-        return 2;
     } catch (const std::exception& e) {
-        std::cerr << "reclab-cli: benchmark failed: " << e.what() << std::endl;
-        return 1;
+        return reportFailure(e);
     }
     const std::string table = benchMarkdown(rows);
     if (o.json)

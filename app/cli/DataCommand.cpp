@@ -1,4 +1,6 @@
 #include "DataCommand.h"
+#include "CliErrors.h"
+#include "OptionChecks.h"
 #include "StopSignals.h"
 
 #include "data/DatasetSource.h"
@@ -44,6 +46,7 @@ LoadOptions loadOptionsFrom(const SourceOptions& o)
     if (!o.columns.empty())
         l.delimited.columns = parseColumnRoles(o.columns);
     l.delimited.skipBadRows = o.skipBadRows;
+    l.delimited.ids = parseIdKinds(o.ids);
     l.delimited.threads = o.threads;
     l.metaFile = o.meta;
     return l;
@@ -60,6 +63,10 @@ void addSourceOptions(CLI::App* cmd, SourceOptions& o)
     cmd->add_flag("--no-header", o.noHeader, "The first line is data");
     cmd->add_flag("--skip-bad-rows", o.skipBadRows, "Skip malformed rows and report how many, instead of failing");
     cmd->add_option("--threads", o.threads, "Parser threads (default: one per core, at most 8)")->check(CLI::Range(0, 64));
+    cmd->add_option("--ids", o.ids,
+                    "User and item ids: auto (a column is numeric when most of its first rows' ids are numbers, and a "
+                    "text value in it is then a bad row), numeric or text")
+        ->capture_default_str();
     cmd->add_option("--meta", o.meta, "Amazon product metadata (JSON lines) for titles and categories");
 }
 
@@ -80,11 +87,13 @@ nlohmann::json countsJson(const DatasetCounts& c)
 
 void printSkipped(const Dataset& ds)
 {
+    for (const auto& warning : ds.report.warnings)
+        std::cerr << "reclab-cli: warning: " << oneLine(warning) << std::endl;
     if (ds.report.skippedRows == 0)
         return;
     std::cerr << "reclab-cli: skipped " << ds.report.skippedRows << " malformed rows";
     if (!ds.report.problems.empty())
-        std::cerr << "; first: " << ds.report.problems.front();
+        std::cerr << "; first: " << oneLine(ds.report.problems.front());
     std::cerr << std::endl;
 }
 
@@ -106,7 +115,9 @@ int runStats(const DataOptions& o)
                          {"last_timestamp", s.lastTimestamp},
                          {"load_seconds", seconds},
                          {"format", ds.report.format},
-                         {"skipped_rows", ds.report.skippedRows}};
+                         {"skipped_rows", ds.report.skippedRows},
+                         {"repeated_pair_rows", s.repeatedRows},
+                         {"warnings", ds.report.warnings}};
         std::cout << j.dump() << std::endl;
         return 0;
     }
@@ -116,6 +127,10 @@ int runStats(const DataOptions& o)
     std::printf("ratings       %g to %g\ntime          %lld to %lld\nloaded in     %.3f s\n",
                 static_cast<double>(s.ratingMin), static_cast<double>(s.ratingMax),
                 static_cast<long long>(s.firstTimestamp), static_cast<long long>(s.lastTimestamp), seconds);
+    if (s.repeatedRows > 0)
+        std::printf("duplicates    %zu rows repeat a (user, item) pair of an earlier row; ranking protocols need "
+                    "--dedup or --keep-duplicates\n",
+                    s.repeatedRows);
     return 0;
 }
 
@@ -254,7 +269,7 @@ void addDataCommand(CLI::App& app, DataOptions& o)
 
     auto* prepare = data->add_subcommand("prepare", "Filter and split a dataset into a prepared file that runs can share");
     addSourceOptions(prepare, o.src);
-    prepare->add_option("--threshold", o.threshold, "Keep ratings >= R as implicit feedback")->check(CLI::NonNegativeNumber);
+    prepare->add_option("--threshold", o.threshold, "Keep ratings >= R as implicit feedback")->check(limitOf("threshold"));
     prepare->add_option("--kcore", o.kcore, "Iterative k-core: every user and item keeps at least K interactions")
         ->check(CLI::Range(0, 1000000));
     prepare->add_option("--user-core", o.userCore, "k-core for users only")->check(CLI::Range(0, 1000000));
@@ -263,7 +278,7 @@ void addDataCommand(CLI::App& app, DataOptions& o)
     prepare->add_option("--from", o.from, "Keep interactions at or after this time (Unix seconds or YYYY-MM-DD)");
     prepare->add_option("--to", o.to, "Keep interactions before this time");
     prepare->add_option("--split", o.split, "loo, loo:test, ratio:8,1,1, temporal:0.8 or by-user:0.8")->capture_default_str();
-    prepare->add_option("--seed", o.seed, "Seed of the split and the negatives")->capture_default_str()->check(CLI::NonNegativeNumber);
+    prepare->add_option("--seed", o.seed, "Seed of the split and the negatives")->capture_default_str()->check(seedNumber());
     prepare->add_option("--negatives", o.negatives, "Fixed sampled negatives per evaluation row (default 99 for loo, else 0)")
         ->check(CLI::Range(0, 10000));
     prepare->add_option("--out", o.out, "The prepared file to write (.rlprep)")->required();
@@ -292,15 +307,8 @@ int runData(CLI::App& data, const DataOptions& o)
             return runPrepare(o);
         if (data.got_subcommand("download"))
             return runDownload(o);
-    } catch (const CancelledError& e) {
-        std::cerr << "reclab-cli: " << e.what() << std::endl;
-        return 130;
-    } catch (const TransferError& e) {
-        std::cerr << "reclab-cli: " << e.what() << std::endl;
-        return 1;
-    } catch (const Error& e) {
-        std::cerr << "reclab-cli: " << e.what() << std::endl;
-        return 2;
+    } catch (const std::exception& e) {
+        return reportFailure(e);
     }
     return 2;
 }

@@ -18,6 +18,7 @@ struct SourceOptions {
     bool skipBadRows = false;
     int threads = 0;
     std::string meta;
+    std::string ids = "auto"; // auto, numeric or text
 };
 
 struct DataOptions {
@@ -29,7 +30,7 @@ struct DataOptions {
     bool dedup = false;
     std::string from, to;
     std::string split = "loo";
-    long long seed = 42;
+    uint64_t seed = 42;
     int negatives = -1;
     std::string out;
     // download

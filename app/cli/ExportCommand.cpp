@@ -1,4 +1,6 @@
 #include "ExportCommand.h"
+#include "CliErrors.h"
+#include "OptionChecks.h"
 #include "project/StoredRun.h"
 
 #include "data/DatasetSource.h"
@@ -21,18 +23,18 @@ void addExportCommand(CLI::App& app, ExportOptions& o)
     exportCmd->require_subcommand(1);
     auto* embeddings = exportCmd->add_subcommand(
         "embeddings", "A run's user and item embeddings at an epoch, for TensorBoard's Embedding Projector");
-    embeddings->add_option("--run", o.run, "Run id")->required()->check(CLI::PositiveNumber);
+    embeddings->add_option("--run", o.run, "Run id")->required()->check(wholeNumberIn(1, 9.2e18L));
     embeddings->add_option("--out", o.out, "Folder to write: one subfolder per table with vectors.tsv, metadata.tsv, "
                                            "and coordinates.csv")
         ->required();
     embeddings->add_option("--db", o.db, "Experiment database (default: " + defaultDatabasePath() + ")");
-    embeddings->add_option("--epoch", o.epoch, "The epoch's snapshot (default: the latest)")->check(CLI::PositiveNumber);
+    embeddings->add_option("--epoch", o.epoch, "The epoch's snapshot (default: the latest)")->check(wholeNumberIn(1, 1e9L));
     embeddings->add_option("--table", o.table, "Only this table, e.g. user_gmf or items (default: all)");
     embeddings->add_option("--data", o.data, "The run's dataset, for titles and genres (default: where the run read it)");
     embeddings->add_option("--project", o.project, "2-D projection written as coordinates.csv: none, pca or tsne")
         ->check(CLI::IsMember({"none", "pca", "tsne"}))
         ->capture_default_str();
-    embeddings->add_option("--perplexity", o.perplexity, "t-SNE perplexity")->check(CLI::Range(2.0, 100.0))->capture_default_str();
+    embeddings->add_option("--perplexity", o.perplexity, "t-SNE perplexity")->check(numberIn(2.0, 100.0))->capture_default_str();
     embeddings->add_option("--iterations", o.iterations, "t-SNE iterations")->check(CLI::Range(1, 100000))->capture_default_str();
     embeddings->add_flag("--json", o.json, "Print what was written as JSON");
 }
@@ -47,9 +49,8 @@ int runExport(const ExportOptions& o)
     try {
         run = findStoredRun(dbPath, o.run);
         runDir = runArtifactDir(dbPath, run.id);
-    } catch (const StoreError& e) {
-        std::cerr << "reclab-cli: " << e.what() << std::endl;
-        return 1;
+    } catch (const std::exception& e) {
+        return reportFailure(e);
     }
     try {
         const auto snapshots = listEmbeddingSnapshots(runDir);
@@ -72,17 +73,15 @@ int runExport(const ExportOptions& o)
                 throw Error("run " + std::to_string(run.id) + " has no table " + o.table + " (it has " + names + ")");
             tables = std::move(chosen);
         }
-    } catch (const Error& e) {
-        std::cerr << "reclab-cli: " << e.what() << std::endl;
-        return 2;
+    } catch (const std::exception& e) {
+        return reportFailure(e);
     }
     // The run's own data, for titles and genres; other data would label the wrong rows.
     Dataset dataset;
     try {
         dataset = runDataset(run, o.data);
-    } catch (const Error& e) {
-        std::cerr << "reclab-cli: " << e.what() << std::endl;
-        return 2;
+    } catch (const std::exception& e) {
+        return reportFailure(e);
     }
     nlohmann::json written = nlohmann::json::array();
     try {

@@ -1,5 +1,6 @@
 #include "GraphCommand.h"
 
+#include "CliErrors.h"
 #include "data/DatasetSource.h"
 #include "graph/GraphAnalysis.h"
 #include "graph/GraphTemplates.h"
@@ -53,9 +54,8 @@ int runCheck(const GraphOptions& o)
         const Dataset ds = loadDataset(o.data);
         context = graphContextOf(ds);
         dataName = ds.name;
-    } catch (const Error& e) {
-        std::cerr << "reclab-cli: " << e.what() << std::endl;
-        return 2;
+    } catch (const std::exception& e) {
+        return reportFailure(e);
     }
     const GraphAnalysis a = analyseGraph(graph, context);
     if (o.json) {
@@ -89,9 +89,8 @@ int runTemplate(const GraphOptions& o)
         graphTemplate(o.name).save(o.out);
         std::cout << "wrote " << o.out << std::endl;
         return 0;
-    } catch (const Error& e) {
-        std::cerr << "reclab-cli: " << e.what() << std::endl;
-        return 2;
+    } catch (const std::exception& e) {
+        return reportFailure(e);
     }
 }
 

@@ -1,4 +1,5 @@
 // `reclab-cli graph export`: a trained graph run as a TorchScript module (needs LibTorch).
+#include "CliErrors.h"
 #include "GraphCommand.h"
 
 #include "graph/GraphExport.h"
@@ -21,17 +22,8 @@ int runGraphExport(const GraphOptions& o)
         std::cout << "wrote " << o.out << " (" << model->graph().name << ", run " << o.run << "): torch.jit.load(\""
                   << o.out << "\")." << signature << std::endl;
         return 0;
-    } catch (const Error& e) {
-        std::cerr << "reclab-cli: " << e.what() << std::endl;
-        return 2;
     } catch (const std::exception& e) {
-        // LibTorch's messages span lines; one line here.
-        std::string message = e.what();
-        for (char& c : message)
-            if (c == '\n')
-                c = ' ';
-        std::cerr << "reclab-cli: export failed: " << message << std::endl;
-        return 1;
+        return reportFailure(e);
     }
 }
 

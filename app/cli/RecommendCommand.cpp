@@ -1,5 +1,7 @@
 #include "RecommendCommand.h"
 
+#include "CliErrors.h"
+#include "OptionChecks.h"
 #include "models/ModelRegistry.h"
 #include "models/Recommender.h"
 #include "project/Recommendations.h"
@@ -25,7 +27,7 @@ void addRecommendCommand(CLI::App& app, RecommendCliOptions& o)
 
 void addInspectionOptions(CLI::App* cmd, int64_t& run, std::string& user, std::string& db, std::string& data, bool& json)
 {
-    cmd->add_option("--run", run, "Run id")->required()->check(CLI::PositiveNumber);
+    cmd->add_option("--run", run, "Run id")->required()->check(wholeNumberIn(1, 9.2e18L));
     cmd->add_option("--user", user, "The user's id as the dataset writes it (e.g. 196 in ml-100k)")->required();
     cmd->add_option("--db", db, "Experiment database (default: " + defaultDatabasePath() + ")");
     cmd->add_option("--data", data, "The run's dataset (default: where the run read it)");
@@ -85,19 +87,14 @@ int loadForInspection(const std::string& db, int64_t runId, const std::string& d
     const std::string dbPath = db.empty() ? defaultDatabasePath() : db;
     try {
         findStoredRun(dbPath, runId);
-    } catch (const StoreError& e) {
-        std::cerr << "reclab-cli: " << e.what() << std::endl;
-        return 1;
+    } catch (const std::exception& e) {
+        return reportFailure(e);
     }
     try {
         stored = loadStoredModel(dbPath, runId, nullptr, dataOverride);
         user = userIndexOf(*stored.data, userId);
-    } catch (const Error& e) {
-        std::cerr << "reclab-cli: " << e.what() << std::endl;
-        return 2;
     } catch (const std::exception& e) {
-        std::cerr << "reclab-cli: run " << runId << ": " << e.what() << std::endl;
-        return 1;
+        return reportFailure(e);
     }
     return 0;
 }

@@ -1,8 +1,11 @@
 #include "RunsCommand.h"
 
+#include "CliErrors.h"
+#include "OptionChecks.h"
 #include "compare/RunComparison.h"
 #include "compare/RunFilter.h"
 #include "util/Error.h"
+#include "util/Files.h"
 #include "util/TextFile.h"
 
 #include <nlohmann/json.hpp>
@@ -54,8 +57,12 @@ void emit(const RunsOptions& o, const std::string& text)
 }
 
 // A fixed-width table for terminals.
-std::string aligned(const TextTable& t)
+std::string aligned(TextTable t)
 {
+    // Names, tags and notes are the user's text: control characters are shown, not obeyed.
+    for (auto& row : t.rows)
+        for (auto& cell : row)
+            cell = printableText(cell);
     std::vector<size_t> width(t.header.size(), 0);
     auto measure = [&](const std::vector<std::string>& row) {
         for (size_t i = 0; i < row.size() && i < width.size(); ++i)
@@ -177,11 +184,11 @@ int show(ExperimentStore& store, const RunsOptions& o)
         std::cout << j.dump(2) << '\n';
         return 0;
     }
-    std::cout << "Run " << runLabel(run) << "\n"
-              << "  experiment   " << run.experiment << "\n"
-              << "  status       " << runStatusName(run.status) << (run.message.empty() ? "" : ": " + run.message) << "\n"
+    std::cout << "Run " << printableText(runLabel(run)) << "\n"
+              << "  experiment   " << printableText(run.experiment) << "\n"
+              << "  status       " << runStatusName(run.status) << (run.message.empty() ? "" : ": " + printableText(run.message)) << "\n"
               << "  started      " << run.startedAt << (run.endedAt.empty() ? "" : ", ended " + run.endedAt) << "\n"
-              << "  dataset      " << run.dataset << " (" << run.datasetSource << "), fingerprint " << run.datasetFingerprint
+              << "  dataset      " << printableText(run.dataset) << " (" << printableText(run.datasetSource) << "), fingerprint " << run.datasetFingerprint
               << "\n"
               << "  split        " << (run.splitFingerprint.empty() ? "not recorded" : run.splitFingerprint) << "\n"
               << "  seed         " << run.seed << "\n";
@@ -190,11 +197,11 @@ int show(ExperimentStore& store, const RunsOptions& o)
     if (!run.tags.empty()) {
         std::cout << "  tags        ";
         for (const auto& t : run.tags)
-            std::cout << ' ' << t;
+            std::cout << ' ' << printableText(t);
         std::cout << "\n";
     }
     if (!run.notes.empty())
-        std::cout << "  notes        " << run.notes << "\n";
+        std::cout << "  notes        " << printableText(run.notes) << "\n";
     std::cout << "Params\n";
     for (const auto& [key, value] : params)
         std::cout << "  " << key << " = " << value << "\n";
@@ -312,7 +319,7 @@ void addRunsCommand(CLI::App& app, RunsOptions& o)
     listCmd->add_option("--tag", o.tag, "Only runs with this tag");
     listCmd->add_option("--status", o.status, "Only runs with this status (finished, failed, stopped, interrupted, running)");
     listCmd->add_option("--param", o.params, "A condition on a param, e.g. learning_rate<0.01 or optimizer=adam (repeatable)");
-    listCmd->add_option("--limit", o.limit, "At most this many runs")->check(CLI::NonNegativeNumber);
+    listCmd->add_option("--limit", o.limit, "At most this many runs")->check(wholeNumberIn(0, 2e9L));
 
     auto* showCmd = runs->add_subcommand("show", "One run: record, params, final metrics and artifacts");
     db(showCmd);
@@ -345,9 +352,8 @@ int runRuns(CLI::App& runsCommand, const RunsOptions& o)
         if (runsCommand.got_subcommand("export"))
             return exportRuns(store, o);
         return compare(store, o);
-    } catch (const ConfigError& e) {
-        std::cerr << "reclab-cli: " << e.what() << std::endl;
-        return 2;
+    } catch (const std::exception& e) {
+        return reportFailure(e);
     }
 }
 

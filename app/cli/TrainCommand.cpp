@@ -1,4 +1,6 @@
 #include "TrainCommand.h"
+#include "CliErrors.h"
+#include "OptionChecks.h"
 #include "StopSignals.h"
 
 #include "data/DatasetSource.h"
@@ -59,8 +61,8 @@ TrainConfig configFrom(const TrainOptions& o)
         c.batchSize = o.batch;
     if (o.lr)
         c.learningRate = o.lr;
-    if (o.seed >= 0)
-        c.seed = static_cast<uint64_t>(o.seed);
+    if (o.seedGiven)
+        c.seed = o.seed;
     if (o.negatives)
         c.negatives = o.negatives;
     if (o.factors)
@@ -103,6 +105,10 @@ TrainConfig configFrom(const TrainOptions& o)
         c.patience = o.patience;
     if (o.validationFraction > 0)
         c.validationFraction = o.validationFraction;
+    if (o.dedup)
+        c.duplicates = "latest";
+    if (o.keepDuplicates)
+        c.duplicates = "keep";
     c.validate();
     return c;
 }
@@ -155,9 +161,10 @@ void addTrainCommand(CLI::App& app, TrainOptions& o)
         ->check(CLI::Range(1, 100000));
     train->add_option("--batch", o.batch, "Mini-batch size (default 256)")->check(CLI::Range(1, 1 << 24));
     train->add_option("--lr", o.lr, "Learning rate (default: the model's, 0.0007 for mf, 0.001 for the others)")
-        ->check(CLI::PositiveNumber);
+        ->check(limitOf("lr"));
     train->add_option("--seed", o.seed, "Seed for the split, the sampled negatives and the initial weights (default 42)")
-        ->check(CLI::NonNegativeNumber);
+        ->check(seedNumber())
+        ->each([&o](const std::string&) { o.seedGiven = true; });
     train->add_option("--threads", o.threads, "LibTorch intra-op threads and RecLab's evaluation threads (default: LibTorch's own intra-op choice, one evaluation thread per core)")
         ->check(CLI::Range(0, 1024));
     train->add_option("--negatives", o.negatives, "Sampled negatives per positive for implicit models (default: the model's, 8 for gmf/mlp/neumf, 1 for bpr)")
@@ -165,18 +172,18 @@ void addTrainCommand(CLI::App& app, TrainOptions& o)
     train->add_option("--factors", o.factors, "Latent factors: GMF size for neumf/gmf, MF size for mf and bpr (64), embedding per field for base/din (16)")
         ->check(CLI::Range(1, 4096));
     train->add_option("--l2", o.l2, "L2 weight: mf on the batch's factors and biases (default 0.115), gmf/mlp/neumf on the batch's embedding rows (0.001), bpr on the batch's factors (0), base/din mini-batch aware on the batch's item embeddings (0.1)")
-        ->check(CLI::NonNegativeNumber);
+        ->check(limitOf("l2"));
     train->add_option("--optimizer", o.optimizer, "adam (default), sgd or adagrad, with torch.optim's update rules")
         ->check(CLI::IsMember({"adam", "sgd", "adagrad"}));
     train->add_option("--weight-decay", o.weightDecay, "The optimizer's L2 on every parameter, as torch.optim's weight_decay (default 0)")
-        ->check(CLI::Range(0.0, 1.0));
-    train->add_option("--momentum", o.momentum, "sgd: momentum (default 0)")->check(CLI::Range(0.0, 0.999999));
+        ->check(limitOf("weight-decay"));
+    train->add_option("--momentum", o.momentum, "sgd: momentum (default 0)")->check(limitOf("momentum"));
     train->add_option("--device", o.device, "cpu, cuda or cuda:N")->capture_default_str();
     train->add_option("--similarity", o.similarity, "itemknn/userknn: cosine (default) or pearson");
     train->add_option("--neighbours", o.neighbours, "itemknn/userknn: neighbours kept per item or user (default 100)")
         ->check(CLI::Range(1, 1000000));
     train->add_option("--shrink", o.shrink, "itemknn/userknn: shrinkage added to the similarity's denominator (default 0)")
-        ->check(CLI::NonNegativeNumber);
+        ->check(limitOf("shrink"));
     train->add_option("--protocol", o.protocol,
                       "Ranking models: loo (held-out item against 99 sampled negatives, default) or full "
                       "(against every item unseen in training). Rating models: holdout (random 20%, default) "
@@ -190,11 +197,17 @@ void addTrainCommand(CLI::App& app, TrainOptions& o)
     train->add_option("--activation", o.activation, "base/din: dice (default) or prelu");
     train->add_option("--history", o.history, "base/din: latest behaviours kept per sample (default 50)")
         ->check(CLI::Range(1, 10000));
-    train->add_option("--positive-rating", o.positiveRating, "base/din: a sample is positive when its rating is at least this (default 4)");
+    train->add_option("--positive-rating", o.positiveRating, "base/din: a sample is positive when its rating is at least this (default 4)")
+        ->check(limitOf("positive-rating"));
     auto* pretrain = train->add_flag("--pretrain", o.pretrain,
                                      "neumf: train GMF and MLP first (same settings), start NeuMF from them (alpha 0.5) "
                                      "and go on with SGD; neumf's default");
     train->add_flag("--no-pretrain", o.noPretrain, "neumf: train from a random start with Adam")->excludes(pretrain);
+    auto* dedup = train->add_flag("--dedup", o.dedup,
+                                  "Keep only the latest row of each (user, item) pair; loo and full refuse data that repeats "
+                                  "pairs unless this or --keep-duplicates is given");
+    train->add_flag("--keep-duplicates", o.keepDuplicates, "Train and test on rows that repeat a (user, item) pair as they are")
+        ->excludes(dedup);
     train->add_option("--fold", o.fold, "With --protocol folds: which of u1..u5 (default 1)")->check(CLI::Range(1, 5));
     auto* validation = train->add_option(
         "--validation-metric", o.validationMetric,
@@ -204,22 +217,22 @@ void addTrainCommand(CLI::App& app, TrainOptions& o)
     train->add_option("--patience", o.patience, "With --validation-metric: epochs without improvement before stopping (default 3, 0: never early)")
         ->check(CLI::Range(0, 100000));
     train->add_option("--validation-fraction", o.validationFraction, "With --validation-metric: share of ratings (holdout, folds) or users (din) validated on (default 0.1)")
-        ->check(CLI::Range(0.0, 0.9));
+        ->check(limitOf("validation-fraction"));
     auto* resume = train->add_option("--resume", o.resume,
                                      "Continue the stopped or interrupted run RUN of --db from its last checkpoint, with its own "
                                      "settings (--epochs may raise its epochs; --data must give the same data)")
-                       ->check(CLI::PositiveNumber);
+                       ->check(wholeNumberIn(1, 9.2e18L));
     for (const char* fixed : {"--model", "--graph", "--batch", "--lr", "--seed", "--negatives", "--factors", "--l2",
                               "--optimizer", "--weight-decay", "--momentum", "--similarity", "--neighbours", "--shrink",
                               "--protocol", "--mlp-layers", "--attention-layers", "--activation", "--history",
                               "--positive-rating", "--pretrain", "--no-pretrain", "--fold", "--patience",
-                              "--validation-fraction"})
+                              "--validation-fraction", "--dedup", "--keep-duplicates"})
         resume->excludes(train->get_option(fixed));
     resume->excludes(validation);
     auto* clone = train->add_option("--clone", o.clone,
                                     "Train a new run with the settings of run RUN of --db: model, graph, seed and split "
                                     "(--epochs, --device and --threads may change; --data must give the same data)")
-                      ->check(CLI::PositiveNumber)
+                      ->check(wholeNumberIn(1, 9.2e18L))
                       ->excludes(resume);
     for (CLI::Option* opt : resume->get_excludes())
         if (opt != clone)
@@ -245,9 +258,8 @@ int runTrain(const TrainOptions& o)
         const TrainConfig config = o.resume > 0 || o.clone > 0 ? storedRunConfig(o, dbPath) : configFrom(o);
         auto dataset = std::make_shared<const Dataset>(loadDataset(o.data));
         owned = std::make_unique<TrainingSession>(dataset, config, dbPath); // sizes checked against the data
-    } catch (const Error& e) {
-        std::cerr << "reclab-cli: " << e.what() << std::endl;
-        return 2;
+    } catch (const std::exception& e) {
+        return reportFailure(e);
     }
     TrainingSession& session = *owned;
     if (o.resume > 0)
@@ -261,19 +273,15 @@ int runTrain(const TrainOptions& o)
     try {
         const StopSignals signals(onSignal);
         outcome = session.run();
-    } catch (const Error& e) {
-        std::cerr << "reclab-cli: " << e.what() << std::endl;
-        code = 2;
     } catch (const std::exception& e) {
-        std::cerr << "reclab-cli: training failed: " << e.what() << std::endl;
-        code = 1;
+        code = reportFailure(e, dynamic_cast<const Error*>(&e) ? "" : "training failed: ");
     }
     activeSession.store(nullptr);
     if (code != 0)
         return code;
 
     if (outcome.status == RunStatus::Failed)
-        std::cerr << "reclab-cli: " << outcome.message << std::endl;
+        std::cerr << "reclab-cli: " << oneLine(outcome.message) << std::endl;
     if (o.json) {
         nlohmann::json last{{"run_id", session.runId()},
                             {"status", runStatusName(outcome.status)},

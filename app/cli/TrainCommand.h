@@ -15,7 +15,8 @@ struct TrainOptions {
     int epochs = 0; // 0: the model's default
     int batch = 0;
     double lr = 0;
-    long long seed = -1;
+    uint64_t seed = 42;
+    bool seedGiven = false; // --seed was given
     int threads = 0;
     int negatives = 0;
     int factors = 0;
@@ -39,6 +40,8 @@ struct TrainOptions {
     std::string validationMetric; // empty: no early stopping
     int patience = -1;            // <0: the default, 3
     double validationFraction = 0; // 0: the default, 0.1
+    bool dedup = false;            // --dedup
+    bool keepDuplicates = false;   // --keep-duplicates
     long long resume = 0;         // a stopped run to continue
     long long clone = 0;          // a run whose configuration (seed, graph, split) a new run repeats
     std::string experiment, name;

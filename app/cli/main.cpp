@@ -1,6 +1,7 @@
 // reclab-cli: the command-line face of RecLab, driving the same core objects as the GUI.
 // Built twice: reclab-cli (RECLAB_CLI_FRONT, no LibTorch: `data` runs here, `train` execs
 // reclab-train) and reclab-train (everything, LibTorch linked).
+#include "CliErrors.h"
 #include "DataCommand.h"
 #include "GraphCommand.h"
 #include "RunsCommand.h"
@@ -94,7 +95,7 @@ int main(int argc, char** argv)
     } catch (const CLI::ParseError& e) {
         if (e.get_exit_code() == 0)
             return app.exit(e); // --help
-        std::cerr << "reclab-cli: " << e.what() << std::endl;
+        std::cerr << "reclab-cli: " << reclab::cli::oneLine(e.what()) << std::endl;
         return 2;
     }
     try {
@@ -125,8 +126,7 @@ int main(int argc, char** argv)
         if (app.got_subcommand("graph"))
             return reclab::cli::runGraph(*app.get_subcommand("graph"), graph);
     } catch (const std::exception& e) {
-        std::cerr << "reclab-cli: " << e.what() << std::endl;
-        return 1;
+        return reclab::cli::reportFailure(e);
     }
     return 2;
 }

@@ -116,7 +116,50 @@ DatasetStats computeStats(const Dataset& dataset)
         s.firstTimestamp = *lo;
         s.lastTimestamp = *hi;
     }
+    s.repeatedRows = findRepeatedPairs(dataset).rows;
     return s;
+}
+
+RepeatedPairs findRepeatedPairs(const Dataset& dataset)
+{
+    // Rows grouped by user (a counting sort), each user's items sorted: a repeat is an item
+    // equal to the one before it.
+    const InteractionTable& t = dataset.interactions;
+    const auto users = static_cast<size_t>(std::max(dataset.numUsers(), 0));
+    std::vector<size_t> start(users + 2, 0);
+    for (size_t r = 0; r < t.size(); ++r)
+        ++start[static_cast<size_t>(t.user[r]) + 2];
+    for (size_t u = 2; u < start.size(); ++u)
+        start[u] += start[u - 1];
+    std::vector<int32_t> byUser(t.size());
+    for (size_t r = 0; r < t.size(); ++r)
+        byUser[start[static_cast<size_t>(t.user[r]) + 1]++] = t.item[r];
+    RepeatedPairs out;
+    int32_t exampleUser = -1, exampleItem = -1;
+    for (size_t u = 0; u < users; ++u) {
+        const auto first = byUser.begin() + static_cast<long>(start[u]);
+        const auto last = byUser.begin() + static_cast<long>(start[u + 1]);
+        std::sort(first, last);
+        for (auto it = first; it != last && it + 1 != last; ++it)
+            if (*it == *(it + 1)) {
+                ++out.rows;
+                if (exampleUser < 0) {
+                    exampleUser = static_cast<int32_t>(u);
+                    exampleItem = *it;
+                }
+            }
+    }
+    // The example: the second row of the first repeated pair, in file order.
+    bool seen = false;
+    for (size_t r = 0; exampleUser >= 0 && r < t.size(); ++r)
+        if (t.user[r] == exampleUser && t.item[r] == exampleItem) {
+            if (seen) {
+                out.exampleRow = static_cast<int64_t>(r);
+                break;
+            }
+            seen = true;
+        }
+    return out;
 }
 
 } // namespace reclab

@@ -56,6 +56,9 @@ struct LoadReport {
     std::string format;      // the format that was detected or asked for, e.g. "ml-1m"
     size_t skippedRows = 0;
     std::vector<std::string> problems; // messages of the first skipped rows
+    // What loaded but looks wrong, one message each naming the file and line (a last line
+    // without a line ending that is shorter than the others: the file may be truncated).
+    std::vector<std::string> warnings;
     double seconds = 0;
 };
 
@@ -95,7 +98,16 @@ struct DatasetStats {
     double density = 0.0;
     float ratingMin = 0, ratingMax = 0;
     int64_t firstTimestamp = 0, lastTimestamp = 0;
+    size_t repeatedRows = 0; // rows whose (user, item) pair an earlier row already has
 };
 DatasetStats computeStats(const Dataset& dataset);
+
+// Rows that repeat a (user, item) pair of another row: how many (every row of a pair but one)
+// and one of them (its row number; -1 when there are none).
+struct RepeatedPairs {
+    size_t rows = 0;
+    int64_t exampleRow = -1;
+};
+RepeatedPairs findRepeatedPairs(const Dataset& dataset);
 
 } // namespace reclab

@@ -5,11 +5,14 @@
 #include "data/PreparedData.h"
 #include "data/SampleGenerator.h"
 #include "util/Error.h"
+#include "util/Files.h"
 #include "util/TextFile.h"
 
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+
+#include <sys/stat.h>
 
 namespace fs = std::filesystem;
 
@@ -31,18 +34,22 @@ const FormatName kFormatNames[] = {
     {DataFormat::Delimited, "csv"},       {DataFormat::Prepared, "prepared"},
 };
 
+// Whether a format's main file is in a folder; one that is there but is not a regular file (a
+// FIFO, a folder) is refused naming it.
 bool isFile(const fs::path& p)
 {
     std::error_code ec;
-    return fs::is_regular_file(p, ec);
+    if (!fs::exists(p, ec))
+        return false;
+    requireRegularFile(p.string());
+    return true;
 }
 
 char firstNonSpace(const std::string& path)
 {
-    std::ifstream in(path, std::ios::binary);
+    const ReadableFile file(path);
     char buf[256] = {};
-    in.read(buf, sizeof buf);
-    const std::streamsize n = in.gcount();
+    const auto n = static_cast<std::streamsize>(file.read(buf, sizeof buf, 0));
     std::streamsize k = 0;
     if (n >= 3 && buf[0] == '\xEF' && buf[1] == '\xBB' && buf[2] == '\xBF')
         k = 3;
@@ -132,11 +139,13 @@ DataFormat detectDataFormat(const std::string& spec)
 {
     if (spec == "sample" || spec.rfind("sample:", 0) == 0)
         return DataFormat::Sample;
-    std::error_code ec;
     const fs::path path(spec);
-    if (!fs::exists(path, ec))
-        throw DataError(spec, 0, "", "no such file or folder");
-    if (fs::is_directory(path, ec)) {
+    struct stat st {};
+    if (::stat(spec.c_str(), &st) != 0)
+        requireRegularFile(spec); // names why: missing, a loop of links, no permission
+    if (!S_ISDIR(st.st_mode) && !S_ISREG(st.st_mode))
+        requireRegularFile(spec); // a FIFO or a device is refused, never read
+    if (S_ISDIR(st.st_mode)) {
         if (isFile(path / "u.data"))
             return DataFormat::MovieLens100k;
         if (isFile(path / "ratings.dat"))
@@ -165,8 +174,10 @@ DataFormat detectDataFormat(const std::string& spec)
         return DataFormat::MovieLensCsv;
     if (firstNonSpace(spec) == '{')
         return DataFormat::AmazonJson;
+    // Amazon's ratings_<Category>.csv have no header; a file of that name with one is a CSV of
+    // its own (the content decides, the name only breaks ties).
     if (name.rfind("ratings_", 0) == 0 && ext == ".csv")
-        return DataFormat::AmazonCsv;
+        return resolveDelimitedFormat(spec, {}).format.header == 1 ? DataFormat::Delimited : DataFormat::AmazonCsv;
     return DataFormat::Delimited;
 }
 
@@ -187,9 +198,10 @@ Dataset loadDataset(const std::string& spec, const LoadOptions& options)
     }
     std::error_code ec;
     const fs::path path(spec);
-    if (!fs::exists(path, ec))
-        throw DataError(spec, 0, "", "no such file or folder");
-    const bool folder = fs::is_directory(path, ec);
+    struct stat st {};
+    if (::stat(spec.c_str(), &st) != 0 || (!S_ISDIR(st.st_mode) && !S_ISREG(st.st_mode)))
+        requireRegularFile(spec); // missing, a FIFO, a device: refused naming what it is
+    const bool folder = S_ISDIR(st.st_mode);
     // The folder formats accept their main file too (u.data, ratings.dat, ratings.csv).
     const fs::path dir = folder ? path : (path.parent_path().empty() ? fs::path(".") : path.parent_path());
     std::string file = folder ? folderFile(path, format) : spec;

@@ -28,6 +28,7 @@ DatasetSummary summarize(const Dataset& ds)
 {
     DatasetSummary s;
     s.stats = computeStats(ds);
+    s.warnings = ds.report.warnings;
     const InteractionTable& t = ds.interactions;
     std::map<float, size_t> ratings;
     std::vector<int32_t> perUser(static_cast<size_t>(ds.numUsers())), perItem(static_cast<size_t>(ds.numItems()));

@@ -19,6 +19,7 @@ struct DatasetSummary {
     std::vector<int32_t> itemPopularity;                    // interactions per item, most popular first
     std::vector<std::pair<int32_t, int32_t>> userActivity;  // interactions per user -> users with that many
     std::vector<std::pair<int64_t, size_t>> perMonth;       // first second of a month (UTC) -> rows
+    std::vector<std::string> warnings;                      // the load's (LoadReport::warnings)
 };
 DatasetSummary summarize(const Dataset& dataset);
 

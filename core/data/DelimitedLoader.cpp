@@ -2,6 +2,8 @@
 
 #include "data/FieldParsers.h"
 #include "util/Error.h"
+#include "util/Files.h"
+#include "util/TextFile.h"
 
 #include <fcntl.h>
 #include <sys/mman.h>
@@ -11,6 +13,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cerrno>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <chrono>
@@ -67,26 +70,24 @@ std::vector<ColumnRole> parseColumnRoles(const std::string& spec)
     return roles;
 }
 
+IdKinds parseIdKinds(const std::string& name)
+{
+    if (name == "auto")
+        return IdKinds::Detect;
+    if (name == "numeric")
+        return IdKinds::Numeric;
+    if (name == "text")
+        return IdKinds::Text;
+    throw ConfigError("ids", "expected auto, numeric or text, got '" + name + "'");
+}
+
 namespace {
 
 using Clock = std::chrono::steady_clock;
 
 std::string printable(std::string_view s)
 {
-    std::string out;
-    for (const char c : s.substr(0, 40)) {
-        const auto u = static_cast<unsigned char>(c);
-        if (u < 0x20 || u == 0x7f) {
-            char buf[8];
-            std::snprintf(buf, sizeof buf, "\\x%02x", u);
-            out += buf;
-        } else {
-            out.push_back(c);
-        }
-    }
-    if (s.size() > 40)
-        out += "...";
-    return out;
+    return escapedText(s.substr(0, 40)) + (s.size() > 40 ? "..." : "");
 }
 
 std::string separatorName(const std::string& sep)
@@ -98,54 +99,16 @@ std::string separatorName(const std::string& sep)
     return "'" + sep + "'";
 }
 
-// An open file read with pread; closes itself.
-class InputFile {
+// An open regular file read with pread (a FIFO or device is refused: util/Files.h).
+class InputFile : public ReadableFile {
 public:
-    explicit InputFile(const std::string& path) : path_(path)
-    {
-        fd_ = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-        if (fd_ < 0)
-            throw DataError(path, 0, "", std::string("cannot open the file: ") + std::strerror(errno));
-        struct stat st {};
-        if (::fstat(fd_, &st) != 0 || S_ISDIR(st.st_mode)) {
-            ::close(fd_);
-            throw DataError(path, 0, "", "expected a file, found a folder");
-        }
-        size_ = static_cast<size_t>(st.st_size);
-    }
-    ~InputFile() { ::close(fd_); }
-    InputFile(const InputFile&) = delete;
-    InputFile& operator=(const InputFile&) = delete;
-
-    size_t size() const { return size_; }
-    // Reads up to n bytes at offset; returns the count read. Throws on I/O errors.
-    size_t read(char* out, size_t n, size_t offset) const
-    {
-        size_t done = 0;
-        while (done < n) {
-            const ssize_t got = ::pread(fd_, out + done, n - done, static_cast<off_t>(offset + done));
-            if (got < 0) {
-                if (errno == EINTR)
-                    continue;
-                throw DataError(path_, 0, "", std::string("read error: ") + std::strerror(errno));
-            }
-            if (got == 0)
-                break;
-            done += static_cast<size_t>(got);
-        }
-        return done;
-    }
+    using ReadableFile::ReadableFile;
     std::string head(size_t n) const
     {
-        std::string s(std::min(n, size_), '\0');
+        std::string s(std::min(n, size()), '\0');
         s.resize(read(s.data(), s.size(), 0));
         return s;
     }
-
-private:
-    std::string path_;
-    int fd_ = -1;
-    size_t size_ = 0;
 };
 
 // Splits a line into fields without unquoting (for sniffing and quick counts).
@@ -527,8 +490,8 @@ struct ParseJob {
     const ResolvedFormat* resolved;
     IdMode mode[2];
     InteractionTable* out;
-    std::atomic<bool> needText[2]{false, false};
     std::atomic<size_t> firstErrorRange{SIZE_MAX};
+    bool scaled = false; // the format has a rating scale (DelimitedFormat::ratingMin..ratingMax)
     int fieldIndex[4] = {-1, -1, -1, -1}; // user, item, rating, timestamp
     int maxField = 0;
 };
@@ -663,7 +626,8 @@ private:
             } else {
                 int32_t small = 0;
                 const std::string_view v(b, static_cast<size_t>(n));
-                if (classifyId(v, small) == IdKind::TooLong)
+                // Surrounding spaces are not part of an id: the general parser trims them.
+                if (v.front() == ' ' || v.back() == ' ' || classifyId(v, small) == IdKind::TooLong)
                     return nullptr;
                 ids[role] = range_.dict[role].intern(v);
             }
@@ -671,7 +635,8 @@ private:
         float rating = 1.f;
         if (fb[2]) {
             double r = 0;
-            if (!parseRatingField(std::string_view(fb[2], static_cast<size_t>(fe[2] - fb[2])), r) || !(r >= 0))
+            if (!parseRatingField(std::string_view(fb[2], static_cast<size_t>(fe[2] - fb[2])), r) || !(r >= 0) ||
+                !fitsFloat(r) || (job_.scaled && !onScale(r)))
                 return nullptr;
             rating = static_cast<float>(r);
         }
@@ -698,10 +663,17 @@ private:
         return next;
     }
 
-    bool aborted() const
+    bool aborted() const { return job_.firstErrorRange.load(std::memory_order_relaxed) < index_; }
+
+    bool onScale(double r) const
     {
-        return job_.needText[0].load(std::memory_order_relaxed) || job_.needText[1].load(std::memory_order_relaxed) ||
-               job_.firstErrorRange.load(std::memory_order_relaxed) < index_;
+        const DelimitedFormat& f = job_.resolved->format;
+        if (r < f.ratingMin || r > f.ratingMax)
+            return false;
+        if (f.ratingStep <= 0)
+            return true;
+        const double steps = (r - f.ratingMin) / f.ratingStep;
+        return std::fabs(steps - std::round(steps)) < 1e-9;
     }
 
     // Returns false to stop the range (a strict-mode error, or ids that need text mode).
@@ -717,8 +689,6 @@ private:
         RowProblem problem;
         if (parseRow(b, e, problem))
             return true;
-        if (problem.role == -2)
-            return false; // switch to text ids
         const std::string field = problem.role >= 0 ? columnLabel(job_, problem.role) : std::string();
         if (job_.resolved->format.skipBadRows) {
             if (range_.problems.size() < 5)
@@ -804,8 +774,9 @@ private:
             }
             if (job_.mode[role] == IdMode::Numeric) {
                 if (kind != IdKind::Small) {
-                    job_.needText[role] = true;
-                    problem.role = -2;
+                    problem = {role, "'" + printable(v) + "' is not a numeric id like the ids of the column's first rows "
+                                     "(whole numbers without leading zeros); if the column holds text ids, load it with text ids "
+                                     "(--ids text)"};
                     return false;
                 }
                 ids[role] = small;
@@ -823,6 +794,17 @@ private:
             }
             if (!(r >= 0)) {
                 problem = {2, "expected a rating of 0 or more, found '" + printable(v) + "'"};
+                return false;
+            }
+            if (!fitsFloat(r)) {
+                problem = {2, "the rating '" + printable(v) + "' is too large to be a rating"};
+                return false;
+            }
+            if (job_.scaled && !onScale(r)) {
+                const DelimitedFormat& f = job_.resolved->format;
+                char scale[96];
+                std::snprintf(scale, sizeof scale, "%g to %g in steps of %g", f.ratingMin, f.ratingMax, f.ratingStep);
+                problem = {2, "'" + printable(v) + "' is off the " + f.scaleName + " rating scale (" + scale + ")"};
                 return false;
             }
             rating = static_cast<float>(r);
@@ -1000,6 +982,76 @@ void mapTextIds(std::vector<Range>& ranges, int role, Column<int32_t>& column, s
     }
 }
 
+// The data lines among the head's first lines, split into fields (the header left out).
+std::vector<std::vector<std::string>> headRows(const FileHead& head, const ResolvedFormat& resolved, size_t maxLines)
+{
+    std::vector<std::vector<std::string>> rows;
+    const auto lines = headLines(head.text, maxLines + 1, head.complete);
+    for (size_t k = resolved.format.header == 1 ? 1 : 0; k < lines.size(); ++k) {
+        std::vector<std::string> fields;
+        if (splitQuotedRecord(lines[k], resolved.format.separator, fields))
+            rows.push_back(std::move(fields));
+    }
+    return rows;
+}
+
+// Each id column's kind, for the whole column: numeric when most ids of the head's data rows are
+// (a stray text value among numbers is then a bad row, not a new id), text otherwise; or as
+// asked for.
+void decideIdModes(const FileHead& head, const ResolvedFormat& resolved, ParseJob& job)
+{
+    const IdKinds kinds = resolved.format.ids;
+    for (int role = 0; role < 2; ++role)
+        job.mode[role] = kinds == IdKinds::Text ? IdMode::Text : IdMode::Numeric;
+    if (kinds != IdKinds::Detect)
+        return;
+    size_t numeric[2] = {0, 0}, text[2] = {0, 0};
+    for (const auto& row : headRows(head, resolved, 1000))
+        for (int role = 0; role < 2; ++role) {
+            const int col = job.fieldIndex[role];
+            if (col < 0 || static_cast<size_t>(col) >= row.size())
+                continue;
+            std::string_view v = row[static_cast<size_t>(col)];
+            while (!v.empty() && v.front() == ' ')
+                v.remove_prefix(1);
+            while (!v.empty() && v.back() == ' ')
+                v.remove_suffix(1);
+            int32_t small = 0;
+            if (!v.empty())
+                ++(classifyId(v, small) == IdKind::Text ? text : numeric)[role];
+        }
+    for (int role = 0; role < 2; ++role)
+        if (text[role] >= numeric[role] && text[role] > 0)
+            job.mode[role] = IdMode::Text;
+}
+
+bool lastLineLooksCut(const InputFile& file, const FileHead& head, const ResolvedFormat& resolved)
+{
+    const size_t size = file.size();
+    if (size == 0)
+        return false;
+    const size_t tailBytes = std::min<size_t>(size, 1 << 16);
+    std::string tail(tailBytes, '\0');
+    tail.resize(file.read(tail.data(), tailBytes, size - tailBytes));
+    if (tail.empty() || tail.back() == '\n')
+        return false;
+    const size_t nl = tail.rfind('\n');
+    if (nl == std::string::npos && tailBytes < size)
+        return false; // a last line longer than 64 KiB is not a cut row
+    std::string_view last = std::string_view(tail).substr(nl == std::string::npos ? 0 : nl + 1);
+    if (!last.empty() && last.back() == '\r')
+        last.remove_suffix(1);
+    const auto lines = headLines(head.text, 1001, head.complete);
+    size_t shortest = SIZE_MAX, counted = 0;
+    for (size_t k = resolved.format.header == 1 ? 1 : 0; k < lines.size(); ++k) {
+        if (lines[k].data() + lines[k].size() >= head.text.data() + head.text.size())
+            break; // the last line itself, when the head holds the whole file
+        shortest = std::min(shortest, lines[k].size());
+        ++counted;
+    }
+    return counted > 0 && last.size() < shortest;
+}
+
 } // namespace
 
 Dataset loadDelimited(const std::string& path, const DelimitedFormat& format)
@@ -1068,37 +1120,30 @@ Dataset loadDelimited(const std::string& path, const DelimitedFormat& format)
     table.rating.resize(capacity);
     table.timestamp.resize(capacity);
     job.out = &table;
-    job.mode[0] = job.mode[1] = IdMode::Numeric;
-    while (true) {
-        for (auto& r : ranges) {
-            r.rows = r.skipped = 0;
-            r.problems.clear();
-            r.errorLine = 0;
-            r.dict[0] = StringDictionary();
-            r.dict[1] = StringDictionary();
-        }
-        forEachRange(ranges, [&](Range& r) {
-            const auto mine = static_cast<size_t>(&r - ranges.data());
-            RangeParser(job, r, mine).run();
-            if (r.errorLine > 0) {
-                size_t current = job.firstErrorRange.load();
-                while (mine < current && !job.firstErrorRange.compare_exchange_weak(current, mine)) {
-                }
+    decideIdModes(head, resolved, job);
+    job.scaled = resolved.format.ratingMax >= resolved.format.ratingMin;
+    forEachRange(ranges, [&](Range& r) {
+        const auto mine = static_cast<size_t>(&r - ranges.data());
+        RangeParser(job, r, mine).run();
+        if (r.errorLine > 0) {
+            size_t current = job.firstErrorRange.load();
+            while (mine < current && !job.firstErrorRange.compare_exchange_weak(current, mine)) {
             }
-        });
-        if (!job.needText[0] && !job.needText[1])
-            break;
-        // Some id is not a small non-negative integer: read that column's ids as text.
-        for (int role = 0; role < 2; ++role)
-            if (job.needText[role])
-                job.mode[role] = IdMode::Text;
-        job.needText[0] = job.needText[1] = false;
-        job.firstErrorRange = SIZE_MAX;
-    }
+        }
+    });
     phase("parse");
+    // A last line without a line ending that is shorter than the file's first lines: the file
+    // may have been cut mid-row.
+    const bool truncated = lastLineLooksCut(file, head, resolved);
+    const std::string cutNote = "; the last line has no line ending: the file may be truncated";
     for (const auto& r : ranges)
         if (r.errorLine > 0)
-            throw DataError(path, r.errorLine, r.errorField, r.errorProblem);
+            throw DataError(path, r.errorLine, r.errorField,
+                            r.errorProblem + (truncated && r.errorLine == line ? cutNote : std::string()));
+    if (truncated)
+        ds.report.warnings.push_back(DataError(path, line, "", "the last line has no line ending and is shorter than the "
+                                                               "file's first lines; the file may be truncated")
+                                         .what());
 
     // Close the gaps left by blank lines, skipped rows and the counting slack.
     size_t rows = 0;

@@ -17,6 +17,13 @@ const char* columnRoleName(ColumnRole role);
 // Parses "user,item,rating,timestamp" ("-" or "skip" ignores a column). Throws ConfigError.
 std::vector<ColumnRole> parseColumnRoles(const std::string& spec);
 
+// How the user and item columns' ids are read. Detect: each column is numeric when most ids of
+// the file's first rows (those a preview shows) are non-negative integers without leading zeros,
+// else text; a value that breaks a numeric column is a bad row naming its line.
+enum class IdKinds { Detect, Numeric, Text };
+// "auto", "numeric" or "text"; ConfigError otherwise.
+IdKinds parseIdKinds(const std::string& name);
+
 struct DelimitedFormat {
     std::string separator;           // ",", "\t", "::", ";", "|" or " "; empty: detect
     int header = -1;                 // 1: the first line names the columns, 0: no header, -1: detect
@@ -24,6 +31,11 @@ struct DelimitedFormat {
     bool skipBadRows = false;        // skip and count malformed rows instead of failing
     int threads = 0;                 // 0: one per core, at most 8
     std::string idColumnNames[2];    // optional display names of the user and item columns
+    IdKinds ids = IdKinds::Detect;
+    // The format's rating scale, when it has one (MovieLens: 1 to 5 in steps of 1 or 0.5): a
+    // rating off the scale is a bad row. step 0: any value in range.
+    double ratingMin = 0, ratingMax = -1, ratingStep = 0; // ratingMax < ratingMin: no scale
+    std::string scaleName;                                 // for messages, e.g. "ml-1m"
 };
 
 // A format with nothing left to detect, plus the header names when the file has them.

@@ -1,6 +1,7 @@
 #include "data/Downloader.h"
 
 #include "util/Error.h"
+#include "util/Files.h"
 
 #include <curl/curl.h>
 #include <nlohmann/json.hpp>
@@ -179,6 +180,7 @@ struct TransferSink {
     std::uint64_t memoryLimit = 1 << 20;
     Hasher* hasher = nullptr;
     std::uint64_t bytes = 0;
+    std::uint64_t fileLimit = 0; // 0: none; more is refused (a URL that never ends, /dev/zero)
     int writeErrno = 0;
     bool tooLarge = false;
     ProgressThrottle* progress = nullptr;
@@ -190,6 +192,10 @@ size_t onCurlWrite(char* data, size_t size, size_t count, void* user)
     auto* sink = static_cast<TransferSink*>(user);
     size_t n = size * count;
     if (sink->fd >= 0) {
+        if (sink->fileLimit > 0 && sink->bytes + n > sink->fileLimit) {
+            sink->tooLarge = true;
+            return 0;
+        }
         if (!writeAll(sink->fd, data, n)) {
             sink->writeErrno = errno;
             return 0;
@@ -261,6 +267,9 @@ void fetch(const std::string& url, TransferSink& sink)
     }
     if (rc == CURLE_WRITE_ERROR && sink.writeErrno != 0)
         throw TransferError(std::string("cannot write the download: ") + std::strerror(sink.writeErrno));
+    if (rc == CURLE_WRITE_ERROR && sink.tooLarge && sink.fd >= 0)
+        throw TransferError(url + ": more than " + std::to_string(sink.fileLimit) +
+                            " bytes, far beyond the archive's size; stopped and removed the partial download");
     if (rc == CURLE_WRITE_ERROR && sink.tooLarge)
         throw TransferError(url + ": more than " + std::to_string(sink.memoryLimit) + " bytes where a checksum file was expected");
     throw TransferError(url + ": " + (errorText[0] ? std::string(errorText) : curl_easy_strerror(rc)));
@@ -335,12 +344,16 @@ private:
     std::vector<fs::path> paths_;
 };
 
-nlohmann::json readMarker(const fs::path& dir)
+std::optional<DownloadManifest> readMarker(const fs::path& dir)
 {
-    std::ifstream in(dir / kMarkerName);
-    if (!in)
-        return {};
-    return nlohmann::json::parse(in, nullptr, false);
+    const fs::path path = dir / kMarkerName;
+    if (!isRegularFile(path.string()))
+        return std::nullopt;
+    try {
+        return parseDownloadManifest(readWholeFile(path.string(), size_t{16} << 20, "a download manifest"));
+    } catch (const DataError&) {
+        return std::nullopt;
+    }
 }
 
 std::string uniqueTag(const std::string& name)
@@ -400,6 +413,40 @@ const char* downloadStageName(DownloadStage stage)
     case DownloadStage::Done: return "done";
     }
     return "?";
+}
+
+std::optional<DownloadManifest> parseDownloadManifest(const std::string& text)
+{
+    const nlohmann::json j = nlohmann::json::parse(text, nullptr, false);
+    if (j.is_discarded() || !j.is_object())
+        return std::nullopt;
+    auto text_ = [&](const char* key, std::string& out) {
+        const auto it = j.find(key);
+        if (it == j.end() || !it->is_string())
+            return false;
+        out = it->get<std::string>();
+        return true;
+    };
+    auto count = [&](const char* key, std::uint64_t& out) {
+        const auto it = j.find(key);
+        if (it == j.end() || !it->is_number_unsigned())
+            return false;
+        out = it->get<std::uint64_t>();
+        return true;
+    };
+    DownloadManifest m;
+    if (!text_("name", m.name) || !text_("url", m.url) || !text_("md5", m.md5) || !text_("sha256", m.sha256) ||
+        !count("archive_bytes", m.archiveBytes) || !count("extracted_bytes", m.extractedBytes))
+        return std::nullopt;
+    const auto files = j.find("files");
+    if (files == j.end() || !files->is_array())
+        return std::nullopt;
+    for (const auto& f : *files) {
+        if (!f.is_string())
+            return std::nullopt;
+        m.files.push_back(f.get<std::string>());
+    }
+    return m;
 }
 
 std::string parsePublishedMd5(const std::string& text)
@@ -558,6 +605,9 @@ DownloadResult downloadArchive(const DownloadRequest& request, const DownloadPro
 
     DownloadResult result;
     result.url = request.url.empty() ? spec->url : request.url;
+    // A local copy must be a file: a device (file:///dev/zero) or a FIFO would never end.
+    if (result.url.rfind("file://", 0) == 0)
+        requireRegularFile(result.url.substr(7));
     ProgressThrottle throttle(progress);
     throttle.report(DownloadStage::Connecting, 0, spec->approxBytes, true);
     if (md5.empty())
@@ -578,15 +628,15 @@ DownloadResult downloadArchive(const DownloadRequest& request, const DownloadPro
         throw TransferError(request.targetDir.string() + ": cannot create folder: " + ec.message());
     const fs::path finalDir = request.targetDir / spec->name;
     if (fs::exists(finalDir) && !request.force) {
-        nlohmann::json marker = readMarker(finalDir);
-        if (marker.is_object() && marker.value("md5", "") == md5) {
+        const auto marker = readMarker(finalDir);
+        if (marker && marker->md5 == md5) {
             result.datasetDir = finalDir;
             result.alreadyPresent = true;
             result.md5 = md5;
-            result.sha256 = marker.value("sha256", "");
-            result.archiveBytes = marker.value("archive_bytes", std::uint64_t(0));
-            result.extractedBytes = marker.value("extracted_bytes", std::uint64_t(0));
-            result.files = marker.value("files", std::vector<std::string>{});
+            result.sha256 = marker->sha256;
+            result.archiveBytes = marker->archiveBytes;
+            result.extractedBytes = marker->extractedBytes;
+            result.files = marker->files;
             throttle.report(DownloadStage::Done, result.archiveBytes, result.archiveBytes, true);
             return result;
         }
@@ -611,6 +661,8 @@ DownloadResult downloadArchive(const DownloadRequest& request, const DownloadPro
         sink.hasher = &hasher;
         sink.progress = &throttle;
         sink.cancel = cancel;
+        sink.fileLimit =
+            request.maxArchiveBytes > 0 ? request.maxArchiveBytes : spec->approxBytes * 2 + (std::uint64_t(64) << 20);
         fetch(result.url, sink);
         if (!fd.close())
             throw TransferError(errnoText(part, "write"));
@@ -649,12 +701,7 @@ DownloadResult downloadArchive(const DownloadRequest& request, const DownloadPro
                              {"archive_bytes", result.archiveBytes}, {"extracted_bytes", result.extractedBytes},
                              {"files", files},
                              {"downloaded", isoNow()}};
-    {
-        std::ofstream out(content / kMarkerName);
-        out << marker.dump(2) << '\n';
-        if (!out)
-            throw TransferError((content / kMarkerName).string() + ": cannot write");
-    }
+    writeFileWhole((content / kMarkerName).string(), marker.dump(2) + "\n");
 
     const fs::path keptZip = request.targetDir / (spec->name + ".zip");
     if (request.keepArchive) {

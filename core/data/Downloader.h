@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -37,6 +38,9 @@ struct DownloadRequest {
     std::string md5;                  // optional digest that replaces the catalogue's
     bool force = false;               // replace an existing dataset folder
     bool keepArchive = false;         // keep the .zip next to the folder
+    // The most bytes fetched before the transfer is stopped (a URL that never ends); 0: twice
+    // the catalogue's size and 64 MiB more, room for archives refreshed upstream.
+    std::uint64_t maxArchiveBytes = 0;
 };
 
 enum class DownloadStage { Connecting, Downloading, Verifying, Extracting, Done };
@@ -85,5 +89,15 @@ FileDigests digestFile(const std::filesystem::path& path);
 // The digest in a published checksum file: "MD5 (name) = hex", "hex  name" or "hex".
 // Empty when none is found.
 std::string parsePublishedMd5(const std::string& text);
+
+// The manifest a verified download leaves in its folder (.reclab-download.json): what was
+// fetched and extracted. nullopt when the text is not a whole, well-typed manifest, which then
+// counts as no verified download.
+struct DownloadManifest {
+    std::string name, url, md5, sha256;
+    std::uint64_t archiveBytes = 0, extractedBytes = 0;
+    std::vector<std::string> files;
+};
+std::optional<DownloadManifest> parseDownloadManifest(const std::string& text);
 
 } // namespace reclab

@@ -58,6 +58,11 @@ bool parseNumberField(std::string_view field, double& value)
     return result.ec == std::errc() && result.ptr == e && std::isfinite(value);
 }
 
+bool fitsFloat(double value)
+{
+    return std::isfinite(value) && std::fabs(value) <= static_cast<double>(std::numeric_limits<float>::max());
+}
+
 bool parseRatingField(std::string_view f, double& value)
 {
     // The common MovieLens forms "4" and "3.5" without the general parser.
@@ -111,8 +116,10 @@ bool parseTimestampField(std::string_view f, int64_t& seconds)
         unsigned y = 0, mo = 0, d = 0, h = 0, mi = 0, s = 0;
         if (!parseDigits(q, e, 4, y) || *q++ != '-' || !parseDigits(q, e, 2, mo) || *q++ != '-' || !parseDigits(q, e, 2, d))
             return false;
-        if (mo < 1 || mo > 12 || d < 1 || d > 31)
-            return false;
+        static const unsigned kDays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+        const bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+        if (mo < 1 || mo > 12 || d < 1 || d > kDays[mo - 1] + (mo == 2 && leap ? 1u : 0u))
+            return false; // 2020-02-31 is no date, not March 2
         if (q < e && (*q == ' ' || *q == 'T')) {
             ++q;
             if (!parseDigits(q, e, 2, h) || q >= e || *q++ != ':' || !parseDigits(q, e, 2, mi))

@@ -16,6 +16,8 @@ IdKind classifyId(std::string_view field, int32_t& value);
 
 // A finite number (ratings may be written "4", "3.5", "4.0e0"); false when the field is not one.
 bool parseRatingField(std::string_view field, double& value);
+// Whether a parsed number stays finite as the 32-bit float ratings are kept in (1e308 does not).
+bool fitsFloat(double value);
 // Any finite number, for sniffing.
 bool parseNumberField(std::string_view field, double& value);
 // Unix seconds (integer or decimal, truncated), or an ISO date "YYYY-MM-DD" with an optional

@@ -3,11 +3,13 @@
 #include "data/FieldParsers.h"
 #include "data/SideData.h"
 #include "util/Error.h"
+#include "util/Files.h"
 #include "util/TextFile.h"
 
 #include <nlohmann/json.hpp>
 
 #include <chrono>
+#include <cmath>
 #include <filesystem>
 #include <unordered_map>
 
@@ -20,10 +22,15 @@ namespace {
 using Clock = std::chrono::steady_clock;
 
 std::string inDir(const std::string& dir, const char* name) { return (fs::path(dir) / name).string(); }
+// Whether an optional side file is there; something there that is not a regular file (a FIFO,
+// a folder) is refused naming it rather than skipped or read.
 bool exists(const std::string& path)
 {
     std::error_code ec;
-    return fs::is_regular_file(path, ec);
+    if (!fs::exists(path, ec))
+        return false;
+    requireRegularFile(path);
+    return true;
 }
 
 std::string folderName(const std::string& dir)
@@ -69,13 +76,22 @@ void addGenreList(ItemSideBuilder& items, int32_t item, std::string_view list, c
     }
 }
 
-Dataset loadRatings(const std::string& path, const DelimitedFormat& options, const char* sep, int header)
+// MovieLens ratings files: numeric ids, and the release's rating scale (1 to 5 in whole stars
+// for ml-100k and ml-1m, 0.5 to 5 in half stars from ml-10m on).
+Dataset loadRatings(const std::string& path, const DelimitedFormat& options, const char* sep, int header, double step,
+                    const char* scale)
 {
     DelimitedFormat f = options;
     f.separator = sep;
     f.header = header;
     if (f.columns.empty() && header == 0)
         f.columns = {ColumnRole::User, ColumnRole::Item, ColumnRole::Rating, ColumnRole::Timestamp};
+    if (f.ids == IdKinds::Detect)
+        f.ids = IdKinds::Numeric;
+    f.ratingMin = step;
+    f.ratingMax = 5;
+    f.ratingStep = step;
+    f.scaleName = scale;
     return loadDelimited(path, f);
 }
 
@@ -94,8 +110,8 @@ const char* occupationName(long long code)
 Dataset loadMovieLensDat(const std::string& dir, const DelimitedFormat& options)
 {
     const auto started = Clock::now();
-    Dataset ds = loadRatings(inDir(dir, "ratings.dat"), options, "::", 0);
     const bool oneMillion = exists(inDir(dir, "users.dat"));
+    Dataset ds = loadRatings(inDir(dir, "ratings.dat"), options, "::", 0, oneMillion ? 1.0 : 0.5, oneMillion ? "ml-1m" : "ml-10m");
     ds.name = folderName(dir);
     ds.source = fs::absolute(fs::path(dir)).lexically_normal().string();
     ds.report.format = oneMillion ? "ml-1m" : "ml-10m";
@@ -147,7 +163,7 @@ Dataset loadMovieLensDat(const std::string& dir, const DelimitedFormat& options)
 Dataset loadMovieLensCsv(const std::string& dir, const DelimitedFormat& options)
 {
     const auto started = Clock::now();
-    Dataset ds = loadRatings(inDir(dir, "ratings.csv"), options, ",", 1);
+    Dataset ds = loadRatings(inDir(dir, "ratings.csv"), options, ",", 1, 0.5, "MovieLens");
     ds.name = folderName(dir);
     ds.source = fs::absolute(fs::path(dir)).lexically_normal().string();
     ds.report.format = "movielens-csv";
@@ -320,7 +336,19 @@ Dataset loadRecBoleAtomic(const std::string& interFile, const DelimitedFormat& o
 
 Dataset loadAmazonRatingsCsv(const std::string& file, const DelimitedFormat& options)
 {
-    Dataset ds = loadRatings(file, options, ",", 0);
+    // user,item,rating,timestamp without a header as Amazon ships them; the content decides: a
+    // first line that names its columns is a header.
+    DelimitedFormat f = options;
+    f.separator = ",";
+    if (f.ids == IdKinds::Detect)
+        f.ids = IdKinds::Text; // reviewer ids and ASINs
+    if (f.columns.empty()) {
+        const ResolvedFormat probe = resolveDelimitedFormat(file, f);
+        if (probe.format.header != 1)
+            f.columns = {ColumnRole::User, ColumnRole::Item, ColumnRole::Rating, ColumnRole::Timestamp};
+        f.header = probe.format.header;
+    }
+    Dataset ds = loadDelimited(file, f);
     ds.report.format = "amazon-ratings";
     return ds;
 }
@@ -431,9 +459,11 @@ Dataset loadAmazonJson(const std::string& file, const std::string& metaFile, boo
             std::string user = textField("reviewerID");
             std::string item = textField("asin");
             const double rating = numberField("overall");
-            if (!(rating >= 0))
-                throw DataError(file, line, "overall", "expected a rating of 0 or more");
+            if (!(rating >= 0) || !fitsFloat(rating))
+                throw DataError(file, line, "overall", "expected a rating of 0 or more, as a 32-bit number");
             const double time = numberField("unixReviewTime");
+            if (!(std::fabs(time) < 9e18))
+                throw DataError(file, line, "unixReviewTime", "expected Unix seconds");
             ds.interactions.append(idOf(users, ds.userIds, std::move(user)), idOf(items, ds.itemIds, std::move(item)),
                                    static_cast<float>(rating), static_cast<int64_t>(time));
         } catch (const DataError& e) {

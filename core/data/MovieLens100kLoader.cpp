@@ -119,9 +119,10 @@ void readRatings(const std::string& path, InteractionTable& out,
         const long long u = intField(file, line, f[0], "user id");
         const long long i = intField(file, line, f[1], "item id");
         double rating = 0;
-        if (!parseDouble(f[2], rating) || rating < 0)
+        if (!parseDouble(f[2], rating) || rating < 1 || rating > 5 || rating != static_cast<int>(rating))
             throw DataError(file.path(), line, "rating",
-                            "expected a non-negative number, found '" + std::string(f[2].substr(0, 40)) + "'");
+                            "expected a rating of 1 to 5 whole stars (the ml-100k scale), found '" +
+                                std::string(f[2].substr(0, 40)) + "'");
         const long long t = intField(file, line, f[3], "timestamp");
         const auto uit = userIndex.find(u);
         if (uit == userIndex.end())

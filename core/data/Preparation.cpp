@@ -344,6 +344,17 @@ SplitAssignment makeSplit(const Dataset& dataset, const SplitConfig& config)
             throw ConfigError("negatives", std::to_string(s.evalRows.size()) + " evaluation rows x " + std::to_string(negatives) +
                                                " negatives is too many to store; use fewer negatives or a leave-one-out split");
         const UserItemIndex seen(t, dataset.numUsers());
+        std::vector<int32_t> evalUsers;
+        evalUsers.reserve(s.evalRows.size());
+        for (const uint32_t row : s.evalRows)
+            evalUsers.push_back(t.user[row]);
+        int32_t fewest = 0;
+        if (const int64_t most = seen.mostDistinctNegatives(evalUsers, dataset.numItems(), &fewest); negatives > most)
+            throw ConfigError("negatives", std::to_string(negatives) + " negatives per evaluation row cannot all differ: user " +
+                                               dataset.userIds[static_cast<size_t>(fewest)] + " has only " +
+                                               std::to_string(std::max<int64_t>(most, 0)) +
+                                               " items they never interacted with; the largest possible here is " +
+                                               std::to_string(std::max<int64_t>(most, 0)));
         s.negatives.resize(s.evalRows.size() * static_cast<size_t>(negatives));
         for (size_t k = 0; k < s.evalRows.size(); ++k)
             seen.sampleUnseen(t.user[s.evalRows[k]], dataset.numItems(), negatives, rng,

@@ -1,12 +1,14 @@
 #include "data/PreparedData.h"
 
 #include "util/Error.h"
+#include "util/Files.h"
 
 #include <nlohmann/json.hpp>
 
 #include <unistd.h>
 
 #include <cerrno>
+#include <cmath>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
@@ -37,22 +39,20 @@ struct Checksum {
     }
 };
 
-struct FileCloser {
-    void operator()(FILE* f) const { std::fclose(f); }
-};
-
+// Writes through a buffer into an AtomicFileWriter: the file appears whole or not at all, and
+// a full disk is an IoError naming it.
 class Writer {
 public:
-    Writer(const std::string& path) : path_(path), f_(std::fopen(path.c_str(), "wb"))
-    {
-        if (!f_)
-            throw Error(path + ": cannot write the file: " + std::strerror(errno));
-    }
+    explicit Writer(const std::string& path) : out_(path) {}
     void raw(const void* data, size_t n)
     {
         sum_.add(data, n);
-        if (n && std::fwrite(data, 1, n, f_.get()) != n)
-            throw Error(path_ + ": write failed: " + std::strerror(errno));
+        if (buffer_.size() + n > kBuffer)
+            flush();
+        if (n >= kBuffer)
+            out_.write(data, n);
+        else
+            buffer_.append(static_cast<const char*>(data), n);
     }
     void u64(uint64_t v) { raw(&v, sizeof v); }
     template <typename V> void put(const V& v)
@@ -72,36 +72,36 @@ public:
     void finish()
     {
         const uint64_t h = sum_.h;
-        if (std::fwrite(&h, 1, sizeof h, f_.get()) != sizeof h || std::fflush(f_.get()) != 0 || ::fsync(fileno(f_.get())) != 0)
-            throw Error(path_ + ": write failed: " + std::strerror(errno));
-        if (std::fclose(f_.release()) != 0)
-            throw Error(path_ + ": write failed: " + std::strerror(errno));
+        buffer_.append(reinterpret_cast<const char*>(&h), sizeof h);
+        flush();
+        out_.commit();
     }
 
 private:
-    std::string path_;
-    std::unique_ptr<FILE, FileCloser> f_;
+    static constexpr size_t kBuffer = size_t{1} << 20;
+    void flush()
+    {
+        out_.write(buffer_);
+        buffer_.clear();
+    }
+    AtomicFileWriter out_;
+    std::string buffer_;
     Checksum sum_;
 };
 
 class Reader {
 public:
-    explicit Reader(const std::string& path) : path_(path), f_(std::fopen(path.c_str(), "rb"))
-    {
-        if (!f_)
-            throw DataError(path, 0, "", std::string("cannot open the file: ") + std::strerror(errno));
-        std::error_code ec;
-        left_ = static_cast<uint64_t>(std::filesystem::file_size(path, ec));
-    }
+    explicit Reader(const std::string& path) : path_(path), file_(path), left_(file_.size()) {}
     [[noreturn]] void damaged(const std::string& what) const
     {
         throw DataError(path_, 0, "", "not a valid prepared dataset (" + what + "); prepare it again");
     }
     void raw(void* data, size_t n, const char* what)
     {
-        if (n > left_ || (n && std::fread(data, 1, n, f_.get()) != n))
+        if (n > left_ || (n && file_.read(data, n, offset_) != n))
             damaged(std::string("truncated in ") + what);
         left_ -= n;
+        offset_ += n;
         sum_.add(data, n);
     }
     uint64_t u64(const char* what)
@@ -138,7 +138,7 @@ public:
     {
         const uint64_t expected = sum_.h;
         uint64_t stored = 0;
-        if (left_ != sizeof stored || std::fread(&stored, 1, sizeof stored, f_.get()) != sizeof stored)
+        if (left_ != sizeof stored || file_.read(&stored, sizeof stored, offset_) != sizeof stored)
             damaged("wrong length");
         if (stored != expected)
             damaged("checksum mismatch: the file is damaged");
@@ -146,8 +146,8 @@ public:
 
 private:
     std::string path_;
-    std::unique_ptr<FILE, FileCloser> f_;
-    uint64_t left_ = 0;
+    ReadableFile file_;
+    uint64_t left_ = 0, offset_ = 0;
     Checksum sum_;
 };
 
@@ -276,20 +276,12 @@ void writePreparedData(const PreparedData& p, const std::string& path)
                                 {"after", countsJson(p.summary.after)},
                                 {"split", splitJson(split.config)}};
     const std::string text = header.dump();
-    const std::string tmp = path + ".tmp" + std::to_string(::getpid());
-    try {
-        Writer w(tmp);
-        w.raw(kMagic, sizeof kMagic);
-        w.u64(text.size());
-        w.raw(text.data(), text.size());
-        forEachSection(ds, split, [&](const char*, const auto& field) { w.put(field); });
-        w.finish();
-        std::filesystem::rename(tmp, path);
-    } catch (...) {
-        std::error_code ec;
-        std::filesystem::remove(tmp, ec);
-        throw;
-    }
+    Writer w(path);
+    w.raw(kMagic, sizeof kMagic);
+    w.u64(text.size());
+    w.raw(text.data(), text.size());
+    forEachSection(ds, split, [&](const char*, const auto& field) { w.put(field); });
+    w.finish();
 }
 
 PreparedData readPreparedData(const std::string& path)
@@ -339,6 +331,9 @@ PreparedData readPreparedData(const std::string& path)
         if (ds.interactions.user[k] < 0 || ds.interactions.user[k] >= users || ds.interactions.item[k] < 0 ||
             ds.interactions.item[k] >= items || split.part[k] > TestPart)
             r.damaged("an index out of range");
+    for (size_t k = 0; k < n; ++k)
+        if (!std::isfinite(ds.interactions.rating[k]))
+            r.damaged("a rating that is not a finite number");
     const size_t neg = static_cast<size_t>(std::max(0, split.config.effectiveNegatives()));
     if (split.negatives.size() != split.evalRows.size() * neg)
         r.damaged("negatives of the wrong length");

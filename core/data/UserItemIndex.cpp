@@ -36,8 +36,9 @@ UserItemIndex::UserItemIndex(const InteractionTable& table, int32_t numUsers)
 void UserItemIndex::sampleUnseen(int32_t user, int32_t numItems, int count, Random& rng, int32_t* out) const
 {
     const auto available = static_cast<int64_t>(numItems) - static_cast<int64_t>(countOf(user));
-    if (available <= 0)
-        throw Error("user index " + std::to_string(user) + " interacted with every item; no negatives can be sampled");
+    if (available < count)
+        throw Error("user index " + std::to_string(user) + " has " + std::to_string(std::max<int64_t>(available, 0)) +
+                    " items it never interacted with; " + std::to_string(count) + " different negatives cannot be sampled");
     for (int k = 0; k < count; ++k) {
         int32_t item = 0;
         while (true) {
@@ -49,6 +50,20 @@ void UserItemIndex::sampleUnseen(int32_t user, int32_t numItems, int count, Rand
         }
         out[k] = item;
     }
+}
+
+int64_t UserItemIndex::mostDistinctNegatives(const std::vector<int32_t>& users, int32_t numItems, int32_t* fewestUser) const
+{
+    int64_t most = numItems;
+    for (const int32_t user : users) {
+        const auto available = static_cast<int64_t>(numItems) - static_cast<int64_t>(countOf(user));
+        if (available < most) {
+            most = available;
+            if (fewestUser)
+                *fewestUser = user;
+        }
+    }
+    return most;
 }
 
 } // namespace reclab

@@ -30,9 +30,12 @@ public:
     const int32_t* begin(int32_t user) const { return items_.data() + offsets_[static_cast<size_t>(user)]; }
     const int32_t* end(int32_t user) const { return items_.data() + offsets_[static_cast<size_t>(user) + 1]; }
     // Writes count distinct items in [0, numItems) that user never interacted with, drawn with
-    // rng (repeats only when fewer than count exist). Throws Error when the user has seen every
-    // item. Shared by the evaluators and the prepared splits, so both draw alike.
+    // rng. Throws Error when fewer than count exist (repeated negatives would distort every
+    // sampled metric). Shared by the evaluators and the prepared splits, so both draw alike.
     void sampleUnseen(int32_t user, int32_t numItems, int count, Random& rng, int32_t* out) const;
+    // The largest count sampleUnseen can draw without repeating an item for every one of users
+    // (the fewest items any of them never interacted with), and that user; numItems when empty.
+    int64_t mostDistinctNegatives(const std::vector<int32_t>& users, int32_t numItems, int32_t* fewestUser = nullptr) const;
     int32_t numUsers() const { return static_cast<int32_t>(offsets_.empty() ? 0 : offsets_.size() - 1); }
 
 private:

@@ -354,7 +354,7 @@ double rootMeanSquaredError(const std::vector<float>& predicted, const std::vect
 {
     checkSizes(predicted.size(), truth.size());
     if (truth.empty())
-        return 0.0;
+        return std::numeric_limits<double>::quiet_NaN(); // undefined (n/a), never 0
     double sum = 0.0;
     for (size_t i = 0; i < truth.size(); ++i) {
         const double d = static_cast<double>(predicted[i]) - truth[i];
@@ -367,7 +367,7 @@ double meanAbsoluteError(const std::vector<float>& predicted, const std::vector<
 {
     checkSizes(predicted.size(), truth.size());
     if (truth.empty())
-        return 0.0;
+        return std::numeric_limits<double>::quiet_NaN(); // undefined (n/a), never 0
     double sum = 0.0;
     for (size_t i = 0; i < truth.size(); ++i)
         sum += std::fabs(static_cast<double>(predicted[i]) - truth[i]);

@@ -1,6 +1,7 @@
 #include "eval/SampledRankingEvaluator.h"
 
 #include "models/Recommender.h"
+#include "util/Error.h"
 #include "util/Random.h"
 
 #include <torch/types.h>
@@ -15,6 +16,12 @@ namespace {
 std::vector<int32_t> drawNegatives(const std::vector<int32_t>& testUsers, const UserItemIndex& seen, int32_t numItems,
                                    int numNegatives, uint64_t seed)
 {
+    int32_t fewest = 0;
+    if (const int64_t most = seen.mostDistinctNegatives(testUsers, numItems, &fewest); numNegatives > most)
+        throw ConfigError("eval-negatives", "the sampled protocol ranks each held-out item against " + std::to_string(numNegatives) +
+                                                " items the user never interacted with, but a user (index " + std::to_string(fewest) +
+                                                ") has only " + std::to_string(std::max<int64_t>(most, 0)) +
+                                                "; use --protocol full, or data with more items");
     Random rng(seed);
     std::vector<int32_t> negatives(testUsers.size() * static_cast<size_t>(numNegatives));
     for (size_t row = 0; row < testUsers.size(); ++row)

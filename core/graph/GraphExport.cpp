@@ -1,7 +1,11 @@
 #include "graph/GraphExport.h"
 
+#include "graph/GraphAnalysis.h"
 #include "graph/GraphSteps.h"
 #include "models/Dice.h"
+#include "util/Error.h"
+#include "util/Files.h"
+#include "util/TorchFiles.h"
 
 #include <torch/csrc/jit/api/module.h>
 #include <torch/nn/modules/activation.h>
@@ -19,7 +23,7 @@ namespace fs = std::filesystem;
 
 void saveTrainedGraph(GraphModelImpl& model, const std::string& dir)
 {
-    fs::create_directories(dir);
+    createFolders(dir);
     const GraphData& d = model.data();
     const nlohmann::json meta{{"graph", model.graph().toJson()},
                               {"data",
@@ -27,58 +31,63 @@ void saveTrainedGraph(GraphModelImpl& model, const std::string& dir)
                                 {"items", d.numItems},
                                 {"categories", d.numGenres},
                                 {"global_mean", d.globalMean}}}};
-    // Written beside and renamed into place, so a reader never sees half a file.
+    // Each file whole or not at all, so a reader never sees half of one.
     const fs::path folder(dir);
-    {
-        std::ofstream out(folder / "graph.json.saving", std::ios::trunc);
-        out << meta.dump(2) << '\n';
-        if (!out.flush())
-            throw GraphError(dir, "graph.json", "cannot write the file");
-    }
     torch::serialize::OutputArchive archive;
     model.save(archive);
-    archive.save_to((folder / "weights.pt.saving").string());
-    fs::rename(folder / "graph.json.saving", folder / "graph.json");
-    fs::rename(folder / "weights.pt.saving", folder / "weights.pt");
+    saveArchiveWhole(archive, (folder / "weights.pt").string());
+    writeFileWhole((folder / "graph.json").string(), meta.dump(2) + "\n");
 }
 
 GraphModel loadTrainedGraph(const std::string& dir)
 {
     const fs::path folder(dir);
-    std::ifstream in(folder / "graph.json");
-    if (!in)
+    const std::string jsonPath = (folder / "graph.json").string();
+    std::error_code ec;
+    if (!fs::exists(jsonPath, ec))
         throw GraphError(dir, "", "no trained graph here (graph.json is missing); was the run a graph run that ended?");
-    nlohmann::json meta;
-    try {
-        meta = nlohmann::json::parse(in);
-    } catch (const nlohmann::json::exception& e) {
-        throw GraphError((folder / "graph.json").string(), "", std::string("not valid JSON: ") + e.what());
-    }
-    const auto data = meta.value("data", nlohmann::json::object());
+    const nlohmann::json meta = nlohmann::json::parse(readWholeFile(jsonPath, size_t{16} << 20, "a trained graph"), nullptr, false);
+    if (meta.is_discarded() || !meta.is_object())
+        throw GraphError(jsonPath, "", "not valid JSON (expected an object with \"graph\" and \"data\")");
+    const auto data = meta.find("data");
     GraphData d;
-    try {
-        d.numUsers = data.at("users").get<int64_t>();
-        d.numItems = data.at("items").get<int64_t>();
-        d.numGenres = data.at("categories").get<int64_t>();
-        d.globalMean = data.at("global_mean").get<double>();
-    } catch (const nlohmann::json::exception&) {
-        throw GraphError((folder / "graph.json").string(), "data", "expected users, items, categories and global_mean");
-    }
+    if (data == meta.end() || !data->is_object())
+        throw GraphError(jsonPath, "data", "expected users, items, categories and global_mean");
+    auto whole = [&](const char* key) {
+        const auto it = data->find(key);
+        if (it == data->end() || !it->is_number_integer())
+            throw GraphError(jsonPath, "data", std::string("expected a whole number ") + key);
+        return it->get<int64_t>();
+    };
+    d.numUsers = whole("users");
+    d.numItems = whole("items");
+    d.numGenres = whole("categories");
+    const auto mean = data->find("global_mean");
+    if (mean == data->end() || !mean->is_number())
+        throw GraphError(jsonPath, "data", "expected a number global_mean");
+    d.globalMean = mean->get<double>();
+    // The data tensors below take numItems x (categories + 2) + 2 numUsers floats.
     if (d.numUsers < 0 || d.numItems < 0 || d.numGenres < 0 || d.numUsers > (1ll << 31) || d.numItems > (1ll << 31) ||
-        d.numGenres > (1 << 20))
-        throw GraphError((folder / "graph.json").string(), "data", "sizes out of range");
+        d.numGenres > (1 << 20) || static_cast<double>(d.numItems) * static_cast<double>(d.numGenres + 2) + 2.0 * static_cast<double>(d.numUsers) > 1e9)
+        throw GraphError(jsonPath, "data", "sizes out of range");
+    const auto graphJson = meta.find("graph");
+    const GraphSpec graph = GraphSpec::fromJson(graphJson == meta.end() ? nlohmann::json() : *graphJson, jsonPath);
+    // The sizes the run was built for must fit here (tables that cannot fit are refused).
+    const GraphAnalysis analysis = analyseGraph(graph, GraphContext{d.numUsers, d.numItems, d.numGenres, 0});
+    if (!analysis.ok())
+        throw GraphError(jsonPath, "graph", graphProblems(analysis, "the trained graph"));
+    const std::string weights = (folder / "weights.pt").string();
+    if (!fs::exists(weights, ec))
+        throw GraphError(dir, "", "weights.pt is missing");
     // The data tensors come back from the weights file with the rest.
     d.genreMix = torch::zeros({d.numItems, d.numGenres});
     d.userFeatures = torch::zeros({d.numUsers, 2});
     d.itemFeatures = torch::zeros({d.numItems, 1});
     d.inverseCounts = torch::zeros({d.numItems + 1});
-    GraphModel model(GraphSpec::fromJson(meta.value("graph", nlohmann::json()), (folder / "graph.json").string()), d,
-                     0.0);
-    if (!fs::exists(folder / "weights.pt"))
-        throw GraphError(dir, "", "weights.pt is missing");
+    GraphModel model(graph, d, 0.0);
     torch::serialize::InputArchive archive;
-    archive.load_from((folder / "weights.pt").string());
-    model->load(archive);
+    const auto source = loadArchive(archive, weights, torch::Device(torch::kCPU), "the weights of a trained graph");
+    loadModuleChecked(*model, archive, weights);
     model->eval();
     return model;
 }
@@ -276,7 +285,7 @@ std::string exportTorchScript(GraphModelImpl& model, const std::string& path)
     module.register_buffer("global_mean", torch::tensor(static_cast<float>(model.data().globalMean)));
     module.define(torchScriptSource(model));
     module.eval();
-    module.save(path);
+    saveScriptModuleWhole(module, path);
     return model.analysis().usesHistory ? "forward(users, items, history, history_length)" : "forward(users, items)";
 }
 

@@ -1,5 +1,7 @@
 #include "graph/GraphSpec.h"
 
+#include "util/Files.h"
+
 #include <cstdio>
 #include <fstream>
 #include <set>
@@ -284,35 +286,19 @@ GraphSpec GraphSpec::parse(const std::string& text, const std::string& source)
 
 GraphSpec GraphSpec::load(const std::string& path)
 {
-    std::ifstream in(path, std::ios::binary);
-    if (!in)
-        throw GraphError(path, "", "cannot open the file");
-    in.seekg(0, std::ios::end);
-    const auto size = static_cast<std::streamoff>(in.tellg());
-    if (size < 0)
-        throw GraphError(path, "", "cannot read the file");
-    if (static_cast<size_t>(size) > kMaxTextBytes)
-        throw GraphError(path, "", "larger than " + std::to_string(kMaxTextBytes >> 20) + " MiB; not a graph");
-    in.seekg(0);
-    std::string text(static_cast<size_t>(size), '\0');
-    in.read(text.data(), size);
+    // A FIFO, device or folder is refused naming what it is, never read.
+    std::string text;
+    try {
+        text = readWholeFile(path, kMaxTextBytes, "a graph");
+    } catch (const DataError& e) {
+        throw GraphError(path, "", e.problem());
+    }
     return parse(text, path);
 }
 
 void GraphSpec::save(const std::string& path) const
 {
-    const std::string temporary = path + ".saving";
-    {
-        std::ofstream out(temporary, std::ios::binary | std::ios::trunc);
-        out << toJson().dump(2) << '\n';
-        out.flush();
-        if (!out)
-            throw GraphError(path, "", "cannot write the file");
-    }
-    if (std::rename(temporary.c_str(), path.c_str()) != 0) {
-        std::remove(temporary.c_str());
-        throw GraphError(path, "", "cannot replace the file");
-    }
+    writeFileWhole(path, toJson().dump(2) + '\n');
 }
 
 } // namespace reclab

@@ -38,11 +38,12 @@ NeighbourhoodImpl::NeighbourhoodImpl(const InteractionTable& train, const Neighb
     const int64_t users = options.numUsers, items = options.numItems;
     const bool itemBased = options.kind == NeighbourhoodOptions::ItemBased;
     const int64_t entities = itemBased ? items : users;
-    const char* name = itemBased ? "itemknn" : "userknn";
+    const char* name = options.ratings ? (itemBased ? "itemcf" : "usercf") : (itemBased ? "itemknn" : "userknn");
     if (users * items > kMaxDenseEntries || entities * entities > kMaxDenseEntries)
         throw ConfigError("model", std::string(name) + " keeps dense matrices; " + std::to_string(users) + " users x " +
                                        std::to_string(items) +
-                                       " items is too large here (prepare a k-core subset, or use bpr or gmf)");
+                                       " items is too large here (prepare a k-core subset, or use " +
+                                       (options.ratings ? "mf" : "bpr or gmf") + ")");
     if (options.neighbours < 1)
         throw ConfigError("neighbours", "expected at least 1");
     torch::NoGradGuard noGrad;

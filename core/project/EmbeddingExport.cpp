@@ -1,6 +1,7 @@
 #include "project/EmbeddingExport.h"
 
 #include "util/Error.h"
+#include "util/Files.h"
 #include "util/TextFile.h"
 
 #include <algorithm>

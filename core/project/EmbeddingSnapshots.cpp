@@ -1,6 +1,8 @@
 #include "project/EmbeddingSnapshots.h"
 
 #include "util/Error.h"
+#include "util/Files.h"
+#include "util/TorchFiles.h"
 #include "util/TextFile.h"
 
 #include <torch/nn/modules/embedding.h>
@@ -33,17 +35,28 @@ std::string epochFile(int epoch)
 nlohmann::json readIndex(const std::string& runDir)
 {
     const fs::path path = snapshotDir(runDir) / "index.json";
-    std::ifstream in(path);
-    if (!in)
+    std::error_code ec;
+    if (!fs::exists(path, ec))
         return nlohmann::json::object({{"snapshots", nlohmann::json::array()}});
-    try {
-        nlohmann::json index = nlohmann::json::parse(in);
-        if (!index.contains("snapshots") || !index["snapshots"].is_array())
-            throw Error(path.string() + ": no \"snapshots\" list");
-        return index;
-    } catch (const nlohmann::json::exception& e) {
-        throw Error(path.string() + ": damaged embedding index: " + e.what());
+    const std::string text = readWholeFile(path.string(), size_t{64} << 20, "an embedding index");
+    const nlohmann::json index = nlohmann::json::parse(text, nullptr, false);
+    auto bad = [&](const std::string& problem) { return DataError(path.string(), 0, "snapshots", problem); };
+    if (index.is_discarded())
+        throw bad("not valid JSON");
+    if (!index.is_object() || !index.contains("snapshots") || !index["snapshots"].is_array())
+        throw bad("expected an object with a \"snapshots\" list");
+    // Every entry as listEmbeddingSnapshots and readEmbeddingSnapshot read it.
+    for (const auto& s : index["snapshots"]) {
+        if (!s.is_object() || !s.contains("epoch") || !s["epoch"].is_number_integer() || s["epoch"].get<int64_t>() < 1 ||
+            s["epoch"].get<int64_t>() > 1000000 || !s.contains("tables") || !s["tables"].is_array())
+            throw bad("expected entries {\"epoch\": N, \"tables\": [...]} with N from 1");
+        for (const auto& t : s["tables"])
+            if (!t.is_object() || !t.contains("name") || !t["name"].is_string() || !t.contains("kind") || !t["kind"].is_string() ||
+                !t.contains("rows") || !t["rows"].is_number_integer() || t["rows"].get<int64_t>() < 0 ||
+                !t.contains("dim") || !t["dim"].is_number_integer() || t["dim"].get<int64_t>() < 0)
+                throw bad("expected tables {\"name\", \"kind\", \"rows\", \"dim\"} with whole sizes");
     }
+    return index;
 }
 
 } // namespace
@@ -79,10 +92,7 @@ bool shouldSnapshot(int epoch, int epochs, int64_t bytes)
 void writeEmbeddingSnapshot(const std::string& runDir, int epoch, const std::vector<EmbeddingTable>& tables)
 {
     const fs::path dir = snapshotDir(runDir);
-    std::error_code ec;
-    fs::create_directories(dir, ec);
-    if (ec)
-        throw Error(dir.string() + ": " + ec.message());
+    createFolders(dir.string());
     const fs::path file = dir / epochFile(epoch);
     torch::serialize::OutputArchive archive;
     nlohmann::json entry{{"epoch", epoch}, {"file", epochFile(epoch)}, {"tables", nlohmann::json::array()}};
@@ -90,15 +100,7 @@ void writeEmbeddingSnapshot(const std::string& runDir, int epoch, const std::vec
         archive.write(t.name, t.weights);
         entry["tables"].push_back({{"name", t.name}, {"kind", t.kind}, {"rows", t.weights.size(0)}, {"dim", t.weights.size(1)}});
     }
-    const fs::path partial = file.string() + ".part";
-    try {
-        archive.save_to(partial.string());
-    } catch (const c10::Error& e) {
-        throw Error(partial.string() + ": cannot write the embedding snapshot: " + e.what_without_backtrace());
-    }
-    fs::rename(partial, file, ec);
-    if (ec)
-        throw Error(file.string() + ": " + ec.message());
+    saveArchiveWhole(archive, file.string());
     // The index names the snapshot only once its file is whole.
     nlohmann::json index = readIndex(runDir);
     auto& list = index["snapshots"];
@@ -132,9 +134,9 @@ std::vector<EmbeddingTable> readEmbeddingSnapshot(const std::string& runDir, int
         throw Error(runDir + " has no embedding snapshot of epoch " + std::to_string(epoch));
     const fs::path file = snapshotDir(runDir) / epochFile(epoch);
     std::vector<EmbeddingTable> out;
+    torch::serialize::InputArchive archive;
+    const auto source = loadArchive(archive, file.string(), torch::Device(torch::kCPU), "an embedding snapshot");
     try {
-        torch::serialize::InputArchive archive;
-        archive.load_from(file.string());
         for (const auto& t : it->tables) {
             torch::Tensor w;
             archive.read(t.name, w);
@@ -143,7 +145,7 @@ std::vector<EmbeddingTable> readEmbeddingSnapshot(const std::string& runDir, int
             out.push_back({t.name, t.kind, w});
         }
     } catch (const c10::Error& e) {
-        throw Error(file.string() + ": cannot read the embedding snapshot: " + e.what_without_backtrace());
+        throw DataError(file.string(), 0, "", "cannot read the embedding snapshot: " + torchErrorText(e));
     }
     return out;
 }

@@ -1,6 +1,8 @@
 #include "store/ExperimentStore.h"
 
+#include "store/WalFile.h"
 #include "util/Error.h"
+#include "util/Files.h"
 
 #include <nlohmann/json.hpp>
 
@@ -11,11 +13,17 @@
 #include <cstdlib>
 #include <ctime>
 #include <filesystem>
+#include <fstream>
 #include <limits>
+#include <map>
+#include <mutex>
+#include <random>
 #include <unordered_map>
 #include <set>
 
+#include <fcntl.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 namespace fs = std::filesystem;
@@ -26,6 +34,13 @@ namespace {
 
 // PRAGMA application_id marks our files, so a foreign SQLite database is refused.
 constexpr int64_t kApplicationId = 0x5265634C; // "RecL"
+// PRAGMA user_version: the schema version in its low 8 bits and, from version 4, a random tag of
+// this database above them. Every write rewrites it, so every group of frames in the
+// write-ahead log carries page 1 with the tag, and a log left beside another database is
+// recognised before SQLite replays it (SCHEMA.md).
+constexpr int kSchemaBits = 8;
+int schemaOf(int64_t userVersion) { return static_cast<int>(userVersion & ((1 << kSchemaBits) - 1)); }
+int64_t tagOf(int64_t userVersion) { return userVersion >> kSchemaBits; }
 
 const char* const kSchemaV1 = R"sql(
 CREATE TABLE runs (
@@ -128,6 +143,11 @@ CREATE TABLE artifacts (
 ) WITHOUT ROWID;
 )sql";
 
+// Version 4: the process that owns a RUNNING run is known by its start as well as its pid.
+const char* const kSchemaV4 = R"sql(
+ALTER TABLE runs ADD COLUMN process TEXT NOT NULL DEFAULT '';
+)sql";
+
 // The artifact kind of a file the trainer writes, by name.
 std::string artifactKind(const std::string& relativePath)
 {
@@ -162,9 +182,110 @@ bool isPartialFile(const std::string& path)
     return false;
 }
 
-bool processAlive(pid_t pid)
+bool procReadable()
 {
-    return pid > 0 && (::kill(pid, 0) == 0 || errno == EPERM);
+    static const bool readable = !processIdentity(::getpid()).empty();
+    return readable;
+}
+
+// Whether the process that wrote (pid, identity) still runs. With an identity and a readable
+// /proc, a pid now held by another program is not it.
+bool processAlive(pid_t pid, const std::string& identity)
+{
+    if (pid <= 0)
+        return false;
+    if (!identity.empty() && procReadable())
+        return processIdentity(pid) == identity;
+    return ::kill(pid, 0) == 0 || errno == EPERM;
+}
+
+// Connections this process has open, by file: SQLite's locks do not show them to fcntl.
+std::mutex openStoresMutex;
+std::map<std::string, int> openStores;
+
+std::string storeKey(const std::string& path)
+{
+    std::error_code ec;
+    const fs::path canonical = fs::weakly_canonical(fs::path(path), ec);
+    return ec ? path : canonical.string();
+}
+
+// Whether another process has the database open: every connection holds a shared lock on the
+// "DMS" byte (128) of the -shm file while it is open (SQLite's unix VFS).
+bool openElsewhere(const std::string& path)
+{
+    const int fd = ::open((path + "-shm").c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+    if (fd < 0)
+        return false;
+    struct flock lock {};
+    lock.l_type = F_WRLCK;
+    lock.l_whence = SEEK_SET;
+    lock.l_start = 128;
+    lock.l_len = 1;
+    const bool held = ::fcntl(fd, F_GETLK, &lock) == 0 && lock.l_type != F_UNLCK;
+    ::close(fd);
+    return held;
+}
+
+// Checks, before SQLite opens path, that a write-ahead log beside it is its own: SQLite would
+// replay any well-formed log into the file. A log whose page 1 carries another database's tag
+// (or another application's), or a log of committed changes without page 1 (RecLab's writes
+// always rewrite it), is refused. Returns whether the log holds committed changes.
+bool requireOwnLog(const std::string& path)
+{
+    const std::string wal = path + "-wal";
+    const auto log = readWalSummary(wal);
+    if (!log || log->committedFrames == 0)
+        return false;
+    const auto file = readDatabaseHeader(path);
+    // A file of schema 3 or older (no tag yet), or one not created yet: nothing to compare.
+    if (!file || file->applicationId != static_cast<uint32_t>(kApplicationId) || tagOf(file->userVersion) == 0)
+        return true;
+    std::string why;
+    if (log->pageSize != file->pageSize)
+        why = "its pages are " + std::to_string(log->pageSize) + " bytes, the database's " + std::to_string(file->pageSize);
+    else if (!log->pageOne)
+        why = "it holds changes that RecLab did not write";
+    else if (log->pageOne->applicationId != static_cast<uint32_t>(kApplicationId))
+        why = "it holds changes of a database of another program";
+    else if (tagOf(log->pageOne->userVersion) != tagOf(file->userVersion))
+        why = "it holds changes of another RecLab database";
+    if (why.empty())
+        return true;
+    throw StoreError(wal + " does not belong to " + path + " (" + why +
+                     "); RecLab opened neither. Move it aside (with " + path +
+                     "-shm, if there is one) and open the database again: it is then as of its last checkpoint");
+}
+
+// The path, made ready for SQLite: its folder made, a non-file refused, its log checked.
+std::string preparedPath(const std::string& path, bool& unclean)
+{
+    const fs::path parent = fs::path(path).parent_path();
+    if (!parent.empty())
+        createFolders(parent.string());
+    struct stat st {};
+    if (::stat(path.c_str(), &st) == 0 && !S_ISREG(st.st_mode))
+        throw StoreError(path + ": " + fileTypeName(st.st_mode) + ", not a database file");
+    if (::stat(path.c_str(), &st) != 0) {
+        const std::string dir = parent.empty() ? std::string(".") : parent.string();
+        if (::access(dir.c_str(), W_OK | X_OK) != 0)
+            throw StoreError(dir + ": cannot create the database " + fs::path(path).filename().string() + " there (" +
+                             std::strerror(errno) + ")");
+    }
+    const bool pending = requireOwnLog(path);
+    {
+        const std::lock_guard<std::mutex> lock(openStoresMutex);
+        const auto it = openStores.find(storeKey(path));
+        unclean = pending && (it == openStores.end() || it->second == 0) && !openElsewhere(path);
+    }
+    return path;
+}
+
+int64_t newDatabaseTag()
+{
+    std::random_device device;
+    std::uniform_int_distribution<int64_t> tag(1, (int64_t{1} << (31 - kSchemaBits)) - 1);
+    return tag(device);
 }
 
 double valueOrNaN(const SqliteStatement& s, int column)
@@ -210,47 +331,123 @@ std::string trimmed(const std::string& text)
 
 } // namespace
 
-ExperimentStore::ExperimentStore(const std::string& path)
-    : db_([&] {
-          const fs::path parent = fs::path(path).parent_path();
-          std::error_code ec;
-          if (!parent.empty())
-              fs::create_directories(parent, ec);
-          return path;
-      }())
+// Every write of the store: one IMMEDIATE transaction that also rewrites page 1 (the
+// user_version carrying this database's tag), refused while the file is known to be damaged.
+class ExperimentStore::Write {
+public:
+    explicit Write(ExperimentStore& store) : store_(store)
+    {
+        if (!store_.damage_.empty())
+            store_.throwDamaged(store_.damage_);
+        tx_.emplace(store_.db_);
+    }
+    void commit()
+    {
+        store_.db_.exec("PRAGMA user_version = " + std::to_string(store_.userVersion_));
+        tx_->commit();
+    }
+
+private:
+    ExperimentStore& store_;
+    std::optional<SqliteTransaction> tx_;
+};
+
+namespace {
+thread_local bool uncleanOpen = false; // set by preparedPath for the constructor that called it
+}
+
+ExperimentStore::ExperimentStore(const std::string& path) : db_(preparedPath(path, uncleanOpen))
 {
+    const bool unclean = uncleanOpen;
     db_.exec("PRAGMA busy_timeout = 10000");
     const int64_t appId = db_.queryInt64("PRAGMA application_id"); // also detects non-SQLite files
     const int64_t tables = db_.queryInt64("SELECT count(*) FROM sqlite_master");
     if (appId != kApplicationId && !(appId == 0 && tables == 0))
         throw StoreError(path + ": this SQLite file is not a RecLab database");
+    if (appId == kApplicationId && db_.queryInt64("PRAGMA user_version") == 0 && tables > 0)
+        throw StoreError(path + ": its schema version (PRAGMA user_version) is 0 although it holds RecLab's tables; it "
+                                "was changed outside RecLab. Restore a copy, or set the version back with the sqlite3 tool");
     db_.exec("PRAGMA journal_mode = WAL");
     db_.exec("PRAGMA synchronous = NORMAL");
     db_.exec("PRAGMA foreign_keys = ON");
+    if (unclean) // the last process to have it open did not close it: check before writing
+        requireIntact();
     migrate();
+    const std::lock_guard<std::mutex> lock(openStoresMutex);
+    ++openStores[storeKey(path)];
+}
+
+ExperimentStore::~ExperimentStore()
+{
+    const std::lock_guard<std::mutex> lock(openStoresMutex);
+    const auto it = openStores.find(storeKey(db_.path()));
+    if (it != openStores.end() && --it->second == 0)
+        openStores.erase(it);
+}
+
+void ExperimentStore::throwDamaged(const std::string& problem)
+{
+    damage_ = problem;
+    throw DamagedStoreError(damagedDatabaseMessage(db_.path(), problem));
+}
+
+void ExperimentStore::requireIntact()
+{
+    std::string problem;
+    try {
+        auto s = db_.prepare("PRAGMA quick_check(1)");
+        if (s.step())
+            problem = s.textAt(0);
+    } catch (const DamagedStoreError&) {
+        problem = db_.damage();
+    }
+    if (problem == "ok")
+        return;
+    // quick_check's report, on one line, without its "*** in database main ***" heading.
+    const std::string heading = "*** in database main ***";
+    if (problem.rfind(heading, 0) == 0)
+        problem.erase(0, heading.size());
+    for (char& c : problem)
+        if (c == '\n')
+            c = ' ';
+    const size_t first = problem.find_first_not_of(' ');
+    throwDamaged(first == std::string::npos ? "the integrity check failed" : problem.substr(first));
 }
 
 void ExperimentStore::migrate()
 {
     // Readers (the GUI refreshing its runs table) open the store often: take the write lock
     // only when there is something to migrate.
-    if (db_.queryInt64("PRAGMA user_version") == kSchemaVersion)
+    userVersion_ = db_.queryInt64("PRAGMA user_version");
+    if (schemaOf(userVersion_) == kSchemaVersion && tagOf(userVersion_) != 0)
         return;
-    SqliteTransaction tx(db_);
-    const int64_t version = db_.queryInt64("PRAGMA user_version");
-    if (version > kSchemaVersion)
-        throw StoreError(db_.path() + ": written by a newer RecLab (schema " + std::to_string(version) +
+    if (schemaOf(userVersion_) > kSchemaVersion)
+        throw StoreError(db_.path() + ": written by a newer RecLab (schema " + std::to_string(schemaOf(userVersion_)) +
                          ", this build knows " + std::to_string(kSchemaVersion) + ")");
-    if (version < 1) {
-        db_.exec(kSchemaV1);
-        db_.exec("PRAGMA application_id = " + std::to_string(kApplicationId));
+    if (!damage_.empty())
+        throwDamaged(damage_);
+    {
+        SqliteTransaction tx(db_);
+        userVersion_ = db_.queryInt64("PRAGMA user_version");
+        const int version = schemaOf(userVersion_);
+        if (version < 1) {
+            db_.exec(kSchemaV1);
+            db_.exec("PRAGMA application_id = " + std::to_string(kApplicationId));
+        }
+        if (version < 2)
+            db_.exec(kSchemaV2);
+        if (version < 3)
+            migrateToVersion3();
+        if (version < 4)
+            db_.exec(kSchemaV4);
+        const int64_t tag = tagOf(userVersion_) != 0 ? tagOf(userVersion_) : newDatabaseTag();
+        userVersion_ = (tag << kSchemaBits) | kSchemaVersion;
+        db_.exec("PRAGMA user_version = " + std::to_string(userVersion_));
+        tx.commit();
     }
-    if (version < 2)
-        db_.exec(kSchemaV2);
-    if (version < 3)
-        migrateToVersion3();
-    db_.exec("PRAGMA user_version = " + std::to_string(kSchemaVersion));
-    tx.commit();
+    // The tag reaches the file itself now, not at the next checkpoint, so a log left beside it
+    // later can be told apart (requireOwnLog).
+    db_.exec("PRAGMA wal_checkpoint(PASSIVE)");
 }
 
 void ExperimentStore::migrateToVersion3()
@@ -307,13 +504,22 @@ int64_t ExperimentStore::experimentId(const std::string& name)
     const std::string clean = trimmed(name);
     if (clean.empty())
         throw StoreError(db_.path() + ": an experiment needs a name");
+    {
+        auto s = db_.prepare("SELECT id FROM experiments WHERE name = ?");
+        s.bind(1, clean);
+        if (s.step())
+            return s.int64At(0);
+    }
+    Write write(*this);
     auto insert = db_.prepare("INSERT INTO experiments (name, created_at) VALUES (?, ?) ON CONFLICT(name) DO NOTHING");
     insert.bind(1, clean).bind(2, isoTimestampNow());
     insert.step();
     auto s = db_.prepare("SELECT id FROM experiments WHERE name = ?");
     s.bind(1, clean);
     s.step();
-    return s.int64At(0);
+    const int64_t id = s.int64At(0);
+    write.commit();
+    return id;
 }
 
 std::vector<ExperimentRecord> ExperimentStore::listExperiments()
@@ -328,19 +534,21 @@ std::vector<ExperimentRecord> ExperimentStore::listExperiments()
 
 void ExperimentStore::moveRun(int64_t runId, int64_t experimentId)
 {
+    Write write(*this);
     auto s = db_.prepare("UPDATE runs SET experiment_id = ? WHERE id = ? AND EXISTS (SELECT 1 FROM experiments WHERE id = ?)");
     s.bind(1, experimentId).bind(2, runId).bind(3, experimentId);
     s.step();
     if (db_.changes() == 0)
         throw StoreError(db_.path() + ": no run " + std::to_string(runId) + " or no experiment " + std::to_string(experimentId));
+    write.commit();
 }
 
 int64_t ExperimentStore::beginRun(const RunRecord& run)
 {
-    SqliteTransaction tx(db_);
+    Write write(*this);
     auto s = db_.prepare("INSERT INTO runs (model, dataset, dataset_source, dataset_fingerprint, params, "
-                         "seed, status, started_at, pid, experiment_id, name, notes, split_fingerprint, parent_run_id) "
-                         "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+                         "seed, status, started_at, pid, experiment_id, name, notes, split_fingerprint, parent_run_id, "
+                         "process) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
     s.bind(1, run.model)
         .bind(2, run.dataset)
         .bind(3, run.datasetSource)
@@ -358,6 +566,7 @@ int64_t ExperimentStore::beginRun(const RunRecord& run)
         s.bind(14, run.parentRunId);
     else
         s.bindNull(14);
+    s.bind(15, processIdentity(::getpid()));
     s.step();
     const int64_t id = db_.lastInsertRowId();
     writeParams(id, run.paramsJson);
@@ -370,20 +579,22 @@ int64_t ExperimentStore::beginRun(const RunRecord& run)
                 tag.reset();
             }
     }
-    tx.commit();
+    write.commit();
     return id;
 }
 
 void ExperimentStore::setSplitFingerprint(int64_t runId, const std::string& fingerprint)
 {
+    Write write(*this);
     auto s = db_.prepare("UPDATE runs SET split_fingerprint = ? WHERE id = ?");
     s.bind(1, fingerprint).bind(2, runId);
     s.step();
+    write.commit();
 }
 
 void ExperimentStore::recordMetrics(int64_t runId, const std::vector<MetricPoint>& points)
 {
-    SqliteTransaction tx(db_);
+    Write write(*this);
     auto s = db_.prepare("INSERT INTO metrics (run_id, key, step, epoch, value, wall_time) VALUES (?, ?, ?, ?, ?, ?)");
     auto latest = db_.prepare(
         "INSERT INTO latest_metrics (run_id, key, step, epoch, value) VALUES (?, ?, ?, ?, ?) "
@@ -405,12 +616,12 @@ void ExperimentStore::recordMetrics(int64_t runId, const std::vector<MetricPoint
         latest.step();
         latest.reset();
     }
-    tx.commit();
+    write.commit();
 }
 
 void ExperimentStore::recordUserMetrics(int64_t runId, const UserMetrics& metrics)
 {
-    SqliteTransaction tx(db_);
+    Write write(*this);
     auto drop = db_.prepare("DELETE FROM user_metrics WHERE run_id = ?");
     drop.bind(1, runId);
     drop.step();
@@ -425,7 +636,7 @@ void ExperimentStore::recordUserMetrics(int64_t runId, const UserMetrics& metric
         s.step();
         s.reset();
     }
-    tx.commit();
+    write.commit();
 }
 
 UserMetrics ExperimentStore::userMetrics(int64_t runId)
@@ -450,9 +661,11 @@ UserMetrics ExperimentStore::userMetrics(int64_t runId)
 
 void ExperimentStore::finishRun(int64_t runId, RunStatus status, const std::string& message)
 {
+    Write write(*this);
     auto s = db_.prepare("UPDATE runs SET status = ?, message = ?, ended_at = ? WHERE id = ?");
     s.bind(1, std::string(runStatusName(status))).bind(2, message).bind(3, isoTimestampNow()).bind(4, runId);
     s.step();
+    write.commit();
 }
 
 std::vector<RunRecord> ExperimentStore::listRuns()
@@ -526,16 +739,20 @@ double ExperimentStore::trainingSeconds(int64_t runId)
 
 void ExperimentStore::renameRun(int64_t runId, const std::string& name)
 {
+    Write write(*this);
     auto s = db_.prepare("UPDATE runs SET name = ? WHERE id = ?");
     s.bind(1, trimmed(name)).bind(2, runId);
     s.step();
+    write.commit();
 }
 
 void ExperimentStore::setNotes(int64_t runId, const std::string& notes)
 {
+    Write write(*this);
     auto s = db_.prepare("UPDATE runs SET notes = ? WHERE id = ?");
     s.bind(1, notes).bind(2, runId);
     s.step();
+    write.commit();
 }
 
 void ExperimentStore::setTags(int64_t runId, const std::vector<std::string>& tags)
@@ -544,7 +761,7 @@ void ExperimentStore::setTags(int64_t runId, const std::vector<std::string>& tag
     for (const auto& t : tags)
         if (std::string c = trimmed(t); !c.empty())
             clean.insert(std::move(c));
-    SqliteTransaction tx(db_);
+    Write write(*this);
     auto drop = db_.prepare("DELETE FROM tags WHERE run_id = ?");
     drop.bind(1, runId);
     drop.step();
@@ -554,7 +771,7 @@ void ExperimentStore::setTags(int64_t runId, const std::vector<std::string>& tag
         s.step();
         s.reset();
     }
-    tx.commit();
+    write.commit();
 }
 
 void ExperimentStore::deleteRun(int64_t runId, std::string* movedAside)
@@ -564,11 +781,13 @@ void ExperimentStore::deleteRun(int64_t runId, std::string* movedAside)
     const auto run = findRun(runId);
     if (!run)
         throw StoreError(db_.path() + " has no run " + std::to_string(runId));
+    if (!damage_.empty())
+        throwDamaged(damage_);
     if (run->status == RunStatus::Running) {
-        auto s = db_.prepare("SELECT coalesce(pid, 0) FROM runs WHERE id = ?");
+        auto s = db_.prepare("SELECT coalesce(pid, 0), process FROM runs WHERE id = ?");
         s.bind(1, runId);
         s.step();
-        if (processAlive(static_cast<pid_t>(s.int64At(0))))
+        if (processAlive(static_cast<pid_t>(s.int64At(0)), s.textAt(1)))
             throw StoreError("run " + std::to_string(runId) + " is still training; stop it before deleting it");
     }
     const fs::path dir(runArtifactDir(db_.path(), runId));
@@ -579,11 +798,11 @@ void ExperimentStore::deleteRun(int64_t runId, std::string* movedAside)
     if (fs::exists(dir) && !moved)
         throw StoreError(dir.string() + ": cannot move the run's files aside: " + ec.message());
     try {
-        SqliteTransaction tx(db_);
+        Write write(*this);
         auto s = db_.prepare("DELETE FROM runs WHERE id = ?");
         s.bind(1, runId);
         s.step();
-        tx.commit();
+        write.commit();
     } catch (...) {
         if (moved)
             fs::rename(aside, dir, ec);
@@ -612,14 +831,14 @@ void ExperimentStore::recordArtifact(int64_t runId, const std::string& relativeP
 void ExperimentStore::syncArtifacts(int64_t runId)
 {
     const std::vector<std::string> files = filesIn(runArtifactDir(db_.path(), runId));
-    SqliteTransaction tx(db_);
+    Write write(*this);
     auto drop = db_.prepare("DELETE FROM artifacts WHERE run_id = ?");
     drop.bind(1, runId);
     drop.step();
     for (const auto& file : files)
         if (!isPartialFile(file))
             recordArtifact(runId, file, "");
-    tx.commit();
+    write.commit();
 }
 
 std::vector<ArtifactRecord> ExperimentStore::artifacts(int64_t runId)
@@ -681,9 +900,53 @@ std::vector<std::string> ExperimentStore::metricKeys()
     return out;
 }
 
-void ExperimentStore::reopenRun(int64_t runId, const std::string& paramsJson, int keepThroughEpoch)
+RunClaim ExperimentStore::claimRun(int64_t runId)
 {
-    SqliteTransaction tx(db_);
+    Write write(*this);
+    auto s = db_.prepare("SELECT status, message, coalesce(ended_at, ''), coalesce(pid, 0), process FROM runs WHERE id = ?");
+    s.bind(1, runId);
+    const std::string run = "run " + std::to_string(runId);
+    if (!s.step())
+        throw StoreError(db_.path() + " has no " + run);
+    RunClaim claim{runId, runStatusFromName(s.textAt(0)), s.textAt(1), s.textAt(2), s.int64At(3), s.textAt(4)};
+    if (claim.status == RunStatus::Running && processAlive(static_cast<pid_t>(claim.pid), claim.process))
+        throw StoreError(run + " is being trained by process " + std::to_string(claim.pid) +
+                         (claim.pid == ::getpid() ? " (this one)" : "") + "; wait for it to end or stop it");
+    if (claim.status != RunStatus::Stopped && claim.status != RunStatus::Interrupted && claim.status != RunStatus::Running)
+        throw StoreError(run + " is " + runStatusName(claim.status) + "; only a stopped or interrupted run can be resumed");
+    if (claim.status == RunStatus::Running) { // its process is gone: it was interrupted
+        claim.status = RunStatus::Interrupted;
+        claim.message = "the process ended while the run was in progress";
+        claim.endedAt = isoTimestampNow();
+    }
+    auto set = db_.prepare("UPDATE runs SET status = ?, message = '', ended_at = NULL, pid = ?, process = ? WHERE id = ?");
+    set.bind(1, std::string(runStatusName(RunStatus::Running)))
+        .bind(2, static_cast<int64_t>(::getpid()))
+        .bind(3, processIdentity(::getpid()))
+        .bind(4, runId);
+    set.step();
+    write.commit();
+    return claim;
+}
+
+void ExperimentStore::releaseClaim(const RunClaim& claim)
+{
+    Write write(*this);
+    auto s = db_.prepare("UPDATE runs SET status = ?, message = ?, ended_at = ?, pid = ?, process = ? "
+                         "WHERE id = ? AND status = 'RUNNING' AND pid = ?");
+    s.bind(1, std::string(runStatusName(claim.status))).bind(2, claim.message);
+    if (claim.endedAt.empty())
+        s.bindNull(3);
+    else
+        s.bind(3, claim.endedAt);
+    s.bind(4, claim.pid).bind(5, claim.process).bind(6, claim.runId).bind(7, static_cast<int64_t>(::getpid()));
+    s.step();
+    write.commit();
+}
+
+void ExperimentStore::resumeRun(int64_t runId, const std::string& paramsJson, int keepThroughEpoch)
+{
+    Write write(*this);
     // Pre-training curves count their own epochs and stay.
     auto drop = db_.prepare("DELETE FROM metrics WHERE run_id = ? AND epoch > ? AND key NOT LIKE 'pretrain\\_%' ESCAPE '\\'");
     drop.bind(1, runId).bind(2, static_cast<int64_t>(keepThroughEpoch));
@@ -696,25 +959,29 @@ void ExperimentStore::reopenRun(int64_t runId, const std::string& paramsJson, in
         q.step();
     }
     writeParams(runId, paramsJson);
-    auto s = db_.prepare("UPDATE runs SET status = ?, message = '', ended_at = NULL, params = ?, pid = ? WHERE id = ?");
-    s.bind(1, std::string(runStatusName(RunStatus::Running)))
-        .bind(2, paramsJson)
-        .bind(3, static_cast<int64_t>(::getpid()))
-        .bind(4, runId);
+    auto s = db_.prepare("UPDATE runs SET params = ? WHERE id = ?");
+    s.bind(1, paramsJson).bind(2, runId);
     s.step();
-    tx.commit();
+    write.commit();
+}
+
+void ExperimentStore::reopenRun(int64_t runId, const std::string& paramsJson, int keepThroughEpoch)
+{
+    claimRun(runId);
+    resumeRun(runId, paramsJson, keepThroughEpoch);
 }
 
 int ExperimentStore::recoverInterruptedRuns()
 {
     std::vector<int64_t> gone;
     {
-        auto s = db_.prepare("SELECT id, pid FROM runs WHERE status = 'RUNNING'");
+        auto s = db_.prepare("SELECT id, coalesce(pid, 0), process FROM runs WHERE status = 'RUNNING'");
         while (s.step()) {
             const auto pid = static_cast<pid_t>(s.int64At(1));
-            // This process's own RUNNING rows, at start-up, are left from an earlier process
-            // that had the same pid.
-            if (!processAlive(pid) || pid == ::getpid())
+            const std::string process = s.textAt(2);
+            // Without a process identity (runs of older versions), this process's own RUNNING
+            // rows at start-up are left from an earlier process that had the same pid.
+            if (!processAlive(pid, process) || (process.empty() && pid == ::getpid()))
                 gone.push_back(s.int64At(0));
         }
     }
@@ -723,6 +990,33 @@ int ExperimentStore::recoverInterruptedRuns()
         syncArtifacts(id); // the checkpoint written after its last recorded epoch
     }
     return static_cast<int>(gone.size());
+}
+
+std::string processIdentity(int64_t pid)
+{
+    static const std::string boot = [] {
+        std::ifstream in("/proc/sys/kernel/random/boot_id");
+        std::string id;
+        std::getline(in, id);
+        return id;
+    }();
+    if (boot.empty() || pid <= 0)
+        return {};
+    std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+    std::string stat;
+    std::getline(in, stat);
+    // The name (field 2) is in parentheses and may hold anything; fields 3.. follow the last ')'.
+    const size_t close = stat.rfind(')');
+    if (close == std::string::npos)
+        return {};
+    size_t pos = close + 1;
+    for (int field = 3; field < 22; ++field) {
+        pos = stat.find(' ', pos + 1);
+        if (pos == std::string::npos)
+            return {};
+    }
+    const size_t end = stat.find(' ', pos + 1);
+    return boot + "/" + stat.substr(pos + 1, end == std::string::npos ? std::string::npos : end - pos - 1);
 }
 
 std::string runArtifactDir(const std::string& databasePath, int64_t runId)

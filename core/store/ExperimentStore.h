@@ -68,14 +68,35 @@ struct ArtifactRecord {
 // are and other values as JSON; a graph model's "graph" becomes the graph's name.
 std::vector<std::pair<std::string, std::string>> flattenParams(const std::string& paramsJson);
 
+// A stopped or interrupted run taken over by this process for a resume, and what it was before,
+// so a resume that is refused can give it back exactly as it was.
+struct RunClaim {
+    int64_t runId = 0;
+    RunStatus status = RunStatus::Stopped;
+    std::string message;
+    std::string endedAt;
+    int64_t pid = 0;
+    std::string process;
+};
+
 class ExperimentStore {
 public:
-    static constexpr int kSchemaVersion = 3;
+    static constexpr int kSchemaVersion = 4;
     static constexpr int64_t kDefaultExperiment = 1;
 
     // Opens or creates the database (and its folder), migrating older schemas; refuses files
-    // that are not RecLab's, corrupt files and newer schemas with a StoreError naming the file.
+    // that are not RecLab's, newer schemas, and a write-ahead log left beside the file by another
+    // database, with a StoreError naming the file and what to do. A file that was not closed
+    // cleanly (its log holds changes and no process has it open) is checked with PRAGMA
+    // quick_check; a damaged file can be read, but every write is refused (DamagedStoreError).
     explicit ExperimentStore(const std::string& path);
+    ~ExperimentStore();
+    ExperimentStore(const ExperimentStore&) = delete;
+    ExperimentStore& operator=(const ExperimentStore&) = delete;
+
+    // PRAGMA quick_check now (a training calls it before it writes a run); throws
+    // DamagedStoreError, and refuses writes from then on, when the file is damaged.
+    void requireIntact();
 
     const std::string& path() const { return db_.path(); }
 
@@ -91,9 +112,17 @@ public:
     // Replaces the run's per-user test metrics (one transaction).
     void recordUserMetrics(int64_t runId, const UserMetrics& metrics);
     void finishRun(int64_t runId, RunStatus status, const std::string& message);
-    // A stopped run continues: in one transaction its metrics after keepThroughEpoch are dropped
-    // (they belong to an epoch the checkpoint does not hold), its params replaced (a resumed run
-    // may be given more epochs) and it is RUNNING again, owned by this process.
+    // Resuming, in steps so that a refused resume leaves the run exactly as it was:
+    // claimRun atomically (one transaction that checks and sets the status) makes a STOPPED or
+    // INTERRUPTED run RUNNING and owned by this process; it throws StoreError naming the process
+    // when another live process has the run. releaseClaim gives it back as it was. Once the
+    // checkpoint has been found to fit, resumeRun drops in one transaction the metrics after
+    // keepThroughEpoch (they belong to an epoch the checkpoint does not hold) and replaces the
+    // params (a resumed run may be given more epochs).
+    RunClaim claimRun(int64_t runId);
+    void releaseClaim(const RunClaim& claim);
+    void resumeRun(int64_t runId, const std::string& paramsJson, int keepThroughEpoch);
+    // claimRun then resumeRun.
     void reopenRun(int64_t runId, const std::string& paramsJson, int keepThroughEpoch);
 
     // What people edit. Tags are trimmed, deduplicated and sorted; empty ones are dropped.
@@ -137,18 +166,29 @@ public:
     // Makes the artifacts table list exactly the files in the run's folder (one transaction).
     void syncArtifacts(int64_t runId);
 
-    // Marks RUNNING runs whose process is gone as INTERRUPTED; returns how many.
+    // Marks RUNNING runs whose process is gone as INTERRUPTED; returns how many. A process is
+    // known by its pid and its start (boot id and start time), so a pid reused by another
+    // program does not keep a run RUNNING.
     int recoverInterruptedRuns();
 
 private:
+    class Write;
     void migrate();
     void migrateToVersion3();
+    void migrateToVersion4();
+    [[noreturn]] void throwDamaged(const std::string& problem);
     RunRecord withTags(RunRecord run);
     static std::vector<LatestMetric> readLatest(SqliteStatement& s); // (run id, key, value, epoch) rows
     void writeParams(int64_t runId, const std::string& paramsJson);
 
     SqliteDatabase db_;
+    int64_t userVersion_ = 0; // the schema version with this database's tag (SCHEMA.md)
+    std::string damage_;      // why writes are refused; empty while the file is intact
 };
+
+// An identity of a live process: its boot and start time ("<boot id>/<start ticks>"), empty
+// where /proc cannot tell. A pid alone is reused by the system.
+std::string processIdentity(int64_t pid);
 
 // Where a run's files live: <database>.artifacts/run-<id>.
 std::string runArtifactDir(const std::string& databasePath, int64_t runId);

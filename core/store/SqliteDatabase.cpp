@@ -6,28 +6,44 @@
 
 namespace reclab {
 
-namespace {
-[[noreturn]] void fail(sqlite3* db, const std::string& path, const std::string& what)
+std::string damagedDatabaseMessage(const std::string& path, const std::string& problem)
 {
-    const int code = db ? sqlite3_errcode(db) : SQLITE_ERROR;
-    std::string detail = db ? sqlite3_errmsg(db) : "out of memory";
-    if (code == SQLITE_NOTADB || code == SQLITE_CORRUPT)
-        detail = "the file is not an SQLite database or is corrupt (" + detail + ")";
-    throw StoreError(path + ": " + what + ": " + detail);
+    return path + ": the database is corrupt (" + problem +
+           "); RecLab reads what it can but writes nothing to it. Recover the readable part with "
+           "'sqlite3 " + path + " .recover | sqlite3 " + path + ".recovered' (Debian package sqlite3) and use "
+           "that file, or restore a copy";
 }
-} // namespace
 
-SqliteStatement::SqliteStatement(sqlite3* db, const std::string& sql, const std::string& path)
-    : db_(db), path_(path)
+void SqliteDatabase::fail(const std::string& what) const
 {
-    if (sqlite3_prepare_v2(db, sql.c_str(), static_cast<int>(sql.size()), &stmt_, nullptr) != SQLITE_OK)
-        fail(db_, path_, "cannot prepare '" + sql.substr(0, 60) + "'");
+    const int code = db_ ? sqlite3_errcode(db_) : SQLITE_NOMEM;
+    const std::string detail = db_ ? sqlite3_errmsg(db_) : "out of memory";
+    switch (code) {
+    case SQLITE_CORRUPT:
+        damage_ = detail;
+        throw DamagedStoreError(damagedDatabaseMessage(path_, detail));
+    case SQLITE_NOTADB: throw StoreError(path_ + ": not an SQLite database (" + detail + ")");
+    case SQLITE_FULL: throw IoError("disk full: " + path_);
+    case SQLITE_IOERR: throw IoError(path_ + ": input/output error (" + detail + ")");
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+        throw IoError(path_ + ": another process kept the database locked for more than 10 s; try again");
+    case SQLITE_READONLY: throw StoreError(path_ + ": the database cannot be written (" + detail + ")");
+    case SQLITE_CANTOPEN: throw StoreError(path_ + ": cannot open the database (" + detail + ")");
+    case SQLITE_NOMEM: throw IoError(path_ + ": out of memory");
+    default: throw StoreError(path_ + ": " + what + ": " + detail);
+    }
+}
+
+SqliteStatement::SqliteStatement(const SqliteDatabase& owner, const std::string& sql) : owner_(&owner)
+{
+    if (sqlite3_prepare_v2(owner.handle(), sql.c_str(), static_cast<int>(sql.size()), &stmt_, nullptr) != SQLITE_OK)
+        owner.fail("cannot prepare a statement");
 }
 
 SqliteStatement::~SqliteStatement() { sqlite3_finalize(stmt_); }
 
-SqliteStatement::SqliteStatement(SqliteStatement&& other) noexcept
-    : db_(other.db_), stmt_(other.stmt_), path_(std::move(other.path_))
+SqliteStatement::SqliteStatement(SqliteStatement&& other) noexcept : owner_(other.owner_), stmt_(other.stmt_)
 {
     other.stmt_ = nullptr;
 }
@@ -35,35 +51,35 @@ SqliteStatement::SqliteStatement(SqliteStatement&& other) noexcept
 SqliteStatement& SqliteStatement::bind(int index, int64_t value)
 {
     if (sqlite3_bind_int64(stmt_, index, value) != SQLITE_OK)
-        fail(db_, path_, "bind");
+        owner_->fail("bind");
     return *this;
 }
 
 SqliteStatement& SqliteStatement::bind(int index, double value)
 {
     if (sqlite3_bind_double(stmt_, index, value) != SQLITE_OK)
-        fail(db_, path_, "bind");
+        owner_->fail("bind");
     return *this;
 }
 
 SqliteStatement& SqliteStatement::bind(int index, const std::string& value)
 {
     if (sqlite3_bind_text(stmt_, index, value.data(), static_cast<int>(value.size()), SQLITE_TRANSIENT) != SQLITE_OK)
-        fail(db_, path_, "bind");
+        owner_->fail("bind");
     return *this;
 }
 
 SqliteStatement& SqliteStatement::bindBlob(int index, const void* data, size_t bytes)
 {
     if (sqlite3_bind_blob64(stmt_, index, bytes ? data : "", bytes, SQLITE_TRANSIENT) != SQLITE_OK)
-        fail(db_, path_, "bind");
+        owner_->fail("bind");
     return *this;
 }
 
 SqliteStatement& SqliteStatement::bindNull(int index)
 {
     if (sqlite3_bind_null(stmt_, index) != SQLITE_OK)
-        fail(db_, path_, "bind");
+        owner_->fail("bind");
     return *this;
 }
 
@@ -74,7 +90,7 @@ bool SqliteStatement::step()
         return true;
     if (rc == SQLITE_DONE)
         return false;
-    fail(db_, path_, "statement failed");
+    owner_->fail("statement failed");
 }
 
 void SqliteStatement::reset()
@@ -110,7 +126,7 @@ SqliteDatabase::SqliteDatabase(const std::string& path) : path_(path)
         const std::string msg = db_ ? sqlite3_errmsg(db_) : "out of memory";
         sqlite3_close(db_);
         db_ = nullptr;
-        throw StoreError(path + ": cannot open the database: " + msg);
+        throw StoreError(path + ": cannot open the database (" + msg + ")");
     }
     sqlite3_extended_result_codes(db_, 0);
 }
@@ -121,16 +137,12 @@ void SqliteDatabase::exec(const std::string& sql)
 {
     char* error = nullptr;
     if (sqlite3_exec(db_, sql.c_str(), nullptr, nullptr, &error) != SQLITE_OK) {
-        const std::string msg = error ? error : "unknown error";
         sqlite3_free(error);
-        const int code = sqlite3_errcode(db_);
-        if (code == SQLITE_NOTADB || code == SQLITE_CORRUPT)
-            throw StoreError(path_ + ": the file is not an SQLite database or is corrupt (" + msg + ")");
-        throw StoreError(path_ + ": " + msg);
+        fail("statement failed");
     }
 }
 
-SqliteStatement SqliteDatabase::prepare(const std::string& sql) { return SqliteStatement(db_, sql, path_); }
+SqliteStatement SqliteDatabase::prepare(const std::string& sql) { return SqliteStatement(*this, sql); }
 
 int64_t SqliteDatabase::queryInt64(const std::string& sql)
 {

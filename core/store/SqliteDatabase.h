@@ -1,6 +1,7 @@
 // A small RAII wrapper over the sqlite3 C API: a connection, prepared statements and a
-// transaction guard that rolls back unless committed. Errors become StoreError with the
-// database path and SQLite's message.
+// transaction guard that rolls back unless committed. Errors name the database and the cause,
+// never the SQL: a full disk or an I/O error is an IoError, a malformed page a
+// DamagedStoreError (and the connection remembers it), anything else a StoreError.
 #pragma once
 
 #include <cstddef>
@@ -12,9 +13,11 @@ struct sqlite3_stmt;
 
 namespace reclab {
 
+class SqliteDatabase;
+
 class SqliteStatement {
 public:
-    SqliteStatement(sqlite3* db, const std::string& sql, const std::string& path);
+    SqliteStatement(const SqliteDatabase& owner, const std::string& sql);
     ~SqliteStatement();
     SqliteStatement(SqliteStatement&& other) noexcept;
     SqliteStatement(const SqliteStatement&) = delete;
@@ -38,9 +41,8 @@ public:
     std::string blobAt(int column) const;
 
 private:
-    sqlite3* db_;
+    const SqliteDatabase* owner_;
     sqlite3_stmt* stmt_ = nullptr;
-    std::string path_;
 };
 
 class SqliteDatabase {
@@ -58,11 +60,19 @@ public:
     int64_t changes() const; // rows changed by the last statement
     const std::string& path() const { return path_; }
     sqlite3* handle() const { return db_; }
+    // Why the file was found damaged (a statement met a malformed page); empty while it was not.
+    const std::string& damage() const { return damage_; }
+    // Throws the error for the connection's last failure, with what was being done.
+    [[noreturn]] void fail(const std::string& what) const;
 
 private:
     sqlite3* db_ = nullptr;
     std::string path_;
+    mutable std::string damage_;
 };
+
+// The message for a damaged database: what is wrong and how to recover what is readable.
+std::string damagedDatabaseMessage(const std::string& path, const std::string& problem);
 
 // BEGIN IMMEDIATE on construction; ROLLBACK in the destructor unless commit() ran.
 class SqliteTransaction {

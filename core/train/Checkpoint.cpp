@@ -2,17 +2,19 @@
 
 #include "train/FlatOptimizer.h"
 #include "util/Error.h"
+#include "util/Files.h"
+#include "util/TorchFiles.h"
 
 #include <torch/serialize/output-archive.h>
 
 #include <filesystem>
-#include <system_error>
 
 namespace reclab {
 
 namespace {
 
-constexpr int64_t kCheckpointVersion = 1;
+// Version 2 adds the identity (run, data and split fingerprints).
+constexpr int64_t kCheckpointVersion = 2;
 
 // Parameters then buffers, in registration order (the order save and load agree on).
 std::vector<torch::Tensor> stateOf(const torch::nn::Module& model)
@@ -26,10 +28,13 @@ std::vector<torch::Tensor> stateOf(const torch::nn::Module& model)
 } // namespace
 
 void writeCheckpoint(const std::string& path, const torch::nn::Module& model, const FlatOptimizer& optimizer,
-                     const TrainingProgress& progress)
+                     const TrainingProgress& progress, const CheckpointIdentity& identity)
 {
     torch::serialize::OutputArchive archive;
     archive.write("version", c10::IValue(kCheckpointVersion));
+    archive.write("identity.run_id", c10::IValue(identity.runId));
+    archive.write("identity.dataset", c10::IValue(identity.datasetFingerprint));
+    archive.write("identity.split", c10::IValue(identity.splitFingerprint));
     archive.write("progress.epoch", c10::IValue(static_cast<int64_t>(progress.epoch)));
     archive.write("progress.step", c10::IValue(progress.step));
     archive.write("progress.rng", c10::IValue(progress.rng));
@@ -45,39 +50,36 @@ void writeCheckpoint(const std::string& path, const torch::nn::Module& model, co
     archive.write("optimizer", optimizerArchive);
 
     const std::filesystem::path target(path);
-    const std::filesystem::path temporary = target.string() + ".part";
-    std::error_code ec;
-    std::filesystem::create_directories(target.parent_path(), ec);
-    try {
-        archive.save_to(temporary.string());
-    } catch (const c10::Error& e) {
-        throw Error("cannot write the checkpoint " + path + ": " + e.what_without_backtrace());
-    }
-    std::filesystem::rename(temporary, target, ec);
-    if (ec)
-        throw Error("cannot write the checkpoint " + path + ": " + ec.message());
+    if (target.has_parent_path())
+        createFolders(target.parent_path().string());
+    saveArchiveWhole(archive, path);
 }
 
 void copyCheckpoint(const std::string& from, const std::string& to)
 {
-    const std::filesystem::path temporary = to + ".part";
-    std::error_code ec;
-    std::filesystem::copy_file(from, temporary, std::filesystem::copy_options::overwrite_existing, ec);
-    if (!ec)
-        std::filesystem::rename(temporary, to, ec);
-    if (ec)
-        throw Error("cannot write the checkpoint " + to + ": " + ec.message());
+    copyFileWhole(from, to);
 }
 
 CheckpointReader::CheckpointReader(const std::string& path) : path_(path)
 {
+    // Moved to the model's device on restore.
+    file_ = loadArchive(archive_, path, torch::Device(torch::kCPU), "a RecLab checkpoint");
     try {
-        archive_.load_from(path, torch::Device(torch::kCPU)); // moved to the model's device on restore
         c10::IValue version, epoch, step, rng, bestEpoch, bestStep, bestValue, bad;
-        archive_.read("version", version);
-        if (version.toInt() != kCheckpointVersion)
-            throw Error("the checkpoint " + path + " has version " + std::to_string(version.toInt()) +
-                        "; this RecLab reads version " + std::to_string(kCheckpointVersion));
+        if (!archive_.try_read("version", version) || !version.isInt())
+            throw DataError(path, 0, "", "not a RecLab checkpoint (it has no version)");
+        if (version.toInt() < 1 || version.toInt() > kCheckpointVersion)
+            throw DataError(path, 0, "version", "the checkpoint has version " + std::to_string(version.toInt()) +
+                                                    "; this RecLab reads versions 1 to " + std::to_string(kCheckpointVersion));
+        if (version.toInt() >= 2) {
+            c10::IValue run, dataset, split;
+            archive_.read("identity.run_id", run);
+            archive_.read("identity.dataset", dataset);
+            archive_.read("identity.split", split);
+            identity_.runId = run.toInt();
+            identity_.datasetFingerprint = dataset.toStringRef();
+            identity_.splitFingerprint = split.toStringRef();
+        }
         archive_.read("progress.epoch", epoch);
         archive_.read("progress.step", step);
         archive_.read("progress.rng", rng);
@@ -92,31 +94,39 @@ CheckpointReader::CheckpointReader(const std::string& path) : path_(path)
         progress_.bestStep = bestStep.toInt();
         progress_.bestValue = bestValue.toDouble();
         progress_.epochsWithoutImprovement = static_cast<int>(bad.toInt());
+        if (progress_.epoch < 0 || progress_.step < 0 || progress_.bestEpoch < 0 || progress_.bestEpoch > progress_.epoch)
+            throw DataError(path, 0, "progress", "the checkpoint's epochs are out of range");
     } catch (const c10::Error& e) {
-        throw Error("cannot read the checkpoint " + path + ": " + e.what_without_backtrace());
+        throw DataError(path, 0, "", "not a RecLab checkpoint (" + torchErrorText(e) + ")");
     }
+}
+
+void CheckpointReader::requireIdentity(const CheckpointIdentity& expected) const
+{
+    const CheckpointIdentity& own = identity_;
+    if (own.runId != 0 && expected.runId != 0 && own.runId != expected.runId)
+        throw Error("the checkpoint " + path_ + " belongs to run " + std::to_string(own.runId) + ", not run " +
+                    std::to_string(expected.runId));
+    if (!own.datasetFingerprint.empty() && !expected.datasetFingerprint.empty() &&
+        own.datasetFingerprint != expected.datasetFingerprint)
+        throw Error("the checkpoint " + path_ + " was trained on other data (fingerprint " + own.datasetFingerprint +
+                    ", this run's is " + expected.datasetFingerprint + ")");
+    if (!own.splitFingerprint.empty() && !expected.splitFingerprint.empty() &&
+        own.splitFingerprint != expected.splitFingerprint)
+        throw Error("the checkpoint " + path_ + " was trained on another split (fingerprint " + own.splitFingerprint +
+                    ", this run's is " + expected.splitFingerprint + ")");
 }
 
 void CheckpointReader::restoreModel(torch::nn::Module& model)
 {
+    torch::serialize::InputArchive modelArchive;
     try {
-        torch::serialize::InputArchive modelArchive;
         archive_.read("model", modelArchive);
-        // The archive holds tensors on the device they were saved from; the model may be elsewhere.
-        const auto before = stateOf(model);
-        const torch::Device device = before.empty() ? torch::Device(torch::kCPU) : before.front().device();
-        std::vector<std::vector<int64_t>> shapes;
-        for (const auto& t : before)
-            shapes.push_back(t.sizes().vec());
-        model.load(modelArchive);
-        const auto after = stateOf(model);
-        for (size_t k = 0; k < after.size(); ++k)
-            if (after[k].sizes().vec() != shapes[k])
-                throw Error("the checkpoint " + path_ + " was written for a model of other sizes");
-        model.to(device);
     } catch (const c10::Error& e) {
-        throw Error("the checkpoint " + path_ + " does not fit this model: " + e.what_without_backtrace());
+        throw DataError(path_, 0, "model", "the checkpoint holds no model (" + torchErrorText(e) + ")");
     }
+    // The archive holds tensors on the CPU; the model goes back to its own device.
+    loadModuleChecked(model, modelArchive, path_);
 }
 
 void CheckpointReader::restoreOptimizer(FlatOptimizer& optimizer)
@@ -126,7 +136,7 @@ void CheckpointReader::restoreOptimizer(FlatOptimizer& optimizer)
         archive_.read("optimizer", optimizerArchive);
         optimizer.load(optimizerArchive);
     } catch (const c10::Error& e) {
-        throw Error("cannot read the optimizer of the checkpoint " + path_ + ": " + e.what_without_backtrace());
+        throw Error("cannot read the optimizer of the checkpoint " + path_ + ": " + torchErrorText(e));
     } catch (const Error& e) {
         throw Error("the checkpoint " + path_ + ": " + e.what());
     }

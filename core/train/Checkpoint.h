@@ -7,6 +7,7 @@
 #include <torch/nn/module.h>
 #include <torch/serialize/input-archive.h>
 
+#include <memory>
 #include <cstdint>
 #include <limits>
 #include <string>
@@ -27,10 +28,19 @@ struct TrainingProgress {
     int epochsWithoutImprovement = 0;
 };
 
+// Whose checkpoint it is: a resume refuses one of another run, other data or another split,
+// even when its shapes would fit. Version 1 checkpoints carry none (all empty).
+struct CheckpointIdentity {
+    int64_t runId = 0;
+    std::string datasetFingerprint;
+    std::string splitFingerprint;
+};
+
 // Writes to a temporary file first and renames it over path, so a checkpoint on disk is always
-// whole. Throws Error naming the file when it cannot be written.
+// whole. Throws IoError naming the file when it cannot be written ("disk full: <path>"); no
+// partial file is left.
 void writeCheckpoint(const std::string& path, const torch::nn::Module& model, const FlatOptimizer& optimizer,
-                     const TrainingProgress& progress);
+                     const TrainingProgress& progress, const CheckpointIdentity& identity);
 
 // Copies a written checkpoint (last.pt to best.pt) the same whole-or-nothing way.
 void copyCheckpoint(const std::string& from, const std::string& to);
@@ -39,8 +49,13 @@ void copyCheckpoint(const std::string& from, const std::string& to);
 // the restored parameters: reading replaces their storage) the optimizer.
 class CheckpointReader {
 public:
-    explicit CheckpointReader(const std::string& path); // throws Error naming the file
+    // Throws DataError naming the file when it is not a RecLab checkpoint.
+    explicit CheckpointReader(const std::string& path);
     const TrainingProgress& progress() const { return progress_; }
+    const CheckpointIdentity& identity() const { return identity_; }
+    // Throws Error naming what differs when the checkpoint belongs to another run, other data or
+    // another split (a version 1 checkpoint, which names none, passes).
+    void requireIdentity(const CheckpointIdentity& expected) const;
     // Throws Error when the checkpoint was written for another model shape.
     void restoreModel(torch::nn::Module& model);
     void restoreOptimizer(FlatOptimizer& optimizer);
@@ -48,7 +63,9 @@ public:
 private:
     std::string path_;
     torch::serialize::InputArchive archive_;
+    std::shared_ptr<const void> file_; // what the archive reads from
     TrainingProgress progress_;
+    CheckpointIdentity identity_;
 };
 
 // A copy of a module's parameters and buffers (on their device), to return to later: the best

@@ -217,7 +217,7 @@ RunOutcome EpochLoop::run(Recommender& model, FlatOptimizer& optimizer, Training
             trainer.epochCallback()(stats);
         if (!checkpointDir.empty()) {
             snapshotEmbeddings(model, epoch);
-            writeCheckpoint((dir / "last.pt").string(), model, optimizer, progress);
+            writeCheckpoint((dir / "last.pt").string(), model, optimizer, progress, identity);
             if (improved) // the same bytes: copied, not serialised again
                 copyCheckpoint((dir / "last.pt").string(), (dir / "best.pt").string());
         }

@@ -28,6 +28,7 @@ struct EpochLoop {
     Random& rng;
     std::chrono::steady_clock::time_point runStart;
     std::string checkpointDir; // where last.pt, best.pt and embedding snapshots go; empty: nowhere
+    CheckpointIdentity identity; // written into every checkpoint
     mutable int lastSnapshot = 0; // the epoch of the latest embedding snapshot
 
     // A pre-training phase ("gmf", "mlp"): its batches are reported tagged with the phase, and

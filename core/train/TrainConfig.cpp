@@ -1,6 +1,7 @@
 #include "train/TrainConfig.h"
 
 #include "util/Error.h"
+#include "util/OptionLimits.h"
 
 #include <nlohmann/json.hpp>
 
@@ -16,16 +17,12 @@ void TrainConfig::validate() const
         throw ConfigError("epochs", "expected 1 to 100000, got " + std::to_string(epochs));
     if (batchSize < 1 || batchSize > (1 << 24))
         throw ConfigError("batch", "expected 1 to 16777216, got " + std::to_string(batchSize));
-    if (!std::isfinite(learningRate) || learningRate <= 0 || learningRate > 10)
-        throw ConfigError("lr", "expected a positive number up to 10");
-    if (!std::isfinite(l2) || l2 < 0)
-        throw ConfigError("l2", "expected a non-negative number");
+    requireNumber("lr", learningRate);
+    requireNumber("l2", l2);
     if (optimizer != "adam" && optimizer != "sgd" && optimizer != "adagrad")
         throw ConfigError("optimizer", "expected adam, sgd or adagrad, got '" + optimizer + "'");
-    if (!std::isfinite(weightDecay) || weightDecay < 0 || weightDecay > 1)
-        throw ConfigError("weight-decay", "expected a number from 0 to 1");
-    if (!std::isfinite(momentum) || momentum < 0 || momentum >= 1)
-        throw ConfigError("momentum", "expected a number from 0 up to (not including) 1");
+    requireNumber("weight-decay", weightDecay);
+    requireNumber("momentum", momentum);
     if (momentum != 0 && optimizer != "sgd")
         throw ConfigError("momentum", "applies to the sgd optimizer only");
     if (threads < 0 || threads > 1024)
@@ -50,20 +47,17 @@ void TrainConfig::validate() const
         throw ConfigError("activation", "expected dice or prelu, got '" + activation + "'");
     if (historyLength < 1 || historyLength > 10000)
         throw ConfigError("history", "expected 1 to 10000 behaviours, got " + std::to_string(historyLength));
-    if (!std::isfinite(positiveRating))
-        throw ConfigError("positive-rating", "expected a number");
+    requireNumber("positive-rating", positiveRating);
     if (pretrain && model != "neumf" && model != "graph")
         throw ConfigError("pretrain", "pre-training applies to neumf (or a graph that names its parts), not " + model);
     if (model == "graph" && !graph.is_object())
         throw ConfigError("graph", "model 'graph' needs a graph (reclab-cli train --graph FILE)");
-    if (!(pretrainAlpha >= 0 && pretrainAlpha <= 1))
-        throw ConfigError("pretrain-alpha", "expected a number from 0 to 1");
+    requireNumber("pretrain-alpha", pretrainAlpha);
     if (similarity != "cosine" && similarity != "pearson")
         throw ConfigError("similarity", "expected cosine or pearson, got '" + similarity + "'");
     if (neighbours < 1 || neighbours > 1000000)
         throw ConfigError("neighbours", "expected 1 to 1000000");
-    if (!std::isfinite(shrink) || shrink < 0)
-        throw ConfigError("shrink", "expected a non-negative number");
+    requireNumber("shrink", shrink);
     if (!protocol.empty() && protocol != "loo" && protocol != "full" && protocol != "holdout" && protocol != "folds" &&
         protocol != "din")
         throw ConfigError("protocol", "expected loo, full, holdout, folds or din, got '" + protocol + "'");
@@ -73,16 +67,18 @@ void TrainConfig::validate() const
         throw ConfigError("eval-negatives", "expected 1 to 100000");
     if (topK < 1 || topK > 10000)
         throw ConfigError("k", "expected 1 to 10000");
-    if (!(testFraction > 0 && testFraction < 1))
-        throw ConfigError("test-fraction", "expected a number between 0 and 1");
+    requireNumber("test-fraction", testFraction);
     if (reportEveryBatches < 1)
         throw ConfigError("report-every", "expected a positive number of batches");
     if (device != "cpu" && device.rfind("cuda", 0) != 0)
         throw ConfigError("device", "expected cpu, cuda or cuda:N, got '" + device + "'");
+    if (!duplicates.empty() && duplicates != "latest" && duplicates != "keep")
+        throw ConfigError("duplicates", "expected latest or keep, got '" + duplicates + "'");
     if (patience < 0 || patience > 100000)
         throw ConfigError("patience", "expected 0 (never stop early) to 100000 epochs");
-    if (!validationMetric.empty() && !(validationFraction > 0 && validationFraction + testFraction < 1))
-        throw ConfigError("validation-fraction", "expected a number above 0 that leaves training data beside "
+    requireNumber("validation-fraction", validationFraction);
+    if (!validationMetric.empty() && !(validationFraction + testFraction < 1))
+        throw ConfigError("validation-fraction", "expected a number that leaves training data beside "
                                                  "the test fraction");
 }
 
@@ -130,7 +126,8 @@ nlohmann::json TrainConfig::toJson() const
                           {"report_every_batches", reportEveryBatches},
                           {"validation_metric", validationMetric},
                           {"patience", patience},
-                          {"validation_fraction", validationFraction}};
+                          {"validation_fraction", validationFraction},
+                          {"duplicates", duplicates}};
     if (model == "graph")
         out["graph"] = graph;
     return out;
@@ -189,6 +186,7 @@ TrainConfig TrainConfig::fromJson(const nlohmann::json& json)
     readKey(json, "validation_metric", c.validationMetric);
     readKey(json, "patience", c.patience);
     readKey(json, "validation_fraction", c.validationFraction);
+    readKey(json, "duplicates", c.duplicates);
     return c;
 }
 

@@ -59,6 +59,10 @@ struct TrainConfig {
     std::string validationMetric;
     int patience = 3;
     double validationFraction = 0.1;
+    // Rows that repeat a (user, item) pair. Empty: a ranking protocol (loo, full) refuses data
+    // that has them, since leave-one-out would hold out one copy and train on the other;
+    // "latest": each pair's latest row is kept (as data prepare --dedup does); "keep": all are.
+    std::string duplicates;
 
     // The validation metric as the task names it ("ndcg@10"); empty without validation.
     std::string validationKey() const;

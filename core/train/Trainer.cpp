@@ -9,6 +9,7 @@
 #include "train/EpochLoop.h"
 #include "train/FlatOptimizer.h"
 #include "train/TrainingTask.h"
+#include "data/Preparation.h"
 #include "util/Error.h"
 #include "util/Random.h"
 #include "util/Runtime.h"
@@ -165,7 +166,16 @@ std::unique_ptr<TrainingTask> Trainer::prepare()
     configureRuntime(); // also for programs that did not call it in main()
     useThreads(config_.threads);
     torch::manual_seed(config_.seed);
-    return TrainingTask::create(taskOf(config_), *dataset_, config_);
+    trainingData_ = dataset_;
+    if (config_.duplicates == "latest" && findRepeatedPairs(*dataset_).rows > 0) {
+        if (dataset_->presplit)
+            throw ConfigError("duplicates", "a prepared dataset keeps its rows; remove repeated pairs when preparing it "
+                                            "(data prepare --dedup)");
+        FilterConfig dedup;
+        dedup.removeDuplicates = true;
+        trainingData_ = std::make_shared<const Dataset>(applyFilters(*dataset_, dedup));
+    }
+    return TrainingTask::create(taskOf(config_), *trainingData_, config_);
 }
 
 std::shared_ptr<Recommender> Trainer::buildModel(const TrainingTask& task, const torch::Device& device)
@@ -225,7 +235,8 @@ RunOutcome Trainer::fit()
     }
 
     Random rng(config_.seed ^ 0x9E3779B97F4A7C15ull);
-    const EpochLoop loop{*this, *task, model->inputType(), device, rng, runStart, checkpointDir_};
+    const CheckpointIdentity identity{checkpointRunId_, dataset_->fingerprint(), task->splitFingerprint()};
+    const EpochLoop loop{*this, *task, model->inputType(), device, rng, runStart, checkpointDir_, identity};
     OptimizerOptions optimizerOptions = optimizerOptionsOf(config_);
     if (config_.pretrain) {
         // He et al. 2017, section 3.4.1: the fine-tuning of pre-trained parts uses plain SGD.
@@ -238,17 +249,22 @@ RunOutcome Trainer::fit()
     std::unique_ptr<FlatOptimizer> optimizer;
     if (!resumeFrom_.empty()) {
         // Weights first (reading replaces the parameters' storage), then the optimizer over them.
+        CheckpointReader last(resumeFrom_);
+        last.requireIdentity(identity);
         if (!resumeBest_.empty()) {
-            CheckpointReader(resumeBest_).restoreModel(*model);
+            CheckpointReader bestReader(resumeBest_);
+            bestReader.requireIdentity(identity);
+            bestReader.restoreModel(*model);
             best.take(*model);
         }
-        CheckpointReader last(resumeFrom_);
         last.restoreModel(*model);
         optimizer = std::make_unique<FlatOptimizer>(model->parameters(), optimizerOptions);
         last.restoreOptimizer(*optimizer);
         progress = last.progress();
         if (!rng.restore(progress.rng))
             throw Error("the checkpoint " + resumeFrom_ + " holds no sampler state");
+        if (onResumed_)
+            onResumed_(progress);
     } else {
         if (config_.pretrain) {
             RunOutcome pretrained = pretrainParts(*model, *task, loop, progress.step);

@@ -21,6 +21,7 @@ struct Device;
 
 namespace reclab {
 
+struct TrainingProgress;
 class Recommender;
 class TrainingTask;
 struct EpochLoop;
@@ -55,8 +56,16 @@ public:
     const EpochCallback& epochCallback() const { return onEpoch_; }
 
     // Where fit() writes last.pt after every epoch (and best.pt at every validation best);
-    // empty (the default): no checkpoints.
-    void setCheckpointDir(std::string dir) { checkpointDir_ = std::move(dir); }
+    // empty (the default): no checkpoints. runId is written into them (CheckpointIdentity).
+    void setCheckpointDir(std::string dir, int64_t runId = 0)
+    {
+        checkpointDir_ = std::move(dir);
+        checkpointRunId_ = runId;
+    }
+    // Called by fit() when a resume has restored its checkpoint, before the first epoch: the
+    // checkpoint fits, so what the caller keeps of the run can be changed now.
+    using ResumedCallback = std::function<void(const TrainingProgress&)>;
+    void setResumedCallback(ResumedCallback callback) { onResumed_ = std::move(callback); }
     // fit() continues from this checkpoint (a last.pt of the same configuration and data)
     // instead of starting afresh: pre-training is skipped, epochs run from the one after it.
     // bestCheckpoint, when the run validates and has a best epoch, is that epoch's best.pt.
@@ -108,6 +117,7 @@ private:
     RunOutcome pretrainParts(Recommender& model, const TrainingTask& task, const EpochLoop& loop, int64_t& step);
 
     std::shared_ptr<const Dataset> dataset_;
+    std::shared_ptr<const Dataset> trainingData_; // dataset_, or its rows without repeated pairs
     TrainConfig config_;
     BatchCallback onBatch_;
     EpochCallback onEpoch_;
@@ -120,7 +130,9 @@ private:
     int stepsAllowed_ = 0;
     double pendingLearningRate_ = 0.0; // 0: no change asked
     std::string checkpointDir_;
+    int64_t checkpointRunId_ = 0;
     std::string resumeFrom_, resumeBest_;
+    ResumedCallback onResumed_;
 
     std::shared_ptr<Recommender> model_;
 };

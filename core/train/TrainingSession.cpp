@@ -3,11 +3,17 @@
 #include "graph/GraphExport.h"
 #include "train/Checkpoint.h"
 #include "util/Error.h"
+#include "util/Files.h"
 #include "store/ExperimentStore.h"
 
 #include <nlohmann/json.hpp>
 
+#include <cerrno>
+#include <cstring>
 #include <filesystem>
+#include <optional>
+
+#include <unistd.h>
 
 namespace reclab {
 
@@ -37,36 +43,67 @@ void TrainingSession::requireSameData(const RunRecord& run, const Dataset& data,
                     run.datasetSource + "); load that dataset to " + purpose);
 }
 
-void TrainingSession::prepareResume(ExperimentStore& store)
+namespace {
+
+// The folder every run's files go to, made and tried before a run is recorded, so a run is not
+// left FAILED for a folder the user can fix first.
+void requireWritableArtifacts(const std::string& databasePath)
+{
+    const std::string dir = databasePath + ".artifacts";
+    createFolders(dir);
+    if (::access(dir.c_str(), W_OK | X_OK) != 0)
+        throw Error(dir + ": cannot be written (" + std::strerror(errno) + "); RecLab keeps the runs' checkpoints there, beside " +
+                    databasePath);
+}
+
+} // namespace
+
+RunClaim TrainingSession::prepareResume(ExperimentStore& store)
 {
     const std::string run = "run " + std::to_string(resumeRunId_);
+    store.recoverInterruptedRuns(); // a RUNNING run whose process is gone is INTERRUPTED
     const auto record = store.findRun(resumeRunId_);
     if (!record)
         throw Error(store.path() + " has no " + run);
+    if (record->status == RunStatus::Running)
+        store.claimRun(resumeRunId_); // throws, naming the live process that has it
     if (record->status != RunStatus::Stopped && record->status != RunStatus::Interrupted)
         throw Error(run + " is " + runStatusName(record->status) + "; only a stopped or interrupted run can be resumed");
     requireSameData(*record, *dataset_, "resume it");
     const std::filesystem::path dir(runArtifactDir(store.path(), resumeRunId_));
     const std::filesystem::path last = dir / "last.pt", best = dir / "best.pt";
-    if (!std::filesystem::exists(last))
-        throw Error(run + " has no checkpoint (" + last.string() + "): it stopped before its first epoch ended");
-    const TrainingProgress progress = CheckpointReader(last.string()).progress();
+    if (!isRegularFile(last.string())) {
+        if (store.metrics(resumeRunId_, "loss").empty())
+            throw Error(run + " stopped before its first epoch ended: there is nothing to resume; train it again with --clone " +
+                        std::to_string(resumeRunId_));
+        throw Error(run + " has no checkpoint (" + last.string() + " is missing); it cannot be resumed, only cloned with --clone " +
+                    std::to_string(resumeRunId_));
+    }
+    const CheckpointReader reader(last.string());
+    reader.requireIdentity({resumeRunId_, record->datasetFingerprint, record->splitFingerprint});
+    const TrainingProgress& progress = reader.progress();
     const TrainConfig& config = trainer_.config();
     if (config.epochs <= progress.epoch)
         throw Error(run + " has done " + std::to_string(progress.epoch) + " of " + std::to_string(config.epochs) +
                     " epochs; give it more epochs to continue");
     trainer_.setResumeFrom(last.string(),
-                           progress.bestEpoch > 0 && std::filesystem::exists(best) ? best.string() : std::string());
-    store.reopenRun(resumeRunId_, config.toJson().dump(), progress.epoch);
+                           progress.bestEpoch > 0 && isRegularFile(best.string()) ? best.string() : std::string());
+    RunClaim claim = store.claimRun(resumeRunId_); // atomic: a second resume of the run stops here
     runId_ = resumeRunId_;
+    return claim;
 }
 
 RunOutcome TrainingSession::run()
 {
     ExperimentStore store(databasePath_);
+    store.requireIntact(); // nothing is written into a damaged file
+    requireWritableArtifacts(store.path());
     const TrainConfig& config = trainer_.config();
+    std::optional<RunClaim> claim;
+    std::string expectedSplit;
     if (resumeRunId_ > 0) {
-        prepareResume(store);
+        claim = prepareResume(store);
+        expectedSplit = store.findRun(resumeRunId_)->splitFingerprint;
     } else {
         if (labels_.parentRunId > 0) {
             // A clone repeats its run's split, so it must see the same data.
@@ -91,8 +128,22 @@ RunOutcome TrainingSession::run()
         record.parentRunId = labels_.parentRunId;
         runId_ = store.beginRun(record);
     }
-    trainer_.setSplitCallback([&](const std::string& split) { store.setSplitFingerprint(runId_, split); });
-    trainer_.setCheckpointDir(runArtifactDir(store.path(), runId_));
+    bool resumed = false;
+    if (claim) {
+        // Nothing of the run changes until its checkpoint has been found to fit this model.
+        trainer_.setSplitCallback([&](const std::string& split) {
+            if (!expectedSplit.empty() && split != expectedSplit)
+                throw Error("run " + std::to_string(runId_) + " was split differently (fingerprint " + expectedSplit +
+                            ", now " + split + "); load the data it was trained on to resume it");
+        });
+        trainer_.setResumedCallback([&](const TrainingProgress& progress) {
+            store.resumeRun(runId_, config.toJson().dump(), progress.epoch);
+            resumed = true;
+        });
+    } else {
+        trainer_.setSplitCallback([&](const std::string& split) { store.setSplitFingerprint(runId_, split); });
+    }
+    trainer_.setCheckpointDir(runArtifactDir(store.path(), runId_), runId_);
     if (onStart_)
         onStart_(runId_);
 
@@ -146,12 +197,25 @@ RunOutcome TrainingSession::run()
         store.finishRun(runId_, outcome.status, outcome.message);
         return outcome;
     } catch (const std::exception& e) {
+        if (claim && !resumed) {
+            // A refused resume: the run goes back to exactly what it was.
+            try {
+                store.releaseClaim(*claim);
+            } catch (const std::exception&) {
+                // the refusal is what matters; the run is recovered as interrupted later
+            }
+            throw;
+        }
         try {
             store.syncArtifacts(runId_);
         } catch (const std::exception&) {
             // the failure to record is the one that matters
         }
-        store.finishRun(runId_, RunStatus::Failed, e.what());
+        try {
+            store.finishRun(runId_, RunStatus::Failed, e.what());
+        } catch (const std::exception&) {
+            // a full disk may refuse this too; the run is then recovered as interrupted
+        }
         throw;
     }
 }

@@ -13,6 +13,7 @@
 namespace reclab {
 
 class ExperimentStore;
+struct RunClaim;
 struct RunRecord;
 
 // How a new run is filed: its experiment (created when new; empty: "Default"), name, tags and
@@ -50,17 +51,19 @@ public:
     static void requireSameData(const RunRecord& run, const Dataset& data, const std::string& purpose);
 
     // Runs the training to its end; the stored run is FINISHED, STOPPED or FAILED. Errors after
-    // the run row exists are recorded as FAILED with their message and then rethrown. A run that
-    // cannot be resumed (not stopped, other data, no checkpoint, no epochs left) throws Error
-    // before anything is changed. Every epoch writes last.pt (and with validation best.pt) into
+    // the run row exists are recorded as FAILED with their message and then rethrown. A damaged
+    // database or an artifact folder that cannot be written is refused before a run is made. A
+    // run that cannot be resumed (not stopped, resumed by another process, other data, no
+    // checkpoint or one of another run, model, data or split, no epochs left) throws Error and
+    // is left exactly as it was. Every epoch writes last.pt (and with validation best.pt) into
     // the run's artifact folder; with validation the test metrics of the best epoch are
     // recorded once, at its step, after training.
     RunOutcome run();
     int64_t runId() const { return runId_; }
 
 private:
-    // Checks that the run to resume can continue, then reopens it in the store.
-    void prepareResume(ExperimentStore& store);
+    // Checks that the run to resume can continue (reading only), then claims it in the store.
+    RunClaim prepareResume(ExperimentStore& store);
 
     std::shared_ptr<const Dataset> dataset_;
     std::string databasePath_;

@@ -9,6 +9,8 @@
 
 #include <torch/types.h>
 
+#include <algorithm>
+#include <cstdio>
 #include <numeric>
 
 namespace reclab {
@@ -59,6 +61,18 @@ std::unique_ptr<TrainingTask> TrainingTask::create(TaskKind kind, const Dataset&
         return std::make_unique<RatingPredictionTask>(dataset, config);
     if (kind == TaskKind::ClickThrough)
         return std::make_unique<ClickThroughTask>(dataset, config);
+    if (config.duplicates.empty()) {
+        // Leave-one-out would hold out one copy of a pair and train on the other.
+        if (const RepeatedPairs repeated = findRepeatedPairs(dataset); repeated.rows > 0) {
+            const auto row = static_cast<size_t>(repeated.exampleRow);
+            throw DataError(dataset.source, 0, "",
+                            std::to_string(repeated.rows) + " rows repeat a (user, item) pair of an earlier row (e.g. user " +
+                                dataset.userIds[static_cast<size_t>(dataset.interactions.user[row])] + ", item " +
+                                dataset.itemIds[static_cast<size_t>(dataset.interactions.item[row])] +
+                                "): a held-out item would also be trained on. Keep each pair's latest row (--dedup) or "
+                                "all of them (--keep-duplicates)");
+        }
+    }
     return std::make_unique<ImplicitRankingTask>(dataset, config);
 }
 
@@ -301,6 +315,13 @@ RatingPredictionTask::RatingPredictionTask(const Dataset& dataset, const TrainCo
       globalMean_(meanRating(split_.train)),
       evaluator_(split_.test, dataset.minRating(), dataset.maxRating())
 {
+    // RMSE over no ratings is undefined; a split that tests nothing or trains on nothing is refused.
+    if (split_.test.size() == 0 || split_.train.size() == 0)
+        throw DataError(dataset.source, 0, "",
+                        "the " + (config.protocol.empty() ? std::string("holdout") : config.protocol) + " split of " +
+                            std::to_string(dataset.interactions.size()) + " ratings leaves " +
+                            (split_.test.size() == 0 ? "no test ratings" : "no training ratings") +
+                            "; rating prediction needs more data");
     if (split_.valid.size() > 0)
         validation_.emplace(split_.valid, dataset.minRating(), dataset.maxRating());
 }
@@ -331,6 +352,13 @@ MetricValues RatingPredictionTask::evaluateValidation(Recommender& model, const 
 }
 
 namespace {
+std::string shortNumber(double v)
+{
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%g", v);
+    return buf;
+}
+
 BehaviourSplit behaviourSplit(const Dataset& dataset, const TrainConfig& config)
 {
     if (dataset.presplit)
@@ -352,6 +380,17 @@ ClickThroughTask::ClickThroughTask(const Dataset& dataset, const TrainConfig& co
 {
     if (split_.train.size() == 0 || split_.test.size() == 0)
         throw DataError(dataset.source, 0, "user", "the din protocol left no training or no test samples");
+    // A threshold that labels every sample alike leaves nothing to learn and an undefined AUC.
+    const auto& labels = split_.train.label;
+    const auto positives = static_cast<size_t>(std::count(labels.begin(), labels.end(), 1.0f));
+    if (positives == 0 || positives == labels.size()) {
+        char range[96];
+        std::snprintf(range, sizeof range, "%g to %g", static_cast<double>(dataset.minRating()),
+                      static_cast<double>(dataset.maxRating()));
+        throw ConfigError("positive-rating", "a positive rating of " + shortNumber(config.positiveRating) +
+                                                 " labels every training sample " + (positives == 0 ? "negative" : "positive") +
+                                                 " (the ratings run from " + range + "); choose a threshold inside that range");
+    }
     if (!config.validationMetric.empty()) {
         if (split_.valid.size() == 0)
             throw DataError(dataset.source, 0, "user", "the din protocol left no validation samples");

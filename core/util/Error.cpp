@@ -18,7 +18,7 @@ std::string formatDataError(const std::string& file, long line, const std::strin
 
 DataError::DataError(std::string file, long line, std::string field, const std::string& problem)
     : Error(formatDataError(file, line, field, problem)), file_(std::move(file)), line_(line),
-      field_(std::move(field))
+      field_(std::move(field)), problem_(problem)
 {
 }
 

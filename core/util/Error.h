@@ -21,11 +21,13 @@ public:
     const std::string& file() const { return file_; }
     long line() const { return line_; }
     const std::string& field() const { return field_; }
+    const std::string& problem() const { return problem_; }
 
 private:
     std::string file_;
     long line_;
     std::string field_;
+    std::string problem_;
 };
 
 // An invalid option or hyperparameter, named by the option it came from.
@@ -44,9 +46,24 @@ public:
     using Error::Error;
 };
 
+// A database that is damaged (a failed integrity check, a malformed page): it may be read, but
+// nothing is written to it. The message says how to recover what is readable.
+class DamagedStoreError : public StoreError {
+public:
+    using StoreError::StoreError;
+};
+
 // A download, archive or other transfer that failed (network, HTTP status, checksum, unsafe
 // archive entry); the message names the URL or the archive entry.
 class TransferError : public Error {
+public:
+    using Error::Error;
+};
+
+// A failure while working that is not the user's input: a full disk, a write or read error of
+// the operating system, a database that is busy for too long. The message names the file
+// ("disk full: <path>"). The CLI exits 1 for these and 2 for the other Errors.
+class IoError : public Error {
 public:
     using Error::Error;
 };

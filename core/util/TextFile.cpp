@@ -1,25 +1,17 @@
 #include "util/TextFile.h"
 
 #include "util/Error.h"
+#include "util/Files.h"
 
 #include <charconv>
-#include <filesystem>
+#include <cstdio>
 #include <cmath>
-#include <fstream>
-#include <sstream>
 
 namespace reclab {
 
 TextFile::TextFile(std::string path) : path_(std::move(path))
 {
-    std::ifstream in(path_, std::ios::binary);
-    if (!in)
-        throw DataError(path_, 0, "", "cannot open the file for reading");
-    std::ostringstream buffer;
-    buffer << in.rdbuf();
-    if (in.bad())
-        throw DataError(path_, 0, "", "read error");
-    content_ = std::move(buffer).str();
+    content_ = readWholeFile(path_);
     if (content_.size() >= 3 && content_.compare(0, 3, "\xEF\xBB\xBF") == 0)
         content_.erase(0, 3);
 }
@@ -67,6 +59,29 @@ bool isValidUtf8(std::string_view s)
 }
 } // namespace
 
+std::string escapedText(std::string_view text)
+{
+    std::string out;
+    out.reserve(text.size());
+    for (const char c : text) {
+        const auto u = static_cast<unsigned char>(c);
+        if (c == '\n')
+            out += "\\n";
+        else if (c == '\r')
+            out += "\\r";
+        else if (c == '\t')
+            out += "\\t";
+        else if (u < 0x20 || u == 0x7f) {
+            char buf[8];
+            std::snprintf(buf, sizeof buf, "\\x%02x", u);
+            out += buf;
+        } else {
+            out.push_back(c);
+        }
+    }
+    return out;
+}
+
 std::string toUtf8(std::string_view text)
 {
     if (isValidUtf8(text))
@@ -104,21 +119,6 @@ bool parseDouble(std::string_view field, double& value)
     const char* last = field.data() + field.size();
     auto [ptr, ec] = std::from_chars(field.data(), last, value);
     return ec == std::errc() && ptr == last && std::isfinite(value);
-}
-
-void writeFileWhole(const std::string& path, const std::string& text)
-{
-    const std::string partial = path + ".part";
-    {
-        std::ofstream out(partial, std::ios::binary | std::ios::trunc);
-        out << text;
-        if (!out.flush())
-            throw Error(path + ": cannot write the file");
-    }
-    std::error_code ec;
-    std::filesystem::rename(partial, path, ec);
-    if (ec)
-        throw Error(path + ": " + ec.message());
 }
 
 } // namespace reclab

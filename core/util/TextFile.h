@@ -10,7 +10,7 @@ namespace reclab {
 // A whole text file in memory, iterated as lines (LF or CRLF; a UTF-8 BOM is skipped).
 class TextFile {
 public:
-    // Throws DataError naming the path when the file cannot be read.
+    // Throws DataError naming the path when it is not a readable regular file (util/Files.h).
     explicit TextFile(std::string path);
 
     const std::string& path() const { return path_; }
@@ -36,12 +36,12 @@ private:
     std::string content_;
 };
 
-// Replaces the file at path with text, whole or not at all (written beside as path.part, then
-// renamed). Throws Error naming the file when it cannot.
-void writeFileWhole(const std::string& path, const std::string& text);
-
 // Splits line at every occurrence of sep into out (reused to avoid allocations).
 void splitFields(std::string_view line, std::string_view sep, std::vector<std::string_view>& out);
+
+// Text with its control characters shown, not obeyed: \n, \r, \t and \xNN (for names and
+// values quoted in messages and tables).
+std::string escapedText(std::string_view text);
 
 // Text as UTF-8: valid UTF-8 is kept, anything else is read as Latin-1 (as MovieLens titles are).
 std::string toUtf8(std::string_view text);

@@ -103,6 +103,19 @@ void TestCli::badInputExitsTwoWithOneLine_data()
                                               << QStringLiteral("memory");
     QTest::newRow("bad similarity") << QStringList{"train", "--model", "itemknn", "--similarity", "jaccard"}
                                     << QStringLiteral("similarity");
+    // Numbers are checked the same way everywhere: NaN and infinities never replace a default.
+    QTest::newRow("l2 nan") << QStringList{"train", "--l2", "nan"} << QStringLiteral("--l2: expected a finite number 0 or more, got 'nan'");
+    QTest::newRow("shrink nan") << QStringList{"train", "--model", "itemknn", "--shrink", "nan"} << QStringLiteral("--shrink: expected a finite");
+    QTest::newRow("validation fraction nan") << QStringList{"train", "--validation-fraction", "nan"}
+                                             << QStringLiteral("--validation-fraction: expected a finite number above 0 and up to 0.9");
+    QTest::newRow("positive rating nan") << QStringList{"train", "--model", "din", "--positive-rating", "nan"}
+                                         << QStringLiteral("--positive-rating: expected a finite number, got 'nan'");
+    QTest::newRow("seed beyond 64 bits") << QStringList{"train", "--seed", "18446744073709551616"}
+                                         << QStringLiteral("--seed: expected a whole number from 0 to 18446744073709551615");
+    QTest::newRow("run id beyond 64 bits") << QStringList{"train", "--resume", "99999999999999999999"}
+                                           << QStringLiteral("--resume: expected a whole number");
+    QTest::newRow("one class") << QStringList{"train", "--model", "din", "--positive-rating", "6", "--epochs", "1"}
+                               << QStringLiteral("a positive rating of 6 labels every training sample negative");
 }
 
 void TestCli::badInputExitsTwoWithOneLine()
@@ -257,6 +270,8 @@ void TestCli::dataBadInputExitsTwoWithOneLine_data()
     QTest::newRow("bad columns") << QStringList{"data", "stats", bad, "--columns", "user,price"} << QStringLiteral("price");
     QTest::newRow("bad split") << QStringList{"data", "prepare", "sample", "--split", "ratio:9", "--out", dir_.filePath("x.rlprep")}
                                << QStringLiteral("split");
+    QTest::newRow("threshold inf") << QStringList{"data", "prepare", "sample", "--threshold", "inf", "--out", dir_.filePath("x.rlprep")}
+                                   << QStringLiteral("--threshold: expected a finite number");
     QTest::newRow("filters leave nothing") << QStringList{"data", "prepare", "sample", "--kcore", "100000", "--out", dir_.filePath("x.rlprep")}
                                            << QStringLiteral("no interactions");
 }

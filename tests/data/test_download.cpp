@@ -115,6 +115,30 @@ private slots:
         QCOMPARE(parsePublishedMd5("<html>not found</html>"), std::string());
     }
 
+    // A transfer that would never end is stopped at a size cap and leaves nothing; a local copy
+    // that is a device or a FIFO is refused before anything is fetched; a manifest of the wrong
+    // types is no verified download.
+    void transfersAreBoundedAndManifestsChecked()
+    {
+        server_->serve("/endless.zip", {std::string(3 << 20, 'z'), 200, 64 << 10, 0});
+        fs::path target = fresh("endless");
+        DownloadRequest request = req("ml-100k", target, server_->url("/endless.zip"), md5_);
+        request.maxArchiveBytes = 1 << 20;
+        std::string msg = expectThrow<TransferError>([&] { downloadArchive(request); });
+        QVERIFY2(msg.find("far beyond the archive's size") != std::string::npos, msg.c_str());
+        QCOMPARE(entriesOf(target), std::set<std::string>{});
+        msg = expectThrow<DataError>([&] { downloadArchive(req("ml-100k", fresh("zero"), "file:///dev/zero", md5_)); });
+        QVERIFY2(msg.find("/dev/zero: a character device") != std::string::npos, msg.c_str());
+        const std::string good = R"({"name":"ml-100k","url":"u","md5":"m","sha256":"s","archive_bytes":1,"extracted_bytes":2,"files":["u.data"]})";
+        QVERIFY(parseDownloadManifest(good));
+        QCOMPARE(parseDownloadManifest(good)->files, std::vector<std::string>{"u.data"});
+        for (const char* bad : {R"({"name":"ml-100k","url":"u","md5":5,"sha256":"s","archive_bytes":1,"extracted_bytes":2,"files":[]})",
+                                R"({"name":"ml-100k","url":"u","md5":"m","sha256":"s","archive_bytes":-1,"extracted_bytes":2,"files":[]})",
+                                R"({"name":"ml-100k","url":"u","md5":"m","sha256":"s","archive_bytes":1,"extracted_bytes":2,"files":[3]})",
+                                "[1, 2]", "{"})
+            QVERIFY2(!parseDownloadManifest(bad), bad);
+    }
+
     void downloadsVerifiesAndExtractsMl100k()
     {
         fs::path target = fresh("ok");

@@ -4,15 +4,18 @@
 #include "TestData.h"
 
 #include "data/DatasetSource.h"
+#include "data/DatasetSummary.h"
 #include "data/DelimitedLoader.h"
 #include "data/MovieLens100kLoader.h"
 #include "data/PreparedData.h"
 #include "util/Error.h"
 
+#include <QElapsedTimer>
 #include <QTemporaryDir>
 #include <QtTest>
 
 #include <cstdio>
+#include <sys/stat.h>
 #include <fstream>
 
 using namespace reclab;
@@ -118,6 +121,10 @@ private slots:
     void wellFormedOddities_data();
     void wellFormedOddities();
     void skipBadRowsReportsCount();
+    void idsAndHeadersAreDecidedByContent();
+    void truncatedLastLineIsReported();
+    void fifosAndFoldersAreRefused();
+    void movieLens100kRatingScale();
     void previewShowsFirstRows();
 
 private:
@@ -431,6 +438,19 @@ void TestLoaders::badInputCatalogue_data()
     row("recbole header without types", "x.inter", "user_id\titem_id\n1\t2\n", "", "x.inter:1: field 'header': expected RecBole 'name:type' fields such as user_id:token, found 'user_id'");
     row("prepared file of another kind", "x.rlprep", "not a prepared file at all", "", "x.rlprep: not a RecLab prepared dataset");
     row("forced format mismatch", "a.csv", good, "amazon-json", "a.csv:1: expected one JSON object per line");
+    // Found by probing reclab-cli with hostile input (each loaded wrong, or crashed, before).
+    row("rating beyond 32 bits", "a.csv", good + "3,12,1e308,1600000002\n", "",
+        "a.csv:3: field 'rating (column 3)': the rating '1e308' is too large to be a rating");
+    row("text id among numbers", "a.csv", good + "3,12,5,1600000002\n4,seven,5,1600000003\n", "",
+        "a.csv:4: field 'item (column 2)': 'seven' is not a numeric id like the ids of the column's first rows");
+    row("no such day", "a.csv", good + "3,12,5,2020-02-31\n", "", "a.csv:3: field 'timestamp (column 4)': expected Unix seconds");
+    row("cut mid-row", "a.csv", good + "3,12", "", "a.csv:3: expected 4 fields separated by ',' (user, item, rating, timestamp), "
+                                                  "found 2; the last line has no line ending: the file may be truncated");
+    row("off the MovieLens scale", "ratings.dat", "1::10::4::1\n2::10::100::2\n", "",
+        "ratings.dat:2: field 'rating (column 3)': '100' is off the ml-10m rating scale (0.5 to 5 in steps of 0.5)");
+    row("json rating beyond 32 bits", "r.json", "{\"reviewerID\": \"A1\", \"asin\": \"B1\", \"overall\": 1e300, \"unixReviewTime\": 1}\n",
+        "", "r.json:1: field 'overall': expected a rating of 0 or more, as a 32-bit number");
+    row("character device", "/dev/zero", "", "", "/dev/zero: a character device, not a regular file");
 }
 
 void TestLoaders::badInputCatalogue()
@@ -439,14 +459,16 @@ void TestLoaders::badInputCatalogue()
     QFETCH(QByteArray, bytes);
     QFETCH(QString, format);
     QFETCH(QString, expected);
-    const std::string file = path(name.toUtf8().constData());
-    writeBytes(file, bytes.toStdString());
+    const bool absolute = name.startsWith(QLatin1Char('/')); // a system file, read as it is
+    const std::string file = absolute ? name.toStdString() : path(name.toUtf8().constData());
+    if (!absolute)
+        writeBytes(file, bytes.toStdString());
     LoadOptions o;
     if (!format.isEmpty())
         o.format = parseDataFormat(format.toStdString());
     const QString message = QString::fromStdString(expectError(file, o));
     QVERIFY2(message.contains(expected), qPrintable("got: " + message));
-    QVERIFY2(message.startsWith(dir_.path()), qPrintable("the message must start with the file's path: " + message));
+    QVERIFY2(message.startsWith(absolute ? name : dir_.path()), qPrintable("the message must start with the file's path: " + message));
 }
 
 // Inputs that look odd but are well-formed: each must load the same two rows.
@@ -474,6 +496,88 @@ void TestLoaders::wellFormedOddities()
     QCOMPARE(ds.itemIds, (std::vector<std::string>{"10", "11"}));
     QCOMPARE(ds.interactions.rating, (Column<float>{4.f, 3.5f}));
     QCOMPARE(ds.interactions.timestamp, (Column<int64_t>{1600000000, 1600000001}));
+}
+
+void TestLoaders::idsAndHeadersAreDecidedByContent()
+{
+    // Surrounding spaces are not part of an id: " A " is user A, in text and in numeric columns.
+    writeBytes(path("spaces.csv"), "A,10,4,1600000000\nB,11,3.5,1600000001\n A ,12,1,1600000002\n");
+    const Dataset text = loadDataset(path("spaces.csv"));
+    QCOMPARE(text.numUsers(), 2);
+    writeBytes(path("nspaces.csv"), "1,10,4,1600000000\n2,11,3.5,1600000001\n 1 ,12,1,1600000002\n");
+    QCOMPARE(loadDataset(path("nspaces.csv")).numUsers(), 2);
+    // A stray text id in a numeric column is a bad row, unless the column is read as text ids.
+    writeBytes(path("stray.csv"), "1,10,4,1\n2,11,3,2\n3,seven,5,3\n4,12,5,4\n");
+    QVERIFY_THROWS_EXCEPTION(DataError, loadDataset(path("stray.csv")));
+    LoadOptions asText;
+    asText.delimited.ids = IdKinds::Text;
+    QCOMPARE(loadDataset(path("stray.csv"), asText).numItems(), 4);
+    LoadOptions skipping;
+    skipping.delimited.skipBadRows = true;
+    const Dataset skipped = loadDataset(path("stray.csv"), skipping);
+    QCOMPARE(skipped.report.skippedRows, size_t(1));
+    QCOMPARE(skipped.numItems(), 3);
+    // A file named like Amazon's headerless ratings_<Category>.csv that has a header is read by its header.
+    writeBytes(path("ratings_Books.csv"), "user,item,rating,timestamp\nA1,B1,5.0,1\nA2,B1,4.0,2\n");
+    QCOMPARE(detectDataFormat(path("ratings_Books.csv")), DataFormat::Delimited);
+    QCOMPARE(loadDataset(path("ratings_Books.csv")).interactions.size(), size_t(2));
+    LoadOptions amazon;
+    amazon.format = DataFormat::AmazonCsv;
+    QCOMPARE(loadDataset(path("ratings_Books.csv"), amazon).interactions.size(), size_t(2));
+    writeBytes(path("ratings_Music.csv"), "A1,0001,5.0,1\nA2,B1,4.0,2\n"); // Amazon's own: ASINs are text
+    QCOMPARE(detectDataFormat(path("ratings_Music.csv")), DataFormat::AmazonCsv);
+    const Dataset music = loadDataset(path("ratings_Music.csv"));
+    QCOMPARE(music.itemIds, (std::vector<std::string>{"0001", "B1"}));
+}
+
+void TestLoaders::truncatedLastLineIsReported()
+{
+    // Complete fields but a last line shorter than the others and without a line ending: loaded,
+    // with a warning; a last line that is merely unterminated is no warning.
+    writeBytes(path("cut.csv"), "1,10,4,1600000000\n2,11,3.5,1600000001\n3,12,5,16000");
+    const Dataset cut = loadDataset(path("cut.csv"));
+    QCOMPARE(cut.interactions.size(), size_t(3));
+    QCOMPARE(cut.report.warnings.size(), size_t(1));
+    QVERIFY2(QString::fromStdString(cut.report.warnings[0]).contains("cut.csv:3: the last line has no line ending"),
+             cut.report.warnings[0].c_str());
+    QVERIFY(summarize(cut).warnings == cut.report.warnings); // what the Data tab shows
+    writeBytes(path("whole.csv"), "1,10,4,1600000000\n2,11,3.5,1600000001");
+    QVERIFY(loadDataset(path("whole.csv")).report.warnings.empty());
+}
+
+void TestLoaders::fifosAndFoldersAreRefused()
+{
+    // A FIFO would block the loader forever: it is refused naming what it is, at once.
+    const std::string fifo = path("pipe.csv");
+    QCOMPARE(::mkfifo(fifo.c_str(), 0600), 0);
+    QElapsedTimer clock;
+    clock.start();
+    QVERIFY2(expectError(fifo).find("a FIFO (named pipe), not a regular file") != std::string::npos, expectError(fifo).c_str());
+    QVERIFY(clock.elapsed() < 5000);
+    // Side files of a folder format: a FIFO u.item and a folder u.user are named.
+    RECLAB_REQUIRE_ML100K();
+    QDir(dir_.path()).mkdir("mlfifo");
+    for (const char* name : {"u.data", "u.genre", "u.user"})
+        QVERIFY(QFile::copy(test::ml100kDir() + "/" + name, dir_.filePath(QString("mlfifo/") + name)));
+    QCOMPARE(::mkfifo(path("mlfifo/u.item").c_str(), 0600), 0);
+    QVERIFY2(expectError(path("mlfifo")).find("mlfifo/u.item: a FIFO") != std::string::npos, expectError(path("mlfifo")).c_str());
+    QFile::remove(dir_.filePath("mlfifo/u.item"));
+    QVERIFY(QFile::copy(test::ml100kDir() + "/u.item", dir_.filePath("mlfifo/u.item")));
+    QFile::remove(dir_.filePath("mlfifo/u.user"));
+    QDir(dir_.path()).mkdir("mlfifo/u.user");
+    QVERIFY2(expectError(path("mlfifo")).find("mlfifo/u.user: a folder, not a regular file") != std::string::npos,
+             expectError(path("mlfifo")).c_str());
+}
+
+void TestLoaders::movieLens100kRatingScale()
+{
+    RECLAB_REQUIRE_ML100K();
+    QDir(dir_.path()).mkdir("ml100");
+    for (const char* name : {"u.genre", "u.item", "u.user"})
+        QVERIFY(QFile::copy(test::ml100kDir() + "/" + name, dir_.filePath(QString("ml100/") + name)));
+    writeBytes(path("ml100/u.data"), "196\t242\t3\t881250949\n186\t302\t100\t891717742\n");
+    QCOMPARE(expectError(path("ml100")),
+             path("ml100/u.data") + ":2: field 'rating': expected a rating of 1 to 5 whole stars (the ml-100k scale), found '100'");
 }
 
 void TestLoaders::skipBadRowsReportsCount()
@@ -509,7 +613,7 @@ void TestLoaders::previewShowsFirstRows()
     QCOMPARE(p.checkedRows, size_t(3)); // every row of the small file, not just the two shown
     QCOMPARE(p.badRows, size_t(0));
     const DelimitedPreview bad = previewDelimited(path("missing.csv"), f, 2);
-    QVERIFY(QString::fromStdString(bad.problem).contains("cannot open"));
+    QVERIFY(QString::fromStdString(bad.problem).contains("no such file"));
 
     // The preview check reports what the full load would: same line, column and wording.
     writeBytes(path("pbad.csv"), "userId,movieId,rating\n1,10,4\n2,11,x\n3,12,5\n4,13\n");

@@ -1,24 +1,45 @@
 #!/usr/bin/env bash
-# Fuzzes the graph loader and analysis with libFuzzer (clang, AddressSanitizer and UBSan) for
-# SECONDS seconds (default 600) on the cores given (default 2). Not part of ./test.sh: run it on
-# purpose. Needs clang and libclang-rt-14-dev. Crashing inputs are left in tests/fuzz/findings/.
+# Builds the libFuzzer targets (clang with AddressSanitizer and UBSan: the CMake option
+# RECLAB_FUZZ, in build-fuzz/) and runs each for SECONDS seconds (default 600) with JOBS workers
+# (default 1). Not part of ./test.sh: run it on purpose. Needs clang and libclang-rt-14-dev.
+#   tests/fuzz/run.sh [SECONDS] [JOBS] [TARGET...]     (default: every target)
+# Corpora: tests/fuzz/corpus/<target>/ (seeds and what earlier runs kept, minimised), grown in
+# build-fuzz/corpus/<target>/ and merged back with -merge=1 at the end; dictionaries:
+# tests/fuzz/<target>.dict. Crashing inputs are left in tests/fuzz/findings/.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 SECONDS_TO_RUN=${1:-600}
-JOBS=${2:-2}
+JOBS=${2:-1}
+shift $(( $# > 2 ? 2 : $# ))
+TARGETS=("$@")
+[ ${#TARGETS[@]} -gt 0 ] || TARGETS=(fuzz_graph fuzz_delimited fuzz_formats fuzz_prepared fuzz_params fuzz_checkpoint fuzz_manifest)
 OUT=build-fuzz
-mkdir -p "$OUT" tests/fuzz/findings
-cmake -DDIR=resources/graphs -DOUT="$OUT/EmbeddedGraphs.cpp" -P cmake/EmbedGraphs.cmake
-clang++ -std=c++17 -O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
-  -Icore tests/fuzz/fuzz_graph.cpp core/graph/GraphSpec.cpp core/graph/BlockCatalog.cpp \
-  core/graph/GraphAnalysis.cpp core/graph/GraphTemplates.cpp "$OUT/EmbeddedGraphs.cpp" core/util/Error.cpp \
-  -o "$OUT/fuzz_graph"
-# Seeds: the shipped templates. Work corpus in build-fuzz/corpus (not committed).
-mkdir -p "$OUT/corpus"
-cp resources/graphs/*.json "$OUT/corpus/"
-# libFuzzer writes each job's log (fuzz-N.log) to the working folder: build-fuzz/.
 ROOT=$PWD
-cd "$OUT"
-./fuzz_graph corpus -dict="$ROOT/tests/fuzz/graph.dict" -max_total_time="$SECONDS_TO_RUN" \
-  -jobs="$JOBS" -workers="$JOBS" -max_len=16384 -timeout=10 -rss_limit_mb=2048 \
-  -artifact_prefix="$ROOT/tests/fuzz/findings/" -print_final_stats=1
+if [ ! -f "$OUT/build.ninja" ]; then
+  CC=clang CXX=clang++ cmake -S . -B "$OUT" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DRECLAB_FUZZ=ON \
+    -DRECLAB_WITH_GUI=OFF -DRECLAB_BUILD_TESTS=OFF
+fi
+cmake --build "$OUT" --target "${TARGETS[@]}"
+mkdir -p tests/fuzz/findings
+# Binary seeds (checkpoints, snapshots, trained graphs, prepared files) are made by the tools
+# themselves, not committed: tests/fuzz/make_seeds.sh.
+tests/fuzz/make_seeds.sh "$OUT/seeds"
+for target in "${TARGETS[@]}"; do
+  work="$OUT/corpus/$target"
+  mkdir -p "$work" "tests/fuzz/corpus/$target"
+  cp -n tests/fuzz/corpus/"$target"/* "$work"/ 2>/dev/null || true
+  cp -n "$OUT/seeds/$target"/* "$work"/ 2>/dev/null || true
+  dict=()
+  [ -f "tests/fuzz/$target.dict" ] && dict=(-dict="$ROOT/tests/fuzz/$target.dict")
+  echo "== $target: $SECONDS_TO_RUN s, $JOBS worker(s)"
+  (cd "$OUT" && "./tests/fuzz/$target" "corpus/$target" "${dict[@]}" -max_total_time="$SECONDS_TO_RUN" \
+    -jobs="$JOBS" -workers="$JOBS" -max_len=65536 -timeout=20 -rss_limit_mb=3072 \
+    -artifact_prefix="$ROOT/tests/fuzz/findings/$target-" -print_final_stats=1 > "$target.log" 2>&1) || {
+      echo "$target: FOUND A CRASH (see $OUT/$target.log and tests/fuzz/findings/)"; tail -40 "$OUT/$target.log"; exit 1; }
+  grep -E "stat::number_of_executed_units|stat::peak_rss_mb|Done [0-9]+ runs" "$OUT/$target.log" | tail -3 || true
+  # Keep a minimised corpus in the repository.
+  rm -rf "$OUT/merged-$target" && mkdir -p "$OUT/merged-$target"
+  "$OUT/tests/fuzz/$target" -merge=1 "$OUT/merged-$target" "$work" > /dev/null 2>&1 || true
+  rm -rf "tests/fuzz/corpus/$target" && mv "$OUT/merged-$target" "tests/fuzz/corpus/$target"
+done
+echo "all targets ran without findings"

@@ -10,7 +10,11 @@
 
 #include <sqlite3.h>
 
+#include <unistd.h>
+
 #include <cmath>
+#include <fstream>
+#include <iterator>
 #include <limits>
 
 using namespace reclab;
@@ -35,6 +39,9 @@ private slots:
     void deleteRemovesRecordsAndArtifacts();
     void refusesToDeleteARunThatIsTraining();
     void corruptDatabaseGivesAClearMessage();
+    void logOfAnotherDatabaseIsRefused();
+    void damagedDatabaseRefusesWrites();
+    void resumeClaimsTheRunAtomically();
 };
 
 namespace {
@@ -72,7 +79,10 @@ void TestStore::createsSchemaInWalMode()
     { ExperimentStore store(path); }
     QVERIFY(QFileInfo::exists(QString::fromStdString(path)));
     QCOMPARE(pragma(path, "PRAGMA journal_mode"), std::string("wal"));
-    QCOMPARE(pragma(path, "PRAGMA user_version"), std::to_string(ExperimentStore::kSchemaVersion));
+    // The schema version in the low 8 bits, the database's own tag above them (SCHEMA.md).
+    const long long version = std::stoll(pragma(path, "PRAGMA user_version"));
+    QCOMPARE(version & 0xFF, static_cast<long long>(ExperimentStore::kSchemaVersion));
+    QVERIFY(version >> 8 != 0);
     QCOMPARE(pragma(path, "PRAGMA integrity_check"), std::string("ok"));
     { ExperimentStore again(path); } // reopening an existing database works
 }
@@ -211,7 +221,7 @@ void TestStore::migratesVersionOneDatabase()
     last.close();
 
     ExperimentStore store(path);
-    QCOMPARE(pragma(path, "PRAGMA user_version"), std::to_string(ExperimentStore::kSchemaVersion));
+    QCOMPARE(std::stoll(pragma(path, "PRAGMA user_version")) & 0xFF, static_cast<long long>(ExperimentStore::kSchemaVersion));
     const auto rmse = store.metrics(1, "rmse");
     QCOMPARE(rmse.size(), size_t(2));
     QCOMPARE(rmse[1].value, 0.92);
@@ -251,17 +261,30 @@ void TestStore::marksDeadRunsInterrupted()
         dead = store.beginRun(sampleRun());
         alive = store.beginRun(sampleRun());
     }
-    // A run whose process is gone (pid 0x7ffffffe never exists), and one owned by a live process
-    // other than ours (pid 1).
+    int64_t reused = 0;
+    {
+        ExperimentStore store(path);
+        reused = store.beginRun(sampleRun());
+    }
+    // A run whose process is gone (pid 0x7ffffffe never exists); one owned by a live process
+    // other than ours (pid 1, as it started); and one whose pid is now held by another program
+    // (pid 1, but the process that wrote the run started at another time).
+    const std::string init = processIdentity(1);
+    QVERIFY(!init.empty());
     sqlite3* db = nullptr;
     sqlite3_open(path.c_str(), &db);
     sqlite3_exec(db, ("UPDATE runs SET pid = 2147483646 WHERE id = " + std::to_string(dead)).c_str(), nullptr, nullptr, nullptr);
-    sqlite3_exec(db, ("UPDATE runs SET pid = 1 WHERE id = " + std::to_string(alive)).c_str(), nullptr, nullptr, nullptr);
+    sqlite3_exec(db, ("UPDATE runs SET pid = 1, process = '" + init + "' WHERE id = " + std::to_string(alive)).c_str(), nullptr,
+                 nullptr, nullptr);
+    const std::string otherStart = init.substr(0, init.find('/') + 1) + std::to_string(std::stoll(init.substr(init.find('/') + 1)) + 1);
+    sqlite3_exec(db, ("UPDATE runs SET pid = 1, process = '" + otherStart + "' WHERE id = " + std::to_string(reused)).c_str(),
+                 nullptr, nullptr, nullptr);
     sqlite3_close(db);
     ExperimentStore store(path);
-    QCOMPARE(store.recoverInterruptedRuns(), 1);
+    QCOMPARE(store.recoverInterruptedRuns(), 2);
     QCOMPARE(store.findRun(dead)->status, RunStatus::Interrupted);
     QCOMPARE(store.findRun(alive)->status, RunStatus::Running);
+    QCOMPARE(store.findRun(reused)->status, RunStatus::Interrupted); // the pid alone kept it RUNNING before
 }
 
 void TestStore::defaultPathFollowsXdg()
@@ -473,6 +496,143 @@ void TestStore::corruptDatabaseGivesAClearMessage()
         QVERIFY2(message.startsWith(QString::fromStdString(path)), e.what());
         QVERIFY2(message.contains(QStringLiteral("corrupt")), e.what());
     }
+}
+
+namespace {
+std::string readBytes(const std::string& path)
+{
+    std::ifstream in(path, std::ios::binary);
+    return std::string(std::istreambuf_iterator<char>(in), {});
+}
+void writeBytes(const std::string& path, const std::string& bytes)
+{
+    std::ofstream out(path, std::ios::binary | std::ios::trunc);
+    out << bytes;
+}
+} // namespace
+
+// Finding 5: a -wal file left beside the database by another database was replayed by SQLite
+// and replaced the content. The log is read before SQLite opens the file: one whose page 1
+// carries another database's tag, or that RecLab did not write, is refused; the database's own
+// log (a crash before its checkpoint) is replayed as SQLite would.
+void TestStore::logOfAnotherDatabaseIsRefused()
+{
+    QTemporaryDir dir;
+    const std::string a = dir.filePath(QStringLiteral("a.db")).toStdString();
+    const std::string b = dir.filePath(QStringLiteral("b.db")).toStdString();
+    std::string ownLog, foreignLog;
+    {
+        ExperimentStore sa(a), sb(b);
+        sa.beginRun(sampleRun());
+        RunRecord other = sampleRun();
+        other.model = "from b";
+        sb.beginRun(other);
+        sb.renameRun(1, "renamed in b");
+        sa.renameRun(1, "renamed in a");
+        // The logs while both are open, as a crash would leave them.
+        foreignLog = readBytes(b + "-wal");
+        ownLog = readBytes(a + "-wal");
+    }
+    QVERIFY(foreignLog.size() > 32 && ownLog.size() > 32);
+    QVERIFY(!QFile::exists(QString::fromStdString(a + "-wal"))); // a clean close checkpoints it away
+    const std::string before = readBytes(a);
+
+    writeBytes(a + "-wal", foreignLog);
+    try {
+        ExperimentStore store(a);
+        QFAIL("a log of another database was replayed");
+    } catch (const StoreError& e) {
+        const QString message = QString::fromUtf8(e.what());
+        QVERIFY2(message.contains(QString::fromStdString(a + "-wal does not belong to " + a)), e.what());
+        QVERIFY2(message.contains("another RecLab database") && message.contains("Move it aside"), e.what());
+    }
+    QCOMPARE(readBytes(a), before);
+    QCOMPARE(readBytes(a + "-wal"), foreignLog);
+
+    // A log of changes RecLab did not write (no page 1 with the tag): refused too.
+    {
+        sqlite3* db = nullptr;
+        sqlite3_open(b.c_str(), &db);
+        sqlite3_exec(db, "PRAGMA wal_autocheckpoint = 0; UPDATE runs SET name = 'by hand'", nullptr, nullptr, nullptr);
+        writeBytes(a + "-wal", readBytes(b + "-wal"));
+        sqlite3_close(db);
+    }
+    try {
+        ExperimentStore store(a);
+        QFAIL("a log RecLab did not write was replayed");
+    } catch (const StoreError& e) {
+        QVERIFY2(QString::fromUtf8(e.what()).contains("changes that RecLab did not write"), e.what());
+    }
+
+    // Its own log is replayed: the rename that was only in the log is there.
+    writeBytes(a + "-wal", ownLog);
+    QFile::remove(QString::fromStdString(a + "-shm"));
+    ExperimentStore store(a);
+    QCOMPARE(store.findRun(1)->name, std::string("renamed in a"));
+    QCOMPARE(store.findRun(1)->model, std::string("neumf"));
+}
+
+// Finding 7: a database with a damaged page took new runs. A failed integrity check, or a
+// statement that meets a malformed page, makes the store refuse every write, saying how to
+// recover what is readable; the file is left as it was.
+void TestStore::damagedDatabaseRefusesWrites()
+{
+    QTemporaryDir dir;
+    const std::string path = dir.filePath(QStringLiteral("runs.db")).toStdString();
+    {
+        ExperimentStore store(path);
+        const int64_t id = store.beginRun(sampleRun());
+        std::vector<MetricPoint> points;
+        for (int k = 0; k < 5000; ++k)
+            points.push_back({"batch_loss", k, 1, 1.0 / (k + 1), 0});
+        store.recordMetrics(id, points);
+    }
+    QFile f(QString::fromStdString(path));
+    QVERIFY(f.open(QIODevice::ReadWrite));
+    f.seek(8 * 4096);
+    f.write(QByteArray(4096, '\x7f'));
+    f.close();
+    const std::string before = readBytes(path);
+    ExperimentStore store(path);
+    try {
+        store.requireIntact();
+        QFAIL("a damaged file passed the check");
+    } catch (const DamagedStoreError& e) {
+        const QString message = QString::fromUtf8(e.what());
+        QVERIFY2(message.contains("the database is corrupt") && message.contains(".recover"), e.what());
+    }
+    QVERIFY_THROWS_EXCEPTION(DamagedStoreError, store.beginRun(sampleRun()));
+    QVERIFY_THROWS_EXCEPTION(DamagedStoreError, store.renameRun(1, "x"));
+    QCOMPARE(readBytes(path), before);
+}
+
+// Finding 4 at the store: two claims of one stopped run, the second while the first holds it,
+// and a claim given back leaves the run exactly as it was.
+void TestStore::resumeClaimsTheRunAtomically()
+{
+    QTemporaryDir dir;
+    const std::string path = dir.filePath(QStringLiteral("runs.db")).toStdString();
+    ExperimentStore store(path);
+    const int64_t id = store.beginRun(sampleRun());
+    store.recordMetrics(id, {{"loss", 10, 1, 0.5, 1.0}, {"loss", 20, 2, 0.4, 2.0}});
+    store.finishRun(id, RunStatus::Stopped, "stopped by hand");
+    const RunRecord before = *store.findRun(id);
+    const RunClaim claim = store.claimRun(id);
+    QCOMPARE(claim.status, RunStatus::Stopped);
+    QCOMPARE(store.findRun(id)->status, RunStatus::Running);
+    ExperimentStore other(path);
+    try {
+        other.claimRun(id);
+        QFAIL("a run was claimed twice");
+    } catch (const StoreError& e) {
+        QVERIFY2(QString::fromUtf8(e.what()).contains("is being trained by process " + QString::number(::getpid())), e.what());
+    }
+    store.releaseClaim(claim);
+    const RunRecord after = *store.findRun(id);
+    QCOMPARE(after.status, before.status);
+    QCOMPARE(after.message, before.message);
+    QCOMPARE(after.endedAt, before.endedAt);
+    QCOMPARE(store.metrics(id, "loss").size(), size_t(2));
 }
 
 QTEST_APPLESS_MAIN(TestStore)
