@@ -13,9 +13,14 @@ struct CliResult {
     QByteArray out, err;
 };
 
-inline CliResult runCli(const QStringList& args, int timeoutMs = 120000)
+// env: NAME=VALUE entries added to the environment.
+inline CliResult runCli(const QStringList& args, int timeoutMs = 120000, const QStringList& env = {})
 {
     QProcess p;
+    QProcessEnvironment e = QProcessEnvironment::systemEnvironment();
+    for (const QString& kv : env)
+        e.insert(kv.section('=', 0, 0), kv.section('=', 1));
+    p.setProcessEnvironment(e);
     p.start(QStringLiteral(RECLAB_CLI_PATH), args);
     CliResult r;
     if (!p.waitForFinished(timeoutMs)) {

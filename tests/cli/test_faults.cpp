@@ -35,21 +35,7 @@ using test::CliResult;
 
 CliResult cli(const QStringList& args, const QStringList& env = {}, int timeoutMs = 120000)
 {
-    QProcess p;
-    QProcessEnvironment e = QProcessEnvironment::systemEnvironment();
-    for (const QString& kv : env)
-        e.insert(kv.section('=', 0, 0), kv.section('=', 1));
-    p.setProcessEnvironment(e);
-    p.start(QStringLiteral(RECLAB_CLI_PATH), args);
-    CliResult r;
-    if (!p.waitForFinished(timeoutMs)) {
-        p.kill();
-        p.waitForFinished();
-    }
-    r.code = p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1;
-    r.out = p.readAllStandardOutput();
-    r.err = p.readAllStandardError();
-    return r;
+    return test::runCli(args, timeoutMs, env);
 }
 
 // One value of a query, read without touching the file (immutable: no log, no locks).

@@ -59,6 +59,19 @@ std::string pragma(const std::string& path, const char* sql)
     return out;
 }
 
+RunRecord sampleRun();
+
+// A run with 5,000 metric rows: a file of many pages, some of which a test then damages.
+void writeRunWithManyMetrics(const std::string& path)
+{
+    ExperimentStore store(path);
+    const int64_t id = store.beginRun(sampleRun());
+    std::vector<MetricPoint> points;
+    for (int k = 0; k < 5000; ++k)
+        points.push_back({"batch_loss", k, 1, 1.0 / (k + 1), 0});
+    store.recordMetrics(id, points);
+}
+
 RunRecord sampleRun()
 {
     RunRecord r;
@@ -466,14 +479,7 @@ void TestStore::corruptDatabaseGivesAClearMessage()
 {
     QTemporaryDir dir;
     const std::string path = dir.filePath(QStringLiteral("runs.db")).toStdString();
-    {
-        ExperimentStore store(path);
-        const int64_t id = store.beginRun(sampleRun());
-        std::vector<MetricPoint> points;
-        for (int k = 0; k < 5000; ++k)
-            points.push_back({"batch_loss", k, 1, 1.0 / (k + 1), 0});
-        store.recordMetrics(id, points);
-    }
+    writeRunWithManyMetrics(path);
     { // checkpoint the WAL into the main file, then scribble over its middle pages
         sqlite3* db = nullptr;
         sqlite3_open(path.c_str(), &db);
@@ -579,14 +585,7 @@ void TestStore::damagedDatabaseRefusesWrites()
 {
     QTemporaryDir dir;
     const std::string path = dir.filePath(QStringLiteral("runs.db")).toStdString();
-    {
-        ExperimentStore store(path);
-        const int64_t id = store.beginRun(sampleRun());
-        std::vector<MetricPoint> points;
-        for (int k = 0; k < 5000; ++k)
-            points.push_back({"batch_loss", k, 1, 1.0 / (k + 1), 0});
-        store.recordMetrics(id, points);
-    }
+    writeRunWithManyMetrics(path);
     QFile f(QString::fromStdString(path));
     QVERIFY(f.open(QIODevice::ReadWrite));
     f.seek(8 * 4096);
