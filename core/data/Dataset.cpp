@@ -105,8 +105,10 @@ DatasetStats computeStats(const Dataset& dataset)
     s.users = dataset.numUsers();
     s.items = dataset.numItems();
     s.interactions = dataset.interactions.size();
+    s.repeatedRows = findRepeatedPairs(dataset).rows;
+    // The share of (user, item) pairs that occur: a repeated pair counts once.
     if (s.users > 0 && s.items > 0)
-        s.density = static_cast<double>(s.interactions) /
+        s.density = static_cast<double>(s.interactions - s.repeatedRows) /
                     (static_cast<double>(s.users) * static_cast<double>(s.items));
     s.ratingMin = dataset.minRating();
     s.ratingMax = dataset.maxRating();
@@ -116,7 +118,6 @@ DatasetStats computeStats(const Dataset& dataset)
         s.firstTimestamp = *lo;
         s.lastTimestamp = *hi;
     }
-    s.repeatedRows = findRepeatedPairs(dataset).rows;
     return s;
 }
 

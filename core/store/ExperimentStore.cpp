@@ -370,8 +370,13 @@ ExperimentStore::ExperimentStore(const std::string& path) : db_(preparedPath(pat
     db_.exec("PRAGMA journal_mode = WAL");
     db_.exec("PRAGMA synchronous = NORMAL");
     db_.exec("PRAGMA foreign_keys = ON");
-    if (unclean) // the last process to have it open did not close it: check before writing
-        requireIntact();
+    if (unclean) { // the last process to have it open did not close it: check before writing
+        try {
+            requireIntact();
+        } catch (const DamagedStoreError&) {
+            // damage_ is set: what is readable can still be read; every write is refused
+        }
+    }
     migrate();
     const std::lock_guard<std::mutex> lock(openStoresMutex);
     ++openStores[storeKey(path)];

@@ -7,11 +7,14 @@
 #include "InteractionTableModel.h"
 #include "MainWindow.h"
 #include "TestData.h"
+#include "TrainingPanel.h"
 
 #include <QAbstractSeries>
 #include <QBarSeries>
 #include <QBarSet>
 #include <QChart>
+#include <QComboBox>
+#include <QFile>
 #include <QLabel>
 #include <QSignalSpy>
 #include <QTabWidget>
@@ -28,6 +31,7 @@ class TestBrowser : public QObject {
 private slots:
     void browsesMovieLens100k();
     void largeTableIsVirtual();
+    void showsWhatLooksWrong();
 
 private:
     static void saveShot(QWidget* w, const char* name)
@@ -158,6 +162,41 @@ void TestBrowser::largeTableIsVirtual()
     b.sortBy(InteractionTableModel::TimeColumn, Qt::DescendingOrder);
     QVERIFY(rows.wait(60000));
     QCOMPARE(b.tableModel()->index(0, InteractionTableModel::UserColumn).data().toString(), QStringLiteral("u2999"));
+}
+
+// Rows that repeat a (user, item) pair and a last line cut short are shown with the statistics;
+// the run setup says what to do with repeated pairs, and a ranking run carries that choice.
+void TestBrowser::showsWhatLooksWrong()
+{
+    QTemporaryDir dir;
+    QFile data(dir.filePath(QStringLiteral("repeats.csv")));
+    QVERIFY(data.open(QIODevice::WriteOnly));
+    for (int u = 1; u <= 30; ++u)
+        for (int i = 1; i <= 8; ++i)
+            data.write(QByteArray::number(u) + "," + QByteArray::number(100 + i) + ",4," + QByteArray::number(1600000000 + u * 10 + i) +
+                       "\n");
+    data.write("1,101,5,1600000100\n2,102,5,1600000200\n3,103,5,16");
+    data.close();
+    MainWindow w({dir.filePath(QStringLiteral("gui.db")), data.fileName()});
+    w.resize(1400, 860);
+    w.show();
+    QTRY_VERIFY_WITH_TIMEOUT(w.isDatasetLoaded(), 30000);
+    DatasetBrowser* b = w.browser();
+    QTRY_VERIFY_WITH_TIMEOUT(b->statsPanel()->summaryText().contains(QStringLiteral("repeat a (user, item) pair")), 20000);
+    QVERIFY(b->statsPanel()->summaryText().contains(QStringLiteral("3 row(s) repeat")));
+    QVERIFY(b->statsPanel()->summaryText().contains(QStringLiteral("the file may be truncated")));
+    b->tabs()->setCurrentIndex(1);
+    saveShot(&w, "browser-warnings.png");
+
+    TrainingPanel* panel = w.panel();
+    panel->modelCombo()->setCurrentIndex(panel->modelCombo()->findData(QStringLiteral("itemknn")));
+    QVERIFY(panel->duplicatesCombo()->isEnabled());
+    QCOMPARE(panel->config().duplicates, std::string()); // refuse until told
+    panel->duplicatesCombo()->setCurrentIndex(panel->duplicatesCombo()->findData(QStringLiteral("latest")));
+    QCOMPARE(panel->config().duplicates, std::string("latest"));
+    saveShot(panel, "run-setup-repeated-pairs.png");
+    panel->modelCombo()->setCurrentIndex(panel->modelCombo()->findData(QStringLiteral("mf")));
+    QVERIFY(!panel->duplicatesCombo()->isEnabled()); // rating protocols hold out rows, not items
 }
 
 QTEST_MAIN(TestBrowser)

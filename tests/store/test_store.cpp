@@ -42,6 +42,7 @@ private slots:
     void logOfAnotherDatabaseIsRefused();
     void damagedDatabaseRefusesWrites();
     void resumeClaimsTheRunAtomically();
+    void uncleanFileIsCheckedOnOpen();
 };
 
 namespace {
@@ -632,6 +633,38 @@ void TestStore::resumeClaimsTheRunAtomically()
     QCOMPARE(after.message, before.message);
     QCOMPARE(after.endedAt, before.endedAt);
     QCOMPARE(store.metrics(id, "loss").size(), size_t(2));
+}
+
+// A file whose last user crashed (its log holds changes and no process has it open) is checked
+// on open: damaged, it is still read but not written; intact, it takes writes as before.
+void TestStore::uncleanFileIsCheckedOnOpen()
+{
+    QTemporaryDir dir;
+    const std::string path = dir.filePath(QStringLiteral("runs.db")).toStdString();
+    writeRunWithManyMetrics(path);
+    std::string file, log;
+    {
+        ExperimentStore store(path);
+        store.renameRun(1, "in the log only");
+        file = readBytes(path); // as a killed process leaves them
+        log = readBytes(path + "-wal");
+    }
+    const std::string crashed = dir.filePath(QStringLiteral("crashed.db")).toStdString();
+    writeBytes(crashed, file);
+    writeBytes(crashed + "-wal", log);
+    {
+        ExperimentStore store(crashed);
+        QCOMPARE(store.findRun(1)->name, std::string("in the log only"));
+        store.beginRun(sampleRun());
+    }
+    const std::string damaged = dir.filePath(QStringLiteral("damaged.db")).toStdString();
+    std::string bad = file;
+    bad.replace(8 * 4096, 4096, std::string(4096, '\x7f'));
+    writeBytes(damaged, bad);
+    writeBytes(damaged + "-wal", log);
+    ExperimentStore store(damaged);
+    QCOMPARE(store.findRun(1)->name, std::string("in the log only")); // read as far as it goes
+    QVERIFY_THROWS_EXCEPTION(DamagedStoreError, store.beginRun(sampleRun()));
 }
 
 QTEST_APPLESS_MAIN(TestStore)

@@ -19,6 +19,7 @@
 #include "util/Error.h"
 
 #include <QTemporaryDir>
+#include <tuple>
 #include <QRegularExpression>
 #include <QtTest>
 
@@ -43,6 +44,7 @@ private slots:
     void neumfPretrainingStartsFromGmfAndMlp();
     void ncfL2PenalisesBatchEmbeddings();
     void userCfPredictsRatingsByHand();
+    void denseMatrixRefusalNamesTheModel();
 };
 
 namespace {
@@ -562,6 +564,30 @@ void TestTraining::userCfPredictsRatingsByHand()
     const double itemRmse = metricOr(itemTrainer.fit().finalMetrics, "rmse", 0);
     qInfo("itemcf on u1: RMSE %.4f", itemRmse);
     QVERIFY2(itemRmse > 0.9 && itemRmse < 0.97, qPrintable(QString::number(itemRmse)));
+}
+
+// Too large for dense matrices: the refusal names the model the user chose (usercf named
+// userknn before) and what to use instead.
+void TestTraining::denseMatrixRefusalNamesTheModel()
+{
+    const InteractionTable none;
+    for (const auto& [kind, ratings, name, instead] :
+         {std::tuple{NeighbourhoodOptions::UserBased, true, "usercf", "use mf"},
+          std::tuple{NeighbourhoodOptions::ItemBased, true, "itemcf", "use mf"},
+          std::tuple{NeighbourhoodOptions::UserBased, false, "userknn", "use bpr or gmf"}}) {
+        NeighbourhoodOptions o;
+        o.kind = kind;
+        o.ratings = ratings;
+        o.numUsers = 162541; // ML-25M
+        o.numItems = 59047;
+        try {
+            NeighbourhoodImpl model(none, o);
+            QFAIL("dense matrices of ML-25M were not refused");
+        } catch (const ConfigError& e) {
+            const QString message = QString::fromUtf8(e.what());
+            QVERIFY2(message.contains(QString(name) + " keeps dense matrices") && message.contains(instead), e.what());
+        }
+    }
 }
 
 QTEST_APPLESS_MAIN(TestTraining)
