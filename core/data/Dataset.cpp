@@ -123,10 +123,36 @@ DatasetStats computeStats(const Dataset& dataset)
 
 RepeatedPairs findRepeatedPairs(const Dataset& dataset)
 {
-    // Rows grouped by user (a counting sort), each user's items sorted: a repeat is an item
-    // equal to the one before it.
     const InteractionTable& t = dataset.interactions;
     const auto users = static_cast<size_t>(std::max(dataset.numUsers(), 0));
+    {
+        // Most files keep each user's rows together (MovieLens, RecBole): one pass then, with the
+        // last user seen per item, answers exactly. Otherwise the counting sort below.
+        std::vector<int32_t> lastUser(static_cast<size_t>(std::max(dataset.numItems(), 0)), -1);
+        std::vector<char> done(users, 0);
+        RepeatedPairs out;
+        bool grouped = true;
+        int32_t current = -1;
+        for (size_t r = 0; r < t.size() && grouped; ++r) {
+            const int32_t u = t.user[r];
+            if (u != current) {
+                if (current >= 0)
+                    done[static_cast<size_t>(current)] = 1;
+                grouped = !done[static_cast<size_t>(u)];
+                current = u;
+            }
+            int32_t& last = lastUser[static_cast<size_t>(t.item[r])];
+            if (last == u) {
+                if (out.rows++ == 0)
+                    out.exampleRow = static_cast<int64_t>(r);
+            }
+            last = u;
+        }
+        if (grouped)
+            return out;
+    }
+    // Rows grouped by user (a counting sort), each user's items sorted: a repeat is an item
+    // equal to the one before it.
     std::vector<size_t> start(users + 2, 0);
     for (size_t r = 0; r < t.size(); ++r)
         ++start[static_cast<size_t>(t.user[r]) + 2];

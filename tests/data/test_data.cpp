@@ -8,10 +8,13 @@
 #include "data/Splits.h"
 #include "data/UserItemIndex.h"
 #include "util/Error.h"
+#include "util/Random.h"
 
 #include <QTemporaryDir>
 #include <QtTest>
 
+#include <algorithm>
+#include <numeric>
 #include <set>
 
 using namespace reclab;
@@ -30,6 +33,7 @@ private slots:
     void malformedRatingsNameFileLineAndField();
     void missingFolderIsReported();
     void sampleSpecParsesSeed();
+    void repeatedPairsCountedEitherWay();
 };
 
 void TestData::movieLens100kCounts()
@@ -229,6 +233,45 @@ void TestData::sampleSpecParsesSeed()
 {
     QCOMPARE(loadDataset("sample:7").fingerprint(), generateSampleDataset(SampleConfig{7}).fingerprint());
     QVERIFY_THROWS_EXCEPTION(DataError, loadDataset("sample:x"));
+}
+
+// Rows that repeat a (user, item) pair: counted in one pass when each user's rows are together,
+// by a counting sort otherwise; both agree with a set of the pairs, and the example is a repeat.
+void TestData::repeatedPairsCountedEitherWay()
+{
+    const Dataset sample = generateSampleDataset(SampleConfig{});
+    QCOMPARE(findRepeatedPairs(sample).rows, size_t(0));
+    InteractionTable t = sample.interactions;
+    const size_t n = t.size();
+    for (size_t r = 0; r < n; r += 7) // every 7th row again
+        t.append(t.user[r], t.item[r], 1.f, 0);
+    std::vector<size_t> order(t.size());
+    std::iota(order.begin(), order.end(), size_t{0});
+    Random rng(3);
+    rng.shuffle(order.begin(), order.end());
+    Dataset shuffled = sample, grouped = sample;
+    shuffled.interactions = InteractionTable();
+    for (const size_t r : order)
+        shuffled.interactions.appendRow(t, r);
+    // Each user's rows together (in shuffled order within the user).
+    std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return t.user[a] < t.user[b]; });
+    grouped.interactions = InteractionTable();
+    for (const size_t r : order)
+        grouped.interactions.appendRow(t, r);
+    for (const Dataset* d : {&grouped, &shuffled}) {
+        std::set<std::pair<int32_t, int32_t>> pairs;
+        for (size_t r = 0; r < d->interactions.size(); ++r)
+            pairs.emplace(d->interactions.user[r], d->interactions.item[r]);
+        const RepeatedPairs found = findRepeatedPairs(*d);
+        QCOMPARE(found.rows, d->interactions.size() - pairs.size());
+        QVERIFY(found.rows > 0);
+        const auto row = static_cast<size_t>(found.exampleRow);
+        size_t copies = 0;
+        for (size_t r = 0; r < d->interactions.size(); ++r)
+            copies += d->interactions.user[r] == d->interactions.user[row] && d->interactions.item[r] == d->interactions.item[row];
+        QVERIFY(copies >= 2);
+        QCOMPARE(computeStats(*d).repeatedRows, found.rows);
+    }
 }
 
 QTEST_APPLESS_MAIN(TestData)
