@@ -8,6 +8,7 @@
 #include "train/Trainer.h"
 #include "train/TrainingTask.h"
 #include "util/Error.h"
+#include "util/Files.h"
 #include "util/Runtime.h"
 
 #include <nlohmann/json.hpp>
@@ -227,11 +228,10 @@ int runBench(const BenchCliOptions& o)
     else
         std::cout << table;
     if (!o.out.empty()) {
-        std::ofstream out(o.out);
-        out << table;
-        if (!out) {
-            std::cerr << "reclab-cli: " << o.out << ": cannot write the table" << std::endl;
-            return 1;
+        try {
+            writeFileWhole(o.out, table);
+        } catch (const std::exception& e) {
+            return reportFailure(e);
         }
     }
     return 0;

@@ -1,8 +1,11 @@
 #include "store/WalFile.h"
 
+#include "util/Files.h"
+
 #include <cstring>
-#include <fstream>
 #include <vector>
+
+#include <sys/stat.h>
 
 namespace reclab {
 
@@ -47,9 +50,11 @@ bool validPageSize(uint32_t size)
 
 std::optional<DatabaseHeader> readDatabaseHeader(const std::string& path)
 {
-    std::ifstream in(path, std::ios::binary);
+    if (!isRegularFile(path))
+        return std::nullopt;
+    const ReadableFile file(path);
     unsigned char header[100];
-    if (!in || !in.read(reinterpret_cast<char*>(header), sizeof header))
+    if (file.read(header, sizeof header, 0) != sizeof header)
         return std::nullopt;
     if (std::memcmp(header, "SQLite format 3", 16) != 0)
         return std::nullopt;
@@ -61,9 +66,12 @@ std::optional<DatabaseHeader> readDatabaseHeader(const std::string& path)
 
 std::optional<WalSummary> readWalSummary(const std::string& walPath)
 {
-    std::ifstream in(walPath, std::ios::binary);
+    struct stat st {};
+    if (::stat(walPath.c_str(), &st) != 0)
+        return std::nullopt;
+    const ReadableFile file(walPath); // a FIFO or a device in its place is refused, never read
     unsigned char header[32];
-    if (!in || !in.read(reinterpret_cast<char*>(header), sizeof header))
+    if (file.read(header, sizeof header, 0) != sizeof header)
         return std::nullopt;
     const uint32_t magic = bigEndian32(header);
     if ((magic & 0xFFFFFFFEu) != 0x377F0682u)
@@ -83,7 +91,7 @@ std::optional<WalSummary> readWalSummary(const std::string& walPath)
     std::vector<unsigned char> pageOne;
     std::optional<DatabaseHeader> committedPageOne;
     size_t frames = 0;
-    while (in.read(reinterpret_cast<char*>(frame.data()), static_cast<std::streamsize>(frame.size()))) {
+    for (size_t offset = sizeof header; file.read(frame.data(), frame.size(), offset) == frame.size(); offset += frame.size()) {
         const unsigned char* h = frame.data();
         if (bigEndian32(h + 8) != salt1 || bigEndian32(h + 12) != salt2)
             break; // a frame of an earlier generation of the log

@@ -29,7 +29,8 @@ struct WalSummary {
 };
 
 // nullopt when there is no log, or one SQLite would ignore (shorter than its header, a bad magic
-// number or header checksum); otherwise what it would replay.
+// number or header checksum); otherwise what it would replay. Throws DataError when something
+// that is not a regular file is in the log's place.
 std::optional<WalSummary> readWalSummary(const std::string& walPath);
 
 } // namespace reclab

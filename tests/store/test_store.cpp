@@ -10,6 +10,7 @@
 
 #include <sqlite3.h>
 
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cmath>
@@ -574,9 +575,15 @@ void TestStore::logOfAnotherDatabaseIsRefused()
     // Its own log is replayed: the rename that was only in the log is there.
     writeBytes(a + "-wal", ownLog);
     QFile::remove(QString::fromStdString(a + "-shm"));
-    ExperimentStore store(a);
-    QCOMPARE(store.findRun(1)->name, std::string("renamed in a"));
-    QCOMPARE(store.findRun(1)->model, std::string("neumf"));
+    {
+        ExperimentStore store(a);
+        QCOMPARE(store.findRun(1)->name, std::string("renamed in a"));
+        QCOMPARE(store.findRun(1)->model, std::string("neumf"));
+    }
+    // A FIFO in the log's place is refused, not read (reading it would block forever).
+    QFile::remove(QString::fromStdString(a + "-wal"));
+    QCOMPARE(::mkfifo((a + "-wal").c_str(), 0600), 0);
+    QVERIFY_THROWS_EXCEPTION(DataError, ExperimentStore{a});
 }
 
 // Finding 7: a database with a damaged page took new runs. A failed integrity check, or a
