@@ -8,7 +8,10 @@
 
 namespace reclab::cli {
 
-std::string printableText(std::string_view text) { return escapedText(text); }
+std::string printableText(std::string_view text)
+{
+    return escapedText(text);
+}
 
 std::string oneLine(std::string_view text)
 {

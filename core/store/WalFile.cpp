@@ -91,7 +91,8 @@ std::optional<WalSummary> readWalSummary(const std::string& walPath)
     std::vector<unsigned char> pageOne;
     std::optional<DatabaseHeader> committedPageOne;
     size_t frames = 0;
-    for (size_t offset = sizeof header; file.read(frame.data(), frame.size(), offset) == frame.size(); offset += frame.size()) {
+    for (size_t offset = sizeof header; file.read(frame.data(), frame.size(), offset) == frame.size();
+         offset += frame.size()) {
         const unsigned char* h = frame.data();
         if (bigEndian32(h + 8) != salt1 || bigEndian32(h + 12) != salt2)
             break; // a frame of an earlier generation of the log

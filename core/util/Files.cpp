@@ -92,8 +92,9 @@ void requireFolder(const std::string& path)
     if (::stat(path.c_str(), &st) != 0)
         throwStatFailure(path, errno);
     if (!S_ISDIR(st.st_mode))
-        throw DataError(path, 0, "", (S_ISREG(st.st_mode) ? std::string("a file") : fileTypeName(st.st_mode)) +
-                                         ", not a folder; expected a folder");
+        throw DataError(path, 0, "",
+                        (S_ISREG(st.st_mode) ? std::string("a file") : fileTypeName(st.st_mode)) +
+                            ", not a folder; expected a folder");
 }
 
 bool isRegularFile(const std::string& path)
@@ -337,7 +338,8 @@ void createFolders(const std::string& dir)
         struct stat st {};
         if (::stat(partial.c_str(), &st) == 0) {
             if (!S_ISDIR(st.st_mode))
-                throw Error(partial.string() + ": " + (S_ISREG(st.st_mode) ? std::string("a file") : fileTypeName(st.st_mode)) +
+                throw Error(partial.string() + ": " +
+                            (S_ISREG(st.st_mode) ? std::string("a file") : fileTypeName(st.st_mode)) +
                             " is in the way of the folder " + dir);
             continue;
         }

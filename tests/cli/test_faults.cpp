@@ -46,7 +46,8 @@ QString sqlValue(const QString& db, const QString& query)
     sqlite3_open_v2(uri.constData(), &handle, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI, nullptr);
     sqlite3_stmt* s = nullptr;
     QString out;
-    if (sqlite3_prepare_v2(handle, query.toUtf8().constData(), -1, &s, nullptr) == SQLITE_OK && sqlite3_step(s) == SQLITE_ROW)
+    if (sqlite3_prepare_v2(handle, query.toUtf8().constData(), -1, &s, nullptr) == SQLITE_OK &&
+        sqlite3_step(s) == SQLITE_ROW)
         out = QString::fromUtf8(reinterpret_cast<const char*>(sqlite3_column_text(s, 0)));
     sqlite3_finalize(s);
     sqlite3_close(handle);
@@ -65,9 +66,11 @@ void sqlExec(const QString& db, const QString& statement)
 QString runState(const QString& db, int run)
 {
     const QString id = QString::number(run);
-    return sqlValue(db, "SELECT status || '|' || message || '|' || coalesce(ended_at, '') || '|' || params FROM runs WHERE id = " + id) +
-           "|" + sqlValue(db, "SELECT count(*) || '/' || coalesce(max(epoch), 0) FROM metrics WHERE run_id = " + id) + "|" +
-           sqlValue(db, "SELECT count(*) FROM latest_metrics WHERE run_id = " + id);
+    return sqlValue(db, "SELECT status || '|' || message || '|' || coalesce(ended_at, '') || '|' || params FROM runs "
+                        "WHERE id = " +
+                            id) +
+           "|" + sqlValue(db, "SELECT count(*) || '/' || coalesce(max(epoch), 0) FROM metrics WHERE run_id = " + id) +
+           "|" + sqlValue(db, "SELECT count(*) FROM latest_metrics WHERE run_id = " + id);
 }
 
 // Files under dir whose names end with .part or .saving: what a write left half-done.
@@ -87,14 +90,17 @@ void oneLine(const CliResult& r)
     const QByteArray err = r.err.trimmed();
     QVERIFY2(!err.isEmpty() && !err.contains('\n'), err.constData());
     QVERIFY2(err.size() < 700, err.constData());
-    QVERIFY2(!err.contains("Exception raised from") && !err.contains("SELECT ") && !err.contains("INSERT "), err.constData());
+    QVERIFY2(!err.contains("Exception raised from") && !err.contains("SELECT ") && !err.contains("INSERT "),
+             err.constData());
 }
 
 // Whether this machine lets a test mount a small tmpfs in its own user and mount namespace.
 bool canMountTmpfs()
 {
     QProcess p;
-    p.start(QStringLiteral("unshare"), {"-Urm", "sh", "-c", "mkdir -p /tmp/reclab-ns-probe && mount -t tmpfs -o size=64k tmpfs /tmp/reclab-ns-probe"});
+    p.start(
+        QStringLiteral("unshare"),
+        {"-Urm", "sh", "-c", "mkdir -p /tmp/reclab-ns-probe && mount -t tmpfs -o size=64k tmpfs /tmp/reclab-ns-probe"});
     return p.waitForFinished(10000) && p.exitStatus() == QProcess::NormalExit && p.exitCode() == 0;
 }
 
@@ -144,7 +150,8 @@ void TestFaults::initTestCase()
 
 int TestFaults::trainOne(const QString& db, const QString& model, const QString& data)
 {
-    const CliResult r = cli({"train", "--data", data, "--model", model, "--epochs", "1", "--threads", "1", "--json", "--db", db});
+    const CliResult r =
+        cli({"train", "--data", data, "--model", model, "--epochs", "1", "--threads", "1", "--json", "--db", db});
     if (r.code != 0)
         qWarning("%s", r.err.constData());
     return QJsonDocument::fromJson(r.out.trimmed().split('\n').last()).object().value("run_id").toInt();
@@ -159,7 +166,8 @@ void TestFaults::fullDiskFailsCleanly()
 {
     const QString db = path("full.db");
     const QStringList full{QStringLiteral("RECLAB_FAULT_DISK_BYTES=4000")};
-    CliResult r = cli({"train", "--data", "sample", "--model", "gmf", "--epochs", "3", "--threads", "1", "--db", db}, full);
+    CliResult r =
+        cli({"train", "--data", "sample", "--model", "gmf", "--epochs", "3", "--threads", "1", "--db", db}, full);
     QCOMPARE(r.code, 1);
     oneLine(r);
     const QString checkpoint = QFileInfo(db).absolutePath() + "/full.db.artifacts/run-1/last.pt";
@@ -191,10 +199,11 @@ void TestFaults::fullTmpfsFailsCleanly()
     // NeuMF's checkpoint (2.8 MB) does not fit in 1 MB; the database does.
     const QString mount = path("tmpfs");
     QDir().mkpath(mount);
-    const CliResult r = inNamespace(QStringLiteral("mount -t tmpfs -o size=1m tmpfs '%1' && '%2' train --data sample --model neumf "
-                                                   "--no-pretrain --epochs 2 --threads 1 --db '%1/r.db'; echo rc=$?; '%2' runs show 1 "
-                                                   "--json --db '%1/r.db'; echo files:; ls -R '%1'")
-                                        .arg(mount, QStringLiteral(RECLAB_CLI_PATH)));
+    const CliResult r =
+        inNamespace(QStringLiteral("mount -t tmpfs -o size=1m tmpfs '%1' && '%2' train --data sample --model neumf "
+                                   "--no-pretrain --epochs 2 --threads 1 --db '%1/r.db'; echo rc=$?; '%2' runs show 1 "
+                                   "--json --db '%1/r.db'; echo files:; ls -R '%1'")
+                        .arg(mount, QStringLiteral(RECLAB_CLI_PATH)));
     QVERIFY2(r.out.contains("rc=1"), r.out + r.err);
     QVERIFY2(r.err.contains("disk full: " + mount.toUtf8() + "/r.db.artifacts/run-1/last.pt"), r.err.constData());
     QVERIFY2(r.out.contains("\"status\": \"FAILED\""), r.out.constData());
@@ -212,21 +221,24 @@ void TestFaults::unwritableFoldersAreRefused()
     QDir().mkpath(mount);
     const QString cliPath = QStringLiteral(RECLAB_CLI_PATH);
     const CliResult r = inNamespace(
-        QStringLiteral("set -u; m='%1'; c='%2'; mount -t tmpfs -o size=8m tmpfs \"$m\" && mkdir \"$m/w\" && "
-                       "$c train --data sample --model pop --db \"$m/w/r.db\" > /dev/null && "
-                       "mkdir -p \"$m/w/r.db.artifacts\" && mount -t tmpfs -o ro,size=64k tmpfs \"$m/w/r.db.artifacts\" && "
-                       "$c train --data sample --model pop --db \"$m/w/r.db\"; echo artifacts=$?; "
-                       "$c runs list --db \"$m/w/r.db\" | grep -c FINISHED; "
-                       "umount \"$m/w/r.db.artifacts\"; mount -o remount,ro \"$m\"; "
-                       "$c train --data sample --model pop --db \"$m/w/r.db\"; echo database=$?; "
-                       "$c data prepare sample --out \"$m/x.rlprep\"; echo prepare=$?; "
-                       "$c graph template gmf --out \"$m/g.json\"; echo template=$?")
+        QStringLiteral(
+            "set -u; m='%1'; c='%2'; mount -t tmpfs -o size=8m tmpfs \"$m\" && mkdir \"$m/w\" && "
+            "$c train --data sample --model pop --db \"$m/w/r.db\" > /dev/null && "
+            "mkdir -p \"$m/w/r.db.artifacts\" && mount -t tmpfs -o ro,size=64k tmpfs \"$m/w/r.db.artifacts\" && "
+            "$c train --data sample --model pop --db \"$m/w/r.db\"; echo artifacts=$?; "
+            "$c runs list --db \"$m/w/r.db\" | grep -c FINISHED; "
+            "umount \"$m/w/r.db.artifacts\"; mount -o remount,ro \"$m\"; "
+            "$c train --data sample --model pop --db \"$m/w/r.db\"; echo database=$?; "
+            "$c data prepare sample --out \"$m/x.rlprep\"; echo prepare=$?; "
+            "$c graph template gmf --out \"$m/g.json\"; echo template=$?")
             .arg(mount, cliPath));
     QVERIFY2(r.out.contains("artifacts=2"), r.out + r.err);
-    QVERIFY2(r.err.contains("r.db.artifacts") && r.err.contains("RecLab keeps the runs' checkpoints there"), r.err.constData());
+    QVERIFY2(r.err.contains("r.db.artifacts") && r.err.contains("RecLab keeps the runs' checkpoints there"),
+             r.err.constData());
     QVERIFY2(r.out.contains("\n1\n"), r.out.constData()); // no run was made for the refused training
     QVERIFY2(r.out.contains("database=2"), r.out + r.err);
-    QVERIFY2(r.out.contains("prepare=2") && r.err.contains("x.rlprep: the file system is read-only"), r.err.constData());
+    QVERIFY2(r.out.contains("prepare=2") && r.err.contains("x.rlprep: the file system is read-only"),
+             r.err.constData());
     QVERIFY2(r.out.contains("template=2"), r.out + r.err);
 }
 
@@ -320,8 +332,9 @@ void TestFaults::racingResumesTrainOnce()
     const QByteArray loser = (codes[0] == 2 ? a : b).readAllStandardError();
     const qint64 winner = codes[0] == 0 ? pids[0] : pids[1];
     QVERIFY2(loser.contains("run 1 is being trained by process " + QByteArray::number(winner)), loser.constData());
-    QCOMPARE(sqlValue(db, "SELECT count(*) || '/' || count(DISTINCT epoch) FROM metrics WHERE run_id = 1 AND key = 'loss'"),
-             QStringLiteral("4/4"));
+    QCOMPARE(
+        sqlValue(db, "SELECT count(*) || '/' || count(DISTINCT epoch) FROM metrics WHERE run_id = 1 AND key = 'loss'"),
+        QStringLiteral("4/4"));
     QCOMPARE(sqlValue(db, "SELECT status FROM runs WHERE id = 1"), QStringLiteral("FINISHED"));
 }
 
@@ -363,7 +376,8 @@ void TestFaults::untestableDataIsRefused()
         QCOMPARE(r.code, 2);
         QVERIFY2(r.err.contains("leaves no test ratings"), r.err.constData());
     }
-    CliResult r = cli({"data", "prepare", "sample", "--split", "loo", "--negatives", "5000", "--out", path("n.rlprep")});
+    CliResult r =
+        cli({"data", "prepare", "sample", "--split", "loo", "--negatives", "5000", "--out", path("n.rlprep")});
     QCOMPARE(r.code, 2);
     QVERIFY2(r.err.contains("cannot all differ") && r.err.contains("the largest possible here is"), r.err.constData());
     QVERIFY(!QFile::exists(path("n.rlprep")));
@@ -383,7 +397,8 @@ void TestFaults::repeatedPairsAreReportedAndRefused()
     for (int u = 1; u <= 40; ++u)
         for (int i = 1; i <= 12; ++i)
             if ((u * 7 + i * 3) % 4 != 0)
-                rows += QByteArray::number(u) + "," + QByteArray::number(100 + i) + ",4," + QByteArray::number(1000 + u * 20 + i) + "\n";
+                rows += QByteArray::number(u) + "," + QByteArray::number(100 + i) + ",4," +
+                        QByteArray::number(1000 + u * 20 + i) + "\n";
     QFile once(path("once.csv")), twice(path("twice.csv"));
     QVERIFY(once.open(QIODevice::WriteOnly) && twice.open(QIODevice::WriteOnly));
     once.write(rows);
@@ -395,14 +410,22 @@ void TestFaults::repeatedPairsAreReportedAndRefused()
     QCOMPARE(r.code, 0);
     QCOMPARE(QJsonDocument::fromJson(r.out).object().value("repeated_pair_rows").toInt(), n);
     r = cli({"data", "stats", path("twice.csv")});
-    QVERIFY2(r.out.contains("duplicates    " + QByteArray::number(n) + " rows repeat a (user, item) pair"), r.out.constData());
+    QVERIFY2(r.out.contains("duplicates    " + QByteArray::number(n) + " rows repeat a (user, item) pair"),
+             r.out.constData());
     r = cli({"train", "--data", path("twice.csv"), "--model", "itemknn", "--protocol", "full", "--db", path("dup.db")});
     QCOMPARE(r.code, 2);
-    QVERIFY2(r.err.contains(QByteArray::number(n) + " rows repeat a (user, item) pair") && r.err.contains("--dedup"), r.err.constData());
+    QVERIFY2(r.err.contains(QByteArray::number(n) + " rows repeat a (user, item) pair") && r.err.contains("--dedup"),
+             r.err.constData());
     auto hr = [&](const QStringList& extra, const QString& data) {
-        const CliResult t = cli(QStringList{"train", "--data", data, "--model", "itemknn", "--protocol", "full", "--json", "--db",
-                                            path("dup.db")} + extra);
-        return QJsonDocument::fromJson(t.out.split('\n').first()).object().value("metrics").toObject().value("hr@10").toDouble(-1);
+        const CliResult t = cli(QStringList{"train", "--data", data, "--model", "itemknn", "--protocol", "full",
+                                            "--json", "--db", path("dup.db")} +
+                                extra);
+        return QJsonDocument::fromJson(t.out.split('\n').first())
+            .object()
+            .value("metrics")
+            .toObject()
+            .value("hr@10")
+            .toDouble(-1);
     };
     const double original = hr({}, path("once.csv"));
     QVERIFY(original >= 0);
@@ -442,15 +465,20 @@ void TestFaults::messagesAreOneShortLine_data()
         "weights.pt: not the weights of a trained graph");
     row("deleted checkpoints", {"train", "--resume", "2", "--epochs", "3", "--db", db}, 2,
         "run 2 has no checkpoint (" + db + ".artifacts/run-2/last.pt is missing)");
-    row("schema version reset", {"runs", "list", "--db", path("reset.db")}, 2, "its schema version (PRAGMA user_version) is 0");
+    row("schema version reset", {"runs", "list", "--db", path("reset.db")}, 2,
+        "its schema version (PRAGMA user_version) is 0");
     row("graph is a folder", {"graph", "check", path("graph-folder")}, 2, "graph-folder: a folder, not a regular file");
     row("symbolic link loop", {"data", "stats", path("loop-a")}, 2, "loop-a: a loop of symbolic links");
-    row("prepare into a folder", {"data", "prepare", "sample", "--out", path("out-folder")}, 2, "out-folder: a folder is in the way");
+    row("prepare into a folder", {"data", "prepare", "sample", "--out", path("out-folder")}, 2,
+        "out-folder: a folder is in the way");
     row("out of range", {"train", "--l2", "-1", "--db", db}, 2, "--l2: expected a number 0 or more, got -1");
-    row("infinite", {"train", "--lr", "inf", "--db", db}, 2, "--lr: expected a finite number above 0 and up to 10, got 'inf'");
-    row("escaped name", {"data", "stats", path("bad\nname\x1b[31m.csv")}, 2, "bad\\nname\\x1b[31m.csv: no such file or folder");
+    row("infinite", {"train", "--lr", "inf", "--db", db}, 2,
+        "--lr: expected a finite number above 0 and up to 10, got 'inf'");
+    row("escaped name", {"data", "stats", path("bad\nname\x1b[31m.csv")}, 2,
+        "bad\\nname\\x1b[31m.csv: no such file or folder");
     for (const auto& args : {QStringList{"runs", "show", "99"}, QStringList{"runs", "export", "99"},
-                             QStringList{"recommend", "--run", "99", "--user", "1"}, QStringList{"graph", "export", "--run", "99", "--out", path("x.pt")},
+                             QStringList{"recommend", "--run", "99", "--user", "1"},
+                             QStringList{"graph", "export", "--run", "99", "--out", path("x.pt")},
                              QStringList{"export", "embeddings", "--run", "99", "--out", path("x")},
                              QStringList{"train", "--resume", "99"}})
         row(qPrintable("unknown run: " + args.first() + " " + args[1]), args + QStringList{"--db", db}, 2, "no run 99");

@@ -29,7 +29,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size)
     if (size < 2)
         return 0;
     const uint8_t a = data[0], b = data[1];
-    const std::string path = fuzz::writeFile(fuzz::folder() + "/in.csv", std::string(reinterpret_cast<const char*>(data + 2), size - 2));
+    const std::string path =
+        fuzz::writeFile(fuzz::folder() + "/in.csv", std::string(reinterpret_cast<const char*>(data + 2), size - 2));
     static const char* const kSeparators[] = {"", ",", "\t", "::", ";", "|", " "};
     DelimitedFormat f;
     f.separator = kSeparators[a % 7];

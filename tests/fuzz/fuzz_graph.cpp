@@ -21,7 +21,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size)
         return 0;
     }
     // ml-100k's sizes, and a context with huge sizes to reach the memory checks.
-    for (const GraphContext& context : {GraphContext{943, 1682, 19, 0}, GraphContext{1ll << 31, 1ll << 31, 1 << 20, 0}}) {
+    for (const GraphContext& context :
+         {GraphContext{943, 1682, 19, 0}, GraphContext{1ll << 31, 1ll << 31, 1 << 20, 0}}) {
         const GraphAnalysis analysis = analyseGraph(graph, context);
         (void)analysis.report();
         if (analysis.ok() && analysis.outputBlock.empty())

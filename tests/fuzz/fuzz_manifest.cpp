@@ -31,7 +31,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size)
         const std::string out = dir + "/out";
         try {
             for (const auto& f : extractZipSafely(zip, out, {}, nullptr, 1 << 20))
-                if (f.find("..") != std::string::npos && std::filesystem::path(f).lexically_normal().string().rfind("..", 0) == 0)
+                if (f.find("..") != std::string::npos &&
+                    std::filesystem::path(f).lexically_normal().string().rfind("..", 0) == 0)
                     std::abort();
         } catch (const Error&) {
             std::error_code ec;

@@ -11,7 +11,8 @@ using namespace reclab;
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size)
 {
-    const std::string path = fuzz::writeFile(fuzz::folder() + "/in.rlprep", std::string(reinterpret_cast<const char*>(data), size));
+    const std::string path =
+        fuzz::writeFile(fuzz::folder() + "/in.rlprep", std::string(reinterpret_cast<const char*>(data), size));
     try {
         const PreparedData p = readPreparedData(path);
         if (!p.dataset.presplit || p.dataset.presplit->part.size() != p.dataset.interactions.size())
