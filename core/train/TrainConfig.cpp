@@ -6,6 +6,9 @@
 #include <nlohmann/json.hpp>
 
 #include <cmath>
+#include <cstdint>
+#include <limits>
+#include <type_traits>
 
 namespace reclab {
 
@@ -134,17 +137,44 @@ nlohmann::json TrainConfig::toJson() const
 }
 
 namespace {
+
+// A JSON value as T, refused (not converted) when its type or range does not fit: a number too
+// large for an int must not wrap or, from a double, be undefined behaviour.
+template <typename T> bool fits(const nlohmann::json& v)
+{
+    if constexpr (std::is_same_v<T, bool>) {
+        return v.is_boolean();
+    } else if constexpr (std::is_integral_v<T>) {
+        if (v.is_number_unsigned())
+            return v.get<uint64_t>() <= static_cast<uint64_t>(std::numeric_limits<T>::max());
+        if (v.is_number_integer())
+            return std::is_signed_v<T> && v.get<int64_t>() >= static_cast<int64_t>(std::numeric_limits<T>::min()) &&
+                   v.get<int64_t>() <= static_cast<int64_t>(std::numeric_limits<T>::max());
+        return false;
+    } else if constexpr (std::is_floating_point_v<T>) {
+        return v.is_number();
+    } else if constexpr (std::is_same_v<T, std::string>) {
+        return v.is_string();
+    } else { // a list of sizes
+        if (!v.is_array())
+            return false;
+        for (const auto& e : v)
+            if (!fits<typename T::value_type>(e))
+                return false;
+        return true;
+    }
+}
+
 template <typename T> void readKey(const nlohmann::json& json, const char* key, T& out)
 {
     const auto it = json.find(key);
     if (it == json.end())
         return;
-    try {
-        out = it->get<T>();
-    } catch (const nlohmann::json::exception&) {
-        throw ConfigError(key, "has the wrong type: " + it->dump());
-    }
+    if (!fits<T>(*it))
+        throw ConfigError(key, "has the wrong type or is out of range: " + it->dump().substr(0, 80));
+    out = it->get<T>();
 }
+
 } // namespace
 
 TrainConfig TrainConfig::fromJson(const nlohmann::json& json)

@@ -21,9 +21,12 @@ if [ ! -f "$OUT/build.ninja" ]; then
 fi
 cmake --build "$OUT" --target "${TARGETS[@]}"
 mkdir -p tests/fuzz/findings
+# LeakSanitizer's reports of LibTorch's own leaks are suppressed (tests/sanitize/lsan.supp says why).
+export LSAN_OPTIONS="suppressions=$ROOT/tests/sanitize/lsan.supp:print_suppressions=0"
+export UBSAN_OPTIONS="print_stacktrace=1"
 # Binary seeds (checkpoints, snapshots, trained graphs, prepared files) are made by the tools
 # themselves, not committed: tests/fuzz/make_seeds.sh.
-tests/fuzz/make_seeds.sh "$OUT/seeds"
+[ -d "$OUT/seeds" ] || tests/fuzz/make_seeds.sh "$OUT/seeds"
 for target in "${TARGETS[@]}"; do
   work="$OUT/corpus/$target"
   mkdir -p "$work" "tests/fuzz/corpus/$target"
@@ -32,8 +35,10 @@ for target in "${TARGETS[@]}"; do
   dict=()
   [ -f "tests/fuzz/$target.dict" ] && dict=(-dict="$ROOT/tests/fuzz/$target.dict")
   echo "== $target: $SECONDS_TO_RUN s, $JOBS worker(s)"
-  (cd "$OUT" && "./tests/fuzz/$target" "corpus/$target" "${dict[@]}" -max_total_time="$SECONDS_TO_RUN" \
-    -jobs="$JOBS" -workers="$JOBS" -max_len=65536 -timeout=20 -rss_limit_mb=3072 \
+  parallel=()
+  [ "$JOBS" -gt 1 ] && parallel=(-fork="$JOBS")
+  (cd "$OUT" && "./tests/fuzz/$target" "corpus/$target" "${dict[@]}" "${parallel[@]}" -max_total_time="$SECONDS_TO_RUN" \
+    -max_len=65536 -timeout=20 -rss_limit_mb=3072 \
     -artifact_prefix="$ROOT/tests/fuzz/findings/$target-" -print_final_stats=1 > "$target.log" 2>&1) || {
       echo "$target: FOUND A CRASH (see $OUT/$target.log and tests/fuzz/findings/)"; tail -40 "$OUT/$target.log"; exit 1; }
   grep -E "stat::number_of_executed_units|stat::peak_rss_mb|Done [0-9]+ runs" "$OUT/$target.log" | tail -3 || true

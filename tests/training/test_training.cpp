@@ -131,6 +131,14 @@ void TestTraining::invalidConfigIsRefused()
     c = quick("neumf", 1);
     c.model = "nosuchmodel";
     QVERIFY_THROWS_EXCEPTION(ConfigError, Trainer{ds, c});
+    // Stored params of the wrong type or range are refused, not converted (fuzz_params found a
+    // double too large for an int converted with undefined behaviour).
+    for (const char* params : {R"({"model":"din","history_length":2018446744073709551615})",
+                               R"({"history_length":2.01e21})", R"({"epochs":-1e300})", R"({"seed":-1})",
+                               R"({"mlp_layers":[64, 1e30]})", R"({"pretrain":1})"})
+        QVERIFY_THROWS_EXCEPTION(ConfigError, TrainConfig::fromJson(nlohmann::json::parse(params)));
+    QCOMPARE(TrainConfig::fromJson(nlohmann::json::parse(R"({"seed":18446744073709551615})")).seed,
+             uint64_t(18446744073709551615ull));
 }
 
 void TestTraining::sessionRecordsEveryEpoch()
