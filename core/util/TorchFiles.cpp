@@ -1,8 +1,10 @@
 #include "util/TorchFiles.h"
 
+#include "util/ArchiveCheck.h"
 #include "util/Error.h"
 #include "util/Files.h"
 
+#include <caffe2/serialize/inline_container.h>
 #include <torch/csrc/jit/api/module.h>
 #include <torch/nn/module.h>
 
@@ -42,12 +44,61 @@ void saveScriptModuleWhole(const torch::jit::Module& module, const std::string& 
     saveWhole(path, [&](AtomicFileWriter& out) { module.save(out.tolerantStream()); });
 }
 
+namespace {
+
+// The file as LibTorch's zip reader reads it.
+class FileReadAdapter : public caffe2::serialize::ReadAdapterInterface {
+public:
+    explicit FileReadAdapter(std::shared_ptr<const ReadableFile> file) : file_(std::move(file)) {}
+    size_t size() const override { return file_->size(); }
+    size_t read(uint64_t pos, void* buf, size_t n, const char*) const override { return file_->read(buf, n, pos); }
+
+private:
+    std::shared_ptr<const ReadableFile> file_;
+};
+
+// ArchiveCheck.h: every record's CRC-32, the compressed ones after LibTorch's inflate (before
+// any of them is unpickled), and the source of every code record.
+void checkTorchArchive(const std::shared_ptr<const ReadableFile>& file, const std::string& what)
+{
+    const std::vector<ZipRecord> records = readZipDirectory(*file, what);
+    if (records.empty())
+        refuseArchive(*file, what, "an empty zip archive");
+    std::unique_ptr<caffe2::serialize::PyTorchStreamReader> reader;
+    for (const ZipRecord& r : records) {
+        std::string source;
+        const bool code = isCodeRecord(r);
+        if (!r.compressed) {
+            checkStoredRecord(*file, r, what, code ? &source : nullptr);
+        } else {
+            try {
+                if (!reader)
+                    reader = std::make_unique<caffe2::serialize::PyTorchStreamReader>(std::make_shared<FileReadAdapter>(file));
+                // LibTorch names records without the archive's top folder.
+                const auto [bytes, size] = reader->getRecord(r.name.substr(r.name.find('/') + 1));
+                if (size != r.size || crc32Update(0, bytes.get(), size) != r.crc)
+                    refuseArchive(*file, what, "record " + r.name + " is damaged: its CRC-32 does not match");
+                if (code)
+                    source.assign(static_cast<const char*>(bytes.get()), size);
+            } catch (const c10::Error& e) {
+                refuseArchive(*file, what, "record " + r.name + " cannot be read: " + torchErrorText(e));
+            }
+        }
+        if (code && !isSavedModuleSource(source))
+            refuseArchive(*file, what, "record " + r.name + " is not the source LibTorch writes for a saved module");
+    }
+}
+
+} // namespace
+
 std::shared_ptr<ReadableFile> loadArchive(torch::serialize::InputArchive& archive, const std::string& path,
                                           const torch::Device& device, const char* what)
 {
     auto file = std::make_shared<ReadableFile>(path);
     if (file->size() == 0)
         throw DataError(path, 0, "", std::string("the file is empty; expected ") + what);
+    // LibTorch neither checks the records' CRC nor survives every malformed record (ArchiveCheck.h).
+    checkTorchArchive(file, what);
     try {
         archive.load_from([file](uint64_t pos, void* buf, size_t n) { return file->read(buf, n, pos); },
                           [file] { return file->size(); }, device);

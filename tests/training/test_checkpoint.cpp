@@ -13,6 +13,7 @@
 #include "store/ExperimentStore.h"
 #include "train/Checkpoint.h"
 #include "train/TrainingSession.h"
+#include "util/ArchiveCheck.h"
 #include "util/Error.h"
 
 #include "TestData.h"
@@ -23,6 +24,7 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <map>
 #include <set>
 
@@ -379,6 +381,39 @@ void TestCheckpoint::refusals()
     other.run();
     Trainer narrow(sample_, quick("gmf", 1));
     QVERIFY_THROWS_EXCEPTION(Error, narrow.evaluateCheckpoint(runArtifactDir(db, other.runId()) + "/last.pt"));
+
+    // One damaged byte: LibTorch does not check the records' CRC, and a damaged type source in a
+    // code record made it terminate the process (fuzz_checkpoint); now both are refused first.
+    const std::string wideLast = runArtifactDir(db, other.runId()) + "/last.pt";
+    std::string bytes;
+    {
+        std::ifstream in(wideLast, std::ios::binary);
+        bytes.assign(std::istreambuf_iterator<char>(in), {});
+    }
+    for (const char* needle : {"weight : Tensor", "progress.rng"}) {
+        std::string damagedBytes = bytes;
+        const size_t at = damagedBytes.find(needle);
+        QVERIFY(at != std::string::npos);
+        damagedBytes[at + 6] = '\x01';
+        const std::string path = (dir.path() + "/damaged.pt").toStdString();
+        std::ofstream(path, std::ios::binary | std::ios::trunc) << damagedBytes;
+        try {
+            CheckpointReader reader(path);
+            QFAIL("a checkpoint with a damaged byte was read");
+        } catch (const DataError& e) {
+            QVERIFY2(std::string(e.what()).find("its CRC-32 does not match") != std::string::npos, e.what());
+        }
+    }
+    // The source forms LibTorch writes for saved modules, and what it does not.
+    QVERIFY(isSavedModuleSource("class Module(Module):\n  __parameters__ = [\"weight\", \"bias\", ]\n  __buffers__ = []\n"
+                                "  weight : Tensor\n  bias : Tensor\n  part : __torch__.___torch_mangle_3.Module\n"
+                                "  __annotations__[\"optimizer.kind\"] = int\n  flag : Optional[List[bool]]\n"));
+    for (const char* bad : {"", "class Module(Module):\n  weight : Tensr\n", "class Module(Module):\n  weight \x01: Tensor\n",
+                            "class Module(Module):\n  def forward(self):\n", "  weight : Tensor\n",
+                            "class Module(Module):\n  __parameters__ = [\"a\\\"b\", ]\n",
+                            "class Module(Module):\n  x : Optional[Optional[Optional[Optional[Optional[Optional[Optional["
+                            "Optional[Optional[int]]]]]]]]]\n"})
+        QVERIFY2(!isSavedModuleSource(bad), bad);
 }
 
 QTEST_GUILESS_MAIN(TestCheckpoint)
