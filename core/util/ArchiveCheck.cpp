@@ -245,9 +245,21 @@ std::vector<ZipRecord> readZipDirectory(const ReadableFile& file, const std::str
             refuse("record " + r.name + " is stored in a way LibTorch does not write");
         r.compressed = method == 8;
         r.compressedSize = compressed;
+        for (const char c : r.name)
+            if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '.' || c == '/' || c == '-'))
+                refuse("a record name holds an unexpected character");
+        const size_t top = r.name.find('/');
+        if (top == 0 || top == std::string::npos || r.name.find("..") != std::string::npos ||
+            (!records.empty() && r.name.compare(0, top + 1, records.front().name, 0, top + 1) != 0))
+            refuse("record " + r.name + " is not under the archive's one top folder");
         unsigned char local[30];
         if (offset > size || file.read(local, sizeof local, offset) != sizeof local || le32(local) != 0x04034b50u)
             refuse("record " + r.name + " is damaged");
+        // The name in the local header must be the directory's (neither is covered by a CRC).
+        std::string localName(le16(local + 26), '\0');
+        if (localName.size() != r.name.size() || file.read(localName.data(), localName.size(), offset + 30) != localName.size() ||
+            localName != r.name)
+            refuse("record " + r.name + " is damaged: its names differ");
         r.data = offset + 30 + le16(local + 26) + le16(local + 28);
         if (r.data > size || compressed > size - r.data)
             refuse("record " + r.name + " is truncated");
@@ -259,7 +271,7 @@ std::vector<ZipRecord> readZipDirectory(const ReadableFile& file, const std::str
     return records;
 }
 
-bool isSavedModuleSource(const std::string& text)
+bool isSavedModuleSource(const std::string& text, ModuleSource* out)
 {
     std::string_view rest(text);
     bool header = false;
@@ -277,11 +289,40 @@ bool isSavedModuleSource(const std::string& text)
             if (!isWholeType(base) && !isIdentifier(base))
                 return false;
             header = true;
+            if (out)
+                out->classes.emplace_back(line.substr(6, open - 6));
         } else if (!header || !isSourceLine(line)) {
             return false;
         }
     }
+    if (out && header) // the grammar above allows __torch__ only as a whole qualified type name
+        for (size_t at = text.find("__torch__"); at != std::string::npos; at = text.find("__torch__", at + 1)) {
+            size_t end = at;
+            while (end < text.size() && (std::isalnum(static_cast<unsigned char>(text[end])) || text[end] == '_' || text[end] == '.'))
+                ++end;
+            out->references.push_back(text.substr(at, end - at));
+            at = end - 1;
+        }
     return header;
+}
+
+void checkModuleReferences(const ReadableFile& file, const std::string& what,
+                           const std::vector<std::pair<std::string, ModuleSource>>& sources)
+{
+    for (const auto& [record, source] : sources)
+        for (const std::string& type : source.references) {
+            // __torch__.a.b.Name is class Name in code/__torch__/a/b.py.
+            const size_t dot = type.rfind('.');
+            std::string path = "code/" + type.substr(0, dot) + ".py";
+            for (size_t k = 5; k < path.size() - 3; ++k)
+                if (path[k] == '.')
+                    path[k] = '/';
+            const std::string name = type.substr(dot + 1);
+            const auto it = std::find_if(sources.begin(), sources.end(), [&](const auto& s) { return s.first == path; });
+            if (dot == std::string::npos || it == sources.end() ||
+                std::find(it->second.classes.begin(), it->second.classes.end(), name) == it->second.classes.end())
+                refuseArchive(file, what, record + " refers to " + type + ", which the archive does not define");
+        }
 }
 
 void checkStoredRecord(const ReadableFile& file, const ZipRecord& r, const std::string& what, std::string* source)

@@ -40,8 +40,19 @@ void checkStoredRecord(const ReadableFile& file, const ZipRecord& record, const 
                        std::string* source = nullptr);
 
 // Whether text is a class source of the forms LibTorch writes for a saved module (class header,
-// __parameters__, __buffers__, attributes and __annotations__ with their types).
-bool isSavedModuleSource(const std::string& text);
+// __parameters__, __buffers__, attributes and __annotations__ with their types); the classes it
+// defines and the __torch__ types it refers to go to out when given.
+struct ModuleSource {
+    std::vector<std::string> classes;
+    std::vector<std::string> references; // "__torch__.___torch_mangle_0.Module"
+};
+bool isSavedModuleSource(const std::string& text, ModuleSource* out = nullptr);
+
+// Checks that the code records of an archive hold every class its sources refer to, as LibTorch
+// will look them up: DataError otherwise. sources: record name relative to the archive's top
+// folder ("code/__torch__/x.py") -> what it defines and refers to.
+void checkModuleReferences(const ReadableFile& file, const std::string& what,
+                           const std::vector<std::pair<std::string, ModuleSource>>& sources);
 
 // DataError "not <what> (<why>)" naming the file.
 [[noreturn]] void refuseArchive(const ReadableFile& file, const std::string& what, const std::string& why);

@@ -65,6 +65,7 @@ void checkTorchArchive(const std::shared_ptr<const ReadableFile>& file, const st
     if (records.empty())
         refuseArchive(*file, what, "an empty zip archive");
     std::unique_ptr<caffe2::serialize::PyTorchStreamReader> reader;
+    std::vector<std::pair<std::string, ModuleSource>> sources;
     for (const ZipRecord& r : records) {
         std::string source;
         const bool code = isCodeRecord(r);
@@ -84,9 +85,15 @@ void checkTorchArchive(const std::shared_ptr<const ReadableFile>& file, const st
                 refuseArchive(*file, what, "record " + r.name + " cannot be read: " + torchErrorText(e));
             }
         }
-        if (code && !isSavedModuleSource(source))
+        if (!code)
+            continue;
+        ModuleSource parsed;
+        if (!isSavedModuleSource(source, &parsed))
             refuseArchive(*file, what, "record " + r.name + " is not the source LibTorch writes for a saved module");
+        sources.emplace_back(r.name.substr(r.name.find('/') + 1), std::move(parsed));
     }
+    // LibTorch looks each class up as the sources name it; one it cannot find would end the process.
+    checkModuleReferences(*file, what, sources);
 }
 
 } // namespace

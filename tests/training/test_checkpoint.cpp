@@ -404,6 +404,29 @@ void TestCheckpoint::refusals()
             QVERIFY2(std::string(e.what()).find("its CRC-32 does not match") != std::string::npos, e.what());
         }
     }
+    // A record's name in the zip directory that differs from its local header's, and a class
+    // source renamed in both (no CRC covers names): LibTorch would not find the class its data
+    // names, and ended the process (fuzz_checkpoint).
+    auto refusedBecause = [&](const std::string& damagedBytes, const char* why) {
+        const std::string path = (dir.path() + "/damaged.pt").toStdString();
+        std::ofstream(path, std::ios::binary | std::ios::trunc) << damagedBytes;
+        try {
+            CheckpointReader reader(path);
+            QFAIL("a damaged checkpoint was read");
+        } catch (const DataError& e) {
+            QVERIFY2(std::string(e.what()).find(why) != std::string::npos, e.what());
+        }
+    };
+    const std::string code = "code/__torch__/___torch_mangle_3.py";
+    std::string renamedOnce = bytes;
+    renamedOnce[renamedOnce.rfind(code) + code.size() - 4] = '9'; // the directory's copy only
+    refusedBecause(renamedOnce, "its names differ");
+    std::string renamed = bytes;
+    for (size_t at = renamed.find(code); at != std::string::npos; at = renamed.find(code, at + 1))
+        renamed[at + code.size() - 4] = '9';
+    QVERIFY(renamed.find("___torch_mangle_9.py") != std::string::npos);
+    refusedBecause(renamed, "refers to __torch__.___torch_mangle_3.Module, which the archive does not define");
+
     // The source forms LibTorch writes for saved modules, and what it does not.
     QVERIFY(isSavedModuleSource("class Module(Module):\n  __parameters__ = [\"weight\", \"bias\", ]\n  __buffers__ = []\n"
                                 "  weight : Tensor\n  bias : Tensor\n  part : __torch__.___torch_mangle_3.Module\n"
