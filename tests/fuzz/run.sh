@@ -3,8 +3,9 @@
 # RECLAB_FUZZ, in build-fuzz/) and runs each for SECONDS seconds (default 600) with JOBS workers
 # (default 1). Not part of ./test.sh: run it on purpose. Needs clang and libclang-rt-14-dev.
 #   tests/fuzz/run.sh [SECONDS] [JOBS] [TARGET...]     (default: every target)
-# Corpora: tests/fuzz/corpus/<target>/ (seeds and what earlier runs kept, minimised), grown in
-# build-fuzz/corpus/<target>/ and merged back with -merge=1 at the end; dictionaries:
+# Corpora: tests/fuzz/corpus/<target>.tar.gz (what earlier runs kept, minimised with -merge=1,
+# inputs up to 64 KiB), unpacked into build-fuzz/corpus/<target>/ with the seeds of
+# tests/fuzz/make_seeds.sh, grown there, and merged back at the end; dictionaries:
 # tests/fuzz/<target>.dict. Crashing inputs are left in tests/fuzz/findings/.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -29,8 +30,8 @@ export UBSAN_OPTIONS="print_stacktrace=1"
 [ -d "$OUT/seeds" ] || tests/fuzz/make_seeds.sh "$OUT/seeds"
 for target in "${TARGETS[@]}"; do
   work="$OUT/corpus/$target"
-  mkdir -p "$work" "tests/fuzz/corpus/$target"
-  cp -n tests/fuzz/corpus/"$target"/* "$work"/ 2>/dev/null || true
+  mkdir -p "$work" tests/fuzz/corpus
+  [ -f "tests/fuzz/corpus/$target.tar.gz" ] && tar xzf "tests/fuzz/corpus/$target.tar.gz" -C "$work" --strip-components=1
   cp -n "$OUT/seeds/$target"/* "$work"/ 2>/dev/null || true
   dict=()
   [ -f "tests/fuzz/$target.dict" ] && dict=(-dict="$ROOT/tests/fuzz/$target.dict")
@@ -42,9 +43,10 @@ for target in "${TARGETS[@]}"; do
     -artifact_prefix="$ROOT/tests/fuzz/findings/$target-" -print_final_stats=1 > "$target.log" 2>&1) || {
       echo "$target: FOUND A CRASH (see $OUT/$target.log and tests/fuzz/findings/)"; tail -40 "$OUT/$target.log"; exit 1; }
   grep -E "stat::number_of_executed_units|stat::peak_rss_mb|Done [0-9]+ runs" "$OUT/$target.log" | tail -3 || true
-  # Keep a minimised corpus in the repository.
-  rm -rf "$OUT/merged-$target" && mkdir -p "$OUT/merged-$target"
-  "$OUT/tests/fuzz/$target" -merge=1 "$OUT/merged-$target" "$work" > /dev/null 2>&1 || true
-  rm -rf "tests/fuzz/corpus/$target" && mv "$OUT/merged-$target" "tests/fuzz/corpus/$target"
+  # Keep a minimised corpus of the small inputs in the repository, as one archive.
+  rm -rf "$OUT/merged/$target" && mkdir -p "$OUT/merged/$target"
+  "$OUT/tests/fuzz/$target" -merge=1 -max_len=65536 "$OUT/merged/$target" "$work" > /dev/null 2>&1 || true
+  find "$OUT/merged/$target" -type f -size +64k -delete
+  tar czf "tests/fuzz/corpus/$target.tar.gz" -C "$OUT/merged" --sort=name --mtime=@0 --owner=0 --group=0 "$target"
 done
 echo "all targets ran without findings"

@@ -197,6 +197,12 @@ GraphScene::GraphScene(GraphDocument& doc, QObject* parent) : QGraphicsScene(par
     sync();
 }
 
+GraphScene::~GraphScene()
+{
+    disconnect(this, &QGraphicsScene::selectionChanged, this, nullptr);
+    clear();
+}
+
 void GraphScene::sync()
 {
     // Blocks: keep the items of blocks that still exist, add and remove the others.

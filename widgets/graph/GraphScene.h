@@ -48,6 +48,9 @@ class GraphScene : public QGraphicsScene {
     Q_OBJECT
 public:
     explicit GraphScene(GraphDocument& doc, QObject* parent = nullptr);
+    // Removes the items while this is still a GraphScene: QGraphicsScene's own destructor would
+    // delete them later, and their removal emits selectionChanged into a half-destroyed scene.
+    ~GraphScene() override;
 
     GraphDocument& document() { return doc_; }
     BlockItem* block(const std::string& id) const { return blocks_.value(QString::fromStdString(id)); }
