@@ -6,6 +6,11 @@
 #include <QProcess>
 #include <QStringList>
 
+// Sanitized builds (RECLAB_SANITIZE) run several times slower; the waits below allow for it.
+#ifndef RECLAB_TEST_TIME_SCALE
+#define RECLAB_TEST_TIME_SCALE 1
+#endif
+
 namespace reclab::test {
 
 struct CliResult {
@@ -23,7 +28,7 @@ inline CliResult runCli(const QStringList& args, int timeoutMs = 120000, const Q
     p.setProcessEnvironment(e);
     p.start(QStringLiteral(RECLAB_CLI_PATH), args);
     CliResult r;
-    if (!p.waitForFinished(timeoutMs)) {
+    if (!p.waitForFinished(timeoutMs * RECLAB_TEST_TIME_SCALE)) {
         p.kill();
         p.waitForFinished();
     }

@@ -15,7 +15,9 @@ namespace {
 
 // The loops of Dice over a row-major [n, c] block, vectorised across the channels; on x86-64
 // GCC also builds an AVX2/FMA copy picked at load time (the default build targets plain x86-64).
-#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__)
+// Not under ThreadSanitizer: the clone's resolver runs while the program is relocated, before
+// the sanitizer's runtime is up, and its instrumented entry crashes the process at load.
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && !defined(__SANITIZE_THREAD__)
 #define RECLAB_SIMD_CLONES __attribute__((target_clones("arch=haswell", "default")))
 #else
 #define RECLAB_SIMD_CLONES

@@ -16,7 +16,9 @@ constexpr int64_t kGrain = 1 << 15;
 
 // The loops are compiled for AVX2 as well as the baseline, picked at load time (GCC's
 // target_clones), and this file is built with -fno-math-errno so sqrt vectorises.
-#if defined(__GNUC__) && defined(__x86_64__) && !defined(__clang__)
+// Not under ThreadSanitizer: the clone's resolver runs while the program is relocated, before
+// the sanitizer's runtime is up, and its instrumented entry crashes the process at load.
+#if defined(__GNUC__) && defined(__x86_64__) && !defined(__clang__) && !defined(__SANITIZE_THREAD__)
 #define RECLAB_VECTOR_CLONES __attribute__((target_clones("avx2", "default")))
 #else
 #define RECLAB_VECTOR_CLONES
