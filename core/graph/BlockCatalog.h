@@ -1,6 +1,7 @@
-// The blocks a model graph is built from: their ports, parameters with defaults and limits,
-// and the text that explains each one (with its formula) in the palette and tooltips.
-// An explicit table, as the model registry is; torch-free.
+// The blocks a model graph is built from, as the palette and the editor see them: their ports,
+// parameters with defaults and limits, and the text that explains each one (with its formula).
+// Each block kind declares this once, with the rest of its definition, in core/blocks/
+// (graph/BlockDefinition.h); torch-free.
 #pragma once
 
 #include <nlohmann/json.hpp>
@@ -51,12 +52,9 @@ const std::vector<BlockSpec>& blockCatalog();
 // nullptr for an unknown type.
 const BlockSpec* findBlock(const std::string& type);
 
-// The input ports of a block with its parameters: concat has "in1" .. "inN" for N = inputs.
+// The input ports of a block with its parameters (concat has "in1" .. "inN" for N = inputs).
 std::vector<PortSpec> inputPortsOf(const BlockSpec& spec, const nlohmann::json& params);
 
 std::string valueKindName(ValueKind kind);
-
-// The dense features the dense_features input can provide, per (user, item) row.
-const std::vector<std::string>& denseFeatureNames();
 
 } // namespace reclab

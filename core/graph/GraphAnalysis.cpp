@@ -1,5 +1,7 @@
 #include "graph/GraphAnalysis.h"
 
+#include "graph/BlockDefinition.h"
+
 #include <unistd.h>
 
 #include <algorithm>
@@ -94,9 +96,6 @@ private:
     void sortBlocks();
     void infer(const GraphNode& node);
     std::optional<ValueType> inputType(const GraphNode& node, const std::string& port, bool& missing);
-    int64_t vocabularySize(const std::string& vocab) const;
-    int64_t activationParameters(const std::string& activation, int64_t width) const;
-    void checkTable(const GraphNode& node, BlockAnalysis& b, const ValueType& ids);
 
     const GraphSpec& g_;
     const GraphContext& c_;
@@ -230,20 +229,6 @@ void Analyser::sortBlocks()
     result_.issues.push_back({"", "", "these blocks form a cycle (or hang off one): " + members});
 }
 
-int64_t Analyser::vocabularySize(const std::string& vocab) const
-{
-    if (vocab == "user")
-        return c_.numUsers;
-    if (vocab == "item")
-        return c_.numItems;
-    return c_.numGenres;
-}
-
-int64_t Analyser::activationParameters(const std::string& activation, int64_t width) const
-{
-    return activation == "prelu" || activation == "dice" ? width : 0;
-}
-
 std::optional<ValueType> Analyser::inputType(const GraphNode& node, const std::string& port, bool& missing)
 {
     const GraphEdge* e = g_.edgeInto({node.id, port});
@@ -260,149 +245,35 @@ std::optional<ValueType> Analyser::inputType(const GraphNode& node, const std::s
     return source->output;
 }
 
-void Analyser::checkTable(const GraphNode& node, BlockAnalysis& b, const ValueType& ids)
-{
-    const int64_t dim = b.params["dim"].get<int64_t>();
-    const int64_t vocab = vocabularySize(ids.vocab);
-    const std::string table = b.params["table"].get<std::string>();
-    if (!table.empty()) {
-        const auto owner = tableOwner_.find(table);
-        if (owner != tableOwner_.end()) {
-            const BlockAnalysis& first = *mutableBlock(owner->second);
-            const bool sameVocab = first.output && first.params["ids_vocab"] == ids.vocab;
-            for (const char* key : {"dim", "init_std", "regularizer", "l2_scale"})
-                if (first.params[key] != b.params[key]) {
-                    issue(node.id, "", std::string("shares table '") + table + "' with block '" + first.id +
-                                           "' but its " + key + " differs");
-                    return;
-                }
-            if (!sameVocab) {
-                issue(node.id, "ids", "shares table '" + table + "' with block '" + first.id +
-                                          "', which looks up other ids");
-                return;
-            }
-            b.params["ids_vocab"] = ids.vocab;
-            return; // weights counted at the first block
-        }
-        tableOwner_[table] = node.id;
-    }
-    b.params["ids_vocab"] = ids.vocab;
-    if (vocab > 0) {
-        const double elements = double(vocab) * double(dim);
-        if (elements > double(1ll << 40)) {
-            issue(node.id, "", "a " + formatCount(vocab) + " × " + formatCount(dim) + " table is far too large");
-            return;
-        }
-        b.parameters = vocab * dim;
-    }
-}
-
 void Analyser::infer(const GraphNode& node)
 {
     BlockAnalysis& b = *mutableBlock(node.id);
-    const BlockSpec* spec = findBlock(node.type);
-    if (!spec || b.failed)
+    const BlockDefinition* definition = findDefinition(node.type);
+    if (!definition || b.failed)
         return;
-    const auto& p = b.params;
     bool missing = false;
-    std::vector<std::optional<ValueType>> in;
-    for (const auto& port : inputPortsOf(*spec, p))
-        in.push_back(inputType(node, port.name, missing));
+    const std::vector<PortSpec> ports = inputPortsOf(definition->spec, b.params);
+    std::vector<ValueType> in;
+    for (const auto& port : ports)
+        if (auto type = inputType(node, port.name, missing))
+            in.push_back(*type);
     if (missing)
         return;
-    auto fail = [&](const std::string& port, const std::string& message) { issue(node.id, port, message); };
-    auto needFloat = [&](size_t k, const std::string& port) {
-        if (in[k]->kind != ValueKind::Float) {
-            fail(port, "expects vectors, got " + in[k]->text() + " (put an Embedding in between)");
-            return false;
-        }
-        return true;
-    };
-    const std::string& t = node.type;
-    ValueType out;
-    if (t == "user_id" || t == "item_id" || t == "history") {
-        out = {ValueKind::Ids, t == "user_id" ? "user" : "item", t == "history", 0};
-    } else if (t == "item_category" || t == "history_category") {
-        out = {ValueKind::Bag, "category", t == "history_category", 0};
-        if (c_.numItems > 0 && c_.numGenres == 0)
-            return fail("", "the dataset has no item categories");
-    } else if (t == "dense_features") {
-        out = {ValueKind::Float, "", false, static_cast<int64_t>(p["features"].size())};
-    } else if (t == "embedding") {
-        if (in[0]->kind == ValueKind::Float)
-            return fail("ids", "expects ids or category sets, got " + in[0]->text());
-        out = {ValueKind::Float, "", in[0]->sequence, p["dim"].get<int64_t>()};
-        checkTable(node, b, *in[0]);
-        if (b.failed)
-            return;
-    } else if (t == "linear" || t == "mlp" || t == "relu" || t == "sigmoid" || t == "tanh" || t == "prelu" ||
-               t == "dice" || t == "dropout" || t == "batch_norm") {
-        if (!needFloat(0, "in"))
-            return;
-        out = *in[0];
-        int64_t width = in[0]->width;
-        if (t == "linear") {
-            const int64_t units = p["units"].get<int64_t>();
-            b.parameters = width * units + (p["bias"].get<bool>() ? units : 0);
-            out.width = units;
-        } else if (t == "mlp") {
-            for (const auto& size : p["layers"]) {
-                const int64_t units = size.get<int64_t>();
-                b.parameters += width * units + units + activationParameters(p["activation"], units);
-                width = units;
-            }
-            out.width = width;
-        } else if (t == "prelu" || t == "dice") {
-            b.parameters = width;
-        } else if (t == "batch_norm") {
-            b.parameters = 2 * width;
-        }
-    } else if (t == "product" || t == "add" || t == "dot") {
-        if (!needFloat(0, "a") || !needFloat(1, "b"))
-            return;
-        if (in[0]->width != in[1]->width)
-            return fail("b", "widths differ: a is " + in[0]->text() + ", b is " + in[1]->text());
-        out = {ValueKind::Float, "", in[0]->sequence || in[1]->sequence, t == "dot" ? 1 : in[0]->width};
-    } else if (t == "concat") {
-        out = {ValueKind::Float, "", false, 0};
-        for (size_t k = 0; k < in.size(); ++k) {
-            if (!needFloat(k, "in" + std::to_string(k + 1)))
-                return;
-            out.width += in[k]->width;
-            out.sequence = out.sequence || in[k]->sequence;
-        }
-    } else if (t == "sum_pool" || t == "mean_pool") {
-        if (!needFloat(0, "in"))
-            return;
-        if (!in[0]->sequence)
-            return fail("in", "expects a sequence (B×L×d), got " + in[0]->text());
-        out = {ValueKind::Float, "", false, in[0]->width};
-    } else if (t == "din_attention") {
-        if (!needFloat(0, "keys") || !needFloat(1, "query"))
-            return;
-        if (!in[0]->sequence)
-            return fail("keys", "expects the behaviours as a sequence (B×L×d), got " + in[0]->text());
-        if (in[1]->sequence)
-            return fail("query", "expects one candidate vector per row (B×d), got " + in[1]->text());
-        if (in[0]->width != in[1]->width)
-            return fail("query", "widths differ: keys are " + in[0]->text() + ", the query is " + in[1]->text());
-        int64_t width = 4 * in[0]->width;
-        for (const auto& size : p["layers"]) {
-            const int64_t units = size.get<int64_t>();
-            b.parameters += width * units + units + activationParameters(p["activation"], units);
-            width = units;
-        }
-        b.parameters += width + 1;
-        out = {ValueKind::Float, "", false, in[0]->width};
-    } else if (t == "click_output" || t == "rating_output") {
-        const std::string port = t == "click_output" ? "logit" : "value";
-        if (!needFloat(0, port))
-            return;
-        if (in[0]->sequence || in[0]->width != 1)
-            return fail(port, "expects one number per row (B×1), got " + in[0]->text() + " (add a Linear with 1 unit)");
-        return; // outputs produce nothing
-    }
+    ShapeContext c(
+        c_, b.params, in, ports, [&](const std::string& port, const std::string& message) { issue(node.id, port, message); },
+        [&](const std::string& table) -> const BlockAnalysis* {
+            const auto owner = tableOwner_.find(table);
+            if (owner != tableOwner_.end())
+                return mutableBlock(owner->second);
+            tableOwner_[table] = node.id;
+            return nullptr;
+        });
+    auto out = definition->shape(c);
+    b.parameters = c.parameters;
+    if (c.failed())
+        return;
     b.output = out;
+    result_.widest = std::max({result_.widest, c.widest, out ? out->width : 0});
 }
 
 GraphAnalysis Analyser::run()
@@ -421,8 +292,9 @@ GraphAnalysis Analyser::run()
         mutableBlock(n.id)->params = resolveParams(n, *spec);
         if (spec->isOutput())
             outputs.push_back(n.id);
-        if (n.type == "history" || n.type == "history_category")
-            result_.usesHistory = true;
+        const BlockTraits& traits = findDefinition(n.type)->traits;
+        result_.usesHistory = result_.usesHistory || traits.readsHistory;
+        result_.weighsBehaviours = result_.weighsBehaviours || traits.weighsBehaviours;
     }
     // Edges must name ports the blocks have.
     for (const auto& e : g_.edges) {
@@ -457,7 +329,7 @@ GraphAnalysis Analyser::run()
                                               " output blocks (" + names + "); keep exactly one"});
     } else {
         result_.outputBlock = outputs.front();
-        const bool rating = g_.node(outputs.front())->type == "rating_output";
+        const bool rating = findDefinition(g_.node(outputs.front())->type)->traits.loss == OutputLoss::Squared;
         result_.task = rating ? TaskKind::RatingPrediction
                               : result_.usesHistory ? TaskKind::ClickThrough : TaskKind::ImplicitRanking;
         if (rating && result_.usesHistory)

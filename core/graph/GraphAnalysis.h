@@ -62,7 +62,9 @@ struct GraphAnalysis {
     int64_t totalParameters = 0;
     std::string outputBlock;
     TaskKind task = TaskKind::ImplicitRanking;
-    bool usesHistory = false;
+    bool usesHistory = false;      // a block reads the behaviour sequence
+    bool weighsBehaviours = false; // a block weighs behaviours (attention)
+    int64_t widest = 0;            // the widest activation of any block, inner layers included
 
     bool ok() const { return issues.empty(); }
     const BlockAnalysis* block(const std::string& id) const;

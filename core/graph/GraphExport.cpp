@@ -1,7 +1,7 @@
 #include "graph/GraphExport.h"
 
 #include "graph/GraphAnalysis.h"
-#include "graph/GraphSteps.h"
+#include "graph/BlockKernel.h"
 #include "models/Dice.h"
 #include "util/Error.h"
 #include "util/Files.h"
@@ -10,6 +10,7 @@
 #include <torch/csrc/jit/api/module.h>
 #include <torch/nn/modules/activation.h>
 #include <torch/nn/modules/batchnorm.h>
+#include <torch/nn/modules/dropout.h>
 #include <torch/serialize.h>
 
 #include <filesystem>
@@ -103,41 +104,35 @@ std::string flatName(const std::string& name)
     return out;
 }
 
-class ScriptWriter {
-public:
-    explicit ScriptWriter(GraphModelImpl& model) : model_(model)
-    {
-        for (const auto& p : model.named_parameters())
-            names_[p.value().unsafeGetTensorImpl()] = flatName(p.key());
-        for (const auto& b : model.named_buffers())
-            names_[b.value().unsafeGetTensorImpl()] = flatName(b.key());
-    }
+} // namespace
 
-    std::string run();
+ScriptPass::ScriptPass(GraphModelImpl& m) : model(m), data(m.data())
+{
+    for (const auto& p : model.named_parameters())
+        names_[p.value().unsafeGetTensorImpl()] = flatName(p.key());
+    for (const auto& b : model.named_buffers())
+        names_[b.value().unsafeGetTensorImpl()] = flatName(b.key());
+}
 
-private:
-    std::string self(const torch::Tensor& t) const { return "self." + names_.at(t.unsafeGetTensorImpl()); }
-    std::string var(size_t k) const { return "v" + std::to_string(k); }
-    void line(const std::string& text) { code_ << "    " << text << '\n'; }
-    // x as a row per behaviour when needed (x per row, the other side a sequence).
-    std::string rows(size_t k, bool sequence) const
-    {
-        return sequence && !sequence_[k] ? var(k) + ".index_select(0, row_of)" : var(k);
-    }
-    std::string linear(const std::string& x, torch::nn::LinearImpl& l) const
-    {
-        return "torch.matmul(" + x + ", " + self(l.weight) + ".t())" + (l.bias.defined() ? " + " + self(l.bias) : "");
-    }
-    // One layer of an MLP or activation block, applied to x (evaluation: dropout is identity).
-    std::string layer(const std::string& x, torch::nn::Module& m) const;
+std::string ScriptPass::self(const torch::Tensor& t) const { return "self." + names_.at(t.unsafeGetTensorImpl()); }
 
-    GraphModelImpl& model_;
-    std::map<const void*, std::string> names_;
-    std::vector<bool> sequence_;
-    std::ostringstream code_;
-};
+std::string ScriptPass::rows(const ScriptValue& x, bool sequence)
+{
+    return sequence && !x.sequence ? x.name + ".index_select(0, row_of)" : x.name;
+}
 
-std::string ScriptWriter::layer(const std::string& x, torch::nn::Module& m) const
+std::string ScriptPass::linear(const std::string& x, torch::nn::LinearImpl& l) const
+{
+    return "torch.matmul(" + x + ", " + self(l.weight) + ".t())" + (l.bias.defined() ? " + " + self(l.bias) : "");
+}
+
+ScriptValue ScriptPass::assign(const GraphStep& s, const std::string& expr)
+{
+    line(var(s) + " = " + expr);
+    return {var(s), s.output && s.output->sequence};
+}
+
+std::string ScriptPass::layer(const std::string& x, torch::nn::Module& m) const
 {
     if (auto* l = m.as<torch::nn::Linear>())
         return linear(x, *l);
@@ -159,109 +154,34 @@ std::string ScriptWriter::layer(const std::string& x, torch::nn::Module& m) cons
     if (auto* b = m.as<torch::nn::BatchNorm1d>())
         return "(" + x + " - " + self(b->running_mean) + ") * torch.rsqrt(" + self(b->running_var) + " + " +
                std::to_string(b->options.eps()) + ") * " + self(b->weight) + " + " + self(b->bias);
-    return x; // dropout
+    if (m.as<torch::nn::Dropout>())
+        return x;
+    throw std::logic_error("no TorchScript form for module " + m.name());
 }
 
-std::string ScriptWriter::run()
+bool ScriptPass::visit(GraphStep& s, const Inputs<ScriptValue>& in, ScriptValue& out)
 {
-    const GraphAnalysis& a = model_.analysis();
-    const auto& steps = model_.steps();
-    const bool history = a.usesHistory;
-    code_ << "def forward(self, users: Tensor, items: Tensor"
-          << (history ? ", history: Tensor, history_length: Tensor" : "") << ") -> Tensor:\n";
-    if (history) {
-        // Sequences padded to L and flattened to B * L rows; the mask keeps padding out of pools.
-        line("batch = items.size(0)");
-        line("width = history.size(1)");
-        line("mask = (torch.arange(width, device=history.device).unsqueeze(0) < history_length.unsqueeze(1)).reshape(-1)");
-        line("mask_f = mask.float().unsqueeze(1)");
-        line("row_of = torch.arange(batch, device=history.device).repeat_interleave(width)");
-        line("behaviours = history.reshape(-1) * mask.long()");
-    }
-    sequence_.assign(steps.size(), false);
-    for (size_t k = 0; k < steps.size(); ++k) {
-        GraphModelImpl::Step& s = *steps[k];
-        const BlockAnalysis* b = a.block(s.id);
-        sequence_[k] = b->output && b->output->sequence;
-        const std::string v = var(k);
-        auto in = [&](size_t port) { return s.inputs[port]; };
-        switch (s.op) {
-        case BlockOp::UserId: line(v + " = users"); break;
-        case BlockOp::ItemId:
-        case BlockOp::ItemCategory: line(v + " = items"); break;
-        case BlockOp::History:
-        case BlockOp::HistoryCategory: line(v + " = behaviours"); break;
-        case BlockOp::Dense: {
-            std::string cols;
-            for (const int c : s.features)
-                cols += (cols.empty() ? "" : ", ") +
-                        (c < 2 ? self(model_.data().userFeatures) + ".select(1, " + std::to_string(c) +
-                                     ").index_select(0, users)"
-                               : self(model_.data().itemFeatures) + ".select(1, 0).index_select(0, items)");
-            line(v + " = torch.stack([" + cols + "], 1)");
-            break;
-        }
-        case BlockOp::Embedding: {
-            const auto& weight = model_.named_modules()[s.table]->as<torch::nn::Embedding>()->weight;
-            const std::string table =
-                s.bag ? "torch.matmul(" + self(model_.data().genreMix) + ", " + self(weight) + ")" : self(weight);
-            line(v + " = " + table + ".index_select(0, " + var(in(0)) + ")");
-            break;
-        }
-        case BlockOp::Linear: line(v + " = " + linear(var(in(0)), *s.linear)); break;
-        case BlockOp::Mlp: {
-            line(v + " = " + var(in(0)));
-            for (auto& child : s.sequential->children())
-                line(v + " = " + layer(v, *child));
-            break;
-        }
-        case BlockOp::Unary: line(v + " = " + layer(var(in(0)), *s.unary.ptr())); break;
-        case BlockOp::Product:
-        case BlockOp::Add:
-        case BlockOp::Dot: {
-            const std::string x = rows(in(0), sequence_[k]), y = rows(in(1), sequence_[k]);
-            line(v + " = " + (s.op == BlockOp::Add       ? x + " + " + y
-                              : s.op == BlockOp::Product ? x + " * " + y
-                                                         : "(" + x + " * " + y + ").sum(1, keepdim=True)"));
-            break;
-        }
-        case BlockOp::Concat: {
-            std::string parts;
-            for (const size_t i : s.inputs)
-                parts += (parts.empty() ? "" : ", ") + rows(i, sequence_[k]);
-            line(v + " = torch.cat([" + parts + "], 1)");
-            break;
-        }
-        case BlockOp::SumPool:
-        case BlockOp::MeanPool:
-            line(v + " = (" + var(in(0)) + " * mask_f).view(batch, width, -1).sum(1)");
-            if (s.op == BlockOp::MeanPool)
-                line(v + " = " + v + " / history_length.clamp(min=1).float().unsqueeze(1)");
-            break;
-        case BlockOp::Attention: {
-            const std::string h = var(in(0)), t = v + "_query";
-            line(t + " = " + var(in(1)) + ".index_select(0, row_of)");
-            line(v + "_w = " + linear("torch.cat([" + h + ", " + t + ", " + h + " - " + t + ", " + h + " * " + t + "], 1)",
-                                      *s.linear));
-            for (auto& child : s.sequential->children())
-                line(v + "_w = " + layer(v + "_w", *child));
-            line(v + " = (" + h + " * " + v + "_w * mask_f).view(batch, width, -1).sum(1)");
-            break;
-        }
-        case BlockOp::ClickOutput: line("return " + var(in(0)) + ".squeeze(1)"); break;
-        case BlockOp::RatingOutput:
-            line("return " + var(in(0)) + ".squeeze(1)" + (s.addGlobalMean ? " + self.global_mean" : ""));
-            break;
-        }
-    }
-    return code_.str();
+    out = s.kernel->script(*this, s, in);
+    return true;
 }
-
-} // namespace
 
 std::string torchScriptSource(GraphModelImpl& model)
 {
-    return ScriptWriter(model).run();
+    ScriptPass pass(model);
+    const bool history = model.analysis().usesHistory;
+    std::string head = std::string("def forward(self, users: Tensor, items: Tensor") +
+                       (history ? ", history: Tensor, history_length: Tensor" : "") + ") -> Tensor:\n";
+    if (history) {
+        // Sequences padded to L and flattened to B * L rows; the mask keeps padding out of pools.
+        pass.line("batch = items.size(0)");
+        pass.line("width = history.size(1)");
+        pass.line("mask = (torch.arange(width, device=history.device).unsqueeze(0) < history_length.unsqueeze(1)).reshape(-1)");
+        pass.line("mask_f = mask.float().unsqueeze(1)");
+        pass.line("row_of = torch.arange(batch, device=history.device).repeat_interleave(width)");
+        pass.line("behaviours = history.reshape(-1) * mask.long()");
+    }
+    walkSteps(model.steps(), pass);
+    return head + pass.code();
 }
 
 std::string exportTorchScript(GraphModelImpl& model, const std::string& path)

@@ -65,8 +65,8 @@ public:
     // linear block made of the parts' own fuse weights scaled by alpha, (1 - alpha) / (n - 1).
     void loadPretrained(const std::vector<const GraphModelImpl*>& parts, double alpha);
 
-    // Behaviour weights [rows, L] of the batch's last forward through a DIN attention block
-    // (0 on padding); undefined when the graph has none.
+    // Behaviour weights [rows, L] of the batch's last forward in evaluation through a block that
+    // weighs behaviours (0 on padding); undefined when the graph has none.
     torch::Tensor lastAttention() const { return lastAttention_; }
 
     // One user's behaviours against many candidates (recommendations, attention maps): each
@@ -74,7 +74,7 @@ public:
     // the attention unit's weights come from the prepared table when there is a fresh one.
     // history: the real behaviours [L] (oldest first, no padding); candidates [n]. Returns the
     // scores [n] that predictBatch gives these candidates with this history, and in *weights
-    // the attention weights [n, L] (graphs with a din_attention block). In evaluation mode
+    // the behaviour weights [n, L] (graphs with a block that weighs behaviours). In evaluation mode
     // only; throws std::logic_error when sharesHistory() is false (a graph that mixes a
     // behaviour with a candidate or user value before pooling them).
     bool sharesHistory() const { return shared_.supported; }
@@ -89,21 +89,17 @@ public:
     bool prepareAttentionTable(int64_t maxItems = 4096);
     bool hasAttentionTable() const;
 
-    struct Step; // one block, compiled (GraphSteps.h)
-    struct Value;
-    struct Forward;
+    struct Step; // one block, compiled (BlockKernel.h)
     const std::vector<std::shared_ptr<Step>>& steps() const { return steps_; }
     const GraphData& data() const { return data_; }
 
 private:
     void build();
-    void planSharedHistory();
     torch::Tensor run(const Batch& batch, torch::Tensor* penalty);
-    // scoreHistory's evaluation; with keys and query given it stops at the attention block and
-    // returns its inputs there instead of scores.
+    // scoreHistory's evaluation; collecting, it stops at the tabulated block and returns its
+    // inputs there (keys, query) instead of scores.
     torch::Tensor runShared(int64_t user, const torch::Tensor& history, const torch::Tensor& candidates,
                             torch::Tensor* weights, torch::Tensor* keys = nullptr, torch::Tensor* query = nullptr);
-    torch::Tensor unitWeights(Step& unit, const torch::Tensor& keys, const torch::Tensor& query);
     std::vector<int64_t> parameterVersions() const;
 
     GraphSpec graph_;
@@ -111,11 +107,10 @@ private:
     GraphData data_;
     double l2_;
     std::vector<std::shared_ptr<Step>> steps_; // dependency order
-    std::map<std::string, torch::nn::Embedding> tables_;
     torch::Tensor lastAttention_;
     struct SharedHistoryPlan {
-        bool supported = false;       // runShared can evaluate the graph
-        int64_t attentionStep = -1;   // the one attention block whose weights a table can hold
+        bool supported = false;     // runShared can evaluate the graph
+        int64_t attentionStep = -1; // the one weighing block whose weights a table can hold
     } shared_;
     torch::Tensor attentionTable_;           // [behaviour item, candidate item]
     std::vector<int64_t> attentionVersions_; // the parameters' versions it was computed with

@@ -5,8 +5,6 @@
 // loads its parts; custom graphs with the other blocks train; invalid graphs are refused
 // before any training starts.
 // LibTorch's headers before Qt's: Qt's `slots` macro breaks them.
-#include "graph/GraphExport.h"
-#include "graph/GraphModule.h"
 #include "graph/GraphTemplates.h"
 #include "oracles/BiasedMF.h"
 #include "oracles/DeepInterest.h"
@@ -15,21 +13,13 @@
 #include "data/SampleGenerator.h"
 #include "models/ModelRegistry.h"
 #include "train/Trainer.h"
-#include "train/TrainingTask.h"
-#include "util/Random.h"
 
-#include <torch/optim/adam.h>
-
-#include <torch/csrc/jit/serialization/pickle.h>
-
-#include <QProcess>
-#include <QTemporaryDir>
-#include <QtTest>
+#include "graph/GraphChecks.h" // brings Qt's headers: after every LibTorch one
 
 #include <cmath>
-#include <fstream>
 
 using namespace reclab;
+using namespace reclab::checks;
 
 class TestGraphModels : public QObject {
     Q_OBJECT
@@ -145,17 +135,6 @@ void copyOracle(torch::nn::Module& oracle, GraphModelImpl& graph, const TrainCon
         QVERIFY2(source, qPrintable(QString::fromStdString("no oracle buffer for " + b.key())));
         b.value().copy_(*source);
     }
-}
-
-Batch firstRows(const EpochData& d, int64_t n)
-{
-    const auto rows = [&](const torch::Tensor& t) { return t.defined() ? t.narrow(0, 0, std::min(n, t.size(0))) : t; };
-    return {rows(d.users), rows(d.items), rows(d.labels), rows(d.negItems), rows(d.history), rows(d.historyLength)};
-}
-
-double maxDiff(const torch::Tensor& a, const torch::Tensor& b)
-{
-    return (a - b).abs().max().item<double>();
 }
 
 } // namespace
@@ -507,31 +486,6 @@ void TestGraphModels::invalidGraphIsRefusedBeforeTraining()
 
 namespace {
 
-// A template on the sample's click-through or ranking data, trained for a few batches so that
-// Dice and batch norm have running statistics, in evaluation mode, with a batch to score.
-std::pair<std::shared_ptr<GraphModelImpl>, Batch> trainedBriefly(const Dataset& data, const GraphSpec& graph)
-{
-    const TaskKind task = graphTask(graph);
-    TrainConfig c;
-    c.protocol = task == TaskKind::ClickThrough ? "din" : "";
-    const auto t = TrainingTask::create(task, data, c);
-    torch::manual_seed(5);
-    auto model = std::make_shared<GraphModelImpl>(graph, GraphData::from(t->shape()), 0.01);
-    Random rng(9);
-    const EpochData epoch = t->sampleEpoch(rng, InputType::Pointwise);
-    torch::optim::Adam adam(model->parameters(), torch::optim::AdamOptions(1e-2));
-    for (int64_t start = 0; start < 5 * 256; start += 256) {
-        const auto rows = [&](const torch::Tensor& x) { return x.defined() ? x.narrow(0, start, 256) : x; };
-        adam.zero_grad();
-        model->calculateLoss({rows(epoch.users), rows(epoch.items), rows(epoch.labels), {}, rows(epoch.history),
-                              rows(epoch.historyLength)})
-            .backward();
-        adam.step();
-    }
-    model->eval();
-    return {model, firstRows(epoch, 200)};
-}
-
 std::map<QString, GraphSpec> exportCases()
 {
     std::map<QString, GraphSpec> cases;
@@ -566,42 +520,7 @@ void TestGraphModels::torchScriptLoadsInPython()
 {
     QFETCH(QString, name);
     auto [model, batch] = trainedBriefly(*sample_, exportCases().at(name));
-    QTemporaryDir dir;
-    const QString pt = dir.filePath("model.pt"), io = dir.filePath("io.pt");
-    const std::string signature = exportTorchScript(*model, pt.toStdString());
-    torch::Tensor expected;
-    {
-        torch::NoGradGuard noGrad;
-        expected = model->predictBatch(batch);
-    }
-    std::vector<torch::IValue> values{batch.users, batch.items};
-    if (model->analysis().usesHistory) {
-        values.push_back(batch.history);
-        values.push_back(batch.historyLength);
-    }
-    QCOMPARE(signature, std::string(values.size() == 4 ? "forward(users, items, history, history_length)"
-                                                       : "forward(users, items)"));
-    values.push_back(expected);
-    const auto bytes = torch::jit::pickle_save(c10::ivalue::Tuple::create(values));
-    std::ofstream(io.toStdString(), std::ios::binary).write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-
-    // Debian's python3-torch, the same LibTorch: load the module and score the same inputs.
-    QProcess python;
-    python.start("/usr/bin/python3", {"-c",
-                             "import sys, torch\n"
-                             "m = torch.jit.load(sys.argv[1])\n"
-                             "data = torch.load(sys.argv[2])\n"
-                             "got = m(*data[:-1])\n"
-                             "print(float((got - data[-1]).abs().max()), tuple(got.shape))\n",
-                             pt, io});
-    QVERIFY(python.waitForFinished(120000));
-    const QString out = QString::fromUtf8(python.readAllStandardOutput()).trimmed();
-    QVERIFY2(python.exitCode() == 0, qPrintable(QString::fromUtf8(python.readAllStandardError())));
-    const double difference = out.section(' ', 0, 0).toDouble();
-    qInfo("%s: TorchScript in Python against RecLab: max |difference| %.3g over %lld scores", qPrintable(name),
-          difference, static_cast<long long>(expected.size(0)));
-    QVERIFY2(difference <= 1e-5, qPrintable(out));
-    QVERIFY2(out.contains(QString("(%1,)").arg(expected.size(0))), qPrintable(out));
+    checkTorchScriptInPython(*model, batch, name);
 }
 
 QTEST_APPLESS_MAIN(TestGraphModels)

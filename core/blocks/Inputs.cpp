@@ -1,0 +1,213 @@
+// Inputs: the ids of a row (user, candidate item), its behaviour sequence, the items'
+// categories, and numeric side features. They read the batch and fix where each value varies
+// (per user, per item, per pair) for all-item scoring.
+#ifndef RECLAB_BLOCK_KERNELS
+
+#include "blocks/DefinitionKit.h"
+
+namespace reclab {
+
+using namespace blocks;
+
+namespace {
+
+const std::vector<std::string>& denseFeatureNames()
+{
+    static const std::vector<std::string> names = {"user_age", "user_gender", "item_year"};
+    return names;
+}
+
+BlockDefinition input(const char* type, const char* name, const char* summary, const char* formula, ValueKind kind,
+                      const char* vocab, bool sequence)
+{
+    BlockDefinition d;
+    d.spec = {type, name, "Inputs", summary, formula, {}, {out(name, kind)}, {}};
+    d.traits.readsHistory = sequence;
+    const std::string vocabulary = vocab;
+    d.shape = [kind, vocabulary, sequence](ShapeContext& c) -> std::optional<ValueType> {
+        if (kind == ValueKind::Bag && c.sizes.numItems > 0 && c.sizes.numGenres == 0)
+            return c.fail("", "the dataset has no item categories");
+        return ValueType{kind, vocabulary, sequence, 0};
+    };
+    return d;
+}
+
+} // namespace
+
+void defineInputsBlocks(BlockRegistry& r)
+{
+    using K = ValueKind;
+    r.add(input("user_id", "User id", "The user of each row, as an index into the users.", "u ∈ {0 … U−1}, shape B",
+                K::Ids, "user", false));
+    r.add(input("item_id", "Item id", "The candidate item of each row, as an index into the items.",
+                "i ∈ {0 … I−1}, shape B", K::Ids, "item", false));
+    r.add(input("history", "Behaviour sequence",
+                "The items the user interacted with before this row, oldest first, with a mask of the real "
+                "entries (shorter histories are padded).",
+                "(i₁ … i_L) with mask m ∈ {0,1}^L, shape B×L", K::Ids, "item", true));
+    r.add(input("item_category", "Item category", "The categories (genres) of the candidate item, as a set.",
+                "G(i) ⊆ {0 … C−1}, shape B", K::Bag, "category", false));
+    r.add(input("history_category", "Category sequence",
+                "The categories of each behaviour in the sequence, with the sequence's mask.",
+                "(G(i₁) … G(i_L)), shape B×L", K::Bag, "category", true));
+    BlockDefinition dense = input("dense_features", "Dense features",
+                                  "Numeric side features of the row, scaled to about [0, 1]: the user's age / 100, "
+                                  "gender (1 = female) and the item's year − 1900 over 100. Unknown values are 0.",
+                                  "x ∈ ℝ^F, shape B×F", K::Float, "", false);
+    dense.spec.params.push_back({"features", "Features", ParamKind::TextList, denseFeatureNames(), 0, 0,
+                                 denseFeatureNames(), "Which features, in order"});
+    dense.shape = [](ShapeContext& c) -> std::optional<ValueType> {
+        return ValueType{ValueKind::Float, "", false, static_cast<int64_t>(c.params["features"].size())};
+    };
+    r.add(std::move(dense));
+}
+
+} // namespace reclab
+
+#else // the LibTorch half
+
+#include "graph/BlockKernel.h"
+
+#include <torch/types.h>
+
+namespace reclab {
+
+namespace {
+
+enum class Source { User, Item, History };
+
+// The ids of a row's user, its candidate item (or that item's category set), or its behaviours.
+class IdsKernel : public BlockKernel {
+public:
+    explicit IdsKernel(Source source) : source_(source) {}
+
+    Granularity granularity(const GraphStep& s, const std::vector<Granularity>& in) const override
+    {
+        return source_ == Source::User   ? Granularity::User
+               : source_ == Source::Item ? Granularity::Item
+                                         : BlockKernel::granularity(s, in);
+    }
+    BatchValue forward(BatchPass& p, GraphStep&, const Inputs<BatchValue>&) const override
+    {
+        BatchValue out;
+        out.ids = source_ == Source::User ? p.batch.users : source_ == Source::Item ? p.batch.items : p.behaviours;
+        out.sequence = source_ == Source::History;
+        return out;
+    }
+    PairValue scoreAll(PairPass& p, GraphStep& s, const Inputs<PairValue>& in) const override
+    {
+        if (source_ == Source::History)
+            return BlockKernel::scoreAll(p, s, in);
+        return source_ == Source::User ? PairValue{Granularity::User, {}, p.sliceUsers}
+                                       : PairValue{Granularity::Item, {}, p.allItems};
+    }
+    HistoryFlags planHistory(HistoryPlan&, const GraphStep&, const Inputs<HistoryFlags>&) const override
+    {
+        HistoryFlags out;
+        out.user = source_ == Source::User;
+        out.sequence = source_ == Source::History;
+        return out;
+    }
+    SharedValue scoreShared(SharedPass& p, GraphStep&, const Inputs<SharedValue>&) const override
+    {
+        SharedValue out;
+        out.ids = source_ == Source::User   ? torch::full({p.n}, p.user, p.candidates.options())
+                  : source_ == Source::Item ? p.candidates
+                                            : p.history;
+        return out;
+    }
+    ScriptValue script(ScriptPass&, GraphStep&, const Inputs<ScriptValue>&) const override
+    {
+        return {source_ == Source::User ? "users" : source_ == Source::Item ? "items" : "behaviours",
+                source_ == Source::History};
+    }
+
+private:
+    Source source_;
+};
+
+// Side features: column k of the row is user feature 0 (age) or 1 (gender), or item feature 0 (year).
+class DenseKernel : public BlockKernel {
+    struct State : StepState {
+        std::vector<int> columns; // 0, 1: user features; 2: the item's year
+    };
+
+public:
+    void compile(CompileContext&, GraphStep& s) const override
+    {
+        auto state = std::make_unique<State>();
+        for (const auto& f : s.params["features"]) {
+            const auto name = f.get<std::string>();
+            state->columns.push_back(name == "user_age" ? 0 : name == "user_gender" ? 1 : 2);
+        }
+        s.state = std::move(state);
+    }
+    Granularity granularity(const GraphStep& s, const std::vector<Granularity>&) const override
+    {
+        bool user = false, item = false;
+        for (const int c : s.as<State>().columns)
+            (c < 2 ? user : item) = true;
+        return user && item ? Granularity::Pair : user ? Granularity::User : Granularity::Item;
+    }
+    BatchValue forward(BatchPass& p, GraphStep& s, const Inputs<BatchValue>&) const override
+    {
+        std::vector<torch::Tensor> columns;
+        for (const int c : s.as<State>().columns)
+            columns.push_back(c < 2 ? p.data.userFeatures.select(1, c).index_select(0, p.batch.users)
+                                    : p.data.itemFeatures.select(1, 0).index_select(0, p.batch.items));
+        BatchValue out;
+        out.rows = torch::stack(columns, 1);
+        return out;
+    }
+    PairValue scoreAll(PairPass& p, GraphStep& s, const Inputs<PairValue>&) const override
+    {
+        std::vector<torch::Tensor> columns;
+        for (const int c : s.as<State>().columns) {
+            PairValue col = c < 2 ? PairValue{Granularity::User,
+                                              p.data.userFeatures.select(1, c).index_select(0, p.sliceUsers).unsqueeze(1)}
+                                  : PairValue{Granularity::Item, p.data.itemFeatures};
+            columns.push_back(s.granularity == Granularity::Pair ? p.pairs(col) : col.t);
+        }
+        return {s.granularity, torch::cat(columns, 1)};
+    }
+    HistoryFlags planHistory(HistoryPlan&, const GraphStep& s, const Inputs<HistoryFlags>&) const override
+    {
+        HistoryFlags out;
+        for (const int c : s.as<State>().columns)
+            out.user = out.user || c < 2;
+        return out;
+    }
+    SharedValue scoreShared(SharedPass& p, GraphStep& s, const Inputs<SharedValue>&) const override
+    {
+        std::vector<torch::Tensor> columns;
+        for (const int c : s.as<State>().columns)
+            columns.push_back(c < 2 ? p.data.userFeatures.select(1, c).narrow(0, p.user, 1).expand({p.n})
+                                    : p.data.itemFeatures.select(1, 0).index_select(0, p.candidates));
+        return {torch::stack(columns, 1), {}};
+    }
+    ScriptValue script(ScriptPass& p, GraphStep& s, const Inputs<ScriptValue>&) const override
+    {
+        std::string cols;
+        for (const int c : s.as<State>().columns)
+            cols += (cols.empty() ? "" : ", ") +
+                    (c < 2 ? p.self(p.data.userFeatures) + ".select(1, " + std::to_string(c) + ").index_select(0, users)"
+                           : p.self(p.data.itemFeatures) + ".select(1, 0).index_select(0, items)");
+        return p.assign(s, "torch.stack([" + cols + "], 1)");
+    }
+};
+
+} // namespace
+
+void addInputsKernels(KernelRegistry& r)
+{
+    r.add("user_id", std::make_unique<IdsKernel>(Source::User));
+    r.add("item_id", std::make_unique<IdsKernel>(Source::Item));
+    r.add("item_category", std::make_unique<IdsKernel>(Source::Item));
+    r.add("history", std::make_unique<IdsKernel>(Source::History));
+    r.add("history_category", std::make_unique<IdsKernel>(Source::History));
+    r.add("dense_features", std::make_unique<DenseKernel>());
+}
+
+} // namespace reclab
+
+#endif

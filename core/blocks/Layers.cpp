@@ -1,0 +1,203 @@
+// Layers: a linear layer, an MLP tower, dropout and batch normalisation.
+#ifndef RECLAB_BLOCK_KERNELS
+
+#include "blocks/DefinitionKit.h"
+
+namespace reclab {
+
+using namespace blocks;
+
+void defineLayersBlocks(BlockRegistry& r)
+{
+    BlockDefinition linear;
+    linear.spec = unarySpec("linear", "Linear", "Layers", "A fully connected layer.", "y = W x + b,  W ∈ ℝ^{out×in}",
+                            {intParam("units", "Units", 1, 1, 65536, "out, the output width"),
+                             boolParam("bias", "Bias", true, "Add a learned bias b")});
+    linear.shape = [](ShapeContext& c) -> std::optional<ValueType> {
+        if (!c.vectors(0))
+            return std::nullopt;
+        const int64_t units = c.params["units"].get<int64_t>();
+        c.parameters = c.in[0].width * units + (c.params["bias"].get<bool>() ? units : 0);
+        ValueType out = c.in[0];
+        out.width = units;
+        return out;
+    };
+    r.add(std::move(linear));
+
+    BlockDefinition mlp;
+    mlp.spec = unarySpec("mlp", "MLP", "Layers", "A tower of fully connected layers, each followed by the activation.",
+                         "h₀ = x,  h_k = act(W_k h_{k−1} + b_k),  y = h_K",
+                         {layersParam("layers", "Layer sizes", {64, 32}, "The width of each layer, in order"),
+                          choiceParam("activation", "Activation", "relu", activationNames(), "After every layer"),
+                          realParam("dropout", "Dropout", 0.0, 0, 0.99, "Dropout after every layer while training")});
+    mlp.shape = [](ShapeContext& c) -> std::optional<ValueType> {
+        if (!c.vectors(0))
+            return std::nullopt;
+        int64_t width = c.in[0].width;
+        for (const auto& size : c.params["layers"]) {
+            const int64_t units = size.get<int64_t>();
+            c.parameters += width * units + units + activationParameters(c.params["activation"], units);
+            c.widest = std::max(c.widest, units);
+            width = units;
+        }
+        ValueType out = c.in[0];
+        out.width = width;
+        return out;
+    };
+    r.add(std::move(mlp));
+
+    BlockDefinition dropout;
+    dropout.spec = unarySpec("dropout", "Dropout", "Layers", "Zeroes entries at random while training (scaling the rest).",
+                             "y = x · m / (1 − p),  m ~ Bernoulli(1 − p); y = x in evaluation",
+                             {realParam("p", "Drop probability", 0.5, 0, 0.99, "p")});
+    dropout.shape = sameShape;
+    r.add(std::move(dropout));
+
+    BlockDefinition batchNorm;
+    batchNorm.spec = unarySpec("batch_norm", "BatchNorm", "Layers", "Normalises each channel over the batch.",
+                               "y = γ (x − E[x]) / √(Var[x] + ε) + β");
+    batchNorm.shape = [](ShapeContext& c) {
+        auto out = sameShape(c);
+        if (out)
+            c.parameters = 2 * out->width;
+        return out;
+    };
+    r.add(std::move(batchNorm));
+}
+
+} // namespace reclab
+
+#else // the LibTorch half
+
+#include "graph/BlockKernel.h"
+
+#include <torch/nn/modules/activation.h>
+#include <torch/nn/modules/batchnorm.h>
+#include <torch/nn/modules/dropout.h>
+#include <torch/types.h>
+
+namespace reclab {
+
+namespace {
+
+class LinearKernel : public BlockKernel {
+    struct State : StepState {
+        torch::nn::Linear linear{nullptr};
+    };
+
+public:
+    void compile(CompileContext& c, GraphStep& s) const override
+    {
+        auto state = std::make_unique<State>();
+        const auto options = torch::nn::LinearOptions(s.inputTypes[0].width, s.params["units"].get<int64_t>())
+                                 .bias(s.params["bias"].get<bool>());
+        state->linear = c.model.register_module(s.id, torch::nn::Linear(options));
+        s.state = std::move(state);
+    }
+    BatchValue forward(BatchPass&, GraphStep& s, const Inputs<BatchValue>& in) const override
+    {
+        BatchValue out;
+        out.sequence = in[0]->sequence;
+        out.rows = s.as<State>().linear->forward(in[0]->materialise());
+        return out;
+    }
+    PairValue scoreAll(PairPass& p, GraphStep& s, const Inputs<PairValue>& in) const override
+    {
+        const auto& l = s.as<State>().linear;
+        return p.linear(*in[0], l->weight, l->bias, std::to_string(s.index));
+    }
+    SharedValue scoreShared(SharedPass&, GraphStep& s, const Inputs<SharedValue>& in) const override
+    {
+        return {s.as<State>().linear->forward(in[0]->t), {}};
+    }
+    ScriptValue script(ScriptPass& p, GraphStep& s, const Inputs<ScriptValue>& in) const override
+    {
+        return p.assign(s, p.linear(in[0]->name, *s.as<State>().linear));
+    }
+};
+
+class MlpKernel : public BlockKernel {
+    struct State : StepState {
+        torch::nn::Sequential tower{nullptr};
+    };
+
+public:
+    void compile(CompileContext& c, GraphStep& s) const override
+    {
+        auto state = std::make_unique<State>();
+        const auto& p = s.params;
+        state->tower = c.model.register_module(
+            s.id, tower(s.inputTypes[0].width, p["layers"], p["activation"], p["dropout"].get<double>()));
+        s.state = std::move(state);
+    }
+    BatchValue forward(BatchPass&, GraphStep& s, const Inputs<BatchValue>& in) const override
+    {
+        BatchValue out;
+        out.sequence = in[0]->sequence;
+        out.rows = s.as<State>().tower->forward(in[0]->materialise());
+        return out;
+    }
+    PairValue scoreAll(PairPass& p, GraphStep& s, const Inputs<PairValue>& in) const override
+    {
+        // The first layer through linear() (it may meet a concatenation of user and item
+        // parts), the rest on its result.
+        PairValue x = *in[0];
+        bool first = true;
+        for (auto& layer : *s.as<State>().tower) {
+            if (first) {
+                auto* linear = layer.ptr()->as<torch::nn::Linear>();
+                x = p.linear(x, linear->weight, linear->bias, std::to_string(s.index));
+                first = false;
+                continue;
+            }
+            if (!x.plain())
+                x = {Granularity::Pair, p.pairs(x)};
+            // Pair activations are this pass's own: ReLU in place saves a pass over them.
+            if (x.g == Granularity::Pair && layer.ptr()->as<torch::nn::ReLU>())
+                x.t.relu_();
+            else
+                x.t = layer.forward(x.t);
+        }
+        return x;
+    }
+    SharedValue scoreShared(SharedPass&, GraphStep& s, const Inputs<SharedValue>& in) const override
+    {
+        return {s.as<State>().tower->forward(in[0]->t), {}};
+    }
+    ScriptValue script(ScriptPass& p, GraphStep& s, const Inputs<ScriptValue>& in) const override
+    {
+        const std::string v = ScriptPass::var(s);
+        p.line(v + " = " + in[0]->name);
+        for (auto& child : s.as<State>().tower->children())
+            p.line(v + " = " + p.layer(v, *child));
+        return {v, in[0]->sequence};
+    }
+};
+
+class DropoutKernel : public RowwiseKernel {
+    torch::nn::AnyModule makeModule(const GraphStep& s, int64_t) const override
+    {
+        return torch::nn::AnyModule(torch::nn::Dropout(s.params["p"].get<double>()));
+    }
+};
+
+class BatchNormKernel : public RowwiseKernel {
+    torch::nn::AnyModule makeModule(const GraphStep&, int64_t width) const override
+    {
+        return torch::nn::AnyModule(torch::nn::BatchNorm1d(width));
+    }
+};
+
+} // namespace
+
+void addLayersKernels(KernelRegistry& r)
+{
+    r.add("linear", std::make_unique<LinearKernel>());
+    r.add("mlp", std::make_unique<MlpKernel>());
+    r.add("dropout", std::make_unique<DropoutKernel>());
+    r.add("batch_norm", std::make_unique<BatchNormKernel>());
+}
+
+} // namespace reclab
+
+#endif
