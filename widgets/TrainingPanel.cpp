@@ -18,7 +18,7 @@ namespace reclab {
 
 namespace {
 
-const QString kGraphModel = QStringLiteral("graph");
+const QString kGraphModel = QString::fromLatin1(kCustomGraphModel);
 
 // The template model whose training defaults a graph of this task starts from.
 const char* defaultsModelFor(TaskKind task)

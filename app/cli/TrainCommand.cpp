@@ -44,7 +44,7 @@ TrainConfig configFrom(const TrainOptions& o)
         c = defaultConfigFor(o.model);
     } else {
         // The graph fixes the architecture; the options here train it.
-        c.model = "graph";
+        c.model = kCustomGraphModel;
         c.graph = GraphSpec::load(o.graph).toJson();
         const std::pair<bool, const char*> architecture[] = {{o.factors != 0, "factors"},
                                                              {!o.mlpLayers.empty(), "mlp-layers"},

@@ -78,7 +78,7 @@ QString formatDuration(double seconds)
     return QStringLiteral("%1 s").arg(s);
 }
 
-const QString kGraphModel = QStringLiteral("graph");
+const QString kGraphModel = QString::fromLatin1(kCustomGraphModel);
 
 } // namespace
 
@@ -327,7 +327,8 @@ void MainWindow::inspectRun(qint64 runId)
     const int row = runsModel_->rowOf(runId);
     const RunRecord* run = row >= 0 ? runsModel_->runAt(row) : nullptr;
     centralTabs_->setCurrentWidget(inspect_);
-    inspect_->inspect(runId, run && run->model == "din");
+    const auto abilities = run ? abilitiesOfRun(run->paramsJson) : std::nullopt;
+    inspect_->inspect(runId, abilities && abilities->weighsBehaviours);
 }
 
 void MainWindow::compareRuns(const QList<qint64>& runIds)
@@ -555,7 +556,7 @@ void MainWindow::launch(const TrainConfig& config, const QString& label, qint64 
     LiveRun* run = owned.get();
     run->controller = new TrainingController(this);
     run->label = label;
-    run->plannedEpochs = config.model == "graph" || findModel(config.model)->trainable ? config.epochs : 1;
+    run->plannedEpochs = abilitiesOf(config).trainable ? config.epochs : 1;
     run->stage = tr("preparing…");
     run->learningRate = config.learningRate;
     run->clock.start();

@@ -44,6 +44,7 @@ void defineEmbeddingsBlocks(BlockRegistry& r)
             return out;
         }
         c.params["ids_vocab"] = ids.vocab;
+        c.itemVectors = ids.vocab == "item";
         const int64_t vocab = c.vocabularySize(ids.vocab);
         const int64_t dim = out.width;
         if (vocab > 0) {

@@ -1,5 +1,6 @@
 #include "compare/RunComparison.h"
 
+#include "train/TrainConfig.h"
 #include "util/Error.h"
 
 #include <cmath>
@@ -47,7 +48,7 @@ bool isResultMetric(const std::string& key)
 
 std::string modelLabel(const RunRecord& run)
 {
-    if (run.model == "graph")
+    if (run.model == kCustomGraphModel)
         for (const auto& [key, value] : flattenParams(run.paramsJson))
             if (key == "graph")
                 return "graph: " + value;

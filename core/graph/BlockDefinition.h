@@ -26,6 +26,7 @@ public:
     const std::vector<PortSpec>& ports;
     int64_t parameters = 0; // weights this block owns
     int64_t widest = 0;     // its widest inner activation, beyond the output (all-item scoring's slices)
+    bool itemVectors = false; // it learns a vector per item (the projector can show them)
 
     // Reports a problem at an input port (empty: the block itself); returns nullopt for `return c.fail(...)`.
     std::nullopt_t fail(const std::string& port, const std::string& message);

@@ -273,6 +273,7 @@ void Analyser::infer(const GraphNode& node)
     if (c.failed())
         return;
     b.output = out;
+    result_.itemVectors = result_.itemVectors || c.itemVectors;
     result_.widest = std::max({result_.widest, c.widest, out ? out->width : 0});
 }
 

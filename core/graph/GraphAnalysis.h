@@ -64,6 +64,7 @@ struct GraphAnalysis {
     TaskKind task = TaskKind::ImplicitRanking;
     bool usesHistory = false;      // a block reads the behaviour sequence
     bool weighsBehaviours = false; // a block weighs behaviours (attention)
+    bool itemVectors = false;      // a block learns a vector per item (an item embedding table)
     int64_t widest = 0;            // the widest activation of any block, inner layers included
 
     bool ok() const { return issues.empty(); }

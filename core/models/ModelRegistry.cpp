@@ -166,7 +166,8 @@ std::vector<ModelInfo> buildRegistry()
                           o.factors = c.factors;
                           o.l2 = c.l2;
                           return std::make_shared<BPRMFImpl>(o);
-                      }});
+                      },
+                      true, {}, true});
     models.push_back({"itemknn", "ItemKNN",
                       "Item-based neighbourhood CF: k most similar items (cosine or Pearson, with shrinkage)",
                       TaskKind::ImplicitRanking, ModelFamily::General, InputType::Pointwise, popDefaults("itemknn"),
@@ -233,7 +234,7 @@ TrainConfig defaultConfigFor(const std::string& name)
 
 GraphSpec graphFor(const TrainConfig& config)
 {
-    if (config.model == "graph") {
+    if (config.customGraph()) {
         if (config.graph.is_null() || config.graph.empty())
             throw ConfigError("graph", "model 'graph' needs a graph");
         return GraphSpec::fromJson(config.graph, "the run's graph");
@@ -259,9 +260,41 @@ TaskKind graphTask(const GraphSpec& graph)
     return analysis.task;
 }
 
+ModelAbilities abilitiesOf(const TrainConfig& config)
+{
+    const ModelInfo* info = config.customGraph() ? nullptr : findModel(config.model);
+    if (!config.customGraph() && !info)
+        defaultConfigFor(config.model); // throws the "unknown model" ConfigError
+    ModelAbilities out;
+    if (info && !info->graph) {
+        out.task = info->task;
+        out.trainable = info->trainable;
+        out.itemEmbeddings = info->itemEmbeddings;
+        return out;
+    }
+    const GraphSpec graph = graphFor(config);
+    const GraphAnalysis analysis = analyseGraph(graph);
+    if (!analysis.ok())
+        throw GraphError(graph.name.empty() ? "graph" : graph.name, "", graphProblems(analysis, "invalid graph"));
+    out.task = analysis.task;
+    out.itemEmbeddings = analysis.itemVectors;
+    out.readsHistory = analysis.usesHistory;
+    out.weighsBehaviours = analysis.weighsBehaviours;
+    return out;
+}
+
+std::optional<ModelAbilities> abilitiesOfRun(const std::string& paramsJson)
+{
+    try {
+        return abilitiesOf(TrainConfig::fromJson(nlohmann::json::parse(paramsJson)));
+    } catch (const std::exception&) {
+        return std::nullopt;
+    }
+}
+
 TaskKind taskOf(const TrainConfig& config)
 {
-    if (config.model == "graph")
+    if (config.customGraph())
         return graphTask(graphFor(config));
     const ModelInfo* info = findModel(config.model);
     if (!info)

@@ -9,6 +9,7 @@
 
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -43,6 +44,8 @@ struct ModelInfo {
     // Models defined by a graph template: the template with its variables bound to config
     // (create compiles it). Empty for hand-written models.
     std::function<GraphSpec(const TrainConfig&)> graph = {};
+    // Hand-written models: what they offer (template models: read from their graph).
+    bool itemEmbeddings = false;
 };
 
 const std::vector<ModelInfo>& modelRegistry();
@@ -62,5 +65,11 @@ std::shared_ptr<Recommender> compileGraph(const GraphSpec& graph, const ModelSha
 TaskKind graphTask(const GraphSpec& graph);
 // The task of a configuration's model (a registry model's, or its graph's).
 TaskKind taskOf(const TrainConfig& config);
+// What a configuration's model can do: its graph's blocks say, or the registry's entry for a
+// hand-written model. Throws ConfigError or GraphError as graphFor does.
+ModelAbilities abilitiesOf(const TrainConfig& config);
+// The same from a stored run's parameters (RunRecord::paramsJson); nullopt when they cannot be
+// read (a run of another version, or a damaged record).
+std::optional<ModelAbilities> abilitiesOfRun(const std::string& paramsJson);
 
 } // namespace reclab

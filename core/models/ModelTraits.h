@@ -1,4 +1,5 @@
-// Tags describing a model family and its input (RecBole's taxonomy), torch-free.
+// Tags describing a model family and its input (RecBole's taxonomy), and what a model can do,
+// torch-free.
 #pragma once
 
 namespace reclab {
@@ -8,5 +9,17 @@ enum class InputType { Pointwise, Pairwise };
 // What a model is trained and evaluated for; decides the split and the metrics.
 // ClickThrough: a probability per (behaviour history, candidate) sample, AUC/GAUC/LogLoss.
 enum class TaskKind { ImplicitRanking, RatingPrediction, ClickThrough };
+
+// What a trained model offers the views, asked of the model (its graph's blocks, or the
+// hand-written model's entry in the registry) rather than read from its name.
+struct ModelAbilities {
+    TaskKind task = TaskKind::ImplicitRanking;
+    bool trainable = true;         // learned over epochs (false: computed once from counts)
+    bool itemEmbeddings = false;   // a learned vector per item (the projector shows them)
+    bool readsHistory = false;     // scores a candidate against the user's behaviour history
+    bool weighsBehaviours = false; // weighs those behaviours (the Attention view shows the weights)
+
+    bool ratings() const { return task == TaskKind::RatingPrediction; }
+};
 
 } // namespace reclab

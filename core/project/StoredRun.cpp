@@ -54,7 +54,7 @@ StoredModel loadStoredModel(const std::string& databasePath, int64_t runId, std:
     for (const char* name : {"best.pt", "last.pt"})
         if (out.checkpoint.empty() && std::filesystem::exists(dir / name))
             out.checkpoint = (dir / name).string();
-    if (out.checkpoint.empty() && out.config.model != "graph" && findModel(out.config.model)->trainable)
+    if (out.checkpoint.empty() && !out.config.customGraph() && abilitiesOf(out.config).trainable)
         throw Error("run " + std::to_string(runId) + " has no checkpoint: it stopped before its first epoch ended");
     Trainer trainer(out.data, out.config);
     out.model = trainer.loadModel(out.checkpoint);

@@ -51,9 +51,9 @@ void TrainConfig::validate() const
     if (historyLength < 1 || historyLength > 10000)
         throw ConfigError("history", "expected 1 to 10000 behaviours, got " + std::to_string(historyLength));
     requireNumber("positive-rating", positiveRating);
-    if (pretrain && model != "neumf" && model != "graph")
+    if (pretrain && model != "neumf" && !customGraph())
         throw ConfigError("pretrain", "pre-training applies to neumf (or a graph that names its parts), not " + model);
-    if (model == "graph" && !graph.is_object())
+    if (customGraph() && !graph.is_object())
         throw ConfigError("graph", "model 'graph' needs a graph (reclab-cli train --graph FILE)");
     requireNumber("pretrain-alpha", pretrainAlpha);
     if (similarity != "cosine" && similarity != "pearson")
@@ -131,7 +131,7 @@ nlohmann::json TrainConfig::toJson() const
                           {"patience", patience},
                           {"validation_fraction", validationFraction},
                           {"duplicates", duplicates}};
-    if (model == "graph")
+    if (customGraph())
         out["graph"] = graph;
     return out;
 }

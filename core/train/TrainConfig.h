@@ -10,8 +10,11 @@
 
 namespace reclab {
 
+// The model name of a run that trains its own graph (TrainConfig::graph) rather than a model of the registry.
+inline constexpr const char* kCustomGraphModel = "graph";
+
 struct TrainConfig {
-    std::string model = "neumf"; // a model of the registry, or "graph" for the graph below
+    std::string model = "neumf"; // a model of the registry, or kCustomGraphModel for the graph below
     nlohmann::json graph;        // model "graph": the model graph (GraphSpec's JSON)
     int epochs = 20;
     int batchSize = 256;
@@ -64,6 +67,7 @@ struct TrainConfig {
     // "latest": each pair's latest row is kept (as data prepare --dedup does); "keep": all are.
     std::string duplicates;
 
+    bool customGraph() const { return model == kCustomGraphModel; }
     // The validation metric as the task names it ("ndcg@10"); empty without validation.
     std::string validationKey() const;
 

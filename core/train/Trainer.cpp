@@ -82,15 +82,15 @@ Trainer::Trainer(std::shared_ptr<const Dataset> dataset, TrainConfig config)
     : dataset_(std::move(dataset)), config_(std::move(config))
 {
     config_.validate();
-    if (config_.model == "graph")
+    if (config_.customGraph())
         graphTask(graphFor(config_)); // throws GraphError on an invalid graph, before any work
     else if (!findModel(config_.model))
         defaultConfigFor(config_.model); // throws the "unknown model" ConfigError
-    if (config_.model == "graph" || findModel(config_.model)->graph) {
+    if (config_.customGraph() || findModel(config_.model)->graph) {
         // Sizes against this dataset: tables that cannot fit in memory are refused here.
         const GraphAnalysis analysis = analyseGraph(graphFor(config_), graphContextOf(*dataset_));
         if (!analysis.ok())
-            throw ConfigError(config_.model == "graph" ? "graph" : "model",
+            throw ConfigError(config_.customGraph() ? "graph" : "model",
                               graphProblems(analysis, config_.model + " on " + dataset_->name));
     }
     if (const std::string key = config_.validationKey(); !key.empty()) {
@@ -180,7 +180,7 @@ std::unique_ptr<TrainingTask> Trainer::prepare()
 
 std::shared_ptr<Recommender> Trainer::buildModel(const TrainingTask& task, const torch::Device& device)
 {
-    std::shared_ptr<Recommender> model = config_.model == "graph"
+    std::shared_ptr<Recommender> model = config_.customGraph()
                                              ? compileGraph(graphFor(config_), task.shape(), config_)
                                              : findModel(config_.model)->create(task.shape(), config_);
     model->to(device);

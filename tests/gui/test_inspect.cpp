@@ -54,6 +54,7 @@ private slots:
     void recommendationsSideBySide();
     void deletedRunsAreForgotten();
     void windowOpensARunFromTheRunsPanel();
+    void customGraphsOpenTheViewTheirBlocksOffer();
     void screenshotsOnMl100k();
 
 private:
@@ -411,6 +412,39 @@ void TestInspect::windowOpensARunFromTheRunsPanel()
     QTRY_VERIFY_WITH_TIMEOUT(listed.count() == 1, 30000);
     QTest::qWait(200);
     saveShot(&w, "sample-recommendations.png");
+}
+
+void TestInspect::customGraphsOpenTheViewTheirBlocksOffer()
+{
+    // Custom graphs (model "graph", any name): one with DIN's attention block opens in the
+    // Attention view, one without opens in the projector; their names say nothing.
+    const std::string db = dir_.filePath(QStringLiteral("custom.db")).toStdString();
+    auto trainGraph = [&](const char* templateModel, const char* name) -> int64_t {
+        TrainConfig c = defaultConfigFor(templateModel);
+        GraphSpec graph = graphFor(c);
+        graph.name = name;
+        c.model = kCustomGraphModel;
+        c.graph = graph.toJson();
+        c.epochs = 1;
+        c.threads = 1;
+        c.pretrain = false;
+        TrainingSession session(sample_, c, db);
+        return session.run().status == RunStatus::Finished ? session.runId() : 0;
+    };
+    const int64_t attending = trainGraph("din", "weighted history");
+    const int64_t plain = trainGraph("gmf", "products");
+    QVERIFY(attending > 0 && plain > 0);
+    QCOMPARE(abilitiesOfRun(ExperimentStore(db).findRun(attending)->paramsJson)->weighsBehaviours, true);
+    QCOMPARE(abilitiesOfRun(ExperimentStore(db).findRun(plain)->paramsJson)->weighsBehaviours, false);
+    MainWindow w({QString::fromStdString(db), QStringLiteral("sample")});
+    w.show();
+    QTRY_VERIFY_WITH_TIMEOUT(w.isDatasetLoaded(), 60000);
+    QTRY_VERIFY(w.inspectView()->attention()->runCombo()->count() == 2);
+    w.inspectRun(attending);
+    QCOMPARE(w.inspectView()->tabs()->currentWidget(), w.inspectView()->attention());
+    QCOMPARE(w.inspectView()->attention()->runCombo()->currentData().toLongLong(), attending);
+    w.inspectRun(plain);
+    QCOMPARE(w.inspectView()->tabs()->currentWidget(), w.inspectView()->projector());
 }
 
 void TestInspect::screenshotsOnMl100k()
