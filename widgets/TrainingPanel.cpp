@@ -1,6 +1,7 @@
 #include "TrainingPanel.h"
 
 #include "eval/Metrics.h"
+#include "eval/Protocols.h"
 #include "graph/GraphDocument.h"
 #include "models/ModelRegistry.h"
 #include "train/Trainer.h"
@@ -224,15 +225,15 @@ void TrainingPanel::fillProtocols()
     {
         const QSignalBlocker block(protocol_);
         protocol_->clear();
-        if (task == TaskKind::RatingPrediction) {
-            protocol_->addItem(tr("Random 80/20 hold-out"), QStringLiteral("holdout"));
-            for (int k = 1; k <= 5; ++k)
-                protocol_->addItem(tr("ml-100k fold u%1").arg(k), QStringLiteral("folds:%1").arg(k));
-        } else if (task == TaskKind::ClickThrough) {
-            protocol_->addItem(tr("Behaviour histories, users 80/20"), QStringLiteral("din"));
-        } else {
-            protocol_->addItem(tr("Leave-one-out, 99 negatives"), QStringLiteral("loo"));
-            protocol_->addItem(tr("Full ranking"), QStringLiteral("full"));
+        const TrainConfig defaults;
+        for (const ProtocolInfo* p : protocolsFor(task)) {
+            const QString id = QString::fromStdString(p->id);
+            if (!p->predefinedFolds) {
+                protocol_->addItem(QString::fromStdString(protocolLabel(*p, defaults)), id);
+                continue;
+            }
+            for (int k = 1; k <= 5; ++k) // one entry per fold: "folds:K"
+                protocol_->addItem(QString::fromStdString(protocolLabel(*p, defaults, k)), id + QStringLiteral(":%1").arg(k));
         }
         protocol_->setCurrentIndex(std::max(0, protocol_->findData(before)));
     }
@@ -258,21 +259,8 @@ void TrainingPanel::fillValidationMetrics()
 
 void TrainingPanel::describeProtocol()
 {
-    const QString p = protocol_->currentData().toString();
-    if (p == QLatin1String("loo"))
-        protocolText_->setText(
-            tr("Each user's latest interaction is ranked against 99 sampled negatives; HR, NDCG and MRR at 10. "
-               "Early stopping validates on the latest but one."));
-    else if (p == QLatin1String("full"))
-        protocolText_->setText(tr("Each user's latest interaction is ranked against every item the user did not train on; "
-                                  "HR, NDCG, MRR, precision, recall, MAP, coverage and average popularity at 10."));
-    else if (p == QLatin1String("holdout"))
-        protocolText_->setText(tr("A random 20% of the ratings is held out; RMSE and MAE."));
-    else if (p == QLatin1String("din"))
-        protocolText_->setText(tr("Every rating is a sample scored from the user's 50 earlier ratings (items and genres); "
-                                  "positive when rated 4 or more; 20% of the users held out. AUC, GAUC and LogLoss."));
-    else
-        protocolText_->setText(tr("MovieLens-100K's own split: train on uK.base, test on uK.test; RMSE and MAE."));
+    const std::string id = protocol_->currentData().toString().section(QLatin1Char(':'), 0, 0).toStdString();
+    protocolText_->setText(QString::fromStdString(protocolDescription(protocolOf(protocolTask_, id), TrainConfig{})));
 }
 
 TrainConfig TrainingPanel::config() const

@@ -5,6 +5,7 @@
 
 #include "data/DatasetSource.h"
 #include "eval/Metrics.h"
+#include "eval/Protocols.h"
 #include "graph/GraphSpec.h"
 #include "models/ModelRegistry.h"
 #include "store/ExperimentStore.h"
@@ -145,6 +146,21 @@ void printEpoch(const EpochStats& s, bool json)
     std::fflush(stdout);
 }
 
+// Each protocol of the catalogue with the models of its task, described with the defaults' numbers.
+std::string protocolsFooter()
+{
+    const TrainConfig defaults;
+    std::string out = "Protocols (the first of a task is its default):\n";
+    for (const auto& p : protocolCatalogue()) {
+        std::string models;
+        for (const auto& m : modelRegistry())
+            if (m.task == p.task)
+                models += (models.empty() ? "" : ", ") + m.name;
+        out += "  " + p.id + " (" + models + "): " + protocolDescription(p, defaults) + "\n";
+    }
+    return out;
+}
+
 } // namespace
 
 void addTrainCommand(CLI::App& app, TrainOptions& o)
@@ -185,9 +201,7 @@ void addTrainCommand(CLI::App& app, TrainOptions& o)
     train->add_option("--shrink", o.shrink, "itemknn/userknn: shrinkage added to the similarity's denominator (default 0)")
         ->check(limitOf("shrink"));
     train->add_option("--protocol", o.protocol,
-                      "Ranking models: loo (held-out item against 99 sampled negatives, default) or full "
-                      "(against every item unseen in training). Rating models: holdout (random 20%, default) "
-                      "or folds (MovieLens-100K's uK.base/uK.test). Click-through models (base, din): din");
+                      "Evaluation protocol: " + protocolIds() + " (described below; default: the first of the model's task)");
     train->add_option("--mlp-layers", o.mlpLayers,
                       "mlp/neumf: tower sizes, the first twice the embedding (default 256,128,64); "
                       "base/din: hidden sizes of the network over pooled behaviours and candidate (default 200,80)")
@@ -243,11 +257,7 @@ void addTrainCommand(CLI::App& app, TrainOptions& o)
     train->add_option("--tag", o.tags, "A tag for the run (repeatable)")->excludes(resume);
     train->add_option("--db", o.db, "Experiment database (default: " + defaultDatabasePath() + ")");
     train->add_flag("--json", o.json, "Print one JSON object per epoch, then one with the run id");
-    train->footer("Protocols: implicit models (pop, itemknn, userknn, bpr, gmf, mlp, neumf) hold out each user's latest interaction and rank it "
-                  "against 99 sampled negatives (HR@10, NDCG@10, MRR@10), or with --protocol full against every unseen item "
-                  "(adds precision, recall, MAP, coverage and average popularity); mf, usercf and itemcf hold out a random 20% of the ratings "
-                  "(RMSE, MAE), or with --protocol folds --fold K trains on ml-100k's uK.base and tests on uK.test. base and din (the din protocol) "
-                  "score every rating from the user's earlier ratings, label rating >= 4, with 20% of the users held out (AUC, GAUC, LogLoss).\nExit codes: 0 finished, 1 training failed, 2 bad option or dataset, 130 stopped.");
+    train->footer(protocolsFooter() + "Exit codes: 0 finished, 1 training failed, 2 bad option or dataset, 130 stopped.");
 }
 
 int runTrain(const TrainOptions& o)

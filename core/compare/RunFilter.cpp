@@ -1,4 +1,5 @@
 #include "compare/RunFilter.h"
+#include "util/Words.h"
 
 #include "compare/RunComparison.h"
 #include "util/Error.h"
@@ -11,12 +12,6 @@
 namespace reclab {
 
 namespace {
-
-std::string lower(std::string s)
-{
-    std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-    return s;
-}
 
 std::optional<double> number(const std::string& text)
 {
@@ -53,7 +48,7 @@ bool paramMatches(const std::vector<std::pair<std::string, std::string>>& params
         return false;
     const std::string& v = it->second;
     if (c.op == "~")
-        return lower(v).find(lower(c.value)) != std::string::npos;
+        return lowerAscii(v).find(lowerAscii(c.value)) != std::string::npos;
     const auto a = number(v), b = number(c.value);
     if (a && b) {
         if (c.op == "=") return *a == *b;
@@ -72,8 +67,8 @@ bool paramMatches(const std::vector<std::pair<std::string, std::string>>& params
 
 bool RunFilter::matches(const RunRecord& run, const std::vector<std::pair<std::string, std::string>>& runParams) const
 {
-    if (!model.empty() && run.model != model && lower(modelLabel(run)) != lower(model) &&
-        lower(modelLabel(run)) != "graph: " + lower(model))
+    if (!model.empty() && run.model != model && lowerAscii(modelLabel(run)) != lowerAscii(model) &&
+        lowerAscii(modelLabel(run)) != "graph: " + lowerAscii(model))
         return false;
     if (!dataset.empty() && run.dataset != dataset)
         return false;
@@ -92,8 +87,8 @@ bool RunFilter::matches(const RunRecord& run, const std::vector<std::pair<std::s
                         runStatusName(run.status) + " " + run.experiment + " " + run.notes + " " + run.message;
     for (const auto& t : run.tags)
         words += " " + t;
-    words = lower(words);
-    std::istringstream wanted(lower(text));
+    words = lowerAscii(words);
+    std::istringstream wanted(lowerAscii(text));
     for (std::string word; wanted >> word;)
         if (words.find(word) == std::string::npos)
             return false;

@@ -1,4 +1,5 @@
 #include "data/DatasetSummary.h"
+#include "util/Words.h"
 
 #include "data/FieldParsers.h"
 
@@ -63,13 +64,6 @@ DatasetSummary summarize(const Dataset& ds)
 
 namespace {
 
-std::string lower(std::string s)
-{
-    for (char& c : s)
-        c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    return s;
-}
-
 int32_t indexOfId(const std::vector<std::string>& ids, const std::string& id)
 {
     const auto it = std::find(ids.begin(), ids.end(), id);
@@ -86,10 +80,10 @@ std::optional<std::vector<uint32_t>> selectRows(const Dataset& ds, const RowFilt
     const int32_t item = f.item.empty() ? -1 : indexOfId(ds.itemIds, f.item);
     std::vector<char> titleMatch;
     if (!f.title.empty()) {
-        const std::string needle = lower(f.title);
+        const std::string needle = lowerAscii(f.title);
         titleMatch.assign(static_cast<size_t>(ds.numItems()), 0);
         for (size_t i = 0; i < ds.items.title.size(); ++i)
-            titleMatch[i] = lower(ds.items.title[i]).find(needle) != std::string::npos;
+            titleMatch[i] = lowerAscii(ds.items.title[i]).find(needle) != std::string::npos;
     }
     std::vector<uint32_t> rows;
     if (f.empty()) {

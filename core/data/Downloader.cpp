@@ -1,4 +1,6 @@
 #include "data/Downloader.h"
+#include "util/Clock.h"
+#include "util/Words.h"
 
 #include "util/Error.h"
 #include "util/Files.h"
@@ -33,12 +35,6 @@ namespace {
 const char* const kGroupLens = "https://files.grouplens.org/datasets/movielens/";
 const char* const kMarkerName = ".reclab-download.json";
 constexpr size_t kChunk = size_t(1) << 20;
-
-std::string lower(std::string s)
-{
-    std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return char(std::tolower(c)); });
-    return s;
-}
 
 bool isHexDigest(const std::string& s, size_t length)
 {
@@ -316,16 +312,6 @@ struct ZipEntry {
     std::uint64_t size;
 };
 
-std::string isoNow()
-{
-    std::time_t t = std::time(nullptr);
-    std::tm tm{};
-    gmtime_r(&t, &tm);
-    char text[32];
-    std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &tm);
-    return text;
-}
-
 // Removes whatever a failed or cancelled download left (part file, extraction folder).
 class Leftovers {
 public:
@@ -388,7 +374,7 @@ const std::vector<ArchiveSpec>& movieLensArchives()
 
 const ArchiveSpec* findArchive(const std::string& name)
 {
-    std::string key = lower(name);
+    std::string key = lowerAscii(name);
     for (const auto& spec : movieLensArchives())
         if (spec.name == key || spec.name == "ml-" + key)
             return &spec;
@@ -459,7 +445,7 @@ std::string parsePublishedMd5(const std::string& text)
             continue;
         }
         if (run == 32)
-            return lower(text.substr(i - 32, 32));
+            return lowerAscii(text.substr(i - 32, 32));
         run = 0;
     }
     return {};
@@ -599,7 +585,7 @@ DownloadResult downloadArchive(const DownloadRequest& request, const DownloadPro
         throw ConfigError("name", "'" + request.name + "' is not a known archive; choose one of " + archiveNames());
     if (request.targetDir.empty())
         throw ConfigError("to", "no target folder given");
-    std::string md5 = lower(request.md5);
+    std::string md5 = lowerAscii(request.md5);
     if (!md5.empty() && !isHexDigest(md5, 32))
         throw ConfigError("md5", "'" + request.md5 + "' is not an MD5 digest (32 hexadecimal digits)");
 
@@ -700,7 +686,7 @@ DownloadResult downloadArchive(const DownloadRequest& request, const DownloadPro
                              {"md5", result.md5},       {"sha256", result.sha256},
                              {"archive_bytes", result.archiveBytes}, {"extracted_bytes", result.extractedBytes},
                              {"files", files},
-                             {"downloaded", isoNow()}};
+                             {"downloaded", isoTimestampNow(false)}};
     writeFileWhole((content / kMarkerName).string(), marker.dump(2) + "\n");
 
     const fs::path keptZip = request.targetDir / (spec->name + ".zip");

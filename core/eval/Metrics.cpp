@@ -1,5 +1,7 @@
 #include "eval/Metrics.h"
 
+#include "eval/Protocols.h"
+
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
@@ -19,23 +21,56 @@ std::string formatMetric(double value, int decimals)
     return text;
 }
 
+const std::vector<MetricTraits>& metricTable()
+{
+    using T = TaskKind;
+    static const std::vector<MetricTraits> table = {
+        // name       label         task                atK    lower  accuracy allItems
+        {"hr", "HR", T::ImplicitRanking, true, false, true, false},
+        {"ndcg", "NDCG", T::ImplicitRanking, true, false, true, false},
+        {"mrr", "MRR", T::ImplicitRanking, true, false, true, false},
+        {"recall", "recall", T::ImplicitRanking, true, false, true, true},
+        {"precision", "precision", T::ImplicitRanking, true, false, true, true},
+        {"map", "MAP", T::ImplicitRanking, true, false, true, true},
+        {"coverage", "coverage", T::ImplicitRanking, true, false, false, true},
+        {"avgpop", "average popularity", T::ImplicitRanking, true, true, false, true},
+        {"rmse", "RMSE", T::RatingPrediction, false, true, true, false},
+        {"mae", "MAE", T::RatingPrediction, false, true, true, false},
+        {"auc", "AUC", T::ClickThrough, false, false, true, false},
+        {"gauc", "GAUC", T::ClickThrough, false, false, true, false},
+        {"logloss", "LogLoss", T::ClickThrough, false, true, true, false},
+    };
+    return table;
+}
+
+const MetricTraits* metricTraits(const std::string& key)
+{
+    std::string name = key.rfind("val_", 0) == 0 ? key.substr(4) : key;
+    const size_t at = name.find('@');
+    const bool cut = at != std::string::npos;
+    if (cut)
+        name.erase(at);
+    for (const auto& m : metricTable())
+        if (name == m.name && cut == m.atK)
+            return &m;
+    return nullptr;
+}
+
 bool lowerIsBetter(const std::string& metric)
 {
-    const std::string name = metric.rfind("val_", 0) == 0 ? metric.substr(4) : metric;
-    return name == "rmse" || name == "mae" || name == "logloss" || name == "loss" || name.rfind("avgpop@", 0) == 0;
+    if (const MetricTraits* traits = metricTraits(metric))
+        return traits->lowerIsBetter;
+    return metric == "loss" || metric == "val_loss";
 }
 
 std::vector<std::string> taskMetricNames(TaskKind kind, const std::string& protocol, int topK)
 {
-    if (kind == TaskKind::RatingPrediction)
-        return {"rmse", "mae"};
-    if (kind == TaskKind::ClickThrough)
-        return {"auc", "gauc", "logloss"};
-    std::vector<std::string> names{"hr", "ndcg", "mrr"};
-    if (protocol == "full")
-        names.insert(names.end(), {"recall", "precision", "map", "coverage", "avgpop"});
-    for (auto& name : names)
-        name += "@" + std::to_string(topK);
+    const ProtocolInfo* p = findProtocol(protocol);
+    const bool allItems = p && p->allItems;
+    std::vector<std::string> names;
+    for (const auto& m : metricTable())
+        if (m.task == kind && (allItems || !m.allItemsOnly))
+            names.push_back(m.atK ? std::string(m.name) + "@" + std::to_string(topK) : m.name);
     return names;
 }
 

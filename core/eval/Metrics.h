@@ -31,8 +31,23 @@ using UserMetrics = std::vector<UserMetric>;
 // fixed-point with the given decimals.
 std::string formatMetric(double value, int decimals = 4);
 
-// Whether smaller values of the metric are better: errors and losses ("rmse", "mae",
-// "logloss", also with a "val_" prefix) and popularity bias ("avgpop@K").
+// What RecLab knows about a metric, in one table: its task, whether it is cut at K, which way
+// is better, and whether it measures accuracy (so it can drive early stopping).
+struct MetricTraits {
+    const char* name;  // as stored, without "@K": "ndcg", "rmse"
+    const char* label; // for people: "NDCG", "RMSE"
+    TaskKind task;
+    bool atK;              // reported as name@K
+    bool lowerIsBetter;    // errors, losses, popularity bias
+    bool accuracy;         // a measure of accuracy (coverage and popularity are not)
+    bool allItemsOnly;     // reported by protocols that rank every item ("full")
+};
+const std::vector<MetricTraits>& metricTable();
+// The traits of a stored key ("ndcg@10", "val_rmse"); nullptr for other keys (loss, timings).
+const MetricTraits* metricTraits(const std::string& key);
+
+// Whether smaller values of the key are better: errors and losses ("rmse", "mae", "logloss",
+// the training "loss", also with a "val_" prefix) and popularity bias ("avgpop@K").
 bool lowerIsBetter(const std::string& metric);
 
 // The names a task's evaluation gives under a protocol ("full" adds precision, recall, MAP,

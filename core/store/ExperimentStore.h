@@ -9,6 +9,7 @@
 #include "eval/Metrics.h"
 #include "store/SqliteDatabase.h"
 #include "train/TrainingEvents.h"
+#include "util/Clock.h" // isoTimestampNow, unixTimeNow for the records
 
 #include <cstdint>
 #include <optional>
@@ -195,7 +196,5 @@ std::string runArtifactDir(const std::string& databasePath, int64_t runId);
 // Where runs are stored by default: $XDG_DATA_HOME/reclab/reclab.db, else
 // ~/.local/share/reclab/reclab.db (what QStandardPaths::AppDataLocation gives the GUI).
 std::string defaultDatabasePath();
-std::string isoTimestampNow();
-double unixTimeNow();
 
 } // namespace reclab

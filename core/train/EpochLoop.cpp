@@ -1,4 +1,5 @@
 #include "train/EpochLoop.h"
+#include "util/Clock.h"
 
 #include "models/Recommender.h"
 #include "project/EmbeddingSnapshots.h"
@@ -17,12 +18,7 @@ namespace reclab {
 
 namespace {
 
-using Clock = std::chrono::steady_clock;
-
-double secondsSince(Clock::time_point t0)
-{
-    return std::chrono::duration<double>(Clock::now() - t0).count();
-}
+using Clock = SteadyClock;
 
 // The L2 norm of the gradients of each block: parameters grouped by the first part of their
 // name (a graph's block or table id, a hand-written model's module).

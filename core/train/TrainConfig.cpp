@@ -1,5 +1,7 @@
 #include "train/TrainConfig.h"
 
+#include "eval/Metrics.h"
+#include "eval/Protocols.h"
 #include "util/Error.h"
 #include "util/OptionLimits.h"
 
@@ -61,9 +63,8 @@ void TrainConfig::validate() const
     if (neighbours < 1 || neighbours > 1000000)
         throw ConfigError("neighbours", "expected 1 to 1000000");
     requireNumber("shrink", shrink);
-    if (!protocol.empty() && protocol != "loo" && protocol != "full" && protocol != "holdout" && protocol != "folds" &&
-        protocol != "din")
-        throw ConfigError("protocol", "expected loo, full, holdout, folds or din, got '" + protocol + "'");
+    if (!protocol.empty() && !findProtocol(protocol))
+        throw ConfigError("protocol", "expected " + protocolIds() + ", got '" + protocol + "'");
     if (fold < 1 || fold > 5)
         throw ConfigError("fold", "expected 1 to 5, got " + std::to_string(fold));
     if (evalNegatives < 1 || evalNegatives > 100000)
@@ -89,9 +90,8 @@ std::string TrainConfig::validationKey() const
 {
     if (validationMetric.empty() || validationMetric.find('@') != std::string::npos)
         return validationMetric;
-    static const char* const ranked[] = {"hr", "ndcg", "mrr", "recall", "precision", "map"};
-    for (const char* name : ranked)
-        if (validationMetric == name)
+    for (const auto& m : metricTable())
+        if (validationMetric == m.name && m.atK && m.accuracy)
             return validationMetric + "@" + std::to_string(topK);
     return validationMetric;
 }

@@ -1,4 +1,5 @@
 #include "train/Trainer.h"
+#include "util/Clock.h"
 
 #include "models/ModelRegistry.h"
 #include "graph/GraphAnalysis.h"
@@ -29,12 +30,7 @@ namespace reclab {
 
 namespace {
 
-using Clock = std::chrono::steady_clock;
-
-double secondsSince(Clock::time_point t0)
-{
-    return std::chrono::duration<double>(Clock::now() - t0).count();
-}
+using Clock = SteadyClock;
 
 torch::Device resolveDevice(const std::string& name)
 {

@@ -4,6 +4,9 @@
 
 #include "data/MovieLens100kLoader.h"
 #include "data/Preparation.h"
+#include "eval/Protocols.h"
+#include "models/ModelRegistry.h"
+#include "util/Words.h"
 #include "util/Error.h"
 #include "util/Random.h"
 
@@ -44,19 +47,37 @@ EpochData shuffledEpoch(const Ids& users, const Ids& items, const Labels& labels
     return data;
 }
 
+// Refuses a protocol that does not evaluate the task, with what the task uses instead; an
+// empty id is the task's default and passes.
+void requireProtocolFits(const std::string& id, TaskKind task)
+{
+    const ProtocolInfo* p = findProtocol(id);
+    if (id.empty() || !p || p->task == task)
+        return;
+    const std::string uses = protocolIds(protocolsFor(task));
+    switch (task) {
+    case TaskKind::RatingPrediction:
+        throw ConfigError("protocol", "'" + id + "' does not predict ratings; rating models use " + uses);
+    case TaskKind::ImplicitRanking:
+        throw ConfigError("protocol", "'" + id + "' does not rank items; ranking models use " + uses);
+    case TaskKind::ClickThrough: {
+        std::vector<std::string> models; // "base and din"
+        for (const auto& m : modelRegistry())
+            if (m.task == task)
+                models.push_back(m.name);
+        throw ConfigError("protocol", "'" + id + "' has no behaviour histories; " + joinWords(models) + " use the " +
+                                          uses + " protocol");
+    }
+    }
+}
+
 } // namespace
 
 std::unique_ptr<TrainingTask> TrainingTask::create(TaskKind kind, const Dataset& dataset, const TrainConfig& config)
 {
     if (dataset.interactions.size() == 0)
         throw DataError(dataset.source, 0, "", "the dataset has no interactions");
-    const std::string& p = config.protocol;
-    if (kind == TaskKind::RatingPrediction && (p == "loo" || p == "full" || p == "din"))
-        throw ConfigError("protocol", "'" + p + "' does not predict ratings; rating models use holdout or folds");
-    if (kind == TaskKind::ImplicitRanking && (p == "holdout" || p == "folds" || p == "din"))
-        throw ConfigError("protocol", "'" + p + "' does not rank items; ranking models use loo or full");
-    if (kind == TaskKind::ClickThrough && !p.empty() && p != "din")
-        throw ConfigError("protocol", "'" + p + "' has no behaviour histories; base and din use the din protocol");
+    requireProtocolFits(config.protocol, kind);
     if (kind == TaskKind::RatingPrediction)
         return std::make_unique<RatingPredictionTask>(dataset, config);
     if (kind == TaskKind::ClickThrough)
@@ -130,7 +151,7 @@ SampledRankingEvaluator rankingEvaluator(const Dataset& dataset, const std::vect
 
 RatioSplit ratingSplit(const Dataset& dataset, const TrainConfig& config)
 {
-    if (config.protocol == "folds") {
+    if (protocolOf(TaskKind::RatingPrediction, config.protocol).predefinedFolds) {
         if (dataset.presplit)
             throw ConfigError("protocol", "a prepared dataset carries its own split; folds needs the MovieLens-100K folder");
         if (!looksLikeMovieLens100k(dataset.source))
@@ -195,7 +216,7 @@ ImplicitRankingTask::ImplicitRankingTask(const Dataset& dataset, const TrainConf
     const bool validation = !config.validationMetric.empty();
     if (validation && split_.validUser.empty())
         throw DataError(dataset.source, 0, "", "no user has three interactions, so there is nothing to validate on");
-    if (config.protocol == "full") {
+    if (protocolOf(TaskKind::ImplicitRanking, config.protocol).allItems) {
         // Ranked against every item the user did not train on (nor, when testing, validated on);
         // popularity from the training rows.
         std::vector<int64_t> counts(static_cast<size_t>(numItems_), 0);

@@ -5,6 +5,8 @@
 #include "eval/FullRankingEvaluator.h"
 #include "train/AccuracyBench.h"
 #include "eval/Metrics.h"
+#include "eval/Protocols.h"
+#include "train/TrainConfig.h"
 #include "eval/SampledRankingEvaluator.h"
 #include "models/Popularity.h"
 
@@ -36,6 +38,8 @@ private slots:
     void sampledNegativesAreUnseenDistinctAndSeeded();
     void fullRankingExcludesSeenItems();
     void benchMeanAndSampleStd();
+    void metricTraitsComeFromOneTable();
+    void protocolCatalogueDescribesItsNumbers();
 };
 
 void TestMetrics::hitRateCountsRanksBelowK()
@@ -292,6 +296,53 @@ void TestMetrics::undefinedMetricsReadNotApplicable()
     QCOMPARE(formatMetric(0.5, 2), std::string("0.50"));
     // An AUC over one class is undefined, and reads so.
     QCOMPARE(formatMetric(areaUnderCurve({0.2f, 0.9f}, {1.f, 1.f})), std::string("n/a"));
+}
+
+void TestMetrics::metricTraitsComeFromOneTable()
+{
+    QVERIFY(metricTraits("ndcg@10") && metricTraits("val_ndcg@20") == metricTraits("ndcg@10"));
+    QVERIFY(!metricTraits("ndcg"));   // a top-K metric is stored with its K
+    QVERIFY(!metricTraits("rmse@10")); // an error is not cut at K
+    QVERIFY(!metricTraits("train_seconds"));
+    for (const char* lower : {"rmse", "val_mae", "logloss", "avgpop@10", "loss", "val_loss"})
+        QVERIFY2(lowerIsBetter(lower), lower);
+    for (const char* higher : {"hr@10", "val_ndcg@10", "auc", "gauc", "coverage@10", "train_seconds"})
+        QVERIFY2(!lowerIsBetter(higher), higher);
+    QCOMPARE(taskMetricNames(TaskKind::ImplicitRanking, "loo", 5), (std::vector<std::string>{"hr@5", "ndcg@5", "mrr@5"}));
+    QCOMPARE(taskMetricNames(TaskKind::ImplicitRanking, "full", 10).size(), size_t(8));
+    QCOMPARE(taskMetricNames(TaskKind::RatingPrediction, "", 10), (std::vector<std::string>{"rmse", "mae"}));
+    QCOMPARE(taskMetricNames(TaskKind::ClickThrough, "din", 10), (std::vector<std::string>{"auc", "gauc", "logloss"}));
+    TrainConfig c;
+    c.validationMetric = "ndcg"; // accuracy at K gets the run's K
+    c.topK = 20;
+    QCOMPARE(c.validationKey(), std::string("ndcg@20"));
+    c.validationMetric = "coverage"; // not an accuracy: left as given, refused later
+    QCOMPARE(c.validationKey(), std::string("coverage"));
+}
+
+void TestMetrics::protocolCatalogueDescribesItsNumbers()
+{
+    QCOMPARE(protocolIds(), std::string("loo, full, holdout, folds or din"));
+    QCOMPARE(protocolIds(protocolsFor(TaskKind::RatingPrediction)), std::string("holdout or folds"));
+    QCOMPARE(defaultProtocolFor(TaskKind::ImplicitRanking).id, std::string("loo"));
+    QCOMPARE(protocolOf(TaskKind::ClickThrough, "").id, std::string("din"));
+    QVERIFY(findProtocol("full")->allItems && findProtocol("folds")->predefinedFolds && !findProtocol("kfold"));
+    TrainConfig c;
+    c.evalNegatives = 49;
+    c.testFraction = 0.25;
+    c.historyLength = 30;
+    c.topK = 5;
+    QCOMPARE(protocolLabel(*findProtocol("loo"), c), std::string("Leave-one-out, 49 negatives"));
+    QCOMPARE(protocolLabel(*findProtocol("holdout"), c), std::string("Random 75/25 hold-out"));
+    QCOMPARE(protocolLabel(*findProtocol("folds"), c, 3), std::string("ml-100k fold u3"));
+    const std::string loo = protocolDescription(*findProtocol("loo"), c);
+    QVERIFY2(loo.find("49 sampled negatives; HR, NDCG and MRR at 5.") != std::string::npos, loo.c_str());
+    const std::string din = protocolDescription(*findProtocol("din"), c);
+    QVERIFY2(din.find("30 earlier ratings") != std::string::npos && din.find("25% of the users") != std::string::npos &&
+                 din.find("AUC, GAUC and LogLoss.") != std::string::npos,
+             din.c_str());
+    c.positiveRating = 3.5;
+    QVERIFY(protocolDescription(*findProtocol("din"), c).find("rated 3.5 or more") != std::string::npos);
 }
 
 QTEST_APPLESS_MAIN(TestMetrics)

@@ -1,0 +1,28 @@
+// Small text helpers shared by messages and labels.
+#pragma once
+
+#include <algorithm>
+#include <cctype>
+#include <string>
+#include <vector>
+
+namespace reclab {
+
+// "a", "a and b", "a, b and c" (last: " and " or " or ").
+inline std::string joinWords(const std::vector<std::string>& words, const std::string& last = " and ")
+{
+    std::string out;
+    for (size_t k = 0; k < words.size(); ++k)
+        out += (k == 0 ? "" : k + 1 == words.size() ? last : std::string(", ")) + words[k];
+    return out;
+}
+
+// ASCII lower case (identifiers, file extensions, option values).
+inline std::string lowerAscii(std::string text)
+{
+    std::transform(text.begin(), text.end(), text.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    return text;
+}
+
+} // namespace reclab
