@@ -4,6 +4,7 @@
 #include "eval/Protocols.h"
 #include "graph/GraphDocument.h"
 #include "models/ModelRegistry.h"
+#include "train/TrainFields.h"
 #include "train/Trainer.h"
 
 #include <QCheckBox>
@@ -14,6 +15,9 @@
 #include <QSignalBlocker>
 #include <QSpinBox>
 #include <QThread>
+
+#include <algorithm>
+#include <limits>
 
 namespace reclab {
 
@@ -41,6 +45,16 @@ QDoubleSpinBox* rateSpin(int decimals, double low, double high, double step)
     return s;
 }
 
+// A widget's range and tooltip from the training options table (train/TrainFields.h).
+void fromField(QSpinBox* box, const char* option)
+{
+    const TrainField& f = *trainField(option);
+    box->setRange(static_cast<int>(f.min), static_cast<int>(std::min<int64_t>(f.max, std::numeric_limits<int>::max())));
+    box->setToolTip(QString::fromUtf8(f.help));
+}
+
+void fromField(QWidget* widget, const char* option) { widget->setToolTip(QString::fromUtf8(trainField(option)->help)); }
+
 } // namespace
 
 TrainingPanel::TrainingPanel(GraphDocument* graphs, QWidget* parent)
@@ -65,7 +79,7 @@ TrainingPanel::TrainingPanel(GraphDocument* graphs, QWidget* parent)
     model_->setItemData(model_->count() - 1, tr("The graph in the Model graph tab; its output decides the task"),
                         Qt::ToolTipRole);
     form->addRow(tr("Model"), model_);
-    epochs_->setRange(1, 100000);
+    fromField(epochs_, "epochs");
     form->addRow(tr("Epochs"), epochs_);
     pretrain_->setToolTip(tr("NeuMF: train a GMF and an MLP for the same epochs, start NeuMF from them "
                              "(He et al. 2017, 3.4.1) and continue with SGD"));
@@ -74,18 +88,20 @@ TrainingPanel::TrainingPanel(GraphDocument* graphs, QWidget* parent)
     optimizer_->addItem(QStringLiteral("Adam"), QStringLiteral("adam"));
     optimizer_->addItem(QStringLiteral("SGD"), QStringLiteral("sgd"));
     optimizer_->addItem(QStringLiteral("Adagrad"), QStringLiteral("adagrad"));
-    optimizer_->setToolTip(tr("Update rules as torch.optim's"));
+    fromField(optimizer_, "optimizer");
+    fromField(learningRate_, "lr");
+    fromField(weightDecay_, "weight-decay");
+    fromField(momentum_, "momentum");
     form->addRow(tr("Optimizer"), optimizer_);
     form->addRow(tr("Learning rate"), learningRate_);
-    weightDecay_->setToolTip(tr("The optimizer's L2 on every parameter (torch.optim's weight_decay)"));
     form->addRow(tr("Weight decay"), weightDecay_);
     form->addRow(tr("Momentum"), momentum_);
-    batch_->setRange(1, 1 << 24);
+    fromField(batch_, "batch");
     form->addRow(tr("Batch size"), batch_);
-    negatives_->setRange(1, 1000);
+    fromField(negatives_, "negatives");
     negatives_->setToolTip(tr("Sampled unconsumed items per training interaction"));
     form->addRow(tr("Negatives"), negatives_);
-    factors_->setRange(1, 4096);
+    fromField(factors_, "factors");
     factors_->setToolTip(tr("Embedding size: GMF/MF latent factors, DIN's size per field"));
     form->addRow(tr("Embedding size"), factors_);
     seed_->setRange(0, 1 << 30);
@@ -113,7 +129,7 @@ TrainingPanel::TrainingPanel(GraphDocument* graphs, QWidget* parent)
                                   "stop after `patience` epochs without improvement and test the best epoch once"));
     form->addRow(QString(), earlyStopping_);
     form->addRow(tr("Watch"), validationMetric_);
-    patience_->setRange(0, 100000);
+    fromField(patience_, "patience");
     patience_->setSpecialValueText(tr("never stop early"));
     patience_->setValue(3);
     form->addRow(tr("Patience"), patience_);

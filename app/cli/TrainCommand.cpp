@@ -9,6 +9,7 @@
 #include "graph/GraphSpec.h"
 #include "models/ModelRegistry.h"
 #include "store/ExperimentStore.h"
+#include "train/TrainFields.h"
 #include "train/TrainingSession.h"
 #include "util/Error.h"
 
@@ -47,65 +48,19 @@ TrainConfig configFrom(const TrainOptions& o)
         // The graph fixes the architecture; the options here train it.
         c.model = kCustomGraphModel;
         c.graph = GraphSpec::load(o.graph).toJson();
-        const std::pair<bool, const char*> architecture[] = {{o.factors != 0, "factors"},
-                                                             {!o.mlpLayers.empty(), "mlp-layers"},
-                                                             {!o.attentionLayers.empty(), "attention-layers"},
-                                                             {!o.activation.empty(), "activation"}};
-        for (const auto& [given, name] : architecture)
-            if (given)
-                throw ConfigError(name, std::string("set in the graph itself, not with --graph ") + o.graph);
+        for (const auto& field : trainFields())
+            if (const auto given = o.fields.find(field.option);
+                field.architecture && given != o.fields.end() && !given->second.empty())
+                throw ConfigError(field.option, std::string("set in the graph itself, not with --graph ") + o.graph);
         graphTask(GraphSpec::fromJson(c.graph, o.graph)); // refuses an invalid graph here, in one line
     }
-    if (o.epochs)
-        c.epochs = o.epochs;
-    if (o.batch)
-        c.batchSize = o.batch;
-    if (o.lr)
-        c.learningRate = o.lr;
-    if (o.seedGiven)
-        c.seed = o.seed;
-    if (o.negatives)
-        c.negatives = o.negatives;
-    if (o.factors)
-        c.factors = o.factors;
-    if (o.l2 >= 0)
-        c.l2 = o.l2;
-    if (!o.optimizer.empty())
-        c.optimizer = o.optimizer;
-    c.weightDecay = o.weightDecay;
-    c.momentum = o.momentum;
-    c.threads = o.threads;
-    c.device = o.device;
-    if (!o.protocol.empty())
-        c.protocol = o.protocol;
-    if (o.fold)
-        c.fold = o.fold;
+    for (const auto& [option, text] : o.fields)
+        if (!text.empty()) // not given
+            setFieldFromText(c, *trainField(option), text);
     if (o.pretrain)
         c.pretrain = true;
     if (o.noPretrain)
         c.pretrain = false;
-    if (!o.mlpLayers.empty())
-        c.mlpLayers = o.mlpLayers;
-    if (!o.similarity.empty())
-        c.similarity = o.similarity;
-    if (o.neighbours)
-        c.neighbours = o.neighbours;
-    if (o.shrink >= 0)
-        c.shrink = o.shrink;
-    if (!o.attentionLayers.empty())
-        c.attentionLayers = o.attentionLayers;
-    if (!o.activation.empty())
-        c.activation = o.activation;
-    if (o.history)
-        c.historyLength = o.history;
-    if (o.positiveRating > -1e300)
-        c.positiveRating = o.positiveRating;
-    if (!o.validationMetric.empty())
-        c.validationMetric = o.validationMetric;
-    if (o.patience >= 0)
-        c.patience = o.patience;
-    if (o.validationFraction > 0)
-        c.validationFraction = o.validationFraction;
     if (o.dedup)
         c.duplicates = "latest";
     if (o.keepDuplicates)
@@ -114,17 +69,54 @@ TrainConfig configFrom(const TrainOptions& o)
     return c;
 }
 
-// --resume and --clone: the run's own configuration; only the epochs, device and threads may change.
+// --resume and --clone: the run's own configuration; only the fields a resumed run may change
+// (epochs, device, threads) are taken from the options, and the device is the CPU unless given.
 TrainConfig storedRunConfig(const TrainOptions& o, const std::string& dbPath)
 {
     TrainConfig c = TrainingSession::storedConfig(dbPath, o.resume > 0 ? o.resume : o.clone);
-    if (o.epochs)
-        c.epochs = o.epochs;
-    c.device = o.device;
-    if (o.threads)
-        c.threads = o.threads;
+    c.device = "cpu";
+    for (const auto& [option, text] : o.fields)
+        if (const TrainField* field = trainField(option); field->resumable && !text.empty())
+            setFieldFromText(c, *field, text);
     c.validate();
     return c;
+}
+
+// The CLI's check for a field, as the value's kind and range say.
+CLI::Validator checkFor(const TrainField& f)
+{
+    return std::visit(
+        [&](auto member) -> CLI::Validator {
+            using T = std::decay_t<decltype(TrainConfig{}.*member)>;
+            if constexpr (std::is_same_v<T, int>)
+                return CLI::Range(f.min, f.max);
+            else if constexpr (std::is_same_v<T, double>)
+                return limitOf(f.option);
+            else if constexpr (std::is_same_v<T, uint64_t>)
+                return seedNumber();
+            else if constexpr (std::is_same_v<T, std::string>)
+                return f.choices.empty() ? CLI::Validator() : CLI::Validator(CLI::IsMember(f.choices));
+            else
+                return CLI::Validator();
+        },
+        f.member);
+}
+
+const char* typeNameOf(const TrainField& f)
+{
+    return std::visit(
+        [](auto member) -> const char* {
+            using T = std::decay_t<decltype(TrainConfig{}.*member)>;
+            if constexpr (std::is_same_v<T, int> || std::is_same_v<T, uint64_t>)
+                return "INT";
+            else if constexpr (std::is_same_v<T, double>)
+                return "FLOAT";
+            else if constexpr (std::is_same_v<T, std::vector<int64_t>>)
+                return "SIZES";
+            else
+                return "TEXT";
+        },
+        f.member);
 }
 
 void printEpoch(const EpochStats& s, bool json)
@@ -173,84 +165,46 @@ void addTrainCommand(CLI::App& app, TrainOptions& o)
                       "Train a model graph file (JSON, see 'reclab-cli graph') instead of --model; its task decides "
                       "the protocol")
         ->excludes(model);
-    train->add_option("--epochs", o.epochs, "Training epochs (default: the model's: 9 for gmf/mlp/neumf, 20 for bpr, 60 for mf, 2 for base and din)")
-        ->check(CLI::Range(1, 100000));
-    train->add_option("--batch", o.batch, "Mini-batch size (default 256)")->check(CLI::Range(1, 1 << 24));
-    train->add_option("--lr", o.lr, "Learning rate (default: the model's, 0.0007 for mf, 0.001 for the others)")
-        ->check(limitOf("lr"));
-    train->add_option("--seed", o.seed, "Seed for the split, the sampled negatives and the initial weights (default 42)")
-        ->check(seedNumber())
-        ->each([&o](const std::string&) { o.seedGiven = true; });
-    train->add_option("--threads", o.threads, "LibTorch intra-op threads and RecLab's evaluation threads (default: LibTorch's own intra-op choice, one evaluation thread per core)")
-        ->check(CLI::Range(0, 1024));
-    train->add_option("--negatives", o.negatives, "Sampled negatives per positive for implicit models (default: the model's, 8 for gmf/mlp/neumf, 1 for bpr)")
-        ->check(CLI::Range(1, 1000));
-    train->add_option("--factors", o.factors, "Latent factors: GMF size for neumf/gmf, MF size for mf and bpr (64), embedding per field for base/din (16)")
-        ->check(CLI::Range(1, 4096));
-    train->add_option("--l2", o.l2, "L2 weight: mf on the batch's factors and biases (default 0.115), gmf/mlp/neumf on the batch's embedding rows (0.001), bpr on the batch's factors (0), base/din mini-batch aware on the batch's item embeddings (0.1)")
-        ->check(limitOf("l2"));
-    train->add_option("--optimizer", o.optimizer, "adam (default), sgd or adagrad, with torch.optim's update rules")
-        ->check(CLI::IsMember({"adam", "sgd", "adagrad"}));
-    train->add_option("--weight-decay", o.weightDecay, "The optimizer's L2 on every parameter, as torch.optim's weight_decay (default 0)")
-        ->check(limitOf("weight-decay"));
-    train->add_option("--momentum", o.momentum, "sgd: momentum (default 0)")->check(limitOf("momentum"));
-    train->add_option("--device", o.device, "cpu, cuda or cuda:N")->capture_default_str();
-    train->add_option("--similarity", o.similarity, "itemknn/userknn: cosine (default) or pearson");
-    train->add_option("--neighbours", o.neighbours, "itemknn/userknn: neighbours kept per item or user (default 100)")
-        ->check(CLI::Range(1, 1000000));
-    train->add_option("--shrink", o.shrink, "itemknn/userknn: shrinkage added to the similarity's denominator (default 0)")
-        ->check(limitOf("shrink"));
-    train->add_option("--protocol", o.protocol,
-                      "Evaluation protocol: " + protocolIds() + " (described below; default: the first of the model's task)");
-    train->add_option("--mlp-layers", o.mlpLayers,
-                      "mlp/neumf: tower sizes, the first twice the embedding (default 256,128,64); "
-                      "base/din: hidden sizes of the network over pooled behaviours and candidate (default 200,80)")
-        ->delimiter(',');
-    train->add_option("--attention-layers", o.attentionLayers, "din: hidden sizes of the local activation unit (default 80,40)")
-        ->delimiter(',');
-    train->add_option("--activation", o.activation, "base/din: dice (default) or prelu");
-    train->add_option("--history", o.history, "base/din: latest behaviours kept per sample (default 50)")
-        ->check(CLI::Range(1, 10000));
-    train->add_option("--positive-rating", o.positiveRating, "base/din: a sample is positive when its rating is at least this (default 4)")
-        ->check(limitOf("positive-rating"));
+    // The training options: one flag per field of the table, in its order.
+    std::vector<CLI::Option*> fixed{model, train->get_option("--graph")};
+    for (const auto& field : trainFields()) {
+        const char* help = field.flag() ? field.help : nullptr;
+        std::string text = help ? help : "";
+        if (std::string(field.option) == "protocol")
+            text = "Evaluation protocol: " + protocolIds() + " (described below; default: the first of the model's task)";
+        else if (!help)
+            continue;
+        auto* opt = train->add_option("--" + std::string(field.option), o.fields[field.option], text)
+                        ->type_name(typeNameOf(field))
+                        ->check(checkFor(field));
+        if (!field.resumable)
+            fixed.push_back(opt);
+    }
     auto* pretrain = train->add_flag("--pretrain", o.pretrain,
                                      "neumf: train GMF and MLP first (same settings), start NeuMF from them (alpha 0.5) "
                                      "and go on with SGD; neumf's default");
-    train->add_flag("--no-pretrain", o.noPretrain, "neumf: train from a random start with Adam")->excludes(pretrain);
+    fixed.push_back(pretrain);
+    fixed.push_back(train->add_flag("--no-pretrain", o.noPretrain, "neumf: train from a random start with Adam")->excludes(pretrain));
     auto* dedup = train->add_flag("--dedup", o.dedup,
                                   "Keep only the latest row of each (user, item) pair; loo and full refuse data that repeats "
                                   "pairs unless this or --keep-duplicates is given");
-    train->add_flag("--keep-duplicates", o.keepDuplicates, "Train and test on rows that repeat a (user, item) pair as they are")
-        ->excludes(dedup);
-    train->add_option("--fold", o.fold, "With --protocol folds: which of u1..u5 (default 1)")->check(CLI::Range(1, 5));
-    auto* validation = train->add_option(
-        "--validation-metric", o.validationMetric,
-        "Early stopping on this metric of a validation part held out of the training data (each user's latest "
-        "but one interaction for loo/full, 10% of the ratings or users otherwise): hr, ndcg, mrr (at 10), rmse, mae, "
-        "auc, gauc, logloss. The best epoch's weights are kept and tested once at the end");
-    train->add_option("--patience", o.patience, "With --validation-metric: epochs without improvement before stopping (default 3, 0: never early)")
-        ->check(CLI::Range(0, 100000));
-    train->add_option("--validation-fraction", o.validationFraction, "With --validation-metric: share of ratings (holdout, folds) or users (din) validated on (default 0.1)")
-        ->check(limitOf("validation-fraction"));
+    fixed.push_back(dedup);
+    fixed.push_back(train->add_flag("--keep-duplicates", o.keepDuplicates,
+                                    "Train and test on rows that repeat a (user, item) pair as they are")
+                        ->excludes(dedup));
     auto* resume = train->add_option("--resume", o.resume,
                                      "Continue the stopped or interrupted run RUN of --db from its last checkpoint, with its own "
                                      "settings (--epochs may raise its epochs; --data must give the same data)")
                        ->check(wholeNumberIn(1, 9.2e18L));
-    for (const char* fixed : {"--model", "--graph", "--batch", "--lr", "--seed", "--negatives", "--factors", "--l2",
-                              "--optimizer", "--weight-decay", "--momentum", "--similarity", "--neighbours", "--shrink",
-                              "--protocol", "--mlp-layers", "--attention-layers", "--activation", "--history",
-                              "--positive-rating", "--pretrain", "--no-pretrain", "--fold", "--patience",
-                              "--validation-fraction", "--dedup", "--keep-duplicates"})
-        resume->excludes(train->get_option(fixed));
-    resume->excludes(validation);
+    for (CLI::Option* opt : fixed)
+        resume->excludes(opt);
     auto* clone = train->add_option("--clone", o.clone,
                                     "Train a new run with the settings of run RUN of --db: model, graph, seed and split "
                                     "(--epochs, --device and --threads may change; --data must give the same data)")
                       ->check(wholeNumberIn(1, 9.2e18L))
                       ->excludes(resume);
-    for (CLI::Option* opt : resume->get_excludes())
-        if (opt != clone)
-            clone->excludes(opt);
+    for (CLI::Option* opt : fixed)
+        clone->excludes(opt);
     train->add_option("--experiment", o.experiment, "File the run under this experiment (created if new; default: Default)")
         ->excludes(resume);
     train->add_option("--name", o.name, "A name for the run")->excludes(resume);

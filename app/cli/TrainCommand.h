@@ -3,6 +3,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include <map>
 #include <string>
 #include <vector>
 
@@ -12,38 +13,15 @@ struct TrainOptions {
     std::string data = "sample";
     std::string model = "neumf";
     std::string graph; // a graph file instead of a model
-    int epochs = 0; // 0: the model's default
-    int batch = 0;
-    double lr = 0;
-    uint64_t seed = 42;
-    bool seedGiven = false; // --seed was given
-    int threads = 0;
-    int negatives = 0;
-    int factors = 0;
-    double l2 = -1; // <0: the model's default
-    std::string optimizer; // empty: adam
-    double weightDecay = 0;
-    double momentum = 0;
-    std::string device = "cpu";
-    std::string protocol;
-    int fold = 0;
+    // The training options given, by option name ("batch" -> "512"): the fields of
+    // train/TrainFields.h that are flags of `train`.
+    std::map<std::string, std::string> fields;
     bool pretrain = false;   // --pretrain (neumf's default anyway)
     bool noPretrain = false; // --no-pretrain
-    std::vector<int64_t> mlpLayers;
-    std::string similarity;
-    int neighbours = 0;
-    double shrink = -1;
-    std::vector<int64_t> attentionLayers;
-    std::string activation;
-    int history = 0;
-    double positiveRating = -1e300; // unset: the default, 4
-    std::string validationMetric; // empty: no early stopping
-    int patience = -1;            // <0: the default, 3
-    double validationFraction = 0; // 0: the default, 0.1
-    bool dedup = false;            // --dedup
-    bool keepDuplicates = false;   // --keep-duplicates
-    long long resume = 0;         // a stopped run to continue
-    long long clone = 0;          // a run whose configuration (seed, graph, split) a new run repeats
+    bool dedup = false;          // --dedup
+    bool keepDuplicates = false; // --keep-duplicates
+    long long resume = 0;        // a stopped run to continue
+    long long clone = 0;         // a run whose configuration (seed, graph, split) a new run repeats
     std::string experiment, name;
     std::vector<std::string> tags;
     std::string db;

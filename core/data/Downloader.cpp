@@ -1,4 +1,5 @@
 #include "data/Downloader.h"
+#include "data/DownloadParts.h"
 #include "util/Clock.h"
 #include "util/Words.h"
 
@@ -28,22 +29,15 @@
 
 namespace reclab {
 
-namespace fs = std::filesystem;
+using namespace download;
 
 namespace {
 
-const char* const kGroupLens = "https://files.grouplens.org/datasets/movielens/";
 const char* const kMarkerName = ".reclab-download.json";
-constexpr size_t kChunk = size_t(1) << 20;
 
 bool isHexDigest(const std::string& s, size_t length)
 {
     return s.size() == length && std::all_of(s.begin(), s.end(), [](unsigned char c) { return std::isxdigit(c); });
-}
-
-std::string errnoText(const fs::path& path, const std::string& action)
-{
-    return path.string() + ": cannot " + action + ": " + std::strerror(errno);
 }
 
 // Streaming MD5 + SHA-256 of everything fed to it.
@@ -98,66 +92,6 @@ private:
 struct ReleaseThreadCryptoState {
     ~ReleaseThreadCryptoState() { OPENSSL_thread_stop(); }
 };
-
-bool writeAll(int fd, const char* data, size_t size)
-{
-    while (size > 0) {
-        ssize_t n = ::write(fd, data, size);
-        if (n < 0) {
-            if (errno == EINTR)
-                continue;
-            return false;
-        }
-        data += n;
-        size -= size_t(n);
-    }
-    return true;
-}
-
-class Fd {
-public:
-    explicit Fd(int fd) : fd_(fd) {}
-    ~Fd() { close(); }
-    Fd(const Fd&) = delete;
-    Fd& operator=(const Fd&) = delete;
-    int get() const { return fd_; }
-    bool close()
-    {
-        int fd = fd_;
-        fd_ = -1;
-        return fd < 0 || ::close(fd) == 0;
-    }
-
-private:
-    int fd_;
-};
-
-// Throttles progress reports to about ten a second, always passing the first and last.
-class ProgressThrottle {
-public:
-    explicit ProgressThrottle(const DownloadProgressFn& fn) : fn_(fn) {}
-    void report(DownloadStage stage, std::uint64_t done, std::uint64_t total, bool force = false)
-    {
-        if (!fn_)
-            return;
-        auto now = std::chrono::steady_clock::now();
-        if (!force && stage == last_.stage && now - lastTime_ < std::chrono::milliseconds(100))
-            return;
-        last_ = {stage, done, total};
-        lastTime_ = now;
-        fn_(last_);
-    }
-
-private:
-    const DownloadProgressFn& fn_;
-    DownloadProgress last_{DownloadStage::Done, 0, 0};
-    std::chrono::steady_clock::time_point lastTime_{};
-};
-
-bool cancelled(const std::atomic<bool>* cancel)
-{
-    return cancel && cancel->load(std::memory_order_relaxed);
-}
 
 // ---- HTTP(S) transfer with libcurl ------------------------------------------------------------
 
@@ -274,44 +208,6 @@ void fetch(const std::string& url, TransferSink& sink)
 // ---- safe zip extraction -------------------------------------------------------------------
 
 // Why an entry name may not be written under the destination, or "" when it may.
-std::string unsafeNameReason(const std::string& name)
-{
-    if (name.empty())
-        return "an empty name";
-    if (name.find('\\') != std::string::npos)
-        return "a backslash in the path";
-    if (name.front() == '/')
-        return "an absolute path";
-    if (name.size() >= 2 && name[1] == ':' && std::isalpha(static_cast<unsigned char>(name[0])))
-        return "a drive letter";
-    size_t start = 0;
-    while (start <= name.size()) {
-        size_t end = name.find('/', start);
-        if (end == std::string::npos)
-            end = name.size();
-        if (name.compare(start, end - start, "..") == 0 && end - start == 2)
-            return "a '..' component that leaves the folder";
-        start = end + 1;
-    }
-    return {};
-}
-
-std::string zipErrorText(int code)
-{
-    zip_error_t error;
-    zip_error_init_with_code(&error, code);
-    std::string text = zip_error_strerror(&error);
-    zip_error_fini(&error);
-    return text;
-}
-
-struct ZipEntry {
-    zip_uint64_t index;
-    std::string name;
-    bool directory;
-    std::uint64_t size;
-};
-
 // Removes whatever a failed or cancelled download left (part file, extraction folder).
 class Leftovers {
 public:
@@ -350,107 +246,6 @@ std::string uniqueTag(const std::string& name)
 
 } // namespace
 
-const std::vector<ArchiveSpec>& movieLensArchives()
-{
-    static const std::vector<ArchiveSpec> archives = [] {
-        std::string base = kGroupLens;
-        return std::vector<ArchiveSpec>{
-            {"ml-100k", base + "ml-100k.zip", "0e33842e24a9c977be4e0107933c0723", 4924029,
-             "100,000 ratings from 943 users on 1,682 movies, with demographics (1998)"},
-            {"ml-1m", base + "ml-1m.zip", "c4d9eecfca2ab87c1945afe126590906", 5917549,
-             "1,000,209 ratings from 6,040 users on 3,706 movies, with demographics (2003)"},
-            {"ml-10m", base + "ml-10m.zip", "ce571fd55effeba0271552578f2648bd", 65566137,
-             "10,000,054 ratings and 95,580 tags from 69,878 users on 10,677 movies (2009)"},
-            {"ml-20m", base + "ml-20m.zip", "cd245b17a1ae2cc31bb14903e1204af3", 198702078,
-             "20,000,263 ratings and 465,564 tags from 138,493 users on 27,278 movies (2015)"},
-            {"ml-25m", base + "ml-25m.zip", "6b51fb2759a8657d3bfcbfc42b592ada", 261978986,
-             "25,000,095 ratings and 1,093,360 tags from 162,541 users on 62,423 movies (2019)"},
-            {"ml-latest-small", base + "ml-latest-small.zip", "", 978202,
-             "about 100,000 ratings from 610 users on 9,700 movies; refreshed by GroupLens now and then"},
-        };
-    }();
-    return archives;
-}
-
-const ArchiveSpec* findArchive(const std::string& name)
-{
-    std::string key = lowerAscii(name);
-    for (const auto& spec : movieLensArchives())
-        if (spec.name == key || spec.name == "ml-" + key)
-            return &spec;
-    return nullptr;
-}
-
-std::string archiveNames()
-{
-    std::string out;
-    for (const auto& spec : movieLensArchives())
-        out += (out.empty() ? "" : ", ") + spec.name;
-    return out;
-}
-
-const char* downloadStageName(DownloadStage stage)
-{
-    switch (stage) {
-    case DownloadStage::Connecting: return "connecting";
-    case DownloadStage::Downloading: return "downloading";
-    case DownloadStage::Verifying: return "verifying";
-    case DownloadStage::Extracting: return "extracting";
-    case DownloadStage::Done: return "done";
-    }
-    return "?";
-}
-
-std::optional<DownloadManifest> parseDownloadManifest(const std::string& text)
-{
-    const nlohmann::json j = nlohmann::json::parse(text, nullptr, false);
-    if (j.is_discarded() || !j.is_object())
-        return std::nullopt;
-    auto text_ = [&](const char* key, std::string& out) {
-        const auto it = j.find(key);
-        if (it == j.end() || !it->is_string())
-            return false;
-        out = it->get<std::string>();
-        return true;
-    };
-    auto count = [&](const char* key, std::uint64_t& out) {
-        const auto it = j.find(key);
-        if (it == j.end() || !it->is_number_unsigned())
-            return false;
-        out = it->get<std::uint64_t>();
-        return true;
-    };
-    DownloadManifest m;
-    if (!text_("name", m.name) || !text_("url", m.url) || !text_("md5", m.md5) || !text_("sha256", m.sha256) ||
-        !count("archive_bytes", m.archiveBytes) || !count("extracted_bytes", m.extractedBytes))
-        return std::nullopt;
-    const auto files = j.find("files");
-    if (files == j.end() || !files->is_array())
-        return std::nullopt;
-    for (const auto& f : *files) {
-        if (!f.is_string())
-            return std::nullopt;
-        m.files.push_back(f.get<std::string>());
-    }
-    return m;
-}
-
-std::string parsePublishedMd5(const std::string& text)
-{
-    size_t run = 0;
-    for (size_t i = 0; i <= text.size(); ++i) {
-        bool hex = i < text.size() && std::isxdigit(static_cast<unsigned char>(text[i]));
-        if (hex) {
-            ++run;
-            continue;
-        }
-        if (run == 32)
-            return lowerAscii(text.substr(i - 32, 32));
-        run = 0;
-    }
-    return {};
-}
-
 FileDigests digestFile(const fs::path& path)
 {
     const ReleaseThreadCryptoState release;
@@ -470,109 +265,6 @@ FileDigests digestFile(const fs::path& path)
         hasher.update(buffer.data(), size_t(n));
     }
     return hasher.finish();
-}
-
-std::vector<std::string> extractZipSafely(const fs::path& zipPath, const fs::path& destDir,
-                                          const DownloadProgressFn& progress, const std::atomic<bool>* cancel,
-                                          std::uint64_t maxBytes)
-{
-    const std::string archive = zipPath.string();
-    int openError = 0;
-    std::unique_ptr<zip_t, decltype(&zip_discard)> za(zip_open(archive.c_str(), ZIP_RDONLY | ZIP_CHECKCONS, &openError),
-                                                       zip_discard);
-    if (!za)
-        throw TransferError(archive + ": not a readable zip archive (" + zipErrorText(openError) + ")");
-
-    // First pass: every entry is checked before a single byte is written.
-    std::vector<ZipEntry> entries;
-    std::uint64_t totalBytes = 0;
-    zip_int64_t count = zip_get_num_entries(za.get(), 0);
-    for (zip_int64_t i = 0; i < count; ++i) {
-        zip_stat_t st;
-        zip_stat_init(&st);
-        if (zip_stat_index(za.get(), zip_uint64_t(i), 0, &st) != 0 || !(st.valid & ZIP_STAT_NAME))
-            throw TransferError(archive + ": entry " + std::to_string(i) + " cannot be read (" +
-                                zip_strerror(za.get()) + ")");
-        std::string name = st.name;
-        auto refuse = [&](const std::string& reason) {
-            throw TransferError(archive + ": entry '" + name + "' refused: " + reason + "; nothing was extracted");
-        };
-        if (std::string reason = unsafeNameReason(name); !reason.empty())
-            refuse(reason);
-        zip_uint8_t system = 0;
-        zip_uint32_t attributes = 0;
-        if (zip_file_get_external_attributes(za.get(), zip_uint64_t(i), 0, &system, &attributes) == 0
-            && system == ZIP_OPSYS_UNIX) {
-            unsigned type = (attributes >> 16) & S_IFMT;
-            if (type == S_IFLNK)
-                refuse("a symbolic link");
-            if (type != 0 && type != S_IFREG && type != S_IFDIR)
-                refuse("a device, pipe or socket");
-        }
-        if ((st.valid & ZIP_STAT_ENCRYPTION_METHOD) && st.encryption_method != ZIP_EM_NONE)
-            refuse("it is encrypted");
-        bool directory = name.back() == '/';
-        std::uint64_t size = (st.valid & ZIP_STAT_SIZE) ? st.size : 0;
-        totalBytes += size;
-        if (totalBytes > maxBytes)
-            refuse("the archive would expand to more than " + std::to_string(maxBytes >> 20) + " MiB");
-        entries.push_back({zip_uint64_t(i), name, directory, size});
-    }
-
-    std::error_code ec;
-    if (!fs::create_directory(destDir, ec) || ec)
-        throw TransferError(destDir.string() + ": cannot create the extraction folder" +
-                            (ec ? ": " + ec.message() : std::string(" (it exists already)")));
-    Leftovers leftovers;
-    leftovers.add(destDir);
-
-    ProgressThrottle throttle(progress);
-    std::vector<std::string> files;
-    std::vector<char> buffer(kChunk);
-    std::uint64_t written = 0;
-    for (const auto& entry : entries) {
-        fs::path target = destDir / entry.name;
-        if (entry.directory) {
-            fs::create_directories(target, ec);
-            if (ec)
-                throw TransferError(target.string() + ": cannot create folder: " + ec.message());
-            continue;
-        }
-        fs::create_directories(target.parent_path(), ec);
-        if (ec)
-            throw TransferError(target.parent_path().string() + ": cannot create folder: " + ec.message());
-        std::unique_ptr<zip_file_t, decltype(&zip_fclose)> in(zip_fopen_index(za.get(), entry.index, 0), zip_fclose);
-        if (!in)
-            throw TransferError(archive + ": entry '" + entry.name + "' cannot be opened (" + zip_strerror(za.get()) + ")");
-        Fd out(::open(target.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644));
-        if (out.get() < 0)
-            throw TransferError(errnoText(target, "create"));
-        std::uint64_t entryBytes = 0;
-        for (;;) {
-            if (cancelled(cancel))
-                throw CancelledError("extraction of " + archive + " cancelled");
-            zip_int64_t n = zip_fread(in.get(), buffer.data(), buffer.size());
-            if (n < 0)
-                throw TransferError(archive + ": entry '" + entry.name + "' is damaged (" + zip_file_strerror(in.get()) + ")");
-            if (n == 0)
-                break;
-            entryBytes += std::uint64_t(n);
-            if (entryBytes > entry.size)
-                throw TransferError(archive + ": entry '" + entry.name + "' holds more data than its header declares");
-            if (!writeAll(out.get(), buffer.data(), size_t(n)))
-                throw TransferError(errnoText(target, "write"));
-            written += std::uint64_t(n);
-            throttle.report(DownloadStage::Extracting, written, totalBytes);
-        }
-        if (entryBytes != entry.size)
-            throw TransferError(archive + ": entry '" + entry.name + "' is truncated");
-        if (!out.close())
-            throw TransferError(errnoText(target, "write"));
-        files.push_back(entry.name);
-    }
-    throttle.report(DownloadStage::Extracting, written, totalBytes, true);
-    leftovers.release();
-    return files;
 }
 
 DownloadResult downloadArchive(const DownloadRequest& request, const DownloadProgressFn& progress,

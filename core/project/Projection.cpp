@@ -203,4 +203,37 @@ torch::Tensor tsne(const torch::Tensor& vectors, const TsneOptions& o,
     return (map - map.mean(0, true)).contiguous();
 }
 
+torch::Tensor procrustesAlign(const torch::Tensor& moving, const torch::Tensor& fixed)
+{
+    if (!fixed.defined() || fixed.sizes() != moving.sizes())
+        return moving;
+    const torch::Tensor a = (moving - moving.mean(0, true)).to(torch::kDouble);
+    const torch::Tensor b = (fixed - fixed.mean(0, true)).to(torch::kDouble);
+    auto [u, s, vh] = torch::linalg::svd(a.t().mm(b), false, c10::nullopt);
+    return a.mm(u.mm(vh)).to(torch::kFloat);
+}
+
+torch::Tensor unitRows(const torch::Tensor& vectors)
+{
+    return vectors / vectors.norm(2, {1}, true).clamp_min(1e-12);
+}
+
+Neighbours cosineNeighbours(const torch::Tensor& unit, int64_t of, int64_t k)
+{
+    Neighbours out;
+    if (of < 0 || of >= unit.size(0))
+        return out;
+    torch::Tensor similarity = unit.mv(unit[of]);
+    similarity[of] = -2; // below any cosine: never its own neighbour
+    k = std::min<int64_t>(k, similarity.size(0) - 1);
+    if (k <= 0)
+        return out;
+    auto [values, which] = similarity.topk(k);
+    const auto v = values.to(torch::kDouble).contiguous();
+    const auto w = which.contiguous();
+    out.similarity.assign(v.data_ptr<double>(), v.data_ptr<double>() + k);
+    out.rows.assign(w.data_ptr<int64_t>(), w.data_ptr<int64_t>() + k);
+    return out;
+}
+
 } // namespace reclab

@@ -47,4 +47,20 @@ torch::Tensor tsne(const torch::Tensor& vectors, const TsneOptions& options = {}
                    const std::function<void(const TsneProgress&)>& onProgress = {},
                    const std::atomic<bool>* stop = nullptr);
 
+// The rotation (or reflection) of the centred `moving` map that best lays it onto the centred
+// `fixed` one (orthogonal Procrustes), so that playing through epochs does not spin or flip the
+// map; `moving` as it is when `fixed` is undefined or of another shape.
+torch::Tensor procrustesAlign(const torch::Tensor& moving, const torch::Tensor& fixed);
+
+// The rows of [n, d] vectors scaled to unit length (a zero row stays zero).
+torch::Tensor unitRows(const torch::Tensor& vectors);
+
+// The k rows most cosine-similar to row `of` (itself left out), best first, with their
+// similarities; unit: rows of unit length (unitRows).
+struct Neighbours {
+    std::vector<int64_t> rows;
+    std::vector<double> similarity;
+};
+Neighbours cosineNeighbours(const torch::Tensor& unit, int64_t of, int64_t k);
+
 } // namespace reclab

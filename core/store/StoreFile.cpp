@@ -176,4 +176,23 @@ std::string processIdentity(int64_t pid)
     return boot + "/" + stat.substr(pos + 1, end == std::string::npos ? std::string::npos : end - pos - 1);
 }
 
+std::vector<std::string> filesIn(const std::string& folder)
+{
+    std::vector<std::string> out;
+    std::error_code ec;
+    const fs::path dir(folder);
+    for (fs::recursive_directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec))
+        if (it->is_regular_file(ec))
+            out.push_back(fs::relative(it->path(), dir, ec).generic_string());
+    return out;
+}
+
+bool isPartialFile(const std::string& path)
+{
+    for (const char* suffix : {".part", ".saving"})
+        if (path.size() >= std::strlen(suffix) && path.compare(path.size() - std::strlen(suffix), std::string::npos, suffix) == 0)
+            return true;
+    return false;
+}
+
 } // namespace reclab

@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include <sys/types.h>
 
@@ -40,5 +41,10 @@ std::string preparedStorePath(const std::string& path, bool& unclean);
 // Connections of this process, by file (SQLite's locks do not show them to this process).
 void noteStoreOpened(const std::string& path);
 void noteStoreClosed(const std::string& path);
+
+// Paths, relative to folder, of the regular files under it (none when it does not exist).
+std::vector<std::string> filesIn(const std::string& folder);
+// Files being written (renamed into place when whole) are not artifacts yet.
+bool isPartialFile(const std::string& path);
 
 } // namespace reclab

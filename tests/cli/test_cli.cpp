@@ -7,6 +7,7 @@
 #endif
 
 #include "store/ExperimentStore.h"
+#include "train/TrainFields.h"
 
 #include <QJsonArray>
 #include <QJsonDocument>
@@ -24,6 +25,7 @@ class TestCli : public QObject {
 private slots:
     void initTestCase();
     void helpDescribesTraining();
+    void optionsComeFromTheFieldTable();
     void badInputExitsTwoWithOneLine_data();
     void badInputExitsTwoWithOneLine();
     void trainPrintsJsonPerEpochAndStoresRun();
@@ -65,6 +67,47 @@ void TestCli::helpDescribesTraining()
     for (const char* option : {"--data", "--model", "--epochs", "--batch", "--lr", "--seed", "--threads", "--db", "--json"})
         QVERIFY2(train.out.contains(option), option);
     QVERIFY(train.out.contains("neumf") && train.out.contains("mf"));
+}
+
+void TestCli::optionsComeFromTheFieldTable()
+{
+    // Every training option of the table: in the JSON of a configuration, a flag of `train`
+    // when it has help, refused beside --resume unless a resumed run may change it.
+    const nlohmann::json json = TrainConfig{}.toJson();
+    const QByteArray help = run({QStringLiteral("train"), QStringLiteral("--help")}).out;
+    int flags = 0;
+    for (const auto& field : trainFields()) {
+        QVERIFY2(json.contains(field.key), field.key);
+        if (!field.flag())
+            continue;
+        ++flags;
+        const QByteArray flag = QByteArray("--") + field.option;
+        QVERIFY2(help.contains(flag + ' '), flag.constData());
+        // A value the option accepts (the default's), given beside --resume.
+        std::string value;
+        std::visit([&](auto member) {
+            const auto v = TrainConfig{}.*member;
+            using T = std::decay_t<decltype(v)>;
+            if constexpr (std::is_same_v<T, std::string>)
+                value = v.empty() && !field.choices.empty() ? field.choices.front() : v.empty() ? "x" : v;
+            else if constexpr (std::is_same_v<T, std::vector<int64_t>>)
+                value = std::to_string(v.front());
+            else if constexpr (!std::is_same_v<T, bool>)
+                value = nlohmann::json(v).dump();
+        }, field.member);
+        const Result r = run({QStringLiteral("train"), QStringLiteral("--resume"), QStringLiteral("999"), QString::fromLatin1(flag),
+                              QString::fromStdString(value), QStringLiteral("--db"), db_});
+        QCOMPARE(r.code, 2);
+        QVERIFY2(r.err.contains("excludes") != field.resumable, (flag + ": " + r.err).constData());
+    }
+    QVERIFY2(flags >= 20, qPrintable(QString::number(flags)));
+    // A configuration read back equals the one written, field by field.
+    TrainConfig c;
+    c.batchSize = 512;
+    c.mlpLayers = {8, 4};
+    c.protocol = "full";
+    c.seed = 7;
+    QCOMPARE(TrainConfig::fromJson(c.toJson()).toJson(), c.toJson());
 }
 
 void TestCli::badInputExitsTwoWithOneLine_data()

@@ -35,6 +35,8 @@ private slots:
     void pcaRefusesBadInput();
     void tsneKeepsClustersApart();
     void tsneStopsWhenAsked();
+    void alignmentUndoesARotation();
+    void cosineNeighboursLeaveThePointOut();
     void snapshotPolicyThinsLargeTables();
     void metadataNamesTitlesGenresAndBuckets();
     void trainingWritesEmbeddingSnapshots();
@@ -425,6 +427,32 @@ void TestProjection::dinAttendsToThePlantedGenres()
     other.fit();
     QVERIFY_THROWS_EXCEPTION(Error, attentionMap(*other.model(), index, 0, {1, 2}, 50));
     QVERIFY_THROWS_EXCEPTION(Error, attentionMap(*model, index, 0, {sample->numItems()}, 50));
+}
+
+void TestProjection::alignmentUndoesARotation()
+{
+    torch::manual_seed(4);
+    const auto map = torch::randn({40, 2});
+    const double a = 1.1;
+    const auto rotation = torch::tensor({std::cos(a), -std::sin(a), std::sin(a), std::cos(a)}).view({2, 2}).to(torch::kFloat);
+    const auto turned = map.mm(rotation) + 5.0; // rotated and moved
+    const auto aligned = procrustesAlign(turned, map);
+    QVERIFY((aligned - (map - map.mean(0, true))).abs().max().item<double>() < 1e-4);
+    // Nothing to align to: unchanged.
+    QVERIFY(procrustesAlign(turned, torch::Tensor()).equal(turned));
+    QVERIFY(procrustesAlign(turned, torch::randn({3, 2})).equal(turned));
+}
+
+void TestProjection::cosineNeighboursLeaveThePointOut()
+{
+    // Row 0 points along x; rows 1 and 2 nearly so (2 closer), row 3 along y, row 4 against x.
+    const auto vectors = torch::tensor({1.0, 0.0, 2.0, 0.5, 3.0, 0.3, 0.0, 1.0, -1.0, 0.0}).view({5, 2}).to(torch::kFloat);
+    const Neighbours n = cosineNeighbours(unitRows(vectors), 0, 3);
+    QCOMPARE(n.rows, (std::vector<int64_t>{2, 1, 3}));
+    QVERIFY(std::abs(n.similarity[0] - 3.0 / std::sqrt(9.09)) < 1e-6);
+    QVERIFY(std::abs(n.similarity[2]) < 1e-6);
+    QCOMPARE(cosineNeighbours(unitRows(vectors), 0, 10).rows.size(), size_t(4)); // never itself
+    QVERIFY(cosineNeighbours(unitRows(vectors), 7, 3).rows.empty());
 }
 
 QTEST_APPLESS_MAIN(TestProjection)

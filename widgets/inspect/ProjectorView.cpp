@@ -5,10 +5,8 @@
 #include "util/Error.h"
 
 #include "inspect/ProjectorView.h"
+#include "inspect/ProjectorRows.h"
 #include "inspect/ScatterPlot.h"
-
-#include <torch/linalg.h>
-#include <torch/nn/functional/normalization.h>
 
 #include <QComboBox>
 #include <QDir>
@@ -36,40 +34,9 @@
 
 namespace reclab {
 
-namespace {
-
-// What the projector shows of one kind of row (users or items), built once per run in a worker.
-struct Rows {
-    EmbeddingMetadata metadata;
-    QStringList ids, titles; // titles: the item's title, else "user 7" / "item 7"
-    QStringList labels;      // hover texts: the title and the interaction count
-};
-
-Rows describeRows(const Dataset& data, const std::string& kind)
-{
-    Rows r;
-    r.metadata = kind == "users" ? userMetadata(data) : itemMetadata(data);
-    const auto& columns = r.metadata.columns;
-    const auto title = std::find(columns.begin(), columns.end(), "title");
-    const auto count = std::find(columns.begin(), columns.end(), "interactions");
-    for (const auto& row : r.metadata.rows) {
-        r.ids << QString::fromStdString(row[0]);
-        r.titles << (title != columns.end() && !row[static_cast<size_t>(title - columns.begin())].empty()
-                         ? QString::fromStdString(row[static_cast<size_t>(title - columns.begin())])
-                         : (kind == "users" ? ProjectorView::tr("user %1") : ProjectorView::tr("item %1")).arg(r.ids.back()));
-        r.labels << r.titles.back() +
-                        (count != columns.end()
-                             ? ProjectorView::tr(" · %1 interactions").arg(QString::fromStdString(row[static_cast<size_t>(count - columns.begin())]))
-                             : QString());
-    }
-    return r;
-}
-
-} // namespace
-
 struct ProjectorView::State {
     std::shared_ptr<InspectionCache::Data> data;
-    std::map<std::string, Rows> rows; // by kind
+    std::map<std::string, ProjectorRows> rows; // by kind
     std::string runDir;
     std::vector<EmbeddingSnapshotInfo> snapshots;
     std::vector<EmbeddingTable> tables; // of the current epoch
@@ -80,7 +47,7 @@ struct ProjectorView::State {
     std::shared_ptr<std::atomic<bool>> stop;
     bool busy = false;
 
-    const Rows& shown() const { return rows.at(kind); }
+    const ProjectorRows& shown() const { return rows.at(kind); }
 };
 
 namespace {
@@ -93,18 +60,6 @@ QVector<QPointF> toPoints(const torch::Tensor& coordinates)
     for (int i = 0; i < out.size(); ++i)
         out[i] = QPointF(p[2 * i], p[2 * i + 1]);
     return out;
-}
-
-// The rotation (or reflection) that best lays `moving` onto `fixed` (orthogonal Procrustes), so
-// that playing through epochs does not spin or flip the map.
-torch::Tensor alignTo(const torch::Tensor& moving, const torch::Tensor& fixed)
-{
-    if (!fixed.defined() || fixed.sizes() != moving.sizes())
-        return moving;
-    const torch::Tensor a = (moving - moving.mean(0, true)).to(torch::kDouble);
-    const torch::Tensor b = (fixed - fixed.mean(0, true)).to(torch::kDouble);
-    auto [u, s, vh] = torch::linalg::svd(a.t().mm(b), false, c10::nullopt);
-    return a.mm(u.mm(vh)).to(torch::kFloat);
 }
 
 } // namespace
@@ -305,7 +260,7 @@ void ProjectorView::showRun(qint64 runId)
             if (!a.snapshots.empty()) {
                 a.data = cache->data(db, runId);
                 for (const char* kind : {"users", "items"})
-                    a.rows.emplace(kind, describeRows(*a.data->dataset, kind));
+                    a.rows.emplace(kind, describeProjectorRows(*a.data->dataset, kind));
             }
         } catch (const std::exception& e) {
             a.error = QString::fromStdString(e.what());
@@ -390,7 +345,7 @@ void ProjectorView::presentVectors()
                           table_->property("shown").toString() != table_->currentText();
     table_->setProperty("shown", table_->currentText());
     state_->vectors = table.weights;
-    state_->unit = torch::nn::functional::normalize(table.weights, torch::nn::functional::NormalizeFuncOptions().dim(1));
+    state_->unit = unitRows(table.weights);
     if (newTable) {
         state_->kind = table.kind;
         const QString keep = colour_->currentText();
@@ -407,7 +362,7 @@ void ProjectorView::presentVectors()
     // map then replaces it as it converges.
     torch::Tensor coordinates = state_->maps[static_cast<size_t>(t)];
     if (!newTable)
-        coordinates = alignTo(coordinates, state_->coordinates);
+        coordinates = procrustesAlign(coordinates, state_->coordinates);
     state_->coordinates = coordinates;
     if (newTable)
         recolour();
@@ -597,10 +552,7 @@ void ProjectorView::selectPoint(int index)
         return;
     }
     // Cosine in the embedding space itself, not in the map.
-    torch::Tensor similarity = state_->unit.mv(state_->unit[index]);
-    similarity[index] = -2;
-    const int64_t k = std::min<int64_t>(10, similarity.size(0) - 1);
-    auto [values, which] = similarity.topk(k);
+    const Neighbours near = cosineNeighbours(state_->unit, index, 10);
     QVector<int> nearest;
     auto* header = new QTreeWidgetItem(neighbours_, {tr("Selected"), QString()});
     header->setFlags(Qt::ItemIsEnabled);
@@ -609,11 +561,11 @@ void ProjectorView::selectPoint(int index)
     QFont bold = header->font(0);
     bold.setBold(true);
     header->setFont(0, bold);
-    for (int64_t j = 0; j < k; ++j) {
-        const auto r = which[j].item<int64_t>();
-        nearest << static_cast<int>(r);
-        auto* item = new QTreeWidgetItem(neighbours_, {titles[static_cast<int>(r)], QString::number(values[j].item<double>(), 'f', 3)});
-        item->setData(0, Qt::UserRole, static_cast<int>(r));
+    for (size_t j = 0; j < near.rows.size(); ++j) {
+        const int r = static_cast<int>(near.rows[j]);
+        nearest << r;
+        auto* item = new QTreeWidgetItem(neighbours_, {titles[r], QString::number(near.similarity[j], 'f', 3)});
+        item->setData(0, Qt::UserRole, r);
     }
     plot_->setSelected(index, nearest);
 }

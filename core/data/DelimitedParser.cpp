@@ -1,0 +1,490 @@
+#include "data/DelimitedParts.h"
+
+#include "data/FieldParsers.h"
+#include "util/Error.h"
+#include "util/TextFile.h"
+
+#include <cerrno>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+
+namespace reclab {
+
+using namespace delimited;
+
+namespace {
+
+std::string columnLabel(const ParseJob& job, int role)
+{
+    static const char* const kRoles[] = {"user", "item", "rating", "timestamp"};
+    const int col = job.fieldIndex[role];
+    std::string label = kRoles[role];
+    label += " (column " + std::to_string(col + 1);
+    const auto& names = job.resolved->headerNames;
+    if (col < static_cast<int>(names.size()) && !names[static_cast<size_t>(col)].empty())
+        label += " '" + names[static_cast<size_t>(col)] + "'";
+    return label + ")";
+}
+
+struct RowProblem {
+    int role = -1; // -1: the row as a whole
+    std::string problem;
+};
+
+class RangeParser {
+public:
+    RangeParser(ParseJob& job, Range& range, size_t index) : job_(job), range_(range), index_(index) {}
+
+    void run()
+    {
+        const std::string& sep = job_.resolved->format.separator;
+        fastSep_ = sep.size() == 1 && sep[0] != ' ' && job_.maxField < 16 ? sep[0] : 0;
+        for (int role = 0; role < 4; ++role)
+            if (job_.fieldIndex[role] >= 0)
+                roleOf_[job_.fieldIndex[role]] = static_cast<int8_t>(role);
+        users_ = job_.out->user.data();
+        items_ = job_.out->item.data();
+        ratings_ = job_.out->rating.data();
+        times_ = job_.out->timestamp.data();
+
+        std::vector<char> buf((4 << 20) + 1); // +1: room for a final newline
+        size_t carry = 0;
+        size_t pos = range_.begin;
+        long line = range_.firstLine;
+        while (true) {
+            if (aborted())
+                return;
+            const size_t want = std::min(buf.size() - 1 - carry, range_.end - pos);
+            const size_t got = job_.file->read(buf.data() + carry, want, pos);
+            pos += got;
+            const bool last = pos >= range_.end || got == 0;
+            char* end = buf.data() + carry + got;
+            if (last && end > buf.data() && end[-1] != '\n')
+                *end++ = '\n'; // the file's last line has no newline
+            const char* p = buf.data();
+            const auto* lastNl = static_cast<const char*>(memrchr(p, '\n', static_cast<size_t>(end - p)));
+            if (lastNl) {
+                // Every line up to lastNl ends with a newline: the scanners need no bounds checks.
+                while (p <= lastNl) {
+                    const char* next = fastSep_ ? fastLine(p, line) : nullptr;
+                    if (!next) {
+                        const char* nl = static_cast<const char*>(std::memchr(p, '\n', static_cast<size_t>(lastNl - p) + 1));
+                        if (!handleLine(p, nl, line))
+                            return;
+                        next = nl + 1;
+                    }
+                    p = next;
+                    ++line;
+                }
+            }
+            if (last)
+                return;
+            carry = static_cast<size_t>(end - p);
+            std::memmove(buf.data(), p, carry);
+            if (carry + 1 >= buf.size())
+                buf.resize(buf.size() * 2); // a line longer than the buffer
+        }
+    }
+
+private:
+    // The common case in one pass: a single-character separator, no quotes, small integer ids
+    // (or text ids), well-formed numbers. Returns the start of the next line, or nullptr when
+    // the line needs the general parser (which also words the error message).
+    const char* fastLine(const char* p, long)
+    {
+        const char sep = fastSep_;
+        const char* fb[4] = {};
+        const char* fe[4] = {};
+        size_t col = 0;
+        const size_t fields = job_.resolved->fieldCount;
+        const char* q = p;
+        while (true) {
+            const char* start = q;
+            if (*q == '"')
+                return nullptr;
+            while (*q != sep && *q != '\n')
+                ++q;
+            if (col < 16) {
+                const int role = roleOf_[col];
+                if (role >= 0) {
+                    fb[role] = start;
+                    fe[role] = q;
+                }
+            }
+            ++col;
+            if (*q == '\n')
+                break;
+            ++q;
+        }
+        const char* next = q + 1;
+        if (col != fields)
+            return nullptr;
+        // A CR before the newline belongs to the line ending.
+        for (int role = 0; role < 4; ++role)
+            if (fe[role] == q && fe[role] > fb[role] && fe[role][-1] == '\r')
+                --fe[role];
+        int32_t ids[2];
+        for (int role = 0; role < 2; ++role) {
+            const char* b = fb[role];
+            const char* e = fe[role];
+            const auto n = e - b;
+            if (n == 0)
+                return nullptr;
+            if (job_.mode[role] == IdMode::Numeric) {
+                if (n > 9 || (n > 1 && *b == '0'))
+                    return nullptr;
+                int32_t v = 0;
+                for (; b < e; ++b) {
+                    const unsigned d = static_cast<unsigned>(*b - '0');
+                    if (d > 9)
+                        return nullptr;
+                    v = v * 10 + static_cast<int32_t>(d);
+                }
+                ids[role] = v;
+            } else {
+                int32_t small = 0;
+                const std::string_view v(b, static_cast<size_t>(n));
+                // Surrounding spaces are not part of an id: the general parser trims them.
+                if (v.front() == ' ' || v.back() == ' ' || classifyId(v, small) == IdKind::TooLong)
+                    return nullptr;
+                ids[role] = range_.dict[role].intern(v);
+            }
+        }
+        float rating = 1.f;
+        if (fb[2]) {
+            double r = 0;
+            if (!parseRatingField(std::string_view(fb[2], static_cast<size_t>(fe[2] - fb[2])), r) || !(r >= 0) ||
+                !fitsFloat(r) || (job_.scaled && !onScale(r)))
+                return nullptr;
+            rating = static_cast<float>(r);
+        }
+        int64_t time = 0;
+        if (fb[3]) {
+            const char* b = fb[3];
+            const char* e = fe[3];
+            if (e - b > 0 && e - b <= 18 && *b != '-') {
+                for (; b < e; ++b) {
+                    const unsigned d = static_cast<unsigned>(*b - '0');
+                    if (d > 9)
+                        break;
+                    time = time * 10 + d;
+                }
+            }
+            if (b != e && !parseTimestampField(std::string_view(fb[3], static_cast<size_t>(fe[3] - fb[3])), time))
+                return nullptr;
+        }
+        const size_t row = range_.firstRow + range_.rows++;
+        users_[row] = ids[0];
+        items_[row] = ids[1];
+        ratings_[row] = rating;
+        times_[row] = time;
+        return next;
+    }
+
+    bool aborted() const { return job_.firstErrorRange.load(std::memory_order_relaxed) < index_; }
+
+    bool onScale(double r) const
+    {
+        const DelimitedFormat& f = job_.resolved->format;
+        if (r < f.ratingMin || r > f.ratingMax)
+            return false;
+        if (f.ratingStep <= 0)
+            return true;
+        const double steps = (r - f.ratingMin) / f.ratingStep;
+        return std::fabs(steps - std::round(steps)) < 1e-9;
+    }
+
+    // Returns false to stop the range (a strict-mode error, or ids that need text mode).
+    bool handleLine(const char* b, const char* e, long line)
+    {
+        if (e > b && e[-1] == '\r')
+            --e;
+        const char* q = b;
+        while (q < e && (*q == ' ' || *q == '\t'))
+            ++q;
+        if (q == e)
+            return true; // blank line
+        RowProblem problem;
+        if (parseRow(b, e, problem))
+            return true;
+        const std::string field = problem.role >= 0 ? columnLabel(job_, problem.role) : std::string();
+        if (job_.resolved->format.skipBadRows) {
+            if (range_.problems.size() < 5)
+                range_.problems.push_back(DataError(*job_.path, line, field, problem.problem).what());
+            ++range_.skipped;
+            return true;
+        }
+        range_.errorLine = line;
+        range_.errorField = field;
+        range_.errorProblem = problem.problem;
+        return false;
+    }
+
+    bool parseRow(const char* b, const char* e, RowProblem& problem)
+    {
+        const std::string& sep = job_.resolved->format.separator;
+        std::string_view fields[4];
+        const bool spaceSep = sep == " ";
+        int col = 0;
+        const char* p = b;
+        while (true) {
+            const char* fb = p;
+            const char* fe;
+            const char* next = nullptr;
+            if (p < e && *p == '"') {
+                std::string& text = quoted_[col & 3];
+                switch (scanQuoted(p, e, sep, text, next)) {
+                case QuoteScan::Unclosed:
+                    problem.problem = "a quoted field in column " + std::to_string(col + 1) + " has no closing quote";
+                    return false;
+                case QuoteScan::TextAfter:
+                    problem.problem = "text after the closing quote in column " + std::to_string(col + 1);
+                    return false;
+                case QuoteScan::Ok: break;
+                }
+                fb = text.data();
+                fe = text.data() + text.size();
+            } else {
+                if (sep.size() == 1 && !spaceSep) {
+                    fe = static_cast<const char*>(std::memchr(p, sep[0], static_cast<size_t>(e - p)));
+                    if (!fe)
+                        fe = e;
+                } else if (spaceSep) {
+                    fe = p;
+                    while (fe < e && *fe != ' ' && *fe != '\t')
+                        ++fe;
+                } else {
+                    fe = std::search(p, e, sep.begin(), sep.end());
+                }
+                next = fe;
+            }
+            if (col <= job_.maxField) {
+                for (int role = 0; role < 4; ++role)
+                    if (job_.fieldIndex[role] == col)
+                        fields[role] = trimmed(fb, fe);
+            }
+            ++col;
+            if (next >= e)
+                break;
+            p = next + sep.size();
+            if (spaceSep)
+                while (p < e && (*p == ' ' || *p == '\t'))
+                    ++p;
+        }
+        if (static_cast<size_t>(col) != job_.resolved->fieldCount) {
+            problem.problem = "expected " + std::to_string(job_.resolved->fieldCount) + " fields separated by " +
+                              separatorName(sep) + " (" + layout() + "), found " + std::to_string(col);
+            return false;
+        }
+        int32_t ids[2];
+        for (int role = 0; role < 2; ++role) {
+            const std::string_view v = fields[role];
+            if (v.empty()) {
+                problem = {role, "the id is empty; expected a user or item id"};
+                return false;
+            }
+            int32_t small = 0;
+            const IdKind kind = classifyId(v, small);
+            if (kind == IdKind::TooLong) {
+                problem = {role, "the id '" + printable(v) + "' does not fit in 64 bits; expected an integer id below 2^63 "
+                                 "or a text id"};
+                return false;
+            }
+            if (job_.mode[role] == IdMode::Numeric) {
+                if (kind != IdKind::Small) {
+                    problem = {role, "'" + printable(v) + "' is not a numeric id like the ids of the column's first rows "
+                                     "(whole numbers without leading zeros); if the column holds text ids, load it with text ids "
+                                     "(--ids text)"};
+                    return false;
+                }
+                ids[role] = small;
+            } else {
+                ids[role] = range_.dict[role].intern(v);
+            }
+        }
+        float rating = 1.f;
+        if (job_.fieldIndex[2] >= 0) {
+            const std::string_view v = fields[2];
+            double r = 0;
+            if (!parseRatingField(v, r)) {
+                problem = {2, "expected a number such as 4 or 3.5, found '" + printable(v) + "'"};
+                return false;
+            }
+            if (!(r >= 0)) {
+                problem = {2, "expected a rating of 0 or more, found '" + printable(v) + "'"};
+                return false;
+            }
+            if (!fitsFloat(r)) {
+                problem = {2, "the rating '" + printable(v) + "' is too large to be a rating"};
+                return false;
+            }
+            if (job_.scaled && !onScale(r)) {
+                const DelimitedFormat& f = job_.resolved->format;
+                char scale[96];
+                std::snprintf(scale, sizeof scale, "%g to %g in steps of %g", f.ratingMin, f.ratingMax, f.ratingStep);
+                problem = {2, "'" + printable(v) + "' is off the " + f.scaleName + " rating scale (" + scale + ")"};
+                return false;
+            }
+            rating = static_cast<float>(r);
+        }
+        int64_t time = 0;
+        if (job_.fieldIndex[3] >= 0) {
+            const std::string_view v = fields[3];
+            if (!parseTimestampField(v, time)) {
+                problem = {3, "expected Unix seconds or a date such as 2015-03-01 12:00:00, found '" + printable(v) + "'"};
+                return false;
+            }
+        }
+        const size_t row = range_.firstRow + range_.rows++;
+        job_.out->user[row] = ids[0];
+        job_.out->item[row] = ids[1];
+        job_.out->rating[row] = rating;
+        job_.out->timestamp[row] = time;
+        return true;
+    }
+
+    static std::string_view trimmed(const char* b, const char* e)
+    {
+        while (b < e && *b == ' ')
+            ++b;
+        while (e > b && e[-1] == ' ')
+            --e;
+        return std::string_view(b, static_cast<size_t>(e - b));
+    }
+
+    std::string layout() const
+    {
+        std::string s;
+        for (const ColumnRole r : job_.resolved->format.columns) {
+            if (!s.empty())
+                s += ", ";
+            s += columnRoleName(r);
+        }
+        return s;
+    }
+
+    ParseJob& job_;
+    Range& range_;
+    size_t index_; // of range_ in the file: an error in an earlier range stops this one
+    std::string quoted_[4];
+    char fastSep_ = 0;
+    int8_t roleOf_[16] = {-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1};
+    int32_t* users_ = nullptr;
+    int32_t* items_ = nullptr;
+    float* ratings_ = nullptr;
+    int64_t* times_ = nullptr;
+};
+
+} // namespace
+
+namespace delimited {
+
+void parseRange(ParseJob& job, Range& range, size_t index)
+{
+    RangeParser(job, range, index).run();
+}
+
+std::vector<Range> splitRanges(const InputFile& file, size_t dataStart, int threads)
+{
+    const size_t size = file.size();
+    std::vector<size_t> cuts{dataStart};
+    const size_t bytes = size - dataStart;
+    const int n = bytes < (size_t{8} << 20) ? 1 : threads;
+    for (int k = 1; k < n; ++k) {
+        size_t pos = dataStart + bytes / static_cast<size_t>(n) * static_cast<size_t>(k);
+        char buf[4096];
+        while (pos < size) {
+            const size_t got = file.read(buf, sizeof buf, pos);
+            const void* nl = std::memchr(buf, '\n', got);
+            if (nl) {
+                pos += static_cast<size_t>(static_cast<const char*>(nl) - buf) + 1;
+                break;
+            }
+            pos += got;
+        }
+        if (pos > cuts.back() && pos < size)
+            cuts.push_back(pos);
+    }
+    cuts.push_back(size);
+    std::vector<Range> ranges(cuts.size() - 1);
+    for (size_t k = 0; k + 1 < cuts.size(); ++k) {
+        ranges[k].begin = cuts[k];
+        ranges[k].end = cuts[k + 1];
+    }
+    return ranges;
+}
+
+size_t countNewlines(const InputFile& file, size_t begin, size_t end)
+{
+    std::vector<char> buf(4 << 20);
+    size_t count = 0;
+    for (size_t pos = begin; pos < end;) {
+        const size_t got = file.read(buf.data(), std::min(buf.size(), end - pos), pos);
+        if (got == 0)
+            break;
+        count += static_cast<size_t>(std::count(buf.data(), buf.data() + got, '\n'));
+        pos += got;
+    }
+    return count;
+}
+
+// Numeric ids: dense indices in ascending id order, by a direct table when the ids are compact
+// and a hash map otherwise.
+void mapNumericIds(Column<int32_t>& column, std::vector<std::string>& names)
+{
+    if (column.empty())
+        return;
+    const int32_t maxId = *std::max_element(column.begin(), column.end());
+    const size_t span = static_cast<size_t>(maxId) + 1;
+    if (span <= std::max<size_t>(column.size() * 4, size_t{1} << 22)) {
+        std::vector<int32_t> index(span, -1);
+        for (const int32_t id : column)
+            index[static_cast<size_t>(id)] = 0;
+        int32_t next = 0;
+        for (size_t id = 0; id < span; ++id)
+            if (index[id] == 0) {
+                index[id] = next++;
+                names.push_back(std::to_string(id));
+            }
+        for (int32_t& v : column)
+            v = index[static_cast<size_t>(v)];
+        return;
+    }
+    std::unordered_map<int32_t, int32_t> index;
+    for (const int32_t id : column)
+        index.emplace(id, 0);
+    std::vector<int32_t> ids;
+    ids.reserve(index.size());
+    for (const auto& kv : index)
+        ids.push_back(kv.first);
+    std::sort(ids.begin(), ids.end());
+    for (size_t k = 0; k < ids.size(); ++k) {
+        index[ids[k]] = static_cast<int32_t>(k);
+        names.push_back(std::to_string(ids[k]));
+    }
+    for (int32_t& v : column)
+        v = index[v];
+}
+
+// Text ids: per-range dictionaries merged in file order (first appearance decides the index).
+void mapTextIds(std::vector<Range>& ranges, int role, Column<int32_t>& column, std::vector<std::string>& names)
+{
+    std::unordered_map<std::string_view, int32_t> global;
+    for (auto& r : ranges) {
+        const auto& local = r.dict[role].names;
+        std::vector<int32_t> translate(local.size());
+        for (size_t k = 0; k < local.size(); ++k) {
+            const auto [it, added] = global.emplace(local[k], static_cast<int32_t>(names.size()));
+            if (added)
+                names.emplace_back(local[k]);
+            translate[k] = it->second;
+        }
+        for (size_t row = r.firstRow; row < r.firstRow + r.rows; ++row)
+            column[row] = translate[static_cast<size_t>(column[row])];
+    }
+}
+
+} // namespace delimited
+
+} // namespace reclab
