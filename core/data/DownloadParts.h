@@ -12,6 +12,8 @@
 #include <cstring>
 #include <filesystem>
 #include <string>
+#include <vector>
+#include <algorithm>
 
 namespace reclab::download {
 
@@ -83,5 +85,23 @@ inline bool cancelled(const std::atomic<bool>* cancel)
 {
     return cancel && cancel->load(std::memory_order_relaxed);
 }
+
+// Removes whatever a failed or cancelled download left (part file, extraction folder).
+class Leftovers {
+public:
+    void add(fs::path path) { paths_.push_back(std::move(path)); }
+    void release() { paths_.clear(); }
+    void forget(const fs::path& path) { paths_.erase(std::remove(paths_.begin(), paths_.end(), path), paths_.end()); }
+    ~Leftovers()
+    {
+        for (const auto& path : paths_) {
+            std::error_code ec;
+            fs::remove_all(path, ec);
+        }
+    }
+
+private:
+    std::vector<fs::path> paths_;
+};
 
 } // namespace reclab::download

@@ -208,24 +208,6 @@ void fetch(const std::string& url, TransferSink& sink)
 // ---- safe zip extraction -------------------------------------------------------------------
 
 // Why an entry name may not be written under the destination, or "" when it may.
-// Removes whatever a failed or cancelled download left (part file, extraction folder).
-class Leftovers {
-public:
-    void add(fs::path path) { paths_.push_back(std::move(path)); }
-    void release() { paths_.clear(); }
-    void forget(const fs::path& path) { paths_.erase(std::remove(paths_.begin(), paths_.end(), path), paths_.end()); }
-    ~Leftovers()
-    {
-        for (const auto& path : paths_) {
-            std::error_code ec;
-            fs::remove_all(path, ec);
-        }
-    }
-
-private:
-    std::vector<fs::path> paths_;
-};
-
 std::optional<DownloadManifest> readMarker(const fs::path& dir)
 {
     const fs::path path = dir / kMarkerName;

@@ -221,7 +221,7 @@ void ProjectorView::showRun(qint64 runId)
         std::shared_ptr<InspectionCache::Data> data;
         std::string runDir;
         std::vector<EmbeddingSnapshotInfo> snapshots;
-        std::map<std::string, Rows> rows;
+        std::map<std::string, ProjectorRows> rows;
         QString error;
     };
     auto* watcher = new QFutureWatcher<Answer>(this);
@@ -383,7 +383,7 @@ void ProjectorView::recolour()
 {
     if (!state_->coordinates.defined())
         return;
-    const Rows& rows = state_->shown();
+    const ProjectorRows& rows = state_->shown();
     const auto& meta = rows.metadata;
     const auto column = std::find(meta.columns.begin(), meta.columns.end(), colour_->currentText().toStdString());
     QVector<int> category(static_cast<int>(meta.rows.size()), -1);
@@ -532,7 +532,7 @@ void ProjectorView::search(const QString& text)
     QVector<int> matches;
     const QString needle = text.trimmed();
     if (!needle.isEmpty()) {
-        const Rows& rows = state_->shown();
+        const ProjectorRows& rows = state_->shown();
         for (int r = 0; r < rows.ids.size(); ++r)
             if (rows.ids[r] == needle || rows.titles[r].contains(needle, Qt::CaseInsensitive))
                 matches << r;
