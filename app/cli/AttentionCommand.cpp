@@ -2,7 +2,7 @@
 #include "CliErrors.h"
 #include "RecommendCommand.h"
 
-#include "project/Attention.h"
+#include "inspection/Attention.h"
 #include "util/Error.h"
 
 #include <nlohmann/json.hpp>

@@ -1,12 +1,12 @@
 #include "ExportCommand.h"
 #include "CliErrors.h"
 #include "OptionChecks.h"
-#include "project/StoredRun.h"
+#include "inspection/StoredRun.h"
 
 #include "data/DatasetSource.h"
-#include "project/EmbeddingExport.h"
-#include "project/EmbeddingSnapshots.h"
-#include "project/Projection.h"
+#include "inspection/EmbeddingExport.h"
+#include "inspection/EmbeddingSnapshots.h"
+#include "inspection/Projection.h"
 #include "store/ExperimentStore.h"
 #include "util/Error.h"
 

@@ -4,8 +4,8 @@
 #include "OptionChecks.h"
 #include "models/ModelRegistry.h"
 #include "models/Recommender.h"
-#include "project/Recommendations.h"
-#include "project/StoredRun.h"
+#include "inspection/Recommendations.h"
+#include "inspection/StoredRun.h"
 #include "train/TrainingSession.h"
 #include "util/Error.h"
 

@@ -2,7 +2,7 @@
 // liked items it is most like.
 #pragma once
 
-#include "project/StoredRun.h"
+#include "inspection/StoredRun.h"
 
 #include <CLI/CLI.hpp>
 

@@ -1,82 +1,49 @@
 #include "MainWindow.h"
 
-#include "DatasetBrowser.h"
+#include "data/DatasetBrowser.h"
+#include "data/DatasetLoadJob.h"
 #ifdef RECLAB_HAVE_DOWNLOAD
-#include "DownloadDialog.h"
+#include "data/DownloadDialog.h"
 #endif
-#include "ImportDialog.h"
-#include "RunsTableModel.h"
+#include "data/ImportDialog.h"
+#include "experiments/RunsTableModel.h"
 #include "experiments/CompareView.h"
 #include "inspect/InspectView.h"
 #include "experiments/ExperimentsView.h"
-#include "TrainingController.h"
-#include "TrainingDashboard.h"
-#include "TrainingPanel.h"
-#include "graph/GraphEditor.h"
-#include "graph/GraphDocument.h"
+#include "training/TrainingDashboard.h"
+#include "training/StepPanel.h"
+#include "training/TrainingController.h"
+#include "training/TrainingPanel.h"
+#include "editor/GraphEditor.h"
+#include "editor/GraphDocument.h"
 #include "data/DatasetSource.h"
 #include "graph/GraphAnalysis.h"
 #include "models/ModelRegistry.h"
 #include "store/ExperimentStore.h"
-#include "train/Trainer.h"
 #include "train/TrainingSession.h"
 #include "util/Error.h"
 
 #include <QAction>
 #include <QCloseEvent>
-#include <QCheckBox>
 #include <QComboBox>
 #include <QDockWidget>
 #include <QDoubleSpinBox>
 #include <QFileDialog>
-#include <QFormLayout>
-#include <QFutureWatcher>
-#include <QHeaderView>
 #include <QLabel>
 #include <QMessageBox>
 #include <QProgressBar>
 #include <QScrollArea>
 #include <QSignalBlocker>
-#include <QSpinBox>
 #include <QStyle>
 #include <QStatusBar>
 #include <QTabWidget>
 #include <QTableWidget>
-#include <QTableView>
-#include <QThread>
 #include <QToolBar>
-#include <QVBoxLayout>
-#include <QtConcurrent/QtConcurrentRun>
 
-#include <algorithm>
-#include <functional>
 
 namespace reclab {
 
 namespace {
-
-} // namespace
-
-// What the load worker hands back: the dataset with the figures the window shows, computed in
-// the worker because they read every row.
-struct LoadResult {
-    std::shared_ptr<const Dataset> dataset;
-    DatasetStats stats;
-    std::string fingerprint;
-    QString error;
-};
-
-namespace {
-
-QString formatDuration(double seconds)
-{
-    const int s = static_cast<int>(seconds + 0.5);
-    if (s >= 3600)
-        return QStringLiteral("%1 h %2 min").arg(s / 3600).arg((s % 3600) / 60);
-    if (s >= 60)
-        return QStringLiteral("%1 min %2 s").arg(s / 60).arg(s % 60);
-    return QStringLiteral("%1 s").arg(s);
-}
 
 const QString kGraphModel = QString::fromLatin1(kCustomGraphModel);
 
@@ -85,8 +52,10 @@ const QString kGraphModel = QString::fromLatin1(kCustomGraphModel);
 MainWindow::MainWindow(const MainWindowOptions& options, QWidget* parent)
     : QMainWindow(parent), options_(options), dashboard_(new TrainingDashboard(this)), browser_(new DatasetBrowser(this)),
       centralTabs_(new QTabWidget(this)), runsModel_(new RunsTableModel(this)), graphEditor_(new GraphEditor(this)),
-      panel_(new TrainingPanel(&graphEditor_->document()))
+      panel_(new TrainingPanel(&graphEditor_->document())), liveRuns_(new LiveRuns(dashboard_, this)),
+      loader_(new DatasetLoadJob(this))
 {
+    connect(loader_, &DatasetLoadJob::finished, this, &MainWindow::onDatasetLoaded);
     setWindowTitle(tr("RecLab"));
     setWindowIcon(QIcon(QStringLiteral(":/reclab/icons/reclab.png")));
     centralTabs_->addTab(browser_, tr("Data"));
@@ -124,6 +93,7 @@ MainWindow::MainWindow(const MainWindowOptions& options, QWidget* parent)
         startTraining();
     });
     buildRunsDock();
+    connectLiveRuns();
     buildStepDock();
     refreshTimer_.setSingleShot(true);
     refreshTimer_.setInterval(300);
@@ -159,13 +129,14 @@ MainWindow::MainWindow(const MainWindowOptions& options, QWidget* parent)
 
 MainWindow::~MainWindow()
 {
-    for (auto& run : live_)
-        run->controller->shutdown();
+    liveRuns_->shutdownAll();
 }
+
+QTableWidget* MainWindow::stepTable() const { return stepPanel_->table(); }
 
 qint64 MainWindow::currentRunId() const
 {
-    const LiveRun* run = activeRun();
+    const LiveRuns::Run* run = activeRun();
     return run && run->runId > 0 ? run->runId : lastRunId_;
 }
 
@@ -214,24 +185,18 @@ void MainWindow::buildActions()
     pauseAction_->setCheckable(true);
     pauseAction_->setToolTip(tr("Pause the run between batches; uncheck to resume"));
     connect(pauseAction_, &QAction::toggled, this, [this](bool paused) {
-        LiveRun* run = activeRun();
-        if (!run)
-            return;
-        run->paused = paused;
-        run->controller->setPaused(paused);
-        run->stage = paused ? tr("paused") : tr("resuming…");
-        showActiveRun();
+        if (LiveRuns::Run* run = activeRun())
+            liveRuns_->setPaused(run, paused);
     });
     stepAction_ = bar->addAction(style()->standardIcon(QStyle::SP_MediaSeekForward), tr("Step"));
     stepAction_->setToolTip(tr("Run one batch and show its loss and each block's gradient norm (pauses the run)"));
     connect(stepAction_, &QAction::triggered, this, [this] {
-        LiveRun* run = activeRun();
+        LiveRuns::Run* run = activeRun();
         if (!run)
             return;
-        run->paused = true;
         const QSignalBlocker block(pauseAction_);
         pauseAction_->setChecked(true);
-        run->controller->requestStep();
+        liveRuns_->step(run);
     });
     bar->addWidget(new QLabel(tr(" lr ")));
     runRate_ = new QDoubleSpinBox;
@@ -242,10 +207,9 @@ void MainWindow::buildActions()
     runRate_->setToolTip(tr("The steered run's learning rate: a new rate applies from its next epoch and is marked on the chart"));
     bar->addWidget(runRate_);
     connect(runRate_, &QDoubleSpinBox::valueChanged, this, [this](double lr) {
-        LiveRun* run = activeRun();
-        if (!run || lr == run->learningRate || !run->controller->setLearningRate(lr))
+        LiveRuns::Run* run = activeRun();
+        if (!run || !liveRuns_->setLearningRate(run, lr))
             return;
-        run->learningRate = lr;
         statusBar()->showMessage(tr("Learning rate %1 for %2 from its next epoch").arg(lr).arg(run->label), 8000);
     });
     stopAction_ = bar->addAction(style()->standardIcon(QStyle::SP_MediaStop), tr("Stop"));
@@ -288,38 +252,7 @@ void MainWindow::buildRunsDock()
 
 void MainWindow::offerRunsToInspect()
 {
-    // The runs table refreshes every epoch while runs train: the list is rebuilt (10,000 labels
-    // formatted) only when what it shows changed (a run finished, was renamed or deleted).
-    size_t key = 0;
-    auto mix = [&key](size_t h) { key ^= h + 0x9e3779b97f4a7c15ull + (key << 6) + (key >> 2); };
-    for (int row = 0; row < runsModel_->runCount(); ++row) {
-        const RunRecord* run = runsModel_->runAt(row);
-        if (!run || run->status == RunStatus::Running)
-            continue;
-        mix(std::hash<int64_t>{}(run->id));
-        for (const std::string* field : {&run->name, &run->model, &run->dataset})
-            mix(std::hash<std::string>{}(*field));
-    }
-    if (key == offeredKey_ && !offeredRuns_.isEmpty())
-        return;
-    offeredKey_ = key;
-    // Finished runs and stopped ones that kept a checkpoint; the newest first.
-    QList<QPair<qint64, QString>> runs;
-    for (int row = 0; row < runsModel_->runCount(); ++row) {
-        const RunRecord* run = runsModel_->runAt(row);
-        if (!run || run->status == RunStatus::Running)
-            continue;
-        runs.append({run->id, tr("#%1 %2 · %3 · %4")
-                                  .arg(run->id)
-                                  .arg(QString::fromStdString(run->name.empty() ? run->model : run->name))
-                                  .arg(QString::fromStdString(run->model))
-                                  .arg(QString::fromStdString(run->dataset))});
-    }
-    std::sort(runs.begin(), runs.end(), [](const auto& a, const auto& b) { return a.first > b.first; });
-    if (runs == offeredRuns_)
-        return;
-    offeredRuns_ = runs;
-    inspect_->setRuns(options_.databasePath, runs);
+    inspect_->offerRuns(options_.databasePath, *runsModel_);
 }
 
 void MainWindow::inspectRun(qint64 runId)
@@ -361,45 +294,21 @@ void MainWindow::cloneRun(qint64 runId)
 
 void MainWindow::buildStepDock()
 {
-    stepTable_ = new QTableWidget(0, 2);
-    stepTable_->setHorizontalHeaderLabels({tr("Block"), tr("Gradient norm")});
-    stepTable_->verticalHeader()->hide();
-    stepTable_->horizontalHeader()->setStretchLastSection(true);
-    stepTable_->setEditTriggers(QAbstractItemView::NoEditTriggers);
-    stepLabel_ = new QLabel(tr("Pause a run and press Step to run one batch."));
-    stepLabel_->setWordWrap(true);
-    auto* panel = new QWidget;
-    auto* layout = new QVBoxLayout(panel);
-    layout->addWidget(stepLabel_);
-    layout->addWidget(stepTable_, 1);
+    stepPanel_ = new StepPanel;
     stepDock_ = new QDockWidget(tr("Step"), this);
     stepDock_->setObjectName(QStringLiteral("stepDock"));
     stepDock_->setFeatures(QDockWidget::DockWidgetMovable | QDockWidget::DockWidgetFloatable |
                            QDockWidget::DockWidgetClosable);
-    stepDock_->setWidget(panel);
+    stepDock_->setWidget(stepPanel_);
     addDockWidget(Qt::BottomDockWidgetArea, stepDock_);
     tabifyDockWidget(runsDock_, stepDock_);
     runsDock_->raise();
-}
-
-void MainWindow::onStep(LiveRun* run, const StepReport& r)
-{
-    stepLabel_->setText(tr("%1, epoch %2, batch %3 (step %4): loss %5")
-                            .arg(run->label)
-                            .arg(r.epoch)
-                            .arg(r.batch)
-                            .arg(r.step)
-                            .arg(r.loss, 0, 'f', 5));
-    stepTable_->setRowCount(static_cast<int>(r.gradientNorms.size()));
-    for (int k = 0; k < stepTable_->rowCount(); ++k) {
-        const auto& [block, norm] = r.gradientNorms[static_cast<size_t>(k)];
-        stepTable_->setItem(k, 0, new QTableWidgetItem(QString::fromStdString(block)));
-        stepTable_->setItem(k, 1, new QTableWidgetItem(QString::number(norm, 'g', 4)));
-    }
-    stepDock_->raise();
-    run->stage = tr("paused after step %1").arg(r.step);
-    showActiveRun();
-    emit stepShown(r.step);
+    connect(liveRuns_, &LiveRuns::stepped, this, [this](LiveRuns::Run* run, const StepReport& r) {
+        stepPanel_->showStep(run->label, r);
+        stepDock_->raise();
+        showActiveRun();
+        emit stepShown(r.step);
+    });
 }
 
 void MainWindow::openFile(const QString& path)
@@ -440,52 +349,37 @@ void MainWindow::loadDataset(const QString& spec)
 
 void MainWindow::loadDataset(const QString& spec, const LoadOptions& options)
 {
-    if (loading_)
-        return; // runs in training keep the dataset they started with
+    if (!loader_->start(spec, options))
+        return; // one load at a time; runs in training keep the dataset they started with
     loading_ = true;
     updateActions();
     panel_->setDatasetText(tr("loading %1…").arg(spec), QString());
     statusBar()->showMessage(tr("Loading %1…").arg(spec));
-    auto* watcher = new QFutureWatcher<LoadResult>(this);
-    connect(watcher, &QFutureWatcher<LoadResult>::finished, this, [this, watcher, spec] {
-        const LoadResult result = watcher->result();
-        watcher->deleteLater();
-        loading_ = false;
-        if (!result.dataset) {
-            panel_->setDatasetText(dataset_ ? datasetHtml_ : tr("none"), datasetTip_);
-            statusBar()->showMessage(tr("Could not load %1").arg(spec), 8000);
-            updateActions();
-            QMessageBox::warning(this, tr("Cannot load dataset"), result.error);
-            return;
-        }
-        setDataset(result);
-        const LoadReport& report = result.dataset->report;
-        statusBar()->showMessage(report.skippedRows ? tr("Loaded %1 (%2); skipped %3 malformed rows, the first: %4")
-                                                          .arg(QString::fromStdString(result.dataset->name),
-                                                               QString::fromStdString(report.format))
-                                                          .arg(static_cast<qulonglong>(report.skippedRows))
-                                                          .arg(QString::fromStdString(report.problems.front()))
-                                                    : tr("Loaded %1 (%2) in %3 s")
-                                                          .arg(QString::fromStdString(result.dataset->name),
-                                                               QString::fromStdString(report.format))
-                                                          .arg(report.seconds, 0, 'f', 2),
-                                 report.skippedRows ? 0 : 8000);
-        emit datasetLoaded();
-    });
-    const std::string s = spec.toStdString();
-    watcher->setFuture(QtConcurrent::run([s, options]() -> LoadResult {
-        try {
-            LoadResult r;
-            r.dataset = std::make_shared<const Dataset>(reclab::loadDataset(s, options));
-            r.stats = computeStats(*r.dataset);
-            r.fingerprint = r.dataset->fingerprint();
-            return r;
-        } catch (const std::exception& e) {
-            LoadResult r;
-            r.error = QString::fromUtf8(e.what());
-            return r;
-        }
-    }));
+}
+
+void MainWindow::onDatasetLoaded(const QString& spec, const LoadResult& result)
+{
+    loading_ = false;
+    if (!result.dataset) {
+        panel_->setDatasetText(dataset_ ? datasetHtml_ : tr("none"), datasetTip_);
+        statusBar()->showMessage(tr("Could not load %1").arg(spec), 8000);
+        updateActions();
+        QMessageBox::warning(this, tr("Cannot load dataset"), result.error);
+        return;
+    }
+    setDataset(result);
+    const LoadReport& report = result.dataset->report;
+    statusBar()->showMessage(report.skippedRows ? tr("Loaded %1 (%2); skipped %3 malformed rows, the first: %4")
+                                                      .arg(QString::fromStdString(result.dataset->name),
+                                                           QString::fromStdString(report.format))
+                                                      .arg(static_cast<qulonglong>(report.skippedRows))
+                                                      .arg(QString::fromStdString(report.problems.front()))
+                                                : tr("Loaded %1 (%2) in %3 s")
+                                                      .arg(QString::fromStdString(result.dataset->name),
+                                                           QString::fromStdString(report.format))
+                                                      .arg(report.seconds, 0, 'f', 2),
+                             report.skippedRows ? 0 : 8000);
+    emit datasetLoaded();
 }
 
 void MainWindow::setDataset(const LoadResult& loaded)
@@ -552,72 +446,50 @@ void MainWindow::resumeSelectedRun()
 void MainWindow::launch(const TrainConfig& config, const QString& label, qint64 resumeRunId, qint64 parentRunId)
 {
     centralTabs_->setCurrentWidget(dashboard_);
-    auto owned = std::make_unique<LiveRun>();
-    LiveRun* run = owned.get();
-    run->controller = new TrainingController(this);
-    run->label = label;
-    run->plannedEpochs = abilitiesOf(config).trainable ? config.epochs : 1;
-    run->stage = tr("preparing…");
-    run->learningRate = config.learningRate;
-    run->clock.start();
-    TrainingController* c = run->controller;
-    connect(c, &TrainingController::runStarted, this, [this, run, resumeRunId](qint64 id) {
-        run->runId = id;
-        run->label = QStringLiteral("#%1 %2").arg(id).arg(run->label);
-        if (resumeRunId > 0)
-            dashboard_->continueRun(id, run->label); // the stored curve grows with the resumed epochs
-        else
-            dashboard_->addLiveRun(id, run->label);
-        const int index = activeRun_->findData(QVariant::fromValue(static_cast<QObject*>(run->controller)));
-        if (index >= 0)
-            activeRun_->setItemText(index, run->label);
-        refreshRuns();
-        emit runStarted(id);
-    });
-    connect(c, &TrainingController::batchProgress, this, [this, run](const BatchProgress& p) { onBatch(run, p); });
-    connect(c, &TrainingController::epochFinished, this, [this, run](const EpochStats& s) { onEpoch(run, s); });
-    connect(c, &TrainingController::stepReported, this, [this, run](const StepReport& r) { onStep(run, r); });
-    connect(c, &TrainingController::runFinished, this,
-            [this, run](qint64 id, const QString& status, const QString& message) { onRunFinished(run, id, status, message); });
-    live_.push_back(std::move(owned));
-    activeRun_->addItem(label, QVariant::fromValue(static_cast<QObject*>(c)));
+    LiveRuns::Run* run = liveRuns_->launch(dataset_, config, options_.databasePath, label, resumeRunId, parentRunId);
+    activeRun_->addItem(label, QVariant::fromValue(static_cast<QObject*>(run->controller)));
     activeRun_->setCurrentIndex(activeRun_->count() - 1);
-    c->start(dataset_, config, options_.databasePath, resumeRunId, parentRunId);
     showActiveRun();
     updateActions();
 }
 
-MainWindow::LiveRun* MainWindow::activeRun() const
+void MainWindow::connectLiveRuns()
 {
-    auto* controller = qobject_cast<TrainingController*>(activeRun_->currentData().value<QObject*>());
-    return controller ? liveRun(controller) : nullptr;
+    connect(liveRuns_, &LiveRuns::started, this, [this](LiveRuns::Run* run) {
+        const int index = activeRun_->findData(QVariant::fromValue(static_cast<QObject*>(run->controller)));
+        if (index >= 0)
+            activeRun_->setItemText(index, run->label);
+        refreshRuns();
+        emit runStarted(run->runId);
+    });
+    connect(liveRuns_, &LiveRuns::progressed, this, [this](LiveRuns::Run* run) {
+        if (run == activeRun())
+            showActiveRun();
+    });
+    connect(liveRuns_, &LiveRuns::epochEnded, this, &MainWindow::onEpoch);
+    connect(liveRuns_, &LiveRuns::finished, this, &MainWindow::onRunFinished);
 }
 
-MainWindow::LiveRun* MainWindow::liveRun(TrainingController* controller) const
+LiveRuns::Run* MainWindow::activeRun() const
 {
-    for (const auto& run : live_)
-        if (run->controller == controller)
-            return run.get();
-    return nullptr;
+    return liveRuns_->find(activeRun_->currentData().value<QObject*>());
 }
 
 void MainWindow::showActiveRun()
 {
-    const LiveRun* run = activeRun();
+    const LiveRuns::Run* run = activeRun();
     if (!run) {
         updateActions();
         return;
     }
     progress_->setValue(static_cast<int>(run->done * 1000));
     progress_->setFormat(QStringLiteral("%1  %p%").arg(run->stage));
-    const double elapsed = run->clock.elapsed() / 1000.0;
-    etaLabel_->setText(run->done > 0.01 ? tr("ETA %1").arg(formatDuration(elapsed * (1.0 - run->done) / run->done))
-                                        : QString());
+    etaLabel_->setText(run->etaText());
     QString speed = run->samplesPerSecond > 0
                         ? tr("%1 samples/s").arg(QLocale().toString(run->samplesPerSecond, 'f', 0))
                         : QString();
-    if (live_.size() > 1)
-        speed += tr("  (%n runs training)", nullptr, static_cast<int>(live_.size()));
+    if (liveRuns_->count() > 1)
+        speed += tr("  (%n runs training)", nullptr, static_cast<int>(liveRuns_->count()));
     speedLabel_->setText(speed);
     const QSignalBlocker block(pauseAction_);
     pauseAction_->setChecked(run->paused);
@@ -628,38 +500,12 @@ void MainWindow::showActiveRun()
 
 void MainWindow::stopTraining()
 {
-    if (LiveRun* run = activeRun()) {
-        run->controller->stop();
-        run->stage = tr("stopping…");
-        showActiveRun();
-    }
+    if (LiveRuns::Run* run = activeRun())
+        liveRuns_->stop(run);
 }
 
-void MainWindow::onBatch(LiveRun* run, const BatchProgress& p)
+void MainWindow::onEpoch(LiveRuns::Run* run, const EpochStats& s)
 {
-    run->done = ((p.epoch - 1) + static_cast<double>(p.batch) / std::max<int64_t>(1, p.batchesPerEpoch)) /
-                run->plannedEpochs;
-    if (!p.phase.empty()) {
-        // NeuMF's parts are being pre-trained: progress within that phase, nothing charted.
-        run->stage = tr("pre-training %1: epoch %2/%3")
-                         .arg(QString::fromStdString(p.phase).toUpper())
-                         .arg(p.epoch)
-                         .arg(run->plannedEpochs);
-    } else {
-        dashboard_->addBatch(run->runId, p);
-        if (!run->paused)
-            run->stage = tr("epoch %1/%2").arg(p.epoch).arg(run->plannedEpochs);
-    }
-    if (run == activeRun())
-        showActiveRun();
-}
-
-void MainWindow::onEpoch(LiveRun* run, const EpochStats& s)
-{
-    dashboard_->addEpoch(run->runId, s);
-    run->done = static_cast<double>(s.epoch) / run->plannedEpochs;
-    if (s.samplesPerSecond > 0)
-        run->samplesPerSecond = s.samplesPerSecond;
     if (run == activeRun()) {
         QStringList parts;
         for (const auto& m : s.metrics)
@@ -674,30 +520,24 @@ void MainWindow::onEpoch(LiveRun* run, const EpochStats& s)
         refreshTimer_.start();
 }
 
-void MainWindow::onRunFinished(LiveRun* run, qint64 runId, const QString& status, const QString& message)
+void MainWindow::onRunFinished(const QObject* key, qint64 runId, const QString& status, const QString& message,
+                               const QString& label, double took)
 {
-    dashboard_->finishRun(runId);
     lastRunId_ = runId;
     lastStatus_ = status;
-    const QString label = run->label;
-    const double took = run->clock.elapsed() / 1000.0;
-    const bool wasActive = run == activeRun();
-    TrainingController* controller = run->controller;
-    const int index = activeRun_->findData(QVariant::fromValue(static_cast<QObject*>(controller)));
-    live_.erase(std::find_if(live_.begin(), live_.end(), [run](const auto& r) { return r.get() == run; }));
+    const int index = activeRun_->findData(QVariant::fromValue(const_cast<QObject*>(key)));
+    const bool wasActive = index >= 0 && index == activeRun_->currentIndex();
     {
         const QSignalBlocker block(activeRun_);
         activeRun_->removeItem(index);
         if (wasActive)
             activeRun_->setCurrentIndex(activeRun_->count() - 1);
     }
-    controller->shutdown();
-    controller->deleteLater();
-    if (wasActive || live_.empty()) {
-        if (live_.empty()) {
+    if (wasActive || liveRuns_->count() == 0) {
+        if (liveRuns_->count() == 0) {
             progress_->setFormat(status == QLatin1String("FINISHED") ? tr("finished") : status.toLower());
             progress_->setValue(status == QLatin1String("FINISHED") ? 1000 : progress_->value());
-            etaLabel_->setText(tr("took %1").arg(formatDuration(took)));
+            etaLabel_->setText(tr("took %1").arg(LiveRuns::duration(took)));
         } else {
             showActiveRun();
         }
@@ -748,8 +588,7 @@ void MainWindow::closeEvent(QCloseEvent* event)
 {
     // Stop every run and join its thread before the window goes away; each stored run ends as
     // STOPPED with every completed epoch kept, and can be resumed.
-    for (auto& run : live_)
-        run->controller->shutdown();
+    liveRuns_->shutdownAll();
     event->accept();
 }
 

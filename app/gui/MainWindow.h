@@ -9,6 +9,7 @@
 #include "models/ModelTraits.h"
 #include "train/TrainConfig.h"
 #include "train/TrainingEvents.h"
+#include "training/LiveRuns.h"
 
 #include <QElapsedTimer>
 #include <QMainWindow>
@@ -44,6 +45,8 @@ struct RunRecord;
 class TrainingController;
 class TrainingDashboard;
 class TrainingPanel;
+class StepPanel;
+class DatasetLoadJob;
 
 struct MainWindowOptions {
     QString databasePath; // the experiment database
@@ -77,13 +80,13 @@ public:
     QComboBox* activeRunCombo() const { return activeRun_; }
     // The steered run's learning rate: an edit applies to that run from its next epoch.
     QDoubleSpinBox* learningRateSpin() const { return runRate_; }
-    QTableWidget* stepTable() const { return stepTable_; }
+    QTableWidget* stepTable() const;
     QAction* downloadAction() const { return downloadAction_; }
     QProgressBar* progressBar() const { return progress_; }
     QLabel* speedLabel() const { return speedLabel_; }
     bool isDatasetLoaded() const { return dataset_ != nullptr; }
-    bool isTraining() const { return !live_.empty(); }
-    int liveRunCount() const { return static_cast<int>(live_.size()); }
+    bool isTraining() const { return liveRuns_->count() > 0; }
+    int liveRunCount() const { return static_cast<int>(liveRuns_->count()); }
     // The run the controls steer (the latest started, or picked in the toolbar); after the last
     // run ends, that run.
     qint64 currentRunId() const;
@@ -118,52 +121,37 @@ protected:
     void closeEvent(QCloseEvent* event) override;
 
 private:
-    // A run training in its own thread.
-    struct LiveRun {
-        TrainingController* controller = nullptr;
-        qint64 runId = 0;
-        QString label;
-        int plannedEpochs = 1;
-        QElapsedTimer clock;
-        double done = 0; // share of the run
-        QString stage;   // what the progress bar says
-        double samplesPerSecond = 0;
-        bool paused = false;
-        double learningRate = 0; // asked for (applies from the next epoch)
-    };
-
     void buildActions();
     void buildRunsDock();
     void buildStepDock();
+    void connectLiveRuns();
     void launch(const TrainConfig& config, const QString& label, qint64 resumeRunId, qint64 parentRunId = 0);
-    LiveRun* activeRun() const;
-    LiveRun* liveRun(TrainingController* controller) const;
+    LiveRuns::Run* activeRun() const; // the steered one
     void showActiveRun();
-    void onStep(LiveRun* run, const StepReport& report);
     void setDataset(const LoadResult& loaded);
-    void onBatch(LiveRun* run, const BatchProgress& p);
-    void onEpoch(LiveRun* run, const EpochStats& s);
-    void onRunFinished(LiveRun* run, qint64 runId, const QString& status, const QString& message);
+    void onDatasetLoaded(const QString& spec, const LoadResult& result);
+    void onEpoch(LiveRuns::Run* run, const EpochStats& s);
+    void onRunFinished(const QObject* key, qint64 runId, const QString& status, const QString& message,
+                       const QString& label, double seconds);
     void updateActions();
     void refreshRuns();
     const RunRecord* selectedRun() const;
 
     MainWindowOptions options_;
     std::shared_ptr<const Dataset> dataset_;
-    std::vector<std::unique_ptr<LiveRun>> live_;
     TrainingDashboard* dashboard_;
     DatasetBrowser* browser_;
     QTabWidget* centralTabs_;
     RunsTableModel* runsModel_;
     GraphEditor* graphEditor_;
     TrainingPanel* panel_;
+    LiveRuns* liveRuns_;
+    DatasetLoadJob* loader_;
     QTableView* runsView_ = nullptr;
     ExperimentsView* experiments_ = nullptr;
     CompareView* compare_ = nullptr;
     InspectView* inspect_ = nullptr;
     void offerRunsToInspect();
-    QList<QPair<qint64, QString>> offeredRuns_; // the last list given to the Inspect tab
-    size_t offeredKey_ = 0;                     // a hash of what that list shows
     QAction* openAction_ = nullptr;
     QAction* sampleAction_ = nullptr;
     QAction* openFileAction_ = nullptr;
@@ -173,12 +161,11 @@ private:
     QAction* pauseAction_ = nullptr;
     QAction* stepAction_ = nullptr;
     QAction* resumeAction_ = nullptr;
-    QComboBox* activeRun_ = nullptr; // data: the LiveRun's controller
+    QComboBox* activeRun_ = nullptr; // data: the run's key (LiveRuns::find)
     QDoubleSpinBox* runRate_ = nullptr;
-    QTableWidget* stepTable_ = nullptr;
+    StepPanel* stepPanel_ = nullptr;
     QDockWidget* runsDock_ = nullptr;
     QDockWidget* stepDock_ = nullptr;
-    QLabel* stepLabel_ = nullptr;
     QProgressBar* progress_ = nullptr;
     QLabel* etaLabel_ = nullptr;
     QLabel* speedLabel_ = nullptr;

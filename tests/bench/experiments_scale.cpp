@@ -8,8 +8,8 @@
 //     read in theirs, and everything painted.
 // Run: QT_QPA_PLATFORM=offscreen build/tests/reclab-bench-experiments [database]
 #include "BenchStats.h"
-#include "RunsTableModel.h"
-#include "TrainingDashboard.h"
+#include "experiments/RunsTableModel.h"
+#include "training/TrainingDashboard.h"
 #include "experiments/CompareView.h"
 #include "experiments/ExperimentsView.h"
 #include "store/ExperimentStore.h"

@@ -10,7 +10,7 @@
 //   T the panel's threads (default 0: the workbench's default).
 // Prints the gap percentiles, the probe count and each run's samples/s from its stored epochs.
 #include "MainWindow.h"
-#include "TrainingPanel.h"
+#include "training/TrainingPanel.h"
 #include "store/ExperimentStore.h"
 #include "util/Runtime.h"
 

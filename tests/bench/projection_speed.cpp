@@ -12,8 +12,8 @@
 #include "graph/GraphModule.h"
 #include "models/ModelRegistry.h"
 #include "models/Recommender.h"
-#include "project/Projection.h"
-#include "project/Recommendations.h"
+#include "inspection/Projection.h"
+#include "inspection/Recommendations.h"
 #include "train/Trainer.h"
 
 #include <ATen/Parallel.h>

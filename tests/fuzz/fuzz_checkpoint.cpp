@@ -8,7 +8,7 @@
 #include "graph/GraphExport.h"
 #include "models/ModelRegistry.h"
 #include "models/Recommender.h"
-#include "project/EmbeddingSnapshots.h"
+#include "inspection/EmbeddingSnapshots.h"
 #include "train/Checkpoint.h"
 #include "train/FlatOptimizer.h"
 #include "util/Error.h"

@@ -2,12 +2,12 @@
 // table, sorting and filters run in workers, the statistics panel's charts, a user's history,
 // the preparation preview and saving a prepared file that becomes the training data. A
 // 3M-row table checks that the model never copies rows. RECLAB_SCREENSHOT_DIR keeps pictures.
-#include "DatasetBrowser.h"
-#include "DatasetStatsPanel.h"
-#include "InteractionTableModel.h"
+#include "data/DatasetBrowser.h"
+#include "data/DatasetStatsPanel.h"
+#include "data/InteractionTableModel.h"
 #include "MainWindow.h"
 #include "TestData.h"
-#include "TrainingPanel.h"
+#include "training/TrainingPanel.h"
 
 #include <QAbstractSeries>
 #include <QBarSeries>

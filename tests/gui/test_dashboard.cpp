@@ -8,7 +8,7 @@
 #include "store/ExperimentStore.h"
 #include "train/TrainingSession.h"
 
-#include "TrainingDashboard.h"
+#include "training/TrainingDashboard.h"
 #include "chart/CurveMath.h"
 #include "chart/MetricChart.h"
 

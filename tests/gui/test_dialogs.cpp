@@ -4,12 +4,12 @@
 // server (download, verify, cancel, errors, close mid-way) and the main window loading what it
 // fetched. RECLAB_SCREENSHOT_DIR keeps pictures.
 #ifdef RECLAB_HAVE_DOWNLOAD
-#include "DownloadDialog.h"
+#include "data/DownloadDialog.h"
 #include "DownloadFixtures.h"
 #endif
-#include "DatasetBrowser.h"
-#include "DatasetStatsPanel.h"
-#include "ImportDialog.h"
+#include "data/DatasetBrowser.h"
+#include "data/DatasetStatsPanel.h"
+#include "data/ImportDialog.h"
 #include "MainWindow.h"
 #include "TestData.h"
 

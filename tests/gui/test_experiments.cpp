@@ -10,9 +10,9 @@
 #include "train/TrainingSession.h"
 
 #include "MainWindow.h"
-#include "RunsTableModel.h"
+#include "experiments/RunsTableModel.h"
 #include "TestData.h"
-#include "TrainingDashboard.h"
+#include "training/TrainingDashboard.h"
 #include "experiments/CompareView.h"
 #include "experiments/ExperimentsView.h"
 

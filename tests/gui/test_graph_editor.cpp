@@ -1,7 +1,7 @@
 // The graph editor's document: every verb is one undo step that restores the graph exactly,
 // redo replays it, a drag's moves merge into one step, copy and paste keep the blocks'
 // wiring under fresh names, refused connections say why, and files round-trip.
-#include "graph/GraphDocument.h"
+#include "editor/GraphDocument.h"
 #include "graph/GraphTemplates.h"
 
 #include <QTemporaryDir>

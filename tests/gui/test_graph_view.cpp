@@ -6,8 +6,8 @@
 #include "data/SampleGenerator.h"
 #include "train/Trainer.h"
 
-#include "graph/GraphEditor.h"
-#include "graph/GraphScene.h"
+#include "editor/GraphEditor.h"
+#include "editor/GraphScene.h"
 #include "graph/GraphTemplates.h"
 
 #include <QApplication>

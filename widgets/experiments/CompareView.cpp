@@ -1,6 +1,6 @@
 #include "experiments/CompareView.h"
 
-#include "TrainingDashboard.h"
+#include "training/TrainingDashboard.h"
 
 #include <QApplication>
 #include <QCheckBox>

@@ -1,6 +1,6 @@
 #include "experiments/ExperimentsView.h"
 
-#include "RunsTableModel.h"
+#include "experiments/RunsTableModel.h"
 #include "util/Error.h"
 
 #include <QAction>

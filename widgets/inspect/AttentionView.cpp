@@ -1,5 +1,5 @@
-#include "project/Attention.h"
-#include "project/StoredRun.h"
+#include "inspection/Attention.h"
+#include "inspection/StoredRun.h"
 #include "util/Error.h"
 
 #include "inspect/AttentionView.h"

@@ -1,13 +1,19 @@
-#include "project/StoredRun.h"
+#include "inspection/StoredRun.h"
 
 #include "inspect/AttentionView.h"
 #include "inspect/InspectView.h"
+
+#include "experiments/RunsTableModel.h"
+#include "store/ExperimentStore.h"
 #include "inspect/ProjectorView.h"
 #include "inspect/RecommendationsView.h"
 
 #include <QComboBox>
 #include <QTabWidget>
 #include <QVBoxLayout>
+
+#include <algorithm>
+#include <functional>
 
 namespace reclab {
 
@@ -36,6 +42,42 @@ void InspectView::setRuns(const QString& databasePath, const QList<QPair<qint64,
     projector_->setRuns(databasePath, runs);
     attention_->setRuns(databasePath, runs);
     recommendations_->setRuns(databasePath, runs);
+}
+
+void InspectView::offerRuns(const QString& databasePath, const RunsTableModel& runsModel)
+{
+    // The runs table refreshes every epoch while runs train: the list is rebuilt (10,000 labels
+    // formatted) only when what it shows changed (a run finished, was renamed or deleted).
+    size_t key = 0;
+    auto mix = [&key](size_t h) { key ^= h + 0x9e3779b97f4a7c15ull + (key << 6) + (key >> 2); };
+    for (int row = 0; row < runsModel.runCount(); ++row) {
+        const RunRecord* run = runsModel.runAt(row);
+        if (!run || run->status == RunStatus::Running)
+            continue;
+        mix(std::hash<int64_t>{}(run->id));
+        for (const std::string* field : {&run->name, &run->model, &run->dataset})
+            mix(std::hash<std::string>{}(*field));
+    }
+    if (key == offeredKey_ && !offeredRuns_.isEmpty())
+        return;
+    offeredKey_ = key;
+    // Finished runs and stopped ones that kept a checkpoint; the newest first.
+    QList<QPair<qint64, QString>> runs;
+    for (int row = 0; row < runsModel.runCount(); ++row) {
+        const RunRecord* run = runsModel.runAt(row);
+        if (!run || run->status == RunStatus::Running)
+            continue;
+        runs.append({run->id, tr("#%1 %2 · %3 · %4")
+                                  .arg(run->id)
+                                  .arg(QString::fromStdString(run->name.empty() ? run->model : run->name))
+                                  .arg(QString::fromStdString(run->model))
+                                  .arg(QString::fromStdString(run->dataset))});
+    }
+    std::sort(runs.begin(), runs.end(), [](const auto& a, const auto& b) { return a.first > b.first; });
+    if (runs == offeredRuns_)
+        return;
+    offeredRuns_ = runs;
+    setRuns(databasePath, runs);
 }
 
 void InspectView::inspect(qint64 runId, bool hasAttention)

@@ -18,6 +18,7 @@ class AttentionView;
 class InspectionCache;
 class ProjectorView;
 class RecommendationsView;
+class RunsTableModel;
 
 class InspectView : public QWidget {
     Q_OBJECT
@@ -27,7 +28,10 @@ public:
 
     // The finished runs to offer, as (id, label).
     void setRuns(const QString& databasePath, const QList<QPair<qint64, QString>>& runs);
-    // Opens a run: DIN runs in the attention view, others in the projector.
+    // The runs table's finished runs (and stopped ones), newest first; the lists are rebuilt
+    // only when what they show changed.
+    void offerRuns(const QString& databasePath, const RunsTableModel& runsModel);
+    // Opens a run: runs whose model weighs behaviours in the attention view, others in the projector.
     void inspect(qint64 runId, bool hasAttention);
 
     QTabWidget* tabs() const { return tabs_; }
@@ -41,6 +45,8 @@ private:
     ProjectorView* projector_;
     AttentionView* attention_;
     RecommendationsView* recommendations_;
+    QList<QPair<qint64, QString>> offeredRuns_; // the last list offered
+    size_t offeredKey_ = 0;                     // a hash of what that list shows
 };
 
 } // namespace reclab

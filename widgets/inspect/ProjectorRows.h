@@ -2,7 +2,7 @@
 // the metadata the TensorBoard export writes.
 #pragma once
 
-#include "project/EmbeddingExport.h"
+#include "inspection/EmbeddingExport.h"
 
 #include <QStringList>
 

@@ -1,7 +1,7 @@
-#include "project/EmbeddingExport.h"
-#include "project/EmbeddingSnapshots.h"
-#include "project/Projection.h"
-#include "project/StoredRun.h"
+#include "inspection/EmbeddingExport.h"
+#include "inspection/EmbeddingSnapshots.h"
+#include "inspection/Projection.h"
+#include "inspection/StoredRun.h"
 #include "util/Error.h"
 
 #include "inspect/ProjectorView.h"

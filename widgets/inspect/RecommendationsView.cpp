@@ -1,5 +1,5 @@
-#include "project/Recommendations.h"
-#include "project/StoredRun.h"
+#include "inspection/Recommendations.h"
+#include "inspection/StoredRun.h"
 
 #include "inspect/RecommendationsView.h"
 

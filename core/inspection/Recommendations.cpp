@@ -1,0 +1,254 @@
+#include "inspection/Recommendations.h"
+
+#include "graph/GraphModule.h"
+#include "models/Recommender.h"
+#include "inspection/Attention.h"
+#include "inspection/EmbeddingSnapshots.h"
+#include "util/Error.h"
+
+#include <torch/nn/functional/normalization.h>
+
+#include <algorithm>
+#include <cmath>
+#include <numeric>
+#include <iterator>
+#include <limits>
+
+namespace reclab {
+
+namespace {
+
+struct AllScores {
+    torch::Tensor scores;          // [items], on the CPU
+    torch::Tensor weights;         // [items, behaviours]: attention weights, when the model has them
+    std::vector<int32_t> history;  // the behaviours scored against (models that read them)
+};
+
+// Scores of every item for the user: the model's full sort, or for a model that reads
+// behaviours, every item as a candidate against the user's latest ones.
+AllScores scoreAllItems(Recommender& model, const InteractionIndex& index, int32_t user, int historyLength)
+{
+    const Dataset& data = index.data();
+    torch::NoGradGuard noGrad;
+    const auto device = model.parameters().empty() ? torch::Device(torch::kCPU) : model.parameters().front().device();
+    const int64_t n = data.numItems();
+    if (model.family() == ModelFamily::General)
+        return {model.fullSortPredict(torch::tensor({static_cast<int64_t>(user)}, torch::kLong).to(device))
+                    .view({n})
+                    .to(torch::kCPU, torch::kFloat),
+                {},
+                {}};
+    const std::vector<int32_t> history = userHistory(index, user, historyLength);
+    const auto all = torch::arange(n, torch::TensorOptions().dtype(torch::kLong).device(device));
+    if (auto* graph = dynamic_cast<GraphModelImpl*>(&model); graph && graph->sharesHistory() && !graph->is_training()) {
+        AllScores out;
+        out.history = history;
+        const auto behaviours = torch::tensor(std::vector<int64_t>(history.begin(), history.end()), torch::kLong).to(device);
+        out.scores = graph->scoreHistory(user, behaviours, all, &out.weights).to(torch::kCPU, torch::kFloat);
+        if (out.weights.defined())
+            out.weights = out.weights.to(torch::kCPU, torch::kFloat);
+        return out;
+    }
+    // In blocks of candidates: the attention unit's [candidates x behaviours, width] steps stay
+    // small (a 27,000-item catalogue at once would take 430 MB per step).
+    constexpr int64_t block = 128; // 6,400 rows of 80 floats per step at 50 behaviours, whatever the catalogue
+    std::vector<torch::Tensor> parts;
+    for (int64_t from = 0; from < n; from += block) {
+        const Batch b = behaviourBatch(user, history, all.narrow(0, from, std::min(block, n - from)), n, historyLength, device);
+        parts.push_back(model.predictBatch(b).view({-1}));
+    }
+    return {torch::cat(parts).to(torch::kCPU, torch::kFloat), {}, history};
+}
+
+// Similarity of each recommended item to each liked item: cosine of the model's item
+// embeddings (concatenated when it has several item tables), else of the items' user sets.
+torch::Tensor similarities(Recommender& model, const InteractionIndex& interactions, const std::vector<int32_t>& recommended,
+                           const std::vector<int32_t>& liked)
+{
+    const Dataset& data = interactions.data();
+    std::vector<torch::Tensor> parts;
+    for (const auto& t : embeddingTables(model, data.numUsers(), data.numItems(), false))
+        if (t.kind == "items")
+            parts.push_back(t.weights);
+    const auto index = [](const std::vector<int32_t>& items) {
+        return torch::tensor(std::vector<int64_t>(items.begin(), items.end()), torch::kLong);
+    };
+    if (!parts.empty()) {
+        // Only the rows compared, each the concatenation of its tables, at unit length.
+        const auto unitRows = [&](const std::vector<int32_t>& items) {
+            std::vector<torch::Tensor> rows;
+            for (const auto& part : parts)
+                rows.push_back(part.index_select(0, index(items)));
+            return torch::nn::functional::normalize(torch::cat(rows, 1), torch::nn::functional::NormalizeFuncOptions().dim(1));
+        };
+        return unitRows(recommended).mm(unitRows(liked).t());
+    }
+    torch::Tensor out = torch::zeros({static_cast<int64_t>(recommended.size()), static_cast<int64_t>(liked.size())});
+    for (size_t a = 0; a < recommended.size(); ++a)
+        for (size_t b = 0; b < liked.size(); ++b) {
+            const auto [ua, uaEnd] = interactions.usersOf(recommended[a]);
+            const auto [ub, ubEnd] = interactions.usersOf(liked[b]);
+            if (ua == uaEnd || ub == ubEnd)
+                continue;
+            std::vector<int32_t> common;
+            std::set_intersection(ua, uaEnd, ub, ubEnd, std::back_inserter(common));
+            out[static_cast<int64_t>(a)][static_cast<int64_t>(b)] =
+                static_cast<double>(common.size()) / std::sqrt(static_cast<double>(uaEnd - ua) * static_cast<double>(ubEnd - ub));
+        }
+    return out;
+}
+
+} // namespace
+
+InteractionIndex::InteractionIndex(const Dataset& data) : data_(data)
+{
+    const auto& t = data.interactions;
+    std::vector<uint32_t> rows(t.size());
+    std::iota(rows.begin(), rows.end(), 0u);
+    std::stable_sort(rows.begin(), rows.end(), [&](uint32_t a, uint32_t b) {
+        return t.user[a] != t.user[b] ? t.user[a] < t.user[b] : t.timestamp[a] < t.timestamp[b];
+    });
+    userRows_ = std::move(rows);
+    userStart_.assign(static_cast<size_t>(data.numUsers()) + 1, 0);
+    for (const int32_t u : t.user)
+        ++userStart_[static_cast<size_t>(u) + 1];
+    std::partial_sum(userStart_.begin(), userStart_.end(), userStart_.begin());
+    itemStart_.assign(static_cast<size_t>(data.numItems()) + 1, 0);
+    for (const int32_t i : t.item)
+        ++itemStart_[static_cast<size_t>(i) + 1];
+    std::partial_sum(itemStart_.begin(), itemStart_.end(), itemStart_.begin());
+    itemUsers_.resize(t.size());
+    std::vector<uint32_t> fill(itemStart_.begin(), itemStart_.end() - 1);
+    for (const uint32_t r : userRows_) // users ascending, so each item's users come out sorted
+        itemUsers_[fill[static_cast<size_t>(t.item[r])]++] = t.user[r];
+    for (size_t i = 0; i + 1 < itemStart_.size(); ++i) { // a user who rated an item twice counts once
+        auto* begin = itemUsers_.data() + itemStart_[i];
+        auto* end = itemUsers_.data() + itemStart_[i + 1];
+        std::fill(std::unique(begin, end), end, -1);
+    }
+}
+
+std::pair<const uint32_t*, const uint32_t*> InteractionIndex::rowsOf(int32_t user) const
+{
+    const auto u = static_cast<size_t>(user);
+    return {userRows_.data() + userStart_[u], userRows_.data() + userStart_[u + 1]};
+}
+
+std::pair<const int32_t*, const int32_t*> InteractionIndex::usersOf(int32_t item) const
+{
+    const auto i = static_cast<size_t>(item);
+    const int32_t* begin = itemUsers_.data() + itemStart_[i];
+    const int32_t* end = itemUsers_.data() + itemStart_[i + 1];
+    while (end > begin && *(end - 1) < 0) // duplicates were moved to the end as -1
+        --end;
+    return {begin, end};
+}
+
+Batch behaviourBatch(int32_t user, const std::vector<int32_t>& history, const torch::Tensor& candidates,
+                     int64_t numItems, int historyLength, const torch::Device& device)
+{
+    const int64_t n = candidates.size(0);
+    std::vector<int64_t> padded(static_cast<size_t>(historyLength), numItems);
+    std::copy(history.begin(), history.end(), padded.begin());
+    Batch b;
+    b.users = torch::full({n}, static_cast<int64_t>(user), torch::kLong).to(device);
+    b.items = candidates.to(device);
+    b.history = torch::tensor(padded, torch::kLong).unsqueeze(0).expand({n, historyLength}).contiguous().to(device);
+    b.historyLength = torch::full({n}, static_cast<int64_t>(history.size()), torch::kLong).to(device);
+    return b;
+}
+
+std::vector<int32_t> userHistory(const InteractionIndex& index, int32_t user, int length)
+{
+    const auto [begin, end] = index.rowsOf(user);
+    const auto from = end - begin > length ? end - length : begin;
+    std::vector<int32_t> out;
+    for (const uint32_t* r = from; r != end; ++r)
+        out.push_back(index.data().interactions.item[*r]);
+    return out;
+}
+
+std::vector<int32_t> likedItems(const InteractionIndex& index, int32_t user)
+{
+    const Dataset& data = index.data();
+    const bool scaled = data.minRating() < data.maxRating();
+    std::vector<int32_t> out;
+    const auto [begin, end] = index.rowsOf(user);
+    for (const uint32_t* r = begin; r != end; ++r)
+        if (!scaled || data.interactions.rating[*r] >= 4.f)
+            out.push_back(data.interactions.item[*r]);
+    return out;
+}
+
+std::vector<Recommendation> recommend(Recommender& model, const InteractionIndex& index, int32_t user,
+                                      const RecommendOptions& o)
+{
+    const Dataset& data = index.data();
+    if (user < 0 || user >= data.numUsers())
+        throw Error(data.name + " has no user index " + std::to_string(user) + " (it has " +
+                    std::to_string(data.numUsers()) + " users)");
+    AllScores all = scoreAllItems(model, index, user, o.historyLength);
+    torch::Tensor scores = all.scores.contiguous().clone();
+    // Seen items never come back.
+    float* s = scores.data_ptr<float>();
+    const auto [begin, end] = index.rowsOf(user);
+    for (const uint32_t* r = begin; r != end; ++r)
+        s[data.interactions.item[*r]] = -std::numeric_limits<float>::infinity();
+    const int64_t k = std::min<int64_t>(o.k, scores.size(0));
+    auto [top, which] = scores.topk(k);
+    std::vector<Recommendation> out;
+    std::vector<int32_t> items;
+    for (int64_t r = 0; r < k; ++r) {
+        if (!std::isfinite(top[r].item<float>()))
+            break; // the user has seen everything else
+        items.push_back(static_cast<int32_t>(which[r].item<int64_t>()));
+        out.push_back({items.back(), static_cast<double>(top[r].item<float>()), {}});
+    }
+    if (out.empty() || o.explain <= 0)
+        return out;
+    if (dynamic_cast<GraphModelImpl*>(&model) && model.family() == ModelFamily::Sequential) {
+        // DIN: the behaviours its attention unit weighed most for each recommended item (the
+        // weights scoring gave, else those of a pass over the recommended items).
+        std::vector<int32_t> history;
+        torch::Tensor weights;
+        if (all.weights.defined()) {
+            if (all.weights.size(1) == 0)
+                return out; // no behaviours to point at
+            history = std::move(all.history);
+            weights = all.weights.index_select(0, torch::tensor(std::vector<int64_t>(items.begin(), items.end()), torch::kLong));
+        } else {
+            AttentionMap map = attentionMap(model, index, user, items, o.historyLength);
+            history = std::move(map.history);
+            weights = map.weights;
+        }
+        auto [best, strongest] = weights.topk(std::min<int64_t>(o.explain, weights.size(1)), 1);
+        for (size_t r = 0; r < out.size(); ++r)
+            for (int64_t j = 0; j < best.size(1); ++j)
+                out[r].because.emplace_back(history[static_cast<size_t>(strongest[static_cast<int64_t>(r)][j].item<int64_t>())],
+                                            best[static_cast<int64_t>(r)][j].item<double>());
+        return out;
+    }
+    const std::vector<int32_t> liked = likedItems(index, user);
+    if (liked.empty())
+        return out;
+    const torch::Tensor sim = similarities(model, index, items, liked).to(torch::kFloat);
+    const int64_t e = std::min<int64_t>(o.explain, static_cast<int64_t>(liked.size()));
+    auto [best, nearest] = sim.topk(e, 1);
+    for (size_t r = 0; r < out.size(); ++r)
+        for (int64_t j = 0; j < e; ++j)
+            out[r].because.emplace_back(liked[static_cast<size_t>(nearest[static_cast<int64_t>(r)][j].item<int64_t>())],
+                                        best[static_cast<int64_t>(r)][j].item<double>());
+    return out;
+}
+
+const char* becauseMeasure(Recommender& model, const Dataset& data)
+{
+    if (dynamic_cast<GraphModelImpl*>(&model) && model.family() == ModelFamily::Sequential)
+        return "attention weight";
+    const auto tables = embeddingTables(model, data.numUsers(), data.numItems(), false);
+    return std::any_of(tables.begin(), tables.end(), [](const EmbeddingTable& t) { return t.kind == "items"; })
+               ? "item-embedding cosine"
+               : "co-rater cosine";
+}
+
+} // namespace reclab

@@ -1,0 +1,319 @@
+#include "training/TrainingPanel.h"
+
+#include "eval/Metrics.h"
+#include "eval/Protocols.h"
+#include "editor/GraphDocument.h"
+#include "models/ModelRegistry.h"
+#include "train/TrainFields.h"
+#include "train/Trainer.h"
+
+#include <QCheckBox>
+#include <QComboBox>
+#include <QDoubleSpinBox>
+#include <QFormLayout>
+#include <QLabel>
+#include <QSignalBlocker>
+#include <QSpinBox>
+#include <QThread>
+
+#include <algorithm>
+#include <limits>
+
+namespace reclab {
+
+namespace {
+
+const QString kGraphModel = QString::fromLatin1(kCustomGraphModel);
+
+// The template model whose training defaults a graph of this task starts from.
+const char* defaultsModelFor(TaskKind task)
+{
+    switch (task) {
+    case TaskKind::RatingPrediction: return "mf";
+    case TaskKind::ClickThrough: return "din";
+    default: return "neumf";
+    }
+}
+
+QDoubleSpinBox* rateSpin(int decimals, double low, double high, double step)
+{
+    auto* s = new QDoubleSpinBox;
+    s->setDecimals(decimals);
+    s->setRange(low, high);
+    s->setSingleStep(step);
+    s->setKeyboardTracking(false); // a typed value counts when editing ends
+    return s;
+}
+
+// A widget's range and tooltip from the training options table (train/TrainFields.h).
+void fromField(QSpinBox* box, const char* option)
+{
+    const TrainField& f = *trainField(option);
+    box->setRange(static_cast<int>(f.min), static_cast<int>(std::min<int64_t>(f.max, std::numeric_limits<int>::max())));
+    box->setToolTip(QString::fromUtf8(f.help));
+}
+
+void fromField(QWidget* widget, const char* option) { widget->setToolTip(QString::fromUtf8(trainField(option)->help)); }
+
+} // namespace
+
+TrainingPanel::TrainingPanel(GraphDocument* graphs, QWidget* parent)
+    : QWidget(parent), graphs_(graphs), dataset_(new QLabel(tr("loading…"))), model_(new QComboBox),
+      epochs_(new QSpinBox), pretrain_(new QCheckBox(tr("Pre-train GMF and MLP first"))), optimizer_(new QComboBox),
+      learningRate_(rateSpin(5, 0.00001, 10.0, 0.0005)), weightDecay_(rateSpin(6, 0.0, 1.0, 0.0001)),
+      momentum_(rateSpin(3, 0.0, 0.999, 0.05)), batch_(new QSpinBox), negatives_(new QSpinBox), factors_(new QSpinBox),
+      seed_(new QSpinBox), device_(new QComboBox), threads_(new QSpinBox), protocol_(new QComboBox),
+      duplicates_(new QComboBox), protocolText_(new QLabel), earlyStopping_(new QCheckBox(tr("Early stopping on a validation part"))),
+      validationMetric_(new QComboBox), patience_(new QSpinBox)
+{
+    auto* form = new QFormLayout(this);
+    dataset_->setWordWrap(true);
+    dataset_->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    form->addRow(tr("Dataset"), dataset_);
+
+    for (const auto& m : modelRegistry()) {
+        model_->addItem(QString::fromStdString(m.displayName), QString::fromStdString(m.name));
+        model_->setItemData(model_->count() - 1, QString::fromStdString(m.summary), Qt::ToolTipRole);
+    }
+    model_->addItem(tr("Model graph (editor)"), kGraphModel);
+    model_->setItemData(model_->count() - 1, tr("The graph in the Model graph tab; its output decides the task"),
+                        Qt::ToolTipRole);
+    form->addRow(tr("Model"), model_);
+    fromField(epochs_, "epochs");
+    form->addRow(tr("Epochs"), epochs_);
+    pretrain_->setToolTip(tr("NeuMF: train a GMF and an MLP for the same epochs, start NeuMF from them "
+                             "(He et al. 2017, 3.4.1) and continue with SGD"));
+    form->addRow(QString(), pretrain_);
+
+    optimizer_->addItem(QStringLiteral("Adam"), QStringLiteral("adam"));
+    optimizer_->addItem(QStringLiteral("SGD"), QStringLiteral("sgd"));
+    optimizer_->addItem(QStringLiteral("Adagrad"), QStringLiteral("adagrad"));
+    fromField(optimizer_, "optimizer");
+    fromField(learningRate_, "lr");
+    fromField(weightDecay_, "weight-decay");
+    fromField(momentum_, "momentum");
+    form->addRow(tr("Optimizer"), optimizer_);
+    form->addRow(tr("Learning rate"), learningRate_);
+    form->addRow(tr("Weight decay"), weightDecay_);
+    form->addRow(tr("Momentum"), momentum_);
+    fromField(batch_, "batch");
+    form->addRow(tr("Batch size"), batch_);
+    fromField(negatives_, "negatives");
+    negatives_->setToolTip(tr("Sampled unconsumed items per training interaction"));
+    form->addRow(tr("Negatives"), negatives_);
+    fromField(factors_, "factors");
+    factors_->setToolTip(tr("Embedding size: GMF/MF latent factors, DIN's size per field"));
+    form->addRow(tr("Embedding size"), factors_);
+    seed_->setRange(0, 1 << 30);
+    form->addRow(tr("Seed"), seed_);
+    for (const auto& d : trainingDevices())
+        device_->addItem(d == "cpu" ? tr("CPU") : QStringLiteral("GPU %1").arg(QString::fromStdString(d)),
+                         QString::fromStdString(d));
+    device_->setToolTip(tr("CPU, and every CUDA GPU this LibTorch sees"));
+    form->addRow(tr("Device"), device_);
+    threads_->setRange(0, QThread::idealThreadCount() * 4);
+    threads_->setSpecialValueText(tr("default"));
+    form->addRow(tr("Threads"), threads_);
+    form->addRow(tr("Protocol"), protocol_);
+    protocolText_->setWordWrap(true);
+    protocolText_->setStyleSheet(QStringLiteral("color: palette(mid);"));
+    form->addRow(protocolText_);
+    duplicates_->addItem(tr("Refuse data that repeats pairs"), QString());
+    duplicates_->addItem(tr("Keep each pair's latest row"), QStringLiteral("latest"));
+    duplicates_->addItem(tr("Keep every row"), QStringLiteral("keep"));
+    duplicates_->setToolTip(tr("Rows that repeat a (user, item) pair. Leave-one-out would hold out one copy and train on "
+                               "the other, so the ranking protocols refuse such data unless told what to do with them "
+                               "(reclab-cli train --dedup or --keep-duplicates)"));
+    form->addRow(tr("Repeated pairs"), duplicates_);
+    earlyStopping_->setToolTip(tr("Hold out a validation part of the training data, keep the best epoch's weights, "
+                                  "stop after `patience` epochs without improvement and test the best epoch once"));
+    form->addRow(QString(), earlyStopping_);
+    form->addRow(tr("Watch"), validationMetric_);
+    fromField(patience_, "patience");
+    patience_->setSpecialValueText(tr("never stop early"));
+    patience_->setValue(3);
+    form->addRow(tr("Patience"), patience_);
+
+    connect(model_, &QComboBox::currentIndexChanged, this, [this] {
+        applyModelDefaults();
+        fillProtocols();
+    });
+    connect(protocol_, &QComboBox::currentIndexChanged, this, [this] {
+        describeProtocol();
+        fillValidationMetrics();
+    });
+    connect(optimizer_, &QComboBox::currentIndexChanged, this, &TrainingPanel::updateEnabled);
+    connect(earlyStopping_, &QCheckBox::toggled, this, &TrainingPanel::updateEnabled);
+    connect(graphs_, &GraphDocument::changed, this, [this] {
+        if (!isGraphModel())
+            return;
+        const bool canPretrain = graphs_->graph().pretrain.has_value();
+        if (currentTask() == protocolTask_ && canPretrain == pretrain_->isEnabled())
+            return;
+        applyModelDefaults();
+        fillProtocols();
+    });
+    applyModelDefaults();
+    fillProtocols();
+}
+
+void TrainingPanel::setDatasetText(const QString& html, const QString& toolTip)
+{
+    dataset_->setText(html);
+    dataset_->setToolTip(toolTip);
+}
+
+bool TrainingPanel::isGraphModel() const { return model_->currentData().toString() == kGraphModel; }
+
+void TrainingPanel::selectModel(const QString& name) { model_->setCurrentIndex(model_->findData(name)); }
+
+bool TrainingPanel::isTrainable() const
+{
+    const ModelInfo* info = currentDefaults();
+    return isGraphModel() || (info && info->trainable);
+}
+
+QString TrainingPanel::modelText() const
+{
+    return isGraphModel() ? tr("Graph %1").arg(QString::fromStdString(graphs_->graph().name)) : model_->currentText();
+}
+
+TaskKind TrainingPanel::currentTask() const
+{
+    if (isGraphModel()) {
+        // A graph being edited keeps the last task it had until it is valid again.
+        const GraphAnalysis& a = graphs_->analysis();
+        return a.ok() ? a.task : protocolTask_;
+    }
+    const ModelInfo* info = findModel(model_->currentData().toString().toStdString());
+    return info ? info->task : TaskKind::ImplicitRanking;
+}
+
+const ModelInfo* TrainingPanel::currentDefaults() const
+{
+    const QString name = model_->currentData().toString();
+    return findModel(name == kGraphModel ? defaultsModelFor(currentTask()) : name.toStdString());
+}
+
+void TrainingPanel::applyModelDefaults()
+{
+    const ModelInfo* info = currentDefaults();
+    if (!info)
+        return;
+    const TrainConfig& d = info->defaults;
+    epochs_->setValue(d.epochs);
+    batch_->setValue(d.batchSize);
+    learningRate_->setValue(d.learningRate);
+    optimizer_->setCurrentIndex(std::max(0, optimizer_->findData(QString::fromStdString(d.optimizer))));
+    weightDecay_->setValue(d.weightDecay);
+    momentum_->setValue(d.momentum);
+    negatives_->setValue(d.negatives);
+    factors_->setValue(d.factors);
+    seed_->setValue(static_cast<int>(d.seed));
+    // NeuMF, or a graph that names the parts it starts from.
+    const bool canPretrain =
+        model_->currentData().toString() == QLatin1String("neumf") || (isGraphModel() && graphs_->graph().pretrain.has_value());
+    pretrain_->setChecked(d.pretrain && canPretrain);
+    pretrain_->setEnabled(canPretrain);
+    updateEnabled();
+}
+
+void TrainingPanel::updateEnabled()
+{
+    const bool trainable = isTrainable();
+    for (QWidget* w : {static_cast<QWidget*>(epochs_), static_cast<QWidget*>(batch_), static_cast<QWidget*>(learningRate_),
+                       static_cast<QWidget*>(optimizer_), static_cast<QWidget*>(weightDecay_),
+                       static_cast<QWidget*>(earlyStopping_)})
+        w->setEnabled(trainable);
+    momentum_->setEnabled(trainable && optimizer_->currentData().toString() == QLatin1String("sgd"));
+    negatives_->setEnabled(trainable && currentTask() == TaskKind::ImplicitRanking);
+    duplicates_->setEnabled(currentTask() == TaskKind::ImplicitRanking);
+    factors_->setEnabled(trainable && !isGraphModel()); // a graph sets its own sizes
+    validationMetric_->setEnabled(trainable && earlyStopping_->isChecked());
+    patience_->setEnabled(trainable && earlyStopping_->isChecked());
+}
+
+void TrainingPanel::fillProtocols()
+{
+    // The protocols that fit the task; the current choice stays where it still fits.
+    const QString before = protocol_->currentData().toString();
+    const TaskKind task = currentTask();
+    {
+        const QSignalBlocker block(protocol_);
+        protocol_->clear();
+        const TrainConfig defaults;
+        for (const ProtocolInfo* p : protocolsFor(task)) {
+            const QString id = QString::fromStdString(p->id);
+            if (!p->predefinedFolds) {
+                protocol_->addItem(QString::fromStdString(protocolLabel(*p, defaults)), id);
+                continue;
+            }
+            for (int k = 1; k <= 5; ++k) // one entry per fold: "folds:K"
+                protocol_->addItem(QString::fromStdString(protocolLabel(*p, defaults, k)), id + QStringLiteral(":%1").arg(k));
+        }
+        protocol_->setCurrentIndex(std::max(0, protocol_->findData(before)));
+    }
+    protocolTask_ = task;
+    describeProtocol();
+    fillValidationMetrics();
+    updateEnabled();
+}
+
+void TrainingPanel::fillValidationMetrics()
+{
+    const QString before = validationMetric_->currentText();
+    const QString p = protocol_->currentData().toString();
+    const QSignalBlocker block(validationMetric_);
+    validationMetric_->clear();
+    for (const auto& name : taskMetricNames(protocolTask_, p.toStdString(), TrainConfig{}.topK))
+        validationMetric_->addItem(QString::fromStdString(name));
+    // NDCG is the usual choice for rankings; otherwise the first (RMSE, AUC).
+    const int ndcg = validationMetric_->findText(QStringLiteral("ndcg@10"));
+    const int keep = validationMetric_->findText(before);
+    validationMetric_->setCurrentIndex(keep >= 0 ? keep : std::max(0, ndcg));
+}
+
+void TrainingPanel::describeProtocol()
+{
+    const std::string id = protocol_->currentData().toString().section(QLatin1Char(':'), 0, 0).toStdString();
+    protocolText_->setText(QString::fromStdString(protocolDescription(protocolOf(protocolTask_, id), TrainConfig{})));
+}
+
+TrainConfig TrainingPanel::config() const
+{
+    TrainConfig c = currentDefaults()->defaults;
+    if (isGraphModel()) {
+        c.model = kGraphModel.toStdString();
+        c.graph = graphs_->graph().toJson();
+    } else {
+        c.factors = factors_->value();
+    }
+    c.epochs = epochs_->value();
+    c.batchSize = batch_->value();
+    c.learningRate = learningRate_->value();
+    c.optimizer = optimizer_->currentData().toString().toStdString();
+    c.weightDecay = weightDecay_->value();
+    c.momentum = c.optimizer == "sgd" ? momentum_->value() : 0.0;
+    c.negatives = negatives_->value();
+    c.seed = static_cast<uint64_t>(seed_->value());
+    c.device = device_->currentData().toString().toStdString();
+    c.threads = threads_->value();
+    c.pretrain = pretrain_->isEnabled() && pretrain_->isChecked();
+    const QString protocol = protocol_->currentData().toString();
+    if (protocol.startsWith(QLatin1String("folds:"))) {
+        c.protocol = "folds";
+        c.fold = protocol.mid(6).toInt();
+    } else {
+        c.protocol = protocol.toStdString();
+    }
+    if (duplicates_->isEnabled())
+        c.duplicates = duplicates_->currentData().toString().toStdString();
+    if (earlyStopping_->isChecked() && isTrainable()) {
+        c.validationMetric = validationMetric_->currentText().toStdString();
+        c.patience = patience_->value();
+    }
+    c.validate();
+    return c;
+}
+
+} // namespace reclab

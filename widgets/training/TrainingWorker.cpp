@@ -1,0 +1,95 @@
+#include "training/TrainingWorker.h"
+
+#include "train/TrainingSession.h"
+
+namespace reclab {
+
+void TrainingWorker::stop()
+{
+    std::lock_guard<std::mutex> lock(mutex_);
+    stopRequested_ = true;
+    if (session_)
+        session_->requestStop();
+}
+
+void TrainingWorker::clearStop()
+{
+    std::lock_guard<std::mutex> lock(mutex_);
+    stopRequested_ = false;
+    pauseRequested_ = false;
+}
+
+void TrainingWorker::setPaused(bool paused)
+{
+    std::lock_guard<std::mutex> lock(mutex_);
+    pauseRequested_ = paused;
+    if (session_)
+        session_->trainer().setPaused(paused);
+}
+
+void TrainingWorker::requestStep()
+{
+    std::lock_guard<std::mutex> lock(mutex_);
+    pauseRequested_ = true;
+    if (session_)
+        session_->trainer().requestStep();
+}
+
+bool TrainingWorker::setLearningRate(double learningRate)
+{
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (!session_)
+        return false;
+    try {
+        session_->trainer().setLearningRate(learningRate);
+        return true;
+    } catch (const std::exception&) {
+        return false;
+    }
+}
+
+void TrainingWorker::run(std::shared_ptr<const Dataset> dataset, TrainConfig config, QString databasePath,
+                         qint64 resumeRunId, qint64 parentRunId)
+{
+    qint64 runId = 0;
+    try {
+        TrainingSession session(std::move(dataset), std::move(config), databasePath.toStdString());
+        if (resumeRunId > 0)
+            session.resume(resumeRunId);
+        if (parentRunId > 0)
+            session.setLabels({{}, {}, {}, parentRunId});
+        session.setStartCallback([this, &runId](int64_t id) {
+            runId = id;
+            emit runStarted(id);
+        });
+        session.setBatchCallback([this](const BatchProgress& p) { emit batchProgress(p); });
+        session.setEpochCallback([this](const EpochStats& s) { emit epochFinished(s); });
+        session.trainer().setStepCallback([this](const StepReport& r) { emit stepReported(r); });
+        {
+            std::lock_guard<std::mutex> lock(mutex_);
+            session_ = &session;
+            if (stopRequested_)
+                session.requestStop();
+            if (pauseRequested_)
+                session.trainer().setPaused(true);
+        }
+        RunOutcome outcome;
+        try {
+            outcome = session.run();
+        } catch (...) {
+            std::lock_guard<std::mutex> lock(mutex_);
+            session_ = nullptr;
+            throw;
+        }
+        {
+            std::lock_guard<std::mutex> lock(mutex_);
+            session_ = nullptr;
+        }
+        emit runFinished(runId, QString::fromUtf8(runStatusName(outcome.status)),
+                         QString::fromStdString(outcome.message));
+    } catch (const std::exception& e) {
+        emit runFinished(runId, QString::fromUtf8(runStatusName(RunStatus::Failed)), QString::fromUtf8(e.what()));
+    }
+}
+
+} // namespace reclab
