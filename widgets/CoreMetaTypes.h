@@ -2,7 +2,7 @@
 // training thread and the GUI thread.
 #pragma once
 
-#include "train/TrainingEvents.h"
+#include "runs/TrainingEvents.h"
 
 #include <QMetaType>
 

@@ -3,7 +3,7 @@
 #include "CliErrors.h"
 #include "OptionChecks.h"
 #include "data/DatasetSource.h"
-#include "models/ModelRegistry.h"
+#include "zoo/ModelRegistry.h"
 #include "train/AccuracyBench.h"
 #include "train/Trainer.h"
 #include "train/TrainingTask.h"

@@ -2,7 +2,7 @@
 #include "CliErrors.h"
 #include "GraphCommand.h"
 
-#include "graph/GraphExport.h"
+#include "compiled/GraphExport.h"
 #include "store/ExperimentStore.h"
 #include "util/Error.h"
 

@@ -2,7 +2,7 @@
 
 #include "CliErrors.h"
 #include "OptionChecks.h"
-#include "models/ModelRegistry.h"
+#include "zoo/ModelRegistry.h"
 #include "models/Recommender.h"
 #include "inspection/Recommendations.h"
 #include "inspection/StoredRun.h"

@@ -4,12 +4,12 @@
 #include "StopSignals.h"
 
 #include "data/DatasetSource.h"
-#include "eval/Metrics.h"
-#include "eval/Protocols.h"
+#include "runs/Metrics.h"
+#include "runs/Protocols.h"
 #include "graph/GraphSpec.h"
-#include "models/ModelRegistry.h"
+#include "zoo/ModelRegistry.h"
 #include "store/ExperimentStore.h"
-#include "train/TrainFields.h"
+#include "runs/TrainFields.h"
 #include "train/TrainingSession.h"
 #include "util/Error.h"
 

@@ -14,7 +14,7 @@ struct TrainOptions {
     std::string model = "neumf";
     std::string graph; // a graph file instead of a model
     // The training options given, by option name ("batch" -> "512"): the fields of
-    // train/TrainFields.h that are flags of `train`.
+    // runs/TrainFields.h that are flags of `train`.
     std::map<std::string, std::string> fields;
     bool pretrain = false;   // --pretrain (neumf's default anyway)
     bool noPretrain = false; // --no-pretrain

@@ -18,7 +18,7 @@
 #include "editor/GraphDocument.h"
 #include "data/DatasetSource.h"
 #include "graph/GraphAnalysis.h"
-#include "models/ModelRegistry.h"
+#include "zoo/ModelRegistry.h"
 #include "store/ExperimentStore.h"
 #include "train/TrainingSession.h"
 #include "util/Error.h"

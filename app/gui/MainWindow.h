@@ -6,9 +6,9 @@
 
 #include "data/Dataset.h"
 #include "data/DatasetSource.h"
-#include "models/ModelTraits.h"
-#include "train/TrainConfig.h"
-#include "train/TrainingEvents.h"
+#include "runs/ModelTraits.h"
+#include "runs/TrainConfig.h"
+#include "runs/TrainingEvents.h"
 #include "training/LiveRuns.h"
 
 #include <QElapsedTimer>

@@ -41,7 +41,7 @@ void defineActivationsBlocks(BlockRegistry& r)
 
 #else // the LibTorch half
 
-#include "graph/BlockKernel.h"
+#include "compiled/BlockKernel.h"
 
 namespace reclab {
 

@@ -49,7 +49,7 @@ void defineAttentionBlocks(BlockRegistry& r)
 
 #else // the LibTorch half
 
-#include "graph/BlockKernel.h"
+#include "compiled/BlockKernel.h"
 #include "util/Runtime.h"
 
 #include <torch/types.h>

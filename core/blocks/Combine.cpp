@@ -69,7 +69,7 @@ void defineCombineBlocks(BlockRegistry& r)
 
 #else // the LibTorch half
 
-#include "graph/BlockKernel.h"
+#include "compiled/BlockKernel.h"
 
 #include <torch/types.h>
 

@@ -61,7 +61,7 @@ void defineEmbeddingsBlocks(BlockRegistry& r)
 
 #else // the LibTorch half
 
-#include "graph/BlockKernel.h"
+#include "compiled/BlockKernel.h"
 #include "util/Error.h"
 
 #include <torch/nn/modules/embedding.h>

@@ -31,7 +31,7 @@ void defineLayerNormBlocks(BlockRegistry& r)
 
 #else // the LibTorch half
 
-#include "graph/BlockKernel.h"
+#include "compiled/BlockKernel.h"
 
 #include <torch/nn/modules/normalization.h>
 

@@ -69,7 +69,7 @@ void defineLayersBlocks(BlockRegistry& r)
 
 #else // the LibTorch half
 
-#include "graph/BlockKernel.h"
+#include "compiled/BlockKernel.h"
 
 #include <torch/nn/modules/activation.h>
 #include <torch/nn/modules/batchnorm.h>

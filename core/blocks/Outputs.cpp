@@ -47,7 +47,7 @@ void defineOutputsBlocks(BlockRegistry& r)
 
 #else // the LibTorch half
 
-#include "graph/BlockKernel.h"
+#include "compiled/BlockKernel.h"
 
 #include <torch/types.h>
 

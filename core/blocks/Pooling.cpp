@@ -36,7 +36,7 @@ void definePoolingBlocks(BlockRegistry& r)
 
 #else // the LibTorch half
 
-#include "graph/BlockKernel.h"
+#include "compiled/BlockKernel.h"
 
 #include <torch/types.h>
 

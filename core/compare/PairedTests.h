@@ -5,7 +5,7 @@
 // check against.
 #pragma once
 
-#include "eval/Metrics.h"
+#include "runs/Metrics.h"
 
 #include <cstddef>
 #include <vector>

@@ -1,6 +1,6 @@
 #include "compare/RunComparison.h"
 
-#include "train/TrainConfig.h"
+#include "runs/TrainConfig.h"
 #include "util/Error.h"
 
 #include <cmath>

@@ -3,7 +3,7 @@
 #pragma once
 
 #include "data/BehaviourSplit.h"
-#include "eval/Metrics.h"
+#include "runs/Metrics.h"
 
 #include <torch/types.h>
 

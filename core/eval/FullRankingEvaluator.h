@@ -5,7 +5,7 @@
 #pragma once
 
 #include "data/UserItemIndex.h"
-#include "eval/Metrics.h"
+#include "runs/Metrics.h"
 
 #include <torch/types.h>
 

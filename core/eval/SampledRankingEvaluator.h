@@ -4,7 +4,7 @@
 #pragma once
 
 #include "data/UserItemIndex.h"
-#include "eval/Metrics.h"
+#include "runs/Metrics.h"
 
 #include <torch/types.h>
 

@@ -2,7 +2,7 @@
 // core/graph/README.md): its catalogue entry (ports, parameters, formula), its shape rule and
 // parameter count, and the traits the rest of RecLab asks about (reads the behaviour
 // history, weighs behaviours, which loss its output trains). Torch-free; the LibTorch half of
-// the same files is in graph/BlockKernel.h.
+// the same files is in compiled/BlockKernel.h.
 #pragma once
 
 #include "graph/BlockCatalog.h"

@@ -8,7 +8,7 @@
 #include "data/Dataset.h"
 #include "graph/BlockCatalog.h"
 #include "graph/GraphSpec.h"
-#include "models/ModelTraits.h"
+#include "runs/ModelTraits.h"
 
 #include <optional>
 #include <string>

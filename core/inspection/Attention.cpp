@@ -1,6 +1,6 @@
 #include "inspection/Attention.h"
 
-#include "graph/GraphModule.h"
+#include "compiled/GraphModule.h"
 #include "models/Recommender.h"
 #include "util/Error.h"
 

@@ -1,6 +1,6 @@
 #include "inspection/Recommendations.h"
 
-#include "graph/GraphModule.h"
+#include "compiled/GraphModule.h"
 #include "models/Recommender.h"
 #include "inspection/Attention.h"
 #include "inspection/EmbeddingSnapshots.h"

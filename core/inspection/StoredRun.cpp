@@ -1,9 +1,9 @@
 #include "inspection/StoredRun.h"
 
-#include "graph/GraphModule.h"
+#include "compiled/GraphModule.h"
 
 #include "data/DatasetSource.h"
-#include "models/ModelRegistry.h"
+#include "zoo/ModelRegistry.h"
 #include "models/Recommender.h"
 #include "train/Trainer.h"
 #include "train/TrainingSession.h"

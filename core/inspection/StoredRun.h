@@ -6,7 +6,7 @@
 #include "data/Dataset.h"
 #include "inspection/Recommendations.h"
 #include "store/ExperimentStore.h"
-#include "train/TrainConfig.h"
+#include "runs/TrainConfig.h"
 
 #include <map>
 #include <memory>

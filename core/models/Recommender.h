@@ -2,7 +2,7 @@
 // a loss for a batch, scores for (user, item) pairs, and scores of all items for users.
 #pragma once
 
-#include "models/ModelTraits.h"
+#include "runs/ModelTraits.h"
 
 #include <torch/nn/module.h>
 #include <torch/types.h>

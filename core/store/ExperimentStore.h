@@ -6,9 +6,9 @@
 // One connection per thread; WAL mode lets trainings write while the GUI reads.
 #pragma once
 
-#include "eval/Metrics.h"
+#include "runs/Metrics.h"
 #include "store/SqliteDatabase.h"
-#include "train/TrainingEvents.h"
+#include "runs/TrainingEvents.h"
 #include "util/Clock.h" // isoTimestampNow, unixTimeNow for the records
 
 #include <cstdint>

@@ -1,7 +1,7 @@
 #include "train/AccuracyBench.h"
 
 #include "data/MovieLens100kLoader.h"
-#include "models/ModelRegistry.h"
+#include "zoo/ModelRegistry.h"
 #include "train/Trainer.h"
 #include "util/Error.h"
 

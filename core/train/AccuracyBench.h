@@ -6,7 +6,7 @@
 #pragma once
 
 #include "data/Dataset.h"
-#include "eval/Metrics.h"
+#include "runs/Metrics.h"
 
 #include <nlohmann/json_fwd.hpp>
 

@@ -4,7 +4,7 @@
 // checkpoints after every epoch.
 #pragma once
 
-#include "models/ModelTraits.h"
+#include "runs/ModelTraits.h"
 #include "train/Checkpoint.h"
 #include "train/Trainer.h"
 

@@ -1,9 +1,9 @@
 #include "train/Trainer.h"
 #include "util/Clock.h"
 
-#include "models/ModelRegistry.h"
+#include "zoo/ModelRegistry.h"
 #include "graph/GraphAnalysis.h"
-#include "graph/GraphModule.h"
+#include "compiled/GraphModule.h"
 #include "graph/GraphTemplates.h"
 #include "models/Recommender.h"
 #include "train/Checkpoint.h"

@@ -4,8 +4,8 @@
 #pragma once
 
 #include "data/Dataset.h"
-#include "train/TrainConfig.h"
-#include "train/TrainingEvents.h"
+#include "runs/TrainConfig.h"
+#include "runs/TrainingEvents.h"
 
 #include <atomic>
 #include <condition_variable>

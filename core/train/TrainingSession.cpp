@@ -1,6 +1,6 @@
 #include "train/TrainingSession.h"
 
-#include "graph/GraphExport.h"
+#include "compiled/GraphExport.h"
 #include "train/Checkpoint.h"
 #include "util/Error.h"
 #include "util/Files.h"

@@ -4,8 +4,8 @@
 
 #include "data/MovieLens100kLoader.h"
 #include "data/Preparation.h"
-#include "eval/Protocols.h"
-#include "models/ModelRegistry.h"
+#include "runs/Protocols.h"
+#include "zoo/ModelRegistry.h"
 #include "util/Words.h"
 #include "util/Error.h"
 #include "util/Random.h"

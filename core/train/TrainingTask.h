@@ -11,8 +11,8 @@
 #include "eval/FullRankingEvaluator.h"
 #include "eval/RatingEvaluator.h"
 #include "eval/SampledRankingEvaluator.h"
-#include "models/ModelRegistry.h"
-#include "train/TrainConfig.h"
+#include "zoo/ModelRegistry.h"
+#include "runs/TrainConfig.h"
 
 #include <torch/types.h>
 

@@ -9,8 +9,8 @@
 // Run: build/tests/reclab-bench-projection [threads] [ml-100k folder] [recommend (only)]
 #include "BenchStats.h"
 #include "data/DatasetSource.h"
-#include "graph/GraphModule.h"
-#include "models/ModelRegistry.h"
+#include "compiled/GraphModule.h"
+#include "zoo/ModelRegistry.h"
 #include "models/Recommender.h"
 #include "inspection/Projection.h"
 #include "inspection/Recommendations.h"

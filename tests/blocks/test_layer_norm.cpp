@@ -4,7 +4,7 @@
 // LibTorch's headers before Qt's: Qt's `slots` macro breaks them.
 #include "data/SampleGenerator.h"
 #include "graph/GraphAnalysis.h"
-#include "models/ModelRegistry.h"
+#include "zoo/ModelRegistry.h"
 
 #include "graph/GraphChecks.h"
 

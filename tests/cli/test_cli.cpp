@@ -7,7 +7,7 @@
 #endif
 
 #include "store/ExperimentStore.h"
-#include "train/TrainFields.h"
+#include "runs/TrainFields.h"
 
 #include <QJsonArray>
 #include <QJsonDocument>

@@ -4,7 +4,7 @@
 #include "compare/RunComparison.h"
 #include "data/MovieLens100kLoader.h"
 #include "data/SampleGenerator.h"
-#include "models/ModelRegistry.h"
+#include "zoo/ModelRegistry.h"
 #include "train/TrainingSession.h"
 #include "util/Error.h"
 

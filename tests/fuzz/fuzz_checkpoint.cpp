@@ -5,8 +5,8 @@
 // never in LibTorch's own exceptions, a crash or a sanitizer report.
 #include "FuzzFiles.h"
 
-#include "graph/GraphExport.h"
-#include "models/ModelRegistry.h"
+#include "compiled/GraphExport.h"
+#include "zoo/ModelRegistry.h"
 #include "models/Recommender.h"
 #include "inspection/EmbeddingSnapshots.h"
 #include "train/Checkpoint.h"

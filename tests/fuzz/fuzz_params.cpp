@@ -4,7 +4,7 @@
 #include "graph/GraphAnalysis.h"
 #include "graph/GraphSpec.h"
 #include "store/ExperimentStore.h"
-#include "train/TrainConfig.h"
+#include "runs/TrainConfig.h"
 #include "util/Error.h"
 
 #include <nlohmann/json.hpp>

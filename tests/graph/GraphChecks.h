@@ -3,8 +3,8 @@
 // LibTorch's headers before Qt's: Qt's `slots` macro breaks them.
 #pragma once
 
-#include "graph/GraphExport.h"
-#include "graph/GraphModule.h"
+#include "compiled/GraphExport.h"
+#include "compiled/GraphModule.h"
 #include "train/TrainingTask.h"
 #include "util/Random.h"
 

@@ -11,7 +11,7 @@
 #include "oracles/NeuMF.h"
 
 #include "data/SampleGenerator.h"
-#include "models/ModelRegistry.h"
+#include "zoo/ModelRegistry.h"
 #include "train/Trainer.h"
 
 #include "graph/GraphChecks.h" // brings Qt's headers: after every LibTorch one

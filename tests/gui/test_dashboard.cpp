@@ -4,7 +4,7 @@
 // read back from a real database written by a real training, and PNG/SVG/CSV export. The
 // 100k-points-per-run figure is printed (a benchmark, not a timed assertion).
 #include "data/SampleGenerator.h"
-#include "models/ModelRegistry.h"
+#include "zoo/ModelRegistry.h"
 #include "store/ExperimentStore.h"
 #include "train/TrainingSession.h"
 

@@ -2,13 +2,13 @@
 // action runs in its thread while the chart fills, the run lands in the database, and closing
 // the window mid-training stops the run cleanly. Set RECLAB_SCREENSHOT_DIR to keep pictures.
 // LibTorch's headers before Qt's: Qt's `slots` macro breaks them.
-#include "graph/GraphExport.h"
+#include "compiled/GraphExport.h"
 
 #include "MainWindow.h"
 #include "editor/GraphDocument.h"
 #include "editor/GraphEditor.h"
 #include "data/SampleGenerator.h"
-#include "train/TrainConfig.h"
+#include "runs/TrainConfig.h"
 #include "experiments/RunsTableModel.h"
 #include "experiments/CompareView.h"
 #include "experiments/ExperimentsView.h"

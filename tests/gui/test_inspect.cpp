@@ -6,7 +6,7 @@
 // LibTorch's headers before Qt's: Qt's `slots` macro breaks them.
 #include "data/MovieLens100kLoader.h"
 #include "data/SampleGenerator.h"
-#include "models/ModelRegistry.h"
+#include "zoo/ModelRegistry.h"
 #include "inspection/Attention.h"
 #include "inspection/EmbeddingSnapshots.h"
 #include "inspection/Recommendations.h"

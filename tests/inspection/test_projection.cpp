@@ -2,7 +2,7 @@
 // plane; t-SNE keeping planted clusters apart, converging (its KL divergence falls), stopping
 // when asked, and refusing too few points.
 #include "data/SampleGenerator.h"
-#include "models/ModelRegistry.h"
+#include "zoo/ModelRegistry.h"
 #include "models/Recommender.h"
 #include "inspection/Attention.h"
 #include "inspection/EmbeddingExport.h"

@@ -4,9 +4,9 @@
 #include "data/UserItemIndex.h"
 #include "eval/FullRankingEvaluator.h"
 #include "train/AccuracyBench.h"
-#include "eval/Metrics.h"
-#include "eval/Protocols.h"
-#include "train/TrainConfig.h"
+#include "runs/Metrics.h"
+#include "runs/Protocols.h"
+#include "runs/TrainConfig.h"
 #include "eval/SampledRankingEvaluator.h"
 #include "models/Popularity.h"
 

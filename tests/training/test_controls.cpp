@@ -3,7 +3,7 @@
 // rate changed mid-run applies from the next epoch; a paused run stops cleanly.
 // LibTorch's headers before Qt's: Qt's `slots` macro breaks them.
 #include "data/SampleGenerator.h"
-#include "models/ModelRegistry.h"
+#include "zoo/ModelRegistry.h"
 #include "train/Trainer.h"
 #include "util/Error.h"
 

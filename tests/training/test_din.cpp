@@ -13,7 +13,7 @@
 #include "data/BehaviourSplit.h"
 #include "data/DatasetSource.h"
 #include "data/SampleGenerator.h"
-#include "models/ModelRegistry.h"
+#include "zoo/ModelRegistry.h"
 #include "train/Trainer.h"
 #include "train/TrainingTask.h"
 #include "util/Error.h"

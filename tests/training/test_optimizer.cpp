@@ -3,12 +3,12 @@
 // decay, ends with the same parameters; its state saved mid-training and loaded into a fresh
 // model continues exactly as the uninterrupted run; bad options are refused by name.
 // LibTorch's headers before Qt's: Qt's `slots` macro breaks them.
-#include "graph/GraphModule.h"
+#include "compiled/GraphModule.h"
 #include "graph/GraphTemplates.h"
 #include "train/FlatOptimizer.h"
 
 #include "data/SampleGenerator.h"
-#include "models/ModelRegistry.h"
+#include "zoo/ModelRegistry.h"
 #include "train/Trainer.h"
 #include "train/TrainingTask.h"
 #include "util/Error.h"

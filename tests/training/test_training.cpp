@@ -10,7 +10,7 @@
 #include "data/SampleGenerator.h"
 #include "data/Splits.h"
 #include "data/UserItemIndex.h"
-#include "models/ModelRegistry.h"
+#include "zoo/ModelRegistry.h"
 #include "store/ExperimentStore.h"
 #include "train/Trainer.h"
 #include "train/TrainingTask.h"

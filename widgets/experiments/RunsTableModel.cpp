@@ -1,7 +1,7 @@
 #include "experiments/RunsTableModel.h"
 
 #include "compare/RunComparison.h"
-#include "eval/Metrics.h"
+#include "runs/Metrics.h"
 
 #include <QApplication>
 #include <QBrush>

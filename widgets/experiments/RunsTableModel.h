@@ -16,7 +16,7 @@
 
 namespace reclab {
 
-// formatMetric (eval/Metrics.h) as a QString: "n/a" where the value is undefined, never 0.
+// formatMetric (runs/Metrics.h) as a QString: "n/a" where the value is undefined, never 0.
 QString metricText(double value);
 
 class RunsTableModel : public QAbstractTableModel {

@@ -1,6 +1,6 @@
 #include "training/LiveRuns.h"
 
-#include "models/ModelRegistry.h"
+#include "zoo/ModelRegistry.h"
 #include "training/TrainingController.h"
 #include "training/TrainingDashboard.h"
 

@@ -5,8 +5,8 @@
 #pragma once
 
 #include "CoreMetaTypes.h"
-#include "train/TrainConfig.h"
-#include "train/TrainingEvents.h"
+#include "runs/TrainConfig.h"
+#include "runs/TrainingEvents.h"
 
 #include <QElapsedTimer>
 #include <QObject>

@@ -2,7 +2,7 @@
 #pragma once
 
 #include "CoreMetaTypes.h"
-#include "train/TrainingEvents.h"
+#include "runs/TrainingEvents.h"
 
 #include <QWidget>
 

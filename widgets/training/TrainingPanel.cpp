@@ -1,10 +1,10 @@
 #include "training/TrainingPanel.h"
 
-#include "eval/Metrics.h"
-#include "eval/Protocols.h"
+#include "runs/Metrics.h"
+#include "runs/Protocols.h"
 #include "editor/GraphDocument.h"
-#include "models/ModelRegistry.h"
-#include "train/TrainFields.h"
+#include "zoo/ModelRegistry.h"
+#include "runs/TrainFields.h"
 #include "train/Trainer.h"
 
 #include <QCheckBox>
@@ -45,7 +45,7 @@ QDoubleSpinBox* rateSpin(int decimals, double low, double high, double step)
     return s;
 }
 
-// A widget's range and tooltip from the training options table (train/TrainFields.h).
+// A widget's range and tooltip from the training options table (runs/TrainFields.h).
 void fromField(QSpinBox* box, const char* option)
 {
     const TrainField& f = *trainField(option);

@@ -4,8 +4,8 @@
 // changes load the model's defaults; the protocol and validation metric lists follow the task.
 #pragma once
 
-#include "models/ModelTraits.h"
-#include "train/TrainConfig.h"
+#include "runs/ModelTraits.h"
+#include "runs/TrainConfig.h"
 
 #include <QWidget>
 

@@ -5,7 +5,7 @@
 
 #include "CoreMetaTypes.h"
 #include "data/Dataset.h"
-#include "train/TrainConfig.h"
+#include "runs/TrainConfig.h"
 
 #include <QObject>
 #include <QString>

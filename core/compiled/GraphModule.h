@@ -13,7 +13,7 @@
 
 #include "graph/GraphAnalysis.h"
 #include "graph/GraphSpec.h"
-#include "models/ModelRegistry.h"
+#include "models/ModelShape.h"
 #include "models/Recommender.h"
 
 #include <torch/nn/modules/embedding.h>

@@ -12,7 +12,7 @@
 #pragma once
 
 #include "graph/BlockDefinition.h"
-#include "graph/GraphModule.h"
+#include "compiled/GraphModule.h"
 
 #include <torch/nn/modules/container/any.h>
 #include <torch/nn/modules/container/sequential.h>

@@ -1,8 +1,8 @@
-#include "train/TrainConfig.h"
+#include "runs/TrainConfig.h"
 
-#include "eval/Metrics.h"
-#include "eval/Protocols.h"
-#include "train/TrainFields.h"
+#include "runs/Metrics.h"
+#include "runs/Protocols.h"
+#include "runs/TrainFields.h"
 #include "util/Error.h"
 #include "util/OptionLimits.h"
 

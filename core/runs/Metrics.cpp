@@ -1,6 +1,6 @@
-#include "eval/Metrics.h"
+#include "runs/Metrics.h"
 
-#include "eval/Protocols.h"
+#include "runs/Protocols.h"
 
 #include <algorithm>
 #include <cmath>

@@ -3,7 +3,7 @@
 // negatives, test share, history length, positive rating, K). Torch-free.
 #pragma once
 
-#include "models/ModelTraits.h"
+#include "runs/ModelTraits.h"
 
 #include <string>
 #include <vector>

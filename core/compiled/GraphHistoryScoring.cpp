@@ -5,7 +5,7 @@
 // behaviour [L, w], a pool is one [n, L] x [L, w] product, and the attention unit meets the
 // behaviours and candidates in blocks. DIN's unit reads only the two items' vectors, so its
 // weights for a whole catalogue can be tabulated once per model.
-#include "graph/BlockKernel.h"
+#include "compiled/BlockKernel.h"
 #include "util/Runtime.h"
 
 #include <torch/types.h>

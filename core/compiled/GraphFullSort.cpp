@@ -3,7 +3,7 @@
 // pair; a product of a user and an item vector stays unformed until a linear layer reduces it
 // (one matrix product per output), and a linear layer over [user part; item part] adds the two
 // parts' products. Per-item values are computed once and shared by every slice of users.
-#include "graph/BlockKernel.h"
+#include "compiled/BlockKernel.h"
 #include "util/Runtime.h"
 
 #include <ATen/Parallel.h>

@@ -7,7 +7,7 @@
 // torch::jit::Module holding the weights, and saves a .pt that Python's torch.jit.load reads.
 #pragma once
 
-#include "graph/GraphModule.h"
+#include "compiled/GraphModule.h"
 
 #include <string>
 

@@ -1,6 +1,6 @@
-#include "train/TrainFields.h"
+#include "runs/TrainFields.h"
 
-#include "eval/Protocols.h"
+#include "runs/Protocols.h"
 #include "util/Error.h"
 #include "util/OptionLimits.h"
 #include "util/Words.h"

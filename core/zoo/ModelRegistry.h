@@ -4,8 +4,9 @@
 
 #include "data/Dataset.h"
 #include "graph/GraphSpec.h"
-#include "models/ModelTraits.h"
-#include "train/TrainConfig.h"
+#include "models/ModelShape.h"
+#include "runs/ModelTraits.h"
+#include "runs/TrainConfig.h"
 
 #include <functional>
 #include <memory>
@@ -16,20 +17,6 @@
 namespace reclab {
 
 class Recommender;
-
-// What a factory needs to know about the prepared data.
-struct ModelShape {
-    int64_t numUsers = 0;
-    int64_t numItems = 0;
-    double globalMean = 0.0;            // mean training rating
-    const InteractionTable* train = nullptr; // for count-based models
-    const ItemSideData* itemData = nullptr;  // genres and years, for models that read them
-    const UserSideData* userData = nullptr;  // ages and genders (graphs' dense features)
-    int64_t numGenres = 0;
-    // base / din: in how many training samples each item occurs, as candidate or behaviour
-    // (the n_j of mini-batch aware regularisation).
-    const std::vector<int64_t>* itemSampleCounts = nullptr;
-};
 
 struct ModelInfo {
     std::string name;        // CLI name, e.g. "neumf"

@@ -1,7 +1,7 @@
-#include "eval/Protocols.h"
+#include "runs/Protocols.h"
 
-#include "eval/Metrics.h"
-#include "train/TrainConfig.h"
+#include "runs/Metrics.h"
+#include "runs/TrainConfig.h"
 #include "util/Words.h"
 
 #include <cmath>

@@ -5,7 +5,7 @@
 // util/OptionLimits (shared with other commands).
 #pragma once
 
-#include "train/TrainConfig.h"
+#include "runs/TrainConfig.h"
 
 #include <string>
 #include <variant>

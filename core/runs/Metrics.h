@@ -2,7 +2,7 @@
 // can be checked against hand-computed cases.
 #pragma once
 
-#include "models/ModelTraits.h"
+#include "runs/ModelTraits.h"
 
 #include <cstddef>
 #include <cstdint>

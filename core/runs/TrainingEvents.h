@@ -2,7 +2,7 @@
 // each finished epoch. Plain structs (no torch, no Qt) so the GUI can carry them in signals.
 #pragma once
 
-#include "eval/Metrics.h"
+#include "runs/Metrics.h"
 
 #include <cstdint>
 #include <string>

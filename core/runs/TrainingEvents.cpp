@@ -1,4 +1,4 @@
-#include "train/TrainingEvents.h"
+#include "runs/TrainingEvents.h"
 
 namespace reclab {
 

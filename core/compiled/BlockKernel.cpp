@@ -1,4 +1,4 @@
-#include "graph/BlockKernel.h"
+#include "compiled/BlockKernel.h"
 
 #include "models/Dice.h"
 

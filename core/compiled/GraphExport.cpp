@@ -1,7 +1,7 @@
-#include "graph/GraphExport.h"
+#include "compiled/GraphExport.h"
 
 #include "graph/GraphAnalysis.h"
-#include "graph/BlockKernel.h"
+#include "compiled/BlockKernel.h"
 #include "models/Dice.h"
 #include "util/Error.h"
 #include "util/Files.h"

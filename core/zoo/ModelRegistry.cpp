@@ -1,6 +1,6 @@
-#include "models/ModelRegistry.h"
+#include "zoo/ModelRegistry.h"
 
-#include "graph/GraphModule.h"
+#include "compiled/GraphModule.h"
 #include "graph/GraphTemplates.h"
 #include "models/BPRMF.h"
 #include "models/NeighbourhoodModel.h"

@@ -1,7 +1,7 @@
-#include "graph/GraphModule.h"
+#include "compiled/GraphModule.h"
 
 #include "data/Dataset.h"
-#include "graph/BlockKernel.h"
+#include "compiled/BlockKernel.h"
 
 #include <torch/nn/functional/loss.h>
 #include <torch/types.h>
