@@ -204,13 +204,19 @@ int64_t ExperimentStore::beginRun(const RunRecord& run)
     return id;
 }
 
-void ExperimentStore::setSplitFingerprint(int64_t runId, const std::string& fingerprint)
+template <typename... Values> void ExperimentStore::writeStatement(const char* sql, const Values&... values)
 {
     Write write(*this);
-    auto s = db_.prepare("UPDATE runs SET split_fingerprint = ? WHERE id = ?");
-    s.bind(1, fingerprint).bind(2, runId);
+    auto s = db_.prepare(sql);
+    int index = 0;
+    (s.bind(++index, values), ...);
     s.step();
     write.commit();
+}
+
+void ExperimentStore::setSplitFingerprint(int64_t runId, const std::string& fingerprint)
+{
+    writeStatement("UPDATE runs SET split_fingerprint = ? WHERE id = ?", fingerprint, runId);
 }
 
 void ExperimentStore::recordMetrics(int64_t runId, const std::vector<MetricPoint>& points)
@@ -282,11 +288,8 @@ UserMetrics ExperimentStore::userMetrics(int64_t runId)
 
 void ExperimentStore::finishRun(int64_t runId, RunStatus status, const std::string& message)
 {
-    Write write(*this);
-    auto s = db_.prepare("UPDATE runs SET status = ?, message = ?, ended_at = ? WHERE id = ?");
-    s.bind(1, std::string(runStatusName(status))).bind(2, message).bind(3, isoTimestampNow()).bind(4, runId);
-    s.step();
-    write.commit();
+    writeStatement("UPDATE runs SET status = ?, message = ?, ended_at = ? WHERE id = ?", std::string(runStatusName(status)),
+                   message, isoTimestampNow(), runId);
 }
 
 std::vector<RunRecord> ExperimentStore::listRuns()
@@ -360,20 +363,12 @@ double ExperimentStore::trainingSeconds(int64_t runId)
 
 void ExperimentStore::renameRun(int64_t runId, const std::string& name)
 {
-    Write write(*this);
-    auto s = db_.prepare("UPDATE runs SET name = ? WHERE id = ?");
-    s.bind(1, trimmed(name)).bind(2, runId);
-    s.step();
-    write.commit();
+    writeStatement("UPDATE runs SET name = ? WHERE id = ?", trimmed(name), runId);
 }
 
 void ExperimentStore::setNotes(int64_t runId, const std::string& notes)
 {
-    Write write(*this);
-    auto s = db_.prepare("UPDATE runs SET notes = ? WHERE id = ?");
-    s.bind(1, notes).bind(2, runId);
-    s.step();
-    write.commit();
+    writeStatement("UPDATE runs SET notes = ? WHERE id = ?", notes, runId);
 }
 
 void ExperimentStore::setTags(int64_t runId, const std::vector<std::string>& tags)

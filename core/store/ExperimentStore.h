@@ -173,6 +173,8 @@ public:
     int recoverInterruptedRuns();
 
 private:
+    // One statement with its values bound in order, as one write.
+    template <typename... Values> void writeStatement(const char* sql, const Values&... values);
     class Write;
     void migrate();
     void migrateToVersion3();

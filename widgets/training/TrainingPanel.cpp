@@ -210,9 +210,10 @@ void TrainingPanel::applyModelDefaults()
     negatives_->setValue(d.negatives);
     factors_->setValue(d.factors);
     seed_->setValue(static_cast<int>(d.seed));
-    // NeuMF, or a graph that names the parts it starts from.
-    const bool canPretrain =
-        model_->currentData().toString() == QLatin1String("neumf") || (isGraphModel() && graphs_->graph().pretrain.has_value());
+    // A graph that names the parts it starts from (NeuMF's template, or the editor's graph).
+    const ModelInfo* model = isGraphModel() ? nullptr : currentDefaults();
+    const bool canPretrain = isGraphModel() ? graphs_->graph().pretrain.has_value()
+                                            : model && model->graph && model->graph(model->defaults).pretrain.has_value();
     pretrain_->setChecked(d.pretrain && canPretrain);
     pretrain_->setEnabled(canPretrain);
     updateEnabled();
