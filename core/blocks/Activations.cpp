@@ -1,12 +1,10 @@
 // Activations: element-wise non-linearities, two of them with learned slopes (PReLU, and DIN's
 // data-adaptive Dice).
-#ifndef RECLAB_BLOCK_KERNELS
-
-#include "blocks/DefinitionKit.h"
+#include "blocks/BlockHalves.h"
 
 namespace reclab {
 
-using namespace blocks;
+#ifndef RECLAB_BLOCK_KERNELS
 
 namespace {
 
@@ -15,12 +13,7 @@ BlockDefinition activation(const char* type, const char* name, const char* summa
 {
     BlockDefinition d;
     d.spec = unarySpec(type, name, "Activations", summary, formula);
-    d.shape = [perChannel](ShapeContext& c) {
-        auto out = sameShape(c);
-        if (out && perChannel)
-            c.parameters = out->width;
-        return out;
-    };
+    d.shape = sameShapeWithWeights([perChannel](const nlohmann::json&) { return perChannel ? 1 : 0; });
     return d;
 }
 
@@ -37,13 +30,7 @@ void defineActivationsBlocks(BlockRegistry& r)
                      "p = σ((x − E[x]) / √(Var[x] + ε)),  y = p · x + (1 − p) · a · x", true));
 }
 
-} // namespace reclab
-
 #else // the LibTorch half
-
-#include "compiled/BlockKernel.h"
-
-namespace reclab {
 
 namespace {
 
@@ -62,6 +49,6 @@ void addActivationsKernels(KernelRegistry& r)
         r.add(type, std::make_unique<ActivationKernel>());
 }
 
-} // namespace reclab
-
 #endif
+
+} // namespace reclab

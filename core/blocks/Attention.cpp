@@ -2,13 +2,16 @@
 // and the behaviours are summed with those weights (no softmax). Its first layer over
 // [h, t, h − t, h ⊙ t] is applied in parts, (W1 + W3) h + (W2 − W3) t + W4 (h ⊙ t) + b: the h
 // part once per table row when the behaviours are a lookup, the t part once per row.
-#ifndef RECLAB_BLOCK_KERNELS
+#include "blocks/BlockHalves.h"
 
-#include "blocks/DefinitionKit.h"
+#ifdef RECLAB_BLOCK_KERNELS
+#include "util/Runtime.h"
+#include <torch/utils.h>
+#endif
 
 namespace reclab {
 
-using namespace blocks;
+#ifndef RECLAB_BLOCK_KERNELS
 
 void defineAttentionBlocks(BlockRegistry& r)
 {
@@ -45,17 +48,7 @@ void defineAttentionBlocks(BlockRegistry& r)
     r.add(std::move(d));
 }
 
-} // namespace reclab
-
 #else // the LibTorch half
-
-#include "compiled/BlockKernel.h"
-#include "util/Runtime.h"
-
-#include <torch/types.h>
-#include <torch/utils.h>
-
-namespace reclab {
 
 namespace {
 
@@ -182,6 +175,6 @@ public:
 
 void addAttentionKernels(KernelRegistry& r) { r.add("din_attention", std::make_unique<DinAttentionKernel>()); }
 
-} // namespace reclab
-
 #endif
+
+} // namespace reclab

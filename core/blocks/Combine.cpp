@@ -1,12 +1,11 @@
 // Combine: element-wise product and sum, the dot product, and concatenation. A per-row vector
 // meeting a sequence is repeated along it.
-#ifndef RECLAB_BLOCK_KERNELS
+#include "blocks/BlockHalves.h"
 
-#include "blocks/DefinitionKit.h"
 
 namespace reclab {
 
-using namespace blocks;
+#ifndef RECLAB_BLOCK_KERNELS
 
 namespace {
 
@@ -65,15 +64,7 @@ void defineCombineBlocks(BlockRegistry& r)
     r.add(std::move(concat));
 }
 
-} // namespace reclab
-
 #else // the LibTorch half
-
-#include "compiled/BlockKernel.h"
-
-#include <torch/types.h>
-
-namespace reclab {
 
 namespace {
 
@@ -203,6 +194,6 @@ void addCombineKernels(KernelRegistry& r)
     r.add("concat", std::make_unique<ConcatKernel>());
 }
 
-} // namespace reclab
-
 #endif
+
+} // namespace reclab

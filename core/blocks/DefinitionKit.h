@@ -66,4 +66,17 @@ inline std::optional<ValueType> sameShape(ShapeContext& c)
     return c.in[0];
 }
 
+// The same for a block with weightsPerChannel(params) learned weights per channel (PReLU's
+// slopes: 1; BatchNorm's γ and β: 2).
+inline std::function<std::optional<ValueType>(ShapeContext&)>
+sameShapeWithWeights(std::function<int64_t(const nlohmann::json& params)> weightsPerChannel)
+{
+    return [weightsPerChannel](ShapeContext& c) {
+        auto out = sameShape(c);
+        if (out)
+            c.parameters = weightsPerChannel(c.params) * out->width;
+        return out;
+    };
+}
+
 } // namespace reclab::blocks

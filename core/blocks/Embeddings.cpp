@@ -1,12 +1,16 @@
 // Embeddings: a learned vector per id (or the mean over a category set), tables shared by
 // name, with the batch and mini-batch-aware L2 regularisers of DIN (Zhou et al. 2018).
-#ifndef RECLAB_BLOCK_KERNELS
+#include "blocks/BlockHalves.h"
 
-#include "blocks/DefinitionKit.h"
+#ifdef RECLAB_BLOCK_KERNELS
+#include "util/Error.h"
+#include <torch/nn/modules/embedding.h>
+#include <torch/utils.h>
+#endif
 
 namespace reclab {
 
-using namespace blocks;
+#ifndef RECLAB_BLOCK_KERNELS
 
 void defineEmbeddingsBlocks(BlockRegistry& r)
 {
@@ -57,18 +61,7 @@ void defineEmbeddingsBlocks(BlockRegistry& r)
     r.add(std::move(d));
 }
 
-} // namespace reclab
-
 #else // the LibTorch half
-
-#include "compiled/BlockKernel.h"
-#include "util/Error.h"
-
-#include <torch/nn/modules/embedding.h>
-#include <torch/types.h>
-#include <torch/utils.h>
-
-namespace reclab {
 
 namespace {
 
@@ -176,6 +169,6 @@ private:
 
 void addEmbeddingsKernels(KernelRegistry& r) { r.add("embedding", std::make_unique<EmbeddingKernel>()); }
 
-} // namespace reclab
-
 #endif
+
+} // namespace reclab

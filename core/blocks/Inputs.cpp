@@ -1,13 +1,12 @@
 // Inputs: the ids of a row (user, candidate item), its behaviour sequence, the items'
 // categories, and numeric side features. They read the batch and fix where each value varies
 // (per user, per item, per pair) for all-item scoring.
-#ifndef RECLAB_BLOCK_KERNELS
+#include "blocks/BlockHalves.h"
 
-#include "blocks/DefinitionKit.h"
 
 namespace reclab {
 
-using namespace blocks;
+#ifndef RECLAB_BLOCK_KERNELS
 
 namespace {
 
@@ -62,15 +61,7 @@ void defineInputsBlocks(BlockRegistry& r)
     r.add(std::move(dense));
 }
 
-} // namespace reclab
-
 #else // the LibTorch half
-
-#include "compiled/BlockKernel.h"
-
-#include <torch/types.h>
-
-namespace reclab {
 
 namespace {
 
@@ -208,6 +199,6 @@ void addInputsKernels(KernelRegistry& r)
     r.add("dense_features", std::make_unique<DenseKernel>());
 }
 
-} // namespace reclab
-
 #endif
+
+} // namespace reclab

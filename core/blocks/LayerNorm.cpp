@@ -1,13 +1,16 @@
 // LayerNorm (Ba et al. 2016): each row, or each behaviour of a sequence, normalised over its
 // own features, then scaled and shifted per feature. Unlike BatchNorm it needs no batch
 // statistics, so training and evaluation compute the same thing.
-#ifndef RECLAB_BLOCK_KERNELS
+#include "blocks/BlockHalves.h"
 
-#include "blocks/DefinitionKit.h"
+#ifdef RECLAB_BLOCK_KERNELS
+#include <torch/nn/modules/normalization.h>
+#include <sstream>
+#endif
 
 namespace reclab {
 
-using namespace blocks;
+#ifndef RECLAB_BLOCK_KERNELS
 
 void defineLayerNormBlocks(BlockRegistry& r)
 {
@@ -18,26 +21,11 @@ void defineLayerNormBlocks(BlockRegistry& r)
                        "y = γ ⊙ (x − μ) / √(σ² + ε) + β,  μ, σ²: mean and variance of the row's d features",
                        {realParam("eps", "Epsilon", 1e-5, 1e-12, 1, "ε, added to the variance"),
                         boolParam("affine", "Scale and shift", true, "Learn γ and β (else γ = 1, β = 0)")});
-    d.shape = [](ShapeContext& c) {
-        auto out = sameShape(c);
-        if (out && c.params["affine"].get<bool>())
-            c.parameters = 2 * out->width;
-        return out;
-    };
+    d.shape = sameShapeWithWeights([](const nlohmann::json& p) { return p["affine"].get<bool>() ? 2 : 0; });
     r.add(std::move(d));
 }
 
-} // namespace reclab
-
 #else // the LibTorch half
-
-#include "compiled/BlockKernel.h"
-
-#include <torch/nn/modules/normalization.h>
-
-#include <sstream>
-
-namespace reclab {
 
 namespace {
 
@@ -65,6 +53,6 @@ class LayerNormKernel : public RowwiseKernel {
 
 void addLayerNormKernels(KernelRegistry& r) { r.add("layer_norm", std::make_unique<LayerNormKernel>()); }
 
-} // namespace reclab
-
 #endif
+
+} // namespace reclab

@@ -1,11 +1,15 @@
 // Layers: a linear layer, an MLP tower, dropout and batch normalisation.
-#ifndef RECLAB_BLOCK_KERNELS
+#include "blocks/BlockHalves.h"
 
-#include "blocks/DefinitionKit.h"
+#ifdef RECLAB_BLOCK_KERNELS
+#include <torch/nn/modules/activation.h>
+#include <torch/nn/modules/batchnorm.h>
+#include <torch/nn/modules/dropout.h>
+#endif
 
 namespace reclab {
 
-using namespace blocks;
+#ifndef RECLAB_BLOCK_KERNELS
 
 void defineLayersBlocks(BlockRegistry& r)
 {
@@ -56,27 +60,11 @@ void defineLayersBlocks(BlockRegistry& r)
     BlockDefinition batchNorm;
     batchNorm.spec = unarySpec("batch_norm", "BatchNorm", "Layers", "Normalises each channel over the batch.",
                                "y = γ (x − E[x]) / √(Var[x] + ε) + β");
-    batchNorm.shape = [](ShapeContext& c) {
-        auto out = sameShape(c);
-        if (out)
-            c.parameters = 2 * out->width;
-        return out;
-    };
+    batchNorm.shape = sameShapeWithWeights([](const nlohmann::json&) { return 2; });
     r.add(std::move(batchNorm));
 }
 
-} // namespace reclab
-
 #else // the LibTorch half
-
-#include "compiled/BlockKernel.h"
-
-#include <torch/nn/modules/activation.h>
-#include <torch/nn/modules/batchnorm.h>
-#include <torch/nn/modules/dropout.h>
-#include <torch/types.h>
-
-namespace reclab {
 
 namespace {
 
@@ -198,6 +186,6 @@ void addLayersKernels(KernelRegistry& r)
     r.add("batch_norm", std::make_unique<BatchNormKernel>());
 }
 
-} // namespace reclab
-
 #endif
+
+} // namespace reclab

@@ -1,12 +1,11 @@
 // Outputs: the one number per row a graph is trained on, a click logit (logistic loss) or a
 // rating (squared error). They decide the graph's task.
-#ifndef RECLAB_BLOCK_KERNELS
+#include "blocks/BlockHalves.h"
 
-#include "blocks/DefinitionKit.h"
 
 namespace reclab {
 
-using namespace blocks;
+#ifndef RECLAB_BLOCK_KERNELS
 
 namespace {
 
@@ -43,15 +42,7 @@ void defineOutputsBlocks(BlockRegistry& r)
                  OutputLoss::Squared));
 }
 
-} // namespace reclab
-
 #else // the LibTorch half
-
-#include "compiled/BlockKernel.h"
-
-#include <torch/types.h>
-
-namespace reclab {
 
 namespace {
 
@@ -108,6 +99,6 @@ void addOutputsKernels(KernelRegistry& r)
     r.add("rating_output", std::make_unique<OutputKernel>());
 }
 
-} // namespace reclab
-
 #endif
+
+} // namespace reclab

@@ -1,11 +1,10 @@
 // Pooling: the sum or mean of a sequence's real entries (padding never counts).
-#ifndef RECLAB_BLOCK_KERNELS
+#include "blocks/BlockHalves.h"
 
-#include "blocks/DefinitionKit.h"
 
 namespace reclab {
 
-using namespace blocks;
+#ifndef RECLAB_BLOCK_KERNELS
 
 namespace {
 
@@ -32,15 +31,7 @@ void definePoolingBlocks(BlockRegistry& r)
                "y = Σ_l m_l x_l / Σ_l m_l"));
 }
 
-} // namespace reclab
-
 #else // the LibTorch half
-
-#include "compiled/BlockKernel.h"
-
-#include <torch/types.h>
-
-namespace reclab {
 
 namespace {
 
@@ -90,6 +81,6 @@ void addPoolingKernels(KernelRegistry& r)
     r.add("mean_pool", std::make_unique<PoolKernel>(true));
 }
 
-} // namespace reclab
-
 #endif
+
+} // namespace reclab

@@ -30,13 +30,26 @@ const BlockKernel* KernelRegistry::find(const std::string& type) const
     return it == kernels_.end() ? nullptr : it->second.get();
 }
 
+namespace {
+
+void addEveryKernel(KernelRegistry& r)
+{
+#define RECLAB_BLOCK_FAMILY(family) add##family##Kernels(r);
+#include "blocks/BlockFamilies.def"
+#undef RECLAB_BLOCK_FAMILY
+}
+
+} // namespace
+
 const KernelRegistry& kernelRegistry()
 {
     static const KernelRegistry registry = [] {
         KernelRegistry r;
-#define RECLAB_BLOCK_FAMILY(family) add##family##Kernels(r);
-#include "blocks/BlockFamilies.def"
-#undef RECLAB_BLOCK_FAMILY
+        addEveryKernel(r);
+        // A block defined without a LibTorch half is a mistake in the build, found at start-up.
+        for (const auto& definition : blockRegistry().all())
+            if (!r.find(definition.spec.type))
+                throw std::logic_error("block type '" + definition.spec.type + "' has no kernel");
         return r;
     }();
     return registry;
