@@ -43,12 +43,6 @@
 
 namespace reclab {
 
-namespace {
-
-const QString kGraphModel = QString::fromLatin1(kCustomGraphModel);
-
-} // namespace
-
 MainWindow::MainWindow(const MainWindowOptions& options, QWidget* parent)
     : QMainWindow(parent), options_(options), dashboard_(new TrainingDashboard(this)), browser_(new DatasetBrowser(this)),
       centralTabs_(new QTabWidget(this)), runsModel_(new RunsTableModel(this)), graphEditor_(new GraphEditor(this)),
@@ -89,7 +83,7 @@ MainWindow::MainWindow(const MainWindowOptions& options, QWidget* parent)
     addDockWidget(Qt::LeftDockWidgetArea, setup);
     // "Train this graph" trains the editor's graph with the run setup's settings.
     connect(graphEditor_, &GraphEditor::trainRequested, this, [this] {
-        panel_->selectModel(kGraphModel);
+        panel_->selectModel(QString::fromLatin1(kCustomGraphModel));
         startTraining();
     });
     buildRunsDock();

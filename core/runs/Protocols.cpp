@@ -71,15 +71,6 @@ namespace {
 
 std::string percent(double share) { return std::to_string(static_cast<int>(std::lround(share * 100))); }
 
-std::string number(double value)
-{
-    std::string text = std::to_string(value);
-    text.erase(text.find_last_not_of('0') + 1);
-    if (!text.empty() && text.back() == '.')
-        text.pop_back();
-    return text;
-}
-
 // "HR, NDCG and MRR at 10", "RMSE and MAE": the metrics the protocol reports.
 std::string metricsText(const ProtocolInfo& p, int topK)
 {
@@ -123,7 +114,7 @@ std::string protocolDescription(const ProtocolInfo& p, const TrainConfig& c)
     if (p.id == "folds")
         return "MovieLens-100K's own split: train on uK.base, test on uK.test; " + measured;
     return "Every rating is a sample scored from the user's " + std::to_string(c.historyLength) +
-           " earlier ratings (items and genres); positive when rated " + number(c.positiveRating) + " or more; " +
+           " earlier ratings (items and genres); positive when rated " + shortNumber(c.positiveRating) + " or more; " +
            percent(c.testFraction) + "% of the users held out. " + measured;
 }
 

@@ -373,12 +373,6 @@ MetricValues RatingPredictionTask::evaluateValidation(Recommender& model, const 
 }
 
 namespace {
-std::string shortNumber(double v)
-{
-    char buf[32];
-    std::snprintf(buf, sizeof buf, "%g", v);
-    return buf;
-}
 
 BehaviourSplit behaviourSplit(const Dataset& dataset, const TrainConfig& config)
 {

@@ -1,6 +1,7 @@
 #include "util/OptionLimits.h"
 
 #include "util/Error.h"
+#include "util/Words.h"
 
 #include <cmath>
 #include <cstdio>
@@ -25,13 +26,6 @@ const NumberLimit kLimits[] = {
     {"pretrain-alpha", 0.0, 1.0},
     {"threshold", 0.0, kInf},
 };
-
-std::string shortNumber(double v)
-{
-    char buf[32];
-    std::snprintf(buf, sizeof buf, "%.6g", v);
-    return buf;
-}
 
 } // namespace
 

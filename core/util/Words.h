@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cstdio>
 #include <string>
 #include <vector>
 
@@ -15,6 +16,14 @@ inline std::string joinWords(const std::vector<std::string>& words, const std::s
     for (size_t k = 0; k < words.size(); ++k)
         out += (k == 0 ? "" : k + 1 == words.size() ? last : std::string(", ")) + words[k];
     return out;
+}
+
+// A number in at most six significant digits, without trailing zeros: "4", "3.5", "1e-05".
+inline std::string shortNumber(double value)
+{
+    char text[32];
+    std::snprintf(text, sizeof text, "%.6g", value);
+    return text;
 }
 
 // ASCII lower case (identifiers, file extensions, option values).

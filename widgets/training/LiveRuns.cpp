@@ -36,7 +36,10 @@ LiveRuns::Run* LiveRuns::launch(std::shared_ptr<const Dataset> dataset, const Tr
     Run* run = owned.get();
     run->controller = new TrainingController(this);
     run->label = label;
-    run->plannedEpochs = abilitiesOf(config).trainable ? config.epochs : 1;
+    // Counting models finish in one pass; asked of the registry, not of a graph analysis (the GUI
+    // thread, and nothing here may throw).
+    const ModelInfo* info = config.customGraph() ? nullptr : findModel(config.model);
+    run->plannedEpochs = !info || info->trainable ? config.epochs : 1;
     run->stage = tr("preparing…");
     run->learningRate = config.learningRate;
     run->clock.start();
