@@ -1,9 +1,11 @@
 #include "AttentionCommand.h"
+#include "Commands.h"
 #include "CliErrors.h"
 #include "RecommendCommand.h"
 
 #include "inspection/Attention.h"
 #include "util/Error.h"
+#include "util/Words.h"
 
 #include <nlohmann/json.hpp>
 
@@ -14,37 +16,25 @@ namespace reclab::cli {
 
 void addAttentionCommand(CLI::App& app, AttentionCliOptions& o)
 {
-    auto* cmd = app.add_subcommand("attention", "A DIN run's attention over one user's behaviours for candidate items");
-    addInspectionOptions(cmd, o.run, o.user, o.db, o.data, o.json);
+    auto* cmd = addCommand(app, "attention");
+    addInspectionOptions(cmd, o);
     cmd->add_option("--items", o.items, "Candidate item ids, comma-separated (e.g. 50,181)")->required()->delimiter(',');
     cmd->add_option("--top", o.top, "Contributors marked per candidate")->check(CLI::Range(1, 50))->capture_default_str();
 }
 
-namespace {
-
-std::string joined(const std::vector<std::string>& parts)
-{
-    std::string out;
-    for (const auto& p : parts)
-        out += (out.empty() ? "" : "|") + p;
-    return out;
-}
-
-} // namespace
-
 int runAttention(const AttentionCliOptions& o)
 {
-    StoredModel stored;
-    int32_t user = -1;
-    if (const int code = loadForInspection(o.db, o.run, o.data, o.user, stored, user))
+    Inspected in;
+    if (const int code = loadForInspection(o, in))
         return code;
-    const Dataset& data = *stored.data;
+    const int32_t user = in.user;
+    const Dataset& data = *in.stored.data;
     AttentionMap map;
     try {
         std::vector<int32_t> candidates;
         for (const auto& id : o.items)
             candidates.push_back(itemIndexOf(data, id));
-        map = attentionMap(*stored.model, InteractionIndex(data), user, candidates, stored.config.historyLength);
+        map = attentionMap(*in.stored.model, InteractionIndex(data), user, candidates, in.stored.config.historyLength);
     } catch (const std::exception& e) {
         return reportFailure(e, "run " + std::to_string(o.run) + ": ");
     }
@@ -71,12 +61,12 @@ int runAttention(const AttentionCliOptions& o)
                                   {"genres", data.genresOf(item)}, {"score", map.scores[c]}, {"weights", weights},
                                   {"shares", shares}, {"top", contributors}});
         }
-        std::cout << nlohmann::json{{"run", stored.run.id}, {"user", o.user}, {"history", history}, {"candidates", candidates}}.dump(2)
+        std::cout << nlohmann::json{{"run", in.stored.run.id}, {"user", o.user}, {"history", history}, {"candidates", candidates}}.dump(2)
                   << std::endl;
         return 0;
     }
     std::printf("Attention of run %lld (%s) for user %s: %lld behaviours, oldest first; raw weights, * = top %lld\n",
-                static_cast<long long>(stored.run.id), stored.run.model.c_str(), o.user.c_str(),
+                static_cast<long long>(in.stored.run.id), in.stored.run.model.c_str(), o.user.c_str(),
                 static_cast<long long>(rows), static_cast<long long>(top));
     std::printf("%-44s %-18s", "candidate", "");
     for (size_t c = 0; c < map.candidates.size(); ++c)
@@ -87,7 +77,7 @@ int runAttention(const AttentionCliOptions& o)
     std::printf("\n");
     for (int64_t h = 0; h < rows; ++h) {
         const int32_t item = map.history[static_cast<size_t>(h)];
-        std::printf("%-44.44s %-18.18s", itemTitle(data, item).c_str(), joined(data.genresOf(item)).c_str());
+        std::printf("%-44.44s %-18.18s", itemTitle(data, item).c_str(), joinWith(data.genresOf(item), "|").c_str());
         for (size_t c = 0; c < map.candidates.size(); ++c) {
             bool marked = false;
             for (int64_t k = 0; k < top; ++k)
@@ -98,7 +88,7 @@ int runAttention(const AttentionCliOptions& o)
     }
     for (size_t c = 0; c < map.candidates.size(); ++c)
         std::printf("%s: %s (%s)\n", data.itemIds[static_cast<size_t>(map.candidates[c])].c_str(),
-                    itemTitle(data, map.candidates[c]).c_str(), joined(data.genresOf(map.candidates[c])).c_str());
+                    itemTitle(data, map.candidates[c]).c_str(), joinWith(data.genresOf(map.candidates[c]), "|").c_str());
     return 0;
 }
 

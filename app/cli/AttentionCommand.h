@@ -2,6 +2,8 @@
 // candidate items given: raw activation weights, their shares and the top contributors.
 #pragma once
 
+#include "RecommendCommand.h"
+
 #include <CLI/CLI.hpp>
 
 #include <cstdint>
@@ -10,13 +12,9 @@
 
 namespace reclab::cli {
 
-struct AttentionCliOptions {
-    int64_t run = 0;
-    std::string user;               // the user's id as the dataset writes it
+struct AttentionCliOptions : InspectionOptions {
     std::vector<std::string> items; // candidate item ids as the dataset writes them
     int top = 3;                    // contributors marked per candidate
-    std::string db, data;
-    bool json = false;
 };
 
 void addAttentionCommand(CLI::App& app, AttentionCliOptions& options);

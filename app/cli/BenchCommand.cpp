@@ -1,4 +1,5 @@
 #include "BenchCommand.h"
+#include "Commands.h"
 
 #include "CliErrors.h"
 #include "OptionChecks.h"
@@ -26,8 +27,7 @@ namespace reclab::cli {
 
 void addBenchCommand(CLI::App& app, BenchCliOptions& o)
 {
-    auto* bench = app.add_subcommand("bench", "Benchmarks that compare models");
-    bench->require_subcommand(1);
+    auto* bench = addCommand(app, "bench");
     auto* accuracy = bench->add_subcommand(
         "accuracy", "Train every model with several seeds on one dataset; print mean ± std of each metric");
     accuracy->add_option("--data", o.data, "Dataset folder or file (e.g. ../shared/datasets/ml-100k)")->required();

@@ -1,4 +1,5 @@
 #include "DataCommand.h"
+#include "Commands.h"
 #include "CliErrors.h"
 #include "OptionChecks.h"
 #include "StopSignals.h"
@@ -261,8 +262,7 @@ int runDownload(const DataOptions&)
 
 void addDataCommand(CLI::App& app, DataOptions& o)
 {
-    auto* data = app.add_subcommand("data", "Inspect, prepare and download datasets");
-    data->require_subcommand(1);
+    auto* data = addCommand(app, "data");
     auto* stats = data->add_subcommand("stats", "Load a dataset and print its size, density, rating range and time span");
     addSourceOptions(stats, o.src);
     stats->add_flag("--json", o.json, "Print one JSON object");

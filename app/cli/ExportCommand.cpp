@@ -1,11 +1,12 @@
 #include "ExportCommand.h"
+#include "Commands.h"
 #include "CliErrors.h"
 #include "OptionChecks.h"
 #include "inspection/StoredRun.h"
 
 #include "data/DatasetSource.h"
 #include "inspection/EmbeddingExport.h"
-#include "inspection/EmbeddingSnapshots.h"
+#include "train/EmbeddingSnapshots.h"
 #include "inspection/Projection.h"
 #include "store/ExperimentStore.h"
 #include "util/Error.h"
@@ -19,8 +20,7 @@ namespace reclab::cli {
 
 void addExportCommand(CLI::App& app, ExportOptions& o)
 {
-    auto* exportCmd = app.add_subcommand("export", "Export what a run learned");
-    exportCmd->require_subcommand(1);
+    auto* exportCmd = addCommand(app, "export");
     auto* embeddings = exportCmd->add_subcommand(
         "embeddings", "A run's user and item embeddings at an epoch, for TensorBoard's Embedding Projector");
     embeddings->add_option("--run", o.run, "Run id")->required()->check(wholeNumberIn(1, 9.2e18L));

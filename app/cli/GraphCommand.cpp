@@ -1,4 +1,5 @@
 #include "GraphCommand.h"
+#include "Commands.h"
 
 #include "CliErrors.h"
 #include "data/DatasetSource.h"
@@ -98,8 +99,7 @@ int runTemplate(const GraphOptions& o)
 
 void addGraphCommand(CLI::App& app, GraphOptions& o)
 {
-    auto* graph = app.add_subcommand("graph", "Check model graphs, copy the shipped templates, export trained graphs");
-    graph->require_subcommand(1);
+    auto* graph = addCommand(app, "graph");
     auto* check = graph->add_subcommand(
         "check", "Print a graph's blocks with their output shapes and parameter counts, and every problem");
     check->add_option("file", o.file, "Graph file (JSON)")->required();

@@ -1,4 +1,5 @@
 #include "RecommendCommand.h"
+#include "Commands.h"
 
 #include "CliErrors.h"
 #include "OptionChecks.h"
@@ -20,36 +21,36 @@ namespace reclab::cli {
 
 void addRecommendCommand(CLI::App& app, RecommendCliOptions& o)
 {
-    auto* cmd = app.add_subcommand("recommend", "A stored run's top-K items for one user, seen items left out, with why");
-    addInspectionOptions(cmd, o.run, o.user, o.db, o.data, o.json);
+    auto* cmd = addCommand(app, "recommend");
+    addInspectionOptions(cmd, o);
     cmd->add_option("--k", o.k, "How many items")->check(CLI::Range(1, 1000))->capture_default_str();
 }
 
-void addInspectionOptions(CLI::App* cmd, int64_t& run, std::string& user, std::string& db, std::string& data, bool& json)
+void addInspectionOptions(CLI::App* cmd, InspectionOptions& o)
 {
-    cmd->add_option("--run", run, "Run id")->required()->check(wholeNumberIn(1, 9.2e18L));
-    cmd->add_option("--user", user, "The user's id as the dataset writes it (e.g. 196 in ml-100k)")->required();
-    cmd->add_option("--db", db, "Experiment database (default: " + defaultDatabasePath() + ")");
-    cmd->add_option("--data", data, "The run's dataset (default: where the run read it)");
-    cmd->add_flag("--json", json, "Print JSON");
+    cmd->add_option("--run", o.run, "Run id")->required()->check(wholeNumberIn(1, 9.2e18L));
+    cmd->add_option("--user", o.user, "The user's id as the dataset writes it (e.g. 196 in ml-100k)")->required();
+    cmd->add_option("--db", o.db, "Experiment database (default: " + defaultDatabasePath() + ")");
+    cmd->add_option("--data", o.data, "The run's dataset (default: where the run read it)");
+    cmd->add_flag("--json", o.json, "Print JSON");
 }
 
 int runRecommend(const RecommendCliOptions& o)
 {
-    StoredModel stored;
-    int32_t user = -1;
-    if (const int code = loadForInspection(o.db, o.run, o.data, o.user, stored, user))
+    Inspected in;
+    if (const int code = loadForInspection(o, in))
         return code;
-    const Dataset& data = *stored.data;
+    const int32_t user = in.user;
+    const Dataset& data = *in.stored.data;
     RecommendOptions options;
     options.k = o.k;
-    options.historyLength = stored.config.historyLength;
+    options.historyLength = in.stored.config.historyLength;
     const InteractionIndex index(data);
-    recommend(*stored.model, index, user, options); // the first call pays LibTorch's one-time set-up
+    recommend(*in.stored.model, index, user, options); // the first call pays LibTorch's one-time set-up
     const auto start = std::chrono::steady_clock::now();
-    const std::vector<Recommendation> recs = recommend(*stored.model, index, user, options);
+    const std::vector<Recommendation> recs = recommend(*in.stored.model, index, user, options);
     const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
-    const std::string measure = becauseMeasure(*stored.model, data);
+    const std::string measure = becauseMeasure(*in.stored.model, data);
     if (o.json) {
         nlohmann::json items = nlohmann::json::array();
         for (const auto& r : recs) {
@@ -62,12 +63,12 @@ int runRecommend(const RecommendCliOptions& o)
                              {"score", r.score},
                              {"because", because}});
         }
-        std::cout << nlohmann::json{{"run", stored.run.id}, {"user", o.user}, {"milliseconds", ms}, {"because", measure}, {"items", items}}.dump(2)
+        std::cout << nlohmann::json{{"run", in.stored.run.id}, {"user", o.user}, {"milliseconds", ms}, {"because", measure}, {"items", items}}.dump(2)
                   << std::endl;
         return 0;
     }
     std::printf("Top %zu for user %s from run %lld (%s), seen items left out (%.1f ms); because: %s\n", recs.size(),
-                o.user.c_str(), static_cast<long long>(stored.run.id), stored.run.model.c_str(), ms, measure.c_str());
+                o.user.c_str(), static_cast<long long>(in.stored.run.id), in.stored.run.model.c_str(), ms, measure.c_str());
     int rank = 0;
     for (const auto& r : recs) {
         std::printf("%3d. %-50s %9.4f", ++rank, itemTitle(data, r.item).c_str(), r.score);
@@ -81,18 +82,17 @@ int runRecommend(const RecommendCliOptions& o)
     return 0;
 }
 
-int loadForInspection(const std::string& db, int64_t runId, const std::string& dataOverride, const std::string& userId,
-                      StoredModel& stored, int32_t& user)
+int loadForInspection(const InspectionOptions& o, Inspected& out)
 {
-    const std::string dbPath = db.empty() ? defaultDatabasePath() : db;
+    const std::string dbPath = o.db.empty() ? defaultDatabasePath() : o.db;
     try {
-        findStoredRun(dbPath, runId);
+        findStoredRun(dbPath, o.run);
     } catch (const std::exception& e) {
         return reportFailure(e);
     }
     try {
-        stored = loadStoredModel(dbPath, runId, nullptr, dataOverride);
-        user = userIndexOf(*stored.data, userId);
+        out.stored = loadStoredModel(dbPath, o.run, nullptr, o.data);
+        out.user = userIndexOf(*out.stored.data, o.user);
     } catch (const std::exception& e) {
         return reportFailure(e);
     }

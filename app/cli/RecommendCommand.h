@@ -11,23 +11,29 @@
 
 namespace reclab::cli {
 
-struct RecommendCliOptions {
+// The options every inspecting command takes: --run, --user, --db, --data, --json.
+struct InspectionOptions {
     int64_t run = 0;
     std::string user; // the user's id as the dataset writes it
-    int k = 10;
     std::string db, data;
     bool json = false;
+};
+
+struct RecommendCliOptions : InspectionOptions {
+    int k = 10;
 };
 
 void addRecommendCommand(CLI::App& app, RecommendCliOptions& options);
 // Exit codes: 0 done, 1 the database or checkpoint cannot be read, 2 bad options, data or user.
 int runRecommend(const RecommendCliOptions& options);
 
-// The options every inspecting command takes: --run, --user, --db, --data, --json.
-void addInspectionOptions(CLI::App* cmd, int64_t& run, std::string& user, std::string& db, std::string& data, bool& json);
+void addInspectionOptions(CLI::App* cmd, InspectionOptions& options);
 // Shared by the inspecting commands: loads the run's model and finds the user, printing one
 // line to stderr on failure; returns the exit code (0 when loaded).
-int loadForInspection(const std::string& db, int64_t runId, const std::string& dataOverride, const std::string& userId,
-                      StoredModel& stored, int32_t& user);
+struct Inspected {
+    StoredModel stored;
+    int32_t user = -1; // the user's index in stored.data
+};
+int loadForInspection(const InspectionOptions& options, Inspected& out);
 
 } // namespace reclab::cli

@@ -1,4 +1,5 @@
 #include "RunsCommand.h"
+#include "Commands.h"
 
 #include "CliErrors.h"
 #include "OptionChecks.h"
@@ -20,8 +21,8 @@ namespace reclab::cli {
 
 namespace {
 
-// The metrics a runs list shows, in the order people read them.
-const std::vector<std::string> kSummaryKeys = {"hr@10", "ndcg@10", "recall@10", "rmse", "mae", "auc", "gauc"};
+// The metrics a runs list shows.
+const std::vector<std::string> kSummaryKeys = listedMetricKeys();
 
 nlohmann::json metricJson(double v) { return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(nullptr); }
 
@@ -304,8 +305,7 @@ int compare(ExperimentStore& store, const RunsOptions& o)
 
 void addRunsCommand(CLI::App& app, RunsOptions& o)
 {
-    auto* runs = app.add_subcommand("runs", "List, show, export and compare the recorded runs");
-    runs->require_subcommand(1);
+    auto* runs = addCommand(app, "runs");
     auto db = [&](CLI::App* cmd) {
         cmd->add_option("--db", o.db, "Experiment database (default: ~/.local/share/reclab/reclab.db)");
         cmd->add_flag("--json", o.json, "Print JSON");

@@ -1,4 +1,5 @@
 #include "TrainCommand.h"
+#include "Commands.h"
 #include "CliErrors.h"
 #include "OptionChecks.h"
 #include "StopSignals.h"
@@ -65,7 +66,7 @@ TrainConfig configFrom(const TrainOptions& o)
         c.duplicates = "latest";
     if (o.keepDuplicates)
         c.duplicates = "keep";
-    c.validate();
+    checkConfig(c);
     return c;
 }
 
@@ -78,7 +79,7 @@ TrainConfig storedRunConfig(const TrainOptions& o, const std::string& dbPath)
     for (const auto& [option, text] : o.fields)
         if (const TrainField* field = trainField(option); field->resumable && !text.empty())
             setFieldFromText(c, *field, text);
-    c.validate();
+    checkConfig(c);
     return c;
 }
 
@@ -157,7 +158,7 @@ std::string protocolsFooter()
 
 void addTrainCommand(CLI::App& app, TrainOptions& o)
 {
-    auto* train = app.add_subcommand("train", "Train a model on a dataset and record the run in the database");
+    auto* train = addCommand(app, "train");
     train->add_option("--data", o.data, "Dataset: a MovieLens-100K folder, or 'sample' / 'sample:SEED' for the bundled generated data")
         ->capture_default_str();
     auto* model = train->add_option("--model", o.model, "Model: " + modelNames(", "))->capture_default_str();

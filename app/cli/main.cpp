@@ -2,6 +2,7 @@
 // Built twice: reclab-cli (RECLAB_CLI_FRONT, no LibTorch: `data` runs here, `train` execs
 // reclab-train) and reclab-train (everything, LibTorch linked).
 #include "CliErrors.h"
+#include "Commands.h"
 #include "DataCommand.h"
 #include "GraphCommand.h"
 #include "RunsCommand.h"
@@ -56,9 +57,7 @@ int execTrain(char** argv)
 int main(int argc, char** argv)
 {
 #ifdef RECLAB_CLI_FRONT
-    if (const std::string command = subcommandOf(argc, argv);
-        command == "train" || command == "bench" || command == "export" || command == "recommend" || command == "attention" ||
-        (command == "graph" && subcommandOf(argc, argv, 1) == "export"))
+    if (reclab::cli::runsInTrainer(subcommandOf(argc, argv), subcommandOf(argc, argv, 1)))
         return execTrain(argv);
 #else
     reclab::configureRuntime();
@@ -67,11 +66,7 @@ int main(int argc, char** argv)
     app.require_subcommand(1);
     app.footer("Run 'reclab-cli train --help', 'reclab-cli data --help', 'reclab-cli graph --help' or 'reclab-cli runs --help' for the options.");
 #ifdef RECLAB_CLI_FRONT
-    app.add_subcommand("train", "Train a model on a dataset and record the run in the experiment database");
-    app.add_subcommand("bench", "Benchmarks that compare models");
-    app.add_subcommand("export", "Export what a run learned (embeddings)");
-    app.add_subcommand("recommend", "A stored run's top-K items for one user, with why");
-    app.add_subcommand("attention", "A DIN run's attention over one user's behaviours for candidate items");
+    reclab::cli::addTorchPlaceholders(app);
 #else
     reclab::cli::TrainOptions train;
     reclab::cli::addTrainCommand(app, train);

@@ -3,6 +3,7 @@
 #include "util/Error.h"
 #include "util/Files.h"
 #include "util/TextFile.h"
+#include "util/Words.h"
 
 #include <algorithm>
 #include <cstdio>
@@ -70,9 +71,7 @@ EmbeddingMetadata itemMetadata(const Dataset& d)
     EmbeddingMetadata m{{"id", "title", "genre", "genres", "interactions", "popularity"}, {}};
     for (int32_t i = 0; i < d.numItems(); ++i) {
         const auto genres = d.genresOf(i);
-        std::string all;
-        for (const auto& g : genres)
-            all += (all.empty() ? "" : "|") + g;
+        const std::string all = joinWith(genres, "|");
         const auto at = static_cast<size_t>(i);
         m.rows.push_back({d.itemIds[at], at < d.items.title.size() ? d.items.title[at] : d.itemIds[at],
                           genres.empty() ? "(none)" : genres.front(), all.empty() ? "(none)" : all,

@@ -3,7 +3,7 @@
 #include "compiled/GraphModule.h"
 #include "models/Recommender.h"
 #include "inspection/Attention.h"
-#include "inspection/EmbeddingSnapshots.h"
+#include "train/EmbeddingSnapshots.h"
 #include "util/Error.h"
 
 #include <torch/nn/functional/normalization.h>

@@ -25,20 +25,20 @@ const std::vector<MetricTraits>& metricTable()
 {
     using T = TaskKind;
     static const std::vector<MetricTraits> table = {
-        // name       label         task                atK    lower  accuracy allItems
-        {"hr", "HR", T::ImplicitRanking, true, false, true, false},
-        {"ndcg", "NDCG", T::ImplicitRanking, true, false, true, false},
-        {"mrr", "MRR", T::ImplicitRanking, true, false, true, false},
-        {"recall", "recall", T::ImplicitRanking, true, false, true, true},
-        {"precision", "precision", T::ImplicitRanking, true, false, true, true},
-        {"map", "MAP", T::ImplicitRanking, true, false, true, true},
-        {"coverage", "coverage", T::ImplicitRanking, true, false, false, true},
-        {"avgpop", "average popularity", T::ImplicitRanking, true, true, false, true},
-        {"rmse", "RMSE", T::RatingPrediction, false, true, true, false},
-        {"mae", "MAE", T::RatingPrediction, false, true, true, false},
-        {"auc", "AUC", T::ClickThrough, false, false, true, false},
-        {"gauc", "GAUC", T::ClickThrough, false, false, true, false},
-        {"logloss", "LogLoss", T::ClickThrough, false, true, true, false},
+        // name       label         task                atK    lower  accuracy allItems listed
+        {"hr", "HR", T::ImplicitRanking, true, false, true, false, true},
+        {"ndcg", "NDCG", T::ImplicitRanking, true, false, true, false, true},
+        {"mrr", "MRR", T::ImplicitRanking, true, false, true, false, false},
+        {"recall", "recall", T::ImplicitRanking, true, false, true, true, true},
+        {"precision", "precision", T::ImplicitRanking, true, false, true, true, false},
+        {"map", "MAP", T::ImplicitRanking, true, false, true, true, false},
+        {"coverage", "coverage", T::ImplicitRanking, true, false, false, true, false},
+        {"avgpop", "average popularity", T::ImplicitRanking, true, true, false, true, false},
+        {"rmse", "RMSE", T::RatingPrediction, false, true, true, false, true},
+        {"mae", "MAE", T::RatingPrediction, false, true, true, false, true},
+        {"auc", "AUC", T::ClickThrough, false, false, true, false, true},
+        {"gauc", "GAUC", T::ClickThrough, false, false, true, false, true},
+        {"logloss", "LogLoss", T::ClickThrough, false, true, true, false, false},
     };
     return table;
 }
@@ -54,6 +54,15 @@ const MetricTraits* metricTraits(const std::string& key)
         if (name == m.name && cut == m.atK)
             return &m;
     return nullptr;
+}
+
+std::vector<std::string> listedMetricKeys(int topK)
+{
+    std::vector<std::string> keys;
+    for (const auto& m : metricTable())
+        if (m.listed)
+            keys.push_back(m.atK ? std::string(m.name) + "@" + std::to_string(topK) : m.name);
+    return keys;
 }
 
 bool lowerIsBetter(const std::string& metric)

@@ -41,10 +41,15 @@ struct MetricTraits {
     bool lowerIsBetter;    // errors, losses, popularity bias
     bool accuracy;         // a measure of accuracy (coverage and popularity are not)
     bool allItemsOnly;     // reported by protocols that rank every item ("full")
+    bool listed;           // a column of the run lists (Experiments tab, reclab-cli runs list)
 };
 const std::vector<MetricTraits>& metricTable();
 // The traits of a stored key ("ndcg@10", "val_rmse"); nullptr for other keys (loss, timings).
 const MetricTraits* metricTraits(const std::string& key);
+
+// The keys the run lists show, in the table's order (HR before NDCG, RMSE before MAE, AUC
+// before GAUC), the cut ones at topK.
+std::vector<std::string> listedMetricKeys(int topK = 10);
 
 // Whether smaller values of the key are better: errors and losses ("rmse", "mae", "logloss",
 // the training "loss", also with a "val_" prefix) and popularity bias ("avgpop@K").

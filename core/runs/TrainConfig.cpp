@@ -24,11 +24,6 @@ void TrainConfig::validate() const
     // Rules between fields.
     if (momentum != 0 && optimizer != "sgd")
         throw ConfigError("momentum", "applies to the sgd optimizer only");
-    const bool ncfTower = model == "mlp" || model == "neumf";
-    if (ncfTower && (mlpLayers.size() < 2 || mlpLayers.front() % 2 != 0))
-        throw ConfigError("mlp-layers", "expected at least two sizes, the first one even");
-    if (pretrain && model != "neumf" && !customGraph())
-        throw ConfigError("pretrain", "pre-training applies to neumf (or a graph that names its parts), not " + model);
     if (customGraph() && !graph.is_object())
         throw ConfigError("graph", "model 'graph' needs a graph (reclab-cli train --graph FILE)");
     if (device != "cpu" && device.rfind("cuda", 0) != 0)

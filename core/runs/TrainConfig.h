@@ -71,7 +71,8 @@ struct TrainConfig {
     // The validation metric as the task names it ("ndcg@10"); empty without validation.
     std::string validationKey() const;
 
-    // Throws ConfigError naming the offending option.
+    // The fields and the rules between them; throws ConfigError naming the offending option.
+    // What the model itself asks of them is checked by checkConfig (zoo/ModelRegistry.h).
     void validate() const;
     nlohmann::json toJson() const;
     // Starts from defaults and overrides every key present; throws ConfigError on a bad value.

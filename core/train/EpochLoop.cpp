@@ -2,7 +2,7 @@
 #include "util/Clock.h"
 
 #include "models/Recommender.h"
-#include "inspection/EmbeddingSnapshots.h"
+#include "train/EmbeddingSnapshots.h"
 #include "train/FlatOptimizer.h"
 #include "train/TrainingTask.h"
 #include "util/Random.h"

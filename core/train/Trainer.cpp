@@ -77,7 +77,7 @@ std::vector<std::string> trainingDevices()
 Trainer::Trainer(std::shared_ptr<const Dataset> dataset, TrainConfig config)
     : dataset_(std::move(dataset)), config_(std::move(config))
 {
-    config_.validate();
+    checkConfig(config_);
     if (config_.customGraph())
         graphTask(graphFor(config_)); // throws GraphError on an invalid graph, before any work
     else if (!findModel(config_.model))

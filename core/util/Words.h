@@ -18,6 +18,15 @@ inline std::string joinWords(const std::vector<std::string>& words, const std::s
     return out;
 }
 
+// The parts with sep between them: "a|b|c".
+inline std::string joinWith(const std::vector<std::string>& parts, const std::string& sep)
+{
+    std::string out;
+    for (size_t k = 0; k < parts.size(); ++k)
+        out += (k == 0 ? "" : sep) + parts[k];
+    return out;
+}
+
 // A number in at most six significant digits, without trailing zeros: "4", "3.5", "1e-05".
 inline std::string shortNumber(double value)
 {

@@ -6,6 +6,7 @@
 #include "models/NeighbourhoodModel.h"
 #include "models/Popularity.h"
 #include "util/Error.h"
+#include "util/Words.h"
 
 namespace reclab {
 
@@ -64,10 +65,15 @@ GraphBinder ncfGraph(const char* name)
 {
     return [name](const TrainConfig& c) {
         GraphSpec g = graphTemplate(name);
-        // mlpLayers: the tower's input (2 x the MLP embedding) first, then its layer sizes.
-        g.variables["factors"] = c.factors;
-        g.variables["mlp_embedding"] = c.mlpLayers.front() / 2;
-        g.variables["mlp_layers"] = std::vector<int64_t>(c.mlpLayers.begin() + 1, c.mlpLayers.end());
+        if (g.variables.contains("factors"))
+            g.variables["factors"] = c.factors;
+        if (g.variables.contains("mlp_embedding")) {
+            // mlpLayers: the tower's input (2 x the MLP embedding) first, then its layer sizes.
+            if (c.mlpLayers.size() < 2 || c.mlpLayers.front() % 2 != 0)
+                throw ConfigError("mlp-layers", "expected at least two sizes, the first one even");
+            g.variables["mlp_embedding"] = c.mlpLayers.front() / 2;
+            g.variables["mlp_layers"] = std::vector<int64_t>(c.mlpLayers.begin() + 1, c.mlpLayers.end());
+        }
         return g;
     };
 }
@@ -245,6 +251,26 @@ GraphSpec graphFor(const TrainConfig& config)
     if (!info->graph)
         throw ConfigError("model", config.model + " is not defined by a graph");
     return info->graph(config);
+}
+
+void checkConfig(const TrainConfig& config)
+{
+    config.validate();
+    if (config.customGraph())
+        return; // the graph's own checks come when the run starts (Trainer)
+    const ModelInfo* info = findModel(config.model);
+    if (!info)
+        defaultConfigFor(config.model); // throws the "unknown model" ConfigError
+    // A template model's binding checks the sizes its template reads.
+    const std::optional<GraphSpec> graph = info->graph ? std::optional<GraphSpec>(info->graph(config)) : std::nullopt;
+    if (config.pretrain && !(graph && graph->pretrain)) {
+        std::vector<std::string> names;
+        for (const ModelInfo& m : modelRegistry())
+            if (m.graph && m.graph(m.defaults).pretrain)
+                names.push_back(m.name);
+        throw ConfigError("pretrain", "pre-training applies to " + joinWords(names, " or ") +
+                                          " (or a graph that names its parts), not " + config.model);
+    }
 }
 
 std::shared_ptr<Recommender> compileGraph(const GraphSpec& graph, const ModelShape& shape, const TrainConfig& config)

@@ -44,6 +44,10 @@ std::string modelNames(const char* separator = "|");
 // The graph a configuration trains: config.graph for model "graph", the bound template for a
 // template model; throws ConfigError for a model that has no graph.
 GraphSpec graphFor(const TrainConfig& config);
+// Everything a run's configuration must satisfy before it starts: its fields and the rules
+// between them (TrainConfig::validate), and its model's: the sizes a template model's graph
+// reads, pre-training only for a model whose graph names its parts. Throws ConfigError.
+void checkConfig(const TrainConfig& config);
 // The model a graph compiles to, for data of this shape; throws GraphError when the graph is
 // not valid for it.
 std::shared_ptr<Recommender> compileGraph(const GraphSpec& graph, const ModelShape& shape, const TrainConfig& config);

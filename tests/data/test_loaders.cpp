@@ -9,6 +9,7 @@
 #include "data/MovieLens100kLoader.h"
 #include "data/PreparedData.h"
 #include "util/Error.h"
+#include "util/Words.h"
 
 #include <QElapsedTimer>
 #include <QTemporaryDir>
@@ -38,10 +39,7 @@ std::string num(float v)
 // ML-100K genre names of an item joined by sep.
 std::string genreList(const Dataset& ds, int32_t item, const char* sep)
 {
-    std::string out;
-    for (const auto& g : ds.genresOf(item))
-        out += (out.empty() ? "" : sep) + g;
-    return out;
+    return joinWith(ds.genresOf(item), sep);
 }
 
 // Latin-1 bytes of a UTF-8 string that only uses U+0000..U+00FF.

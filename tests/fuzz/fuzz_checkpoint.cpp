@@ -8,7 +8,7 @@
 #include "compiled/GraphExport.h"
 #include "zoo/ModelRegistry.h"
 #include "models/Recommender.h"
-#include "inspection/EmbeddingSnapshots.h"
+#include "train/EmbeddingSnapshots.h"
 #include "train/Checkpoint.h"
 #include "train/FlatOptimizer.h"
 #include "util/Error.h"

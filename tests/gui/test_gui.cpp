@@ -52,8 +52,24 @@ private slots:
 
 private:
     static void saveShot(QWidget* w, const char* name);
-    // A shown window on the sample with its data loaded (null if it did not load).
-    static std::unique_ptr<MainWindow> sampleWindow(const QString& db);
+};
+
+// A shown window on the sample with its data loaded (null if it did not load).
+std::unique_ptr<MainWindow> sampleWindow(const QString& db)
+{
+    auto w = std::make_unique<MainWindow>(MainWindowOptions{db, QStringLiteral("sample")});
+    w->show();
+    if (!QTest::qWaitFor([&] { return w->isDatasetLoaded(); }, 30000))
+        return nullptr;
+    return w;
+}
+
+// A temporary folder with the experiment database, and a shown window on the sample with its
+// data loaded (window is null if it did not load).
+struct SampleSession {
+    QTemporaryDir dir;
+    QString db = dir.filePath(QStringLiteral("gui.db"));
+    std::unique_ptr<MainWindow> window = sampleWindow(db);
 };
 
 // Accepts each modal message box as soon as it shows and keeps its text.
@@ -74,15 +90,6 @@ public:
 private:
     QTimer poll_;
 };
-
-std::unique_ptr<MainWindow> TestGui::sampleWindow(const QString& db)
-{
-    auto w = std::make_unique<MainWindow>(MainWindowOptions{db, QStringLiteral("sample")});
-    w->show();
-    if (!QTest::qWaitFor([&] { return w->isDatasetLoaded(); }, 30000))
-        return nullptr;
-    return w;
-}
 
 void TestGui::saveShot(QWidget* w, const char* name)
 {
@@ -202,10 +209,9 @@ void TestGui::closingMidTrainingStopsCleanly()
 
 void TestGui::badDatasetShowsMessageAndKeepsOld()
 {
-    QTemporaryDir dir;
-    MainWindow w({dir.filePath(QStringLiteral("gui.db")), QStringLiteral("sample")});
-    w.show();
-    QTRY_VERIFY_WITH_TIMEOUT(w.isDatasetLoaded(), 30000);
+    SampleSession session;
+    QVERIFY(session.window);
+    MainWindow& w = *session.window;
     DialogCatcher dialog; // the warning is modal
     w.loadDataset(QStringLiteral("/no/such/folder"));
     QTRY_VERIFY_WITH_TIMEOUT(dialog.text.contains(QStringLiteral("/no/such/folder")), 10000);
@@ -276,11 +282,9 @@ void TestGui::protocolChoiceFollowsTheModel()
 // the graph's task.
 void TestGui::trainsTheEditorsGraph()
 {
-    QTemporaryDir dir;
-    const QString db = dir.filePath(QStringLiteral("gui.db"));
-    const auto window = sampleWindow(db);
-    QVERIFY(window);
-    MainWindow& w = *window;
+    SampleSession session;
+    QVERIFY(session.window);
+    MainWindow& w = *session.window;
     GraphEditor* editor = w.graphEditor();
     w.centralTabs()->setCurrentWidget(editor);
     // The editor checks against the loaded data: the sample's item count sizes the item table.
@@ -306,12 +310,12 @@ void TestGui::trainsTheEditorsGraph()
     QTRY_COMPARE(w.runsModel()->data(w.runsModel()->index(w.runsModel()->rowOf(runId), RunsTableModel::Model), Qt::DisplayRole).toString(),
                  QStringLiteral("graph: GMF"));
 
-    ExperimentStore store(db.toStdString());
+    ExperimentStore store(session.db.toStdString());
     const TrainConfig config = TrainConfig::fromJson(nlohmann::json::parse(store.findRun(runId)->paramsJson));
     QCOMPARE(config.model, std::string("graph"));
     QCOMPARE(config.graph, editor->document().graph().toJson());
     QVERIFY(!store.metrics(runId, "hr@10").empty());
-    const QString artifacts = QString::fromStdString(runArtifactDir(db.toStdString(), runId));
+    const QString artifacts = QString::fromStdString(runArtifactDir(session.db.toStdString(), runId));
     QVERIFY(QFile::exists(artifacts + QStringLiteral("/weights.pt")));
     QFile graphFile(artifacts + QStringLiteral("/graph.json"));
     QVERIFY(graphFile.open(QIODevice::ReadOnly));
@@ -356,11 +360,9 @@ void TestGui::trainsTheEditorsGraph()
 // line, and from Start in a dialog that names the sizes; nothing is stored.
 void TestGui::refusesAModelThatCannotFit()
 {
-    QTemporaryDir dir;
-    const QString db = dir.filePath(QStringLiteral("gui.db"));
-    const auto window = sampleWindow(db);
-    QVERIFY(window);
-    MainWindow& w = *window;
+    SampleSession session;
+    QVERIFY(session.window);
+    MainWindow& w = *session.window;
     GraphEditor* editor = w.graphEditor();
     editor->loadTemplate(QStringLiteral("mlp"));
     auto* layers = editor->properties()->findChild<QLineEdit*>(QStringLiteral("var_mlp_layers"));
@@ -385,7 +387,7 @@ void TestGui::refusesAModelThatCannotFit()
     QCOMPARE(w.liveRunCount(), 0);
     QTest::qWait(200);
     QCOMPARE(started.count(), 0);
-    QCOMPARE(ExperimentStore(db.toStdString()).listRuns().size(), size_t(0));
+    QCOMPARE(ExperimentStore(session.db.toStdString()).listRuns().size(), size_t(0));
 }
 
 // Steering a run from the window: Pause holds it, Step runs one batch and lists each block's
@@ -393,10 +395,9 @@ void TestGui::refusesAModelThatCannotFit()
 // Resume continues, Stop ends it.
 void TestGui::pauseStepAndLearningRate()
 {
-    QTemporaryDir dir;
-    MainWindow w({dir.filePath(QStringLiteral("gui.db")), QStringLiteral("sample")});
-    w.show();
-    QTRY_VERIFY_WITH_TIMEOUT(w.isDatasetLoaded(), 30000);
+    SampleSession session;
+    QVERIFY(session.window);
+    MainWindow& w = *session.window;
     w.panel()->modelCombo()->setCurrentIndex(w.panel()->modelCombo()->findData(QStringLiteral("gmf")));
     w.panel()->epochsSpin()->setValue(1000);
     QSignalSpy finished(&w, &MainWindow::trainingFinished);

@@ -8,7 +8,7 @@
 #include "data/SampleGenerator.h"
 #include "zoo/ModelRegistry.h"
 #include "inspection/Attention.h"
-#include "inspection/EmbeddingSnapshots.h"
+#include "train/EmbeddingSnapshots.h"
 #include "inspection/Recommendations.h"
 #include "inspection/StoredRun.h"
 #include "store/ExperimentStore.h"

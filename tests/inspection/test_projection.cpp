@@ -6,7 +6,7 @@
 #include "models/Recommender.h"
 #include "inspection/Attention.h"
 #include "inspection/EmbeddingExport.h"
-#include "inspection/EmbeddingSnapshots.h"
+#include "train/EmbeddingSnapshots.h"
 #include "inspection/Projection.h"
 #include "inspection/Recommendations.h"
 #include "store/ExperimentStore.h"

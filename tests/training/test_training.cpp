@@ -467,7 +467,7 @@ void TestTraining::neumfPretrainingStartsFromGmfAndMlp()
     QCOMPARE(pretrainedEpochs, 5);
     QVERIFY2(pretrained > plain + 0.05, qPrintable(QStringLiteral("%1 vs %2").arg(pretrained).arg(plain)));
     c.model = "gmf";
-    QVERIFY_THROWS_EXCEPTION(ConfigError, c.validate());
+    QVERIFY_THROWS_EXCEPTION(ConfigError, checkConfig(c));
 }
 
 void TestTraining::ncfL2PenalisesBatchEmbeddings()

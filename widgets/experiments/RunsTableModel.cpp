@@ -26,8 +26,7 @@ QString metricText(double value)
 
 const std::vector<std::string>& RunsTableModel::metricKeys()
 {
-    // The keys in the order people read them: hr before ndcg, rmse before mae, auc before gauc.
-    static const std::vector<std::string> keys = {"hr@10", "ndcg@10", "rmse", "mae", "auc", "gauc"};
+    static const std::vector<std::string> keys = listedMetricKeys();
     return keys;
 }
 

@@ -1,5 +1,5 @@
 #include "inspection/EmbeddingExport.h"
-#include "inspection/EmbeddingSnapshots.h"
+#include "train/EmbeddingSnapshots.h"
 #include "inspection/Projection.h"
 #include "inspection/StoredRun.h"
 #include "util/Error.h"

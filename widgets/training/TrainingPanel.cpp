@@ -313,7 +313,7 @@ TrainConfig TrainingPanel::config() const
         c.validationMetric = validationMetric_->currentText().toStdString();
         c.patience = patience_->value();
     }
-    c.validate();
+    checkConfig(c);
     return c;
 }
 

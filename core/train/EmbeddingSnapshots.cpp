@@ -1,4 +1,4 @@
-#include "inspection/EmbeddingSnapshots.h"
+#include "train/EmbeddingSnapshots.h"
 
 #include "util/Error.h"
 #include "util/Files.h"
