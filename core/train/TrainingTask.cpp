@@ -207,9 +207,8 @@ ModelShape TrainingTask::baseShape() const
 }
 
 ImplicitRankingTask::ImplicitRankingTask(const Dataset& dataset, const TrainConfig& config)
-    : TrainingTask(dataset), numUsers_(dataset.numUsers()), numItems_(dataset.numItems()), negatives_(config.negatives),
-      topK_(config.topK), split_(rankingSplit(dataset, !config.validationMetric.empty())),
-      seen_(dataset.interactions, dataset.numUsers())
+    : SplitTask(dataset, rankingSplit(dataset, !config.validationMetric.empty())), negatives_(config.negatives),
+      topK_(config.topK), seen_(dataset.interactions, dataset.numUsers())
 {
     if (split_.testUser.empty())
         throw DataError(dataset.source, 0, "", "no user has two interactions, so leave-one-out has nothing to test");
@@ -331,8 +330,7 @@ double meanRating(const InteractionTable& t)
 } // namespace
 
 RatingPredictionTask::RatingPredictionTask(const Dataset& dataset, const TrainConfig& config)
-    : TrainingTask(dataset), numUsers_(dataset.numUsers()), numItems_(dataset.numItems()),
-      split_(ratingSplit(dataset, config)),
+    : SplitTask(dataset, ratingSplit(dataset, config)),
       globalMean_(meanRating(split_.train)),
       evaluator_(split_.test, dataset.minRating(), dataset.maxRating())
 {
@@ -389,8 +387,7 @@ BehaviourSplit behaviourSplit(const Dataset& dataset, const TrainConfig& config)
 } // namespace
 
 ClickThroughTask::ClickThroughTask(const Dataset& dataset, const TrainConfig& config)
-    : TrainingTask(dataset), numUsers_(dataset.numUsers()), numItems_(dataset.numItems()),
-      split_(behaviourSplit(dataset, config)), itemSampleCounts_(static_cast<size_t>(numItems_), 0),
+    : SplitTask(dataset, behaviourSplit(dataset, config)), itemSampleCounts_(static_cast<size_t>(numItems_), 0),
       evaluator_(split_.test)
 {
     if (split_.train.size() == 0 || split_.test.size() == 0)

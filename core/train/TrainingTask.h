@@ -19,6 +19,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace reclab {
@@ -63,7 +64,21 @@ protected:
     const Dataset& dataset_;
 };
 
-class ImplicitRankingTask : public TrainingTask {
+// A task over one kind of split, made before anything the task builds from it (evaluators).
+template <class Split> class SplitTask : public TrainingTask {
+public:
+    const Split& split() const { return split_; }
+
+protected:
+    SplitTask(const Dataset& dataset, Split split)
+        : TrainingTask(dataset), numUsers_(dataset.numUsers()), numItems_(dataset.numItems()), split_(std::move(split))
+    {
+    }
+    int32_t numUsers_, numItems_;
+    Split split_;
+};
+
+class ImplicitRankingTask : public SplitTask<LeaveOneOutSplit> {
 public:
     ImplicitRankingTask(const Dataset& dataset, const TrainConfig& config);
     ModelShape shape() const override;
@@ -71,7 +86,6 @@ public:
     MetricValues evaluate(Recommender& model, const torch::Device& device, UserMetrics* perUser = nullptr) const override;
     MetricValues evaluateValidation(Recommender& model, const torch::Device& device) const override;
 
-    const LeaveOneOutSplit& split() const { return split_; }
     // The evaluators of the protocol, for the test part: sampled for "loo", full for "full".
     const SampledRankingEvaluator* sampledEvaluator() const { return sampled_ ? &*sampled_ : nullptr; }
     const FullRankingEvaluator* fullEvaluator() const { return full_ ? &*full_ : nullptr; }
@@ -85,16 +99,14 @@ private:
         MetricValues evaluate(Recommender& model, const torch::Device& device, int k) const;
     };
 
-    int32_t numUsers_, numItems_;
     int negatives_, topK_;
-    LeaveOneOutSplit split_;
     UserItemIndex seen_; // all interactions: negatives are never consumed items
     std::optional<SampledRankingEvaluator> sampled_;
     std::optional<FullRankingEvaluator> full_;
     std::optional<Ranker> validation_;
 };
 
-class RatingPredictionTask : public TrainingTask {
+class RatingPredictionTask : public SplitTask<RatioSplit> {
 public:
     RatingPredictionTask(const Dataset& dataset, const TrainConfig& config);
     ModelShape shape() const override;
@@ -102,12 +114,8 @@ public:
     MetricValues evaluate(Recommender& model, const torch::Device& device, UserMetrics* perUser = nullptr) const override;
     MetricValues evaluateValidation(Recommender& model, const torch::Device& device) const override;
 
-    const RatioSplit& split() const { return split_; }
-
 private:
     void hashHeldOut(Fnv1a& hash) const override;
-    int32_t numUsers_, numItems_;
-    RatioSplit split_;
     double globalMean_ = 0.0;
     RatingEvaluator evaluator_;
     std::optional<RatingEvaluator> validation_;
@@ -115,7 +123,7 @@ private:
 
 // The DIN protocol: every rating a sample with the user's earlier ratings as its behaviours,
 // label rating >= positiveRating, a seeded testFraction of the users held out.
-class ClickThroughTask : public TrainingTask {
+class ClickThroughTask : public SplitTask<BehaviourSplit> {
 public:
     ClickThroughTask(const Dataset& dataset, const TrainConfig& config);
     ModelShape shape() const override;
@@ -123,13 +131,10 @@ public:
     MetricValues evaluate(Recommender& model, const torch::Device& device, UserMetrics* perUser = nullptr) const override;
     MetricValues evaluateValidation(Recommender& model, const torch::Device& device) const override;
 
-    const BehaviourSplit& split() const { return split_; }
     const ClickEvaluator& evaluator() const { return evaluator_; }
 
 private:
     void hashHeldOut(Fnv1a& hash) const override;
-    int32_t numUsers_, numItems_;
-    BehaviourSplit split_;
     std::vector<int64_t> itemSampleCounts_;
     ClickEvaluator evaluator_;
     std::optional<ClickEvaluator> validation_;
