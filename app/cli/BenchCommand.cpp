@@ -35,7 +35,9 @@ void addBenchCommand(CLI::App& app, BenchCliOptions& o)
     accuracy->add_option("--models", o.models, "Models to run (default: all: " + modelNames(", ") + ")")->delimiter(',');
     accuracy->add_option("--epochs", o.epochs, "Epochs for every trainable model (default: each model's own)")
         ->check(CLI::Range(1, 100000));
-    accuracy->add_option("--protocol", o.protocol, "Ranking protocol: loo or full")->capture_default_str();
+    accuracy->add_option("--protocol", o.protocol,
+                         "Ranking protocol: loo or full (rating and click-through models keep their own), or common: "
+                         "every model on one split")->capture_default_str();
     accuracy->add_option("--threads", o.threads, "LibTorch intra-op and evaluation threads (default: LibTorch's intra-op choice, one evaluation thread per core)")->check(CLI::Range(0, 1024));
     accuracy->add_flag("--json", o.json, "Print JSON instead of the Markdown table");
     accuracy->add_option("--out", o.out, "Also write the Markdown table to this file");

@@ -147,7 +147,7 @@ std::string protocolsFooter()
     for (const auto& p : protocolCatalogue()) {
         std::string models;
         for (const auto& m : modelRegistry())
-            if (m.task == p.task)
+            if (p.fits(m.task))
                 models += (models.empty() ? "" : ", ") + m.name;
         out += "  " + p.id + " (" + models + "): " + protocolDescription(p, defaults) + "\n";
     }

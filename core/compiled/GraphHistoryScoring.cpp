@@ -11,6 +11,7 @@
 #include <torch/types.h>
 #include <torch/utils.h>
 
+#include <algorithm>
 #include <optional>
 #include <stdexcept>
 
@@ -90,6 +91,19 @@ torch::Tensor GraphModelImpl::scoreHistory(int64_t user, const torch::Tensor& hi
                                            torch::Tensor* weights)
 {
     return runShared(user, history, candidates, weights);
+}
+
+torch::Tensor GraphModelImpl::scoreWithHistory(int64_t user, const std::vector<int32_t>& history,
+                                               const torch::Tensor& candidates, int historyLength)
+{
+    if (!sharesHistory() || is_training() || family() == ModelFamily::General)
+        return Recommender::scoreWithHistory(user, history, candidates, historyLength);
+    prepareAttentionTable(); // once per set of weights: every user's candidates read it
+    const std::vector<int32_t> latest(history.end() - std::min<std::ptrdiff_t>(static_cast<std::ptrdiff_t>(history.size()), historyLength),
+                                      history.end());
+    const auto behaviours =
+        torch::tensor(std::vector<int64_t>(latest.begin(), latest.end()), torch::kLong).to(candidates.device());
+    return scoreHistory(user, behaviours, candidates);
 }
 
 bool GraphModelImpl::prepareAttentionTable(int64_t maxItems)

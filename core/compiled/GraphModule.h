@@ -56,6 +56,9 @@ public:
     // Graphs that read a behaviour history throw std::logic_error here (use predictBatch).
     torch::Tensor predict(const torch::Tensor& users, const torch::Tensor& items) override;
     torch::Tensor fullSortPredict(const torch::Tensor& users) override;
+    // Through scoreHistory (and the attention table) where the graph shares its history.
+    torch::Tensor scoreWithHistory(int64_t user, const std::vector<int32_t>& history, const torch::Tensor& candidates,
+                                   int historyLength) override;
 
     const GraphSpec& graph() const { return graph_; }
     const GraphAnalysis& analysis() const { return analysis_; }

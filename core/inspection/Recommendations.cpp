@@ -49,15 +49,7 @@ AllScores scoreAllItems(Recommender& model, const InteractionIndex& index, int32
             out.weights = out.weights.to(torch::kCPU, torch::kFloat);
         return out;
     }
-    // In blocks of candidates: the attention unit's [candidates x behaviours, width] steps stay
-    // small (a 27,000-item catalogue at once would take 430 MB per step).
-    constexpr int64_t block = 128; // 6,400 rows of 80 floats per step at 50 behaviours, whatever the catalogue
-    std::vector<torch::Tensor> parts;
-    for (int64_t from = 0; from < n; from += block) {
-        const Batch b = behaviourBatch(user, history, all.narrow(0, from, std::min(block, n - from)), n, historyLength, device);
-        parts.push_back(model.predictBatch(b).view({-1}));
-    }
-    return {torch::cat(parts).to(torch::kCPU, torch::kFloat), {}, history};
+    return {model.scoreWithHistory(user, history, all, historyLength).to(torch::kCPU, torch::kFloat), {}, history};
 }
 
 // Similarity of each recommended item to each liked item: cosine of the model's item
@@ -142,20 +134,6 @@ std::pair<const int32_t*, const int32_t*> InteractionIndex::usersOf(int32_t item
     while (end > begin && *(end - 1) < 0) // duplicates were moved to the end as -1
         --end;
     return {begin, end};
-}
-
-Batch behaviourBatch(int32_t user, const std::vector<int32_t>& history, const torch::Tensor& candidates,
-                     int64_t numItems, int historyLength, const torch::Device& device)
-{
-    const int64_t n = candidates.size(0);
-    std::vector<int64_t> padded(static_cast<size_t>(historyLength), numItems);
-    std::copy(history.begin(), history.end(), padded.begin());
-    Batch b;
-    b.users = torch::full({n}, static_cast<int64_t>(user), torch::kLong).to(device);
-    b.items = candidates.to(device);
-    b.history = torch::tensor(padded, torch::kLong).unsqueeze(0).expand({n, historyLength}).contiguous().to(device);
-    b.historyLength = torch::full({n}, static_cast<int64_t>(history.size()), torch::kLong).to(device);
-    return b;
 }
 
 std::vector<int32_t> userHistory(const InteractionIndex& index, int32_t user, int length)

@@ -49,10 +49,6 @@ std::vector<int32_t> userHistory(const InteractionIndex& index, int32_t user, in
 // The items the user liked: rated at least 4 on a scale with more than one value, else all.
 std::vector<int32_t> likedItems(const InteractionIndex& index, int32_t user);
 
-// Candidates for a model that reads behaviours, each with the same history (oldest first,
-// padded with numItems to historyLength), on device.
-Batch behaviourBatch(int32_t user, const std::vector<int32_t>& history, const torch::Tensor& candidates,
-                     int64_t numItems, int historyLength, const torch::Device& device);
 
 // Throws Error naming the user when there is no such user index.
 std::vector<Recommendation> recommend(Recommender& model, const InteractionIndex& index, int32_t user,

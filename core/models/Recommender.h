@@ -8,6 +8,7 @@
 #include <torch/types.h>
 
 #include <cstdint>
+#include <vector>
 
 namespace reclab {
 
@@ -41,6 +42,18 @@ public:
     // Scores of a batch's rows (labels unused). Models that need more than (user, item), such
     // as a behaviour history, override it; the default is predict(users, items).
     virtual torch::Tensor predictBatch(const Batch& batch) { return predict(batch.users, batch.items); }
+    // Scores [n] of one user's candidates [n] (on the model's device) when the user's behaviours
+    // are history (real ones, oldest first, at most historyLength): models that read no history
+    // score (user, candidate); the others score blocks of candidates through predictBatch with
+    // the history padded, and a graph that can compute the per-behaviour values once for all
+    // candidates does so (in evaluation mode).
+    virtual torch::Tensor scoreWithHistory(int64_t user, const std::vector<int32_t>& history,
+                                           const torch::Tensor& candidates, int historyLength);
 };
+
+// Candidates for a model that reads behaviours, each with the same history (oldest first,
+// padded with numItems to historyLength), on device.
+Batch behaviourBatch(int32_t user, const std::vector<int32_t>& history, const torch::Tensor& candidates,
+                     int64_t numItems, int historyLength, const torch::Device& device);
 
 } // namespace reclab

@@ -46,6 +46,8 @@ const std::vector<MetricTraits>& metricTable()
 const MetricTraits* metricTraits(const std::string& key)
 {
     std::string name = key.rfind("val_", 0) == 0 ? key.substr(4) : key;
+    if (name.rfind(kFullPrefix, 0) == 0)
+        name.erase(0, std::char_traits<char>::length(kFullPrefix));
     const size_t at = name.find('@');
     const bool cut = at != std::string::npos;
     if (cut)
@@ -72,9 +74,25 @@ bool lowerIsBetter(const std::string& metric)
     return metric == "loss" || metric == "val_loss";
 }
 
+std::vector<std::string> commonMetricNames(TaskKind kind, int topK)
+{
+    const std::string at = "@" + std::to_string(topK);
+    std::vector<std::string> names{"hr" + at, "ndcg" + at, "mrr" + at, "full_hr" + at, "full_ndcg" + at, "full_mrr" + at,
+                                   "auc", "gauc"};
+    if (kind == TaskKind::RatingPrediction) {
+        names.push_back("rmse");
+        names.push_back("mae");
+    } else {
+        names.push_back("logloss");
+    }
+    return names;
+}
+
 std::vector<std::string> taskMetricNames(TaskKind kind, const std::string& protocol, int topK)
 {
     const ProtocolInfo* p = findProtocol(protocol);
+    if (p && p->anyTask)
+        return commonMetricNames(kind, topK);
     const bool allItems = p && p->allItems;
     std::vector<std::string> names;
     for (const auto& m : metricTable())

@@ -44,7 +44,7 @@ struct MetricTraits {
     bool listed;           // a column of the run lists (Experiments tab, reclab-cli runs list)
 };
 const std::vector<MetricTraits>& metricTable();
-// The traits of a stored key ("ndcg@10", "val_rmse"); nullptr for other keys (loss, timings).
+// The traits of a stored key ("ndcg@10", "val_rmse", "full_hr@10"); nullptr for other keys (loss, timings).
 const MetricTraits* metricTraits(const std::string& key);
 
 // The keys the run lists show, in the table's order (HR before NDCG, RMSE before MAE, AUC
@@ -59,6 +59,13 @@ bool lowerIsBetter(const std::string& metric);
 // coverage and average popularity to a ranking's HR, NDCG and MRR at topK), known before any
 // data is split, so a bad validation metric is refused before a run starts.
 std::vector<std::string> taskMetricNames(TaskKind kind, const std::string& protocol, int topK);
+
+// The common protocol's metrics for a model of this task: HR, NDCG and MRR at topK over the
+// sampled candidates and (prefixed "full_") over all unseen items, AUC and GAUC over the sampled
+// candidates, and LogLoss (click probabilities) or RMSE and MAE (rating models).
+std::vector<std::string> commonMetricNames(TaskKind kind, int topK);
+// The prefix of a metric measured over all items where the protocol's plain one is sampled.
+constexpr const char* kFullPrefix = "full_";
 
 // Lookup by name; returns fallback when absent.
 double metricOr(const MetricValues& values, const std::string& name, double fallback);

@@ -18,6 +18,7 @@ struct ModelAbilities {
     bool itemEmbeddings = false;   // a learned vector per item (the projector shows them)
     bool readsHistory = false;     // scores a candidate against the user's behaviour history
     bool weighsBehaviours = false; // weighs those behaviours (the Attention view shows the weights)
+    bool clickLogits = false;      // scores are logits of a click probability (a logistic output)
 
     bool ratings() const { return task == TaskKind::RatingPrediction; }
 };

@@ -16,6 +16,7 @@ const std::vector<ProtocolInfo>& protocolCatalogue()
         {"holdout", TaskKind::RatingPrediction, true, false, false},
         {"folds", TaskKind::RatingPrediction, false, false, true},
         {"din", TaskKind::ClickThrough, true, false, false},
+        {"common", TaskKind::ImplicitRanking, false, true, false, true},
     };
     return protocols;
 }
@@ -26,6 +27,11 @@ const ProtocolInfo* findProtocol(const std::string& id)
         if (p.id == id)
             return &p;
     return nullptr;
+}
+
+const ProtocolInfo& commonProtocol()
+{
+    return *findProtocol("common");
 }
 
 const ProtocolInfo& defaultProtocolFor(TaskKind task)
@@ -46,7 +52,7 @@ std::vector<const ProtocolInfo*> protocolsFor(TaskKind task)
 {
     std::vector<const ProtocolInfo*> out;
     for (const auto& p : protocolCatalogue())
-        if (p.task == task)
+        if (p.fits(task))
             out.push_back(&p);
     return out;
 }
@@ -98,6 +104,8 @@ std::string protocolLabel(const ProtocolInfo& p, const TrainConfig& c, int fold)
         return "Random " + train + "/" + test + " hold-out";
     if (p.id == "folds")
         return "ml-100k fold u" + std::to_string(fold > 0 ? fold : c.fold);
+    if (p.anyTask)
+        return "Common: latest item, " + std::to_string(c.evalNegatives) + " negatives and all items";
     return "Behaviour histories, users " + train + "/" + test;
 }
 
@@ -113,6 +121,15 @@ std::string protocolDescription(const ProtocolInfo& p, const TrainConfig& c)
         return "A random " + percent(c.testFraction) + "% of the ratings is held out; " + measured;
     if (p.id == "folds")
         return "MovieLens-100K's own split: train on uK.base, test on uK.test; " + measured;
+    if (p.anyTask)
+        return "One split for every model: each user's latest interaction is held out (the one before it "
+               "for validation) and ranked against the same " +
+               std::to_string(c.evalNegatives) +
+               " sampled negatives and against every unseen item; models that read a history score it "
+               "from the user's earlier interactions. HR, NDCG and MRR at " +
+               std::to_string(c.topK) +
+               " (sampled, and full_ over all items), AUC and GAUC over the same candidates; LogLoss for "
+               "click probabilities, RMSE and MAE for rating models.";
     return "Every rating is a sample scored from the user's " + std::to_string(c.historyLength) +
            " earlier ratings (items and genres); positive when rated " + shortNumber(c.positiveRating) + " or more; " +
            percent(c.testFraction) + "% of the users held out. " + measured;

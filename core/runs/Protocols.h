@@ -18,6 +18,9 @@ struct ProtocolInfo {
     bool taskDefault;      // the task's protocol when none is given
     bool allItems;         // ranks against every unseen item: the full set of top-K metrics
     bool predefinedFolds;  // MovieLens-100K's own u1..u5 (the fold option picks one)
+    bool anyTask = false;  // every model can run it (the common protocol), whatever its task
+
+    bool fits(TaskKind kind) const { return anyTask || task == kind; }
 };
 
 const std::vector<ProtocolInfo>& protocolCatalogue();
@@ -28,6 +31,8 @@ const ProtocolInfo& defaultProtocolFor(TaskKind task);
 // or unknown.
 const ProtocolInfo& protocolOf(TaskKind task, const std::string& id);
 std::vector<const ProtocolInfo*> protocolsFor(TaskKind task);
+// The protocol every model runs, on one split: "common".
+const ProtocolInfo& commonProtocol();
 // "loo, full, holdout, folds or din"; with a task, only its protocols ("loo or full").
 std::string protocolIds(const std::vector<const ProtocolInfo*>& protocols);
 std::string protocolIds();

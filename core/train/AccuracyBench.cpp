@@ -1,5 +1,7 @@
 #include "train/AccuracyBench.h"
 
+#include "runs/Protocols.h"
+
 #include "data/MovieLens100kLoader.h"
 #include "zoo/ModelRegistry.h"
 #include "train/Trainer.h"
@@ -83,8 +85,12 @@ std::vector<BenchRow> runAccuracyBench(const std::shared_ptr<const Dataset>& dat
         row.model = name;
         row.displayName = info.displayName;
         const bool rating = info.task == TaskKind::RatingPrediction;
-        row.protocol = rating ? (hasFolds ? "folds" : "holdout")
-                              : info.task == TaskKind::ClickThrough ? "din" : options.rankingProtocol;
+        const ProtocolInfo* chosen = findProtocol(options.rankingProtocol);
+        if (chosen && chosen->anyTask)
+            row.protocol = chosen->id; // every model on one split
+        else
+            row.protocol = rating ? (hasFolds ? "folds" : "holdout")
+                                  : info.task == TaskKind::ClickThrough ? "din" : options.rankingProtocol;
         base.protocol = row.protocol;
         for (int s = 0; s < options.seeds; ++s) {
             TrainConfig config = base;

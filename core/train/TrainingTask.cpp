@@ -52,7 +52,7 @@ EpochData shuffledEpoch(const Ids& users, const Ids& items, const Labels& labels
 void requireProtocolFits(const std::string& id, TaskKind task)
 {
     const ProtocolInfo* p = findProtocol(id);
-    if (id.empty() || !p || p->task == task)
+    if (id.empty() || !p || p->fits(task))
         return;
     const std::string uses = protocolIds(protocolsFor(task));
     switch (task) {
@@ -78,9 +78,11 @@ std::unique_ptr<TrainingTask> TrainingTask::create(TaskKind kind, const Dataset&
     if (dataset.interactions.size() == 0)
         throw DataError(dataset.source, 0, "", "the dataset has no interactions");
     requireProtocolFits(config.protocol, kind);
-    if (kind == TaskKind::RatingPrediction)
+    const ProtocolInfo* protocol = findProtocol(config.protocol);
+    const bool common = protocol && protocol->anyTask;
+    if (kind == TaskKind::RatingPrediction && !common)
         return std::make_unique<RatingPredictionTask>(dataset, config);
-    if (kind == TaskKind::ClickThrough)
+    if (kind == TaskKind::ClickThrough && !common)
         return std::make_unique<ClickThroughTask>(dataset, config);
     if (config.duplicates.empty()) {
         // Leave-one-out would hold out one copy of a pair and train on the other.
@@ -93,6 +95,11 @@ std::unique_ptr<TrainingTask> TrainingTask::create(TaskKind kind, const Dataset&
                                 "): a held-out item would also be trained on. Keep each pair's latest row (--dedup) or "
                                 "all of them (--keep-duplicates)");
         }
+    }
+    if (common) {
+        ModelAbilities abilities = abilitiesOf(config);
+        abilities.task = kind;
+        return std::make_unique<CommonTask>(dataset, config, abilities);
     }
     return std::make_unique<ImplicitRankingTask>(dataset, config);
 }
@@ -251,35 +258,35 @@ ModelShape ImplicitRankingTask::shape() const
     return s;
 }
 
-EpochData ImplicitRankingTask::sampleEpoch(Random& rng, InputType input) const
+EpochData implicitFeedbackEpoch(const InteractionTable& train, const UserItemIndex& seen, int32_t numItems, int negatives,
+                                Random& rng, InputType input)
 {
     // Negatives are items the user never consumed, drawn afresh each epoch.
-    const InteractionTable& train = split_.train;
     const size_t n = train.size();
-    const auto itemCount = static_cast<uint64_t>(numItems_);
+    const auto itemCount = static_cast<uint64_t>(numItems);
     auto drawNegative = [&](int32_t u) {
-        const bool canSample = seen_.countOf(u) < static_cast<size_t>(numItems_);
+        const bool canSample = seen.countOf(u) < static_cast<size_t>(numItems);
         auto item = static_cast<int32_t>(rng.below(itemCount));
-        while (canSample && seen_.contains(u, item))
+        while (canSample && seen.contains(u, item))
             item = static_cast<int32_t>(rng.below(itemCount));
         return item;
     };
     if (input == InputType::Pairwise) {
-        // `negatives_` (user, consumed, unconsumed) triples per training interaction.
-        const size_t total = n * static_cast<size_t>(negatives_);
+        // `negatives` (user, consumed, unconsumed) triples per training interaction.
+        const size_t total = n * static_cast<size_t>(negatives);
         std::vector<int32_t> users(total), items(total), negs(total);
         std::vector<float> labels(total, 1.f);
         size_t k = 0;
         for (size_t r = 0; r < n; ++r)
-            for (int j = 0; j < negatives_; ++j, ++k) {
+            for (int j = 0; j < negatives; ++j, ++k) {
                 users[k] = train.user[r];
                 items[k] = train.item[r];
                 negs[k] = drawNegative(train.user[r]);
             }
         return shuffledEpoch(users, items, labels, rng, &negs);
     }
-    // Each positive plus `negatives_` unconsumed items labelled 0.
-    const size_t total = n * static_cast<size_t>(1 + negatives_);
+    // Each positive plus `negatives` unconsumed items labelled 0.
+    const size_t total = n * static_cast<size_t>(1 + negatives);
     std::vector<int32_t> users(total), items(total);
     std::vector<float> labels(total, 0.f);
     size_t k = 0;
@@ -289,11 +296,16 @@ EpochData ImplicitRankingTask::sampleEpoch(Random& rng, InputType input) const
         labels[k++] = 1.f;
     }
     for (size_t r = 0; r < n; ++r)
-        for (int j = 0; j < negatives_; ++j, ++k) {
+        for (int j = 0; j < negatives; ++j, ++k) {
             users[k] = train.user[r];
             items[k] = drawNegative(train.user[r]);
         }
     return shuffledEpoch(users, items, labels, rng);
+}
+
+EpochData ImplicitRankingTask::sampleEpoch(Random& rng, InputType input) const
+{
+    return implicitFeedbackEpoch(split_.train, seen_, numItems_, negatives_, rng, input);
 }
 
 MetricValues ImplicitRankingTask::evaluate(Recommender& model, const torch::Device& device, UserMetrics* perUser) const
@@ -353,9 +365,14 @@ ModelShape RatingPredictionTask::shape() const
     return s;
 }
 
+EpochData ratingEpoch(const InteractionTable& train, Random& rng)
+{
+    return shuffledEpoch(train.user, train.item, train.rating, rng);
+}
+
 EpochData RatingPredictionTask::sampleEpoch(Random& rng, InputType) const
 {
-    return shuffledEpoch(split_.train.user, split_.train.item, split_.train.rating, rng);
+    return ratingEpoch(split_.train, rng);
 }
 
 MetricValues RatingPredictionTask::evaluate(Recommender& model, const torch::Device& device, UserMetrics* perUser) const

@@ -4,11 +4,13 @@
 #pragma once
 
 #include "data/BehaviourSplit.h"
+#include "data/CommonSplit.h"
 #include "data/Dataset.h"
 #include "data/Splits.h"
 #include "data/UserItemIndex.h"
 #include "eval/ClickEvaluator.h"
 #include "eval/FullRankingEvaluator.h"
+#include "eval/HeldOutEvaluator.h"
 #include "eval/RatingEvaluator.h"
 #include "eval/SampledRankingEvaluator.h"
 #include "zoo/ModelRegistry.h"
@@ -36,6 +38,14 @@ struct EpochData {
     torch::Tensor history;       // int64 [n, L], click-through models only (see Batch)
     torch::Tensor historyLength; // int64 [n], click-through models only
 };
+
+// Pointwise: each training row labelled 1 plus `negatives` unconsumed items (never in seen)
+// labelled 0; pairwise: `negatives` (user, consumed, unconsumed) triples per row. Negatives are
+// drawn afresh each epoch.
+EpochData implicitFeedbackEpoch(const InteractionTable& train, const UserItemIndex& seen, int32_t numItems, int negatives,
+                                Random& rng, InputType input);
+// The training ratings as labels, in a seeded order.
+EpochData ratingEpoch(const InteractionTable& train, Random& rng);
 
 class TrainingTask {
 public:
@@ -138,6 +148,34 @@ private:
     std::vector<int64_t> itemSampleCounts_;
     ClickEvaluator evaluator_;
     std::optional<ClickEvaluator> validation_;
+};
+
+// The common protocol ("common"): one split for every model family (data/CommonSplit), each
+// family trained as it learns — rating models on the training ratings, ranking models on
+// implicit feedback with sampled negatives, models that read a history on every training
+// interaction with its earlier ones, plus sampled negatives sharing that history — and all
+// evaluated alike (eval/HeldOutEvaluator): the same held-out items, the same sampled negatives.
+class CommonTask : public SplitTask<CommonSplit> {
+public:
+    CommonTask(const Dataset& dataset, const TrainConfig& config, const ModelAbilities& model);
+    ModelShape shape() const override;
+    EpochData sampleEpoch(Random& rng, InputType input) const override;
+    MetricValues evaluate(Recommender& model, const torch::Device& device, UserMetrics* perUser = nullptr) const override;
+    MetricValues evaluateValidation(Recommender& model, const torch::Device& device) const override;
+
+    const HeldOutEvaluator& testEvaluator() const { return test_; }
+
+private:
+    void hashHeldOut(Fnv1a& hash) const override;
+    EpochData behaviourEpoch(Random& rng) const;
+
+    ModelAbilities model_;
+    int negatives_, topK_;
+    UserItemIndex seen_; // all interactions: negatives are never consumed items
+    double globalMean_ = 0.0;
+    std::vector<int64_t> itemSampleCounts_;
+    HeldOutEvaluator test_;
+    std::optional<HeldOutEvaluator> validation_;
 };
 
 } // namespace reclab

@@ -306,6 +306,7 @@ ModelAbilities abilitiesOf(const TrainConfig& config)
     out.itemEmbeddings = analysis.itemVectors;
     out.readsHistory = analysis.usesHistory;
     out.weighsBehaviours = analysis.weighsBehaviours;
+    out.clickLogits = analysis.task != TaskKind::RatingPrediction;
     return out;
 }
 

@@ -126,12 +126,12 @@ void TestCli::badInputExitsTwoWithOneLine_data()
     QTest::newRow("pretrain both ways") << QStringList{"train", "--pretrain", "--no-pretrain"} << QStringLiteral("excludes");
     QTest::newRow("pretrain gmf") << QStringList{"train", "--model", "gmf", "--pretrain"} << QStringLiteral("pre-training applies to neumf");
     QTest::newRow("rating protocol for ranking") << QStringList{"train", "--model", "bpr", "--protocol", "folds"}
-                                                 << QStringLiteral("ranking models use loo or full");
+                                                 << QStringLiteral("ranking models use loo, full or common");
     QTest::newRow("unknown protocol") << QStringList{"train", "--protocol", "kfold"} << QStringLiteral("protocol");
     QTest::newRow("ranking protocol for din") << QStringList{"train", "--model", "din", "--protocol", "loo"}
-                                              << QStringLiteral("base and din use the din protocol");
+                                              << QStringLiteral("base and din use the din or common protocol");
     QTest::newRow("din protocol for mf") << QStringList{"train", "--model", "mf", "--protocol", "din"}
-                                         << QStringLiteral("rating models use holdout or folds");
+                                         << QStringLiteral("rating models use holdout, folds or common");
     QTest::newRow("bad activation") << QStringList{"train", "--model", "din", "--activation", "relu"} << QStringLiteral("activation");
     QTest::newRow("empty attention size") << QStringList{"train", "--model", "din", "--attention-layers", "0"}
                                           << QStringLiteral("attention-layers");

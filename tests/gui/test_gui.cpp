@@ -232,11 +232,12 @@ void TestGui::protocolChoiceFollowsTheModel()
             out << w.panel()->protocolCombo()->itemData(k).toString();
         return out;
     };
-    QCOMPARE(protocols(), (QStringList{"loo", "full"}));
+    // Each task's own protocols, then the common one every model runs.
+    QCOMPARE(protocols(), (QStringList{"loo", "full", "common"}));
     QVERIFY(w.panel()->pretrainCheck()->isEnabled() && w.panel()->pretrainCheck()->isChecked()); // neumf
     w.panel()->modelCombo()->setCurrentIndex(w.panel()->modelCombo()->findData(QStringLiteral("mf")));
     QVERIFY(!w.panel()->pretrainCheck()->isEnabled());
-    QCOMPARE(protocols(), (QStringList{"holdout", "folds:1", "folds:2", "folds:3", "folds:4", "folds:5"}));
+    QCOMPARE(protocols(), (QStringList{"holdout", "folds:1", "folds:2", "folds:3", "folds:4", "folds:5", "common"}));
 
     // Popularity on full ranking: the run stores the full-ranking metrics.
     w.panel()->modelCombo()->setCurrentIndex(w.panel()->modelCombo()->findData(QStringLiteral("pop")));
@@ -250,9 +251,9 @@ void TestGui::protocolChoiceFollowsTheModel()
     QCOMPARE(store.metrics(runId, "coverage@10").size(), size_t(1));
     QCOMPARE(TrainConfig::fromJson(nlohmann::json::parse(store.findRun(runId)->paramsJson)).protocol, std::string("full"));
 
-    // DIN: one protocol, and the runs table shows its click metrics.
+    // DIN: its own protocol (and the common one), and the runs table shows its click metrics.
     w.panel()->modelCombo()->setCurrentIndex(w.panel()->modelCombo()->findData(QStringLiteral("din")));
-    QCOMPARE(protocols(), (QStringList{"din"}));
+    QCOMPARE(protocols(), (QStringList{"din", "common"}));
     QCOMPARE(w.panel()->epochsSpin()->value(), 2); // the model's default
     w.panel()->epochsSpin()->setValue(1);
     w.startAction()->trigger();
@@ -325,9 +326,9 @@ void TestGui::trainsTheEditorsGraph()
     w.centralTabs()->setCurrentWidget(editor);
     saveShot(&w, "graph-tab-trained.png");
 
-    // A click graph in the editor: the protocols become the behaviour-history one.
+    // A click graph in the editor: the protocols become the behaviour-history one (and common).
     editor->loadTemplate(QStringLiteral("din"));
-    QCOMPARE(w.panel()->protocolCombo()->count(), 1);
+    QCOMPARE(w.panel()->protocolCombo()->count(), 2);
     QCOMPARE(w.panel()->protocolCombo()->currentData().toString(), QStringLiteral("din"));
     editor->loadTemplate(QStringLiteral("mf"));
     QCOMPARE(w.panel()->protocolCombo()->currentData().toString(), QStringLiteral("holdout"));

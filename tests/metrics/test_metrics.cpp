@@ -322,8 +322,8 @@ void TestMetrics::metricTraitsComeFromOneTable()
 
 void TestMetrics::protocolCatalogueDescribesItsNumbers()
 {
-    QCOMPARE(protocolIds(), std::string("loo, full, holdout, folds or din"));
-    QCOMPARE(protocolIds(protocolsFor(TaskKind::RatingPrediction)), std::string("holdout or folds"));
+    QCOMPARE(protocolIds(), std::string("loo, full, holdout, folds, din or common"));
+    QCOMPARE(protocolIds(protocolsFor(TaskKind::RatingPrediction)), std::string("holdout, folds or common"));
     QCOMPARE(defaultProtocolFor(TaskKind::ImplicitRanking).id, std::string("loo"));
     QCOMPARE(protocolOf(TaskKind::ClickThrough, "").id, std::string("din"));
     QVERIFY(findProtocol("full")->allItems && findProtocol("folds")->predefinedFolds && !findProtocol("kfold"));
@@ -335,6 +335,16 @@ void TestMetrics::protocolCatalogueDescribesItsNumbers()
     QCOMPARE(protocolLabel(*findProtocol("loo"), c), std::string("Leave-one-out, 49 negatives"));
     QCOMPARE(protocolLabel(*findProtocol("holdout"), c), std::string("Random 75/25 hold-out"));
     QCOMPARE(protocolLabel(*findProtocol("folds"), c, 3), std::string("ml-100k fold u3"));
+    // The common protocol: every task, the configuration's negatives and K, its metrics per task.
+    QCOMPARE(protocolLabel(commonProtocol(), c), std::string("Common: latest item, 49 negatives and all items"));
+    const std::string common = protocolDescription(commonProtocol(), c);
+    QVERIFY2(common.find("the same 49 sampled negatives") != std::string::npos && common.find("MRR at 5") != std::string::npos,
+             common.c_str());
+    QCOMPARE(taskMetricNames(TaskKind::RatingPrediction, "common", 5),
+             (std::vector<std::string>{"hr@5", "ndcg@5", "mrr@5", "full_hr@5", "full_ndcg@5", "full_mrr@5", "auc", "gauc",
+                                       "rmse", "mae"}));
+    QCOMPARE(taskMetricNames(TaskKind::ClickThrough, "common", 5).back(), std::string("logloss"));
+    QVERIFY(metricTraits("full_ndcg@10") == metricTraits("ndcg@10") && metricTraits("val_full_hr@5") == metricTraits("hr@5"));
     const std::string loo = protocolDescription(*findProtocol("loo"), c);
     QVERIFY2(loo.find("49 sampled negatives; HR, NDCG and MRR at 5.") != std::string::npos, loo.c_str());
     const std::string din = protocolDescription(*findProtocol("din"), c);

@@ -295,10 +295,10 @@ void TestDin::protocolChecks()
         }
         return false;
     };
-    QVERIFY(refused("din", "loo", "base and din use the din protocol"));
-    QVERIFY(refused("base", "folds", "base and din use the din protocol"));
-    QVERIFY(refused("neumf", "din", "ranking models use loo or full"));
-    QVERIFY(refused("mf", "din", "rating models use holdout or folds"));
+    QVERIFY(refused("din", "loo", "base and din use the din or common protocol"));
+    QVERIFY(refused("base", "folds", "base and din use the din or common protocol"));
+    QVERIFY(refused("neumf", "din", "ranking models use loo, full or common"));
+    QVERIFY(refused("mf", "din", "rating models use holdout, folds or common"));
     // The registry's tags and defaults.
     QCOMPARE(findModel("din")->family, ModelFamily::Sequential);
     QCOMPARE(findModel("base")->family, ModelFamily::Context);

@@ -1,0 +1,173 @@
+#include "train/TrainingTask.h"
+
+#include "runs/Protocols.h"
+#include "util/Error.h"
+#include "util/Hash.h"
+#include "util/Random.h"
+
+#include <numeric>
+
+namespace reclab {
+
+namespace {
+
+// The sampled negatives of the common protocol come from fixed seeds, not the run's: runs of
+// any model and any seed on the same data rank the same candidates, so they pair up.
+constexpr uint64_t kTestSeed = 0x636f6d6d6f6eull; // "common"
+constexpr uint64_t kValidationSeed = kTestSeed ^ 0x5a17ull;
+
+HeldOutOptions heldOutOptions(const Dataset& dataset, const TrainConfig& config, const ModelAbilities& model,
+                              uint64_t seed, bool allItems)
+{
+    HeldOutOptions o;
+    o.negatives = config.evalNegatives;
+    o.seed = seed;
+    o.historyLength = config.historyLength;
+    o.allItems = allItems;
+    o.logits = model.clickLogits;
+    o.ratings = model.ratings();
+    o.minRating = dataset.minRating();
+    o.maxRating = dataset.maxRating();
+    return o;
+}
+
+// What full ranking leaves out for a part: the training rows, plus the extra held-out pairs.
+UserItemIndex excluded(const InteractionTable& train, const std::vector<int32_t>& users,
+                       const std::vector<int32_t>& items, int32_t numUsers)
+{
+    InteractionTable t = train;
+    for (size_t k = 0; k < users.size(); ++k)
+        t.append(users[k], items[k], 1.f, 0);
+    return UserItemIndex(t, numUsers);
+}
+
+CommonSplit commonSplit(const Dataset& dataset, const TrainConfig& config, const ModelAbilities& model)
+{
+    if (dataset.presplit)
+        throw ConfigError("protocol", "the common protocol splits by time itself; load the dataset without its prepared split");
+    return makeCommonSplit(dataset, config.historyLength, model.readsHistory);
+}
+
+} // namespace
+
+CommonTask::CommonTask(const Dataset& dataset, const TrainConfig& config, const ModelAbilities& model)
+    : SplitTask(dataset, commonSplit(dataset, config, model)), model_(model), negatives_(config.negatives),
+      topK_(config.topK), seen_(dataset.interactions, dataset.numUsers()),
+      test_(split_.test, seen_, excluded(split_.rows.train, split_.rows.validUser, split_.rows.validItem, numUsers_),
+            numItems_, heldOutOptions(dataset, config, model, kTestSeed, true))
+{
+    const std::string key = config.validationKey();
+    if (!key.empty()) {
+        if (split_.valid.size() == 0)
+            throw DataError(dataset.source, 0, "", "no user has three interactions, so there is nothing to validate on");
+        if (key == "logloss" && !model.clickLogits)
+            throw ConfigError("validation-metric", "logloss needs a model whose scores are click probabilities");
+        if ((key == "rmse" || key == "mae") && !model.ratings())
+            throw ConfigError("validation-metric", key + " needs a model that predicts ratings");
+        const bool full = key.rfind(kFullPrefix, 0) == 0;
+        validation_.emplace(split_.valid, seen_, UserItemIndex(split_.rows.train, numUsers_), numItems_,
+                            heldOutOptions(dataset, config, model, kValidationSeed, full));
+    }
+    const InteractionTable& train = split_.rows.train;
+    if (train.size() > 0)
+        globalMean_ = std::accumulate(train.rating.begin(), train.rating.end(), 0.0) / static_cast<double>(train.size());
+    // Samples each item occurs in, as the target or a behaviour (mini-batch aware L2).
+    itemSampleCounts_.assign(static_cast<size_t>(numItems_), 0);
+    const BehaviourSamples& s = split_.train;
+    for (size_t r = 0; r < s.size(); ++r) {
+        std::vector<int32_t> items{s.item[r]};
+        items.insert(items.end(), s.history.begin() + static_cast<long>(r * static_cast<size_t>(s.maxHistory)),
+                     s.history.begin() + static_cast<long>(r * static_cast<size_t>(s.maxHistory) + static_cast<size_t>(s.length[r])));
+        std::sort(items.begin(), items.end());
+        items.erase(std::unique(items.begin(), items.end()), items.end());
+        for (const int32_t item : items)
+            ++itemSampleCounts_[static_cast<size_t>(item)];
+    }
+}
+
+ModelShape CommonTask::shape() const
+{
+    ModelShape s = baseShape();
+    s.train = &split_.rows.train;
+    s.globalMean = globalMean_;
+    if (model_.readsHistory)
+        s.itemSampleCounts = &itemSampleCounts_;
+    return s;
+}
+
+EpochData CommonTask::behaviourEpoch(Random& rng) const
+{
+    // Each training interaction (label 1) followed by `negatives_` unconsumed items (label 0)
+    // with the same history, in a seeded order.
+    const BehaviourSamples& pos = split_.train;
+    const auto per = static_cast<size_t>(1 + negatives_);
+    const size_t n = pos.size() * per;
+    const auto L = static_cast<size_t>(pos.maxHistory);
+    std::vector<uint32_t> order(n);
+    std::iota(order.begin(), order.end(), 0u);
+    rng.shuffle(order.begin(), order.end());
+    const auto rows = static_cast<int64_t>(n);
+    EpochData data;
+    data.users = torch::empty({rows}, torch::kLong);
+    data.items = torch::empty({rows}, torch::kLong);
+    data.labels = torch::empty({rows}, torch::kFloat);
+    data.history = torch::empty({rows, static_cast<int64_t>(L)}, torch::kLong);
+    data.historyLength = torch::empty({rows}, torch::kLong);
+    auto* u = data.users.data_ptr<int64_t>();
+    auto* i = data.items.data_ptr<int64_t>();
+    auto* y = data.labels.data_ptr<float>();
+    auto* h = data.history.data_ptr<int64_t>();
+    auto* len = data.historyLength.data_ptr<int64_t>();
+    const auto itemCount = static_cast<uint64_t>(numItems_);
+    for (size_t k = 0; k < n; ++k) {
+        const size_t r = order[k] / per;
+        const bool positive = order[k] % per == 0;
+        const int32_t user = pos.user[r];
+        int32_t item = pos.item[r];
+        if (!positive) {
+            const bool canSample = seen_.countOf(user) < static_cast<size_t>(numItems_);
+            do
+                item = static_cast<int32_t>(rng.below(itemCount));
+            while (canSample && seen_.contains(user, item));
+        }
+        u[k] = user;
+        i[k] = item;
+        y[k] = positive ? 1.f : 0.f;
+        len[k] = pos.length[r];
+        std::copy_n(pos.history.begin() + static_cast<long>(r * L), L, h + k * L);
+    }
+    return data;
+}
+
+EpochData CommonTask::sampleEpoch(Random& rng, InputType input) const
+{
+    if (model_.ratings())
+        return ratingEpoch(split_.rows.train, rng);
+    if (model_.readsHistory)
+        return behaviourEpoch(rng);
+    return implicitFeedbackEpoch(split_.rows.train, seen_, numItems_, negatives_, rng, input);
+}
+
+MetricValues CommonTask::evaluate(Recommender& model, const torch::Device& device, UserMetrics* perUser) const
+{
+    return test_.evaluate(model, device, topK_, perUser);
+}
+
+MetricValues CommonTask::evaluateValidation(Recommender& model, const torch::Device& device) const
+{
+    if (!validation_)
+        throw ConfigError("validation-metric", "this run holds out no validation part");
+    return validation_->evaluate(model, device, topK_);
+}
+
+void CommonTask::hashHeldOut(Fnv1a& hash) const
+{
+    // The test part and its candidates only: runs with and without early stopping, of any
+    // model, share the fingerprint, and their per-user test metrics pair up.
+    hash.bytes("common", 6);
+    hash.column(split_.rows.testUser);
+    hash.column(split_.rows.testItem);
+    hash.column(test_.candidates());
+}
+
+} // namespace reclab
