@@ -1,5 +1,6 @@
 #include "BenchCommand.h"
 #include "Commands.h"
+#include "runs/Protocols.h"
 
 #include "CliErrors.h"
 #include "OptionChecks.h"
@@ -203,8 +204,10 @@ int runBench(const BenchCliOptions& o)
     std::shared_ptr<const Dataset> dataset;
     BenchOptions options;
     try {
-        if (o.protocol != "loo" && o.protocol != "full")
-            throw ConfigError("protocol", "expected loo or full, got '" + o.protocol + "'");
+        const ProtocolInfo* protocol = findProtocol(o.protocol);
+        if (!protocol || !protocol->fits(TaskKind::ImplicitRanking))
+            throw ConfigError("protocol", "expected " + protocolIds(protocolsFor(TaskKind::ImplicitRanking)) + ", got '" +
+                                              o.protocol + "'");
         for (const auto& m : o.models)
             defaultConfigFor(m); // names the unknown model
         dataset = std::make_shared<const Dataset>(loadDataset(o.data));

@@ -296,6 +296,14 @@ int compare(ExperimentStore& store, const RunsOptions& o)
         } else if (c.runs.size() == 2) {
             out << "\nNo paired test: " << c.significanceNote << "\n";
         }
+        const auto table = [&](const TextTable& t) { return format == "markdown" ? toMarkdown(t) : aligned(t); };
+        if (!c.rankTests.empty()) {
+            out << "\nFriedman test on per-user test metrics (mean rank 1 = best of the runs for every user):\n\n"
+                << table(rankTestTable(c)) << "\nPost-hoc pairs (z of the mean-rank difference, Holm-adjusted):\n\n"
+                << table(rankPairsTable(c));
+        } else if (c.runs.size() > 2) {
+            out << "\nNo rank test: " << c.significanceNote << "\n";
+        }
     }
     emit(o, out.str());
     return 0;

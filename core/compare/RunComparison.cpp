@@ -101,14 +101,17 @@ RunComparison compareRuns(ExperimentStore& store, const std::vector<int64_t>& ru
     for (size_t k = 0; k < c.metricKeys.size(); ++k) {
         const bool lower = lowerIsBetter(c.metricKeys[k]);
         int best = -1;
+        size_t measured = 0;
         for (size_t r = 0; r < n; ++r) {
             const double v = c.metrics[r][k];
             if (!std::isfinite(v))
                 continue;
+            ++measured;
             if (best < 0 || (lower ? v < c.metrics[best][k] : v > c.metrics[best][k]))
                 best = static_cast<int>(r);
         }
-        c.bestRun.push_back(n > 1 ? best : -1);
+        // A lone value is no winner: "best" needs two or more runs with the metric.
+        c.bestRun.push_back(measured > 1 ? best : -1);
     }
 
     // Params.
@@ -151,9 +154,30 @@ RunComparison compareRuns(ExperimentStore& store, const std::vector<int64_t>& ru
         }
     }
 
-    // Significance, for exactly two runs on one split.
+    // Significance: paired tests for two runs, the Friedman test for three to ten, on one split.
+    if (n >= 3 && n <= 10 && c.sameSplit) {
+        std::vector<UserMetrics> perRun;
+        for (const auto& run : c.runs)
+            perRun.push_back(store.userMetrics(run.id));
+        for (const auto& first : perRun.front()) {
+            std::vector<const UserMetric*> column{&first};
+            for (size_t r = 1; r < n; ++r)
+                for (const auto& m : perRun[r])
+                    if (m.name == first.name)
+                        column.push_back(&m);
+            if (column.size() != n)
+                continue;
+            const auto values = alignByUser(column);
+            if (!values.front().empty())
+                c.rankTests.push_back({first.name, friedmanTest(values, lowerIsBetter(first.name))});
+        }
+    }
     if (n != 2) {
         c.significanceNote = "paired tests compare exactly two runs";
+        if (n > 2)
+            c.significanceNote += !c.rankTests.empty() ? "; the Friedman test ranks all of them"
+                                  : !c.sameSplit       ? "; rank tests need runs on the same split"
+                                                       : "";
     } else if (!c.sameSplit) {
         c.significanceNote = "paired tests need two runs on the same split: " + c.splitNote;
     } else {
@@ -218,6 +242,34 @@ TextTable significanceTable(const RunComparison& c)
                           fixed(r.t, 3), pValueText(r.tPValue), fixed(r.cohensDz, 3), fixed(r.w, 1),
                           pValueText(r.wilcoxonPValue) + (r.exact ? " (exact)" : ""), fixed(r.rankBiserial, 3)});
     }
+    return t;
+}
+
+TextTable rankTestTable(const RunComparison& c)
+{
+    TextTable t;
+    t.header = {"metric", "users", "chi2", "p (Friedman)", "CD (Nemenyi 0.05)"};
+    for (const auto& label : c.runLabels)
+        t.header.push_back("mean rank " + label);
+    for (const auto& s : c.rankTests) {
+        const RankTestResult& r = s.result;
+        std::vector<std::string> row{s.metric, std::to_string(r.users), fixed(r.chiSquare, 3), pValueText(r.pValue),
+                                     fixed(r.criticalDifference, 3)};
+        for (const double m : r.meanRanks)
+            row.push_back(fixed(m, 3));
+        t.rows.push_back(std::move(row));
+    }
+    return t;
+}
+
+TextTable rankPairsTable(const RunComparison& c)
+{
+    TextTable t;
+    t.header = {"metric", "A", "B", "z", "p", "p (Holm)"};
+    for (const auto& s : c.rankTests)
+        for (const auto& pair : s.result.pairs)
+            t.rows.push_back({s.metric, c.runLabels[pair.a], c.runLabels[pair.b], fixed(pair.z, 3), pValueText(pair.p),
+                              pValueText(pair.holmP)});
     return t;
 }
 
@@ -314,13 +366,32 @@ nlohmann::json toJson(const RunComparison& c)
                          {"wilcoxon_exact", r.exact},
                          {"rank_biserial", finiteOrNull(r.rankBiserial)}});
     }
+    nlohmann::json ranks = nlohmann::json::array();
+    for (const auto& s : c.rankTests) {
+        const RankTestResult& r = s.result;
+        nlohmann::json pairs = nlohmann::json::array();
+        for (const auto& p : r.pairs)
+            pairs.push_back({{"a", c.runs[p.a].id}, {"b", c.runs[p.b].id}, {"z", finiteOrNull(p.z)},
+                             {"p_value", finiteOrNull(p.p)}, {"holm_p_value", finiteOrNull(p.holmP)}});
+        nlohmann::json meanRanks = nlohmann::json::array();
+        for (const double m : r.meanRanks)
+            meanRanks.push_back(finiteOrNull(m));
+        ranks.push_back({{"metric", s.metric},
+                         {"users", r.users},
+                         {"mean_ranks", meanRanks},
+                         {"friedman_chi2", finiteOrNull(r.chiSquare)},
+                         {"friedman_p_value", finiteOrNull(r.pValue)},
+                         {"nemenyi_cd", finiteOrNull(r.criticalDifference)},
+                         {"pairs", pairs}});
+    }
     return {{"runs", runs},
             {"best", best},
             {"differing_params", differing},
             {"same_split", c.sameSplit},
             {"split_note", c.splitNote},
             {"significance", tests},
-            {"significance_note", c.significanceNote}};
+            {"significance_note", c.significanceNote},
+            {"rank_tests", ranks}};
 }
 
 } // namespace reclab

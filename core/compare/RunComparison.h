@@ -6,6 +6,7 @@
 #pragma once
 
 #include "compare/PairedTests.h"
+#include "compare/RankTests.h"
 #include "store/ExperimentStore.h"
 
 #include <nlohmann/json.hpp>
@@ -30,7 +31,7 @@ struct RunComparison {
 
     std::vector<std::string> metricKeys;        // final test metrics any run has, sorted
     std::vector<std::vector<double>> metrics;   // [run][key]; NaN: n/a (absent or undefined)
-    std::vector<int> bestRun;                   // per key: the best run's index, -1 if none
+    std::vector<int> bestRun;                   // per key: the best run's index; -1 unless two or more runs have it
     std::vector<double> trainSeconds;           // per run
     std::vector<int> epochs;                    // per run: epochs completed
 
@@ -47,6 +48,11 @@ struct RunComparison {
     };
     std::vector<Significance> significance; // two runs on the same split with per-user metrics
     std::string significanceNote;           // why there are none, when there are none
+    struct RankComparison {
+        std::string metric;
+        RankTestResult result; // runs in the order of runs
+    };
+    std::vector<RankComparison> rankTests; // 3 to 10 runs on the same split: Friedman and post-hoc pairs
 };
 
 // Throws StoreError naming the run when one does not exist.
@@ -66,6 +72,10 @@ TextTable metricsTable(const RunComparison& c);
 TextTable paramsTable(const RunComparison& c, bool differencesOnly);
 // Metric, pairs, means, mean difference with its 95% interval, t, p, d_z, W, p, r.
 TextTable significanceTable(const RunComparison& c);
+// Three or more runs: per metric the Friedman test and each run's mean rank (1 = best); and
+// every pair's post-hoc z with its Holm-adjusted p-value.
+TextTable rankTestTable(const RunComparison& c);
+TextTable rankPairsTable(const RunComparison& c);
 
 nlohmann::json toJson(const RunComparison& c);
 

@@ -32,6 +32,7 @@ private slots:
     void comparesRunsOnTheSameSplit();
     void flagsRunsOnDifferentSplits();
     void exportsCsvAndMarkdown();
+    void friedmanByHand();
 
 private:
     std::shared_ptr<const Dataset> sample_, ml100k_;
@@ -271,11 +272,11 @@ void TestCompare::flagsRunsOnDifferentSplits()
     QVERIFY(seeds.significanceNote.find("same split") != std::string::npos);
     const RunComparison data = compareRuns(store, {gmfA_, onSample_});
     QVERIFY(data.splitNote.find("different data") != std::string::npos);
-    // A rating model and a ranking model: each other's metrics are n/a, and the best of a
-    // column is the only run that has it.
+    // A rating model and a ranking model: each other's metrics are n/a, and a column that only
+    // one run has names no best (a lone value wins nothing).
     const auto rmse = std::find(data.metricKeys.begin(), data.metricKeys.end(), "rmse") - data.metricKeys.begin();
     QVERIFY(std::isnan(data.metrics[0][rmse]));
-    QCOMPARE(data.bestRun[rmse], 1);
+    QCOMPARE(data.bestRun[rmse], -1);
     QCOMPARE(metricsTable(data).rows[0][1 + rmse], std::string("n/a"));
     QVERIFY_THROWS_EXCEPTION(StoreError, compareRuns(store, {gmfA_, 999999}));
 }
@@ -300,6 +301,34 @@ void TestCompare::exportsCsvAndMarkdown()
     QCOMPARE(j["runs"].size(), size_t(3));
     QVERIFY(j["runs"][2]["metrics"]["hr@10"].is_null());
     QCOMPARE(j["same_split"].get<bool>(), false);
+}
+
+// Three runs, four users, worked by hand: ranks per user (1 = best, the tie of user 2
+// averaged) sum to 5.5, 8.5 and 10; chi2 = (12/(4*3*4) * 202.5 - 48) / (1 - 6/96) = 2.8.
+void TestCompare::friedmanByHand()
+{
+    const std::vector<std::vector<double>> v = {
+        {0.9, 0.8, 0.7, 0.5, std::nan("")}, {0.5, 0.6, 0.7, 0.4, 0.1}, {0.1, 0.2, 0.3, 0.6, 0.9}};
+    const RankTestResult r = friedmanTest(v, false);
+    QCOMPARE(r.users, size_t(4)); // the user with a NaN is left out
+    QCOMPARE(r.meanRanks, (std::vector<double>{1.375, 2.125, 2.5}));
+    QVERIFY(std::abs(r.chiSquare - 2.8) < 1e-12);
+    QVERIFY(std::abs(r.pValue - std::exp(-1.4)) < 1e-12); // chi2 with 2 degrees of freedom
+    const double se = std::sqrt(0.5);
+    QVERIFY(std::abs(r.criticalDifference - 2.343 * se) < 1e-12);
+    QCOMPARE(r.pairs.size(), size_t(3));
+    const double p01 = std::erfc(0.75 / se / std::sqrt(2.0)), p02 = std::erfc(1.125 / se / std::sqrt(2.0)),
+                 p12 = std::erfc(0.375 / se / std::sqrt(2.0));
+    QVERIFY(std::abs(r.pairs[0].z + 0.75 / se) < 1e-12 && std::abs(r.pairs[0].p - p01) < 1e-12);
+    // Holm: the smallest p (0 vs 2) times 3, the next times 2, the last as is, kept monotone.
+    QVERIFY(std::abs(r.pairs[1].holmP - 3 * p02) < 1e-12);
+    QVERIFY(std::abs(r.pairs[0].holmP - 2 * p01) < 1e-12);
+    QVERIFY(std::abs(r.pairs[2].holmP - std::max(2 * p01, p12)) < 1e-12);
+    // Errors: lower is better reverses the ranks.
+    QCOMPARE(friedmanTest(v, true).meanRanks, (std::vector<double>{2.625, 1.875, 1.5}));
+    QCOMPARE(holmAdjusted({0.01, 0.04, 0.03}), (std::vector<double>{0.03, 0.06, 0.06}));
+    QVERIFY(std::isnan(friedmanTest({{1, 1}, {1, 1}, {1, 1}}, false).pValue)); // every user ties every run
+    QVERIFY_THROWS_EXCEPTION(std::invalid_argument, friedmanTest({{1.0}, {2.0}}, false));
 }
 
 QTEST_GUILESS_MAIN(TestCompare)

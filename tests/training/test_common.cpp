@@ -260,6 +260,16 @@ void TestCommon::everyFamilyOnOneSplit()
     QVERIFY(!c.significance.empty());
     const RunComparison all = compareRuns(store, {runs["mf"], runs["gmf"], runs["din"]});
     QVERIFY(all.sameSplit);
+    // Three runs on one split: a Friedman test per shared per-user metric, over every test user.
+    bool hr = false;
+    for (const auto& t : all.rankTests)
+        if (t.metric == "hr@10") {
+            hr = true;
+            QCOMPARE(t.result.users, size_t(sample->numUsers())); // every sample user has two interactions or more
+            QCOMPARE(t.result.pairs.size(), size_t(3));
+            QVERIFY(t.result.meanRanks[2] < t.result.meanRanks[0]); // DIN ranks above MF
+        }
+    QVERIFY(hr);
     // A prepared split or a mismatched task is not silently run: every task fits "common".
     for (const TaskKind kind : {TaskKind::ImplicitRanking, TaskKind::RatingPrediction, TaskKind::ClickThrough})
         QVERIFY(commonProtocol().fits(kind));
