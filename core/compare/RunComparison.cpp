@@ -1,6 +1,9 @@
 #include "compare/RunComparison.h"
 
+#include "runs/Metrics.h"
+#include "runs/Protocols.h"
 #include "runs/TrainConfig.h"
+#include "util/Words.h"
 #include "util/Error.h"
 
 #include <cmath>
@@ -62,6 +65,43 @@ std::string runLabel(const RunRecord& run)
         label += " (" + run.name + ")";
     return label;
 }
+
+namespace {
+
+// The protocol a run was evaluated with: as recorded, else its task's default, the task read
+// from the traits of its final metrics.
+std::string protocolOfRun(const RunComparison& c, size_t r, const std::map<std::string, std::string>& params)
+{
+    if (const auto it = params.find("protocol"); it != params.end() && !it->second.empty())
+        return it->second;
+    for (size_t k = 0; k < c.metricKeys.size(); ++k)
+        if (const MetricTraits* traits = metricTraits(c.metricKeys[k]); traits && std::isfinite(c.metrics[r][k]))
+            return defaultProtocolFor(traits->task).id;
+    return "unknown protocol";
+}
+
+// Every run with its protocol, and which of them share a split (those compare directly).
+std::string splitGroups(const RunComparison& c, const std::vector<std::map<std::string, std::string>>& params)
+{
+    std::vector<std::string> runs;
+    std::map<std::string, std::vector<std::string>> bySplit;
+    for (size_t r = 0; r < c.runs.size(); ++r) {
+        const std::string id = "#" + std::to_string(c.runs[r].id);
+        runs.push_back(c.runLabels[r] + " on " + protocolOfRun(c, r, params[r]));
+        if (!c.runs[r].splitFingerprint.empty())
+            bySplit[c.runs[r].splitFingerprint].push_back(id);
+    }
+    std::vector<std::string> groups;
+    for (const auto& [split, ids] : bySplit)
+        if (ids.size() > 1)
+            groups.push_back(joinWords(ids));
+    return "Runs: " + joinWords(runs) + ". " +
+           (groups.empty() ? std::string("No two of them share a split")
+                           : "Comparable with each other: " + joinWords(groups, "; ")) +
+           "; the common protocol puts every model on one split";
+}
+
+} // namespace
 
 RunComparison compareRuns(ExperimentStore& store, const std::vector<int64_t>& runIds)
 {
@@ -153,6 +193,8 @@ RunComparison compareRuns(ExperimentStore& store, const std::vector<int64_t>& ru
             break;
         }
     }
+    if (!c.sameSplit && n > 0)
+        c.splitNote += ". " + splitGroups(c, params);
 
     // Significance: paired tests for two runs, the Friedman test for three to ten, on one split.
     if (n >= 3 && n <= 10 && c.sameSplit) {
