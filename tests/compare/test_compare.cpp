@@ -272,6 +272,10 @@ void TestCompare::flagsRunsOnDifferentSplits()
     QVERIFY(seeds.significanceNote.find("same split") != std::string::npos);
     const RunComparison data = compareRuns(store, {gmfA_, onSample_});
     QVERIFY(data.splitNote.find("different data") != std::string::npos);
+    // The note names every run's protocol (the task's default when none was given) and what compares.
+    QVERIFY2(data.splitNote.find("gmf (weak) on loo") != std::string::npos && data.splitNote.find("mf on holdout") != std::string::npos &&
+                 data.splitNote.find("No two of them share a split") != std::string::npos,
+             data.splitNote.c_str());
     // A rating model and a ranking model: each other's metrics are n/a, and a column that only
     // one run has names no best (a lone value wins nothing).
     const auto rmse = std::find(data.metricKeys.begin(), data.metricKeys.end(), "rmse") - data.metricKeys.begin();
