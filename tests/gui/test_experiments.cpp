@@ -41,6 +41,7 @@ private slots:
     void deletesRunsWithTheirFiles();
     void comparesRuns();
     void comparesFromTheWindowAndClones();
+    void comparesThreeFamiliesOnTheCommonSplit();
     void screenshotOfMl100kComparison();
 
 private:
@@ -300,6 +301,54 @@ void TestExperiments::comparesFromTheWindowAndClones()
     saveShot(&w, "window-runs.png");
 }
 
+// MF, GMF and DIN on the common protocol: one split, so the view ranks all three with the
+// Friedman test and every pair post hoc; a metric only one of them has is nobody's best.
+void TestExperiments::comparesThreeFamiliesOnTheCommonSplit()
+{
+    const QString db = dir_.filePath(QStringLiteral("common.db"));
+    QList<qint64> ids;
+    for (const char* model : {"mf", "gmf", "din"}) {
+        TrainConfig c = defaultConfigFor(model);
+        c.protocol = "common";
+        c.epochs = 1;
+        c.threads = 1;
+        TrainingSession session(sample_, c, db.toStdString());
+        QCOMPARE(session.run().status, RunStatus::Finished);
+        ids << session.runId();
+    }
+    CompareView view;
+    view.resize(1200, 800);
+    view.show();
+    QSignalSpy compared(&view, &CompareView::compared);
+    view.compare(db, ids);
+    QTRY_COMPARE(compared.count(), 1);
+    QVERIFY(view.splitBanner()->isHidden());
+    QTableWidget* metrics = view.metricsTable();
+    auto column = [&](QTableWidget* t, const QString& name) {
+        for (int c = 0; c < t->columnCount(); ++c)
+            if (t->horizontalHeaderItem(c)->text() == name)
+                return c;
+        return -1;
+    };
+    const int rmse = column(metrics, QStringLiteral("rmse")), hr = column(metrics, QStringLiteral("hr@10"));
+    QVERIFY(rmse > 0 && hr > 0);
+    QVERIFY(!metrics->item(0, rmse)->font().bold()); // MF alone has an RMSE
+    int boldHr = 0;
+    for (int r = 0; r < 3; ++r)
+        boldHr += metrics->item(r, hr)->font().bold();
+    QCOMPARE(boldHr, 1);
+    QTableWidget* ranks = view.significanceTable();
+    QVERIFY(column(ranks, QStringLiteral("p (Friedman)")) > 0);
+    QVERIFY(ranks->rowCount() >= 4); // hr, ndcg, mrr, auc at least
+    QVERIFY(!view.rankPairsTable()->isHidden());
+    QCOMPARE(view.rankPairsTable()->rowCount(), ranks->rowCount() * 3);
+    QVERIFY(view.significanceNote()->text().contains(QStringLiteral("Friedman")));
+    view.tabs()->setCurrentIndex(2);
+    saveShot(&view, "compare-common-significance.png");
+    view.tabs()->setCurrentIndex(0);
+    saveShot(&view, "compare-common-metrics.png");
+}
+
 void TestExperiments::screenshotOfMl100kComparison()
 {
     // Pictures of the compare view on real data, for people to look at; skipped otherwise.
@@ -313,6 +362,7 @@ void TestExperiments::screenshotOfMl100kComparison()
         TrainConfig c = defaultConfigFor(model);
         c.epochs = epochs;
         c.pretrain = false;
+        c.protocol = "common"; // one split: the three compare and rank
         TrainingSession session(ml, c, db);
         session.setLabels({"ml-100k", "", {}, 0});
         session.run();

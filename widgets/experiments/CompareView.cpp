@@ -66,7 +66,7 @@ void fill(QTableWidget* table, const TextTable& text)
 
 CompareView::CompareView(QWidget* parent)
     : QWidget(parent), curves_(new TrainingDashboard), tabs_(new QTabWidget), metrics_(newTable()), params_(newTable()),
-      significance_(newTable()), differencesOnly_(new QCheckBox(tr("Differences only"))), banner_(new QLabel),
+      significance_(newTable()), rankPairs_(newTable()), differencesOnly_(new QCheckBox(tr("Differences only"))), banner_(new QLabel),
       significanceNote_(new QLabel), empty_(new QLabel(tr("Select two runs or more in the Runs table and press Compare."))),
       export_(new QPushButton(tr("Export table…"))), copy_(new QPushButton(tr("Copy as Markdown")))
 {
@@ -88,6 +88,8 @@ CompareView::CompareView(QWidget* parent)
     testsLayout->setContentsMargins(0, 4, 0, 0);
     testsLayout->addWidget(significanceNote_);
     testsLayout->addWidget(significance_, 1);
+    testsLayout->addWidget(rankPairs_, 1);
+    rankPairs_->hide();
     tabs_->addTab(metrics_, tr("Models × metrics"));
     tabs_->addTab(paramsPage, tr("Params"));
     tabs_->addTab(testsPage, tr("Significance"));
@@ -211,6 +213,27 @@ void CompareView::fillParams()
 
 void CompareView::fillSignificance()
 {
+    const auto markBelow = [](QTableWidget* table, int row, int column, double p) {
+        if (std::isfinite(p) && p < 0.05)
+            table->item(row, column)->setBackground(QColor(0xd4, 0xf0, 0xd4));
+    };
+    rankPairs_->setVisible(!comparison_->rankTests.empty());
+    if (!comparison_->rankTests.empty()) {
+        fill(significance_, ::reclab::rankTestTable(*comparison_));
+        fill(rankPairs_, ::reclab::rankPairsTable(*comparison_));
+        significanceNote_->setText(
+            tr("Friedman test on the %1 test users every run scored: each user's runs ranked, 1 = best, ties "
+               "averaged; mean ranks further apart than CD (Nemenyi, 0.05) differ. Below, every pair: z of the "
+               "mean-rank difference with its Holm-adjusted p. p < 0.05 is marked.")
+                .arg(comparison_->rankTests.front().result.users));
+        int row = 0;
+        for (const auto& t : comparison_->rankTests) {
+            markBelow(significance_, static_cast<int>(&t - comparison_->rankTests.data()), 3, t.result.pValue);
+            for (const auto& pair : t.result.pairs)
+                markBelow(rankPairs_, row++, 5, pair.holmP);
+        }
+        return;
+    }
     fill(significance_, ::reclab::significanceTable(*comparison_));
     if (comparison_->significance.empty()) {
         significanceNote_->setText(tr("No paired test: %1.").arg(QString::fromStdString(comparison_->significanceNote)));
@@ -225,8 +248,7 @@ void CompareView::fillSignificance()
     for (size_t r = 0; r < comparison_->significance.size(); ++r) {
         const PairedTestResult& t = comparison_->significance[r].result;
         for (const auto& [column, p] : {std::pair{7, t.tPValue}, std::pair{10, t.wilcoxonPValue}})
-            if (std::isfinite(p) && p < 0.05)
-                significance_->item(static_cast<int>(r), column)->setBackground(QColor(0xd4, 0xf0, 0xd4));
+            markBelow(significance_, static_cast<int>(r), column, p);
     }
 }
 
@@ -236,7 +258,9 @@ TextTable CompareView::currentTable() const
         return {};
     switch (tabs_->currentIndex()) {
     case 1: return ::reclab::paramsTable(*comparison_, differencesOnly_->isChecked());
-    case 2: return ::reclab::significanceTable(*comparison_);
+    case 2:
+        return comparison_->rankTests.empty() ? ::reclab::significanceTable(*comparison_)
+                                              : ::reclab::rankTestTable(*comparison_);
     default: return ::reclab::metricsTable(*comparison_);
     }
 }

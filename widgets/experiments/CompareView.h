@@ -37,6 +37,8 @@ public:
     QTableWidget* metricsTable() const { return metrics_; }
     QTableWidget* paramsTable() const { return params_; }
     QTableWidget* significanceTable() const { return significance_; }
+    // Three runs or more: every pair's post-hoc test below the Friedman table (hidden otherwise).
+    QTableWidget* rankPairsTable() const { return rankPairs_; }
     QCheckBox* differencesOnlyCheck() const { return differencesOnly_; }
     QLabel* splitBanner() const { return banner_; }
     QLabel* significanceNote() const { return significanceNote_; }
@@ -65,6 +67,7 @@ private:
     QTableWidget* metrics_;
     QTableWidget* params_;
     QTableWidget* significance_;
+    QTableWidget* rankPairs_;
     QCheckBox* differencesOnly_;
     QLabel* banner_;
     QLabel* significanceNote_;
