@@ -4,6 +4,7 @@
 #include "util/Random.h"
 
 #include <algorithm>
+#include <cstdint>
 #include <numeric>
 
 namespace reclab {
@@ -72,6 +73,24 @@ BehaviourSplit makeBehaviourSplit(const Dataset& dataset, const BehaviourSplitOp
         begin = end;
     }
     return split;
+}
+
+std::vector<int64_t> itemSampleCounts(const BehaviourSamples& samples, int32_t numItems)
+{
+    std::vector<int64_t> counts(static_cast<size_t>(numItems), 0);
+    std::vector<size_t> lastSample(static_cast<size_t>(numItems), SIZE_MAX);
+    auto count = [&](int32_t item, size_t sample) {
+        if (lastSample[static_cast<size_t>(item)] != sample) {
+            lastSample[static_cast<size_t>(item)] = sample;
+            ++counts[static_cast<size_t>(item)];
+        }
+    };
+    for (size_t r = 0; r < samples.size(); ++r) {
+        count(samples.item[r], r);
+        for (int32_t k = 0; k < samples.length[r]; ++k)
+            count(samples.history[r * static_cast<size_t>(samples.maxHistory) + static_cast<size_t>(k)], r);
+    }
+    return counts;
 }
 
 } // namespace reclab

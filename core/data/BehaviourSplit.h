@@ -42,6 +42,10 @@ struct BehaviourSplitOptions {
     uint64_t seed = 42;
 };
 
+// How many samples each item occurs in, as the target or a behaviour (an item twice in one
+// sample counts once): the n_j of DIN's mini-batch aware regularisation.
+std::vector<int64_t> itemSampleCounts(const BehaviourSamples& samples, int32_t numItems);
+
 // Ratings of equal timestamp keep their file order. Throws DataError when the dataset has no
 // explicit ratings (every rating equal) or fewer than two users.
 BehaviourSplit makeBehaviourSplit(const Dataset& dataset, const BehaviourSplitOptions& options);

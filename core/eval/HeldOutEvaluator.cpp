@@ -1,8 +1,7 @@
 #include "eval/HeldOutEvaluator.h"
 
+#include "eval/SampledRankingEvaluator.h"
 #include "models/Recommender.h"
-#include "util/Error.h"
-#include "util/Random.h"
 
 #include <torch/utils.h>
 
@@ -15,19 +14,13 @@ HeldOutEvaluator::HeldOutEvaluator(const HeldOutInteractions& part, const UserIt
                                    int32_t numItems, const HeldOutOptions& options)
     : part_(part), exclude_(std::move(exclude)), numItems_(numItems), options_(options)
 {
-    const int n = options.negatives;
-    int32_t fewest = 0;
-    if (const int64_t most = seen.mostDistinctNegatives(part.user, numItems, &fewest); n > most)
-        throw ConfigError("eval-negatives", "the common protocol ranks each held-out item against " + std::to_string(n) +
-                                                " items the user never interacted with, but a user (index " +
-                                                std::to_string(fewest) + ") has only " +
-                                                std::to_string(std::max<int64_t>(most, 0)));
-    Random rng(options.seed);
-    candidates_.resize(part.size() * static_cast<size_t>(width()));
+    const std::vector<int32_t> negatives =
+        drawNegatives(part.user, seen, numItems, options.negatives, options.seed, "common", "");
+    const auto n = static_cast<size_t>(options.negatives);
+    candidates_.resize(part.size() * (n + 1));
     for (size_t row = 0; row < part.size(); ++row) {
-        int32_t* out = candidates_.data() + row * static_cast<size_t>(width());
-        out[0] = part.item[row];
-        seen.sampleUnseen(part.user[row], numItems, n, rng, out + 1);
+        candidates_[row * (n + 1)] = part.item[row];
+        std::copy_n(negatives.begin() + static_cast<long>(row * n), n, candidates_.begin() + static_cast<long>(row * (n + 1) + 1));
     }
 }
 

@@ -11,30 +11,29 @@
 
 namespace reclab {
 
-namespace {
-// numNegatives unseen items per test row, drawn once from seed.
 std::vector<int32_t> drawNegatives(const std::vector<int32_t>& testUsers, const UserItemIndex& seen, int32_t numItems,
-                                   int numNegatives, uint64_t seed)
+                                   int numNegatives, uint64_t seed, const std::string& protocol, const std::string& remedy)
 {
     int32_t fewest = 0;
     if (const int64_t most = seen.mostDistinctNegatives(testUsers, numItems, &fewest); numNegatives > most)
-        throw ConfigError("eval-negatives", "the sampled protocol ranks each held-out item against " + std::to_string(numNegatives) +
-                                                " items the user never interacted with, but a user (index " + std::to_string(fewest) +
-                                                ") has only " + std::to_string(std::max<int64_t>(most, 0)) +
-                                                "; use --protocol full, or data with more items");
+        throw ConfigError("eval-negatives", "the " + protocol + " protocol ranks each held-out item against " +
+                                                std::to_string(numNegatives) + " items the user never interacted with, but a user (index " +
+                                                std::to_string(fewest) + ") has only " + std::to_string(std::max<int64_t>(most, 0)) +
+                                                remedy);
     Random rng(seed);
     std::vector<int32_t> negatives(testUsers.size() * static_cast<size_t>(numNegatives));
     for (size_t row = 0; row < testUsers.size(); ++row)
         seen.sampleUnseen(testUsers[row], numItems, numNegatives, rng, negatives.data() + row * static_cast<size_t>(numNegatives));
     return negatives;
 }
-} // namespace
 
 SampledRankingEvaluator::SampledRankingEvaluator(const std::vector<int32_t>& testUsers,
                                                  const std::vector<int32_t>& testItems,
                                                  const UserItemIndex& seen, int32_t numItems,
                                                  int numNegatives, uint64_t seed)
-    : SampledRankingEvaluator(testUsers, testItems, drawNegatives(testUsers, seen, numItems, numNegatives, seed), numNegatives)
+    : SampledRankingEvaluator(testUsers, testItems, drawNegatives(testUsers, seen, numItems, numNegatives, seed, "sampled",
+                                                                                  "; use --protocol full, or data with more items"),
+                                                                    numNegatives)
 {
 }
 

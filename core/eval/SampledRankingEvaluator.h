@@ -9,11 +9,18 @@
 #include <torch/types.h>
 
 #include <cstdint>
+#include <string>
 #include <vector>
 
 namespace reclab {
 
 class Recommender;
+
+// numNegatives distinct items each of users never interacted with (seen), drawn once from
+// seed, row after row. Throws ConfigError naming the protocol, and remedy after it, when a user
+// has fewer such items.
+std::vector<int32_t> drawNegatives(const std::vector<int32_t>& users, const UserItemIndex& seen, int32_t numItems,
+                                   int numNegatives, uint64_t seed, const std::string& protocol, const std::string& remedy);
 
 class SampledRankingEvaluator {
 public:

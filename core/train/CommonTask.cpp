@@ -71,18 +71,7 @@ CommonTask::CommonTask(const Dataset& dataset, const TrainConfig& config, const 
     const InteractionTable& train = split_.rows.train;
     if (train.size() > 0)
         globalMean_ = std::accumulate(train.rating.begin(), train.rating.end(), 0.0) / static_cast<double>(train.size());
-    // Samples each item occurs in, as the target or a behaviour (mini-batch aware L2).
-    itemSampleCounts_.assign(static_cast<size_t>(numItems_), 0);
-    const BehaviourSamples& s = split_.train;
-    for (size_t r = 0; r < s.size(); ++r) {
-        std::vector<int32_t> items{s.item[r]};
-        items.insert(items.end(), s.history.begin() + static_cast<long>(r * static_cast<size_t>(s.maxHistory)),
-                     s.history.begin() + static_cast<long>(r * static_cast<size_t>(s.maxHistory) + static_cast<size_t>(s.length[r])));
-        std::sort(items.begin(), items.end());
-        items.erase(std::unique(items.begin(), items.end()), items.end());
-        for (const int32_t item : items)
-            ++itemSampleCounts_[static_cast<size_t>(item)];
-    }
+    itemSampleCounts_ = itemSampleCounts(split_.train, numItems_); // empty samples: all 0
 }
 
 ModelShape CommonTask::shape() const

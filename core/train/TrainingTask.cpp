@@ -404,8 +404,7 @@ BehaviourSplit behaviourSplit(const Dataset& dataset, const TrainConfig& config)
 } // namespace
 
 ClickThroughTask::ClickThroughTask(const Dataset& dataset, const TrainConfig& config)
-    : SplitTask(dataset, behaviourSplit(dataset, config)), itemSampleCounts_(static_cast<size_t>(numItems_), 0),
-      evaluator_(split_.test)
+    : SplitTask(dataset, behaviourSplit(dataset, config)), evaluator_(split_.test)
 {
     if (split_.train.size() == 0 || split_.test.size() == 0)
         throw DataError(dataset.source, 0, "user", "the din protocol left no training or no test samples");
@@ -425,20 +424,7 @@ ClickThroughTask::ClickThroughTask(const Dataset& dataset, const TrainConfig& co
             throw DataError(dataset.source, 0, "user", "the din protocol left no validation samples");
         validation_.emplace(split_.valid);
     }
-    // Samples each item occurs in; an item twice in one sample counts once.
-    const BehaviourSamples& t = split_.train;
-    std::vector<size_t> lastSample(static_cast<size_t>(numItems_), SIZE_MAX);
-    auto count = [&](int32_t item, size_t sample) {
-        if (lastSample[static_cast<size_t>(item)] != sample) {
-            lastSample[static_cast<size_t>(item)] = sample;
-            ++itemSampleCounts_[static_cast<size_t>(item)];
-        }
-    };
-    for (size_t r = 0; r < t.size(); ++r) {
-        count(t.item[r], r);
-        for (int32_t k = 0; k < t.length[r]; ++k)
-            count(t.history[r * static_cast<size_t>(t.maxHistory) + static_cast<size_t>(k)], r);
-    }
+    itemSampleCounts_ = itemSampleCounts(split_.train, numItems_);
 }
 
 ModelShape ClickThroughTask::shape() const
