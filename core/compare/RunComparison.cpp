@@ -45,7 +45,8 @@ nlohmann::json finiteOrNull(double v) { return std::isfinite(v) ? nlohmann::json
 bool isResultMetric(const std::string& key)
 {
     static const std::set<std::string> curves = {"loss", "batch_loss", "train_seconds", "eval_seconds",
-                                                 "samples_per_second", "learning_rate", "best_epoch"};
+                                                 "samples_per_second", "learning_rate", "best_epoch",
+                                                 "pretrain_seconds"};
     return !curves.count(key) && key.rfind("val_", 0) != 0 && key.rfind("pretrain_", 0) != 0;
 }
 
@@ -136,6 +137,7 @@ RunComparison compareRuns(ExperimentStore& store, const std::vector<int64_t>& ru
             if (const auto it = values.find(c.metricKeys[k]); it != values.end())
                 c.metrics[r][k] = it->second;
         c.trainSeconds.push_back(store.trainingSeconds(c.runs[r].id));
+        c.wallSeconds.push_back(store.wallSeconds(c.runs[r].id));
         c.epochs.push_back(epochs[c.runs[r].id]);
     }
     for (size_t k = 0; k < c.metricKeys.size(); ++k) {
@@ -244,13 +246,14 @@ TextTable metricsTable(const RunComparison& c)
     TextTable t;
     t.header.push_back("run");
     t.header.insert(t.header.end(), c.metricKeys.begin(), c.metricKeys.end());
-    t.header.insert(t.header.end(), {"epochs", "train time (s)"});
+    t.header.insert(t.header.end(), {"epochs", "train time (s)", "wall time (s)"});
     for (size_t r = 0; r < c.runs.size(); ++r) {
         std::vector<std::string> row{c.runLabels[r]};
         for (const double v : c.metrics[r])
             row.push_back(formatMetric(v));
         row.push_back(std::to_string(c.epochs[r]));
         row.push_back(fixed(c.trainSeconds[r], 1));
+        row.push_back(std::isfinite(c.wallSeconds[r]) ? fixed(c.wallSeconds[r], 1) : "running");
         t.rows.push_back(std::move(row));
     }
     return t;
@@ -379,6 +382,7 @@ nlohmann::json toJson(const RunComparison& c)
                         {"split", c.runs[r].splitFingerprint},
                         {"epochs", c.epochs[r]},
                         {"train_seconds", c.trainSeconds[r]},
+                        {"wall_seconds", finiteOrNull(c.wallSeconds[r])},
                         {"metrics", metrics},
                         {"params", params}});
     }

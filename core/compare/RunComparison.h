@@ -32,7 +32,11 @@ struct RunComparison {
     std::vector<std::string> metricKeys;        // final test metrics any run has, sorted
     std::vector<std::vector<double>> metrics;   // [run][key]; NaN: n/a (absent or undefined)
     std::vector<int> bestRun;                   // per key: the best run's index; -1 unless two or more runs have it
-    std::vector<double> trainSeconds;           // per run
+    // Per run: training time (pre-training included; evaluation and set-up not), and wall time
+    // from start to end (everything; the runs table's Duration). NeuMF on the sample: about
+    // 12 s of the first without pre-training counted, 27 s of the second.
+    std::vector<double> trainSeconds;
+    std::vector<double> wallSeconds;
     std::vector<int> epochs;                    // per run: epochs completed
 
     std::vector<std::string> paramKeys;                         // union, sorted

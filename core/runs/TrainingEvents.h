@@ -21,6 +21,9 @@ struct BatchProgress {
     // Empty for the run itself; "gmf" or "mlp" while NeuMF's parts are pre-trained (epoch and
     // batch then count within that phase, and no epoch figures follow).
     std::string phase;
+    // On an epoch's last report: the wall time of its training pass, sampling included (0 on
+    // the others). Pre-training phases have no epoch figures; their time is counted from this.
+    double epochSeconds = 0.0;
 };
 
 // One batch run with "Step" while a training is paused: its loss and the gradient norm of each

@@ -355,10 +355,18 @@ std::unordered_map<int64_t, std::vector<std::pair<std::string, std::string>>> Ex
 
 double ExperimentStore::trainingSeconds(int64_t runId)
 {
-    auto s = db_.prepare("SELECT coalesce(sum(value), 0) FROM metrics WHERE run_id = ? AND key = 'train_seconds'");
+    auto s = db_.prepare("SELECT coalesce(sum(value), 0) FROM metrics WHERE run_id = ? AND key IN ('train_seconds', 'pretrain_seconds')");
     s.bind(1, runId);
     s.step();
     return s.doubleAt(0);
+}
+
+double ExperimentStore::wallSeconds(int64_t runId)
+{
+    auto s = db_.prepare("SELECT (julianday(ended_at) - julianday(started_at)) * 86400.0 FROM runs "
+                         "WHERE id = ? AND ended_at IS NOT NULL AND ended_at <> ''");
+    s.bind(1, runId);
+    return s.step() && !s.isNullAt(0) ? s.doubleAt(0) : std::numeric_limits<double>::quiet_NaN();
 }
 
 void ExperimentStore::renameRun(int64_t runId, const std::string& name)

@@ -145,8 +145,12 @@ public:
     // Every run's params in one query (for filtering a whole table by param).
     std::unordered_map<int64_t, std::vector<std::pair<std::string, std::string>>> allParams();
     UserMetrics userMetrics(int64_t runId);
-    // Sum of the run's train_seconds (its training time, evaluation excluded).
+    // Sum of the run's train_seconds and pretrain_seconds: its training time, pre-training
+    // included, evaluation and set-up excluded.
     double trainingSeconds(int64_t runId);
+    // From the run's start to its end, set-up, pre-training and evaluation included (what the
+    // runs table's Duration shows); NaN while it runs.
+    double wallSeconds(int64_t runId);
 
     // The value at the highest step of each of keys (all keys when empty), for every run that
     // has one, from latest_metrics: (run id, key, value) rows ordered by run and key.

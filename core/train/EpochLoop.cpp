@@ -54,6 +54,7 @@ bool EpochLoop::trainEpoch(Recommender& model, FlatOptimizer& optimizer, int epo
 {
     const TrainConfig& config = trainer.config();
     const Trainer::BatchCallback& onBatch = trainer.batchCallback();
+    const auto epochStart = std::chrono::steady_clock::now();
     const EpochData data = task.sampleEpoch(rng, input);
     // The whole epoch goes to the device once; batches are views of it there.
     const auto onDevice = [&](const torch::Tensor& t) { return t.defined() ? t.to(device) : torch::Tensor(); };
@@ -105,7 +106,8 @@ bool EpochLoop::trainEpoch(Recommender& model, FlatOptimizer& optimizer, int epo
             }
             epochLossSum += mean * static_cast<double>(window);
             if (onBatch)
-                onBatch({epoch, b + 1, batches, mean, step, secondsSince(runStart), phase});
+                onBatch({epoch, b + 1, batches, mean, step, secondsSince(runStart), phase,
+                         b + 1 == batches ? secondsSince(epochStart) : 0.0});
             windowLoss.zero_();
             window = 0;
         }

@@ -154,6 +154,8 @@ RunOutcome TrainingSession::run()
         // Pre-training phases keep their own curves ("pretrain_gmf_loss", ...).
         pending.push_back({p.phase.empty() ? std::string("batch_loss") : "pretrain_" + p.phase + "_loss", p.step, p.epoch,
                            p.loss, unixTimeNow()});
+        if (!p.phase.empty() && p.epochSeconds > 0) // the training time of a pre-training epoch
+            pending.push_back({"pretrain_seconds", p.step, p.epoch, p.epochSeconds, unixTimeNow()});
         if (onBatch_)
             onBatch_(p);
     });

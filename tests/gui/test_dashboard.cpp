@@ -36,6 +36,7 @@ private slots:
     void storedRunWithLearningRateMarks();
     void exportsPngSvgCsv();
     void hundredThousandPointsPerRun();
+    void preTrainingPhasesAndSharedMetric();
 };
 
 namespace {
@@ -121,7 +122,7 @@ void TestDashboard::liveCurvesAxesAndScales()
     }
     BatchProgress pre = batch(1, 1, 10, 9.0, 0.1);
     pre.phase = "gmf";
-    d.addBatch(4, pre); // pre-training is not charted
+    d.addBatch(4, pre); // pre-training is its own segment, not the run's curve
     d.addBatch(99, batch(1, 1, 10, 1.0, 0.1)); // an unknown run is ignored
     d.flush();
     QCOMPARE(d.pointCount(3, QStringLiteral("batch_loss")), 30);
@@ -328,6 +329,92 @@ void TestDashboard::hundredThousandPointsPerRun()
     std::sort(pans.begin(), pans.end());
     qInfo("3 runs x 100k points: first draw %.1f ms, live tick median %.1f ms (max %.1f), pan median %.1f ms (max %.1f)",
           first, ticks[ticks.size() / 2], ticks.back(), pans[pans.size() / 2], pans.back());
+}
+
+// NeuMF's pre-training phases are drawn as their own dashed segments before the run's curve
+// (live and stored); the evaluation chart opens on a metric every shown run has.
+void TestDashboard::preTrainingPhasesAndSharedMetric()
+{
+    TrainingDashboard d;
+    d.resize(1000, 700);
+    d.show();
+    d.addLiveRun(4, QStringLiteral("#4 NeuMF"));
+    for (const char* phase : {"gmf", "mlp"})
+        for (int e = 1; e <= 2; ++e)
+            for (int b = 1; b <= 10; ++b) {
+                BatchProgress p = batch(e, b, 10, 2.0, 0.1 * b);
+                p.step += std::string(phase) == "mlp" ? 20 : 0;
+                p.phase = phase;
+                d.addBatch(4, p);
+            }
+    QCOMPARE(d.run(4)->phases.size(), size_t(2));
+    QCOMPARE(d.pointCount(4, QStringLiteral("batch_loss")), 0);
+    BatchProgress own = batch(1, 1, 10, 1.0, 5.0);
+    own.step = 41;
+    d.addBatch(4, own);
+    d.flush();
+    const RunCurves& gmf = d.run(4)->phases[0];
+    const RunCurves& mlp = d.run(4)->phases[1];
+    QCOMPARE(gmf.phase, QStringLiteral("gmf"));
+    QCOMPARE(gmf.pen, Qt::DashLine);
+    QVERIFY(gmf.runId < 0 && mlp.runId < 0 && gmf.runId != mlp.runId);
+    QCOMPARE(d.lossChart()->rawPoints(gmf.runId), 20);
+    QCOMPARE(d.lossChart()->rawPoints(mlp.runId), 20);
+    QCOMPARE(d.lossChart()->rawPoints(4), 1);
+    // By epoch: GMF's two epochs in [-4, -2], MLP's in [-2, 0], the run's own from 0.
+    const auto& g = gmf.curves.value(QStringLiteral("batch_loss"));
+    const auto& m = mlp.curves.value(QStringLiteral("batch_loss"));
+    QCOMPARE(g.front().epoch, -4 + 0.1);
+    QCOMPARE(g.back().epoch, -2.0);
+    QCOMPARE(m.back().epoch, 0.0);
+    QVERIFY(d.run(4)->curves.value(QStringLiteral("batch_loss")).front().epoch > 0);
+    d.xAxisCombo()->setCurrentIndex(1);
+    QVERIFY2(d.lossChart()->view().left() < -3.8, qPrintable(QString::number(d.lossChart()->view().left())));
+    d.xAxisCombo()->setCurrentIndex(0);
+    QVERIFY(d.lossChart()->view().left() <= 1);
+
+    // A stored NeuMF run with pre-training: the same phases read back.
+    QTemporaryDir dir;
+    const QString db = dir.path() + "/runs.db";
+    TrainConfig c = defaultConfigFor("neumf");
+    c.epochs = 1;
+    c.pretrain = true;
+    TrainingSession session(std::make_shared<const Dataset>(generateSampleDataset()), c, db.toStdString());
+    QCOMPARE(session.run().status, RunStatus::Finished);
+    QString error;
+    QVERIFY2(d.addStoredRun(db, session.runId(), &error), qPrintable(error));
+    const RunCurves* stored = d.run(session.runId());
+    QCOMPARE(stored->phases.size(), size_t(2));
+    ExperimentStore store(db.toStdString());
+    QCOMPARE(stored->phases[0].curves.value(QStringLiteral("batch_loss")).size(),
+             static_cast<qsizetype>(store.metrics(session.runId(), "pretrain_gmf_loss").size()));
+    for (const RunCurves& phase : stored->phases)
+        for (const CurvePoint& p : phase.curves.value(QStringLiteral("batch_loss")))
+            QVERIFY2(p.epoch > -2 - 1e-9 && p.epoch <= 1e-9, qPrintable(QString::number(p.epoch)));
+    QVERIFY(d.lossChart()->rawPoints(stored->phases[1].runId) > 0);
+
+    // The evaluation chart: a metric all shown runs have, unless the user picked another.
+    TrainingDashboard e;
+    e.addLiveRun(5, QStringLiteral("#5 MF"));
+    e.addLiveRun(6, QStringLiteral("#6 NeuMF"));
+    EpochStats s;
+    s.epoch = 1;
+    s.metrics = {{"rmse", 0.9}, {"hr@10", 0.2}};
+    e.addEpoch(5, s);
+    s.metrics = {{"val_ndcg@10", 0.3}, {"hr@10", 0.6}, {"ndcg@10", 0.4}};
+    e.addEpoch(6, s);
+    e.flush();
+    QCOMPARE(e.metricCombo()->itemText(0), QStringLiteral("val_ndcg@10")); // listed first, but one run's only
+    QCOMPARE(e.metricChart()->key(), QStringLiteral("hr@10"));
+    QVERIFY(e.metricCombo()->itemData(0, Qt::ToolTipRole).toString().contains(QStringLiteral("1 of the 2")));
+    const int rmse = e.metricCombo()->findText(QStringLiteral("rmse"));
+    e.metricCombo()->setCurrentIndex(rmse);
+    emit e.metricCombo()->activated(rmse);
+    e.addLiveRun(7, QStringLiteral("#7 GMF"));
+    s.metrics = {{"hr@10", 0.5}};
+    e.addEpoch(7, s);
+    e.flush();
+    QCOMPARE(e.metricChart()->key(), QStringLiteral("rmse"));
 }
 
 QTEST_MAIN(TestDashboard)

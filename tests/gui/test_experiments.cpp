@@ -223,7 +223,8 @@ void TestExperiments::comparesRuns()
     QCOMPARE(t->item(2, hr)->text(), QStringLiteral("n/a"));
     QCOMPARE(t->item(0, rmse)->text(), QStringLiteral("n/a"));
     QVERIFY(!t->item(2, rmse)->font().bold()); // the only rmse: no best among one
-    QCOMPARE(t->horizontalHeaderItem(t->columnCount() - 1)->text(), QStringLiteral("train time (s)"));
+    QCOMPARE(t->horizontalHeaderItem(t->columnCount() - 2)->text(), QStringLiteral("train time (s)"));
+    QCOMPARE(t->horizontalHeaderItem(t->columnCount() - 1)->text(), QStringLiteral("wall time (s)"));
     // Different tasks hold out different parts: flagged.
     QVERIFY(!view.splitBanner()->isHidden());
     QVERIFY(view.splitBanner()->text().contains(QStringLiteral("not evaluated on the same split")));

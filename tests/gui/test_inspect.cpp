@@ -143,6 +143,26 @@ void TestInspect::projectorShowsEpochsColoursAndNeighbours()
     cosine[7] = -2;
     QCOMPARE(nearest, static_cast<int>(cosine.argmax().item<int64_t>()));
     QVERIFY(std::abs(p->neighboursList()->topLevelItem(1)->text(1).toDouble() - cosine.max().item<double>()) < 1e-3);
+    // The selected point's and its neighbours' labels overlap neither each other nor the window's edge.
+    p->plot()->grab();
+    const QVector<QRectF>& boxes = p->plot()->labelBoxes();
+    QCOMPARE(boxes.size(), 11);
+    QVERIFY(!boxes.front().isEmpty());
+    for (int a = 0; a < boxes.size(); ++a) {
+        QVERIFY(boxes[a].isEmpty() || QRectF(p->plot()->rect()).contains(boxes[a]));
+        for (int b = a + 1; b < boxes.size(); ++b)
+            QVERIFY(boxes[a].isEmpty() || boxes[b].isEmpty() || !boxes[a].intersects(boxes[b]));
+    }
+    // Ten labels round one crowded spot: each placed where it overlaps none placed before.
+    const QVector<QPointF> crowd(10, QPointF(200, 150));
+    const QVector<QRectF> placed = ScatterPlot::placeLabels(crowd, QVector<QSizeF>(10, QSizeF(90, 16)), QRectF(0, 0, 400, 300));
+    int labelled = 0;
+    for (int a = 0; a < placed.size(); ++a) {
+        labelled += placed[a].isEmpty() ? 0 : 1;
+        for (int b = a + 1; b < placed.size(); ++b)
+            QVERIFY(placed[a].isEmpty() || placed[b].isEmpty() || !placed[a].intersects(placed[b]));
+    }
+    QVERIFY(labelled >= 8);
     // Search highlights every title with the word.
     p->search(QStringLiteral("Harbor"));
     int expected = 0;

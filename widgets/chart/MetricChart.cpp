@@ -40,17 +40,6 @@ QString valueText(double v)
 
 } // namespace
 
-QColor runColour(qint64 runId)
-{
-    // Tableau 10: distinct on light backgrounds and for most colour vision.
-    static const QColor palette[] = {QColor(0x1f, 0x77, 0xb4), QColor(0xff, 0x7f, 0x0e), QColor(0x2c, 0xa0, 0x2c),
-                                     QColor(0xd6, 0x27, 0x28), QColor(0x94, 0x67, 0xbd), QColor(0x8c, 0x56, 0x4b),
-                                     QColor(0xe3, 0x77, 0xc2), QColor(0x7f, 0x7f, 0x7f), QColor(0xbc, 0xbd, 0x22),
-                                     QColor(0x17, 0xbe, 0xcf)};
-    const auto n = static_cast<qint64>(std::size(palette));
-    return palette[((runId % n) + n) % n];
-}
-
 // The view is given its chart when it is made: QChartView(parent) makes a chart of its own, which
 // setChart() would release, not delete (LeakSanitizer found one chart leaked per MetricChart).
 MetricChart::MetricChart(const QString& title, QWidget* parent) : QChartView(new QChart, parent), x_(new QValueAxis)
@@ -162,7 +151,7 @@ void MetricChart::makeYAxis()
         });
         y_ = axis;
     }
-    y_->setTitleText(key_);
+    y_->setTitleText(yTitle());
     chart()->addAxis(y_, Qt::AlignLeft);
     for (auto& d : drawn_) {
         for (QLineSeries* s : {d.raw, d.smooth})
@@ -187,7 +176,7 @@ void MetricChart::rebuildSeries()
         QColor faint = run->colour;
         faint.setAlpha(70);
         d.raw->setPen(QPen(faint, 1.0));
-        d.smooth->setPen(QPen(run->colour, 2.0));
+        d.smooth->setPen(QPen(run->colour, 2.0, run->pen));
         d.smooth->setName(run->label);
         for (QLineSeries* s : {d.raw, d.smooth}) {
             chart()->addSeries(s);
@@ -250,8 +239,8 @@ const MetricChart::Prepared& MetricChart::prepare(const RunCurves& run, Drawn& d
 
 void MetricChart::refresh()
 {
-    if (y_ && y_->titleText() != key_)
-        y_->setTitleText(key_);
+    if (y_ && y_->titleText() != yTitle())
+        y_->setTitleText(yTitle());
     for (const RunCurves* run : std::as_const(runs_))
         if (drawn_.contains(run->runId) && showRates_ && drawn_[run->runId].rateMarks.size() != run->learningRateChanges.size()) {
             rebuildSeries();
@@ -305,6 +294,19 @@ void MetricChart::fitAutomatic()
     if (!log_)
         static_cast<QValueAxis*>(y_)->applyNiceNumbers();
     settingRange_ = false;
+    fitYLabels();
+}
+
+void MetricChart::fitYLabels()
+{
+    // As many decimals as the tick spacing needs: a run of one epoch spans a few thousandths,
+    // where a fixed format would print the same label at every tick (or cut them).
+    if (log_)
+        return;
+    auto* axis = static_cast<QValueAxis*>(y_);
+    const double spacing = (axis->max() - axis->min()) / std::max(1, axis->tickCount() - 1);
+    const int decimals = spacing > 0 ? std::clamp(static_cast<int>(std::ceil(-std::log10(spacing) - 1e-9)), 0, 6) : 2;
+    axis->setLabelFormat(QStringLiteral("%.%1f").arg(decimals));
 }
 
 void MetricChart::setXTicks(double x0, double x1)
@@ -331,6 +333,7 @@ void MetricChart::setRanges(double x0, double x1, double y0, double y1)
     else
         static_cast<QValueAxis*>(y_)->setRange(y0, y1);
     settingRange_ = false;
+    fitYLabels();
 }
 
 QRectF MetricChart::view() const
@@ -392,6 +395,12 @@ void MetricChart::panBy(double dxFraction, double dyFraction)
 {
     const QRectF plot = chart()->plotArea();
     chart()->scroll(dxFraction * plot.width(), dyFraction * plot.height()); // x's rangeChanged redraws
+}
+
+QString MetricChart::yTitle() const
+{
+    // The per-batch loss is what the chart's title says; a short axis title is never cut.
+    return key_ == QLatin1String("batch_loss") ? tr("loss") : key_;
 }
 
 QString MetricChart::xText(double x) const

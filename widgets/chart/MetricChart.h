@@ -99,6 +99,8 @@ private:
     void setRanges(double x0, double x1, double y0, double y1);
     void setXTicks(double x0, double x1);
     QString xText(double x) const;
+    QString yTitle() const;
+    void fitYLabels();
 
     QString key_;
     QVector<const RunCurves*> runs_;

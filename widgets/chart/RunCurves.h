@@ -3,10 +3,14 @@
 // new data. Full resolution is kept here; the charts decimate for display.
 #pragma once
 
+#include "chart/Palette.h"
+
 #include <QColor>
 #include <QHash>
 #include <QString>
 #include <QVector>
+
+#include <vector>
 
 namespace reclab {
 
@@ -27,9 +31,20 @@ struct RunCurves {
     bool live = false;
     QHash<QString, QVector<CurvePoint>> curves; // "batch_loss", "val_ndcg@10", "hr@10", ...
     QVector<CurvePoint> learningRateChanges;    // where a new rate took effect; value: the rate
+    // Pre-training phases (NeuMF's GMF and MLP parts): drawn as their own dashed segments of
+    // the loss chart before the run's own curve. Each holds its losses under "batch_loss" at
+    // the steps and seconds recorded (they come first) and at epochs counted back from 0.
+    std::vector<RunCurves> phases;
+    QString phase;                   // a phase's name ("gmf"); empty for a run
+    Qt::PenStyle pen = Qt::SolidLine;
+    bool phasesPlaced = false;       // the phases' epochs are counted back from 0 (placePhases)
 };
 
-// A run's colour, the same for a run id in every chart and session (a fixed palette by id).
-QColor runColour(qint64 runId);
+// A phase of run, made (its id, label, colour and pen from the run) when it is not there yet.
+RunCurves& phaseOf(RunCurves& run, const QString& phase);
+// Moves the phases' epochs (each counted from 0 within its phase) before the run's: the first
+// phase's start at minus the phases' epochs in all, the last one's end at 0.
+void placePhases(RunCurves& run);
+
 
 } // namespace reclab

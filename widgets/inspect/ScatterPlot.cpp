@@ -1,6 +1,10 @@
 #include "inspect/ScatterPlot.h"
 
+#include "chart/Palette.h"
+
+#include <QFontMetricsF>
 #include <QImage>
+#include <QLineF>
 #include <QMouseEvent>
 #include <QPainter>
 #include <QToolTip>
@@ -25,17 +29,44 @@ ScatterPlot::ScatterPlot(QWidget* parent) : QWidget(parent)
     setCursor(Qt::CrossCursor);
 }
 
+QVector<QRectF> ScatterPlot::placeLabels(const QVector<QPointF>& anchors, const QVector<QSizeF>& sizes,
+                                         const QRectF& bounds, const QVector<QRectF>& taken)
+{
+    QVector<QRectF> placed, out;
+    QVector<QRectF> blocked = taken;
+    for (int k = 0; k < anchors.size(); ++k) {
+        const QPointF a = anchors[k];
+        const double w = sizes[k].width(), h = sizes[k].height();
+        QRectF chosen;
+        // Right, left, above, below and the four corners; then the same twice as far, and further.
+        for (double gap = 8; gap <= 8 + 3 * 2.5 * h && chosen.isEmpty(); gap += 2.5 * h) {
+            const QRectF candidates[] = {
+                {a.x() + gap, a.y() - h / 2, w, h},         {a.x() - gap - w, a.y() - h / 2, w, h},
+                {a.x() - w / 2, a.y() - gap - h, w, h},     {a.x() - w / 2, a.y() + gap, w, h},
+                {a.x() + gap, a.y() - gap - h, w, h},       {a.x() + gap, a.y() + gap, w, h},
+                {a.x() - gap - w, a.y() - gap - h, w, h},   {a.x() - gap - w, a.y() + gap, w, h}};
+            for (const QRectF& c : candidates) {
+                if (!bounds.contains(c))
+                    continue;
+                const bool free = std::none_of(blocked.begin(), blocked.end(), [&](const QRectF& b) {
+                    return b.intersects(c);
+                });
+                if (free) {
+                    chosen = c;
+                    break;
+                }
+            }
+        }
+        out.append(chosen);
+        if (!chosen.isEmpty())
+            blocked.append(chosen);
+    }
+    return out;
+}
+
 QColor ScatterPlot::categoryColour(int category)
 {
-    // Tableau's 10 colours, then a golden-angle walk round the hue circle.
-    static const QColor base[] = {QColor(0x4e79a7), QColor(0xf28e2b), QColor(0xe15759), QColor(0x76b7b2),
-                                  QColor(0x59a14f), QColor(0xedc948), QColor(0xb07aa1), QColor(0xff9da7),
-                                  QColor(0x9c755f), QColor(0xbab0ac)};
-    if (category < 0)
-        return QColor(0x9a9a9a);
-    if (category < 10)
-        return base[category];
-    return QColor::fromHsv((category * 137) % 360, 160, 200);
+    return ::reclab::categoryColour(category);
 }
 
 void ScatterPlot::setPoints(const QVector<QPointF>& points, const QVector<int>& category,
@@ -221,20 +252,56 @@ void ScatterPlot::paintEvent(QPaintEvent*)
         if (n >= 0 && n < points_.size()) {
             p.setBrush(categoryColour(n < category_.size() ? category_[n] : -1));
             p.drawEllipse(toWidget(points_[n]), 4.0, 4.0);
-            if (n < labels_.size())
-                p.drawText(toWidget(points_[n]) + QPointF(6, -4), labels_[n].left(40));
         }
     if (selected_ >= 0) {
         p.setBrush(Qt::yellow);
         p.setPen(QPen(Qt::black, 2));
         p.drawEllipse(toWidget(points_[selected_]), 6.5, 6.5);
-        if (selected_ < labels_.size()) {
-            QFont bold = font();
-            bold.setBold(true);
-            p.setFont(bold);
-            p.drawText(toWidget(points_[selected_]) + QPointF(9, -6), labels_[selected_].left(60));
-            p.setFont(font());
+    }
+    // Labels: the selected point's (bold) first, then its neighbours', each where it overlaps
+    // no other label and no marked point.
+    labelBoxes_.clear();
+    if (selected_ >= 0) {
+        QFont bold = font();
+        bold.setBold(true);
+        QVector<int> labelled{selected_};
+        for (const int n : neighbours_)
+            if (n >= 0 && n < points_.size())
+                labelled.append(n);
+        QVector<QPointF> anchors;
+        QVector<QSizeF> sizes;
+        QVector<QString> texts;
+        QVector<QRectF> dots;
+        for (int k = 0; k < labelled.size(); ++k) {
+            const int i = labelled[k];
+            const QFontMetricsF fm(k == 0 ? bold : font());
+            const QString text = i < labels_.size() ? fm.elidedText(labels_[i], Qt::ElideRight, k == 0 ? 320 : 220) : QString();
+            anchors.append(toWidget(points_[i]));
+            sizes.append(QSizeF(fm.horizontalAdvance(text) + 4, fm.height()));
+            texts.append(text);
+            const double r = k == 0 ? 7 : 5;
+            dots.append(QRectF(anchors.back() - QPointF(r, r), QSizeF(2 * r, 2 * r)));
         }
+        labelBoxes_ = placeLabels(anchors, sizes, QRectF(rect()), dots);
+        for (int k = 0; k < labelBoxes_.size(); ++k) {
+            const QRectF& box = labelBoxes_[k];
+            if (box.isEmpty() || texts[k].isEmpty())
+                continue;
+            p.setFont(k == 0 ? bold : font());
+            // A label moved off its point keeps a thin line to it.
+            const QPointF nearest(std::clamp(anchors[k].x(), box.left(), box.right()),
+                                  std::clamp(anchors[k].y(), box.top(), box.bottom()));
+            if (QLineF(nearest, anchors[k]).length() > 12) {
+                p.setPen(QPen(QColor(60, 60, 60, 140), 0.8));
+                p.drawLine(nearest, anchors[k]);
+            }
+            p.setPen(Qt::NoPen);
+            p.setBrush(QColor(255, 255, 255, 200));
+            p.drawRect(box);
+            p.setPen(Qt::black);
+            p.drawText(box.adjusted(2, 0, -2, 0), Qt::AlignLeft | Qt::AlignVCenter, texts[k]);
+        }
+        p.setFont(font());
     }
     // Legend, top right.
     if (!categoryNames_.isEmpty()) {

@@ -39,6 +39,14 @@ public:
     void zoomBy(double factor, const QPointF& about);
     void panBy(const QPointF& pixels);
     static QColor categoryColour(int category);
+    // Where the labels of the selected point and its neighbours go: for each anchor (in priority
+    // order) a box of its size beside it that overlaps no box placed before and stays inside
+    // bounds (tried on eight sides, then further out); an empty box when none is free (that label
+    // is left to the hover tooltip).
+    static QVector<QRectF> placeLabels(const QVector<QPointF>& anchors, const QVector<QSizeF>& sizes,
+                                       const QRectF& bounds, const QVector<QRectF>& taken = {});
+    // The label boxes of the last paint (selected point first, then its neighbours in order).
+    const QVector<QRectF>& labelBoxes() const { return labelBoxes_; }
 
 signals:
     void pointClicked(int index);
@@ -54,6 +62,7 @@ protected:
 
 private:
     QPointF toData(const QPointF& widget) const;
+    QVector<QRectF> labelBoxes_;
 
     QVector<QPointF> points_;
     QVector<int> category_;

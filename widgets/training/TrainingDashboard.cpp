@@ -41,6 +41,39 @@ bool isChartableMetric(const QString& key)
     return !skipped.contains(key) && !key.startsWith(QLatin1String("pretrain_"));
 }
 
+// The pre-training losses of a stored run ("pretrain_gmf_loss", ...) as its phases: their
+// epochs fractional by step within each phase's epochs, then placed before the run's.
+void readPhases(RunCurves& r)
+{
+    QList<QString> keys;
+    for (auto it = r.curves.cbegin(); it != r.curves.cend(); ++it)
+        if (it.key().startsWith(QLatin1String("pretrain_")) && it.key().endsWith(QLatin1String("_loss")) &&
+            !it->isEmpty())
+            keys.append(it.key());
+    // In the order they ran.
+    std::sort(keys.begin(), keys.end(),
+              [&](const QString& a, const QString& b) { return r.curves[a].front().step < r.curves[b].front().step; });
+    for (const QString& key : keys) {
+        const QVector<CurvePoint>& points = r.curves[key];
+        std::map<int, double> end, start;
+        for (const CurvePoint& c : points) {
+            const int e = static_cast<int>(c.epoch);
+            end[e] = std::max(end.count(e) ? end[e] : c.step, c.step);
+            start[e] = std::min(start.count(e) ? start[e] : c.step, c.step);
+        }
+        RunCurves& phase = phaseOf(r, key.mid(9, key.size() - 9 - 5));
+        QVector<CurvePoint>& out = phase.curves[kBatchLoss];
+        for (CurvePoint c : points) {
+            const int e = static_cast<int>(c.epoch);
+            // The epoch began one report before its first point: start - (first gap) ~ previous end.
+            const double from = end.count(e - 1) ? end[e - 1] : start[e] - 1;
+            c.epoch = (e - 1) + (end[e] > from ? (c.step - from) / (end[e] - from) : 1.0);
+            out.append(c);
+        }
+    }
+    placePhases(r);
+}
+
 } // namespace
 
 TrainingDashboard::TrainingDashboard(QWidget* parent)
@@ -51,6 +84,9 @@ TrainingDashboard::TrainingDashboard(QWidget* parent)
 {
     loss_->setKey(kBatchLoss);
     loss_->setShowLearningRates(true);
+    // One legend for both charts (the same runs in the same colours): the loss chart's, which
+    // also names the pre-training segments. The evaluation chart keeps its height for the plot.
+    metric_->chart()->legend()->hide();
     auto* splitter = static_cast<QSplitter*>(charts_);
     splitter->addWidget(loss_);
     splitter->addWidget(metric_);
@@ -135,6 +171,7 @@ TrainingDashboard::TrainingDashboard(QWidget* parent)
     });
     connect(clear, &QPushButton::clicked, this, &TrainingDashboard::clearFinished);
     connect(metricCombo_, &QComboBox::currentIndexChanged, this, &TrainingDashboard::applyMetricKey);
+    connect(metricCombo_, &QComboBox::activated, this, [this] { userMetric_ = metricCombo_->currentText(); });
 
     flushTimer_.setInterval(40); // 25 Hz
     connect(&flushTimer_, &QTimer::timeout, this, &TrainingDashboard::flush);
@@ -150,6 +187,8 @@ void TrainingDashboard::addLiveRun(qint64 runId, const QString& label)
     r.live = true;
     r.curves.clear();
     r.learningRateChanges.clear();
+    r.phases.clear();
+    r.phasesPlaced = false;
     lastLearningRate_.remove(runId);
     showRuns();
 }
@@ -213,6 +252,7 @@ RunCurves TrainingDashboard::readStoredRun(const QString& databasePath, qint64 r
         }
         r.curves[QString::fromStdString(p.key)].append(c);
     }
+    readPhases(r);
     return r;
 }
 
@@ -299,10 +339,25 @@ int TrainingDashboard::pointCount(qint64 runId, const QString& key) const
 void TrainingDashboard::addBatch(qint64 runId, const BatchProgress& p)
 {
     const auto it = runs_.find(runId);
-    if (it == runs_.end() || !p.phase.empty()) // pre-training phases are not charted
+    if (it == runs_.end())
         return;
+    RunCurves& r = it->second;
     const double epoch = (p.epoch - 1) + static_cast<double>(p.batch) / std::max<int64_t>(1, p.batchesPerEpoch);
-    it->second.curves[kBatchLoss].append({static_cast<double>(p.step), epoch, p.elapsedSeconds, p.loss});
+    const CurvePoint point{static_cast<double>(p.step), epoch, p.elapsedSeconds, p.loss};
+    if (!p.phase.empty()) {
+        // A pre-training phase: its own dashed segment of the loss chart.
+        const size_t phases = r.phases.size();
+        phaseOf(r, QString::fromStdString(p.phase)).curves[kBatchLoss].append(point);
+        if (r.phases.size() != phases)
+            showRuns(); // a new series (and the phases moved in memory)
+        dirty_ = true;
+        return;
+    }
+    if (!r.phases.empty() && !r.phasesPlaced) {
+        placePhases(r); // the run's own epochs begin: the phases' epochs go before 0
+        showRuns();
+    }
+    r.curves[kBatchLoss].append(point);
     dirty_ = true;
 }
 
@@ -349,10 +404,14 @@ void TrainingDashboard::flush()
 
 void TrainingDashboard::showRuns()
 {
-    QVector<const RunCurves*> shown;
-    for (const auto& [id, run] : runs_)
+    QVector<const RunCurves*> shown, withPhases;
+    for (const auto& [id, run] : runs_) {
         shown.append(&run);
-    loss_->setRuns(shown);
+        for (const RunCurves& phase : run.phases)
+            withPhases.append(&phase);
+        withPhases.append(&run);
+    }
+    loss_->setRuns(withPhases);
     metric_->setRuns(shown);
     fillMetricKeys();
     dirty_ = false;
@@ -362,11 +421,13 @@ void TrainingDashboard::showRuns()
 void TrainingDashboard::fillMetricKeys()
 {
     QStringList keys;
+    QHash<QString, int> runsWith;
     for (const auto& [id, run] : runs_)
         for (auto it = run.curves.cbegin(); it != run.curves.cend(); ++it)
-            if (isChartableMetric(it.key()) && !keys.contains(it.key()))
+            if (isChartableMetric(it.key()) && !it->isEmpty() && runsWith[it.key()]++ == 0)
                 keys.append(it.key());
-    // Validation metrics first (what early stopping watches), then test metrics, then the rest.
+    // Validation metrics first (what early stopping watches), then test metrics, then the rest;
+    // within each, the usual headline metrics first.
     const auto rank = [](const QString& k) {
         if (k.startsWith(QLatin1String("val_")))
             return 0;
@@ -374,20 +435,42 @@ void TrainingDashboard::fillMetricKeys()
             return 2;
         return 1;
     };
+    static const QStringList headline{QStringLiteral("hr@10"), QStringLiteral("ndcg@10"), QStringLiteral("auc"),
+                                      QStringLiteral("gauc"), QStringLiteral("rmse")};
+    const auto order = [&](const QString& k) {
+        const qsizetype h = headline.indexOf(k.startsWith(QLatin1String("val_")) ? k.mid(4) : k);
+        return h < 0 ? headline.size() : h;
+    };
     std::sort(keys.begin(), keys.end(), [&](const QString& a, const QString& b) {
-        return rank(a) != rank(b) ? rank(a) < rank(b) : a < b;
+        if (rank(a) != rank(b))
+            return rank(a) < rank(b);
+        return order(a) != order(b) ? order(a) < order(b) : a < b;
     });
+    // The default: what the user picked, else the first metric every shown run has (a chart of
+    // one run out of three compares nothing), else the one shown before.
+    const int runs = static_cast<int>(runs_.size());
+    QString wanted = keys.contains(userMetric_) ? userMetric_ : QString();
+    for (const QString& k : std::as_const(keys))
+        if (wanted.isEmpty() && runsWith.value(k) == runs && rank(k) < 2)
+            wanted = k;
+    if (wanted.isEmpty())
+        wanted = keys.contains(metricCombo_->currentText()) ? metricCombo_->currentText() : keys.value(0);
     QStringList present;
     for (int k = 0; k < metricCombo_->count(); ++k)
         present.append(metricCombo_->itemText(k));
-    if (present == keys)
-        return;
-    const QString before = metricCombo_->currentText();
     {
         const QSignalBlocker block(metricCombo_);
-        metricCombo_->clear();
-        metricCombo_->addItems(keys);
-        metricCombo_->setCurrentIndex(std::max(0, static_cast<int>(keys.indexOf(before))));
+        if (present != keys) {
+            metricCombo_->clear();
+            metricCombo_->addItems(keys);
+        }
+        for (int k = 0; k < keys.size(); ++k)
+            metricCombo_->setItemData(k,
+                                      runsWith.value(keys[k]) == runs
+                                          ? tr("every shown run has %1").arg(keys[k])
+                                          : tr("%1 of the %2 shown runs have %3").arg(runsWith.value(keys[k])).arg(runs).arg(keys[k]),
+                                      Qt::ToolTipRole);
+        metricCombo_->setCurrentIndex(std::max(0, static_cast<int>(keys.indexOf(wanted))));
     }
     applyMetricKey();
 }

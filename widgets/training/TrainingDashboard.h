@@ -94,6 +94,7 @@ private:
     QTimer flushTimer_;
     bool dirty_ = false;
     bool keysDirty_ = false;
+    QString userMetric_; // the metric the user picked; empty: the first one every shown run has
 };
 
 } // namespace reclab
