@@ -33,6 +33,7 @@
 #include <QMessageBox>
 #include <QProgressBar>
 #include <QScrollArea>
+#include <QScrollBar>
 #include <QSignalBlocker>
 #include <QStyle>
 #include <QStatusBar>
@@ -79,7 +80,9 @@ MainWindow::MainWindow(const MainWindowOptions& options, QWidget* parent)
     scroll->setWidgetResizable(true);
     scroll->setFrameShape(QFrame::NoFrame);
     setup->setWidget(scroll);
-    setup->setMinimumWidth(340);
+    // Wide enough for the panel and its scroll bar: nothing of it is cut or scrolled sideways.
+    scroll->setHorizontalScrollBarPolicy(Qt::ScrollBarAlwaysOff);
+    setup->setMinimumWidth(std::max(340, panel_->minimumSizeHint().width() + scroll->verticalScrollBar()->sizeHint().width() + 6));
     addDockWidget(Qt::LeftDockWidgetArea, setup);
     // "Train this graph" trains the editor's graph with the run setup's settings.
     connect(graphEditor_, &GraphEditor::trainRequested, this, [this] {
@@ -117,6 +120,10 @@ MainWindow::MainWindow(const MainWindowOptions& options, QWidget* parent)
     refreshRuns();
     resize(1280, 800);
     resizeDocks({runsDock_}, {240}, Qt::Vertical); // the charts get the most room
+    buildMenus();
+    setAcceptDrops(true); // a data file or folder dropped on the window opens
+    restoreSettings();
+    addRecent("recent/databases", options_.databasePath);
     updateActions();
     loadDataset(options_.dataSpec);
 }
@@ -362,6 +369,7 @@ void MainWindow::onDatasetLoaded(const QString& spec, const LoadResult& result)
         return;
     }
     setDataset(result);
+    rememberDataset(spec);
     const LoadReport& report = result.dataset->report;
     statusBar()->showMessage(report.skippedRows ? tr("Loaded %1 (%2); skipped %3 malformed rows, the first: %4")
                                                       .arg(QString::fromStdString(result.dataset->name),
@@ -583,6 +591,7 @@ void MainWindow::closeEvent(QCloseEvent* event)
     // Stop every run and join its thread before the window goes away; each stored run ends as
     // STOPPED with every completed epoch kept, and can be resumed.
     liveRuns_->shutdownAll();
+    saveSettings();
     event->accept();
 }
 

@@ -12,6 +12,7 @@
 #include "training/LiveRuns.h"
 
 #include <QElapsedTimer>
+#include <QHash>
 #include <QMainWindow>
 #include <QString>
 #include <QTimer>
@@ -25,6 +26,7 @@ class QComboBox;
 class QDockWidget;
 class QDoubleSpinBox;
 class QLabel;
+class QMenu;
 class QProgressBar;
 class QSpinBox;
 class QTabWidget;
@@ -49,8 +51,16 @@ class StepPanel;
 class DatasetLoadJob;
 
 struct MainWindowOptions {
+    MainWindowOptions() = default;
+    MainWindowOptions(QString database, QString data = QStringLiteral("sample"), QString settings = {})
+        : databasePath(std::move(database)), dataSpec(std::move(data)), settingsPath(std::move(settings))
+    {
+    }
     QString databasePath; // the experiment database
     QString dataSpec = QStringLiteral("sample"); // dataset loaded at start: "sample", a folder or a file
+    // Where the window keeps what it restores next time (an INI file): geometry, docks, last
+    // tab, run setup, chart settings, recent files. Empty: nothing is kept (tests).
+    QString settingsPath;
 };
 
 class MainWindow : public QMainWindow {
@@ -78,6 +88,14 @@ public:
     QAction* stepAction() const { return stepAction_; }
     QAction* resumeAction() const { return resumeAction_; }
     QComboBox* activeRunCombo() const { return activeRun_; }
+    QAction* quitAction() const { return quitAction_; }
+    QMenu* editMenu() const { return editMenu_; }
+    // Recent datasets ("recent/datasets") and databases ("recent/databases"), newest first.
+    QStringList recentList(const char* key) const;
+    // Every menu entry with keys, as the Help menu lists them (a new table, caller owns it).
+    QTableWidget* shortcutsTable() const;
+    QString aboutText() const;
+    QString databasePath() const { return options_.databasePath; }
     // The steered run's learning rate: an edit applies to that run from its next epoch.
     QDoubleSpinBox* learningRateSpin() const { return runRate_; }
     QTableWidget* stepTable() const;
@@ -110,6 +128,11 @@ public slots:
     void compareRuns(const QList<qint64>& runIds);
     // Trains a new run with the stored run's config, seed, graph and split (same data only).
     void cloneRun(qint64 runId);
+    // A folder or data file opens as a dataset, a .db/.sqlite file as the experiment database.
+    void openPath(const QString& path);
+    // Switches to another experiment database (not while runs train); false when refused.
+    bool openDatabase(const QString& path);
+    void saveSettings() const;
 
 signals:
     void datasetLoaded();
@@ -119,9 +142,19 @@ signals:
 
 protected:
     void closeEvent(QCloseEvent* event) override;
+    void dragEnterEvent(QDragEnterEvent* event) override;
+    void dropEvent(QDropEvent* event) override;
 
 private:
     void buildActions();
+    void buildMenus();
+    void restoreSettings();
+    void addRecent(const char* key, const QString& path);
+    void rememberDataset(const QString& spec);
+    void fillRecentMenu(QMenu* menu, const char* key);
+    void showGuide();
+    void showShortcuts();
+    void showAbout();
     void buildRunsDock();
     void buildStepDock();
     void connectLiveRuns();
@@ -162,6 +195,11 @@ private:
     QAction* stepAction_ = nullptr;
     QAction* resumeAction_ = nullptr;
     QComboBox* activeRun_ = nullptr; // data: the run's key (LiveRuns::find)
+    QAction* quitAction_ = nullptr;
+    QMenu* editMenu_ = nullptr;
+    QMenu* recentDataMenu_ = nullptr;
+    QMenu* recentDbMenu_ = nullptr;
+    QHash<QString, QStringList> recent_;
     QDoubleSpinBox* runRate_ = nullptr;
     StepPanel* stepPanel_ = nullptr;
     QDockWidget* runsDock_ = nullptr;

@@ -7,6 +7,7 @@
 #include <QDir>
 #include <QElapsedTimer>
 #include <QFile>
+#include <QSettings>
 #include <QStandardPaths>
 #include <QTimer>
 #include <QWindow>
@@ -36,6 +37,10 @@ int main(int argc, char** argv)
                                   QStringLiteral("Dataset to open: a MovieLens-100K folder or 'sample' (default)."),
                                   QStringLiteral("spec"), QStringLiteral("sample"));
     QCommandLineOption dbOption(QStringLiteral("db"), QStringLiteral("Experiment database file."), QStringLiteral("file"));
+    QCommandLineOption settingsOption(QStringLiteral("settings"),
+                                      QStringLiteral("Where window layout, run setup and recent files are kept (an INI "
+                                                     "file; default: the user's configuration folder)."),
+                                      QStringLiteral("file"));
     // For tests/bench/startup_time.py: the time to a usable window (shown, painted once with the
     // dataset loaded), printed as "ready MS" on stdout, then the workbench quits.
     QCommandLineOption probeOption(QStringLiteral("startup-probe"),
@@ -45,6 +50,7 @@ int main(int argc, char** argv)
                                    QStringLiteral("Start a run with the run setup's settings once the dataset has loaded."));
     parser.addOption(dataOption);
     parser.addOption(dbOption);
+    parser.addOption(settingsOption);
     parser.addOption(trainOption);
     parser.addOption(probeOption);
     parser.process(app);
@@ -55,6 +61,11 @@ int main(int argc, char** argv)
                                ? parser.value(dbOption)
                                : QDir(QStandardPaths::writableLocation(QStandardPaths::AppDataLocation))
                                      .filePath(QStringLiteral("reclab.db"));
+    options.settingsPath = parser.isSet(settingsOption)
+                               ? parser.value(settingsOption)
+                               : QSettings(QSettings::IniFormat, QSettings::UserScope, QStringLiteral("RecLab"),
+                                           QStringLiteral("reclab"))
+                                     .fileName();
     reclab::MainWindow window(options);
     window.show();
     if (parser.isSet(trainOption))

@@ -1,6 +1,7 @@
 #include "store/SqliteDatabase.h"
 
 #include "util/Error.h"
+#include "util/Versions.h"
 
 #include <sqlite3.h>
 
@@ -170,5 +171,7 @@ void SqliteTransaction::commit()
     db_.exec("COMMIT");
     done_ = true;
 }
+
+std::string sqliteVersion() { return sqlite3_libversion(); }
 
 } // namespace reclab

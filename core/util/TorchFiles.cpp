@@ -3,12 +3,23 @@
 #include "util/ArchiveCheck.h"
 #include "util/Error.h"
 #include "util/Files.h"
+#include "util/Versions.h"
 
 #include <caffe2/serialize/inline_container.h>
 #include <torch/csrc/jit/api/module.h>
+#include <torch/cuda.h>
 #include <torch/nn/module.h>
+#include <torch/version.h>
 
 namespace reclab {
+
+std::string torchVersionText()
+{
+    std::string text = TORCH_VERSION;
+    text += torch::cuda::is_available() ? " (CUDA)" : " (CPU)";
+    return text;
+}
+
 
 std::string torchErrorText(const c10::Error& error)
 {

@@ -19,7 +19,8 @@ outside, inside, total = [], [], []
 with tempfile.TemporaryDirectory() as tmp:
     for run in range(a.runs):
         t0 = time.perf_counter()
-        proc = subprocess.Popen([a.app, "--startup-probe", "--data", a.data, "--db", os.path.join(tmp, "runs.db")],
+        proc = subprocess.Popen([a.app, "--startup-probe", "--data", a.data, "--db", os.path.join(tmp, "runs.db"),
+                                 "--settings", os.path.join(tmp, "settings.ini")],
                                 stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
         line = proc.stdout.readline()
         ready = time.perf_counter() - t0

@@ -7,6 +7,7 @@
 #include "MainWindow.h"
 #include "editor/GraphDocument.h"
 #include "editor/GraphEditor.h"
+#include "editor/GraphScene.h"
 #include "data/SampleGenerator.h"
 #include "runs/TrainConfig.h"
 #include "experiments/RunsTableModel.h"
@@ -17,8 +18,16 @@
 #include "chart/MetricChart.h"
 #include "chart/RunCurves.h"
 #include "store/ExperimentStore.h"
+#include "util/Versions.h"
+#include "TestData.h"
 
 #include <QAction>
+#include <QDropEvent>
+#include <QGraphicsScene>
+#include <QMenu>
+#include <QMenuBar>
+#include <QMimeData>
+#include <QSlider>
 #include <QCheckBox>
 #include <QComboBox>
 #include <QMessageBox>
@@ -49,6 +58,7 @@ private slots:
     void refusesAModelThatCannotFit();
     void pauseStepAndLearningRate();
     void twoRunsAtOnceEarlyStoppingAndResume();
+    void menusSettingsRecentFilesAndDrop();
 
 private:
     static void saveShot(QWidget* w, const char* name);
@@ -117,7 +127,8 @@ void TestGui::startupProbeOpensTheRealWorkbench()
     QTemporaryDir dir;
     const QString db = dir.filePath(QStringLiteral("probe.db"));
     QProcess app;
-    app.start(QStringLiteral(RECLAB_APP_PATH), {QStringLiteral("--startup-probe"), QStringLiteral("--db"), db});
+    app.start(QStringLiteral(RECLAB_APP_PATH), {QStringLiteral("--startup-probe"), QStringLiteral("--db"), db,
+                                                QStringLiteral("--settings"), dir.filePath(QStringLiteral("s.ini"))});
     QVERIFY(app.waitForFinished(60000));
     QCOMPARE(app.exitCode(), 0);
     const QString out = QString::fromUtf8(app.readAllStandardOutput()).trimmed();
@@ -519,6 +530,93 @@ void TestGui::twoRunsAtOnceEarlyStoppingAndResume()
     for (size_t k = 0; k < epochs.size(); ++k)
         QCOMPARE(epochs[k].epoch, static_cast<int>(k) + 1); // one record per epoch, in order
     QVERIFY(w.dashboard()->pointCount(b, QStringLiteral("hr@10")) >= stoppedEpochs + 1);
+}
+
+// The desktop conventions: a menu bar with the standard shortcuts, an About box with the
+// libraries' versions, the layout, tab, run setup and chart settings kept in a settings file
+// and restored by the next window, recent datasets and databases, data dropped on the window,
+// and the graph editor fitted to its graph the first time it shows.
+void TestGui::menusSettingsRecentFilesAndDrop()
+{
+    QTemporaryDir dir;
+    const QString settings = dir.filePath(QStringLiteral("reclab.ini"));
+    const QString db = dir.filePath(QStringLiteral("gui.db"));
+    const QString other = dir.filePath(QStringLiteral("other.db"));
+    {
+        MainWindow w({db, QStringLiteral("sample"), settings});
+        w.show();
+        QTRY_VERIFY_WITH_TIMEOUT(w.isDatasetLoaded(), 30000);
+        QStringList titles;
+        for (QAction* a : w.menuBar()->actions())
+            titles << a->text().remove(QLatin1Char('&'));
+        QCOMPARE(titles, (QStringList{"File", "Edit", "View", "Run", "Help"}));
+        QCOMPARE(w.quitAction()->shortcut(), QKeySequence(Qt::CTRL | Qt::Key_Q));
+        QCOMPARE(w.startAction()->shortcut(), QKeySequence(Qt::CTRL | Qt::Key_R));
+        std::unique_ptr<QTableWidget> keys(w.shortcutsTable());
+        QStringList listed;
+        for (int r = 0; r < keys->rowCount(); ++r)
+            listed << keys->item(r, 2)->text();
+        for (const QKeySequence& k : {QKeySequence(Qt::CTRL | Qt::Key_Q), QKeySequence(QKeySequence::HelpContents),
+                                      QKeySequence(QKeySequence::Undo), QKeySequence(Qt::CTRL | Qt::Key_3)})
+            QVERIFY2(listed.contains(k.toString(QKeySequence::NativeText)), qPrintable(listed.join(QLatin1Char(','))));
+        const QString about = w.aboutText();
+        QVERIFY(about.contains(QString::fromLatin1(qVersion())));
+        QVERIFY(about.contains(QString::fromStdString(torchVersionText())));
+        QVERIFY(about.contains(QString::fromStdString(sqliteVersion())) && sqliteVersion().rfind("3.", 0) == 0);
+        // Edit follows the tab: the editor's undo stack in the Model graph tab, nothing in Data.
+        w.centralTabs()->setCurrentWidget(w.graphEditor());
+        emit w.editMenu()->aboutToShow();
+        QVERIFY(w.editMenu()->actions().constLast()->isEnabled() == w.graphEditor()->editActions().remove->isEnabled());
+        // Shown for the first time, the editor fits its graph in the view.
+        QTest::qWait(50);
+        GraphView* view = w.graphEditor()->view();
+        const QRect graph = view->mapFromScene(w.graphEditor()->scene()->itemsBoundingRect()).boundingRect();
+        QVERIFY2(view->viewport()->rect().adjusted(-2, -2, 2, 2).contains(graph), "graph not fitted");
+        QVERIFY(graph.width() > view->viewport()->width() / 3 || graph.height() > view->viewport()->height() / 3);
+        w.centralTabs()->setCurrentIndex(0);
+        emit w.editMenu()->aboutToShow();
+        QVERIFY(!w.editMenu()->actions().constFirst()->isEnabled());
+        // What the next window restores.
+        w.centralTabs()->setCurrentWidget(w.dashboard());
+        w.panel()->selectModel(QStringLiteral("gmf"));
+        w.panel()->epochsSpin()->setValue(7);
+        w.dashboard()->xAxisCombo()->setCurrentIndex(1);
+        w.dashboard()->smoothingSlider()->setValue(33);
+        w.resize(1211, 833);
+        // Another database: opened, remembered.
+        QVERIFY(w.openDatabase(other));
+        QCOMPARE(w.databasePath(), other);
+        QCOMPARE(w.runsModel()->databasePath(), other);
+        QCOMPARE(w.recentList("recent/databases").value(0), QFileInfo(other).absoluteFilePath());
+        QCOMPARE(w.recentList("recent/databases").value(1), QFileInfo(db).absoluteFilePath());
+        // A folder dropped on the window opens as a dataset, and is remembered.
+        if (test::hasMl100k()) {
+            QMimeData mime;
+            mime.setUrls({QUrl::fromLocalFile(test::ml100kDir())});
+            QDropEvent drop(QPointF(300, 300), Qt::CopyAction, &mime, Qt::LeftButton, Qt::NoModifier);
+            QSignalSpy loaded(&w, &MainWindow::datasetLoaded);
+            // Straight to the window's handler (QApplication delivers drops only during a drag).
+            static_cast<QObject*>(&w)->event(&drop);
+            QVERIFY(drop.isAccepted());
+            QTRY_COMPARE_WITH_TIMEOUT(loaded.count(), 1, 30000);
+            QCOMPARE(w.recentList("recent/datasets").value(0), QFileInfo(test::ml100kDir()).absoluteFilePath());
+        }
+        QVERIFY(w.close());
+    }
+    MainWindow again({db, QStringLiteral("sample"), settings});
+    again.show();
+    QCOMPARE(again.centralTabs()->currentWidget(), static_cast<QWidget*>(again.dashboard()));
+    QCOMPARE(again.panel()->modelCombo()->currentData().toString(), QStringLiteral("gmf"));
+    QCOMPARE(again.panel()->epochsSpin()->value(), 7);
+    QCOMPARE(again.dashboard()->xAxisCombo()->currentIndex(), 1);
+    QCOMPARE(again.dashboard()->smoothingSlider()->value(), 33);
+    QCOMPARE(again.size(), QSize(1211, 833));
+    QCOMPARE(again.recentList("recent/databases").value(0), QFileInfo(db).absoluteFilePath()); // this session's
+    QVERIFY(again.recentList("recent/databases").contains(QFileInfo(other).absoluteFilePath()));
+    // Ctrl+Q closes the window.
+    QVERIFY(again.isVisible());
+    again.quitAction()->trigger();
+    QVERIFY(!again.isVisible());
 }
 
 QTEST_MAIN(TestGui)

@@ -18,7 +18,7 @@ RunCurves& phaseOf(RunCurves& run, const QString& phase)
     p.phase = phase;
     p.label = QObject::tr("%1 pre-training %2").arg(run.label, phase);
     p.colour = run.colour;
-    p.pen = Qt::DashLine;
+    p.pen = run.phases.empty() ? Qt::DashLine : Qt::DotLine; // the phases told apart
     run.phases.push_back(std::move(p));
     return run.phases.back();
 }

@@ -146,16 +146,26 @@ QWidget* DatasetBrowser::buildTableTab()
     auto* apply = new QPushButton(tr("Filter"), page);
     apply->setDefault(true);
     auto* reset = new QPushButton(tr("Clear"), page);
-    auto* bar = new QHBoxLayout;
-    for (QWidget* w : std::initializer_list<QWidget*>{userEdit_, itemEdit_, titleEdit_, minRating_, maxRating_, timeCheck_,
-                                                      fromEdit_, toEdit_, apply, reset})
-        bar->addWidget(w);
+    // Two rows (who and what; ratings, time and the buttons), so the filters never make the
+    // window wider than a laptop screen.
+    auto* bar = new QVBoxLayout;
+    auto* who = new QHBoxLayout;
+    auto* when = new QHBoxLayout;
+    for (QWidget* w : std::initializer_list<QWidget*>{userEdit_, itemEdit_, titleEdit_})
+        who->addWidget(w);
+    for (QWidget* w : std::initializer_list<QWidget*>{minRating_, maxRating_, timeCheck_, fromEdit_, toEdit_})
+        when->addWidget(w);
+    when->addStretch(1);
+    when->addWidget(apply);
+    when->addWidget(reset);
+    bar->addLayout(who);
+    bar->addLayout(when);
     userEdit_->setMinimumWidth(80);
     itemEdit_->setMinimumWidth(80);
     userEdit_->setMaximumWidth(120);
     itemEdit_->setMaximumWidth(120);
     titleEdit_->setMinimumWidth(180);
-    bar->setStretchFactor(titleEdit_, 2);
+    who->setStretchFactor(titleEdit_, 2);
 
     table_ = new QTableView(page);
     table_->setModel(model_);

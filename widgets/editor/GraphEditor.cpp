@@ -22,6 +22,7 @@
 #include <QMimeData>
 #include <QScrollBar>
 #include <QSplitter>
+#include <QTimer>
 #include <QToolBar>
 #include <QToolButton>
 #include <QTreeWidget>
@@ -309,26 +310,29 @@ void GraphEditor::buildActions(QToolBar* bar)
     }
     templates->setMenu(menu);
     bar->addWidget(templates);
-    bar->addAction(tr("Open…"), this, &GraphEditor::openFile)->setShortcut(QKeySequence::Open);
-    bar->addAction(tr("Save…"), this, &GraphEditor::saveFile)->setShortcut(QKeySequence::Save);
+    // Open and Save keep no shortcut here: Ctrl+O and Ctrl+S are the File menu's, which offers
+    // these two as "Open graph…" and "Save graph…".
+    edit_.open = bar->addAction(tr("Open…"), this, &GraphEditor::openFile);
+    edit_.save = bar->addAction(tr("Save…"), this, &GraphEditor::saveFile);
     bar->addSeparator();
-    QAction* undo = doc_.undoStack()->createUndoAction(this, tr("Undo"));
-    undo->setShortcut(QKeySequence::Undo);
-    QAction* redo = doc_.undoStack()->createRedoAction(this, tr("Redo"));
-    redo->setShortcut(QKeySequence::Redo);
-    bar->addAction(undo);
-    bar->addAction(redo);
+    edit_.undo = doc_.undoStack()->createUndoAction(this, tr("Undo"));
+    edit_.undo->setShortcut(QKeySequence::Undo);
+    edit_.redo = doc_.undoStack()->createRedoAction(this, tr("Redo"));
+    edit_.redo->setShortcut(QKeySequence::Redo);
+    bar->addAction(edit_.undo);
+    bar->addAction(edit_.redo);
     bar->addSeparator();
-    bar->addAction(tr("Cut"), this,
-                   [this] {
-                       copySelection();
-                       scene_->deleteSelection();
-                   })
-        ->setShortcut(QKeySequence::Cut);
-    bar->addAction(tr("Copy"), this, &GraphEditor::copySelection)->setShortcut(QKeySequence::Copy);
-    bar->addAction(tr("Paste"), this, &GraphEditor::pasteClipboard)->setShortcut(QKeySequence::Paste);
-    bar->addAction(tr("Delete"), scene_, &GraphScene::deleteSelection)
-        ->setShortcuts({QKeySequence(QKeySequence::Delete), QKeySequence(Qt::Key_Backspace)});
+    edit_.cut = bar->addAction(tr("Cut"), this, [this] {
+        copySelection();
+        scene_->deleteSelection();
+    });
+    edit_.cut->setShortcut(QKeySequence::Cut);
+    edit_.copy = bar->addAction(tr("Copy"), this, &GraphEditor::copySelection);
+    edit_.copy->setShortcut(QKeySequence::Copy);
+    edit_.paste = bar->addAction(tr("Paste"), this, &GraphEditor::pasteClipboard);
+    edit_.paste->setShortcut(QKeySequence::Paste);
+    edit_.remove = bar->addAction(tr("Delete"), scene_, &GraphScene::deleteSelection);
+    edit_.remove->setShortcuts({QKeySequence(QKeySequence::Delete), QKeySequence(Qt::Key_Backspace)});
     bar->addSeparator();
     bar->addAction(tr("Zoom in"), this, [this] { view_->zoomBy(1.25); })->setShortcut(QKeySequence::ZoomIn);
     bar->addAction(tr("Zoom out"), this, [this] { view_->zoomBy(0.8); })->setShortcut(QKeySequence::ZoomOut);
@@ -348,6 +352,16 @@ void GraphEditor::buildActions(QToolBar* bar)
     for (QAction* a : bar->actions())
         if (!a->shortcut().isEmpty())
             a->setShortcutContext(Qt::WidgetWithChildrenShortcut);
+}
+
+void GraphEditor::showEvent(QShowEvent* event)
+{
+    QWidget::showEvent(event);
+    if (fitted_)
+        return;
+    fitted_ = true;
+    // After the layout has given the view its size.
+    QTimer::singleShot(0, view_, &GraphView::fitAll);
 }
 
 void GraphEditor::loadTemplate(const QString& name)

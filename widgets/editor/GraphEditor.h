@@ -62,6 +62,12 @@ public:
     QListWidget* problems() const { return problems_; }
     QWidget* properties() const { return propertiesBox_; }
     QAction* trainAction() const { return trainAction_; }
+    // The editor's actions, for the window's File and Edit menus.
+    struct EditActions {
+        QAction *open = nullptr, *save = nullptr, *undo = nullptr, *redo = nullptr, *cut = nullptr, *copy = nullptr,
+                *paste = nullptr, *remove = nullptr;
+    };
+    const EditActions& editActions() const { return edit_; }
 
     void loadTemplate(const QString& name);
     void copySelection();
@@ -70,6 +76,10 @@ public:
 signals:
     // The user asked to train the graph in the editor (valid graphs only).
     void trainRequested();
+
+protected:
+    // The first time the editor is shown (at its real size), its graph is fitted to the view.
+    void showEvent(QShowEvent* event) override;
 
 private:
     void buildActions(QToolBar* bar);
@@ -91,7 +101,9 @@ private:
     QListWidget* problems_ = nullptr;
     QLabel* status_ = nullptr;
     QAction* trainAction_ = nullptr;
+    EditActions edit_;
     QString selected_;
+    bool fitted_ = false; // the graph was fitted to the view when first shown
 };
 
 } // namespace reclab

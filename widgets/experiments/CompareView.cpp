@@ -101,8 +101,7 @@ CompareView::CompareView(QWidget* parent)
     buttons->addWidget(export_);
     export_->setToolTip(tr("Save the shown table as CSV or Markdown (.md)"));
     connect(export_, &QPushButton::clicked, this, &CompareView::askExport);
-    connect(copy_, &QPushButton::clicked, this,
-            [this] { QApplication::clipboard()->setText(QString::fromStdString(toMarkdown(currentTable()))); });
+    connect(copy_, &QPushButton::clicked, this, &CompareView::copyMarkdown);
     auto* lower = new QWidget;
     auto* lowerLayout = new QVBoxLayout(lower);
     lowerLayout->setContentsMargins(0, 0, 0, 0);
@@ -282,6 +281,11 @@ bool CompareView::exportTable(const QString& path, QString* error) const
         return false;
     }
     return true;
+}
+
+void CompareView::copyMarkdown() const
+{
+    QApplication::clipboard()->setText(QString::fromStdString(toMarkdown(currentTable())));
 }
 
 void CompareView::askExport()

@@ -47,6 +47,9 @@ public:
     // The shown table (metrics, params or significance) as CSV or Markdown.
     TextTable currentTable() const;
     bool exportTable(const QString& path, QString* error = nullptr) const; // .md: Markdown, else CSV
+    // Asks for a file and exports the shown table to it; copies it as Markdown.
+    void askExport();
+    void copyMarkdown() const;
 
 signals:
     void compared();
@@ -57,7 +60,6 @@ private:
     void fillMetrics();
     void fillParams();
     void fillSignificance();
-    void askExport();
 
     std::shared_ptr<RunComparison> comparison_;
     int loading_ = 0;

@@ -113,14 +113,14 @@ void LiveRuns::onBatch(Run* run, const BatchProgress& p)
 {
     run->done = ((p.epoch - 1) + static_cast<double>(p.batch) / std::max<int64_t>(1, p.batchesPerEpoch)) /
                 run->plannedEpochs;
+    dashboard_->addBatch(run->runId, p); // pre-training phases are charted as their own segments
     if (!p.phase.empty()) {
-        // NeuMF's parts are being pre-trained: progress within that phase, nothing charted.
+        // NeuMF's parts are being pre-trained: progress within that phase.
         run->stage = tr("pre-training %1: epoch %2/%3")
                          .arg(QString::fromStdString(p.phase).toUpper())
                          .arg(p.epoch)
                          .arg(run->plannedEpochs);
     } else {
-        dashboard_->addBatch(run->runId, p);
         if (!run->paused)
             run->stage = tr("epoch %1/%2").arg(p.epoch).arg(run->plannedEpochs);
     }

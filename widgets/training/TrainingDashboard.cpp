@@ -107,23 +107,10 @@ TrainingDashboard::TrainingDashboard(QWidget* parent)
     export_->setText(tr("Export"));
     export_->setPopupMode(QToolButton::InstantPopup);
     auto* menu = new QMenu(export_);
-    // Asks for a file and writes it; a failure is shown, not only logged.
-    const auto exportAs = [this](const QString& filter, const QString& suffix,
-                                 std::function<bool(const QString&, QString*)> write) {
-        const QString path = QFileDialog::getSaveFileName(this, tr("Export"), QStringLiteral("training.") + suffix, filter);
-        QString error;
-        if (!path.isEmpty() && !write(path, &error))
-            QMessageBox::warning(this, tr("Export"), error);
-    };
-    connect(menu->addAction(tr("PNG picture…")), &QAction::triggered, this, [this, exportAs] {
-        exportAs(tr("PNG (*.png)"), QStringLiteral("png"), [this](const QString& p, QString* e) { return exportPng(p, e); });
-    });
-    connect(menu->addAction(tr("SVG drawing…")), &QAction::triggered, this, [this, exportAs] {
-        exportAs(tr("SVG (*.svg)"), QStringLiteral("svg"), [this](const QString& p, QString* e) { return exportSvg(p, e); });
-    });
-    connect(menu->addAction(tr("CSV of every point…")), &QAction::triggered, this, [this, exportAs] {
-        exportAs(tr("CSV (*.csv)"), QStringLiteral("csv"), [this](const QString& p, QString* e) { return exportCsv(p, e); });
-    });
+    connect(menu->addAction(tr("PNG picture…")), &QAction::triggered, this, [this] { exportAs(QStringLiteral("png")); });
+    connect(menu->addAction(tr("SVG drawing…")), &QAction::triggered, this, [this] { exportAs(QStringLiteral("svg")); });
+    connect(menu->addAction(tr("CSV of every point…")), &QAction::triggered, this,
+            [this] { exportAs(QStringLiteral("csv")); });
     export_->setMenu(menu);
     auto* clear = new QPushButton(tr("Clear finished"));
     clear->setToolTip(tr("Remove the runs that are no longer training from the charts"));
@@ -478,6 +465,22 @@ void TrainingDashboard::fillMetricKeys()
 void TrainingDashboard::applyMetricKey()
 {
     metric_->setKey(metricCombo_->currentText());
+}
+
+void TrainingDashboard::exportAs(const QString& suffix)
+{
+    const QString filter = suffix == QLatin1String("png")   ? tr("PNG (*.png)")
+                           : suffix == QLatin1String("svg") ? tr("SVG (*.svg)")
+                                                            : tr("CSV (*.csv)");
+    const QString path = QFileDialog::getSaveFileName(this, tr("Export"), QStringLiteral("training.") + suffix, filter);
+    if (path.isEmpty())
+        return;
+    QString error;
+    const bool ok = suffix == QLatin1String("png")   ? exportPng(path, &error)
+                    : suffix == QLatin1String("svg") ? exportSvg(path, &error)
+                                                     : exportCsv(path, &error);
+    if (!ok) // a failure is shown, not only logged
+        QMessageBox::warning(this, tr("Export"), error);
 }
 
 bool TrainingDashboard::exportPng(const QString& path, QString* error)

@@ -59,6 +59,8 @@ public:
     bool exportPng(const QString& path, QString* error = nullptr);
     bool exportSvg(const QString& path, QString* error = nullptr);
     bool exportCsv(const QString& path, QString* error = nullptr) const;
+    // Asks for a file and exports to it: "png", "svg" or "csv".
+    void exportAs(const QString& suffix);
 
 public slots:
     void addBatch(qint64 runId, const reclab::BatchProgress& progress);

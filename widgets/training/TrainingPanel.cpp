@@ -67,6 +67,11 @@ TrainingPanel::TrainingPanel(GraphDocument* graphs, QWidget* parent)
       validationMetric_(new QComboBox), patience_(new QSpinBox)
 {
     auto* form = new QFormLayout(this);
+    // Long entries ("Leave-one-out, 99 negatives") must not widen the dock past its width.
+    for (QComboBox* combo : {model_, optimizer_, device_, protocol_, duplicates_, validationMetric_}) {
+        combo->setSizeAdjustPolicy(QComboBox::AdjustToMinimumContentsLengthWithIcon);
+        combo->setMinimumContentsLength(10);
+    }
     dataset_->setWordWrap(true);
     dataset_->setTextInteractionFlags(Qt::TextSelectableByMouse);
     form->addRow(tr("Dataset"), dataset_);
@@ -197,10 +202,12 @@ const ModelInfo* TrainingPanel::currentDefaults() const
 
 void TrainingPanel::applyModelDefaults()
 {
-    const ModelInfo* info = currentDefaults();
-    if (!info)
-        return;
-    const TrainConfig& d = info->defaults;
+    if (const ModelInfo* info = currentDefaults())
+        showValues(info->defaults);
+}
+
+void TrainingPanel::showValues(const TrainConfig& d)
+{
     epochs_->setValue(d.epochs);
     batch_->setValue(d.batchSize);
     learningRate_->setValue(d.learningRate);
@@ -216,6 +223,28 @@ void TrainingPanel::applyModelDefaults()
                                             : model && model->graph && model->graph(model->defaults).pretrain.has_value();
     pretrain_->setChecked(d.pretrain && canPretrain);
     pretrain_->setEnabled(canPretrain);
+    updateEnabled();
+}
+
+void TrainingPanel::setConfig(const TrainConfig& c)
+{
+    if (!c.customGraph())
+        selectModel(QString::fromStdString(c.model)); // its defaults and protocols first
+    showValues(c);
+    const QString protocol = c.protocol == "folds" ? QStringLiteral("folds:%1").arg(c.fold) : QString::fromStdString(c.protocol);
+    if (const int k = protocol_->findData(protocol); k >= 0)
+        protocol_->setCurrentIndex(k);
+    if (const int k = device_->findData(QString::fromStdString(c.device)); k >= 0)
+        device_->setCurrentIndex(k);
+    threads_->setValue(c.threads);
+    if (const int k = duplicates_->findData(QString::fromStdString(c.duplicates)); k >= 0)
+        duplicates_->setCurrentIndex(k);
+    earlyStopping_->setChecked(!c.validationMetric.empty());
+    if (!c.validationMetric.empty()) {
+        if (const int k = validationMetric_->findText(QString::fromStdString(c.validationMetric)); k >= 0)
+            validationMetric_->setCurrentIndex(k);
+        patience_->setValue(c.patience);
+    }
     updateEnabled();
 }
 

@@ -32,6 +32,9 @@ public:
     QString modelText() const;
     bool isGraphModel() const;
     void selectModel(const QString& name);
+    // Shows a configuration (a stored run's, the last session's, a lesson's): its model (not a
+    // custom graph: the editor holds that), values, protocol, device and early stopping.
+    void setConfig(const TrainConfig& config);
     bool isTrainable() const;
 
     QComboBox* modelCombo() const { return model_; }
@@ -58,6 +61,7 @@ private:
     TaskKind currentTask() const;
     const ModelInfo* currentDefaults() const;
     void applyModelDefaults();
+    void showValues(const TrainConfig& values);
     void fillProtocols();
     void fillValidationMetrics();
     void describeProtocol();
