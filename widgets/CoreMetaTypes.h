@@ -2,6 +2,7 @@
 // training thread and the GUI thread.
 #pragma once
 
+#include "runs/TrainConfig.h"
 #include "runs/TrainingEvents.h"
 
 #include <QMetaType>
@@ -9,6 +10,7 @@
 Q_DECLARE_METATYPE(reclab::BatchProgress)
 Q_DECLARE_METATYPE(reclab::EpochStats)
 Q_DECLARE_METATYPE(reclab::StepReport)
+Q_DECLARE_METATYPE(reclab::TrainConfig)
 
 namespace reclab {
 // Call once before the first queued connection carrying these types.

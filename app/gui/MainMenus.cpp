@@ -154,6 +154,7 @@ void MainWindow::buildMenus()
     for (QDockWidget* dock : findChildren<QDockWidget*>())
         view->addAction(dock->toggleViewAction());
     view->addSeparator();
+    view->addAction(lessonsAction_);
     QAction* fit = view->addAction(tr("&Fit graph"), this, [this] {
         centralTabs_->setCurrentWidget(graphEditor_);
         graphEditor_->view()->fitAll();

@@ -14,6 +14,9 @@
 #include "training/StepPanel.h"
 #include "training/TrainingController.h"
 #include "training/TrainingPanel.h"
+#include "training/RunQueue.h"
+#include "lessons/LessonPanel.h"
+#include "LessonRunner.h"
 #include "editor/GraphEditor.h"
 #include "editor/GraphDocument.h"
 #include "data/DatasetSource.h"
@@ -40,6 +43,7 @@
 #include <QTabWidget>
 #include <QTableWidget>
 #include <QToolBar>
+#include <QVBoxLayout>
 
 
 namespace reclab {
@@ -79,7 +83,14 @@ MainWindow::MainWindow(const MainWindowOptions& options, QWidget* parent)
     scroll->setWidget(panel_);
     scroll->setWidgetResizable(true);
     scroll->setFrameShape(QFrame::NoFrame);
-    setup->setWidget(scroll);
+    // The settings, and below them the queue: several runs, one Start.
+    auto* setupPage = new QWidget;
+    auto* setupLayout = new QVBoxLayout(setupPage);
+    setupLayout->setContentsMargins(0, 0, 4, 4);
+    setupLayout->addWidget(scroll, 1);
+    runQueue_ = new RunQueue;
+    setupLayout->addWidget(runQueue_);
+    setup->setWidget(setupPage);
     // Wide enough for the panel and its scroll bar: nothing of it is cut or scrolled sideways.
     scroll->setHorizontalScrollBarPolicy(Qt::ScrollBarAlwaysOff);
     setup->setMinimumWidth(std::max(340, panel_->minimumSizeHint().width() + scroll->verticalScrollBar()->sizeHint().width() + 6));
@@ -91,6 +102,18 @@ MainWindow::MainWindow(const MainWindowOptions& options, QWidget* parent)
     });
     buildRunsDock();
     connectLiveRuns();
+    connect(runQueue_, &RunQueue::addRequested, this, [this] {
+        TrainConfig config;
+        if (checkedPanelConfig(config))
+            runQueue_->add(config, panel_->modelText());
+    });
+    connect(runQueue_, &RunQueue::launchRequested, this, [this](const TrainConfig& config, const QString& label) {
+        if (!dataset_) {
+            runQueue_->entryFinished(0, QStringLiteral("FAILED"));
+            return;
+        }
+        queueKey_ = launch(config, tr("%1 on %2").arg(label, QString::fromStdString(dataset_->name)), 0)->controller;
+    });
     buildStepDock();
     refreshTimer_.setSingleShot(true);
     refreshTimer_.setInterval(300);
@@ -120,6 +143,7 @@ MainWindow::MainWindow(const MainWindowOptions& options, QWidget* parent)
     refreshRuns();
     resize(1280, 800);
     resizeDocks({runsDock_}, {240}, Qt::Vertical); // the charts get the most room
+    buildLessons();
     buildMenus();
     setAcceptDrops(true); // a data file or folder dropped on the window opens
     restoreSettings();
@@ -249,6 +273,44 @@ void MainWindow::buildRunsDock()
     connect(compare_, &CompareView::failed, this, [this](const QString& error) {
         QMessageBox::warning(this, tr("Compare runs"), error);
     });
+}
+
+void MainWindow::buildLessons()
+{
+    lessonPanel_ = new LessonPanel;
+    lessonDock_ = new QDockWidget(tr("Lesson"), this);
+    lessonDock_->setObjectName(QStringLiteral("lessonDock"));
+    lessonDock_->setWidget(lessonPanel_);
+    // Beside the run setup, as its tab: a lesson takes no width from the views it opens.
+    addDockWidget(Qt::LeftDockWidgetArea, lessonDock_);
+    if (auto* setup = findChild<QDockWidget*>(QStringLiteral("setupDock")))
+        tabifyDockWidget(setup, lessonDock_);
+    lessonDock_->hide();
+    lessons_ = new LessonRunner(this, lessonPanel_);
+    connect(lessons_, &LessonRunner::stepShown, lessonDock_, [this] {
+        lessonDock_->show();
+        lessonDock_->raise();
+    });
+    connect(lessons_, &LessonRunner::ended, lessonDock_, &QWidget::hide);
+    lessonsAction_ = new QAction(style()->standardIcon(QStyle::SP_DialogHelpButton), tr("Lessons…"), this);
+    lessonsAction_->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_L));
+    lessonsAction_->setToolTip(tr("Guided scenarios for class on the sample data: CF vs NCF vs DIN, what attention finds, "
+                                  "embeddings learning genres, overfitting and early stopping"));
+    connect(lessonsAction_, &QAction::triggered, this, &MainWindow::showLessons);
+    if (auto* bar = findChild<QToolBar*>(QStringLiteral("mainToolBar")))
+        bar->insertAction(bar->actions().value(0), lessonsAction_);
+}
+
+LessonChooser* MainWindow::showLessons()
+{
+    QList<LessonSummary> summaries;
+    for (const auto& lesson : LessonRunner::lessons())
+        summaries.append({lesson.title, lesson.summary});
+    auto* chooser = new LessonChooser(summaries, this);
+    chooser->setAttribute(Qt::WA_DeleteOnClose);
+    connect(chooser, &LessonChooser::lessonChosen, lessons_, &LessonRunner::start);
+    chooser->open();
+    return chooser;
 }
 
 void MainWindow::offerRunsToInspect()
@@ -415,14 +477,22 @@ void MainWindow::startTraining()
         return;
     }
     TrainConfig config;
+    if (checkedPanelConfig(config))
+        launch(config, tr("%1 on %2").arg(panel_->modelText(), QString::fromStdString(dataset_->name)), 0);
+}
+
+bool MainWindow::checkedPanelConfig(TrainConfig& config)
+{
+    if (!dataset_)
+        return false;
     try {
         config = panel_->config();
         Trainer check(dataset_, config); // sizes against the data: a model that cannot fit is refused here
     } catch (const std::exception& e) {
         QMessageBox::warning(this, tr("Invalid settings"), QString::fromUtf8(e.what()));
-        return;
+        return false;
     }
-    launch(config, tr("%1 on %2").arg(panel_->modelText(), QString::fromStdString(dataset_->name)), 0);
+    return true;
 }
 
 void MainWindow::resumeSelectedRun()
@@ -445,7 +515,7 @@ void MainWindow::resumeSelectedRun()
     launch(config, tr("%1 on %2 (resumed)").arg(model, QString::fromStdString(dataset_->name)), id);
 }
 
-void MainWindow::launch(const TrainConfig& config, const QString& label, qint64 resumeRunId, qint64 parentRunId)
+LiveRuns::Run* MainWindow::launch(const TrainConfig& config, const QString& label, qint64 resumeRunId, qint64 parentRunId)
 {
     centralTabs_->setCurrentWidget(dashboard_);
     LiveRuns::Run* run = liveRuns_->launch(dataset_, config, options_.databasePath, label, resumeRunId, parentRunId);
@@ -453,6 +523,7 @@ void MainWindow::launch(const TrainConfig& config, const QString& label, qint64 
     activeRun_->setCurrentIndex(activeRun_->count() - 1);
     showActiveRun();
     updateActions();
+    return run;
 }
 
 void MainWindow::connectLiveRuns()
@@ -462,6 +533,8 @@ void MainWindow::connectLiveRuns()
         if (index >= 0)
             activeRun_->setItemText(index, run->label);
         refreshRuns();
+        if (run->controller == queueKey_)
+            runQueue_->entryStarted(run->runId);
         emit runStarted(run->runId);
     });
     connect(liveRuns_, &LiveRuns::progressed, this, [this](LiveRuns::Run* run) {
@@ -546,13 +619,18 @@ void MainWindow::onRunFinished(const QObject* key, qint64 runId, const QString& 
     }
     refreshRuns();
     updateActions();
-    if (status == QLatin1String("FAILED"))
+    const bool queued = key == queueKey_;
+    if (queued)
+        queueKey_ = nullptr;
+    if (status == QLatin1String("FAILED") && !queued) // a queued run's failure must not hold up the queue
         QMessageBox::warning(this, tr("Training failed"), tr("%1: %2").arg(label, message));
     else
         statusBar()->showMessage(message.isEmpty() ? tr("%1 %2").arg(label, status.toLower())
                                                    : tr("%1: %2").arg(label, message),
                                  8000);
     emit trainingFinished(runId, status);
+    if (queued)
+        runQueue_->entryFinished(runId, status);
 }
 
 void MainWindow::updateActions()

@@ -41,6 +41,10 @@ class DatasetBrowser;
 class ExperimentsView;
 class GraphEditor;
 struct ModelInfo;
+class LessonChooser;
+class LessonPanel;
+class LessonRunner;
+class RunQueue;
 class RunsTableModel;
 struct LoadResult;
 struct RunRecord;
@@ -80,6 +84,14 @@ public:
     ExperimentsView* experimentsView() const { return experiments_; }
     CompareView* compareView() const { return compare_; }
     InspectView* inspectView() const { return inspect_; }
+    RunQueue* runQueue() const { return runQueue_; }
+    const Dataset* dataset() const { return dataset_.get(); }
+    // Lesson mode: the toolbar's "Lessons" opens the chooser; the runner walks the chosen one.
+    QAction* lessonsAction() const { return lessonsAction_; }
+    LessonRunner* lessons() const { return lessons_; }
+    LessonPanel* lessonPanel() const { return lessonPanel_; }
+    // Opens the lesson chooser (non-modal; choosing starts the lesson).
+    LessonChooser* showLessons();
     // Opens a stored run in the Inspect tab.
     void inspectRun(qint64 runId);
     QAction* startAction() const { return startAction_; }
@@ -148,6 +160,7 @@ protected:
 private:
     void buildActions();
     void buildMenus();
+    void buildLessons();
     void restoreSettings();
     void addRecent(const char* key, const QString& path);
     void rememberDataset(const QString& spec);
@@ -158,7 +171,9 @@ private:
     void buildRunsDock();
     void buildStepDock();
     void connectLiveRuns();
-    void launch(const TrainConfig& config, const QString& label, qint64 resumeRunId, qint64 parentRunId = 0);
+    LiveRuns::Run* launch(const TrainConfig& config, const QString& label, qint64 resumeRunId, qint64 parentRunId = 0);
+    // The run setup's configuration, checked against the data; false (after saying why) if refused.
+    bool checkedPanelConfig(TrainConfig& config);
     LiveRuns::Run* activeRun() const; // the steered one
     void showActiveRun();
     void setDataset(const LoadResult& loaded);
@@ -200,6 +215,12 @@ private:
     QMenu* recentDataMenu_ = nullptr;
     QMenu* recentDbMenu_ = nullptr;
     QHash<QString, QStringList> recent_;
+    RunQueue* runQueue_ = nullptr;
+    QAction* lessonsAction_ = nullptr;
+    LessonRunner* lessons_ = nullptr;
+    LessonPanel* lessonPanel_ = nullptr;
+    QDockWidget* lessonDock_ = nullptr;
+    const QObject* queueKey_ = nullptr; // the queue's running entry (its controller)
     QDoubleSpinBox* runRate_ = nullptr;
     StepPanel* stepPanel_ = nullptr;
     QDockWidget* runsDock_ = nullptr;

@@ -29,16 +29,12 @@
 #include <QTreeWidget>
 #include <QtTest>
 
+#include "Screenshots.h"
+
 using namespace reclab;
+using reclab::test::saveShot;
 
 namespace {
-
-void saveShot(QWidget* w, const char* name)
-{
-    const QByteArray dir = qgetenv("RECLAB_SCREENSHOT_DIR");
-    if (!dir.isEmpty())
-        w->grab().save(QString::fromLocal8Bit(dir) + QLatin1Char('/') + QLatin1String(name));
-}
 
 // u.data rewritten with another separator and a header line.
 QString writeMl100kAs(const QString& path, const QByteArray& header, char sep)

@@ -39,9 +39,12 @@
 #include <QTreeWidget>
 #include <QtTest>
 
+#include "Screenshots.h"
+
 #include <set>
 
 using namespace reclab;
+using reclab::test::saveShot;
 
 class TestInspect : public QObject {
     Q_OBJECT
@@ -67,14 +70,6 @@ private:
     int64_t gmf_ = 0, din_ = 0, knn_ = 0;
 };
 
-namespace {
-void saveShot(QWidget* w, const char* name)
-{
-    const QByteArray dir = qgetenv("RECLAB_SCREENSHOT_DIR");
-    if (!dir.isEmpty())
-        w->grab().save(QString::fromLocal8Bit(dir) + QLatin1Char('/') + QLatin1String(name));
-}
-} // namespace
 
 int64_t TestInspect::train(const std::shared_ptr<const Dataset>& data, const std::string& db, const std::string& model, int epochs)
 {

@@ -308,8 +308,11 @@ void ProjectorView::loadEpoch()
             table_->clear();
             for (const auto& t : state_->tables)
                 table_->addItem(QString::fromStdString(t.name), QString::fromStdString(t.kind));
+            // The table shown before, else the first item table: items carry genres, the
+            // structure a learned embedding shows best.
             const int keep = table_->findText(current);
-            table_->setCurrentIndex(keep >= 0 ? keep : 0);
+            const int items = table_->findData(QStringLiteral("items"));
+            table_->setCurrentIndex(keep >= 0 ? keep : std::max(0, items));
         }
         presentVectors();
     });

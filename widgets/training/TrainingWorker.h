@@ -56,4 +56,3 @@ private:
 } // namespace reclab
 
 Q_DECLARE_METATYPE(std::shared_ptr<const reclab::Dataset>)
-Q_DECLARE_METATYPE(reclab::TrainConfig)
