@@ -3,6 +3,7 @@
 #include "MainWindow.h"
 #include "data/SampleGenerator.h"
 #include "experiments/CompareView.h"
+#include "experiments/RunsTableModel.h"
 #include "inspect/AttentionView.h"
 #include "inspect/InspectView.h"
 #include "inspect/ProjectorView.h"
@@ -148,7 +149,8 @@ std::vector<LessonRunner::Lesson> buildLessons()
                [](LessonRunner& r) { r.showTraining(QStringLiteral("rmse"), 1); }},
           Step{LessonRunner::tr("Compare the two"),
                LessonRunner::tr("<p>Same model, same data: the run that stopped early has the lower test RMSE, in a "
-                                "fraction of the epochs.</p>"),
+                                "fraction of the epochs. The banner notes that the two splits differ: the early-stopped "
+                                "run set a validation part aside to watch.</p>"),
                [](LessonRunner& r) { r.compareAll(); }}}});
     return all;
 }
@@ -256,6 +258,7 @@ void LessonRunner::showAttention(int run)
 {
     if (run >= runs_.size())
         return;
+    window_->runsModel()->refresh(); // the views list the lesson's runs before one is opened
     window_->inspectRun(runs_[run]);
     window_->inspectView()->attention()->showAttention(runs_[run], driftingUser());
 }
@@ -264,6 +267,7 @@ void LessonRunner::showEmbeddings(int run, bool play)
 {
     if (run >= runs_.size())
         return;
+    window_->runsModel()->refresh();
     InspectView* inspect = window_->inspectView();
     window_->centralTabs()->setCurrentWidget(inspect);
     inspect->tabs()->setCurrentWidget(inspect->projector());

@@ -14,6 +14,8 @@
 #include "inspect/ScatterPlot.h"
 #include "lessons/LessonPanel.h"
 #include "training/RunQueue.h"
+#include "training/TrainingDashboard.h"
+#include "chart/MetricChart.h"
 #include "training/TrainingPanel.h"
 
 #include <QAction>
@@ -22,6 +24,7 @@
 #include <QLabel>
 #include <QListWidget>
 #include <QPushButton>
+#include <QSlider>
 #include <QTabWidget>
 #include <QTemporaryDir>
 #include <QtTest>
@@ -39,6 +42,7 @@ class TestLessons : public QObject {
 private slots:
     void cfNcfDinComparisonInTwoActions();
     void queueTrainsSeveralRunsWithOneStart();
+    void theOtherLessonsRunToTheirEnd();
 };
 
 void TestLessons::cfNcfDinComparisonInTwoActions()
@@ -147,6 +151,52 @@ void TestLessons::queueTrainsSeveralRunsWithOneStart()
     QCOMPARE(queue->entries()[1].config.model, std::string("itemknn"));
     QVERIFY(!queue->isRunning());
     QVERIFY(!queue->startButton()->isEnabled());
+}
+
+// "What attention finds", "Embeddings learn genres", "Overfitting and early stopping": each
+// trains its runs and opens what it explains.
+void TestLessons::theOtherLessonsRunToTheirEnd()
+{
+    QTemporaryDir dir;
+    MainWindow w({dir.filePath(QStringLiteral("others.db")), QStringLiteral("sample")});
+    w.resize(1280, 800);
+    w.show();
+    QTRY_VERIFY_WITH_TIMEOUT(w.isDatasetLoaded(), 30000);
+    LessonRunner* lessons = w.lessons();
+    const auto trained = [&](int lesson) {
+        QSignalSpy done(lessons, &LessonRunner::runsTrained);
+        lessons->start(lesson);
+        return done.wait(300000) && lessons->stepIndex() == 1;
+    };
+
+    QVERIFY(trained(1));
+    AttentionView* attention = w.inspectView()->attention();
+    QTRY_VERIFY2_WITH_TIMEOUT(!attention->isBusy() && attention->heatmap()->rows() > 0,
+                              qPrintable(attention->statusLabel()->text()), 60000);
+    QCOMPARE(attention->runCombo()->currentData().toLongLong(), lessons->runs().at(0));
+    lessons->end();
+
+    QVERIFY(trained(2));
+    ProjectorView* projector = w.inspectView()->projector();
+    QTRY_VERIFY_WITH_TIMEOUT(projector->runId() == lessons->runs().at(0) && projector->plot()->pointCount() > 0, 60000);
+    QCOMPARE(projector->epochSlider()->maximum() + 1, 8); // a snapshot per epoch, played through
+    QCOMPARE(projector->colourCombo()->currentText(), QStringLiteral("genre"));
+    lessons->end();
+
+    QVERIFY(trained(3));
+    QCOMPARE(w.dashboard()->metricChart()->key(), QStringLiteral("rmse"));
+    const QList<qint64> runs = lessons->runs();
+    QCOMPARE(runs.size(), 2);
+    // The early-stopped run ends sooner, with the lower test RMSE.
+    QTest::mouseClick(w.lessonPanel()->nextButton(), Qt::LeftButton);
+    QTRY_VERIFY_WITH_TIMEOUT(w.compareView()->comparison() && !w.compareView()->isLoading(), 60000);
+    const RunComparison& c = *w.compareView()->comparison();
+    const size_t rmse = static_cast<size_t>(std::find(c.metricKeys.begin(), c.metricKeys.end(), "rmse") - c.metricKeys.begin());
+    QVERIFY(rmse < c.metricKeys.size());
+    QVERIFY2(c.epochs[1] < c.epochs[0], qPrintable(QStringLiteral("%1 vs %2").arg(c.epochs[1]).arg(c.epochs[0])));
+    QVERIFY2(c.metrics[1][rmse] < c.metrics[0][rmse],
+             qPrintable(QStringLiteral("%1 vs %2").arg(c.metrics[1][rmse]).arg(c.metrics[0][rmse])));
+    saveShot(&w, "lesson-early-stopping.png");
 }
 
 QTEST_MAIN(TestLessons)

@@ -112,7 +112,6 @@ void MetricChart::setXMode(XAxisMode mode)
 {
     mode_ = mode;
     x_->setTitleText(mode == XAxisMode::Step ? tr("step") : mode == XAxisMode::Epoch ? tr("epoch") : tr("wall time (s)"));
-    x_->setLabelFormat(mode == XAxisMode::Epoch ? QStringLiteral("%.1f") : QStringLiteral("%.0f"));
     autoRange_ = true;
     refresh();
 }
@@ -321,6 +320,9 @@ void MetricChart::setXTicks(double x0, double x1)
     x_->setTickType(QValueAxis::TicksDynamic);
     x_->setTickAnchor(0);
     x_->setTickInterval(step);
+    // Labels as precise as the ticks are apart (epochs 0.5 apart, never "0 0 1 1").
+    const int decimals = step >= 1 ? 0 : std::clamp(static_cast<int>(std::ceil(-std::log10(step) - 1e-9)), 0, 6);
+    x_->setLabelFormat(QStringLiteral("%.%1f").arg(decimals));
 }
 
 void MetricChart::setRanges(double x0, double x1, double y0, double y1)
