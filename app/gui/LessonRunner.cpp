@@ -77,8 +77,9 @@ std::vector<LessonRunner::Lesson> buildLessons()
           Step{LessonRunner::tr("Where DIN looks"),
                LessonRunner::tr(
                    "<p>Each column is a candidate item, each row one of the user's past behaviours (oldest at the "
-                   "top), both with their genres. Colour is the weight DIN gives that behaviour when scoring that "
-                   "candidate: blue above zero, red below, white near zero; outlined cells are each candidate's top "
+                   "top), both with their genres. The number is the weight DIN gives that behaviour when scoring "
+                   "that candidate; the colour runs, within each candidate, from its least attended behaviour "
+                   "(white) to its most attended (dark red). Outlined cells are each candidate's top "
                    "contributors.</p><p>The sample plants genre interests that drift over each user's timeline: "
                    "look for candidates whose weight comes from recent behaviours of their own genre.</p>"),
                [](LessonRunner& r) { r.showAttention(2); }},
@@ -101,9 +102,10 @@ std::vector<LessonRunner::Lesson> buildLessons()
                     Step{LessonRunner::tr("Read the heatmap"),
                          LessonRunner::tr(
                              "<p>Rows: the user's behaviours, oldest first; columns: candidates. Genres are on both "
-                             "axes. A weight can be negative (the unit's output is not a softmax): blue cells pull "
-                             "the score up, red ones down. Tick <b>Shares</b> to see each weight as a share of its "
-                             "candidate's total.</p><p>This user's favourite genre changes over time: candidates of "
+                             "axes. The weights are not a softmax and can all be negative, so each candidate's "
+                             "column is coloured from its least attended behaviour (white) to its most attended "
+                             "(dark red); untick <b>Relative colour</b> for the raw scale about zero, tick "
+                             "<b>Shares</b> for each weight as a share of its candidate's total.</p><p>This user's favourite genre changes over time: candidates of "
                              "the new genre take their weight from the recent rows.</p>"),
                          [](LessonRunner& r) { r.showAttention(0); }}}});
 
@@ -275,6 +277,9 @@ void LessonRunner::showEmbeddings(int run, bool play)
     const int index = projector->runCombo()->findData(runs_[run]);
     if (index >= 0)
         projector->runCombo()->setCurrentIndex(index);
+    // t-SNE, as the lesson says: it follows the PCA frame once the snapshot is read.
+    if (const int tsne = projector->methodCombo()->findText(QStringLiteral("t-SNE")); tsne >= 0)
+        projector->methodCombo()->setCurrentIndex(tsne);
     projector->showRun(runs_[run]);
     if (play)
         connect(projector, &ProjectorView::shown, projector, [projector] { projector->play(true); },

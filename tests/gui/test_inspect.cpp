@@ -454,7 +454,9 @@ void TestInspect::customGraphsOpenTheViewTheirBlocksOffer()
     MainWindow w({QString::fromStdString(db), QStringLiteral("sample")});
     w.show();
     QTRY_VERIFY_WITH_TIMEOUT(w.isDatasetLoaded(), 60000);
-    QTRY_VERIFY(w.inspectView()->attention()->runCombo()->count() == 2);
+    // Only the run with attention is offered in the Attention view; the projector offers both.
+    QTRY_VERIFY(w.inspectView()->projector()->runCombo()->count() == 2);
+    QCOMPARE(w.inspectView()->attention()->runCombo()->count(), 1);
     w.inspectRun(attending);
     QCOMPARE(w.inspectView()->tabs()->currentWidget(), w.inspectView()->attention());
     QCOMPARE(w.inspectView()->attention()->runCombo()->currentData().toLongLong(), attending);

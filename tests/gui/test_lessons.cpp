@@ -19,6 +19,7 @@
 #include "training/TrainingPanel.h"
 
 #include <QAction>
+#include <QCheckBox>
 #include <QComboBox>
 #include <QElapsedTimer>
 #include <QLabel>
@@ -104,6 +105,18 @@ void TestLessons::cfNcfDinComparisonInTwoActions()
     QCOMPARE(w.centralTabs()->currentWidget(), static_cast<QWidget*>(w.inspectView()));
     QTRY_VERIFY_WITH_TIMEOUT(!attention->isBusy() && attention->heatmap()->rows() > 0, 60000);
     QCOMPARE(attention->runCombo()->currentData().toLongLong(), w.lessons()->runs().at(2));
+    QCOMPARE(attention->runCombo()->count(), 1); // DIN only: MF and NeuMF have no attention
+    // Genres on both axes; each candidate's colours run from its least to its most attended row.
+    for (int c = 0; c < attention->heatmap()->columns(); ++c)
+        QVERIFY(attention->heatmap()->columnLabel(c).startsWith(attention->candidateGenres()[c].join(QStringLiteral(", "))));
+    QVERIFY(attention->relativeCheck()->isChecked());
+    QVERIFY(attention->heatmap()->legend().contains(QStringLiteral("most attended")));
+    attention->relativeCheck()->setChecked(false);
+    QVERIFY(attention->heatmap()->legend().contains(QStringLiteral("below")));
+    attention->relativeCheck()->setChecked(true);
+    // The sample's drifting users are offered.
+    QVERIFY2(attention->suggestedUsers()->isVisibleTo(attention) && attention->suggestedUsers()->count() > 1, qPrintable(attention->runCombo()->currentText() + QString::number(attention->suggestedUsers()->count())));
+    QVERIFY(attention->suggestedUsers()->itemText(1).contains(QStringLiteral("→")));
     saveShot(&w, "lesson-attention.png");
 
     // Next: NeuMF's item embeddings, coloured by genre.
@@ -113,6 +126,8 @@ void TestLessons::cfNcfDinComparisonInTwoActions()
                                  projector->plot()->pointCount() > 0,
                              120000);
     QCOMPARE(projector->colourCombo()->currentText(), QStringLiteral("genre"));
+    QCOMPARE(projector->method(), QStringLiteral("t-SNE"));
+    QTRY_VERIFY_WITH_TIMEOUT(!projector->isBusy(), 120000); // the t-SNE map converged
     saveShot(&w, "lesson-embeddings.png");
     // Finish ends the lesson.
     QCOMPARE(w.lessonPanel()->nextButton()->text(), QStringLiteral("Finish"));

@@ -201,6 +201,13 @@ void ExperimentsView::afterReset()
     if (!table_->property("sized").toBool() && runs_->rowCount() > 0) {
         table_->resizeColumnsToContents(); // once: later widths are the user's
         table_->setProperty("sized", true);
+    } else if (runs_->rowCount() > 0) {
+        // A column that was empty when sized (no run had the metric yet) grows to its values
+        // instead of cutting them ("0.80…").
+        const QAbstractItemView* view = table_; // sizeHintForColumn is public there
+        for (int c = 0; c < runs_->columnCount(); ++c)
+            if (!table_->isColumnHidden(c) && table_->columnWidth(c) < view->sizeHintForColumn(c))
+                table_->setColumnWidth(c, view->sizeHintForColumn(c));
     }
 }
 

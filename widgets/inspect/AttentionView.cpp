@@ -1,6 +1,7 @@
 #include "inspection/Attention.h"
 #include "inspection/StoredRun.h"
 #include "util/Error.h"
+#include "data/SampleGenerator.h"
 
 #include "inspect/AttentionView.h"
 
@@ -14,6 +15,7 @@
 #include <QPainter>
 #include <QPushButton>
 #include <QScrollArea>
+#include <QSignalBlocker>
 #include <QSpinBox>
 #include <QToolTip>
 #include <QVBoxLayout>
@@ -46,13 +48,16 @@ AttentionHeatmap::AttentionHeatmap(QWidget* parent) : QWidget(parent)
 }
 
 void AttentionHeatmap::setData(const QStringList& rowLabels, const QStringList& columnLabels,
-                               const QVector<double>& values, const QVector<bool>& marked, const QString& valueName)
+                               const QVector<double>& values, const QVector<bool>& marked, const QString& valueName,
+                               const QVector<double>& colours, const QString& legend)
 {
     rowLabels_ = rowLabels;
     columnLabels_ = columnLabels;
     values_ = values;
     marked_ = marked;
     valueName_ = valueName;
+    colours_ = colours;
+    legend_ = legend;
     const QFontMetrics fm(font());
     labelWidth_ = 120;
     for (const QString& l : rowLabels_)
@@ -64,7 +69,7 @@ void AttentionHeatmap::setData(const QStringList& rowLabels, const QStringList& 
 
 QSize AttentionHeatmap::sizeHint() const
 {
-    return {labelWidth_ + kColumnWidth * std::max(1, columns()) + 80, headerHeight_ + kCell * std::max(1, rows()) + 40};
+    return {labelWidth_ + kColumnWidth * std::max(1, columns()) + 80, headerHeight_ + kCell * std::max(1, rows()) + 56};
 }
 
 QRect AttentionHeatmap::cellRect(int row, int column) const
@@ -105,8 +110,9 @@ void AttentionHeatmap::paintEvent(QPaintEvent*)
         for (int c = 0; c < columns(); ++c) {
             const QRect cell = cellRect(r, c).adjusted(1, 1, -1, -1);
             const double v = value(r, c);
-            p.fillRect(cell, diverging(v, extent));
-            p.setPen(std::abs(v) > 0.6 * extent ? Qt::white : Qt::black);
+            const double colour = colours_.isEmpty() ? (extent > 0 ? v / extent : 0.0) : colours_[r * columns() + c];
+            p.fillRect(cell, diverging(colour, 1.0));
+            p.setPen(std::abs(colour) > 0.6 ? Qt::white : Qt::black);
             p.drawText(cell, Qt::AlignCenter, QString::number(v, 'f', std::abs(v) >= 10 ? 1 : 3));
             if (isMarked(r, c)) {
                 p.setPen(QPen(Qt::black, 2.5));
@@ -117,8 +123,10 @@ void AttentionHeatmap::paintEvent(QPaintEvent*)
     }
     p.setFont(font());
     p.setPen(palette().color(QPalette::Text));
-    p.drawText(QRect(labelWidth_, headerHeight_ + rows() * kCell + 6, kColumnWidth * columns() + 60, 24), Qt::AlignLeft,
-               tr("%1 · outlined: each candidate's top contributors · oldest behaviour at the top").arg(valueName_));
+    p.drawText(QRect(4, headerHeight_ + rows() * kCell + 6, labelWidth_ + kColumnWidth * columns() + 60, 40),
+               Qt::AlignLeft | Qt::TextWordWrap,
+               tr("Numbers: %1 · %2 · outlined: each candidate's top contributors · oldest behaviour at the top")
+                   .arg(valueName_, legend_));
 }
 
 bool AttentionHeatmap::event(QEvent* e)
@@ -145,9 +153,11 @@ bool AttentionHeatmap::event(QEvent* e)
 AttentionView::AttentionView(std::shared_ptr<InspectionCache> cache, QWidget* parent)
     : QWidget(parent), cache_(std::move(cache)), heatmap_(new AttentionHeatmap), run_(new QComboBox),
       user_(new QLineEdit), items_(new QLineEdit), top_(new QSpinBox), shares_(new QCheckBox(tr("Shares"))),
+      relative_(new QCheckBox(tr("Relative colour"))), suggested_(new QComboBox),
       showButton_(new QPushButton(tr("Show"))), status_(new QLabel)
 {
-    run_->setMinimumContentsLength(28);
+    run_->setMinimumContentsLength(20);
+    run_->setSizeAdjustPolicy(QComboBox::AdjustToMinimumContentsLengthWithIcon);
     user_->setPlaceholderText(tr("user id"));
     user_->setMaximumWidth(110);
     items_->setPlaceholderText(tr("candidate item ids, comma-separated (empty: the user's top 6 recommendations)"));
@@ -155,21 +165,35 @@ AttentionView::AttentionView(std::shared_ptr<InspectionCache> cache, QWidget* pa
     top_->setValue(3);
     top_->setPrefix(tr("top "));
     shares_->setToolTip(tr("Each weight as a share of its candidate's total instead of the raw activation weight"));
+    // Two rows: which run and user; which candidates and how to show them.
+    auto* who = new QHBoxLayout;
+    who->addWidget(new QLabel(tr("Run")));
+    who->addWidget(run_, 2);
+    who->addWidget(new QLabel(tr("User")));
+    who->addWidget(user_);
+    who->addWidget(suggested_, 1);
     auto* controls = new QHBoxLayout;
-    controls->addWidget(new QLabel(tr("Run")));
-    controls->addWidget(run_, 2);
-    controls->addWidget(new QLabel(tr("User")));
-    controls->addWidget(user_);
     controls->addWidget(new QLabel(tr("Items")));
     controls->addWidget(items_, 3);
     controls->addWidget(top_);
     controls->addWidget(shares_);
+    controls->addWidget(relative_);
     controls->addWidget(showButton_);
+    relative_->setChecked(true);
+    relative_->setToolTip(tr("Colour each candidate's column from its least (white) to its most attended behaviour "
+                             "(dark red). Off: the raw weight on a scale about zero (red above, blue below); DIN's "
+                             "weights are not a softmax and can all be negative"));
+    suggested_->setToolTip(tr("Users whose planted favourite genre drifts over their timeline: there attention has "
+                              "something to find (the sample only)"));
+    suggested_->setSizeAdjustPolicy(QComboBox::AdjustToMinimumContentsLengthWithIcon);
+    suggested_->setMinimumContentsLength(14);
+    suggested_->hide();
     auto* scroll = new QScrollArea;
     scroll->setWidget(heatmap_);
     scroll->setWidgetResizable(false);
     scroll->setBackgroundRole(QPalette::Base);
     auto* layout = new QVBoxLayout(this);
+    layout->addLayout(who);
     layout->addLayout(controls);
     layout->addWidget(scroll, 1);
     layout->addWidget(status_);
@@ -185,6 +209,14 @@ AttentionView::AttentionView(std::shared_ptr<InspectionCache> cache, QWidget* pa
     connect(user_, &QLineEdit::returnPressed, this, go);
     connect(items_, &QLineEdit::returnPressed, this, go);
     connect(shares_, &QCheckBox::toggled, this, [this] { refill(); });
+    connect(relative_, &QCheckBox::toggled, this, [this] { refill(); });
+    connect(run_, &QComboBox::currentIndexChanged, this, &AttentionView::runChanged);
+    connect(suggested_, &QComboBox::activated, this, [this, go](int k) {
+        if (k > 0) {
+            user_->setText(suggested_->itemData(k).toString());
+            go();
+        }
+    });
     connect(top_, &QSpinBox::valueChanged, this, [this] { refill(); });
 }
 
@@ -192,10 +224,15 @@ void AttentionView::setRuns(const QString& databasePath, const QList<QPair<qint6
 {
     databasePath_ = databasePath;
     const qint64 current = run_->currentData().toLongLong();
-    run_->clear();
-    for (const auto& [id, label] : runs)
-        run_->addItem(label, id);
-    run_->setCurrentIndex(std::max(0, run_->findData(current)));
+    {
+        const QSignalBlocker block(run_);
+        run_->clear();
+        for (const auto& [id, label] : runs)
+            run_->addItem(label, id);
+        run_->setCurrentIndex(std::max(0, run_->findData(current))); // else the newest
+    }
+    if (run_->currentData().toLongLong() != current)
+        runChanged();
 }
 
 void AttentionView::setShowShares(bool shares) { shares_->setChecked(shares); }
@@ -288,7 +325,9 @@ void AttentionView::showAttention(qint64 runId, const QString& userId, const QSt
                 const int32_t item = map.candidates[c];
                 a.candidateGenres << genres(item);
                 a.candidateIds << QString::fromStdString(data.itemIds[static_cast<size_t>(item)]);
-                a.candidateLabels << QStringLiteral("%1 (%2) %3").arg(title(item), a.candidateGenres.back().join(QStringLiteral(", ")))
+                // The genre first: a long title is cut, the genre never.
+                a.candidateLabels << QStringLiteral("%1 · %2 (%3)")
+                                         .arg(a.candidateGenres.back().join(QStringLiteral(", ")), title(item))
                                          .arg(map.scores[c], 0, 'f', 2);
             }
             // Row-major history x candidates, as the heatmap draws them.
@@ -326,8 +365,70 @@ void AttentionView::refill()
         for (int j = 0; j < k; ++j)
             marked[order[static_cast<size_t>(j)] * columns + c] = true;
     }
+    // Colour: within each candidate from its lowest weight (0) to its highest (1), or the raw
+    // weights about zero.
+    QVector<double> colours(values.size(), 0.0);
+    double extent = 0;
+    for (const double v : weights_)
+        extent = std::max(extent, std::abs(v));
+    for (int c = 0; c < columns; ++c) {
+        double lo = 0, hi = 0;
+        for (int r = 0; r < rows; ++r) {
+            const double v = weights_[r * columns + c];
+            lo = r == 0 ? v : std::min(lo, v);
+            hi = r == 0 ? v : std::max(hi, v);
+        }
+        for (int r = 0; r < rows; ++r) {
+            const double v = weights_[r * columns + c];
+            colours[r * columns + c] = relative_->isChecked() ? (hi > lo ? (v - lo) / (hi - lo) : 0.0)
+                                                              : (extent > 0 ? v / extent : 0.0);
+        }
+    }
     heatmap_->setData(historyLabels_, candidateLabels_, values, marked,
-                      shares_->isChecked() ? tr("share of the candidate's total weight") : tr("raw activation weight"));
+                      shares_->isChecked() ? tr("share of the candidate's total weight") : tr("raw activation weight"),
+                      colours,
+                      relative_->isChecked()
+                          ? tr("colour: within each candidate, white = its least attended behaviour, dark red = its "
+                               "most attended")
+                          : tr("colour: raw weight, red above zero, blue below, white near zero (the weights are not "
+                               "a softmax and may all be negative)"));
+}
+
+void AttentionView::runChanged()
+{
+    // A new run: nothing of the last one's answer stays on screen.
+    ++generation_;
+    busy_ = false;
+    showButton_->setEnabled(true);
+    historyLabels_.clear();
+    candidateLabels_.clear();
+    weights_.clear();
+    shareValues_.clear();
+    heatmap_->setData({}, {}, {}, {}, QString());
+    status_->setText(tr("DIN weighs each of a user's behaviours by its relevance to a candidate item. Pick a user and "
+                        "press Show."));
+    // On the sample: the users whose planted interest drifts.
+    const bool sample = run_->currentText().endsWith(QStringLiteral(" · sample"));
+    suggested_->setVisible(sample);
+    if (sample && suggested_->count() == 0) {
+        suggested_->addItem(tr("suggested users…"));
+        const auto& names = sampleGenreNames();
+        const auto planted = plantedInterests();
+        const auto genreList = [&](const std::vector<int32_t>& genres) {
+            QStringList out;
+            for (const int32_t g : genres)
+                out << QString::fromStdString(names[static_cast<size_t>(g)]);
+            return out.join(QLatin1Char('+'));
+        };
+        for (size_t u = 0; u < planted.size() && suggested_->count() <= 12; ++u)
+            if (!planted[u].endGenres.empty() && planted[u].startGenres != planted[u].endGenres)
+                suggested_->addItem(tr("user %1: %2 → %3")
+                                        .arg(u + 1)
+                                        .arg(genreList(planted[u].startGenres), genreList(planted[u].endGenres)),
+                                    QString::number(u + 1));
+    }
+    if (sample && user_->text().isEmpty() && suggested_->count() > 1)
+        user_->setText(suggested_->itemData(1).toString());
 }
 
 } // namespace reclab

@@ -30,9 +30,14 @@ class AttentionHeatmap : public QWidget {
     Q_OBJECT
 public:
     explicit AttentionHeatmap(QWidget* parent = nullptr);
-    // values: rows x columns, row-major; marked: the same shape, true for top contributors.
+    // values: rows x columns, row-major, the numbers shown; colours: the same shape, what the
+    // cells' colour encodes on the diverging scale [-1, 1] (empty: values, scaled to their
+    // largest magnitude); marked: true for top contributors; legend: what the colour means.
     void setData(const QStringList& rowLabels, const QStringList& columnLabels, const QVector<double>& values,
-                 const QVector<bool>& marked, const QString& valueName);
+                 const QVector<bool>& marked, const QString& valueName, const QVector<double>& colours = {},
+                 const QString& legend = {});
+    const QString& legend() const { return legend_; }
+    const QString& columnLabel(int column) const { return columnLabels_[column]; }
     int rows() const { return static_cast<int>(rowLabels_.size()); }
     int columns() const { return static_cast<int>(columnLabels_.size()); }
     double value(int row, int column) const { return values_[row * columns() + column]; }
@@ -46,9 +51,9 @@ protected:
 
 private:
     QStringList rowLabels_, columnLabels_;
-    QVector<double> values_;
+    QVector<double> values_, colours_;
     QVector<bool> marked_;
-    QString valueName_;
+    QString valueName_, legend_;
     int labelWidth_ = 320, headerHeight_ = 150;
 };
 
@@ -69,6 +74,11 @@ public:
     QLineEdit* userEdit() const { return user_; }
     QLineEdit* itemsEdit() const { return items_; }
     QCheckBox* sharesCheck() const { return shares_; }
+    // On (the default): each candidate's weights coloured from its lowest to its highest, so the
+    // eye goes to the behaviours it attends to most; off: the diverging scale about zero.
+    QCheckBox* relativeCheck() const { return relative_; }
+    // Users where the planted structure shows (the sample's users whose favourite genre drifts).
+    QComboBox* suggestedUsers() const { return suggested_; }
     QLabel* statusLabel() const { return status_; }
     // The last map, as the heatmap shows it: candidates' item ids and history items' ids.
     const QStringList& candidateIds() const { return candidateIds_; }
@@ -83,6 +93,7 @@ signals:
 
 private:
     void refill();
+    void runChanged();
 
     std::shared_ptr<InspectionCache> cache_;
     QString databasePath_;
@@ -94,6 +105,8 @@ private:
     QLineEdit* items_;
     QSpinBox* top_;
     QCheckBox* shares_;
+    QCheckBox* relative_;
+    QComboBox* suggested_;
     QPushButton* showButton_;
     QLabel* status_;
     // The last answer.

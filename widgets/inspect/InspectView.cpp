@@ -1,3 +1,4 @@
+#include "zoo/ModelRegistry.h"
 #include "inspection/StoredRun.h"
 
 #include "inspect/AttentionView.h"
@@ -33,14 +34,19 @@ InspectView::InspectView(QWidget* parent)
 
 InspectView::~InspectView() = default;
 
-void InspectView::setRuns(const QString& databasePath, const QList<QPair<qint64, QString>>& runs)
+void InspectView::setRuns(const QString& databasePath, const QList<QPair<qint64, QString>>& runs,
+                          const QList<qint64>* attentionRuns)
 {
     std::vector<int64_t> ids;
     for (const auto& run : runs)
         ids.push_back(run.first);
     cache_->retain(databasePath.toStdString(), ids);
     projector_->setRuns(databasePath, runs);
-    attention_->setRuns(databasePath, runs);
+    QList<QPair<qint64, QString>> withAttention;
+    for (const auto& run : runs)
+        if (!attentionRuns || attentionRuns->contains(run.first))
+            withAttention.append(run);
+    attention_->setRuns(databasePath, withAttention);
     recommendations_->setRuns(databasePath, runs);
 }
 
@@ -77,7 +83,30 @@ void InspectView::offerRuns(const QString& databasePath, const RunsTableModel& r
     if (runs == offeredRuns_)
         return;
     offeredRuns_ = runs;
-    setRuns(databasePath, runs);
+    // The attention view: the runs whose model weighs behaviours (a registry model's answer
+    // is the same for all its runs).
+    std::map<std::string, bool> byModel;
+    QList<qint64> attentionRuns;
+    for (int row = 0; row < runsModel.runCount(); ++row) {
+        const RunRecord* run = runsModel.runAt(row);
+        if (!run || run->status == RunStatus::Running)
+            continue;
+        const bool custom = run->model == kCustomGraphModel;
+        auto known = byModel.find(run->model);
+        if (custom || known == byModel.end()) {
+            const auto abilities = abilitiesOfRun(run->paramsJson);
+            const bool weighs = abilities && abilities->weighsBehaviours;
+            if (custom) {
+                if (weighs)
+                    attentionRuns.append(run->id);
+                continue;
+            }
+            known = byModel.emplace(run->model, weighs).first;
+        }
+        if (known->second)
+            attentionRuns.append(run->id);
+    }
+    setRuns(databasePath, runs, &attentionRuns);
 }
 
 void InspectView::inspect(qint64 runId, bool hasAttention)

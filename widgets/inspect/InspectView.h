@@ -26,8 +26,10 @@ public:
     explicit InspectView(QWidget* parent = nullptr);
     ~InspectView() override;
 
-    // The finished runs to offer, as (id, label).
-    void setRuns(const QString& databasePath, const QList<QPair<qint64, QString>>& runs);
+    // The finished runs to offer, as (id, label); the attention view lists only those of them
+    // whose model weighs behaviours (attentionRuns; all of them when not given).
+    void setRuns(const QString& databasePath, const QList<QPair<qint64, QString>>& runs,
+                 const QList<qint64>* attentionRuns = nullptr);
     // The runs table's finished runs (and stopped ones), newest first; the lists are rebuilt
     // only when what they show changed.
     void offerRuns(const QString& databasePath, const RunsTableModel& runsModel);
