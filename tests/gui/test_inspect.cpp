@@ -58,6 +58,7 @@ private slots:
     void deletedRunsAreForgotten();
     void windowOpensARunFromTheRunsPanel();
     void customGraphsOpenTheViewTheirBlocksOffer();
+    void viewsOpenOnTheNewestRunTheyCanShow();
     void screenshotsOnMl100k();
 
 private:
@@ -462,6 +463,27 @@ void TestInspect::customGraphsOpenTheViewTheirBlocksOffer()
     QCOMPARE(w.inspectView()->attention()->runCombo()->currentData().toLongLong(), attending);
     w.inspectRun(plain);
     QCOMPARE(w.inspectView()->tabs()->currentWidget(), w.inspectView()->projector());
+}
+
+// Opened with nothing picked, the projector shows the newest run that has embeddings (here DIN:
+// the newer ItemKNN has none), its item table coloured by genre; the Attention view lists DIN only.
+void TestInspect::viewsOpenOnTheNewestRunTheyCanShow()
+{
+    MainWindow w({db_, QStringLiteral("sample")});
+    w.show();
+    QTRY_VERIFY_WITH_TIMEOUT(w.isDatasetLoaded(), 60000);
+    QTRY_VERIFY(w.inspectView()->projector()->runCombo()->count() == 3);
+    QCOMPARE(w.inspectView()->attention()->runCombo()->count(), 1);
+    QCOMPARE(w.inspectView()->attention()->runCombo()->currentData().toLongLong(), qint64(din_));
+    ProjectorView* projector = w.inspectView()->projector();
+    QCOMPARE(projector->runId(), qint64(0)); // nothing read before it shows
+    w.centralTabs()->setCurrentWidget(w.inspectView());
+    w.inspectView()->tabs()->setCurrentWidget(projector);
+    QTRY_VERIFY_WITH_TIMEOUT(projector->runId() == din_ && !projector->isBusy() && projector->plot()->pointCount() > 0,
+                             60000);
+    QCOMPARE(projector->runCombo()->currentData().toLongLong(), qint64(din_));
+    QVERIFY(projector->tableCombo()->currentText().startsWith(QStringLiteral("item")));
+    QCOMPARE(projector->colourCombo()->currentText(), QStringLiteral("genre"));
 }
 
 void TestInspect::screenshotsOnMl100k()

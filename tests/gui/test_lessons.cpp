@@ -2,8 +2,8 @@
 // comparison of the three families on screen in two user actions (Lessons, Start lesson):
 // three runs on one common split, every shared metric filled, the Friedman test; then DIN's
 // attention and NeuMF's embeddings. The queue trains several runs with one Start. The time the
-// lesson takes is printed (a figure to report, not an assertion); tests/bench/lesson_time.sh
-// runs it as the benchmark. Set RECLAB_SCREENSHOT_DIR to keep pictures.
+// lesson takes is printed (a figure to report, not an assertion; run this test function alone
+// as the benchmark). Set RECLAB_SCREENSHOT_DIR to keep pictures.
 #include "MainWindow.h"
 #include "LessonRunner.h"
 #include "compare/RunComparison.h"
@@ -193,8 +193,12 @@ void TestLessons::theOtherLessonsRunToTheirEnd()
 
     QVERIFY(trained(2));
     ProjectorView* projector = w.inspectView()->projector();
-    QTRY_VERIFY_WITH_TIMEOUT(projector->runId() == lessons->runs().at(0) && projector->plot()->pointCount() > 0, 60000);
-    QCOMPARE(projector->epochSlider()->maximum() + 1, 8); // a snapshot per epoch, played through
+    QTRY_VERIFY_WITH_TIMEOUT(projector->runId() == lessons->runs().at(0) && !projector->isBusy() &&
+                                 projector->plot()->pointCount() > 0,
+                             60000);
+    QVERIFY2(projector->epochSlider()->maximum() + 1 == 8, // a snapshot per epoch, played through
+             qPrintable(QStringLiteral("%1 snapshots, run %2, %3").arg(projector->epochSlider()->maximum() + 1)
+                            .arg(projector->runId()).arg(projector->statusLabel()->text())));
     QCOMPARE(projector->colourCombo()->currentText(), QStringLiteral("genre"));
     lessons->end();
 

@@ -53,7 +53,7 @@ MetricChart::MetricChart(const QString& title, QWidget* parent) : QChartView(new
     setRubberBand(QChartView::RectangleRubberBand);
     setMouseTracking(true);
     setFocusPolicy(Qt::StrongFocus);
-    setMinimumSize(360, 220);
+    setMinimumSize(360, 160); // two charts, a banner and a table fit a 800-pixel-high window
     connect(x_, &QValueAxis::rangeChanged, this, [this](qreal x0, qreal x1) {
         if (settingRange_)
             return;

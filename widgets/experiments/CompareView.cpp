@@ -113,7 +113,7 @@ CompareView::CompareView(QWidget* parent)
     split->addWidget(lower);
     split->setStretchFactor(0, 1);
     split->setStretchFactor(1, 1);
-    lower->setMinimumHeight(200);
+    lower->setMinimumHeight(150);
     auto* layout = new QVBoxLayout(this);
     layout->setContentsMargins(4, 4, 4, 4);
     layout->addWidget(banner_);

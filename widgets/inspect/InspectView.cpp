@@ -83,29 +83,31 @@ void InspectView::offerRuns(const QString& databasePath, const RunsTableModel& r
     if (runs == offeredRuns_)
         return;
     offeredRuns_ = runs;
-    // The attention view: the runs whose model weighs behaviours (a registry model's answer
-    // is the same for all its runs).
-    std::map<std::string, bool> byModel;
+    // What each run's model offers (a registry model's answer is the same for all its runs):
+    // the attention view lists the runs that weigh behaviours; the projector opens on the
+    // newest run with embedding tables.
+    std::map<std::string, ModelAbilities> byModel;
     QList<qint64> attentionRuns;
+    qint64 newestWithEmbeddings = 0;
     for (int row = 0; row < runsModel.runCount(); ++row) {
         const RunRecord* run = runsModel.runAt(row);
         if (!run || run->status == RunStatus::Running)
             continue;
         const bool custom = run->model == kCustomGraphModel;
-        auto known = byModel.find(run->model);
-        if (custom || known == byModel.end()) {
-            const auto abilities = abilitiesOfRun(run->paramsJson);
-            const bool weighs = abilities && abilities->weighsBehaviours;
-            if (custom) {
-                if (weighs)
-                    attentionRuns.append(run->id);
-                continue;
-            }
-            known = byModel.emplace(run->model, weighs).first;
+        ModelAbilities abilities;
+        if (const auto known = byModel.find(run->model); !custom && known != byModel.end()) {
+            abilities = known->second;
+        } else {
+            abilities = abilitiesOfRun(run->paramsJson).value_or(ModelAbilities{});
+            if (!custom)
+                byModel.emplace(run->model, abilities);
         }
-        if (known->second)
+        if (abilities.weighsBehaviours)
             attentionRuns.append(run->id);
+        if (abilities.itemEmbeddings)
+            newestWithEmbeddings = std::max<qint64>(newestWithEmbeddings, run->id);
     }
+    projector_->setDefaultRun(newestWithEmbeddings);
     setRuns(databasePath, runs, &attentionRuns);
 }
 

@@ -173,6 +173,25 @@ void ProjectorView::setRuns(const QString& databasePath, const QList<QPair<qint6
     run_->setCurrentIndex(at);
 }
 
+void ProjectorView::setDefaultRun(qint64 runId)
+{
+    defaultRun_ = runId;
+    if (runId_ == 0 && runId > 0) {
+        const QSignalBlocker block(run_);
+        run_->setCurrentIndex(run_->findData(runId));
+        if (isVisible())
+            showRun(runId);
+    }
+}
+
+void ProjectorView::showEvent(QShowEvent* event)
+{
+    QWidget::showEvent(event);
+    // Opened with nothing picked: the default run, so the run, table and colour lists are filled.
+    if (runId_ == 0 && defaultRun_ > 0 && run_->findData(defaultRun_) >= 0)
+        showRun(defaultRun_);
+}
+
 bool ProjectorView::isBusy() const { return state_->busy; }
 
 int ProjectorView::epoch() const

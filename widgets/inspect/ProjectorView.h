@@ -38,6 +38,8 @@ public:
     void setRuns(const QString& databasePath, const QList<QPair<qint64, QString>>& runs);
     // Loads the run's snapshots (asynchronously: shown() or failed() follows).
     void showRun(qint64 runId);
+    // The run opened when the view is first shown with none picked (the newest with embeddings).
+    void setDefaultRun(qint64 runId);
     void setEpochIndex(int index);      // among the run's snapshots, oldest first
     void setTable(const QString& name); // a table of the snapshot, e.g. "user_gmf"
     void project();                     // with the chosen method (t-SNE in a worker)
@@ -64,6 +66,9 @@ public:
     QLabel* statusLabel() const { return status_; }
     QProgressBar* progressBar() const { return progress_; }
 
+protected:
+    void showEvent(QShowEvent* event) override;
+
 signals:
     void shown();     // a run's snapshot is on screen
     void projected(); // a projection finished (or was stopped)
@@ -83,6 +88,7 @@ private:
     std::unique_ptr<State> state_;
     QString databasePath_;
     qint64 runId_ = 0;
+    qint64 defaultRun_ = 0; // opened on first show when none is picked
     int generation_ = 0;
     ScatterPlot* plot_;
     QComboBox* run_;
