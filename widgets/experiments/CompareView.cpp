@@ -70,6 +70,8 @@ CompareView::CompareView(QWidget* parent)
       significanceNote_(new QLabel), empty_(new QLabel(tr("Select two runs or more in the Runs table and press Compare."))),
       export_(new QPushButton(tr("Export table…"))), copy_(new QPushButton(tr("Copy as Markdown")))
 {
+    // The curves beside each other: the table below keeps its rows at 800 pixels high.
+    curves_->setChartsSideBySide(true);
     banner_->setWordWrap(true);
     banner_->setStyleSheet(QStringLiteral("QLabel { background: #fff4d6; border: 1px solid #e0b84c; padding: 4px; }"));
     banner_->hide();
@@ -111,8 +113,8 @@ CompareView::CompareView(QWidget* parent)
     auto* split = new QSplitter(Qt::Vertical);
     split->addWidget(curves_);
     split->addWidget(lower);
-    split->setStretchFactor(0, 1);
-    split->setStretchFactor(1, 1);
+    split->setStretchFactor(0, 3); // the charts need the height for their axes; the table a few rows
+    split->setStretchFactor(1, 2);
     lower->setMinimumHeight(150);
     auto* layout = new QVBoxLayout(this);
     layout->setContentsMargins(4, 4, 4, 4);

@@ -4,7 +4,9 @@
 #include "store/ExperimentStore.h"
 #include "util/Error.h"
 
+#include <QChart>
 #include <QCheckBox>
+#include <QLegend>
 #include <QComboBox>
 #include <QDateTime>
 #include <QFileDialog>
@@ -465,6 +467,13 @@ void TrainingDashboard::fillMetricKeys()
 void TrainingDashboard::applyMetricKey()
 {
     metric_->setKey(metricCombo_->currentText());
+}
+
+void TrainingDashboard::setChartsSideBySide(bool on)
+{
+    static_cast<QSplitter*>(charts_)->setOrientation(on ? Qt::Horizontal : Qt::Vertical);
+    // Beside each other the charts are short: the legend goes to the side, not below.
+    loss_->chart()->legend()->setAlignment(on ? Qt::AlignRight : Qt::AlignBottom);
 }
 
 void TrainingDashboard::exportAs(const QString& suffix)

@@ -55,6 +55,10 @@ public:
     QComboBox* xAxisCombo() const { return xAxis_; }
     QCheckBox* logScaleCheck() const { return logScale_; }
 
+    // The two charts beside each other (the Compare tab, where a table shares the height)
+    // instead of one above the other.
+    void setChartsSideBySide(bool on);
+
     // Exports what is shown: both charts as one picture, or every point of every run shown.
     bool exportPng(const QString& path, QString* error = nullptr);
     bool exportSvg(const QString& path, QString* error = nullptr);
