@@ -28,6 +28,8 @@
 #include <QSlider>
 #include <QTabWidget>
 #include <QTemporaryDir>
+#include <QToolTip>
+#include <QHelpEvent>
 #include <QtTest>
 
 #include "Screenshots.h"
@@ -109,6 +111,12 @@ void TestLessons::cfNcfDinComparisonInTwoActions()
     // Genres on both axes; each candidate's colours run from its least to its most attended row.
     for (int c = 0; c < attention->heatmap()->columns(); ++c)
         QVERIFY(attention->heatmap()->columnLabel(c).startsWith(attention->candidateGenres()[c].join(QStringLiteral(", "))));
+    // A header elided to its slant shows the whole label on hover.
+    AttentionHeatmap* map = attention->heatmap();
+    const QPoint header(map->cellRect(0, 0).center().x(), map->cellRect(0, 0).top() - 20);
+    QHelpEvent hover(QEvent::ToolTip, header, map->mapToGlobal(header));
+    QApplication::sendEvent(map, &hover);
+    QTRY_COMPARE(QToolTip::text(), map->columnLabel(0));
     QVERIFY(attention->relativeCheck()->isChecked());
     QVERIFY(attention->heatmap()->legend().contains(QStringLiteral("most attended")));
     attention->relativeCheck()->setChecked(false);

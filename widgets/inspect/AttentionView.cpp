@@ -142,6 +142,9 @@ bool AttentionHeatmap::event(QEvent* e)
                                    .arg(value(r, c), 0, 'f', 4)
                                    .arg(isMarked(r, c) ? tr(" (top contributor)") : QString()),
                                this);
+        } else if (at.y() < headerHeight_ && at.x() >= labelWidth_ && c < columns()) {
+            // A column's header is elided to its slant: the whole label here.
+            QToolTip::showText(help->globalPos(), columnLabels_[c], this);
         } else {
             QToolTip::hideText();
         }
