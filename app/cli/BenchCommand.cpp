@@ -5,6 +5,7 @@
 #include "CliErrors.h"
 #include "OptionChecks.h"
 #include "data/DatasetSource.h"
+#include "zoo/ModelFactory.h"
 #include "zoo/ModelRegistry.h"
 #include "train/AccuracyBench.h"
 #include "train/Trainer.h"
@@ -98,7 +99,7 @@ int runRankingBench(const BenchCliOptions& o)
         useThreads(o.threads);
         const auto task = TrainingTask::create(TaskKind::ImplicitRanking, *dataset, c);
         torch::manual_seed(c.seed);
-        const auto model = findModel(o.model)->create(task->shape(), c);
+        const auto model = createModel(*findModel(o.model), task->shape(), c);
         std::vector<double> ms;
         MetricValues metrics;
         for (int r = 0; r <= o.repeat; ++r) {

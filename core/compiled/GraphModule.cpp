@@ -11,15 +11,6 @@
 
 namespace reclab {
 
-std::string graphProblems(const GraphAnalysis& analysis, const std::string& source)
-{
-    std::string message = source + ": " + std::to_string(analysis.issues.size()) +
-                           (analysis.issues.size() == 1 ? " problem: " : " problems: ");
-    for (size_t k = 0; k < analysis.issues.size(); ++k)
-        message += (k ? "; " : "") + analysis.issues[k].text();
-    return message;
-}
-
 GraphData GraphData::from(const ModelShape& shape)
 {
     GraphData d;

@@ -120,7 +120,4 @@ private:
 };
 TORCH_MODULE(GraphModel);
 
-// The analysis' problems as one message ("graph: 2 problems: ...").
-std::string graphProblems(const GraphAnalysis& analysis, const std::string& source);
-
 } // namespace reclab

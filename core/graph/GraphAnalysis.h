@@ -81,5 +81,7 @@ std::string connectionProblem(const GraphSpec& graph, const PortRef& from, const
                               const GraphContext& context = {});
 
 std::string formatCount(int64_t n); // 1234567 -> "1,234,567"
+// The analysis' problems as one message ("graph: 2 problems: ...").
+std::string graphProblems(const GraphAnalysis& analysis, const std::string& source);
 
 } // namespace reclab

@@ -1,6 +1,7 @@
 #include "train/Trainer.h"
 #include "util/Clock.h"
 
+#include "zoo/ModelFactory.h"
 #include "zoo/ModelRegistry.h"
 #include "graph/GraphAnalysis.h"
 #include "compiled/GraphModule.h"
@@ -178,7 +179,7 @@ std::shared_ptr<Recommender> Trainer::buildModel(const TrainingTask& task, const
 {
     std::shared_ptr<Recommender> model = config_.customGraph()
                                              ? compileGraph(graphFor(config_), task.shape(), config_)
-                                             : findModel(config_.model)->create(task.shape(), config_);
+                                             : createModel(*findModel(config_.model), task.shape(), config_);
     model->to(device);
     model_ = model;
     return model;

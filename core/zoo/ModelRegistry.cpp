@@ -1,10 +1,7 @@
 #include "zoo/ModelRegistry.h"
 
-#include "compiled/GraphModule.h"
+#include "graph/GraphAnalysis.h"
 #include "graph/GraphTemplates.h"
-#include "models/BPRMF.h"
-#include "models/NeighbourhoodModel.h"
-#include "models/Popularity.h"
 #include "util/Error.h"
 #include "util/Words.h"
 
@@ -103,25 +100,7 @@ GraphBinder dinGraph(const char* name)
 ModelInfo templateModel(const char* name, const char* displayName, const char* summary, TaskKind task,
                         ModelFamily family, TrainConfig defaults, GraphBinder graph)
 {
-    ModelInfo info{name, displayName, summary, task, family, InputType::Pointwise, std::move(defaults), {}, true, graph};
-    info.create = [graph](const ModelShape& s, const TrainConfig& c) { return compileGraph(graph(c), s, c); };
-    return info;
-}
-
-std::function<std::shared_ptr<Recommender>(const ModelShape&, const TrainConfig&)>
-neighbourhoodFactory(NeighbourhoodOptions::Kind kind, bool ratings = false)
-{
-    return [kind, ratings](const ModelShape& s, const TrainConfig& c) -> std::shared_ptr<Recommender> {
-        NeighbourhoodOptions o;
-        o.kind = kind;
-        o.ratings = ratings;
-        o.similarity = c.similarity == "pearson" ? NeighbourhoodOptions::Pearson : NeighbourhoodOptions::Cosine;
-        o.numUsers = s.numUsers;
-        o.numItems = s.numItems;
-        o.neighbours = c.neighbours;
-        o.shrink = c.shrink;
-        return std::make_shared<NeighbourhoodImpl>(*s.train, o);
-    };
+    return ModelInfo{name, displayName, summary, task, family, InputType::Pointwise, std::move(defaults), true, graph};
 }
 
 // Neighbourhood CF for ratings: Pearson, 40 neighbours (Surprise's KNN default), no shrinkage.
@@ -165,33 +144,21 @@ std::vector<ModelInfo> buildRegistry()
     models.push_back({"bpr", "BPR-MF",
                       "Matrix factorisation trained to rank consumed above unconsumed items (Rendle et al. 2009)",
                       TaskKind::ImplicitRanking, ModelFamily::General, InputType::Pairwise, defaults("bpr", 1e-3, 64, 1),
-                      [](const ModelShape& s, const TrainConfig& c) -> std::shared_ptr<Recommender> {
-                          BPRMFOptions o;
-                          o.numUsers = s.numUsers;
-                          o.numItems = s.numItems;
-                          o.factors = c.factors;
-                          o.l2 = c.l2;
-                          return std::make_shared<BPRMFImpl>(o);
-                      },
                       true, {}, true});
     models.push_back({"itemknn", "ItemKNN",
                       "Item-based neighbourhood CF: k most similar items (cosine or Pearson, with shrinkage)",
-                      TaskKind::ImplicitRanking, ModelFamily::General, InputType::Pointwise, popDefaults("itemknn"),
-                      neighbourhoodFactory(NeighbourhoodOptions::ItemBased), false});
+                      TaskKind::ImplicitRanking, ModelFamily::General, InputType::Pointwise, popDefaults("itemknn"), false});
     models.push_back({"userknn", "UserKNN",
                       "User-based neighbourhood CF: k most similar users (cosine or Pearson, with shrinkage)",
-                      TaskKind::ImplicitRanking, ModelFamily::General, InputType::Pointwise, popDefaults("userknn"),
-                      neighbourhoodFactory(NeighbourhoodOptions::UserBased), false});
+                      TaskKind::ImplicitRanking, ModelFamily::General, InputType::Pointwise, popDefaults("userknn"), false});
     models.push_back({"usercf", "User-based CF",
                       "Classic neighbourhood CF for ratings: Pearson similarity, the k = 40 most similar users who "
                       "rated the item, mean-centred weighted average (Resnick et al. 1994)",
-                      TaskKind::RatingPrediction, ModelFamily::General, InputType::Pointwise, ratingCfDefaults("usercf"),
-                      neighbourhoodFactory(NeighbourhoodOptions::UserBased, true), false});
+                      TaskKind::RatingPrediction, ModelFamily::General, InputType::Pointwise, ratingCfDefaults("usercf"), false});
     models.push_back({"itemcf", "Item-based CF",
                       "Classic neighbourhood CF for ratings: Pearson similarity, the k = 40 items most similar to the "
                       "target among those the user rated, mean-centred weighted average (Sarwar et al. 2001)",
-                      TaskKind::RatingPrediction, ModelFamily::General, InputType::Pointwise, ratingCfDefaults("itemcf"),
-                      neighbourhoodFactory(NeighbourhoodOptions::ItemBased, true), false});
+                      TaskKind::RatingPrediction, ModelFamily::General, InputType::Pointwise, ratingCfDefaults("itemcf"), false});
     models.push_back(templateModel("base", "BaseModel",
                                    "Embedding&MLP click-through model: the behaviour history sum-pooled (Zhou et al. 2018)",
                                    TaskKind::ClickThrough, ModelFamily::Context, dinDefaults("base"), dinGraph("base")));
@@ -199,10 +166,7 @@ std::vector<ModelInfo> buildRegistry()
         "din", "DIN", "Deep Interest Network: behaviours weighted by their relevance to the candidate (Zhou et al. 2018)",
         TaskKind::ClickThrough, ModelFamily::Sequential, dinDefaults("din"), dinGraph("din")));
     models.push_back({"pop", "Popularity", "Ranks items by their number of training interactions",
-                      TaskKind::ImplicitRanking, ModelFamily::General, InputType::Pointwise, popDefaults(),
-                      [](const ModelShape& s, const TrainConfig&) -> std::shared_ptr<Recommender> {
-                          return std::make_shared<PopularityImpl>(*s.train, s.numItems);
-                      }, false});
+                      TaskKind::ImplicitRanking, ModelFamily::General, InputType::Pointwise, popDefaults(), false});
     return models;
 }
 
@@ -271,11 +235,6 @@ void checkConfig(const TrainConfig& config)
         throw ConfigError("pretrain", "pre-training applies to " + joinWords(names, " or ") +
                                           " (or a graph that names its parts), not " + config.model);
     }
-}
-
-std::shared_ptr<Recommender> compileGraph(const GraphSpec& graph, const ModelShape& shape, const TrainConfig& config)
-{
-    return std::make_shared<GraphModelImpl>(graph, GraphData::from(shape), config.l2);
 }
 
 TaskKind graphTask(const GraphSpec& graph)

@@ -1,5 +1,6 @@
 // The explicit table of models RecLab can train: name, task, tags, default hyperparameters and
-// a factory. Torch-free so the GUI can list models without including LibTorch.
+// the graph of a template model. Torch-free (built into reclab_graph), so the GUI and the CLI's
+// data commands list and check models without LibTorch; zoo/ModelFactory.h builds them.
 #pragma once
 
 #include "data/Dataset.h"
@@ -16,8 +17,6 @@
 
 namespace reclab {
 
-class Recommender;
-
 struct ModelInfo {
     std::string name;        // CLI name, e.g. "neumf"
     std::string displayName; // e.g. "NeuMF"
@@ -26,10 +25,9 @@ struct ModelInfo {
     ModelFamily family;
     InputType inputType;
     TrainConfig defaults;
-    std::function<std::shared_ptr<Recommender>(const ModelShape&, const TrainConfig&)> create;
     bool trainable = true; // false: computed once from counts (no epochs, no learning rate)
     // Models defined by a graph template: the template with its variables bound to config
-    // (create compiles it). Empty for hand-written models.
+    // (createModel compiles it). Empty for hand-written models.
     std::function<GraphSpec(const TrainConfig&)> graph = {};
     // Hand-written models: what they offer (template models: read from their graph).
     bool itemEmbeddings = false;
@@ -48,9 +46,6 @@ GraphSpec graphFor(const TrainConfig& config);
 // between them (TrainConfig::validate), and its model's: the sizes a template model's graph
 // reads, pre-training only for a model whose graph names its parts. Throws ConfigError.
 void checkConfig(const TrainConfig& config);
-// The model a graph compiles to, for data of this shape; throws GraphError when the graph is
-// not valid for it.
-std::shared_ptr<Recommender> compileGraph(const GraphSpec& graph, const ModelShape& shape, const TrainConfig& config);
 // What a graph trains for, from its output and inputs (GraphAnalysis); throws GraphError when
 // the graph has problems.
 TaskKind graphTask(const GraphSpec& graph);

@@ -6,6 +6,7 @@
 #include "FuzzFiles.h"
 
 #include "compiled/GraphExport.h"
+#include "zoo/ModelFactory.h"
 #include "zoo/ModelRegistry.h"
 #include "models/Recommender.h"
 #include "train/EmbeddingSnapshots.h"
@@ -28,7 +29,7 @@ std::shared_ptr<Recommender> smallModel()
     shape.userData = &users;
     TrainConfig config = defaultConfigFor("gmf");
     config.factors = 4;
-    return findModel("gmf")->create(shape, config);
+    return createModel(*findModel("gmf"), shape, config);
 }
 
 } // namespace

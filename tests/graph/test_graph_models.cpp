@@ -11,6 +11,7 @@
 #include "oracles/NeuMF.h"
 
 #include "data/SampleGenerator.h"
+#include "zoo/ModelFactory.h"
 #include "zoo/ModelRegistry.h"
 #include "train/Trainer.h"
 
@@ -161,7 +162,7 @@ void TestGraphModels::templatesMatchOracles()
     const ModelShape shape = task->shape();
     torch::manual_seed(7);
     auto oracle = oracleFor(name, shape, c);
-    auto compiled = findModel(name)->create(shape, c);
+    auto compiled = createModel(*findModel(name), shape, c);
     auto* graph = dynamic_cast<GraphModelImpl*>(compiled.get());
     QVERIFY(graph);
     copyOracle(*oracle, *graph, c);
@@ -233,7 +234,7 @@ void TestGraphModels::pretrainingLoadsTheParts()
     const TrainConfig c = smallConfig("neumf");
     const auto task = TrainingTask::create(TaskKind::ImplicitRanking, *sample_, c);
     auto make = [&](const char* name) {
-        auto m = findModel(name)->create(task->shape(), c);
+        auto m = createModel(*findModel(name), task->shape(), c);
         return std::dynamic_pointer_cast<GraphModelImpl>(m);
     };
     auto gmf = make("gmf"), mlp = make("mlp"), neumf = make("neumf");

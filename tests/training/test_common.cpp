@@ -13,6 +13,7 @@
 #include "train/TrainingSession.h"
 #include "train/TrainingTask.h"
 #include "util/Error.h"
+#include "zoo/ModelFactory.h"
 #include "zoo/ModelRegistry.h"
 
 #include <QTemporaryDir>

@@ -13,6 +13,7 @@
 #include "data/BehaviourSplit.h"
 #include "data/DatasetSource.h"
 #include "data/SampleGenerator.h"
+#include "zoo/ModelFactory.h"
 #include "zoo/ModelRegistry.h"
 #include "train/Trainer.h"
 #include "train/TrainingTask.h"
@@ -306,7 +307,7 @@ void TestDin::protocolChecks()
     QCOMPARE(findModel("din")->defaults.attentionLayers, (std::vector<int64_t>{80, 40}));
     // predict() without a history is a programming error, not a silent zero.
     const auto task = TrainingTask::create(TaskKind::ClickThrough, *ds, defaultConfigFor("din"));
-    auto model = findModel("din")->create(task->shape(), defaultConfigFor("din"));
+    auto model = createModel(*findModel("din"), task->shape(), defaultConfigFor("din"));
     QVERIFY_THROWS_EXCEPTION(std::logic_error, model->predict(torch::zeros({1}, torch::kLong), torch::zeros({1}, torch::kLong)));
 }
 

@@ -1,0 +1,60 @@
+#include "zoo/ModelFactory.h"
+
+#include "compiled/GraphModule.h"
+#include "models/BPRMF.h"
+#include "models/NeighbourhoodModel.h"
+#include "models/Popularity.h"
+#include "util/Error.h"
+#include "zoo/ModelRegistry.h"
+
+namespace reclab {
+
+namespace {
+
+std::shared_ptr<Recommender> neighbourhood(NeighbourhoodOptions::Kind kind, bool ratings, const ModelShape& s,
+                                           const TrainConfig& c)
+{
+    NeighbourhoodOptions o;
+    o.kind = kind;
+    o.ratings = ratings;
+    o.similarity = c.similarity == "pearson" ? NeighbourhoodOptions::Pearson : NeighbourhoodOptions::Cosine;
+    o.numUsers = s.numUsers;
+    o.numItems = s.numItems;
+    o.neighbours = c.neighbours;
+    o.shrink = c.shrink;
+    return std::make_shared<NeighbourhoodImpl>(*s.train, o);
+}
+
+} // namespace
+
+std::shared_ptr<Recommender> createModel(const ModelInfo& info, const ModelShape& s, const TrainConfig& c)
+{
+    if (info.graph)
+        return compileGraph(info.graph(c), s, c);
+    if (info.name == "bpr") {
+        BPRMFOptions o;
+        o.numUsers = s.numUsers;
+        o.numItems = s.numItems;
+        o.factors = c.factors;
+        o.l2 = c.l2;
+        return std::make_shared<BPRMFImpl>(o);
+    }
+    if (info.name == "itemknn")
+        return neighbourhood(NeighbourhoodOptions::ItemBased, false, s, c);
+    if (info.name == "userknn")
+        return neighbourhood(NeighbourhoodOptions::UserBased, false, s, c);
+    if (info.name == "usercf")
+        return neighbourhood(NeighbourhoodOptions::UserBased, true, s, c);
+    if (info.name == "itemcf")
+        return neighbourhood(NeighbourhoodOptions::ItemBased, true, s, c);
+    if (info.name == "pop")
+        return std::make_shared<PopularityImpl>(*s.train, s.numItems);
+    throw ConfigError("model", "no factory builds model '" + info.name + "'");
+}
+
+std::shared_ptr<Recommender> compileGraph(const GraphSpec& graph, const ModelShape& shape, const TrainConfig& config)
+{
+    return std::make_shared<GraphModelImpl>(graph, GraphData::from(shape), config.l2);
+}
+
+} // namespace reclab
