@@ -11,6 +11,7 @@
 #include "zoo/ModelRegistry.h"
 #include "store/ExperimentStore.h"
 #include "runs/TrainFields.h"
+#include "runs/StoredRuns.h"
 #include "train/TrainingSession.h"
 #include "util/Error.h"
 
@@ -74,7 +75,7 @@ TrainConfig configFrom(const TrainOptions& o)
 // (epochs, device, threads) are taken from the options, and the device is the CPU unless given.
 TrainConfig storedRunConfig(const TrainOptions& o, const std::string& dbPath)
 {
-    TrainConfig c = TrainingSession::storedConfig(dbPath, o.resume > 0 ? o.resume : o.clone);
+    TrainConfig c = storedTrainConfig(dbPath, o.resume > 0 ? o.resume : o.clone);
     c.device = "cpu";
     for (const auto& [option, text] : o.fields)
         if (const TrainField* field = trainField(option); field->resumable && !text.empty())

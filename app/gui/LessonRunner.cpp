@@ -4,9 +4,7 @@
 #include "data/SampleGenerator.h"
 #include "experiments/CompareView.h"
 #include "experiments/RunsTableModel.h"
-#include "inspect/AttentionView.h"
-#include "inspect/InspectView.h"
-#include "inspect/ProjectorView.h"
+#include "inspect/InspectPage.h"
 #include "lessons/LessonPanel.h"
 #include "training/RunQueue.h"
 #include "training/TrainingDashboard.h"
@@ -261,8 +259,7 @@ void LessonRunner::showAttention(int run)
     if (run >= runs_.size())
         return;
     window_->runsModel()->refresh(); // the views list the lesson's runs before one is opened
-    window_->inspectRun(runs_[run]);
-    window_->inspectView()->attention()->showAttention(runs_[run], driftingUser());
+    window_->withInspectPage([id = runs_[run], user = driftingUser()](InspectPage& page) { page.showAttention(id, user); });
 }
 
 void LessonRunner::showEmbeddings(int run, bool play)
@@ -270,20 +267,7 @@ void LessonRunner::showEmbeddings(int run, bool play)
     if (run >= runs_.size())
         return;
     window_->runsModel()->refresh();
-    InspectView* inspect = window_->inspectView();
-    window_->centralTabs()->setCurrentWidget(inspect);
-    inspect->tabs()->setCurrentWidget(inspect->projector());
-    ProjectorView* projector = inspect->projector();
-    const int index = projector->runCombo()->findData(runs_[run]);
-    if (index >= 0)
-        projector->runCombo()->setCurrentIndex(index);
-    // t-SNE, as the lesson says: it follows the PCA frame once the snapshot is read.
-    if (const int tsne = projector->methodCombo()->findText(QStringLiteral("t-SNE")); tsne >= 0)
-        projector->methodCombo()->setCurrentIndex(tsne);
-    projector->showRun(runs_[run]);
-    if (play)
-        connect(projector, &ProjectorView::shown, projector, [projector] { projector->play(true); },
-                Qt::SingleShotConnection);
+    window_->withInspectPage([id = runs_[run], play](InspectPage& page) { page.showEmbeddings(id, play); });
 }
 
 } // namespace reclab

@@ -10,6 +10,8 @@
 #include "store/ExperimentStore.h"
 #include "training/TrainingDashboard.h"
 #include "training/TrainingPanel.h"
+#include "engine/Engine.h"
+#include "engine/EngineLoader.h"
 #include "util/Versions.h"
 
 #include <QAction>
@@ -383,13 +385,22 @@ void MainWindow::showShortcuts()
     dialog->show();
 }
 
+// LibTorch's version once its engine is loaded, else where loading stands.
+QString MainWindow::torchVersion() const
+{
+    const EngineLoader& loader = EngineLoader::instance();
+    if (const Engine* loaded = loader.engineIfReady())
+        return QString::fromStdString(loaded->torchVersion());
+    return loader.isLoading() ? tr("loading…") : loader.problem().toHtmlEscaped();
+}
+
 QString MainWindow::aboutText() const
 {
     return tr("<h3>RecLab %1</h3><p>A workbench for building, training and inspecting recommender models.</p>"
               "<table><tr><td>Qt</td><td>%2</td></tr><tr><td>LibTorch</td><td>%3</td></tr>"
               "<tr><td>SQLite</td><td>%4</td></tr></table><p>Experiment database: %5</p>")
         .arg(QApplication::applicationVersion(), QString::fromLatin1(qVersion()),
-             QString::fromStdString(torchVersionText()), QString::fromStdString(sqliteVersion()),
+             torchVersion(), QString::fromStdString(sqliteVersion()),
              options_.databasePath.toHtmlEscaped());
 }
 

@@ -7,7 +7,9 @@
 #include "data/ImportDialog.h"
 #include "experiments/RunsTableModel.h"
 #include "experiments/CompareView.h"
-#include "inspect/InspectView.h"
+#include "engine/Engine.h"
+#include "engine/EngineLoader.h"
+#include "inspect/InspectPage.h"
 #include "experiments/ExperimentsView.h"
 #include "training/TrainingDashboard.h"
 #include "training/StepPanel.h"
@@ -22,7 +24,7 @@
 #include "graph/GraphAnalysis.h"
 #include "zoo/ModelRegistry.h"
 #include "store/ExperimentStore.h"
-#include "train/TrainingSession.h"
+#include "runs/StoredRuns.h"
 #include "util/Error.h"
 #include <QAction>
 #include <QCloseEvent>
@@ -76,16 +78,43 @@ void MainWindow::buildRunsDock()
 
 void MainWindow::offerRunsToInspect()
 {
-    inspect_->offerRuns(options_.databasePath, *runsModel_);
+    if (inspect_)
+        inspect_->offerRuns(options_.databasePath, *runsModel_);
 }
 
 void MainWindow::inspectRun(qint64 runId)
 {
     const int row = runsModel_->rowOf(runId);
     const RunRecord* run = row >= 0 ? runsModel_->runAt(row) : nullptr;
-    centralTabs_->setCurrentWidget(inspect_);
     const auto abilities = run ? abilitiesOfRun(run->paramsJson) : std::nullopt;
-    inspect_->inspect(runId, abilities && abilities->weighsBehaviours);
+    withInspectPage([runId, attention = abilities && abilities->weighsBehaviours](InspectPage& page) {
+        page.inspect(runId, attention);
+    });
+}
+
+void MainWindow::withInspectPage(std::function<void(InspectPage&)> f)
+{
+    centralTabs_->setCurrentWidget(inspectTab_);
+    EngineLoader::instance().whenReady(this, [this, f = std::move(f)] {
+        if (inspect_)
+            f(*inspect_);
+    });
+}
+
+void MainWindow::onEngineReady()
+{
+    Engine* loaded = EngineLoader::instance().engineIfReady();
+    panel_->setDevices(loaded->devices());
+    inspect_ = loaded->newInspectPage(inspectTab_);
+    inspectTab_->layout()->addWidget(inspect_);
+    engineNote_->hide();
+    offerRunsToInspect();
+}
+
+void MainWindow::onEngineFailed(const QString& message)
+{
+    engineNote_->setText(message);
+    statusBar()->showMessage(message);
 }
 
 void MainWindow::compareRuns(const QList<qint64>& runIds)
@@ -106,8 +135,8 @@ void MainWindow::cloneRun(qint64 runId)
         const auto run = store.findRun(runId);
         if (!run)
             throw StoreError(options_.databasePath.toStdString() + " has no run " + std::to_string(runId));
-        TrainingSession::requireSameData(*run, *dataset_, "clone it");
-        config = TrainingSession::storedConfig(options_.databasePath.toStdString(), runId);
+        requireSameData(*run, *dataset_, "clone it");
+        config = storedTrainConfig(options_.databasePath.toStdString(), runId);
     } catch (const std::exception& e) {
         QMessageBox::warning(this, tr("Cannot clone"), QString::fromUtf8(e.what()));
         return;

@@ -8,7 +8,9 @@
 #include "data/ImportDialog.h"
 #include "experiments/RunsTableModel.h"
 #include "experiments/CompareView.h"
-#include "inspect/InspectView.h"
+#include "engine/Engine.h"
+#include "engine/EngineLoader.h"
+#include "inspect/InspectPage.h"
 #include "experiments/ExperimentsView.h"
 #include "training/TrainingDashboard.h"
 #include "training/StepPanel.h"
@@ -23,7 +25,7 @@
 #include "graph/GraphAnalysis.h"
 #include "zoo/ModelRegistry.h"
 #include "store/ExperimentStore.h"
-#include "train/TrainingSession.h"
+#include "runs/StoredRuns.h"
 #include "util/Error.h"
 
 #include <QAction>
@@ -62,8 +64,15 @@ MainWindow::MainWindow(const MainWindowOptions& options, QWidget* parent)
     centralTabs_->addTab(dashboard_, tr("Training"));
     compare_ = new CompareView;
     centralTabs_->addTab(compare_, tr("Compare"));
-    inspect_ = new InspectView;
-    centralTabs_->addTab(inspect_, tr("Inspect"));
+    // The Inspect tab's page comes with LibTorch's engine, loaded after the window's first paint.
+    inspectTab_ = new QWidget;
+    auto* inspectLayout = new QVBoxLayout(inspectTab_);
+    inspectLayout->setContentsMargins(0, 0, 0, 0);
+    engineNote_ = new QLabel(tr("Loading LibTorch…"));
+    engineNote_->setAlignment(Qt::AlignCenter);
+    engineNote_->setWordWrap(true);
+    inspectLayout->addWidget(engineNote_);
+    centralTabs_->addTab(inspectTab_, tr("Inspect"));
     connect(runsModel_, &QAbstractItemModel::modelReset, this, &MainWindow::offerRunsToInspect);
     connect(dashboard_, &TrainingDashboard::storedRunFailed, this,
             [this](qint64, const QString& error) { statusBar()->showMessage(error, 8000); });
@@ -103,6 +112,8 @@ MainWindow::MainWindow(const MainWindowOptions& options, QWidget* parent)
     buildRunsDock();
     connectLiveRuns();
     connect(runQueue_, &RunQueue::addRequested, this, [this] {
+        if (waitingForEngine([this] { emit runQueue_->addRequested(); }))
+            return;
         TrainConfig config;
         if (checkedPanelConfig(config))
             runQueue_->add(config, panel_->modelText());
@@ -141,6 +152,11 @@ MainWindow::MainWindow(const MainWindowOptions& options, QWidget* parent)
         statusBar()->showMessage(tr("Experiment database: %1").arg(QString::fromUtf8(e.what())));
     }
     refreshRuns();
+    EngineLoader& engineLoader = EngineLoader::instance();
+    connect(&engineLoader, &EngineLoader::failed, this, &MainWindow::onEngineFailed);
+    engineLoader.whenReady(this, [this] { onEngineReady(); });
+    if (!engineLoader.problem().isEmpty())
+        onEngineFailed(engineLoader.problem());
     resize(1280, 800);
     resizeDocks({runsDock_}, {240}, Qt::Vertical); // the charts get the most room
     buildLessons();
@@ -348,9 +364,21 @@ void MainWindow::startTraining()
                                  .arg(QString::fromStdString(graphEditor_->document().analysis().issues.front().text())));
         return;
     }
+    if (waitingForEngine([this] { startTraining(); }))
+        return;
     TrainConfig config;
     if (checkedPanelConfig(config))
         launch(config, tr("%1 on %2").arg(panel_->modelText(), QString::fromStdString(dataset_->name)), 0);
+}
+
+bool MainWindow::waitingForEngine(std::function<void()> retry)
+{
+    EngineLoader& loader = EngineLoader::instance();
+    if (loader.engineIfReady() || !loader.problem().isEmpty())
+        return false;
+    statusBar()->showMessage(tr("Loading LibTorch; this goes on when it is ready"), 3000);
+    loader.whenReady(this, std::move(retry));
+    return true;
 }
 
 bool MainWindow::checkedPanelConfig(TrainConfig& config)
@@ -359,7 +387,7 @@ bool MainWindow::checkedPanelConfig(TrainConfig& config)
         return false;
     try {
         config = panel_->config();
-        Trainer check(dataset_, config); // sizes against the data: a model that cannot fit is refused here
+        engine().checkConfig(dataset_, config); // sizes against the data: a model that cannot fit is refused here
     } catch (const std::exception& e) {
         QMessageBox::warning(this, tr("Invalid settings"), QString::fromUtf8(e.what()));
         return false;
@@ -376,7 +404,7 @@ void MainWindow::resumeSelectedRun()
     TrainConfig config;
     QString model;
     try {
-        config = TrainingSession::storedConfig(options_.databasePath.toStdString(), id);
+        config = storedTrainConfig(options_.databasePath.toStdString(), id);
         model = QString::fromStdString(config.model);
     } catch (const std::exception& e) {
         QMessageBox::warning(this, tr("Cannot resume"), QString::fromUtf8(e.what()));
@@ -451,15 +479,27 @@ void MainWindow::stopTraining()
         liveRuns_->stop(run);
 }
 
+void MainWindow::showElidedStatus(const QString& text)
+{
+    // The bar would clip the message under its permanent widgets (speed, ETA, progress): it
+    // ends in "…" where it must, and the whole text is the bar's tooltip.
+    int room = statusBar()->width() - 24;
+    for (const QWidget* w : {static_cast<QWidget*>(speedLabel_), static_cast<QWidget*>(etaLabel_), static_cast<QWidget*>(progress_)})
+        if (w->isVisible()) // their new text may not be laid out yet: the larger of hint and width
+            room -= std::max(w->width(), w->sizeHint().width()) + 8;
+    statusBar()->setToolTip(text);
+    statusBar()->showMessage(statusBar()->fontMetrics().elidedText(text, Qt::ElideRight, std::max(room, 120)));
+}
+
 void MainWindow::onEpoch(LiveRuns::Run* run, const EpochStats& s)
 {
     if (run == activeRun()) {
         QStringList parts;
         for (const auto& m : s.metrics)
             parts << QStringLiteral("%1 %2").arg(QString::fromStdString(m.name), metricText(m.value));
-        statusBar()->showMessage(
+        showActiveRun(); // the speed and ETA first: the message gets the room they leave
+        showElidedStatus(
             tr("%1, epoch %2: loss %3  %4").arg(run->label).arg(s.epoch).arg(s.loss, 0, 'f', 4).arg(parts.join("  ")));
-        showActiveRun();
     }
     // The stored runs' latest metrics: one table query for all the epochs of all runs that
     // end within a moment, not one per epoch per run on the GUI thread.

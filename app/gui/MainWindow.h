@@ -17,6 +17,7 @@
 #include <QString>
 #include <QTimer>
 
+#include <functional>
 #include <memory>
 #include <vector>
 
@@ -36,7 +37,7 @@ class QTableWidget;
 namespace reclab {
 
 class CompareView;
-class InspectView;
+class InspectPage;
 class DatasetBrowser;
 class ExperimentsView;
 class GraphEditor;
@@ -83,7 +84,11 @@ public:
     QTableView* runsView() const { return runsView_; }
     ExperimentsView* experimentsView() const { return experiments_; }
     CompareView* compareView() const { return compare_; }
-    InspectView* inspectView() const { return inspect_; }
+    // The Inspect tab, and the engine's page in it (null until LibTorch's engine is loaded).
+    QWidget* inspectTab() const { return inspectTab_; }
+    InspectPage* inspectPage() const { return inspect_; }
+    // Shows the Inspect tab and calls f with its page, now or once the engine has loaded.
+    void withInspectPage(std::function<void(InspectPage&)> f);
     RunQueue* runQueue() const { return runQueue_; }
     const Dataset* dataset() const { return dataset_.get(); }
     // Lesson mode: the toolbar's "Lessons" opens the chooser; the runner walks the chosen one.
@@ -107,6 +112,7 @@ public:
     // Every menu entry with keys, as the Help menu lists them (a new table, caller owns it).
     QTableWidget* shortcutsTable() const;
     QString aboutText() const;
+    QString torchVersion() const;
     QString databasePath() const { return options_.databasePath; }
     // The steered run's learning rate: an edit applies to that run from its next epoch.
     QDoubleSpinBox* learningRateSpin() const { return runRate_; }
@@ -172,10 +178,13 @@ private:
     void buildStepDock();
     void connectLiveRuns();
     LiveRuns::Run* launch(const TrainConfig& config, const QString& label, qint64 resumeRunId, qint64 parentRunId = 0);
+    // True (and retry called once it is loaded) until LibTorch's engine has loaded, a moment after start.
+    bool waitingForEngine(std::function<void()> retry);
     // The run setup's configuration, checked against the data; false (after saying why) if refused.
     bool checkedPanelConfig(TrainConfig& config);
     LiveRuns::Run* activeRun() const; // the steered one
     void showActiveRun();
+    void showElidedStatus(const QString& text);
     void setDataset(const LoadResult& loaded);
     void onDatasetLoaded(const QString& spec, const LoadResult& result);
     void onEpoch(LiveRuns::Run* run, const EpochStats& s);
@@ -198,7 +207,11 @@ private:
     QTableView* runsView_ = nullptr;
     ExperimentsView* experiments_ = nullptr;
     CompareView* compare_ = nullptr;
-    InspectView* inspect_ = nullptr;
+    QWidget* inspectTab_ = nullptr;
+    QLabel* engineNote_ = nullptr; // in the Inspect tab while the engine loads, or why it did not
+    InspectPage* inspect_ = nullptr;
+    void onEngineReady();
+    void onEngineFailed(const QString& message);
     void offerRunsToInspect();
     QAction* openAction_ = nullptr;
     QAction* sampleAction_ = nullptr;

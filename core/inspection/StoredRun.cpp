@@ -6,22 +6,13 @@
 #include "zoo/ModelRegistry.h"
 #include "models/Recommender.h"
 #include "train/Trainer.h"
-#include "train/TrainingSession.h"
+#include "runs/StoredRuns.h"
 #include "util/Error.h"
 
 #include <filesystem>
 #include <set>
 
 namespace reclab {
-
-RunRecord findStoredRun(const std::string& databasePath, int64_t runId)
-{
-    ExperimentStore store(databasePath);
-    const auto found = store.findRun(runId);
-    if (!found)
-        throw StoreError(databasePath + " has no run " + std::to_string(runId));
-    return *found;
-}
 
 Dataset runDataset(const RunRecord& run, const std::string& dataOverride)
 {
@@ -48,7 +39,7 @@ StoredModel loadStoredModel(const std::string& databasePath, int64_t runId, std:
     if (data && data->fingerprint() != out.run.datasetFingerprint)
         throw Error(data->name + " is not the data run " + std::to_string(runId) + " was trained on");
     out.data = data ? std::move(data) : std::make_shared<const Dataset>(runDataset(out.run, dataOverride));
-    out.config = TrainingSession::storedConfig(databasePath, runId);
+    out.config = storedTrainConfig(databasePath, runId);
     out.config.device = "cpu";
     const std::filesystem::path dir(runArtifactDir(databasePath, runId));
     for (const char* name : {"best.pt", "last.pt"})

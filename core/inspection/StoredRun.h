@@ -6,6 +6,7 @@
 #include "data/Dataset.h"
 #include "inspection/Recommendations.h"
 #include "store/ExperimentStore.h"
+#include "runs/StoredRuns.h"
 #include "runs/TrainConfig.h"
 
 #include <map>
@@ -17,9 +18,6 @@
 namespace reclab {
 
 class Recommender;
-
-// Throws StoreError when the database cannot be read or has no such run.
-RunRecord findStoredRun(const std::string& databasePath, int64_t runId);
 
 // The run's dataset: dataOverride if given, else where the run read it. Throws Error naming
 // the source when it cannot be loaded or is not the run's data (other fingerprint).

@@ -1,6 +1,7 @@
 #include "train/TrainingSession.h"
 
 #include "compiled/GraphExport.h"
+#include "runs/StoredRuns.h"
 #include "train/Checkpoint.h"
 #include "util/Error.h"
 #include "util/Files.h"
@@ -21,26 +22,6 @@ TrainingSession::TrainingSession(std::shared_ptr<const Dataset> dataset, TrainCo
                                  std::string databasePath)
     : dataset_(dataset), databasePath_(std::move(databasePath)), trainer_(std::move(dataset), std::move(config))
 {
-}
-
-TrainConfig TrainingSession::storedConfig(const std::string& databasePath, int64_t runId)
-{
-    ExperimentStore store(databasePath);
-    const auto record = store.findRun(runId);
-    if (!record)
-        throw Error(databasePath + " has no run " + std::to_string(runId));
-    try {
-        return TrainConfig::fromJson(nlohmann::json::parse(record->paramsJson));
-    } catch (const nlohmann::json::exception& e) {
-        throw Error("run " + std::to_string(runId) + " of " + databasePath + " has unreadable params: " + e.what());
-    }
-}
-
-void TrainingSession::requireSameData(const RunRecord& run, const Dataset& data, const std::string& purpose)
-{
-    if (run.datasetFingerprint != data.fingerprint())
-        throw Error("run " + std::to_string(run.id) + " was trained on other data (" + run.dataset + ", " +
-                    run.datasetSource + "); load that dataset to " + purpose);
 }
 
 namespace {

@@ -41,14 +41,8 @@ public:
     Trainer& trainer() { return trainer_; }
 
     // Makes run() continue the stored run runId from its last checkpoint instead of starting a
-    // new one. The session's config should be the run's (storedConfig), epochs may be raised.
+    // new one. The session's config should be the run's (storedTrainConfig), epochs may be raised.
     void resume(int64_t runId) { resumeRunId_ = runId; }
-    // The configuration a stored run was trained with; throws Error naming the run when there
-    // is none.
-    static TrainConfig storedConfig(const std::string& databasePath, int64_t runId);
-    // Throws Error unless data is what the stored run was trained on ("... load that dataset to
-    // <purpose>"): resuming and cloning repeat the run's split, which needs the same data.
-    static void requireSameData(const RunRecord& run, const Dataset& data, const std::string& purpose);
 
     // Runs the training to its end; the stored run is FINISHED, STOPPED or FAILED. Errors after
     // the run row exists are recorded as FAILED with their message and then rethrown. A damaged

@@ -32,6 +32,8 @@
 #include <QComboBox>
 #include <QMessageBox>
 #include <QProcess>
+#include <QStandardPaths>
+#include <QStatusBar>
 #include <QProgressBar>
 #include <QSignalSpy>
 #include <QSpinBox>
@@ -131,14 +133,42 @@ void TestGui::startupProbeOpensTheRealWorkbench()
                                                 QStringLiteral("--settings"), dir.filePath(QStringLiteral("s.ini"))});
     QVERIFY(app.waitForFinished(60000));
     QCOMPARE(app.exitCode(), 0);
+    // "ready MS" (the window painted with its data), then "engine MS": the real engine library,
+    // loaded from beside the executable after the first paint.
     const QString out = QString::fromUtf8(app.readAllStandardOutput()).trimmed();
-    const QStringList words = out.split(QLatin1Char(' '));
-    QCOMPARE(words.size(), 2);
-    QCOMPARE(words[0], QStringLiteral("ready"));
-    bool number = false;
-    const double ms = words[1].toDouble(&number);
-    QVERIFY2(number && ms > 0, qPrintable(out));
+    const QStringList lines = out.split(QLatin1Char('\n'));
+    QCOMPARE(lines.size(), 2);
+    const QStringList ready = lines[0].split(QLatin1Char(' ')), engine = lines[1].split(QLatin1Char(' '));
+    QCOMPARE(ready.size(), 2);
+    QCOMPARE(ready[0], QStringLiteral("ready"));
+    QCOMPARE(engine.size(), 2);
+    QCOMPARE(engine[0], QStringLiteral("engine"));
+    bool number = false, loaded = false;
+    const double ms = ready[1].toDouble(&number), engineMs = engine[1].toDouble(&loaded);
+    QVERIFY2(number && ms > 0 && loaded && engineMs > ms, qPrintable(out));
     QVERIFY(QFileInfo::exists(db)); // the window opened its experiment database
+    // The executable itself does not need LibTorch's libraries: only the engine library does.
+    if (const QString ldd = QStandardPaths::findExecutable(QStringLiteral("ldd")); !ldd.isEmpty()) {
+        QProcess deps;
+        deps.start(ldd, {QStringLiteral(RECLAB_APP_PATH)});
+        QVERIFY(deps.waitForFinished(30000));
+        const QString needed = QString::fromUtf8(deps.readAllStandardOutput());
+        QVERIFY2(needed.contains(QStringLiteral("libQt6Widgets")) && !needed.contains(QStringLiteral("libtorch")) &&
+                     !needed.contains(QStringLiteral("libc10")),
+                 qPrintable(needed));
+    }
+    // Without its engine library the workbench still opens, and says why training is unavailable.
+    const QString alone = dir.filePath(QStringLiteral("reclab"));
+    QVERIFY(QFile::copy(QStringLiteral(RECLAB_APP_PATH), alone));
+    app.start(alone, {QStringLiteral("--startup-probe"), QStringLiteral("--db"), db, QStringLiteral("--settings"),
+                      dir.filePath(QStringLiteral("s.ini"))});
+    QVERIFY(app.waitForFinished(60000));
+    QCOMPARE(app.exitCode(), 0);
+    const QStringList without = QString::fromUtf8(app.readAllStandardOutput()).trimmed().split(QLatin1Char('\n'));
+    QCOMPARE(without.size(), 2);
+    QVERIFY(without[0].startsWith(QStringLiteral("ready ")));
+    QVERIFY2(without[1].startsWith(QStringLiteral("engine failed: ")) && without[1].contains(QStringLiteral("libreclab_engine.so")),
+             qPrintable(without[1]));
     // The option is for the benchmark, not for people: --help does not list it.
     app.start(QStringLiteral(RECLAB_APP_PATH), {QStringLiteral("--help")});
     QVERIFY(app.waitForFinished(30000));
@@ -164,6 +194,12 @@ void TestGui::trainsFromStartActionAndStoresRun()
     QTRY_VERIFY_WITH_TIMEOUT(w.dashboard()->pointCount(w.currentRunId(), QStringLiteral("hr@10")) >= 1, 300000);
     QTRY_VERIFY_WITH_TIMEOUT(w.dashboard()->lossChart()->drawnPoints(w.currentRunId()) > 0, 5000);
     saveShot(&w, "main-window-training.png");
+    // The epoch's line in the status bar ends before the speed and ETA begin ("…" if it must),
+    // the whole line in the bar's tooltip.
+    const QString epochLine = w.statusBar()->currentMessage();
+    QVERIFY2(epochLine.contains(QStringLiteral("epoch")) && w.statusBar()->toolTip().startsWith(epochLine.chopped(1)),
+             qPrintable(epochLine));
+    QVERIFY2(w.statusBar()->fontMetrics().horizontalAdvance(epochLine) < w.speedLabel()->x(), qPrintable(epochLine));
     QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 1, 300000);
     QCOMPARE(finished.first().at(1).toString(), QStringLiteral("FINISHED"));
     QVERIFY(w.dashboard()->pointCount(w.currentRunId(), QStringLiteral("batch_loss")) > 10);

@@ -18,7 +18,7 @@
 #include "TestData.h"
 #include "experiments/ExperimentsView.h"
 #include "inspect/AttentionView.h"
-#include "inspect/InspectView.h"
+#include "InspectOf.h"
 #include "inspect/ProjectorView.h"
 #include "inspect/RecommendationsView.h"
 #include "inspect/ScatterPlot.h"
@@ -408,23 +408,23 @@ void TestInspect::windowOpensARunFromTheRunsPanel()
     w.resize(1400, 950);
     w.show();
     QTRY_VERIFY_WITH_TIMEOUT(w.isDatasetLoaded(), 60000);
-    QTRY_VERIFY(w.inspectView()->projector()->runCombo()->count() == 3);
-    QSignalSpy shown(w.inspectView()->projector(), &ProjectorView::shown);
+    QTRY_VERIFY(inspectView(w)->projector()->runCombo()->count() == 3);
+    QSignalSpy shown(inspectView(w)->projector(), &ProjectorView::shown);
     w.inspectRun(gmf_);
     QTRY_VERIFY_WITH_TIMEOUT(shown.count() >= 1, 30000);
-    QCOMPARE(w.inspectView()->tabs()->currentWidget(), w.inspectView()->projector());
+    QCOMPARE(inspectView(w)->tabs()->currentWidget(), inspectView(w)->projector());
     QTest::qWait(200);
     saveShot(&w, "sample-projector.png");
     w.inspectRun(din_);
-    QCOMPARE(w.inspectView()->tabs()->currentWidget(), w.inspectView()->attention());
-    QSignalSpy attended(w.inspectView()->attention(), &AttentionView::shown);
-    w.inspectView()->attention()->showAttention(din_, QStringLiteral("3"));
+    QCOMPARE(inspectView(w)->tabs()->currentWidget(), inspectView(w)->attention());
+    QSignalSpy attended(inspectView(w)->attention(), &AttentionView::shown);
+    inspectView(w)->attention()->showAttention(din_, QStringLiteral("3"));
     QTRY_VERIFY_WITH_TIMEOUT(attended.count() == 1, 30000);
     QTest::qWait(200);
     saveShot(&w, "sample-attention.png");
-    w.inspectView()->tabs()->setCurrentWidget(w.inspectView()->recommendations());
-    QSignalSpy listed(w.inspectView()->recommendations(), &RecommendationsView::shown);
-    w.inspectView()->recommendations()->showRecommendations(gmf_, din_, QStringLiteral("3"), 10);
+    inspectView(w)->tabs()->setCurrentWidget(inspectView(w)->recommendations());
+    QSignalSpy listed(inspectView(w)->recommendations(), &RecommendationsView::shown);
+    inspectView(w)->recommendations()->showRecommendations(gmf_, din_, QStringLiteral("3"), 10);
     QTRY_VERIFY_WITH_TIMEOUT(listed.count() == 1, 30000);
     QTest::qWait(200);
     saveShot(&w, "sample-recommendations.png");
@@ -456,13 +456,13 @@ void TestInspect::customGraphsOpenTheViewTheirBlocksOffer()
     w.show();
     QTRY_VERIFY_WITH_TIMEOUT(w.isDatasetLoaded(), 60000);
     // Only the run with attention is offered in the Attention view; the projector offers both.
-    QTRY_VERIFY(w.inspectView()->projector()->runCombo()->count() == 2);
-    QCOMPARE(w.inspectView()->attention()->runCombo()->count(), 1);
+    QTRY_VERIFY(inspectView(w)->projector()->runCombo()->count() == 2);
+    QCOMPARE(inspectView(w)->attention()->runCombo()->count(), 1);
     w.inspectRun(attending);
-    QCOMPARE(w.inspectView()->tabs()->currentWidget(), w.inspectView()->attention());
-    QCOMPARE(w.inspectView()->attention()->runCombo()->currentData().toLongLong(), attending);
+    QCOMPARE(inspectView(w)->tabs()->currentWidget(), inspectView(w)->attention());
+    QCOMPARE(inspectView(w)->attention()->runCombo()->currentData().toLongLong(), attending);
     w.inspectRun(plain);
-    QCOMPARE(w.inspectView()->tabs()->currentWidget(), w.inspectView()->projector());
+    QCOMPARE(inspectView(w)->tabs()->currentWidget(), inspectView(w)->projector());
 }
 
 // Opened with nothing picked, the projector shows the newest run that has embeddings (here DIN:
@@ -472,13 +472,13 @@ void TestInspect::viewsOpenOnTheNewestRunTheyCanShow()
     MainWindow w({db_, QStringLiteral("sample")});
     w.show();
     QTRY_VERIFY_WITH_TIMEOUT(w.isDatasetLoaded(), 60000);
-    QTRY_VERIFY(w.inspectView()->projector()->runCombo()->count() == 3);
-    QCOMPARE(w.inspectView()->attention()->runCombo()->count(), 1);
-    QCOMPARE(w.inspectView()->attention()->runCombo()->currentData().toLongLong(), qint64(din_));
-    ProjectorView* projector = w.inspectView()->projector();
+    QTRY_VERIFY(inspectView(w)->projector()->runCombo()->count() == 3);
+    QCOMPARE(inspectView(w)->attention()->runCombo()->count(), 1);
+    QCOMPARE(inspectView(w)->attention()->runCombo()->currentData().toLongLong(), qint64(din_));
+    ProjectorView* projector = inspectView(w)->projector();
     QCOMPARE(projector->runId(), qint64(0)); // nothing read before it shows
-    w.centralTabs()->setCurrentWidget(w.inspectView());
-    w.inspectView()->tabs()->setCurrentWidget(projector);
+    w.centralTabs()->setCurrentWidget(w.inspectTab());
+    inspectView(w)->tabs()->setCurrentWidget(projector);
     QTRY_VERIFY_WITH_TIMEOUT(projector->runId() == din_ && !projector->isBusy() && projector->plot()->pointCount() > 0,
                              60000);
     QCOMPARE(projector->runCombo()->currentData().toLongLong(), qint64(din_));
@@ -498,8 +498,8 @@ void TestInspect::screenshotsOnMl100k()
     w.resize(1500, 1000);
     w.show();
     QTRY_VERIFY_WITH_TIMEOUT(w.isDatasetLoaded(), 60000);
-    QTRY_VERIFY(w.inspectView()->projector()->runCombo()->count() == 3);
-    ProjectorView* p = w.inspectView()->projector();
+    QTRY_VERIFY(inspectView(w)->projector()->runCombo()->count() == 3);
+    ProjectorView* p = inspectView(w)->projector();
     QSignalSpy shown(p, &ProjectorView::shown), projected(p, &ProjectorView::projected);
     w.inspectRun(neumf);
     QTRY_VERIFY_WITH_TIMEOUT(shown.count() >= 1 && !p->isBusy(), 60000);
@@ -514,18 +514,18 @@ void TestInspect::screenshotsOnMl100k()
     QTest::qWait(200);
     saveShot(&w, "ml100k-projector-tsne.png");
     w.inspectRun(din);
-    QSignalSpy attended(w.inspectView()->attention(), &AttentionView::shown);
-    w.inspectView()->attention()->showAttention(din, QStringLiteral("196"));
+    QSignalSpy attended(inspectView(w)->attention(), &AttentionView::shown);
+    inspectView(w)->attention()->showAttention(din, QStringLiteral("196"));
     QTRY_VERIFY_WITH_TIMEOUT(attended.count() == 1, 60000);
     QTest::qWait(200);
     saveShot(&w, "ml100k-attention.png");
-    w.inspectView()->tabs()->setCurrentWidget(w.inspectView()->recommendations());
-    QSignalSpy listed(w.inspectView()->recommendations(), &RecommendationsView::shown);
-    w.inspectView()->recommendations()->showRecommendations(neumf, knn, QStringLiteral("196"), 10);
+    inspectView(w)->tabs()->setCurrentWidget(inspectView(w)->recommendations());
+    QSignalSpy listed(inspectView(w)->recommendations(), &RecommendationsView::shown);
+    inspectView(w)->recommendations()->showRecommendations(neumf, knn, QStringLiteral("196"), 10);
     QTRY_VERIFY_WITH_TIMEOUT(listed.count() == 1, 60000);
     QTest::qWait(200);
     saveShot(&w, "ml100k-recommendations.png");
-    w.inspectView()->recommendations()->showRecommendations(din, neumf, QStringLiteral("196"), 10);
+    inspectView(w)->recommendations()->showRecommendations(din, neumf, QStringLiteral("196"), 10);
     QTRY_VERIFY_WITH_TIMEOUT(listed.count() == 2, 60000);
     QTest::qWait(200);
     saveShot(&w, "ml100k-recommendations-din.png");

@@ -9,7 +9,7 @@
 #include "compare/RunComparison.h"
 #include "experiments/CompareView.h"
 #include "inspect/AttentionView.h"
-#include "inspect/InspectView.h"
+#include "InspectOf.h"
 #include "inspect/ProjectorView.h"
 #include "inspect/ScatterPlot.h"
 #include "lessons/LessonPanel.h"
@@ -103,8 +103,8 @@ void TestLessons::cfNcfDinComparisonInTwoActions()
 
     // Next: DIN's attention on a user whose planted interest drifts.
     QTest::mouseClick(w.lessonPanel()->nextButton(), Qt::LeftButton);
-    AttentionView* attention = w.inspectView()->attention();
-    QCOMPARE(w.centralTabs()->currentWidget(), static_cast<QWidget*>(w.inspectView()));
+    AttentionView* attention = inspectView(w)->attention();
+    QCOMPARE(w.centralTabs()->currentWidget(), w.inspectTab());
     QTRY_VERIFY_WITH_TIMEOUT(!attention->isBusy() && attention->heatmap()->rows() > 0, 60000);
     QCOMPARE(attention->runCombo()->currentData().toLongLong(), w.lessons()->runs().at(2));
     QCOMPARE(attention->runCombo()->count(), 1); // DIN only: MF and NeuMF have no attention
@@ -129,7 +129,7 @@ void TestLessons::cfNcfDinComparisonInTwoActions()
 
     // Next: NeuMF's item embeddings, coloured by genre.
     QTest::mouseClick(w.lessonPanel()->nextButton(), Qt::LeftButton);
-    ProjectorView* projector = w.inspectView()->projector();
+    ProjectorView* projector = inspectView(w)->projector();
     QTRY_VERIFY_WITH_TIMEOUT(projector->runId() == w.lessons()->runs().at(1) && !projector->isBusy() &&
                                  projector->plot()->pointCount() > 0,
                              120000);
@@ -193,14 +193,14 @@ void TestLessons::theOtherLessonsRunToTheirEnd()
     };
 
     QVERIFY(trained(1));
-    AttentionView* attention = w.inspectView()->attention();
+    AttentionView* attention = inspectView(w)->attention();
     QTRY_VERIFY2_WITH_TIMEOUT(!attention->isBusy() && attention->heatmap()->rows() > 0,
                               qPrintable(attention->statusLabel()->text()), 60000);
     QCOMPARE(attention->runCombo()->currentData().toLongLong(), lessons->runs().at(0));
     lessons->end();
 
     QVERIFY(trained(2));
-    ProjectorView* projector = w.inspectView()->projector();
+    ProjectorView* projector = inspectView(w)->projector();
     QTRY_VERIFY_WITH_TIMEOUT(projector->runId() == lessons->runs().at(0) && !projector->isBusy() &&
                                  projector->plot()->pointCount() > 0,
                              60000);

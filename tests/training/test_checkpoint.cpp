@@ -12,6 +12,7 @@
 #include "zoo/ModelRegistry.h"
 #include "store/ExperimentStore.h"
 #include "train/Checkpoint.h"
+#include "runs/StoredRuns.h"
 #include "train/TrainingSession.h"
 #include "util/ArchiveCheck.h"
 #include "util/Error.h"
@@ -178,7 +179,7 @@ void TestCheckpoint::earlyStoppingKeepsTheBestEpoch()
 
     // best.pt restores exactly that model; last.pt is the last epoch's, which tests differently.
     const std::string artifacts = runArtifactDir(db, session.runId());
-    Trainer restorer(ml100k_, TrainingSession::storedConfig(db, session.runId()));
+    Trainer restorer(ml100k_, storedTrainConfig(db, session.runId()));
     const MetricValues atBest = restorer.evaluateCheckpoint(artifacts + "/best.pt");
     QVERIFY(std::abs(metricOr(atBest, "ndcg@10", -1) - testNdcg) < 1e-9);
     QCOMPARE(CheckpointReader(artifacts + "/best.pt").progress().bestEpoch, best);
@@ -239,7 +240,7 @@ void TestCheckpoint::resumeBetweenEpochsMatchesAnUninterruptedRun()
     const int64_t id = first.runId();
     QCOMPARE(ExperimentStore(db).findRun(id)->status, RunStatus::Stopped);
 
-    TrainingSession second(sample_, TrainingSession::storedConfig(db, id), db);
+    TrainingSession second(sample_, storedTrainConfig(db, id), db);
     second.resume(id);
     std::vector<int> resumedEpochs;
     second.setEpochCallback([&](const EpochStats& s) { resumedEpochs.push_back(s.epoch); });
@@ -288,7 +289,7 @@ void TestCheckpoint::resumeAfterAStopInsideAnEpoch()
     QCOMPARE(CheckpointReader(runArtifactDir(db, id) + "/last.pt").progress().epoch, 1);
 
     // Resumed with more epochs than planned: epochs 2 and 3 equal the straight run's, then a 4th.
-    TrainConfig more = TrainingSession::storedConfig(db, id);
+    TrainConfig more = storedTrainConfig(db, id);
     more.epochs = 4;
     TrainingSession second(sample_, more, db);
     second.resume(id);
@@ -298,7 +299,7 @@ void TestCheckpoint::resumeAfterAStopInsideAnEpoch()
     for (int e = 1; e <= 3; ++e)
         QVERIFY(std::abs(a.at("hr@10").at(e) - stored.at("hr@10").at(e)) < 1e-9);
     QCOMPARE(stored.at("hr@10").size(), size_t{4});
-    QCOMPARE(TrainingSession::storedConfig(db, id).epochs, 4);
+    QCOMPARE(storedTrainConfig(db, id).epochs, 4);
 }
 
 void TestCheckpoint::refusals()

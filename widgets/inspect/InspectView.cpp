@@ -19,7 +19,7 @@
 namespace reclab {
 
 InspectView::InspectView(QWidget* parent)
-    : QWidget(parent), cache_(std::make_shared<InspectionCache>()), tabs_(new QTabWidget),
+    : InspectPage(parent), cache_(std::make_shared<InspectionCache>()), tabs_(new QTabWidget),
       projector_(new ProjectorView(cache_)), attention_(new AttentionView(cache_)),
       recommendations_(new RecommendationsView(cache_))
 {
@@ -121,6 +121,25 @@ void InspectView::inspect(qint64 runId, bool hasAttention)
         projector_->showRun(runId);
     }
     recommendations_->runCombo(0)->setCurrentIndex(std::max(0, recommendations_->runCombo(0)->findData(runId)));
+}
+
+void InspectView::showAttention(qint64 runId, const QString& user)
+{
+    inspect(runId, true);
+    attention_->showAttention(runId, user);
+}
+
+void InspectView::showEmbeddings(qint64 runId, bool play)
+{
+    tabs_->setCurrentWidget(projector_);
+    if (const int index = projector_->runCombo()->findData(runId); index >= 0)
+        projector_->runCombo()->setCurrentIndex(index);
+    // t-SNE, as the lessons say: it follows the PCA frame once the snapshot is read.
+    if (const int tsne = projector_->methodCombo()->findText(QStringLiteral("t-SNE")); tsne >= 0)
+        projector_->methodCombo()->setCurrentIndex(tsne);
+    projector_->showRun(runId);
+    if (play)
+        connect(projector_, &ProjectorView::shown, projector_, [this] { projector_->play(true); }, Qt::SingleShotConnection);
 }
 
 } // namespace reclab

@@ -3,10 +3,10 @@
 // cache of loaded runs and datasets.
 #pragma once
 
+#include "inspect/InspectPage.h"
+
 #include <QList>
 #include <QPair>
-#include <QString>
-#include <QWidget>
 
 #include <memory>
 
@@ -18,9 +18,7 @@ class AttentionView;
 class InspectionCache;
 class ProjectorView;
 class RecommendationsView;
-class RunsTableModel;
-
-class InspectView : public QWidget {
+class InspectView : public InspectPage {
     Q_OBJECT
 public:
     explicit InspectView(QWidget* parent = nullptr);
@@ -30,11 +28,10 @@ public:
     // whose model weighs behaviours (attentionRuns; all of them when not given).
     void setRuns(const QString& databasePath, const QList<QPair<qint64, QString>>& runs,
                  const QList<qint64>* attentionRuns = nullptr);
-    // The runs table's finished runs (and stopped ones), newest first; the lists are rebuilt
-    // only when what they show changed.
-    void offerRuns(const QString& databasePath, const RunsTableModel& runsModel);
-    // Opens a run: runs whose model weighs behaviours in the attention view, others in the projector.
-    void inspect(qint64 runId, bool hasAttention);
+    void offerRuns(const QString& databasePath, const RunsTableModel& runsModel) override;
+    void inspect(qint64 runId, bool hasAttention) override;
+    void showAttention(qint64 runId, const QString& user) override;
+    void showEmbeddings(qint64 runId, bool play) override;
 
     QTabWidget* tabs() const { return tabs_; }
     ProjectorView* projector() const { return projector_; }

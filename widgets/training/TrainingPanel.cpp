@@ -5,7 +5,6 @@
 #include "editor/GraphDocument.h"
 #include "zoo/ModelRegistry.h"
 #include "runs/TrainFields.h"
-#include "train/Trainer.h"
 
 #include <QCheckBox>
 #include <QComboBox>
@@ -111,9 +110,7 @@ TrainingPanel::TrainingPanel(GraphDocument* graphs, QWidget* parent)
     form->addRow(tr("Embedding size"), factors_);
     seed_->setRange(0, 1 << 30);
     form->addRow(tr("Seed"), seed_);
-    for (const auto& d : trainingDevices())
-        device_->addItem(d == "cpu" ? tr("CPU") : QStringLiteral("GPU %1").arg(QString::fromStdString(d)),
-                         QString::fromStdString(d));
+    setDevices({"cpu"}); // the GPUs are known once LibTorch is loaded
     device_->setToolTip(tr("CPU, and every CUDA GPU this LibTorch sees"));
     form->addRow(tr("Device"), device_);
     threads_->setRange(0, QThread::idealThreadCount() * 4);
@@ -226,6 +223,16 @@ void TrainingPanel::showValues(const TrainConfig& d)
     updateEnabled();
 }
 
+void TrainingPanel::setDevices(const std::vector<std::string>& devices)
+{
+    const QSignalBlocker quiet(device_);
+    device_->clear();
+    for (const auto& d : devices)
+        device_->addItem(d == "cpu" ? tr("CPU") : QStringLiteral("GPU %1").arg(QString::fromStdString(d)),
+                         QString::fromStdString(d));
+    device_->setCurrentIndex(std::max(0, device_->findData(wantedDevice_)));
+}
+
 void TrainingPanel::setConfig(const TrainConfig& c)
 {
     if (!c.customGraph())
@@ -234,7 +241,8 @@ void TrainingPanel::setConfig(const TrainConfig& c)
     const QString protocol = c.protocol == "folds" ? QStringLiteral("folds:%1").arg(c.fold) : QString::fromStdString(c.protocol);
     if (const int k = protocol_->findData(protocol); k >= 0)
         protocol_->setCurrentIndex(k);
-    if (const int k = device_->findData(QString::fromStdString(c.device)); k >= 0)
+    wantedDevice_ = QString::fromStdString(c.device);
+    if (const int k = device_->findData(wantedDevice_); k >= 0)
         device_->setCurrentIndex(k);
     threads_->setValue(c.threads);
     if (const int k = duplicates_->findData(QString::fromStdString(c.duplicates)); k >= 0)

@@ -9,6 +9,9 @@
 
 #include <QWidget>
 
+#include <string>
+#include <vector>
+
 class QCheckBox;
 class QComboBox;
 class QDoubleSpinBox;
@@ -35,6 +38,8 @@ public:
     // Shows a configuration (a stored run's, the last session's, a lesson's): its model (not a
     // custom graph: the editor holds that), values, protocol, device and early stopping.
     void setConfig(const TrainConfig& config);
+    // The devices to offer ("cpu", "cuda:0", ...); the one a config asked for stays chosen.
+    void setDevices(const std::vector<std::string>& devices);
     bool isTrainable() const;
 
     QComboBox* modelCombo() const { return model_; }
@@ -81,6 +86,7 @@ private:
     QSpinBox* factors_;
     QSpinBox* seed_;
     QComboBox* device_;
+    QString wantedDevice_ = QStringLiteral("cpu");
     QSpinBox* threads_;
     QComboBox* protocol_; // data: "loo", "full", "holdout", "din" or "folds:K"
     QComboBox* duplicates_;

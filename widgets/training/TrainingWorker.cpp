@@ -1,6 +1,7 @@
 #include "training/TrainingWorker.h"
 
-#include "train/TrainingSession.h"
+#include "engine/Engine.h"
+#include "engine/EngineLoader.h"
 
 namespace reclab {
 
@@ -24,7 +25,7 @@ void TrainingWorker::setPaused(bool paused)
     std::lock_guard<std::mutex> lock(mutex_);
     pauseRequested_ = paused;
     if (session_)
-        session_->trainer().setPaused(paused);
+        session_->setPaused(paused);
 }
 
 void TrainingWorker::requestStep()
@@ -32,7 +33,7 @@ void TrainingWorker::requestStep()
     std::lock_guard<std::mutex> lock(mutex_);
     pauseRequested_ = true;
     if (session_)
-        session_->trainer().requestStep();
+        session_->requestStep();
 }
 
 bool TrainingWorker::setLearningRate(double learningRate)
@@ -41,7 +42,7 @@ bool TrainingWorker::setLearningRate(double learningRate)
     if (!session_)
         return false;
     try {
-        session_->trainer().setLearningRate(learningRate);
+        session_->setLearningRate(learningRate);
         return true;
     } catch (const std::exception&) {
         return false;
@@ -53,25 +54,24 @@ void TrainingWorker::run(std::shared_ptr<const Dataset> dataset, TrainConfig con
 {
     qint64 runId = 0;
     try {
-        TrainingSession session(std::move(dataset), std::move(config), databasePath.toStdString());
-        if (resumeRunId > 0)
-            session.resume(resumeRunId);
-        if (parentRunId > 0)
-            session.setLabels({{}, {}, {}, parentRunId});
-        session.setStartCallback([this, &runId](int64_t id) {
+        TrainingJobCallbacks callbacks;
+        callbacks.started = [this, &runId](int64_t id) {
             runId = id;
             emit runStarted(id);
-        });
-        session.setBatchCallback([this](const BatchProgress& p) { emit batchProgress(p); });
-        session.setEpochCallback([this](const EpochStats& s) { emit epochFinished(s); });
-        session.trainer().setStepCallback([this](const StepReport& r) { emit stepReported(r); });
+        };
+        callbacks.batch = [this](const BatchProgress& p) { emit batchProgress(p); };
+        callbacks.epoch = [this](const EpochStats& s) { emit epochFinished(s); };
+        callbacks.step = [this](const StepReport& r) { emit stepReported(r); };
+        const std::unique_ptr<TrainingJob> job = engine().newTrainingJob(
+            {std::move(dataset), std::move(config), databasePath.toStdString(), resumeRunId, parentRunId}, std::move(callbacks));
+        TrainingJob& session = *job;
         {
             std::lock_guard<std::mutex> lock(mutex_);
             session_ = &session;
             if (stopRequested_)
                 session.requestStop();
             if (pauseRequested_)
-                session.trainer().setPaused(true);
+                session.setPaused(true);
         }
         RunOutcome outcome;
         try {

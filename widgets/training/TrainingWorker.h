@@ -1,5 +1,5 @@
-// The object that lives in the training thread: it runs one core::TrainingSession per
-// request and reports through signals (queued to the GUI thread). stop() may be called from
+// The object that lives in the training thread: it runs one TrainingJob (the engine's core
+// TrainingSession) per request and reports through signals (queued to the GUI thread). stop() may be called from
 // any thread; it sets the flag the trainer checks between batches.
 #pragma once
 
@@ -15,7 +15,7 @@
 
 namespace reclab {
 
-class TrainingSession;
+class TrainingJob;
 
 class TrainingWorker : public QObject {
     Q_OBJECT
@@ -48,7 +48,7 @@ signals:
 
 private:
     std::mutex mutex_;
-    TrainingSession* session_ = nullptr; // the running session, guarded by mutex_
+    TrainingJob* session_ = nullptr; // the running session, guarded by mutex_
     bool stopRequested_ = false;
     bool pauseRequested_ = false;
 };
