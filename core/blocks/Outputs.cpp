@@ -1,5 +1,6 @@
 // Outputs: the one number per row a graph is trained on, a click logit (logistic loss) or a
-// rating (squared error). They decide the graph's task.
+// rating (squared error), or every item scored as the next one from a state (next-item
+// prediction, tied to the item embedding table). They decide the graph's task.
 #include "blocks/BlockHalves.h"
 
 
@@ -40,6 +41,35 @@ void defineOutputsBlocks(BlockRegistry& r)
                   {floatIn("value", "z")}, {},
                   {boolParam("add_global_mean", "Add global mean", true, "Add μ, the mean training rating")}},
                  OutputLoss::Squared));
+
+    BlockDefinition next;
+    next.spec = {"next_item_output", "Next-item output", "Outputs",
+                 "Scores every item as the user's next one from the state h, against the item vectors of an "
+                 "embedding table (tied weights). Trained with cross-entropy over all items at every position of "
+                 "each history window (a state per position: B×L×d) or at the window's end (B×d), or, with "
+                 "--loss bce, as a click logit of each candidate against sampled negatives.",
+                 "s_i = hᵀ e_i for every item i,  loss = −log softmax(s)_{next}  (ce)",
+                 {floatIn("state", "h")},
+                 {},
+                 {{"table", "Item table", ParamKind::Name, "items", 0, 0, {},
+                   "The shared embedding table whose item vectors score h (an Embedding block of item ids uses it)"}}};
+    next.traits.loss = OutputLoss::NextItem;
+    next.shape = [](ShapeContext& c) -> std::optional<ValueType> {
+        if (!c.vectors(0))
+            return std::nullopt;
+        const std::string table = c.params["table"].get<std::string>();
+        const BlockAnalysis* owner = c.tableOwner(table);
+        if (!owner || !owner->output)
+            return c.fail("", "no Embedding block of item ids uses table '" + table + "' (name it in the embedding's Shared table)");
+        if (owner->params.value("ids_vocab", "") != "item")
+            return c.fail("", "table '" + table + "' holds " + owner->params.value("ids_vocab", std::string("other")) +
+                                  " vectors, not items");
+        if (owner->output->width != c.in[0].width)
+            return c.fail("state", "is " + c.in[0].text() + " but the item vectors of '" + table + "' have " +
+                                       std::to_string(owner->output->width) + " entries (add a Linear to that width)");
+        return std::nullopt; // outputs produce nothing
+    };
+    r.add(std::move(next));
 }
 
 #else // the LibTorch half
@@ -91,12 +121,84 @@ private:
     }
 };
 
+// Next-item scores h · e_i against a shared item table: every item for each position with a
+// target while training on windows, the row's candidate otherwise (prediction, BCE training).
+class NextItemKernel : public BlockKernel {
+    struct State : StepState {
+        std::shared_ptr<torch::nn::EmbeddingImpl> table;
+        bool perStep = false; // the state arrives per behaviour (recorded when the history pass is planned)
+    };
+
+public:
+    void compile(CompileContext& c, GraphStep& s) const override
+    {
+        auto state = std::make_unique<State>();
+        const std::string table = s.params["table"].get<std::string>();
+        const auto shared = c.shared.find(table);
+        if (shared == c.shared.end())
+            throw GraphError(c.graphName, "nodes." + s.id, "no embedding block made table '" + table + "'");
+        state->table = std::dynamic_pointer_cast<torch::nn::EmbeddingImpl>(shared->second);
+        state->perStep = s.inputTypes[0].sequence;
+        s.state = std::move(state);
+    }
+    BatchValue forward(BatchPass& p, GraphStep& s, const Inputs<BatchValue>& in) const override
+    {
+        const auto& items = s.as<State>().table->weight;
+        const bool perStep = in[0]->sequence;
+        const auto& h = in[0]->materialise();
+        if (p.batch.targets.defined()) {
+            p.result = torch::matmul(h, items.t());
+            p.targets = perStep ? p.batch.targets.reshape({-1}).index_select(0, p.flat)
+                                : p.batch.targets.gather(1, (p.lengths - 1).clamp_min(0).unsqueeze(1)).squeeze(1);
+            return {};
+        }
+        p.result = (lastState(p, h, perStep) * torch::embedding(items, p.batch.items)).sum(1);
+        return {};
+    }
+    HistoryFlags planHistory(HistoryPlan&, const GraphStep&, const Inputs<HistoryFlags>&) const override { return {}; }
+    SharedValue scoreShared(SharedPass& p, GraphStep& s, const Inputs<SharedValue>& in) const override
+    {
+        const State& st = s.as<State>();
+        auto h = in[0]->t;
+        if (st.perStep) // the state after the latest behaviour
+            h = p.length > 0 ? h.narrow(0, h.size(0) - 1, 1) : torch::zeros({1, h.size(1)}, h.options());
+        p.result = (h * torch::embedding(st.table->weight, p.candidates)).sum(1);
+        return {};
+    }
+    ScriptValue script(ScriptPass& p, GraphStep& s, const Inputs<ScriptValue>& in) const override
+    {
+        std::string h = in[0]->name;
+        if (in[0]->sequence) {
+            const std::string v = ScriptPass::var(s);
+            p.line(v + "_last = (history_length - 1).clamp(min=0)");
+            p.line(v + "_h = " + h + ".view(batch, width, -1)[torch.arange(batch, device=history.device), " + v +
+                   "_last] * (history_length > 0).float().unsqueeze(1)");
+            h = v + "_h";
+        }
+        p.line("return (" + h + " * " + p.self(s.as<State>().table->weight) + ".index_select(0, items)).sum(1)");
+        return {};
+    }
+
+private:
+    // Each row's state after its latest behaviour (zeros without behaviours): [rows, d].
+    static torch::Tensor lastState(const BatchPass& p, const torch::Tensor& h, bool perStep)
+    {
+        if (!perStep)
+            return h;
+        if (h.size(0) == 0)
+            return torch::zeros({p.rows, h.size(1)}, h.options());
+        const auto last = (p.lengths.cumsum(0) - 1).clamp_min(0);
+        return h.index_select(0, last) * (p.lengths > 0).unsqueeze(1).to(h.scalar_type());
+    }
+};
+
 } // namespace
 
 void addOutputsKernels(KernelRegistry& r)
 {
     r.add("click_output", std::make_unique<OutputKernel>());
     r.add("rating_output", std::make_unique<OutputKernel>());
+    r.add("next_item_output", std::make_unique<NextItemKernel>());
 }
 
 #endif

@@ -89,6 +89,7 @@ struct BatchPass {
     double l2 = 0;
     torch::Tensor* behaviourWeights = nullptr;      // [rows, L] of a weighing block (evaluation)
     torch::Tensor result;
+    torch::Tensor targets; // next-item training: the target of each row of result
     // Work a block leaves for the end of the pass (e.g. a penalty over all of a table's ids),
     // run in key order; tensors it gathers meanwhile, by key.
     std::map<std::string, std::function<void()>> atEnd;

@@ -133,11 +133,11 @@ bool BatchPass::visit(GraphStep& s, const Inputs<BatchValue>& in, BatchValue& ou
     return true;
 }
 
-torch::Tensor GraphModelImpl::run(const Batch& batch, torch::Tensor* penalty)
+torch::Tensor GraphModelImpl::run(const Batch& batch, torch::Tensor* penalty, torch::Tensor* targets)
 {
     BatchPass pass(batch, data_);
     pass.training = is_training();
-    pass.rows = batch.items.defined() ? batch.items.size(0) : batch.users.size(0);
+    pass.rows = batch.items.defined() ? batch.items.size(0) : batch.history.defined() ? batch.history.size(0) : batch.users.size(0);
     pass.penalty = penalty;
     pass.l2 = l2_;
     pass.behaviourWeights = &lastAttention_;
@@ -153,6 +153,8 @@ torch::Tensor GraphModelImpl::run(const Batch& batch, torch::Tensor* penalty)
     walkSteps(steps_, pass);
     for (auto& [key, finish] : pass.atEnd)
         finish();
+    if (targets)
+        *targets = pass.targets;
     return pass.result;
 }
 
@@ -163,6 +165,15 @@ torch::Tensor GraphModelImpl::forward(const Batch& batch)
 
 torch::Tensor GraphModelImpl::calculateLoss(const Batch& batch)
 {
+    if (batch.targets.defined()) {
+        // Next-item windows: cross-entropy over all items at every position with a target.
+        TORCH_CHECK(analysis_.nextItems, "next-item targets given to a graph without a next-item output");
+        torch::Tensor penalty = torch::zeros({}, torch::TensorOptions().device(batch.history.device()));
+        torch::Tensor targets;
+        const auto logits = run(batch, l2_ > 0 ? &penalty : nullptr, &targets);
+        const auto loss = torch::nn::functional::cross_entropy(logits, targets);
+        return l2_ > 0 ? loss + penalty : loss;
+    }
     torch::Tensor penalty = torch::zeros({}, batch.labels.options());
     const auto out = run(batch, l2_ > 0 ? &penalty : nullptr);
     const auto loss = analysis_.task == TaskKind::RatingPrediction

@@ -98,7 +98,9 @@ public:
 
 private:
     void build();
-    torch::Tensor run(const Batch& batch, torch::Tensor* penalty);
+    // The graph's output for the batch; with next-item targets, the logits over all items of each
+    // position with a target, and those targets in *targets.
+    torch::Tensor run(const Batch& batch, torch::Tensor* penalty, torch::Tensor* targets = nullptr);
     // scoreHistory's evaluation; collecting, it stops at the tabulated block and returns its
     // inputs there (keys, query) instead of scores.
     torch::Tensor runShared(int64_t user, const torch::Tensor& history, const torch::Tensor& candidates,

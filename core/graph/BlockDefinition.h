@@ -49,7 +49,7 @@ private:
 };
 
 // The loss an output block trains: it decides the graph's task.
-enum class OutputLoss { None, Logistic, Squared };
+enum class OutputLoss { None, Logistic, Squared, NextItem };
 
 struct BlockTraits {
     bool readsHistory = false; // an input along the behaviour sequence

@@ -330,7 +330,12 @@ GraphAnalysis Analyser::run()
                                               " output blocks (" + names + "); keep exactly one"});
     } else {
         result_.outputBlock = outputs.front();
-        const bool rating = findDefinition(g_.node(outputs.front())->type)->traits.loss == OutputLoss::Squared;
+        const OutputLoss loss = findDefinition(g_.node(outputs.front())->type)->traits.loss;
+        const bool rating = loss == OutputLoss::Squared;
+        result_.nextItems = loss == OutputLoss::NextItem;
+        if (result_.nextItems && !result_.usesHistory)
+            result_.issues.push_back({outputs.front(), "", "the next-item output predicts from the behaviour sequence; "
+                                                           "the graph reads none (add a Behaviour sequence input)"});
         result_.task = rating ? TaskKind::RatingPrediction
                               : result_.usesHistory ? TaskKind::ClickThrough : TaskKind::ImplicitRanking;
         if (rating && result_.usesHistory)

@@ -24,6 +24,9 @@ struct Batch {
     torch::Tensor negItems;
     torch::Tensor history;
     torch::Tensor historyLength;
+    // Next-item training (ModelAbilities::nextItems): the item after each position of history
+    // [n, L], -1 past the row's length.
+    torch::Tensor targets;
 };
 
 class Recommender : public torch::nn::Module {

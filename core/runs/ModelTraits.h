@@ -19,6 +19,9 @@ struct ModelAbilities {
     bool readsHistory = false;     // scores a candidate against the user's behaviour history
     bool weighsBehaviours = false; // weighs those behaviours (the Attention view shows the weights)
     bool clickLogits = false;      // scores are logits of a click probability (a logistic output)
+    // Scores every item as the user's next one (a next-item output): trained on windows of each
+    // user's history, every position's next item a target (cross-entropy over all items).
+    bool nextItems = false;
 
     bool ratings() const { return task == TaskKind::RatingPrediction; }
 };

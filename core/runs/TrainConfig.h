@@ -38,7 +38,11 @@ struct TrainConfig {
     // mlpLayers the hidden sizes of the network over [pooled behaviours, candidate].
     std::vector<int64_t> attentionLayers = {80, 40}; // din: the local activation unit's hidden sizes
     std::string activation = "dice";                 // base / din: dice or prelu
-    int historyLength = 50;                          // base / din: behaviours kept per sample
+    int historyLength = 50;                          // base / din: behaviours kept per sample; sequence models: window length
+    // Next-item models (ModelAbilities::nextItems): "ce", windows of the history with the next item
+    // of every position a target, cross-entropy over all items; "bce", each training interaction
+    // a click against sampled negatives with its history (as DIN trains).
+    std::string loss = "ce";
     double positiveRating = 4.0;                     // base / din: label 1 when rating >= this
     // Evaluation protocol; empty: the model's usual one. Ranking models: "loo" (leave-one-out,
     // the held-out item against evalNegatives sampled items, the default) or "full" (against

@@ -52,7 +52,7 @@ CommonSplit commonSplit(const Dataset& dataset, const TrainConfig& config, const
 
 CommonTask::CommonTask(const Dataset& dataset, const TrainConfig& config, const ModelAbilities& model)
     : SplitTask(dataset, commonSplit(dataset, config, model)), model_(model), negatives_(config.negatives),
-      topK_(config.topK), seen_(dataset.interactions, dataset.numUsers()),
+      topK_(config.topK), windows_(model.nextItems && config.loss == "ce"), seen_(dataset.interactions, dataset.numUsers()),
       test_(split_.test, seen_, excluded(split_.rows.train, split_.rows.validUser, split_.rows.validItem, numUsers_),
             numItems_, heldOutOptions(dataset, config, model, kTestSeed, true))
 {
@@ -128,10 +128,61 @@ EpochData CommonTask::behaviourEpoch(Random& rng) const
     return data;
 }
 
+EpochData CommonTask::windowEpoch(Random& rng) const
+{
+    // Each user's training interactions in time order (the samples come grouped by user, oldest
+    // first), cut from the latest back into windows of up to L + 1 items: the first L the
+    // history, each one's next item its target. Every training interaction but a user's first
+    // is a target exactly once; the earliest window of a user is the shortest.
+    const BehaviourSamples& pos = split_.train;
+    const auto L = static_cast<size_t>(pos.maxHistory);
+    struct Window {
+        size_t begin, length; // sample rows [begin, begin + length) are the history
+    };
+    std::vector<Window> windows;
+    for (size_t begin = 0; begin < pos.size();) {
+        size_t end = begin;
+        while (end < pos.size() && pos.user[end] == pos.user[begin])
+            ++end;
+        for (size_t last = end - 1; last > begin;) { // last: the window's final target
+            const size_t first = last > begin + L ? last - L : begin;
+            windows.push_back({first, last - first});
+            last = first;
+        }
+        begin = end;
+    }
+    std::vector<uint32_t> order(windows.size());
+    std::iota(order.begin(), order.end(), 0u);
+    rng.shuffle(order.begin(), order.end());
+    const auto rows = static_cast<int64_t>(windows.size());
+    const auto width = static_cast<int64_t>(L);
+    EpochData data;
+    data.users = torch::empty({rows}, torch::kLong);
+    data.history = torch::full({rows, width}, static_cast<int64_t>(numItems_), torch::kLong);
+    data.historyLength = torch::empty({rows}, torch::kLong);
+    data.targets = torch::full({rows, width}, -1, torch::kLong);
+    auto* u = data.users.data_ptr<int64_t>();
+    auto* h = data.history.data_ptr<int64_t>();
+    auto* len = data.historyLength.data_ptr<int64_t>();
+    auto* t = data.targets.data_ptr<int64_t>();
+    for (size_t k = 0; k < windows.size(); ++k) {
+        const Window& w = windows[order[k]];
+        u[k] = pos.user[w.begin];
+        len[k] = static_cast<int64_t>(w.length);
+        for (size_t j = 0; j < w.length; ++j) {
+            h[k * L + j] = pos.item[w.begin + j];
+            t[k * L + j] = pos.item[w.begin + j + 1];
+        }
+    }
+    return data;
+}
+
 EpochData CommonTask::sampleEpoch(Random& rng, InputType input) const
 {
     if (model_.ratings())
         return ratingEpoch(split_.rows.train, rng);
+    if (windows_)
+        return windowEpoch(rng);
     if (model_.readsHistory)
         return behaviourEpoch(rng);
     return implicitFeedbackEpoch(split_.rows.train, seen_, numItems_, negatives_, rng, input);

@@ -64,6 +64,7 @@ bool EpochLoop::trainEpoch(Recommender& model, FlatOptimizer& optimizer, int epo
     const auto negItems = onDevice(data.negItems);
     const auto history = onDevice(data.history);
     const auto historyLength = onDevice(data.historyLength);
+    const auto targets = onDevice(data.targets);
     const int64_t n = users.size(0);
     const int64_t batch = config.batchSize;
     const int64_t batches = (n + batch - 1) / batch;
@@ -81,7 +82,7 @@ bool EpochLoop::trainEpoch(Recommender& model, FlatOptimizer& optimizer, int epo
         const int64_t start = b * batch;
         const int64_t len = std::min(batch, n - start);
         const auto rows = [&](const torch::Tensor& t) { return t.defined() ? t.narrow(0, start, len) : torch::Tensor(); };
-        Batch mb{rows(users), rows(items), rows(labels), rows(negItems), rows(history), rows(historyLength)};
+        Batch mb{rows(users), rows(items), rows(labels), rows(negItems), rows(history), rows(historyLength), rows(targets)};
         optimizer.zeroGrad();
         auto loss = model.calculateLoss(mb);
         loss.backward();
@@ -112,7 +113,8 @@ bool EpochLoop::trainEpoch(Recommender& model, FlatOptimizer& optimizer, int epo
             window = 0;
         }
     }
-    stats.samples = n;
+    // Next-item windows: every position with a target is a training sample.
+    stats.samples = data.targets.defined() ? (data.targets >= 0).sum().item<int64_t>() : n;
     stats.loss = batches > 0 ? epochLossSum / static_cast<double>(batches) : 0.0;
     return true;
 }

@@ -37,6 +37,7 @@ struct EpochData {
     torch::Tensor negItems; // int64 [n], pairwise models only
     torch::Tensor history;       // int64 [n, L], click-through models only (see Batch)
     torch::Tensor historyLength; // int64 [n], click-through models only
+    torch::Tensor targets;       // int64 [n, L], next-item models: the item after each position (Batch)
 };
 
 // Pointwise: each training row labelled 1 plus `negatives` unconsumed items (never in seen)
@@ -168,9 +169,12 @@ public:
 private:
     void hashHeldOut(Fnv1a& hash) const override;
     EpochData behaviourEpoch(Random& rng) const;
+    // Next-item models with loss "ce": windows of each user's training sequence (EpochData::targets).
+    EpochData windowEpoch(Random& rng) const;
 
     ModelAbilities model_;
     int negatives_, topK_;
+    bool windows_;
     UserItemIndex seen_; // all interactions: negatives are never consumed items
     double globalMean_ = 0.0;
     std::vector<int64_t> itemSampleCounts_;

@@ -24,12 +24,25 @@ namespace reclab::checks {
 inline Batch firstRows(const EpochData& d, int64_t n)
 {
     const auto rows = [&](const torch::Tensor& t) { return t.defined() ? t.narrow(0, 0, std::min(n, t.size(0))) : t; };
-    return {rows(d.users), rows(d.items), rows(d.labels), rows(d.negItems), rows(d.history), rows(d.historyLength)};
+    return {rows(d.users), rows(d.items), rows(d.labels), rows(d.negItems), rows(d.history), rows(d.historyLength), {}};
 }
 
 inline double maxDiff(const torch::Tensor& a, const torch::Tensor& b)
 {
     return (a - b).abs().max().item<double>();
+}
+
+// A graph that reads the behaviour history, compiled for the data (untrained, seeded), in
+// evaluation mode.
+inline std::shared_ptr<GraphModelImpl> compiledForHistory(const Dataset& data, const GraphSpec& graph, uint64_t seed)
+{
+    TrainConfig c;
+    c.protocol = "din";
+    const auto t = TrainingTask::create(TaskKind::ClickThrough, data, c);
+    torch::manual_seed(seed);
+    auto model = std::make_shared<GraphModelImpl>(graph, GraphData::from(t->shape()), 0.0);
+    model->eval();
+    return model;
 }
 
 // A graph on the data's click-through or ranking task, trained for a few batches so that Dice
@@ -49,7 +62,7 @@ inline std::pair<std::shared_ptr<GraphModelImpl>, Batch> trainedBriefly(const Da
         const auto rows = [&](const torch::Tensor& x) { return x.defined() ? x.narrow(0, start, 256) : x; };
         adam.zero_grad();
         model->calculateLoss({rows(epoch.users), rows(epoch.items), rows(epoch.labels), {}, rows(epoch.history),
-                              rows(epoch.historyLength)})
+                              rows(epoch.historyLength), {}})
             .backward();
         adam.step();
     }

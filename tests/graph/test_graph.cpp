@@ -87,7 +87,7 @@ QString issues(const GraphAnalysis& a)
 void TestGraph::templatesRoundTrip()
 {
     const auto names = graphTemplateNames();
-    QCOMPARE(names, (std::vector<std::string>{"base", "din", "gmf", "mf", "mlp", "neumf"}));
+    QCOMPARE(names, (std::vector<std::string>{"base", "din", "gmf", "gru4rec", "mf", "mlp", "neumf"}));
     for (const auto& name : names) {
         const GraphSpec g = graphTemplate(name);
         const GraphSpec again = GraphSpec::fromJson(g.toJson());
@@ -127,6 +127,12 @@ void TestGraph::templatesAnalyse()
     // Unit: 128 -> 80 (Dice 80) -> 40 (Dice 40) -> 1.
     QCOMPARE(din.block("attention")->parameters, int64_t(128 * 80 + 80 + 80 + 80 * 40 + 40 + 40 + 40 + 1));
     QCOMPARE(analyseGraph(graphTemplate("mf"), kMl100k).task, TaskKind::RatingPrediction);
+    // GRU4Rec: the GRU's three gates over 64-wide behaviours into a state of 128.
+    const GraphAnalysis gru = analyseGraph(graphTemplate("gru4rec"), kMl100k);
+    QCOMPARE(gru.task, TaskKind::ClickThrough);
+    QVERIFY(gru.nextItems);
+    QCOMPARE(gru.block("gru")->output->text(), std::string("B×L×128"));
+    QCOMPARE(gru.block("gru")->parameters, int64_t(3 * (128 * 64 + 128 * 128 + 2 * 128)));
     QVERIFY(!neumf.report().empty());
     QVERIFY(neumf.report().find("tower (MLP) -> B×64, 41,152 parameters") != std::string::npos);
 }

@@ -28,6 +28,8 @@ QColor categoryColour(const std::string& category)
         return QColor(0x5f, 0x7d, 0x8c);
     if (category == "Pooling")
         return QColor(0xc8, 0x5a, 0x7c);
+    if (category == "Sequence")
+        return QColor(0x28, 0x96, 0xa8);
     return QColor(0xc0, 0x4b, 0x3b); // outputs
 }
 

@@ -1,0 +1,197 @@
+// The next-item output: its shape rule and problems, its cross-entropy over all items against
+// the formula computed by hand (a state per position, and one per window), the common
+// protocol's training windows (every training interaction but a user's first a target exactly
+// once, after exactly its history), candidate scoring against shared-history scoring and the
+// formula, and the GRU4Rec template's TorchScript export in Python.
+// LibTorch's headers before Qt's: Qt's `slots` macro breaks them.
+#include "data/SampleGenerator.h"
+#include "graph/GraphAnalysis.h"
+#include "graph/GraphTemplates.h"
+#include "train/TrainingTask.h"
+#include "util/Random.h"
+#include "zoo/ModelRegistry.h"
+
+#include "graph/GraphChecks.h"
+
+#include <map>
+
+using namespace reclab;
+using namespace reclab::checks;
+
+class TestNextItem : public QObject {
+    Q_OBJECT
+private slots:
+    void initTestCase();
+    void shapeAndProblems();
+    void crossEntropyMatchesTheFormula();
+    void windowsTargetEveryTrainingInteractionOnce();
+    void candidatesMatchSharedScoring();
+    void torchScriptLoadsInPython();
+
+private:
+    std::shared_ptr<const Dataset> sample_;
+};
+
+namespace {
+
+// Each behaviour's vector (or their mean) predicts the next item against the same table.
+GraphSpec bigramGraph(bool pooled = false, int64_t stateWidth = 8)
+{
+    const std::string pool = pooled ? R"({"id": "pool", "type": "mean_pool"},)" : "";
+    const std::string widen = stateWidth != 8 ? R"({"id": "widen", "type": "linear", "params": {"units": )" +
+                                                    std::to_string(stateWidth) + "}}," : "";
+    std::string edges = R"({"from": "history.out", "to": "behaviours.ids"})";
+    std::string last = "behaviours";
+    for (const std::string& step : {pooled ? std::string("pool") : "", stateWidth != 8 ? std::string("widen") : ""})
+        if (!step.empty()) {
+            edges += R"(, {"from": ")" + last + R"(.out", "to": ")" + step + R"(.in"})";
+            last = step;
+        }
+    edges += R"(, {"from": ")" + last + R"(.out", "to": "next.state"})";
+    return GraphSpec::parse(R"({"version": 1, "name": "bigram", "nodes": [
+        {"id": "history", "type": "history"},
+        {"id": "behaviours", "type": "embedding", "params": {"dim": 8, "table": "items", "init_std": 0.5}}, )" +
+                            pool + widen + R"(
+        {"id": "next", "type": "next_item_output"}], "edges": [)" + edges + "]}");
+}
+
+
+} // namespace
+
+void TestNextItem::initTestCase()
+{
+    torch::set_num_threads(2);
+    sample_ = std::make_shared<const Dataset>(generateSampleDataset());
+}
+
+void TestNextItem::shapeAndProblems()
+{
+    const GraphContext sizes = graphContextOf(*sample_);
+    const GraphAnalysis ok = analyseGraph(bigramGraph(), sizes);
+    QVERIFY2(ok.ok(), ok.report().c_str());
+    QVERIFY(ok.nextItems);
+    QCOMPARE(ok.task, TaskKind::ClickThrough);
+    QVERIFY(abilitiesOf(defaultConfigFor("gru4rec")).nextItems);
+    QVERIFY(!abilitiesOf(defaultConfigFor("din")).nextItems);
+    // A state of another width than the item vectors: the fix is named.
+    const GraphAnalysis wide = analyseGraph(bigramGraph(false, 12), sizes);
+    QVERIFY(!wide.ok());
+    QVERIFY2(wide.report().find("is B×L×12 but the item vectors of 'items' have 8 entries (add a Linear to that width)") !=
+                 std::string::npos,
+             wide.report().c_str());
+    // A table no item embedding uses, and a graph without the behaviour sequence.
+    GraphSpec other = bigramGraph();
+    other.nodes.back().params["table"] = "genres";
+    const GraphAnalysis noTable = analyseGraph(other, sizes);
+    QVERIFY2(noTable.report().find("no Embedding block of item ids uses table 'genres'") != std::string::npos,
+             noTable.report().c_str());
+    const GraphAnalysis noHistory = analyseGraph(GraphSpec::parse(R"({"version": 1, "name": "flat", "nodes": [
+        {"id": "item", "type": "item_id"}, {"id": "e", "type": "embedding", "params": {"dim": 4, "table": "items"}},
+        {"id": "next", "type": "next_item_output"}],
+      "edges": [{"from": "item.out", "to": "e.ids"}, {"from": "e.out", "to": "next.state"}]})"), sizes);
+    QVERIFY2(noHistory.report().find("the graph reads none (add a Behaviour sequence input)") != std::string::npos,
+             noHistory.report().c_str());
+}
+
+void TestNextItem::crossEntropyMatchesTheFormula()
+{
+    const int64_t n = 5, L = 6;
+    for (const bool pooled : {false, true}) {
+        auto model = compiledForHistory(*sample_, bigramGraph(pooled), 7);
+        torch::NoGradGuard noGrad;
+        const int64_t items = model->data().numItems;
+        const auto table = model->named_parameters()["items.weight"].to(torch::kDouble);
+        const auto lengths = torch::tensor({1, 2, 6, 3, 5}, torch::kLong);
+        const auto valid = torch::arange(L).unsqueeze(0) < lengths.unsqueeze(1);
+        Batch b;
+        b.users = torch::zeros({n}, torch::kLong);
+        b.history = torch::where(valid, torch::randint(items, {n, L}, torch::kLong), torch::full({n, L}, items, torch::kLong));
+        b.historyLength = lengths;
+        b.targets = torch::where(valid, torch::randint(items, {n, L}, torch::kLong), torch::full({n, L}, -1, torch::kLong));
+        const double loss = model->calculateLoss(b).item<double>();
+        // −log softmax(E h)[target], averaged over the positions with a target (pooled: the
+        // mean of the window's behaviours predicts the item after its last one).
+        double sum = 0;
+        int64_t count = 0;
+        for (int64_t row = 0; row < n; ++row) {
+            const int64_t len = lengths[row].item<int64_t>();
+            const auto rows = table.index_select(0, b.history[row].narrow(0, 0, len));
+            for (int64_t t = pooled ? len - 1 : 0; t < len; ++t) {
+                const auto h = pooled ? rows.mean(0) : rows[t];
+                const auto logits = table.matmul(h);
+                sum += (torch::logsumexp(logits, 0) - logits[b.targets[row][t].item<int64_t>()]).item<double>();
+                ++count;
+            }
+        }
+        QVERIFY2(std::abs(loss - sum / static_cast<double>(count)) < 1e-5,
+                 qPrintable(QString("pooled %1: loss %2, by hand %3").arg(pooled).arg(loss).arg(sum / static_cast<double>(count))));
+    }
+}
+
+void TestNextItem::windowsTargetEveryTrainingInteractionOnce()
+{
+    TrainConfig c = defaultConfigFor("gru4rec");
+    c.historyLength = 7; // several windows per user
+    const auto task = TrainingTask::create(taskOf(c), *sample_, c);
+    Random rng(3);
+    const EpochData epoch = task->sampleEpoch(rng, InputType::Pointwise);
+    QVERIFY(epoch.targets.defined() && !epoch.items.defined());
+    QCOMPARE(epoch.history.size(1), int64_t(7));
+    // Every target follows its history within the window, and the history's length bounds it.
+    std::map<std::pair<int64_t, int64_t>, int> targets; // (user, item) -> times a target
+    for (int64_t k = 0; k < epoch.users.size(0); ++k) {
+        const int64_t len = epoch.historyLength[k].item<int64_t>();
+        QVERIFY(len >= 1 && len <= 7);
+        for (int64_t j = 0; j < 7; ++j) {
+            const int64_t t = epoch.targets[k][j].item<int64_t>();
+            QCOMPARE(t >= 0, j < len);
+            if (j + 1 < len)
+                QCOMPARE(t, epoch.history[k][j + 1].item<int64_t>());
+            if (t >= 0)
+                ++targets[{epoch.users[k].item<int64_t>(), t}];
+        }
+    }
+    // The training interactions of the common split, each user's first left out: each once.
+    const auto& split = dynamic_cast<const CommonTask&>(*task).split().train;
+    std::map<std::pair<int64_t, int64_t>, int> expected;
+    for (size_t r = 0; r < split.size(); ++r)
+        if (r > 0 && split.user[r] == split.user[r - 1])
+            ++expected[{split.user[r], split.item[r]}];
+    QCOMPARE(targets.size(), expected.size());
+    QVERIFY(targets == expected);
+}
+
+void TestNextItem::candidatesMatchSharedScoring()
+{
+    TrainConfig c = defaultConfigFor("gru4rec");
+    auto model = compiledForHistory(*sample_, graphFor(c), 7);
+    torch::NoGradGuard noGrad;
+    const int64_t items = model->data().numItems, L = 10, n = 30;
+    QVERIFY(model->sharesHistory());
+    const auto table = model->named_parameters()["items.weight"];
+    for (const int64_t length : {int64_t(0), int64_t(1), int64_t(4), L}) {
+        const auto history = torch::randperm(items, torch::kLong).narrow(0, 0, length);
+        const auto candidates = torch::randperm(items, torch::kLong).narrow(0, 0, n);
+        Batch b;
+        b.users = torch::zeros({n}, torch::kLong);
+        b.items = candidates;
+        b.history = torch::cat({history, torch::full({L - length}, items, torch::kLong)}).unsqueeze(0).expand({n, L});
+        b.historyLength = torch::full({n}, length, torch::kLong);
+        const auto scores = model->predictBatch(b);
+        QVERIFY2(torch::isfinite(scores).all().item<bool>(), qPrintable(QString("%1 behaviours").arg(length)));
+        QVERIFY2(maxDiff(model->scoreHistory(0, history, candidates), scores) < 1e-5,
+                 qPrintable(QString("%1 behaviours: shared scoring differs").arg(length)));
+        if (length == 0)
+            QVERIFY(maxDiff(scores, torch::zeros_like(scores)) == 0); // no state: every candidate 0
+    }
+}
+
+void TestNextItem::torchScriptLoadsInPython()
+{
+    const GraphSpec graph = graphFor(defaultConfigFor("gru4rec"));
+    auto [model, batch] = trainedBriefly(*sample_, graph);
+    checkTorchScriptInPython(*model, batch, QStringLiteral("gru4rec"));
+}
+
+QTEST_APPLESS_MAIN(TestNextItem)
+#include "test_next_item.moc"
