@@ -161,13 +161,10 @@ public:
     BatchValue forward(BatchPass& p, GraphStep& s, const Inputs<BatchValue>& in) const override
     {
         const auto& st = s.as<RecurrentState>();
-        const auto& r = in[0]->materialise(); // packed: one row per real behaviour
-        const int64_t B = p.rows, L = p.batch.history.size(1), d = r.size(1);
-        const auto padded = torch::zeros({B * L, d}, r.options()).index_add(0, p.flat, r).view({B, L, d});
-        const auto states = runSequences(st, padded, p.lengths);
+        const auto states = runSequences(st, p.padded(in[0]->materialise()), p.lengths);
         BatchValue out;
         out.sequence = st.every;
-        out.rows = st.every ? states.reshape({B * L, -1}).index_select(0, p.flat) : states;
+        out.rows = st.every ? p.packed(states) : states;
         return out;
     }
     HistoryFlags planHistory(HistoryPlan& p, const GraphStep& s, const Inputs<HistoryFlags>& in) const override

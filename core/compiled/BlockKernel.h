@@ -97,6 +97,10 @@ struct BatchPass {
 
     // The rows of v, repeated along the sequence when v is per row and the other side is packed.
     torch::Tensor rowsFor(BatchValue& v, bool sequence) const;
+    // A packed sequence's rows [real behaviours, d] as right-padded sequences [rows, L, d]
+    // (zeros after each row's length), and back.
+    torch::Tensor padded(const torch::Tensor& packed) const;
+    torch::Tensor packed(const torch::Tensor& padded) const;
     bool visit(GraphStep& s, const Inputs<BatchValue>& in, BatchValue& out);
 };
 

@@ -127,6 +127,17 @@ torch::Tensor BatchPass::rowsFor(BatchValue& v, bool sequence) const
     return sequence && !v.sequence ? r.index_select(0, rowOf) : r;
 }
 
+torch::Tensor BatchPass::padded(const torch::Tensor& packed) const
+{
+    const int64_t L = batch.history.size(1), d = packed.size(1);
+    return torch::zeros({rows * L, d}, packed.options()).index_add(0, flat, packed).view({rows, L, d});
+}
+
+torch::Tensor BatchPass::packed(const torch::Tensor& padded) const
+{
+    return padded.reshape({-1, padded.size(2)}).index_select(0, flat);
+}
+
 bool BatchPass::visit(GraphStep& s, const Inputs<BatchValue>& in, BatchValue& out)
 {
     out = s.kernel->forward(*this, s, in);

@@ -65,12 +65,18 @@ std::vector<int64_t> HeldOutEvaluator::fullRanks(Recommender& model, const torch
     const auto rankRow = [&](size_t row, const float* scores) {
         const int32_t user = part_.user[row];
         const float target = scores[part_.item[row]];
-        int64_t above = 0;
+        if (std::isnan(target)) { // a score that is no number ranks last
+            ranks[row] = numItems_;
+            return;
+        }
+        // Ties count against the held-out item: a model scoring everything alike ranks it last,
+        // not first. The held-out item itself is the one "tie" that does not count.
+        int64_t above = -1;
         for (int32_t item = 0; item < numItems_; ++item)
-            above += scores[item] > target;
+            above += scores[item] >= target;
         // Excluded items do not compete (the held-out item is never excluded: it is not trained on).
         for (const int32_t* e = exclude_.begin(user); e != exclude_.end(user); ++e)
-            above -= scores[*e] > target;
+            above -= scores[*e] >= target;
         ranks[row] = above;
     };
     if (!readsHistory(model)) {
@@ -118,9 +124,9 @@ MetricValues HeldOutEvaluator::evaluate(Recommender& model, const torch::Device&
             above += s[c] > s[0];
             ties += s[c] == s[0];
         }
-        // Ties count in the held-out item's favour for the rank (as the sampled protocol does)
-        // and as one half for the AUC.
-        ranks[row] = above;
+        // Ties count against the held-out item for the rank (a constant score ranks it last; a
+        // NaN one too) and as one half for the AUC.
+        ranks[row] = std::isnan(s[0]) ? static_cast<int64_t>(w - 1) : above + ties;
         userAuc[row] = (static_cast<double>(w - 1 - static_cast<size_t>(above + ties)) + 0.5 * static_cast<double>(ties)) /
                        static_cast<double>(w - 1);
         labels[row * w] = 1.f;

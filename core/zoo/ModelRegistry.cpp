@@ -194,6 +194,11 @@ std::vector<ModelInfo> buildRegistry()
         "Session-based recommendation with recurrent networks: a GRU over the behaviours in time order, its state "
         "after each one scoring every item as the next (Hidasi et al. 2016)",
         TaskKind::ClickThrough, ModelFamily::Sequential, sequenceDefaults("gru4rec"), sequenceGraph("gru4rec")));
+    models.push_back(templateModel(
+        "sasrec", "SASRec",
+        "Self-attentive sequential recommendation: causal Transformer layers over the behaviours and their places, "
+        "the state at each scoring every item as the next (Kang and McAuley 2018)",
+        TaskKind::ClickThrough, ModelFamily::Sequential, sequenceDefaults("sasrec"), sequenceGraph("sasrec")));
     models.push_back({"pop", "Popularity", "Ranks items by their number of training interactions",
                       TaskKind::ImplicitRanking, ModelFamily::General, InputType::Pointwise, popDefaults(), false});
     return models;

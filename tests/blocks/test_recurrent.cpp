@@ -153,14 +153,7 @@ void TestRecurrent::statesMatchEachSequenceRunAlone()
             QVERIFY2(std::abs(scores[row].item<double>() - expected) < 1e-5,
                      qPrintable(QString("%1, %2 behaviours: %3, run alone %4").arg(params).arg(len)
                                     .arg(scores[row].item<double>()).arg(expected)));
-            // One history against many candidates: the batch's scores.
-            const auto candidates = torch::arange(20, torch::kLong);
-            Batch many;
-            many.users = torch::zeros({20}, torch::kLong);
-            many.items = candidates;
-            many.history = b.history[row].unsqueeze(0).expand({20, maxLength});
-            many.historyLength = torch::full({20}, len, torch::kLong);
-            QVERIFY2(maxDiff(model->scoreHistory(0, seq, candidates), model->predictBatch(many)) < 1e-5,
+            QVERIFY2(sharedScoringGap(*model, b.history[row], len, 20) < 1e-5,
                      qPrintable(QString("%1, %2 behaviours: shared scoring differs").arg(params).arg(len)));
         }
     }

@@ -129,7 +129,7 @@ void TestCli::badInputExitsTwoWithOneLine_data()
                                                  << QStringLiteral("ranking models use loo, full or common");
     QTest::newRow("unknown protocol") << QStringList{"train", "--protocol", "kfold"} << QStringLiteral("protocol");
     QTest::newRow("ranking protocol for din") << QStringList{"train", "--model", "din", "--protocol", "loo"}
-                                              << QStringLiteral("base, din and gru4rec use the din or common protocol");
+                                              << QStringLiteral("base, din, gru4rec and sasrec use the din or common protocol");
     QTest::newRow("din protocol for mf") << QStringList{"train", "--model", "mf", "--protocol", "din"}
                                          << QStringLiteral("rating models use holdout, folds or common");
     QTest::newRow("bad activation") << QStringList{"train", "--model", "din", "--activation", "relu"} << QStringLiteral("activation");

@@ -45,6 +45,19 @@ inline std::shared_ptr<GraphModelImpl> compiledForHistory(const Dataset& data, c
     return model;
 }
 
+// How far one history's shared scoring of the first n items (scoreHistory) is from scoring them
+// as a batch of rows that each carry the padded history (predictBatch).
+inline double sharedScoringGap(GraphModelImpl& model, const torch::Tensor& paddedHistory, int64_t length, int64_t n)
+{
+    const auto candidates = torch::arange(n, torch::kLong);
+    Batch many;
+    many.users = torch::zeros({n}, torch::kLong);
+    many.items = candidates;
+    many.history = paddedHistory.unsqueeze(0).expand({n, paddedHistory.size(0)});
+    many.historyLength = torch::full({n}, length, torch::kLong);
+    return maxDiff(model.scoreHistory(0, paddedHistory.narrow(0, 0, length), candidates), model.predictBatch(many));
+}
+
 // A graph on the data's click-through or ranking task, trained for a few batches so that Dice
 // and batch norm have running statistics, in evaluation mode, with a batch to score.
 inline std::pair<std::shared_ptr<GraphModelImpl>, Batch> trainedBriefly(const Dataset& data, const GraphSpec& graph)
