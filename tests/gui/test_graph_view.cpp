@@ -298,9 +298,10 @@ void TestGraphView::screenshots()
     GraphEditor editor;
     editor.resize(1500, 820);
     editor.show();
-    for (const char* name : {"neumf", "din"}) {
+    for (const auto& [name, selected] : {std::pair<const char*, const char*>{"neumf", "tower"}, {"din", "tower"},
+                                         {"sasrec", "layer1"}, {"gru4rec", "gru"}}) {
         editor.loadTemplate(name);
-        editor.scene()->block("tower")->setSelected(true);
+        editor.scene()->block(selected)->setSelected(true);
         QApplication::processEvents();
         const QImage shot = editor.grab().toImage();
         QVERIFY(!shot.isNull());
