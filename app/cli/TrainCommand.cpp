@@ -176,7 +176,8 @@ void addTrainCommand(CLI::App& app, TrainOptions& o)
             text = "Evaluation protocol: " + protocolIds() + " (described below; default: the first of the model's task)";
         else if (!help)
             continue;
-        auto* opt = train->add_option("--" + std::string(field.option), o.fields[field.option], text)
+        const std::string names = "--" + std::string(field.option) + (field.alias ? ",--" + std::string(field.alias) : "");
+        auto* opt = train->add_option(names, o.fields[field.option], text)
                         ->type_name(typeNameOf(field))
                         ->check(checkFor(field));
         if (!field.resumable)

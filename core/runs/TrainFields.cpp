@@ -95,8 +95,9 @@ std::vector<TrainField> buildFields()
     f.back().architecture = true;
     whole("history_length", "history", &C::historyLength,
           "base/din: latest behaviours kept per sample; sequence models: the length of the training windows and "
-          "of the history scored (default 50)",
+          "of the history scored (default 50; also --max-length)",
           1, 10000);
+    f.back().alias = "max-length";
     text("loss", "loss", &C::loss,
          "Sequence models: ce (default), every position of windows of the history predicting its next item, "
          "cross-entropy over all items; bce, each training interaction against sampled negatives",

@@ -26,6 +26,7 @@ struct TrainField {
     bool emptyAllowed = false;        // the empty text means "the usual one"
     bool resumable = false;           // --resume and --clone may change it
     bool architecture = false;        // a graph sets it in its own blocks (refused beside --graph)
+    const char* alias = nullptr;      // a second name of the CLI's flag ("max-length" for sequence models)
 
     bool flag() const { return help != nullptr; }
 };

@@ -31,6 +31,7 @@ private slots:
     void trainPrintsJsonPerEpochAndStoresRun();
     void mfReportsRatingMetrics();
     void dinReportsClickMetrics();
+    void sequenceModelsTrain();
     void movieLensRun();
     void sigintStopsCleanly();
     void dataStatsJson();
@@ -231,6 +232,33 @@ void TestCli::dinReportsClickMetrics()
     QCOMPARE(params.value("activation").toString(), QStringLiteral("prelu"));
     QCOMPARE(params.value("history_length").toInt(), 20);
     QCOMPARE(params.value("protocol").toString(), QStringLiteral("din"));
+}
+
+// Sequence models from the command line: next-item windows of --max-length (the --history
+// option's other name), the common protocol's metrics, and the BCE variant.
+void TestCli::sequenceModelsTrain()
+{
+    const Result r = run({"train", "--data", "sample", "--model", "sasrec", "--epochs", "1", "--max-length", "12",
+                          "--json", "--db", db_});
+    QCOMPARE(r.code, 0);
+    const QList<QByteArray> lines = r.out.trimmed().split('\n');
+    QCOMPARE(lines.size(), 2);
+    const QJsonObject epoch = QJsonDocument::fromJson(lines[0]).object();
+    const QJsonObject m = epoch.value("metrics").toObject();
+    for (const char* key : {"hr@10", "ndcg@10", "full_ndcg@10", "auc", "gauc"})
+        QVERIFY2(m.contains(key), key);
+    QVERIFY(epoch.value("samples_per_second").toDouble() > 0);
+    const qint64 runId = QJsonDocument::fromJson(lines[1]).object().value("run_id").toInteger();
+    ExperimentStore store(db_.toStdString());
+    const QJsonObject params = QJsonDocument::fromJson(QByteArray::fromStdString(store.findRun(runId)->paramsJson)).object();
+    QCOMPARE(params.value("history_length").toInt(), 12);
+    QCOMPARE(params.value("loss").toString(), QStringLiteral("ce"));
+    QCOMPARE(params.value("protocol").toString(), QStringLiteral("common"));
+    const Result bce = run({"train", "--data", "sample", "--model", "gru4rec", "--epochs", "1", "--loss", "bce",
+                            "--negatives", "1", "--max-length", "4", "--json", "--db", db_});
+    QCOMPARE(bce.code, 0);
+    const Result bad = run({"train", "--data", "sample", "--model", "gru4rec", "--loss", "mse", "--db", db_});
+    QCOMPARE(bad.code, 2);
 }
 
 void TestCli::movieLensRun()
