@@ -93,6 +93,11 @@ TrainingDashboard::TrainingDashboard(QWidget* parent)
     splitter->addWidget(loss_);
     splitter->addWidget(metric_);
     splitter->setChildrenCollapsible(false);
+    // The loss chart also holds the legend: it gets the larger share (55:45), so its axis labels
+    // and title keep their height at 1280×800 instead of being elided to "…".
+    splitter->setStretchFactor(0, 11);
+    splitter->setStretchFactor(1, 9);
+    splitter->setSizes({1100, 900});
 
     metricCombo_->setMinimumContentsLength(12);
     metricCombo_->setToolTip(tr("The evaluation metric of the lower chart (val_ ones are on the validation part)"));
