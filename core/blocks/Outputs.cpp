@@ -126,7 +126,7 @@ private:
 class NextItemKernel : public BlockKernel {
     struct State : StepState {
         std::shared_ptr<torch::nn::EmbeddingImpl> table;
-        bool perStep = false; // the state arrives per behaviour (recorded when the history pass is planned)
+        bool perStep = false; // the state arrives per behaviour (B×L×d), not per row
     };
 
 public:

@@ -176,18 +176,13 @@ torch::Tensor GraphModelImpl::forward(const Batch& batch)
 
 torch::Tensor GraphModelImpl::calculateLoss(const Batch& batch)
 {
-    if (batch.targets.defined()) {
-        // Next-item windows: cross-entropy over all items at every position with a target.
-        TORCH_CHECK(analysis_.nextItems, "next-item targets given to a graph without a next-item output");
-        torch::Tensor penalty = torch::zeros({}, torch::TensorOptions().device(batch.history.device()));
-        torch::Tensor targets;
-        const auto logits = run(batch, l2_ > 0 ? &penalty : nullptr, &targets);
-        const auto loss = torch::nn::functional::cross_entropy(logits, targets);
-        return l2_ > 0 ? loss + penalty : loss;
-    }
-    torch::Tensor penalty = torch::zeros({}, batch.labels.options());
-    const auto out = run(batch, l2_ > 0 ? &penalty : nullptr);
-    const auto loss = analysis_.task == TaskKind::RatingPrediction
+    const bool windows = batch.targets.defined(); // next-item windows: a target per position
+    TORCH_CHECK(!windows || analysis_.nextItems, "next-item targets given to a graph without a next-item output");
+    torch::Tensor penalty = torch::zeros({}, torch::TensorOptions().device(batch.users.device()));
+    torch::Tensor targets;
+    const auto out = run(batch, l2_ > 0 ? &penalty : nullptr, windows ? &targets : nullptr);
+    const auto loss = windows ? torch::nn::functional::cross_entropy(out, targets) // over all items
+                      : analysis_.task == TaskKind::RatingPrediction
                           ? (out - batch.labels).pow(2).mean()
                           : torch::nn::functional::binary_cross_entropy_with_logits(out, batch.labels);
     return l2_ > 0 ? loss + penalty : loss;
