@@ -148,8 +148,10 @@ public:
         const auto& h = in[0]->materialise();
         if (p.batch.targets.defined()) {
             p.result = torch::matmul(h, items.t());
-            p.targets = perStep ? p.batch.targets.reshape({-1}).index_select(0, p.flat)
-                                : p.batch.targets.gather(1, (p.lengths - 1).clamp_min(0).unsqueeze(1)).squeeze(1);
+            const auto& t = p.batch.targets;
+            p.targets = perStep          ? t.reshape({-1}).index_select(0, p.flat)
+                        : t.size(1) == 1 ? t.select(1, 0) // the item after the history
+                                         : t.gather(1, (p.lengths - 1).clamp_min(0).unsqueeze(1)).squeeze(1);
             return {};
         }
         p.result = (lastState(p, h, perStep) * torch::embedding(items, p.batch.items)).sum(1);

@@ -129,7 +129,7 @@ torch::Tensor runSequences(const RecurrentState& st, const torch::Tensor& x, con
     return torch::cat({lastStep(forward, lengths), lastStep(backward, lengths)}, 1);
 }
 
-class RecurrentKernel : public BlockKernel {
+class RecurrentKernel : public PaddedSequenceKernel {
 public:
     void compile(CompileContext& c, GraphStep& s) const override
     {
@@ -158,30 +158,15 @@ public:
             make(st->backward, s.id + "_reverse");
         s.state = std::move(st);
     }
-    BatchValue forward(BatchPass& p, GraphStep& s, const Inputs<BatchValue>& in) const override
+    bool everyEntry(const GraphStep& s) const override { return s.as<RecurrentState>().every; }
+    torch::Tensor run(const GraphStep& s, const torch::Tensor& x, const torch::Tensor& lengths) const override
     {
         const auto& st = s.as<RecurrentState>();
-        const auto states = runSequences(st, p.padded(in[0]->materialise()), p.lengths);
-        BatchValue out;
-        out.sequence = st.every;
-        out.rows = st.every ? p.packed(states) : states;
-        return out;
-    }
-    HistoryFlags planHistory(HistoryPlan& p, const GraphStep& s, const Inputs<HistoryFlags>& in) const override
-    {
-        p.ok = p.ok && in[0]->sequence;
-        return {s.as<RecurrentState>().every, in[0]->user, true};
-    }
-    SharedValue scoreShared(SharedPass& p, GraphStep& s, const Inputs<SharedValue>& in) const override
-    {
-        const auto& st = s.as<RecurrentState>();
-        const auto& x = in[0]->t; // [L, d], one user's behaviours
-        const int64_t width = st.hidden * (st.bidirectional ? 2 : 1);
-        if (x.size(0) == 0)
-            return {torch::zeros({st.every ? 0 : p.n, width}, x.options()), {}};
-        const auto lengths = torch::full({1}, x.size(0), torch::kLong);
-        const auto states = runSequences(st, x.unsqueeze(0), lengths);
-        return {st.every ? states.squeeze(0) : states.expand({p.n, width}), {}};
+        if (x.size(1) == 0) { // one empty history: the modules take no empty sequence
+            const int64_t width = st.hidden * (st.bidirectional ? 2 : 1);
+            return st.every ? torch::zeros({x.size(0), 0, width}, x.options()) : torch::zeros({x.size(0), width}, x.options());
+        }
+        return runSequences(st, x, lengths);
     }
     ScriptValue script(ScriptPass& p, GraphStep& s, const Inputs<ScriptValue>& in) const override
     {

@@ -96,6 +96,28 @@ torch::Tensor BlockKernel::behaviourWeights(GraphStep& s, const torch::Tensor&, 
 
 // ---- row-wise blocks ----------------------------------------------------------------------
 
+BatchValue PaddedSequenceKernel::forward(BatchPass& p, GraphStep& s, const Inputs<BatchValue>& in) const
+{
+    const auto y = run(s, p.padded(in[0]->materialise()), p.lengths);
+    BatchValue out;
+    out.sequence = everyEntry(s);
+    out.rows = out.sequence ? p.packed(y) : y;
+    return out;
+}
+
+HistoryFlags PaddedSequenceKernel::planHistory(HistoryPlan& p, const GraphStep& s, const Inputs<HistoryFlags>& in) const
+{
+    p.ok = p.ok && in[0]->sequence;
+    return {everyEntry(s), in[0]->user, true};
+}
+
+SharedValue PaddedSequenceKernel::scoreShared(SharedPass& p, GraphStep& s, const Inputs<SharedValue>& in) const
+{
+    const auto& x = in[0]->t; // [L, d], one user's behaviours
+    const auto y = run(s, x.unsqueeze(0), torch::full({1}, x.size(0), torch::kLong));
+    return {everyEntry(s) ? y.squeeze(0) : y.expand({p.n, y.size(1)}), {}};
+}
+
 void RowwiseKernel::compile(CompileContext& c, GraphStep& s) const
 {
     auto state = std::make_unique<State>();

@@ -261,6 +261,21 @@ protected:
     virtual torch::nn::AnyModule makeModule(const GraphStep& s, int64_t width) const = 0;
 };
 
+// A block that reads a whole sequence at once (a recurrent network, a convolution): every pass
+// gives it right-padded sequences x [rows, L, d] and their lengths, and it returns a state per
+// entry [rows, L, w] (everyEntry) or one per row [rows, w]. Shared scoring runs the one history
+// as a batch of one.
+class PaddedSequenceKernel : public BlockKernel {
+public:
+    BatchValue forward(BatchPass& p, GraphStep& s, const Inputs<BatchValue>& in) const override;
+    HistoryFlags planHistory(HistoryPlan& p, const GraphStep& s, const Inputs<HistoryFlags>& in) const override;
+    SharedValue scoreShared(SharedPass& p, GraphStep& s, const Inputs<SharedValue>& in) const override;
+
+protected:
+    virtual bool everyEntry(const GraphStep& s) const = 0;
+    virtual torch::Tensor run(const GraphStep& s, const torch::Tensor& x, const torch::Tensor& lengths) const = 0;
+};
+
 class KernelRegistry {
 public:
     void add(const std::string& type, std::unique_ptr<BlockKernel> kernel);

@@ -333,6 +333,11 @@ GraphAnalysis Analyser::run()
         const OutputLoss loss = findDefinition(g_.node(outputs.front())->type)->traits.loss;
         const bool rating = loss == OutputLoss::Squared;
         result_.nextItems = loss == OutputLoss::NextItem;
+        for (const auto& e : g_.edges)
+            if (result_.nextItems && e.to.node == outputs.front())
+                for (const auto& b : result_.blocks)
+                    if (b.id == e.from.node && b.output)
+                        result_.nextItemsEveryStep = b.output->sequence;
         if (result_.nextItems && !result_.usesHistory)
             result_.issues.push_back({outputs.front(), "", "the next-item output predicts from the behaviour sequence; "
                                                            "the graph reads none (add a Behaviour sequence input)"});

@@ -25,7 +25,8 @@ struct Batch {
     torch::Tensor history;
     torch::Tensor historyLength;
     // Next-item training (ModelAbilities::nextItems): the item after each position of history
-    // [n, L], -1 past the row's length.
+    // [n, L], -1 past the row's length; [n, 1] for a model with one state per history (the item
+    // after the whole history).
     torch::Tensor targets;
 };
 

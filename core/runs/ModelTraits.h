@@ -22,6 +22,9 @@ struct ModelAbilities {
     // Scores every item as the user's next one (a next-item output): trained on windows of each
     // user's history, every position's next item a target (cross-entropy over all items).
     bool nextItems = false;
+    // ... from a state after every position (a window trains every target at once); otherwise
+    // one state per history, trained on each target after the history before it.
+    bool nextItemsEveryStep = false;
 
     bool ratings() const { return task == TaskKind::RatingPrediction; }
 };

@@ -133,7 +133,9 @@ EpochData CommonTask::windowEpoch(Random& rng) const
     // Each user's training interactions in time order (the samples come grouped by user, oldest
     // first), cut from the latest back into windows of up to L + 1 items: the first L the
     // history, each one's next item its target. Every training interaction but a user's first
-    // is a target exactly once; the earliest window of a user is the shortest.
+    // is a target exactly once; the earliest window of a user is the shortest. A model with one
+    // state per history (not one per position) gets a window per target instead: the up to L
+    // interactions before it, the target after the last.
     const BehaviourSamples& pos = split_.train;
     const auto L = static_cast<size_t>(pos.maxHistory);
     struct Window {
@@ -147,7 +149,7 @@ EpochData CommonTask::windowEpoch(Random& rng) const
         for (size_t last = end - 1; last > begin;) { // last: the window's final target
             const size_t first = last > begin + L ? last - L : begin;
             windows.push_back({first, last - first});
-            last = first;
+            last = model_.nextItemsEveryStep ? first : last - 1;
         }
         begin = end;
     }
@@ -160,7 +162,8 @@ EpochData CommonTask::windowEpoch(Random& rng) const
     data.users = torch::empty({rows}, torch::kLong);
     data.history = torch::full({rows, width}, static_cast<int64_t>(numItems_), torch::kLong);
     data.historyLength = torch::empty({rows}, torch::kLong);
-    data.targets = torch::full({rows, width}, -1, torch::kLong);
+    const bool everyStep = model_.nextItemsEveryStep;
+    data.targets = torch::full({rows, everyStep ? width : 1}, -1, torch::kLong);
     auto* u = data.users.data_ptr<int64_t>();
     auto* h = data.history.data_ptr<int64_t>();
     auto* len = data.historyLength.data_ptr<int64_t>();
@@ -169,10 +172,13 @@ EpochData CommonTask::windowEpoch(Random& rng) const
         const Window& w = windows[order[k]];
         u[k] = pos.user[w.begin];
         len[k] = static_cast<int64_t>(w.length);
-        for (size_t j = 0; j < w.length; ++j) {
+        for (size_t j = 0; j < w.length; ++j)
             h[k * L + j] = pos.item[w.begin + j];
-            t[k * L + j] = pos.item[w.begin + j + 1];
-        }
+        if (!everyStep)
+            t[k] = pos.item[w.begin + w.length];
+        else
+            for (size_t j = 0; j < w.length; ++j)
+                t[k * L + j] = pos.item[w.begin + j + 1];
     }
     return data;
 }

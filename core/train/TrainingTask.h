@@ -37,7 +37,8 @@ struct EpochData {
     torch::Tensor negItems; // int64 [n], pairwise models only
     torch::Tensor history;       // int64 [n, L], click-through models only (see Batch)
     torch::Tensor historyLength; // int64 [n], click-through models only
-    torch::Tensor targets;       // int64 [n, L], next-item models: the item after each position (Batch)
+    torch::Tensor targets;       // int64 [n, L], next-item models: the item after each position (Batch);
+                                 // [n, 1] for one state per history: the item after the history
 };
 
 // Pointwise: each training row labelled 1 plus `negatives` unconsumed items (never in seen)

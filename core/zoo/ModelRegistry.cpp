@@ -149,6 +149,19 @@ TrainConfig sequenceDefaults(const char* name)
     return c;
 }
 
+// The course's CNN + LSTM: 32-wide embeddings, the latest 20 behaviours, binary cross-entropy
+// against 4 sampled negatives per interaction (a click output, not a next-item one; each sample
+// runs the LSTM over its own history, so an epoch is five LSTM passes per interaction), 2
+// epochs (on ml-100k it overfits after the first).
+TrainConfig courseDefaults()
+{
+    TrainConfig c = defaults("cnn_lstm", 1e-3, 32, 4);
+    c.epochs = 2;
+    c.historyLength = 20;
+    c.protocol = "common";
+    return c;
+}
+
 std::vector<ModelInfo> buildRegistry()
 {
     std::vector<ModelInfo> models;
@@ -199,6 +212,16 @@ std::vector<ModelInfo> buildRegistry()
         "Self-attentive sequential recommendation: causal Transformer layers over the behaviours and their places, "
         "the state at each scoring every item as the next (Kang and McAuley 2018)",
         TaskKind::ClickThrough, ModelFamily::Sequential, sequenceDefaults("sasrec"), sequenceGraph("sasrec")));
+    models.push_back(templateModel(
+        "caser", "Caser",
+        "Convolutional sequence embedding: horizontal and vertical filters over the latest behaviours as an image, "
+        "with the user's vector, scoring every item as the next (Tang and Wang 2018)",
+        TaskKind::ClickThrough, ModelFamily::Sequential, sequenceDefaults("caser"), sequenceGraph("caser")));
+    models.push_back(templateModel(
+        "cnn_lstm", "CNN + LSTM (course)",
+        "The textbook network: behaviours embedded, a 1-D convolution (32 filters of 3), an LSTM of 64 and a dense "
+        "sigmoid output for the candidate, trained on clicks against sampled negatives",
+        TaskKind::ClickThrough, ModelFamily::Sequential, courseDefaults(), sequenceGraph("cnn_lstm")));
     models.push_back({"pop", "Popularity", "Ranks items by their number of training interactions",
                       TaskKind::ImplicitRanking, ModelFamily::General, InputType::Pointwise, popDefaults(), false});
     return models;
@@ -301,6 +324,7 @@ ModelAbilities abilitiesOf(const TrainConfig& config)
     out.weighsBehaviours = analysis.weighsBehaviours;
     out.clickLogits = analysis.task != TaskKind::RatingPrediction;
     out.nextItems = analysis.nextItems;
+    out.nextItemsEveryStep = analysis.nextItemsEveryStep;
     return out;
 }
 

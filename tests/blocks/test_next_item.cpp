@@ -159,6 +159,35 @@ void TestNextItem::windowsTargetEveryTrainingInteractionOnce()
             ++expected[{split.user[r], split.item[r]}];
     QCOMPARE(targets.size(), expected.size());
     QVERIFY(targets == expected);
+
+    // Caser keeps one state per history: a row per target, its history the up to 7 training
+    // interactions just before it, every target once.
+    TrainConfig caser = defaultConfigFor("caser");
+    caser.historyLength = 7;
+    const auto perRow = TrainingTask::create(taskOf(caser), *sample_, caser);
+    const EpochData rows = perRow->sampleEpoch(rng, InputType::Pointwise);
+    QCOMPARE(rows.targets.size(1), int64_t(1));
+    std::map<std::pair<int64_t, int64_t>, int> seen;
+    std::map<int64_t, std::vector<int64_t>> sequences; // each user's training items in time order
+    for (size_t r = 0; r < split.size(); ++r)
+        sequences[split.user[r]].push_back(split.item[r]);
+    for (int64_t k = 0; k < rows.users.size(0); ++k) {
+        const int64_t user = rows.users[k].item<int64_t>(), len = rows.historyLength[k].item<int64_t>();
+        const int64_t target = rows.targets[k][0].item<int64_t>();
+        ++seen[{user, target}];
+        // The history is the items just before some occurrence of the target in the sequence.
+        const auto& seq = sequences[user];
+        bool found = false;
+        for (size_t at = 1; at < seq.size() && !found; ++at) {
+            if (seq[at] != target || static_cast<int64_t>(std::min<size_t>(at, 7)) != len)
+                continue;
+            found = true;
+            for (int64_t j = 0; j < len; ++j)
+                found = found && rows.history[k][j].item<int64_t>() == seq[at - static_cast<size_t>(len) + static_cast<size_t>(j)];
+        }
+        QVERIFY2(found, qPrintable(QString("row %1: the history is not the items before its target").arg(k)));
+    }
+    QVERIFY(seen == expected);
 }
 
 void TestNextItem::candidatesMatchSharedScoring()

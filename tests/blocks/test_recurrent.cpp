@@ -96,14 +96,8 @@ void TestRecurrent::shapeAndParameters()
         QCOMPARE(a.block("rnn")->parameters, weights);
     }
     // Per-row vectors are not a sequence: refused with the reason.
-    GraphSpec g = GraphSpec::parse(R"({"version": 1, "name": "flat", "nodes": [
-        {"id": "item", "type": "item_id"}, {"id": "e", "type": "embedding", "params": {"dim": 4}},
-        {"id": "rnn", "type": "recurrent"}, {"id": "l", "type": "linear"}, {"id": "click", "type": "click_output"}],
-      "edges": [{"from": "item.out", "to": "e.ids"}, {"from": "e.out", "to": "rnn.in"}, {"from": "rnn.out", "to": "l.in"},
-                {"from": "l.out", "to": "click.logit"}]})");
-    const GraphAnalysis flat = analyseGraph(g, sizes);
-    QVERIFY(!flat.ok());
-    QVERIFY2(flat.report().find("expects a sequence (B×L×d), got B×4") != std::string::npos, flat.report().c_str());
+    const std::string report = perRowInputReport("recurrent", sizes);
+    QVERIFY2(report.find("expects a sequence (B×L×d), got B×4") != std::string::npos, report.c_str());
 }
 
 void TestRecurrent::statesMatchEachSequenceRunAlone()
@@ -118,16 +112,8 @@ void TestRecurrent::statesMatchEachSequenceRunAlone()
         torch::NoGradGuard noGrad;
         const int64_t items = model->data().numItems;
         const auto table = model->named_parameters()["items.weight"];
-        // Rows of every length from 0 to the longest; padding holds an id past the table, which
-        // must never be looked up.
-        const auto lengths = torch::tensor({0, 1, 2, 4, 5, 8, 9}, torch::kLong);
-        const auto history = torch::randint(items, {n, maxLength}, torch::kLong);
-        const auto valid = torch::arange(maxLength).unsqueeze(0) < lengths.unsqueeze(1);
-        Batch b;
-        b.users = torch::zeros({n}, torch::kLong);
-        b.items = torch::randint(items, {n}, torch::kLong);
-        b.history = torch::where(valid, history, torch::full_like(history, items));
-        b.historyLength = lengths;
+        const auto lengths = torch::tensor({0, 1, 2, 4, 5, 8, 9}, torch::kLong); // 0 to the longest
+        const auto [b, history] = historyRows(items, lengths, maxLength);
         const auto scores = model->predictBatch(b);
         QVERIFY2(torch::isfinite(scores).all().item<bool>(), params);
         for (int64_t row = 0; row < n; ++row) {

@@ -124,13 +124,7 @@ void TestSelfAttention::statesMatchTheFormula()
         const int64_t items = model->data().numItems;
         const auto table = param(*model, "items.weight"), places = param(*model, "places_places");
         const auto lengths = torch::tensor({0, 1, 3, 4, 6, 7}, torch::kLong); // longer than the 4 places too
-        const auto history = torch::randint(items, {n, L}, torch::kLong);
-        const auto valid = torch::arange(L).unsqueeze(0) < lengths.unsqueeze(1);
-        Batch b;
-        b.users = torch::zeros({n}, torch::kLong);
-        b.items = torch::randint(items, {n}, torch::kLong);
-        b.history = torch::where(valid, history, torch::full_like(history, items)); // padding: never looked up
-        b.historyLength = lengths;
+        const auto [b, history] = historyRows(items, lengths, L);
         const auto scores = model->predictBatch(b);
         QVERIFY2(torch::isfinite(scores).all().item<bool>(), layer);
         for (int64_t row = 0; row < n; ++row) {

@@ -130,7 +130,7 @@ void TestCli::badInputExitsTwoWithOneLine_data()
                                                  << QStringLiteral("ranking models use loo, full or common");
     QTest::newRow("unknown protocol") << QStringList{"train", "--protocol", "kfold"} << QStringLiteral("protocol");
     QTest::newRow("ranking protocol for din") << QStringList{"train", "--model", "din", "--protocol", "loo"}
-                                              << QStringLiteral("base, din, gru4rec and sasrec use the din or common protocol");
+                                              << QStringLiteral("base, din, gru4rec, sasrec, caser and cnn_lstm use the din or common protocol");
     QTest::newRow("din protocol for mf") << QStringList{"train", "--model", "mf", "--protocol", "din"}
                                          << QStringLiteral("rating models use holdout, folds or common");
     QTest::newRow("bad activation") << QStringList{"train", "--model", "din", "--activation", "relu"} << QStringLiteral("activation");
@@ -259,6 +259,14 @@ void TestCli::sequenceModelsTrain()
     QCOMPARE(bce.code, 0);
     const Result bad = run({"train", "--data", "sample", "--model", "gru4rec", "--loss", "mse", "--db", db_});
     QCOMPARE(bad.code, 2);
+    // Caser (a state per history: a row per target) and the course's CNN + LSTM (clicks).
+    for (const char* model : {"caser", "cnn_lstm"}) {
+        const Result other = run({"train", "--data", "sample", "--model", model, "--epochs", "1", "--max-length", "6",
+                                  "--json", "--db", db_});
+        QVERIFY2(other.code == 0, other.err.constData());
+        const QJsonObject o = QJsonDocument::fromJson(other.out.split('\n').first()).object();
+        QVERIFY2(o.value("metrics").toObject().value("full_ndcg@10").toDouble() > 0, model);
+    }
 }
 
 void TestCli::movieLensRun()

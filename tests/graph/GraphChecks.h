@@ -45,6 +45,38 @@ inline std::shared_ptr<GraphModelImpl> compiledForHistory(const Dataset& data, c
     return model;
 }
 
+// Rows with histories of these lengths over random items, each padded with an id past the
+// table (which must never be looked up), and a random candidate each: the batch, and the
+// unpadded ids ([rows, L], random past each length).
+struct HistoryRows {
+    Batch batch;
+    torch::Tensor ids;
+};
+inline HistoryRows historyRows(int64_t items, const torch::Tensor& lengths, int64_t L)
+{
+    HistoryRows r;
+    const int64_t n = lengths.size(0);
+    r.ids = torch::randint(items, {n, L}, torch::kLong);
+    const auto valid = torch::arange(L).unsqueeze(0) < lengths.unsqueeze(1);
+    r.batch.users = torch::zeros({n}, torch::kLong);
+    r.batch.items = torch::randint(items, {n}, torch::kLong);
+    r.batch.history = torch::where(valid, r.ids, torch::full_like(r.ids, items));
+    r.batch.historyLength = lengths;
+    return r;
+}
+
+// The problems of a graph that feeds one item's vector (B×4, not a sequence) to a block of this type.
+inline std::string perRowInputReport(const std::string& type, const GraphContext& sizes)
+{
+    const GraphSpec g = GraphSpec::parse(R"({"version": 1, "name": "flat", "nodes": [
+        {"id": "item", "type": "item_id"}, {"id": "e", "type": "embedding", "params": {"dim": 4}},
+        {"id": "b", "type": ")" + type + R"("}, {"id": "l", "type": "linear"}, {"id": "click", "type": "click_output"}],
+      "edges": [{"from": "item.out", "to": "e.ids"}, {"from": "e.out", "to": "b.in"}, {"from": "b.out", "to": "l.in"},
+                {"from": "l.out", "to": "click.logit"}]})");
+    const GraphAnalysis a = analyseGraph(g, sizes);
+    return a.ok() ? std::string() : a.report();
+}
+
 // How far one history's shared scoring of the first n items (scoreHistory) is from scoring them
 // as a batch of rows that each carry the padded history (predictBatch).
 inline double sharedScoringGap(GraphModelImpl& model, const torch::Tensor& paddedHistory, int64_t length, int64_t n)
