@@ -441,6 +441,8 @@ void MainWindow::connectLiveRuns()
         if (run == activeRun())
             showActiveRun();
     });
+    connect(liveRuns_, &LiveRuns::noted, this,
+            [this](LiveRuns::Run* run, const QString& note) { showElidedStatus(run->label + QStringLiteral(": ") + note); });
     connect(liveRuns_, &LiveRuns::epochEnded, this, &MainWindow::onEpoch);
     connect(liveRuns_, &LiveRuns::finished, this, &MainWindow::onRunFinished);
 }

@@ -147,11 +147,14 @@ public:
         const bool perStep = in[0]->sequence;
         const auto& h = in[0]->materialise();
         if (p.batch.targets.defined()) {
-            p.result = torch::matmul(h, items.t());
-            const auto& t = p.batch.targets;
-            p.targets = perStep          ? t.reshape({-1}).index_select(0, p.flat)
-                        : t.size(1) == 1 ? t.select(1, 0) // the item after the history
-                                         : t.gather(1, (p.lengths - 1).clamp_min(0).unsqueeze(1)).squeeze(1);
+            p.targets = targetsOf(p, p.batch.targets.unsqueeze(2), perStep).squeeze(1);
+            if (!p.batch.negativeTargets.defined()) {
+                p.result = torch::matmul(h, items.t()); // every item, for cross-entropy
+                return {};
+            }
+            // The target and its sampled negatives only: [targets, 1 + k].
+            const auto candidates = torch::cat({p.targets.unsqueeze(1), targetsOf(p, p.batch.negativeTargets, perStep)}, 1);
+            p.result = (h.unsqueeze(1) * torch::embedding(items, candidates)).sum(2);
             return {};
         }
         p.result = (lastState(p, h, perStep) * torch::embedding(items, p.batch.items)).sum(1);
@@ -182,6 +185,18 @@ public:
     }
 
 private:
+    // The items [targets, k] of t [rows, L or 1, k] that meet the rows of the state: every
+    // position's (a state per behaviour), the one after the history (t holds one per row), or
+    // the one after the row's latest behaviour.
+    static torch::Tensor targetsOf(const BatchPass& p, const torch::Tensor& t, bool perStep)
+    {
+        const int64_t k = t.size(2);
+        if (perStep)
+            return t.reshape({-1, k}).index_select(0, p.flat);
+        if (t.size(1) == 1)
+            return t.select(1, 0);
+        return t.gather(1, (p.lengths - 1).clamp_min(0).view({-1, 1, 1}).expand({t.size(0), 1, k})).squeeze(1);
+    }
     // Each row's state after its latest behaviour (zeros without behaviours): [rows, d].
     static torch::Tensor lastState(const BatchPass& p, const torch::Tensor& h, bool perStep)
     {

@@ -174,6 +174,19 @@ torch::Tensor GraphModelImpl::forward(const Batch& batch)
     return run(batch, nullptr);
 }
 
+torch::Tensor GraphModelImpl::nextItemLoss(const torch::Tensor& out, const torch::Tensor& targets, bool sampled) const
+{
+    namespace F = torch::nn::functional;
+    if (!sampled) // out: every item's logit; cross-entropy over all items
+        return F::cross_entropy(out, targets);
+    // out: [targets, 1 + k], the target's score then its negatives'.
+    const auto positive = out.narrow(1, 0, 1), negatives = out.narrow(1, 1, out.size(1) - 1);
+    if (sampledLoss_ == "bpr") // the target above each negative: −log σ(s⁺ − s⁻)
+        return -F::logsigmoid(positive - negatives).mean();
+    // BCE (the SASRec paper's): −log σ(s⁺) − Σ log(1 − σ(s⁻)), averaged over the targets
+    return -(F::logsigmoid(positive).squeeze(1) + F::logsigmoid(-negatives).sum(1)).mean();
+}
+
 torch::Tensor GraphModelImpl::calculateLoss(const Batch& batch)
 {
     const bool windows = batch.targets.defined(); // next-item windows: a target per position
@@ -181,7 +194,7 @@ torch::Tensor GraphModelImpl::calculateLoss(const Batch& batch)
     torch::Tensor penalty = torch::zeros({}, torch::TensorOptions().device(batch.users.device()));
     torch::Tensor targets;
     const auto out = run(batch, l2_ > 0 ? &penalty : nullptr, windows ? &targets : nullptr);
-    const auto loss = windows ? torch::nn::functional::cross_entropy(out, targets) // over all items
+    const auto loss = windows ? nextItemLoss(out, targets, batch.negativeTargets.defined())
                       : analysis_.task == TaskKind::RatingPrediction
                           ? (out - batch.labels).pow(2).mean()
                           : torch::nn::functional::binary_cross_entropy_with_logits(out, batch.labels);

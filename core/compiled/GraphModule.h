@@ -52,6 +52,8 @@ public:
 
     torch::Tensor forward(const Batch& batch);
     torch::Tensor calculateLoss(const Batch& batch) override;
+    // The next-item loss with sampled negatives: "bce" (the default) or "bpr" (TrainConfig::loss).
+    void setSampledLoss(std::string loss) { sampledLoss_ = std::move(loss); }
     torch::Tensor predictBatch(const Batch& batch) override;
     // Graphs that read a behaviour history throw std::logic_error here (use predictBatch).
     torch::Tensor predict(const torch::Tensor& users, const torch::Tensor& items) override;
@@ -111,6 +113,8 @@ private:
     GraphAnalysis analysis_;
     GraphData data_;
     double l2_;
+    std::string sampledLoss_ = "bce";
+    torch::Tensor nextItemLoss(const torch::Tensor& out, const torch::Tensor& targets, bool sampled) const;
     std::vector<std::shared_ptr<Step>> steps_; // dependency order
     torch::Tensor lastAttention_;
     struct SharedHistoryPlan {

@@ -39,7 +39,10 @@ CommonSplit makeCommonSplit(const Dataset& dataset, int maxHistory, bool trainin
     const InteractionTable& t = dataset.interactions;
     if (t.size() > 0 && std::all_of(t.timestamp.begin(), t.timestamp.end(), [&](int64_t s) { return s == t.timestamp[0]; }))
         throw DataError(dataset.source, 0, "timestamp",
-                        "every interaction has the same time, and the common protocol holds out each user's latest one");
+                        std::string("every interaction has the same time (the data has no timestamps), and ") +
+                            (trainingSamples ? "a model that reads the behaviour sequence needs each user's behaviours in "
+                                               "time order"
+                                             : "the common protocol holds out each user's latest one"));
     // Rows grouped by user, each user's rows in time order (stable: file order breaks ties).
     std::vector<uint32_t> order(t.size());
     std::iota(order.begin(), order.end(), 0u);

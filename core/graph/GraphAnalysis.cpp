@@ -96,6 +96,7 @@ private:
     void sortBlocks();
     void infer(const GraphNode& node);
     std::optional<ValueType> inputType(const GraphNode& node, const std::string& port, bool& missing);
+    double activationBytes() const;
 
     const GraphSpec& g_;
     const GraphContext& c_;
@@ -359,7 +360,37 @@ GraphAnalysis Analyser::run()
         result_.issues.push_back({"", "", formatCount(result_.totalParameters) + " parameters need about " +
                                               bytesText(needed) + " to train (weights, gradients, Adam), more "
                                               "than the " + bytesText(available) + " of memory"});
+    else if (const double activations = activationBytes(); needed + activations > available)
+        result_.issues.push_back({"", "", "a batch of " + std::to_string(c_.batchSize) + " histories of up to " +
+                                              std::to_string(c_.historyLength) + " behaviours needs about " +
+                                              bytesText(activations) + " of activations to train, more than the " +
+                                              bytesText(available - needed) + " of memory left beside the weights; "
+                                              "lower the maximum length (--max-length) or the batch (--batch)"});
     return result_;
+}
+
+// A rough estimate of one training batch's activations at the full history length (float32,
+// kept for the backward pass and matched by their gradients) for a graph that reads the
+// history: every block's output,
+// each Transformer layer's attention maps (scores, softmax, dropout mask per head) and inner
+// layer, and the next-item logits over every item. 0 when the batch or length is unknown.
+double Analyser::activationBytes() const
+{
+    if (!result_.usesHistory || c_.batchSize <= 0 || c_.historyLength <= 0)
+        return 0;
+    const double batch = double(c_.batchSize), L = double(c_.historyLength);
+    double floats = 0;
+    for (const auto& b : result_.blocks) {
+        if (!b.output)
+            continue;
+        floats += batch * (b.output->sequence ? L : 1.0) * double(b.output->width);
+        if (b.type == "transformer_layer")
+            floats += batch * L * (3.0 * double(b.params.value("heads", int64_t(1))) * L +
+                                   2.0 * double(b.params.value("inner", int64_t(0))));
+    }
+    if (result_.nextItems)
+        floats += 2.0 * batch * (result_.nextItemsEveryStep ? L : 1.0) * double(std::max<int64_t>(c_.numItems, 1));
+    return 2.0 * 4.0 * floats;
 }
 
 } // namespace

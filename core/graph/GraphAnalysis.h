@@ -35,6 +35,10 @@ struct GraphContext {
     int64_t numGenres = 0;
     // Bytes the weights, their gradients and Adam's two moments may take; 0: physical memory.
     double memoryBytes = 0;
+    // The training batch and the behaviours kept per history (0: unknown): with both, a graph
+    // that reads the history is refused when one batch's activations cannot fit in memory.
+    int64_t batchSize = 0;
+    int64_t historyLength = 0;
 };
 // The sizes of a dataset (memory left to the default).
 GraphContext graphContextOf(const Dataset& data);

@@ -28,6 +28,8 @@ struct Batch {
     // [n, L], -1 past the row's length; [n, 1] for a model with one state per history (the item
     // after the whole history).
     torch::Tensor targets;
+    // Beside each target, k sampled unconsumed items [n, L or 1, k] (next-item losses bce, bpr).
+    torch::Tensor negativeTargets;
 };
 
 class Recommender : public torch::nn::Module {

@@ -40,8 +40,9 @@ struct TrainConfig {
     std::string activation = "dice";                 // base / din: dice or prelu
     int historyLength = 50;                          // base / din: behaviours kept per sample; sequence models: window length
     // Next-item models (ModelAbilities::nextItems): "ce", windows of the history with the next item
-    // of every position a target, cross-entropy over all items; "bce", each training interaction
-    // a click against sampled negatives with its history (as DIN trains).
+    // of every position a target, cross-entropy over all items; "bce", the same windows with
+    // negatives sampled beside each target (the SASRec paper's −log σ(s⁺) − Σ log(1 − σ(s⁻)));
+    // "bpr", one negative beside each target, −log σ(s⁺ − s⁻).
     std::string loss = "ce";
     double positiveRating = 4.0;                     // base / din: label 1 when rating >= this
     // Evaluation protocol; empty: the model's usual one. Ranking models: "loo" (leave-one-out,

@@ -54,7 +54,7 @@ std::vector<TrainField> buildFields()
 
     f.push_back(field("model", "model", &C::model)); // the CLI's --model picks the defaults first
     whole("epochs", "epochs", &C::epochs,
-          "Training epochs (default: the model's: 9 for gmf/mlp/neumf, 20 for bpr, 60 for mf, 2 for base and din, 40 for gru4rec, sasrec and caser, 2 for cnn_lstm)", 1,
+          "Training epochs (default: the model's: 9 for gmf/mlp/neumf, 20 for bpr, 60 for mf, 2 for base and din, 40 for gru4rec, sasrec and caser, 10 for narm, 2 for cnn_lstm)", 1,
           100000, true);
     whole("batch_size", "batch", &C::batchSize, "Mini-batch size (default 256)", 1, 1 << 24);
     real("learning_rate", "lr", &C::learningRate, "Learning rate (default: the model's, 0.0007 for mf, 0.001 for the others)");
@@ -100,8 +100,9 @@ std::vector<TrainField> buildFields()
     f.back().alias = "max-length";
     text("loss", "loss", &C::loss,
          "Sequence models: ce (default), every position of windows of the history predicting its next item, "
-         "cross-entropy over all items; bce, each training interaction against sampled negatives",
-         {"ce", "bce"});
+         "cross-entropy over all items; bce, the same targets each against --negatives sampled items (the SASRec "
+         "paper's loss); bpr, each target ranked above one sampled item",
+         {"ce", "bce", "bpr"});
     real("positive_rating", "positive-rating", &C::positiveRating,
          "base/din: a sample is positive when its rating is at least this (default 4)");
     text("protocol", "protocol", &C::protocol, nullptr, protocolChoices(), true); // help from the catalogue

@@ -52,7 +52,7 @@ CommonSplit commonSplit(const Dataset& dataset, const TrainConfig& config, const
 
 CommonTask::CommonTask(const Dataset& dataset, const TrainConfig& config, const ModelAbilities& model)
     : SplitTask(dataset, commonSplit(dataset, config, model)), model_(model), negatives_(config.negatives),
-      topK_(config.topK), windows_(model.nextItems && config.loss == "ce"), seen_(dataset.interactions, dataset.numUsers()),
+      topK_(config.topK), windows_(model.nextItems), sampledNegatives_(config.loss == "ce" ? 0 : config.loss == "bpr" ? 1 : config.negatives), seen_(dataset.interactions, dataset.numUsers()),
       test_(split_.test, seen_, excluded(split_.rows.train, split_.rows.validUser, split_.rows.validItem, numUsers_),
             numItems_, heldOutOptions(dataset, config, model, kTestSeed, true))
 {
@@ -84,6 +84,17 @@ ModelShape CommonTask::shape() const
     return s;
 }
 
+int32_t CommonTask::unconsumedItem(int32_t user, Random& rng) const
+{
+    // A user who consumed every item gets any item rather than a loop without end.
+    const bool canSample = seen_.countOf(user) < static_cast<size_t>(numItems_);
+    int32_t item = 0;
+    do
+        item = static_cast<int32_t>(rng.below(static_cast<uint64_t>(numItems_)));
+    while (canSample && seen_.contains(user, item));
+    return item;
+}
+
 EpochData CommonTask::behaviourEpoch(Random& rng) const
 {
     // Each training interaction (label 1) followed by `negatives_` unconsumed items (label 0)
@@ -107,18 +118,11 @@ EpochData CommonTask::behaviourEpoch(Random& rng) const
     auto* y = data.labels.data_ptr<float>();
     auto* h = data.history.data_ptr<int64_t>();
     auto* len = data.historyLength.data_ptr<int64_t>();
-    const auto itemCount = static_cast<uint64_t>(numItems_);
     for (size_t k = 0; k < n; ++k) {
         const size_t r = order[k] / per;
         const bool positive = order[k] % per == 0;
         const int32_t user = pos.user[r];
-        int32_t item = pos.item[r];
-        if (!positive) {
-            const bool canSample = seen_.countOf(user) < static_cast<size_t>(numItems_);
-            do
-                item = static_cast<int32_t>(rng.below(itemCount));
-            while (canSample && seen_.contains(user, item));
-        }
+        const int32_t item = positive ? pos.item[r] : unconsumedItem(user, rng);
         u[k] = user;
         i[k] = item;
         y[k] = positive ? 1.f : 0.f;
@@ -163,7 +167,11 @@ EpochData CommonTask::windowEpoch(Random& rng) const
     data.history = torch::full({rows, width}, static_cast<int64_t>(numItems_), torch::kLong);
     data.historyLength = torch::empty({rows}, torch::kLong);
     const bool everyStep = model_.nextItemsEveryStep;
+    const int64_t perTarget = sampledNegatives_;
     data.targets = torch::full({rows, everyStep ? width : 1}, -1, torch::kLong);
+    if (perTarget > 0)
+        data.negativeTargets = torch::full({rows, everyStep ? width : 1, perTarget}, -1, torch::kLong);
+    auto* negative = perTarget > 0 ? data.negativeTargets.data_ptr<int64_t>() : nullptr;
     auto* u = data.users.data_ptr<int64_t>();
     auto* h = data.history.data_ptr<int64_t>();
     auto* len = data.historyLength.data_ptr<int64_t>();
@@ -179,8 +187,34 @@ EpochData CommonTask::windowEpoch(Random& rng) const
         else
             for (size_t j = 0; j < w.length; ++j)
                 t[k * L + j] = pos.item[w.begin + j + 1];
+        if (negative)
+            for (size_t j = everyStep ? 0 : w.length - 1; j < w.length; ++j)
+                for (int64_t n = 0; n < perTarget; ++n)
+                    negative[(everyStep ? k * L + j : k) * static_cast<size_t>(perTarget) + static_cast<size_t>(n)] =
+                        unconsumedItem(static_cast<int32_t>(u[k]), rng);
     }
     return data;
+}
+
+std::vector<std::string> CommonTask::notes() const
+{
+    if (!windows_)
+        return {};
+    // A user whose training part is one interaction has no history to predict it from.
+    const BehaviourSamples& train = split_.train;
+    size_t single = 0;
+    for (size_t begin = 0; begin < train.size();) {
+        size_t end = begin;
+        while (end < train.size() && train.user[end] == train.user[begin])
+            ++end;
+        single += end - begin == 1;
+        begin = end;
+    }
+    if (single == 0)
+        return {};
+    return {std::to_string(single) + (single == 1 ? " user has" : " users have") +
+            " one training interaction and no history before it, so next-item training leaves " +
+            (single == 1 ? "it" : "them") + " out"};
 }
 
 EpochData CommonTask::sampleEpoch(Random& rng, InputType input) const

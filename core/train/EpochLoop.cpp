@@ -65,6 +65,7 @@ bool EpochLoop::trainEpoch(Recommender& model, FlatOptimizer& optimizer, int epo
     const auto history = onDevice(data.history);
     const auto historyLength = onDevice(data.historyLength);
     const auto targets = onDevice(data.targets);
+    const auto negativeTargets = onDevice(data.negativeTargets);
     const int64_t n = users.size(0);
     const int64_t batch = config.batchSize;
     const int64_t batches = (n + batch - 1) / batch;
@@ -82,7 +83,8 @@ bool EpochLoop::trainEpoch(Recommender& model, FlatOptimizer& optimizer, int epo
         const int64_t start = b * batch;
         const int64_t len = std::min(batch, n - start);
         const auto rows = [&](const torch::Tensor& t) { return t.defined() ? t.narrow(0, start, len) : torch::Tensor(); };
-        Batch mb{rows(users), rows(items), rows(labels), rows(negItems), rows(history), rows(historyLength), rows(targets)};
+        Batch mb{rows(users),   rows(items),         rows(labels),  rows(negItems),
+                 rows(history), rows(historyLength), rows(targets), rows(negativeTargets)};
         optimizer.zeroGrad();
         auto loss = model.calculateLoss(mb);
         loss.backward();

@@ -85,7 +85,10 @@ Trainer::Trainer(std::shared_ptr<const Dataset> dataset, TrainConfig config)
         defaultConfigFor(config_.model); // throws the "unknown model" ConfigError
     if (config_.customGraph() || findModel(config_.model)->graph) {
         // Sizes against this dataset: tables that cannot fit in memory are refused here.
-        const GraphAnalysis analysis = analyseGraph(graphFor(config_), graphContextOf(*dataset_));
+        GraphContext sizes = graphContextOf(*dataset_);
+        sizes.batchSize = config_.batchSize;
+        sizes.historyLength = config_.historyLength;
+        const GraphAnalysis analysis = analyseGraph(graphFor(config_), sizes);
         if (!analysis.ok())
             throw ConfigError(config_.customGraph() ? "graph" : "model",
                               graphProblems(analysis, config_.model + " on " + dataset_->name));
@@ -211,6 +214,9 @@ RunOutcome Trainer::fit()
     const auto task = prepare();
     if (onSplit_)
         onSplit_(task->splitFingerprint());
+    if (onNote_)
+        for (const auto& note : task->notes())
+            onNote_(note);
     const auto buildStart = Clock::now();
     std::shared_ptr<Recommender> model = buildModel(*task, device);
     const double buildSeconds = secondsSince(buildStart); // counting models do all their work here

@@ -52,6 +52,9 @@ public:
     void setStepCallback(StepCallback callback) { onStep_ = std::move(callback); }
     // Called once fit() has split the data, before the model is built (TrainingTask::splitFingerprint).
     void setSplitCallback(SplitCallback callback) { onSplit_ = std::move(callback); }
+    // Called after the split with each of its notes (TrainingTask::notes), e.g. users left out.
+    using NoteCallback = std::function<void(const std::string& note)>;
+    void setNoteCallback(NoteCallback callback) { onNote_ = std::move(callback); }
     const BatchCallback& batchCallback() const { return onBatch_; }
     const EpochCallback& epochCallback() const { return onEpoch_; }
 
@@ -123,6 +126,7 @@ private:
     EpochCallback onEpoch_;
     StepCallback onStep_;
     SplitCallback onSplit_;
+    NoteCallback onNote_;
     std::atomic<bool> stop_{false};
     mutable std::mutex controlMutex_;
     std::condition_variable control_;

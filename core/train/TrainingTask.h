@@ -39,6 +39,7 @@ struct EpochData {
     torch::Tensor historyLength; // int64 [n], click-through models only
     torch::Tensor targets;       // int64 [n, L], next-item models: the item after each position (Batch);
                                  // [n, 1] for one state per history: the item after the history
+    torch::Tensor negativeTargets; // int64 [n, L or 1, k]: k unconsumed items beside each target (loss bce/bpr)
 };
 
 // Pointwise: each training row labelled 1 plus `negatives` unconsumed items (never in seen)
@@ -63,6 +64,9 @@ public:
     // runs with equal fingerprints were tested on the same users and items, so their per-user
     // metrics pair up.
     std::string splitFingerprint() const;
+    // What the person training should know about how the split met the model (users left out
+    // and why), one sentence each.
+    virtual std::vector<std::string> notes() const { return {}; }
 
     static std::unique_ptr<TrainingTask> create(TaskKind kind, const Dataset& dataset, const TrainConfig& config);
 
@@ -166,16 +170,20 @@ public:
     MetricValues evaluateValidation(Recommender& model, const torch::Device& device) const override;
 
     const HeldOutEvaluator& testEvaluator() const { return test_; }
+    std::vector<std::string> notes() const override;
 
 private:
     void hashHeldOut(Fnv1a& hash) const override;
     EpochData behaviourEpoch(Random& rng) const;
-    // Next-item models with loss "ce": windows of each user's training sequence (EpochData::targets).
+    int32_t unconsumedItem(int32_t user, Random& rng) const; // a sampled negative
+    // Next-item models: windows of each user's training sequence (EpochData::targets), with
+    // sampled negatives per target for the losses that need them (EpochData::negativeTargets).
     EpochData windowEpoch(Random& rng) const;
 
     ModelAbilities model_;
     int negatives_, topK_;
     bool windows_;
+    int sampledNegatives_; // per next-item target with loss bce (--negatives) or bpr (1); 0 with ce
     UserItemIndex seen_; // all interactions: negatives are never consumed items
     double globalMean_ = 0.0;
     std::vector<int64_t> itemSampleCounts_;

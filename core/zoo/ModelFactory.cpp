@@ -54,7 +54,9 @@ std::shared_ptr<Recommender> createModel(const ModelInfo& info, const ModelShape
 
 std::shared_ptr<Recommender> compileGraph(const GraphSpec& graph, const ModelShape& shape, const TrainConfig& config)
 {
-    return std::make_shared<GraphModelImpl>(graph, GraphData::from(shape), config.l2);
+    auto model = std::make_shared<GraphModelImpl>(graph, GraphData::from(shape), config.l2);
+    model->setSampledLoss(config.loss);
+    return model;
 }
 
 } // namespace reclab

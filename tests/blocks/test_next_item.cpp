@@ -13,7 +13,9 @@
 
 #include "graph/GraphChecks.h"
 
+#include <functional>
 #include <map>
+#include <set>
 
 using namespace reclab;
 using namespace reclab::checks;
@@ -26,6 +28,7 @@ private slots:
     void crossEntropyMatchesTheFormula();
     void windowsTargetEveryTrainingInteractionOnce();
     void candidatesMatchSharedScoring();
+    void badInputIsRefusedOrCounted();
     void torchScriptLoadsInPython();
 
 private:
@@ -111,20 +114,50 @@ void TestNextItem::crossEntropyMatchesTheFormula()
         const double loss = model->calculateLoss(b).item<double>();
         // −log softmax(E h)[target], averaged over the positions with a target (pooled: the
         // mean of the window's behaviours predicts the item after its last one).
+        // Each position with a target: its row, place and state h.
+        const auto eachTarget = [&](const std::function<void(int64_t, int64_t, const torch::Tensor&)>& f) {
+            for (int64_t row = 0; row < n; ++row) {
+                const int64_t len = lengths[row].item<int64_t>();
+                const auto rows = table.index_select(0, b.history[row].narrow(0, 0, len));
+                for (int64_t t = pooled ? len - 1 : 0; t < len; ++t)
+                    f(row, t, pooled ? rows.mean(0) : rows[t]);
+            }
+        };
         double sum = 0;
         int64_t count = 0;
-        for (int64_t row = 0; row < n; ++row) {
-            const int64_t len = lengths[row].item<int64_t>();
-            const auto rows = table.index_select(0, b.history[row].narrow(0, 0, len));
-            for (int64_t t = pooled ? len - 1 : 0; t < len; ++t) {
-                const auto h = pooled ? rows.mean(0) : rows[t];
-                const auto logits = table.matmul(h);
-                sum += (torch::logsumexp(logits, 0) - logits[b.targets[row][t].item<int64_t>()]).item<double>();
-                ++count;
-            }
-        }
+        eachTarget([&](int64_t row, int64_t t, const torch::Tensor& h) {
+            const auto logits = table.matmul(h);
+            sum += (torch::logsumexp(logits, 0) - logits[b.targets[row][t].item<int64_t>()]).item<double>();
+            ++count;
+        });
         QVERIFY2(std::abs(loss - sum / static_cast<double>(count)) < 1e-5,
                  qPrintable(QString("pooled %1: loss %2, by hand %3").arg(pooled).arg(loss).arg(sum / static_cast<double>(count))));
+
+        // Sampled negatives beside each target (--loss bce, bpr): the same positions, each target
+        // against its own k items. BCE: −log σ(h·e⁺) − Σ log(1 − σ(h·e⁻)); BPR: −log σ(h·e⁺ − h·e⁻)
+        // averaged over every (target, negative) pair.
+        for (const char* kind : {"bce", "bpr"}) {
+            const int64_t k = std::string(kind) == "bpr" ? 1 : 3;
+            Batch sampled = b;
+            sampled.negativeTargets = torch::randint(items, {n, L, k}, torch::kLong);
+            model->setSampledLoss(kind);
+            sum = 0;
+            count = 0;
+            eachTarget([&](int64_t row, int64_t t, const torch::Tensor& h) {
+                const double positive = h.dot(table[b.targets[row][t].item<int64_t>()]).item<double>();
+                double bce = std::log1p(std::exp(-positive));
+                for (int64_t j = 0; j < k; ++j) {
+                    const double negative = h.dot(table[sampled.negativeTargets[row][t][j].item<int64_t>()]).item<double>();
+                    sum += std::string(kind) == "bpr" ? std::log1p(std::exp(negative - positive)) : 0.0;
+                    bce += std::log1p(std::exp(negative));
+                }
+                sum += std::string(kind) == "bce" ? bce : 0.0;
+                count += std::string(kind) == "bpr" ? k : 1;
+            });
+            const double got = model->calculateLoss(sampled).item<double>(), expected = sum / static_cast<double>(count);
+            QVERIFY2(std::abs(got - expected) < 1e-5,
+                     qPrintable(QString("pooled %1, %2: loss %3, by hand %4").arg(pooled).arg(kind).arg(got).arg(expected)));
+        }
     }
 }
 
@@ -159,6 +192,21 @@ void TestNextItem::windowsTargetEveryTrainingInteractionOnce()
             ++expected[{split.user[r], split.item[r]}];
     QCOMPARE(targets.size(), expected.size());
     QVERIFY(targets == expected);
+
+    // With --loss bce, k items the user never consumed sit beside each target, none elsewhere.
+    c.loss = "bce";
+    c.negatives = 2;
+    const EpochData sampled = TrainingTask::create(taskOf(c), *sample_, c)->sampleEpoch(rng, InputType::Pointwise);
+    QCOMPARE(sampled.negativeTargets.sizes(), (c10::IntArrayRef{sampled.targets.size(0), 7, 2}));
+    QVERIFY(((sampled.negativeTargets >= 0) == (sampled.targets >= 0).unsqueeze(2)).all().item<bool>());
+    std::set<std::pair<int64_t, int64_t>> consumed;
+    for (size_t r = 0; r < sample_->interactions.size(); ++r)
+        consumed.insert({sample_->interactions.user[r], sample_->interactions.item[r]});
+    const auto negatives = sampled.negativeTargets.reshape({sampled.targets.size(0), -1});
+    for (int64_t k = 0; k < negatives.size(0); ++k)
+        for (int64_t j = 0; j < negatives.size(1); ++j)
+            if (const int64_t item = negatives[k][j].item<int64_t>(); item >= 0)
+                QVERIFY(!consumed.count({sampled.users[k].item<int64_t>(), item}));
 
     // Caser keeps one state per history: a row per target, its history the up to 7 training
     // interactions just before it, every target once.
@@ -212,6 +260,50 @@ void TestNextItem::candidatesMatchSharedScoring()
                  qPrintable(QString("%1 behaviours: shared scoring differs").arg(length)));
         if (length == 0)
             QVERIFY(maxDiff(scores, torch::zeros_like(scores)) == 0); // no state: every candidate 0
+    }
+}
+
+void TestNextItem::badInputIsRefusedOrCounted()
+{
+    const TrainConfig gru = defaultConfigFor("gru4rec");
+    // Without times there is no order to read: refused, naming why.
+    Dataset untimed = *sample_;
+    std::fill(untimed.interactions.timestamp.begin(), untimed.interactions.timestamp.end(), int64_t(0));
+    try {
+        TrainingTask::create(taskOf(gru), untimed, gru);
+        QFAIL("data without times was accepted");
+    } catch (const DataError& e) {
+        QVERIFY2(std::string(e.what()).find("behaviours in time order") != std::string::npos, e.what());
+    }
+    // Users whose training part is a single interaction (1, 2 or 3 in all: the latest two are
+    // held out) have nothing to predict it from: left out of the windows, with a count.
+    Dataset shortUsers = *sample_;
+    for (int32_t count = 1; count <= 3; ++count) {
+        const auto user = static_cast<int32_t>(shortUsers.userIds.size());
+        shortUsers.userIds.push_back("short" + std::to_string(count));
+        for (int32_t k = 0; k < count; ++k)
+            shortUsers.interactions.append(user, k, 4.f, 1000 + k);
+    }
+    const auto task = TrainingTask::create(taskOf(gru), shortUsers, gru);
+    const auto notes = task->notes();
+    QCOMPARE(notes.size(), size_t(1));
+    QVERIFY2(notes[0].rfind("3 users have one training interaction", 0) == 0, notes[0].c_str());
+    Random rng(4);
+    const EpochData epoch = task->sampleEpoch(rng, InputType::Pointwise);
+    QVERIFY(epoch.users.size(0) > 0);
+    QVERIFY((epoch.users < sample_->numUsers()).all().item<bool>());
+    QVERIFY(TrainingTask::create(taskOf(gru), *sample_, gru)->notes().empty());
+    // A window too long for one batch's activations to fit is refused before anything starts.
+    GraphContext sizes = graphContextOf(*sample_);
+    sizes.memoryBytes = 8.0 * (1 << 30);
+    sizes.batchSize = 256;
+    for (const int64_t length : {int64_t(50), int64_t(10000)}) {
+        sizes.historyLength = length;
+        const GraphAnalysis a = analyseGraph(graphFor(defaultConfigFor("sasrec")), sizes);
+        QCOMPARE(a.ok(), length == 50);
+        if (!a.ok())
+            QVERIFY2(a.report().find("of activations to train") != std::string::npos &&
+                         a.report().find("--max-length") != std::string::npos, a.report().c_str());
     }
 }
 

@@ -130,7 +130,7 @@ void TestCli::badInputExitsTwoWithOneLine_data()
                                                  << QStringLiteral("ranking models use loo, full or common");
     QTest::newRow("unknown protocol") << QStringList{"train", "--protocol", "kfold"} << QStringLiteral("protocol");
     QTest::newRow("ranking protocol for din") << QStringList{"train", "--model", "din", "--protocol", "loo"}
-                                              << QStringLiteral("base, din, gru4rec, sasrec, caser and cnn_lstm use the din or common protocol");
+                                              << QStringLiteral("base, din, gru4rec, sasrec, caser, narm and cnn_lstm use the din or common protocol");
     QTest::newRow("din protocol for mf") << QStringList{"train", "--model", "mf", "--protocol", "din"}
                                          << QStringLiteral("rating models use holdout, folds or common");
     QTest::newRow("bad activation") << QStringList{"train", "--model", "din", "--activation", "relu"} << QStringLiteral("activation");
@@ -254,13 +254,15 @@ void TestCli::sequenceModelsTrain()
     QCOMPARE(params.value("history_length").toInt(), 12);
     QCOMPARE(params.value("loss").toString(), QStringLiteral("ce"));
     QCOMPARE(params.value("protocol").toString(), QStringLiteral("common"));
-    const Result bce = run({"train", "--data", "sample", "--model", "gru4rec", "--epochs", "1", "--loss", "bce",
-                            "--negatives", "1", "--max-length", "4", "--json", "--db", db_});
-    QCOMPARE(bce.code, 0);
+    for (const char* loss : {"bce", "bpr"}) {
+        const Result sampled = run({"train", "--data", "sample", "--model", "gru4rec", "--epochs", "1", "--loss", loss,
+                                    "--negatives", "1", "--max-length", "4", "--json", "--db", db_});
+        QVERIFY2(sampled.code == 0, sampled.err.constData());
+    }
     const Result bad = run({"train", "--data", "sample", "--model", "gru4rec", "--loss", "mse", "--db", db_});
     QCOMPARE(bad.code, 2);
     // Caser (a state per history: a row per target) and the course's CNN + LSTM (clicks).
-    for (const char* model : {"caser", "cnn_lstm"}) {
+    for (const char* model : {"caser", "narm", "cnn_lstm"}) {
         const Result other = run({"train", "--data", "sample", "--model", model, "--epochs", "1", "--max-length", "6",
                                   "--json", "--db", db_});
         QVERIFY2(other.code == 0, other.err.constData());

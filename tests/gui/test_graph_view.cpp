@@ -201,7 +201,7 @@ void TestGraphView::refusedWireSaysWhy()
 void TestGraphView::paletteSearch()
 {
     GraphEditor editor;
-    editor.paletteSearch()->setText("attention");
+    editor.paletteSearch()->setText("local activation");
     int visible = 0;
     for (int g = 0; g < editor.palette()->topLevelItemCount(); ++g)
         for (int k = 0; k < editor.palette()->topLevelItem(g)->childCount(); ++k)
@@ -299,7 +299,8 @@ void TestGraphView::screenshots()
     editor.resize(1500, 820);
     editor.show();
     for (const auto& [name, selected] : {std::pair<const char*, const char*>{"neumf", "tower"}, {"din", "tower"},
-                                         {"sasrec", "layer1"}, {"gru4rec", "gru"}}) {
+                                         {"sasrec", "layer1"}, {"gru4rec", "gru"}, {"caser", "horizontal"},
+                                         {"narm", "local"}, {"cnn_lstm", "conv"}}) {
         editor.loadTemplate(name);
         editor.scene()->block(selected)->setSelected(true);
         QApplication::processEvents();

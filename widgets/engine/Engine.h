@@ -49,6 +49,7 @@ struct TrainingJobCallbacks {
     std::function<void(const BatchProgress&)> batch;
     std::function<void(const EpochStats&)> epoch;
     std::function<void(const StepReport&)> step;
+    std::function<void(const std::string& note)> note; // how the split met the model (Trainer::setNoteCallback)
 };
 
 class Engine {

@@ -59,6 +59,10 @@ LiveRuns::Run* LiveRuns::launch(std::shared_ptr<const Dataset> dataset, const Tr
         run->stage = tr("paused after step %1").arg(r.step);
         emit stepped(run, r);
     });
+    connect(c, &TrainingController::noted, this, [this, run](const QString& note) {
+        run->notes << note;
+        emit noted(run, note);
+    });
     connect(c, &TrainingController::runFinished, this,
             [this, run](qint64 id, const QString& status, const QString& message) { onFinished(run, id, status, message); });
     runs_.push_back(std::move(owned));

@@ -11,6 +11,7 @@
 #include <QElapsedTimer>
 #include <QObject>
 #include <QString>
+#include <QStringList>
 
 #include <memory>
 #include <vector>
@@ -36,6 +37,7 @@ public:
         double samplesPerSecond = 0;
         bool paused = false;
         double learningRate = 0; // asked for (applies from the next epoch)
+        QStringList notes;       // how the split met the model (users left out), as they came
 
         QString etaText() const; // "ETA 3 min 5 s" once 1% is done, else empty
     };
@@ -62,6 +64,7 @@ signals:
     void progressed(reclab::LiveRuns::Run* run); // share done, stage or speed changed
     void epochEnded(reclab::LiveRuns::Run* run, const reclab::EpochStats& stats);
     void stepped(reclab::LiveRuns::Run* run, const reclab::StepReport& report);
+    void noted(reclab::LiveRuns::Run* run, const QString& note); // kept in Run::notes too
     // The run is gone from the list when this arrives (key: its former controller, not to be used).
     void finished(const QObject* key, qint64 runId, const QString& status, const QString& message,
                   const QString& label, double seconds);

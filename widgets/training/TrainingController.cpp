@@ -39,6 +39,7 @@ TrainingController::TrainingController(QObject* parent) : QObject(parent), worke
     connect(worker_, &TrainingWorker::batchProgress, this, &TrainingController::batchProgress, Qt::QueuedConnection);
     connect(worker_, &TrainingWorker::epochFinished, this, &TrainingController::epochFinished, Qt::QueuedConnection);
     connect(worker_, &TrainingWorker::stepReported, this, &TrainingController::stepReported, Qt::QueuedConnection);
+    connect(worker_, &TrainingWorker::noted, this, &TrainingController::noted, Qt::QueuedConnection);
     connect(worker_, &TrainingWorker::runFinished, this,
             [this](qint64 runId, const QString& status, const QString& message) {
                 running_ = false;

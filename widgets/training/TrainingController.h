@@ -34,6 +34,7 @@ signals:
     void batchProgress(const reclab::BatchProgress& progress);
     void epochFinished(const reclab::EpochStats& stats);
     void stepReported(const reclab::StepReport& report);
+    void noted(const QString& note);
     void runFinished(qint64 runId, const QString& status, const QString& message);
     void requestRun(std::shared_ptr<const reclab::Dataset> dataset, reclab::TrainConfig config, QString databasePath,
                     qint64 resumeRunId, qint64 parentRunId);

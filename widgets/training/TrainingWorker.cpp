@@ -62,6 +62,7 @@ void TrainingWorker::run(std::shared_ptr<const Dataset> dataset, TrainConfig con
         callbacks.batch = [this](const BatchProgress& p) { emit batchProgress(p); };
         callbacks.epoch = [this](const EpochStats& s) { emit epochFinished(s); };
         callbacks.step = [this](const StepReport& r) { emit stepReported(r); };
+        callbacks.note = [this](const std::string& note) { emit noted(QString::fromStdString(note)); };
         const std::unique_ptr<TrainingJob> job = engine().newTrainingJob(
             {std::move(dataset), std::move(config), databasePath.toStdString(), resumeRunId, parentRunId}, std::move(callbacks));
         TrainingJob& session = *job;

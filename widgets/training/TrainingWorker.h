@@ -43,6 +43,7 @@ signals:
     void batchProgress(const reclab::BatchProgress& progress);
     void epochFinished(const reclab::EpochStats& stats);
     void stepReported(const reclab::StepReport& report);
+    void noted(const QString& note); // TrainingJobCallbacks::note
     // status is a RunStatus name (FINISHED, STOPPED, FAILED); message says why when not finished.
     void runFinished(qint64 runId, const QString& status, const QString& message);
 
