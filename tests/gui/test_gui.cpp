@@ -323,6 +323,25 @@ void TestGui::protocolChoiceFollowsTheModel()
     QVERIFY(!w.runsModel()->data(w.runsModel()->index(dinRow, column("gauc")), Qt::DisplayRole).toString().isEmpty());
     QVERIFY(w.runsModel()->data(w.runsModel()->index(dinRow, column("hr@10")), Qt::DisplayRole).toString().isEmpty());
     saveShot(&w, "din-run.png");
+
+    // A next-item model offers its loss and window; a model without a history offers neither.
+    QVERIFY(!w.panel()->lossCombo()->isEnabled() && w.panel()->maxLengthSpin()->isEnabled()); // din reads a history
+    w.panel()->modelCombo()->setCurrentIndex(w.panel()->modelCombo()->findData(QStringLiteral("sasrec")));
+    QVERIFY(w.panel()->lossCombo()->isEnabled() && w.panel()->maxLengthSpin()->isEnabled());
+    QCOMPARE(w.panel()->maxLengthSpin()->value(), 50);
+    QVERIFY(!w.panel()->negativesSpin()->isEnabled()); // cross-entropy samples nothing
+    w.panel()->lossCombo()->setCurrentIndex(w.panel()->lossCombo()->findData(QStringLiteral("bpr")));
+    QVERIFY(w.panel()->negativesSpin()->isEnabled());
+    w.panel()->maxLengthSpin()->setValue(8);
+    w.panel()->epochsSpin()->setValue(1);
+    w.startAction()->trigger();
+    QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 3, 120000);
+    QCOMPARE(finished.last().at(1).toString(), QStringLiteral("FINISHED"));
+    const TrainConfig sasrec = TrainConfig::fromJson(nlohmann::json::parse(store.findRun(finished.last().at(0).toLongLong())->paramsJson));
+    QCOMPARE(sasrec.loss, std::string("bpr"));
+    QCOMPARE(sasrec.historyLength, 8);
+    w.panel()->modelCombo()->setCurrentIndex(w.panel()->modelCombo()->findData(QStringLiteral("neumf")));
+    QVERIFY(!w.panel()->lossCombo()->isEnabled() && !w.panel()->maxLengthSpin()->isEnabled());
 }
 
 // The Model graph tab: a template edited there is trained with "Train this graph", the run is

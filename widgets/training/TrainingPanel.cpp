@@ -58,7 +58,7 @@ void fromField(QWidget* widget, const char* option) { widget->setToolTip(QString
 
 TrainingPanel::TrainingPanel(GraphDocument* graphs, QWidget* parent)
     : QWidget(parent), graphs_(graphs), dataset_(new QLabel(tr("loading…"))), model_(new QComboBox),
-      epochs_(new QSpinBox), pretrain_(new QCheckBox(tr("Pre-train GMF and MLP first"))), optimizer_(new QComboBox),
+      epochs_(new QSpinBox), loss_(new QComboBox), maxLength_(new QSpinBox), pretrain_(new QCheckBox(tr("Pre-train GMF and MLP first"))), optimizer_(new QComboBox),
       learningRate_(rateSpin(5, 0.00001, 10.0, 0.0005)), weightDecay_(rateSpin(6, 0.0, 1.0, 0.0001)),
       momentum_(rateSpin(3, 0.0, 0.999, 0.05)), batch_(new QSpinBox), negatives_(new QSpinBox), factors_(new QSpinBox),
       seed_(new QSpinBox), device_(new QComboBox), threads_(new QSpinBox), protocol_(new QComboBox),
@@ -108,6 +108,14 @@ TrainingPanel::TrainingPanel(GraphDocument* graphs, QWidget* parent)
     fromField(factors_, "factors");
     factors_->setToolTip(tr("Embedding size: GMF/MF latent factors, DIN's size per field"));
     form->addRow(tr("Embedding size"), factors_);
+    fromField(maxLength_, "history");
+    form->addRow(tr("Max length"), maxLength_);
+    loss_->addItem(tr("Cross-entropy over all items"), QStringLiteral("ce"));
+    loss_->addItem(tr("BCE against sampled negatives"), QStringLiteral("bce"));
+    loss_->addItem(tr("BPR against a sampled item"), QStringLiteral("bpr"));
+    loss_->setSizeAdjustPolicy(QComboBox::AdjustToMinimumContentsLengthWithIcon);
+    fromField(loss_, "loss");
+    form->addRow(tr("Next-item loss"), loss_);
     seed_->setRange(0, 1 << 30);
     form->addRow(tr("Seed"), seed_);
     setDevices({"cpu"}); // the GPUs are known once LibTorch is loaded
@@ -145,6 +153,7 @@ TrainingPanel::TrainingPanel(GraphDocument* graphs, QWidget* parent)
         fillValidationMetrics();
     });
     connect(optimizer_, &QComboBox::currentIndexChanged, this, &TrainingPanel::updateEnabled);
+    connect(loss_, &QComboBox::currentIndexChanged, this, &TrainingPanel::updateEnabled);
     connect(earlyStopping_, &QCheckBox::toggled, this, &TrainingPanel::updateEnabled);
     connect(graphs_, &GraphDocument::changed, this, [this] {
         if (!isGraphModel())
@@ -191,6 +200,25 @@ TaskKind TrainingPanel::currentTask() const
     return info ? info->task : TaskKind::ImplicitRanking;
 }
 
+ModelAbilities TrainingPanel::currentAbilities() const
+{
+    if (isGraphModel()) {
+        const GraphAnalysis& a = graphs_->analysis();
+        ModelAbilities out;
+        if (a.ok()) {
+            out.readsHistory = a.usesHistory;
+            out.nextItems = a.nextItems;
+        }
+        return out;
+    }
+    const ModelInfo* info = currentDefaults();
+    try {
+        return info ? abilitiesOf(info->defaults) : ModelAbilities{};
+    } catch (const std::exception&) { // a template that does not analyse: nothing to offer
+        return {};
+    }
+}
+
 const ModelInfo* TrainingPanel::currentDefaults() const
 {
     const QString name = model_->currentData().toString();
@@ -213,6 +241,8 @@ void TrainingPanel::showValues(const TrainConfig& d)
     momentum_->setValue(d.momentum);
     negatives_->setValue(d.negatives);
     factors_->setValue(d.factors);
+    maxLength_->setValue(d.historyLength);
+    loss_->setCurrentIndex(std::max(0, loss_->findData(QString::fromStdString(d.loss))));
     seed_->setValue(static_cast<int>(d.seed));
     // A graph that names the parts it starts from (NeuMF's template, or the editor's graph).
     const ModelInfo* model = isGraphModel() ? nullptr : currentDefaults();
@@ -264,7 +294,12 @@ void TrainingPanel::updateEnabled()
                        static_cast<QWidget*>(earlyStopping_)})
         w->setEnabled(trainable);
     momentum_->setEnabled(trainable && optimizer_->currentData().toString() == QLatin1String("sgd"));
-    negatives_->setEnabled(trainable && currentTask() == TaskKind::ImplicitRanking);
+    const ModelAbilities abilities = currentAbilities();
+    const bool sampledLoss = abilities.nextItems && loss_->currentData().toString() != QLatin1String("ce");
+    negatives_->setEnabled(trainable && (currentTask() == TaskKind::ImplicitRanking ||
+                                         (abilities.readsHistory && !abilities.nextItems) || sampledLoss));
+    loss_->setEnabled(trainable && abilities.nextItems);
+    maxLength_->setEnabled(abilities.readsHistory);
     duplicates_->setEnabled(currentTask() == TaskKind::ImplicitRanking);
     factors_->setEnabled(trainable && !isGraphModel()); // a graph sets its own sizes
     validationMetric_->setEnabled(trainable && earlyStopping_->isChecked());
@@ -333,6 +368,8 @@ TrainConfig TrainingPanel::config() const
     c.weightDecay = weightDecay_->value();
     c.momentum = c.optimizer == "sgd" ? momentum_->value() : 0.0;
     c.negatives = negatives_->value();
+    c.historyLength = maxLength_->value();
+    c.loss = loss_->currentData().toString().toStdString();
     c.seed = static_cast<uint64_t>(seed_->value());
     c.device = device_->currentData().toString().toStdString();
     c.threads = threads_->value();

@@ -1,6 +1,7 @@
 // The run setup: the dataset in use, a model of the registry or the editor's graph, and every
 // hyperparameter of a run (optimizer, learning rate, weight decay, momentum, batch size,
-// epochs, negatives, embedding size, seed, device, threads, protocol, early stopping). Model
+// epochs, negatives, embedding size, the history's length and the next-item loss for models that
+// read the behaviour sequence, seed, device, threads, protocol, early stopping). Model
 // changes load the model's defaults; the protocol and validation metric lists follow the task.
 #pragma once
 
@@ -52,6 +53,8 @@ public:
     QCheckBox* earlyStoppingCheck() const { return earlyStopping_; }
     QCheckBox* pretrainCheck() const { return pretrain_; }
     QSpinBox* epochsSpin() const { return epochs_; }
+    QComboBox* lossCombo() const { return loss_; }        // next-item models: ce, bce, bpr
+    QSpinBox* maxLengthSpin() const { return maxLength_; } // models that read the history
     QSpinBox* batchSpin() const { return batch_; }
     QSpinBox* negativesSpin() const { return negatives_; }
     QSpinBox* factorsSpin() const { return factors_; }
@@ -64,6 +67,7 @@ public:
 
 private:
     TaskKind currentTask() const;
+    ModelAbilities currentAbilities() const; // nothing when the model or graph cannot be analysed
     const ModelInfo* currentDefaults() const;
     void applyModelDefaults();
     void showValues(const TrainConfig& values);
@@ -76,6 +80,8 @@ private:
     QLabel* dataset_;
     QComboBox* model_;
     QSpinBox* epochs_;
+    QComboBox* loss_;
+    QSpinBox* maxLength_;
     QCheckBox* pretrain_;
     QComboBox* optimizer_;
     QDoubleSpinBox* learningRate_;
