@@ -330,15 +330,20 @@ void TestGui::protocolChoiceFollowsTheModel()
     QVERIFY(w.panel()->lossCombo()->isEnabled() && w.panel()->maxLengthSpin()->isEnabled());
     QCOMPARE(w.panel()->maxLengthSpin()->value(), 50);
     QVERIFY(!w.panel()->negativesSpin()->isEnabled()); // cross-entropy samples nothing
+    w.panel()->lossCombo()->setCurrentIndex(w.panel()->lossCombo()->findData(QStringLiteral("bce")));
+    QVERIFY(w.panel()->negativesSpin()->isEnabled()); // negatives per target
     w.panel()->lossCombo()->setCurrentIndex(w.panel()->lossCombo()->findData(QStringLiteral("bpr")));
-    QVERIFY(w.panel()->negativesSpin()->isEnabled());
+    QVERIFY(!w.panel()->negativesSpin()->isEnabled()); // always one
     w.panel()->maxLengthSpin()->setValue(8);
     w.panel()->epochsSpin()->setValue(1);
+    w.panel()->protocolCombo()->setCurrentIndex(w.panel()->protocolCombo()->findData(QStringLiteral("common")));
+    saveShot(w.panel(), "sasrec-setup.png"); // the whole form, past the dock's scroll
     w.startAction()->trigger();
     QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 3, 120000);
     QCOMPARE(finished.last().at(1).toString(), QStringLiteral("FINISHED"));
     const TrainConfig sasrec = TrainConfig::fromJson(nlohmann::json::parse(store.findRun(finished.last().at(0).toLongLong())->paramsJson));
     QCOMPARE(sasrec.loss, std::string("bpr"));
+    QCOMPARE(sasrec.protocol, std::string("common"));
     QCOMPARE(sasrec.historyLength, 8);
     w.panel()->modelCombo()->setCurrentIndex(w.panel()->modelCombo()->findData(QStringLiteral("neumf")));
     QVERIFY(!w.panel()->lossCombo()->isEnabled() && !w.panel()->maxLengthSpin()->isEnabled());

@@ -295,7 +295,8 @@ void TrainingPanel::updateEnabled()
         w->setEnabled(trainable);
     momentum_->setEnabled(trainable && optimizer_->currentData().toString() == QLatin1String("sgd"));
     const ModelAbilities abilities = currentAbilities();
-    const bool sampledLoss = abilities.nextItems && loss_->currentData().toString() != QLatin1String("ce");
+    // BCE samples --negatives beside each target; BPR always one.
+    const bool sampledLoss = abilities.nextItems && loss_->currentData().toString() == QLatin1String("bce");
     negatives_->setEnabled(trainable && (currentTask() == TaskKind::ImplicitRanking ||
                                          (abilities.readsHistory && !abilities.nextItems) || sampledLoss));
     loss_->setEnabled(trainable && abilities.nextItems);
