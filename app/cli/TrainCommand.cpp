@@ -233,7 +233,7 @@ int runTrain(const TrainOptions& o)
         session.resume(o.resume);
     session.setLabels({o.experiment, o.name, o.tags, o.clone});
     session.setEpochCallback([&](const EpochStats& s) { printEpoch(s, o.json); });
-    session.trainer().setNoteCallback([](const std::string& note) { std::cerr << "note: " << note << '\n'; });
+    session.setNoteCallback([](const std::string& note) { std::cerr << "note: " << note << '\n'; });
     activeSession.store(&session);
 
     RunOutcome outcome;

@@ -125,6 +125,14 @@ RunOutcome TrainingSession::run()
         trainer_.setSplitCallback([&](const std::string& split) { store.setSplitFingerprint(runId_, split); });
     }
     trainer_.setCheckpointDir(runArtifactDir(store.path(), runId_), runId_);
+    // The split's notes (users left out) stay with the run, after any notes it already has.
+    trainer_.setNoteCallback([&](const std::string& note) {
+        const auto run = store.findRun(runId_);
+        const std::string before = run ? run->notes : std::string();
+        store.setNotes(runId_, before.empty() ? note : before + "\n" + note);
+        if (onNote_)
+            onNote_(note);
+    });
     if (onStart_)
         onStart_(runId_);
 

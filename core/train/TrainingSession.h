@@ -36,6 +36,8 @@ public:
     void setLabels(RunLabels labels) { labels_ = std::move(labels); }
     void setBatchCallback(Trainer::BatchCallback callback) { onBatch_ = std::move(callback); }
     void setEpochCallback(Trainer::EpochCallback callback) { onEpoch_ = std::move(callback); }
+    // Each note of the split (Trainer::setNoteCallback), after it is added to the run's notes.
+    void setNoteCallback(Trainer::NoteCallback callback) { onNote_ = std::move(callback); }
     void requestStop() { trainer_.requestStop(); }
     // Pause, step and learning-rate changes go to the trainer (thread-safe).
     Trainer& trainer() { return trainer_; }
@@ -65,6 +67,7 @@ private:
     StartCallback onStart_;
     Trainer::BatchCallback onBatch_;
     Trainer::EpochCallback onEpoch_;
+    Trainer::NoteCallback onNote_;
     RunLabels labels_;
     int64_t runId_ = 0;
     int64_t resumeRunId_ = 0;

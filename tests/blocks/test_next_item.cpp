@@ -7,6 +7,8 @@
 #include "data/SampleGenerator.h"
 #include "graph/GraphAnalysis.h"
 #include "graph/GraphTemplates.h"
+#include "store/ExperimentStore.h"
+#include "train/TrainingSession.h"
 #include "train/TrainingTask.h"
 #include "util/Random.h"
 #include "zoo/ModelRegistry.h"
@@ -293,6 +295,17 @@ void TestNextItem::badInputIsRefusedOrCounted()
     QVERIFY(epoch.users.size(0) > 0);
     QVERIFY((epoch.users < sample_->numUsers()).all().item<bool>());
     QVERIFY(TrainingTask::create(taskOf(gru), *sample_, gru)->notes().empty());
+    // A run says so: the note reaches the caller and stays in the stored run's notes.
+    QTemporaryDir dir;
+    TrainConfig brief = gru;
+    brief.epochs = 1;
+    brief.historyLength = 6;
+    TrainingSession session(std::make_shared<const Dataset>(shortUsers), brief, dir.filePath("runs.db").toStdString());
+    std::vector<std::string> told;
+    session.setNoteCallback([&](const std::string& note) { told.push_back(note); });
+    QCOMPARE(session.run().status, RunStatus::Finished);
+    QVERIFY(told == notes);
+    QCOMPARE(ExperimentStore(dir.filePath("runs.db").toStdString()).findRun(session.runId())->notes, notes[0]);
     // A window too long for one batch's activations to fit is refused before anything starts.
     GraphContext sizes = graphContextOf(*sample_);
     sizes.memoryBytes = 8.0 * (1 << 30);

@@ -24,7 +24,7 @@ public:
         session_.setBatchCallback(std::move(callbacks.batch));
         session_.setEpochCallback(std::move(callbacks.epoch));
         session_.trainer().setStepCallback(std::move(callbacks.step));
-        session_.trainer().setNoteCallback(std::move(callbacks.note));
+        session_.setNoteCallback(std::move(callbacks.note));
     }
 
     void requestStop() override { session_.requestStop(); }
