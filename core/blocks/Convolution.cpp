@@ -36,10 +36,8 @@ void defineConvolutionBlocks(BlockRegistry& r)
                            "Read only the latest this many entries, zero-filled when the history is shorter (Caser's L); "
                            "0: the whole sequence. Only with max over time")}};
     conv.shape = [](ShapeContext& c) -> std::optional<ValueType> {
-        if (!c.vectors(0))
+        if (!c.vectors(0) || !sequenceInput(c, 0))
             return std::nullopt;
-        if (!c.in[0].sequence)
-            return c.fail("in", "expects a sequence (B×L×d), got " + c.in[0].text());
         const bool every = c.params["output"] == "every";
         if (every && c.params["span"].get<int64_t>() > 0)
             return c.fail("", "a span reads only the latest entries, which needs max over time; set Span to 0 for every entry");
@@ -66,10 +64,8 @@ void defineConvolutionBlocks(BlockRegistry& r)
                      {intParam("filters", "Filters", 4, 1, 1024, "n_v"),
                       intParam("span", "Span", 5, 1, 100000, "L, the latest entries each filter weighs")}};
     vertical.shape = [](ShapeContext& c) -> std::optional<ValueType> {
-        if (!c.vectors(0))
+        if (!c.vectors(0) || !sequenceInput(c, 0))
             return std::nullopt;
-        if (!c.in[0].sequence)
-            return c.fail("in", "expects a sequence (B×L×d), got " + c.in[0].text());
         const int64_t n = c.params["filters"].get<int64_t>();
         c.parameters = n * (c.params["span"].get<int64_t>() + 1);
         return ValueType{ValueKind::Float, "", false, n * c.in[0].width};

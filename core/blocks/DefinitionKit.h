@@ -37,6 +37,15 @@ inline ParamSpec choiceParam(const char* name, const char* label, const char* va
 inline PortSpec floatIn(const char* name, const char* label) { return {name, label, {ValueKind::Float}}; }
 inline PortSpec out(const char* label, ValueKind kind) { return {"out", label, {kind}}; }
 
+// Input k must be a sequence (B×L×d); otherwise reports it at that port and returns false.
+inline bool sequenceInput(ShapeContext& c, size_t k)
+{
+    if (c.in[k].sequence)
+        return true;
+    c.fail(c.ports[k].name, "expects a sequence (B×L×d), got " + c.in[k].text());
+    return false;
+}
+
 // The activations a tower or unit may use after each layer.
 inline const std::vector<std::string>& activationNames()
 {

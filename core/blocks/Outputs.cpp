@@ -47,12 +47,17 @@ void defineOutputsBlocks(BlockRegistry& r)
                  "Scores every item as the user's next one from the state h, against the item vectors of an "
                  "embedding table (tied weights). Trained with cross-entropy over all items at every position of "
                  "each history window (a state per position: B×L×d) or at the window's end (B×d), or, with "
-                 "--loss bce, as a click logit of each candidate against sampled negatives.",
-                 "s_i = hᵀ e_i for every item i,  loss = −log softmax(s)_{next}  (ce)",
+                 "--loss bce, as a click logit of each candidate against sampled negatives. With several steps "
+                 "(a decoder's K states side by side) the k-th state trains on the item k − 1 after the next; the "
+                 "first alone ranks.",
+                 "s_i = hᵀ e_i for every item i,  loss = −log softmax(s)_{next}  (ce);  K steps: h = (h_1 … h_K)",
                  {floatIn("state", "h")},
                  {},
                  {{"table", "Item table", ParamKind::Name, "items", 0, 0, {},
-                   "The shared embedding table whose item vectors score h (an Embedding block of item ids uses it)"}}};
+                   "The shared embedding table whose item vectors score h (an Embedding block of item ids uses it)"},
+                  intParam("steps", "Steps", 1, 1, 20,
+                           "States side by side in h (an Attention decoder's K): the first scores the next item, "
+                           "the k-th trains on the item k − 1 after it")}};
     next.traits.loss = OutputLoss::NextItem;
     next.shape = [](ShapeContext& c) -> std::optional<ValueType> {
         if (!c.vectors(0))
@@ -64,9 +69,15 @@ void defineOutputsBlocks(BlockRegistry& r)
         if (owner->params.value("ids_vocab", "") != "item")
             return c.fail("", "table '" + table + "' holds " + owner->params.value("ids_vocab", std::string("other")) +
                                   " vectors, not items");
-        if (owner->output->width != c.in[0].width)
+        const int64_t steps = c.params["steps"].get<int64_t>();
+        if (steps > 1 && c.in[0].sequence)
+            return c.fail("state", "holds a state per entry (" + c.in[0].text() + "); several steps need one row of "
+                                   "states side by side (an Attention decoder's output)");
+        if (owner->output->width * steps != c.in[0].width)
             return c.fail("state", "is " + c.in[0].text() + " but the item vectors of '" + table + "' have " +
-                                       std::to_string(owner->output->width) + " entries (add a Linear to that width)");
+                                       std::to_string(owner->output->width) + " entries" +
+                                       (steps > 1 ? " (× " + std::to_string(steps) + " steps)" : std::string()) +
+                                       " (add a Linear to that width)");
         return std::nullopt; // outputs produce nothing
     };
     r.add(std::move(next));
@@ -127,6 +138,7 @@ class NextItemKernel : public BlockKernel {
     struct State : StepState {
         std::shared_ptr<torch::nn::EmbeddingImpl> table;
         bool perStep = false; // the state arrives per behaviour (B×L×d), not per row
+        int64_t steps = 1;    // states side by side per row: the next item's first
     };
 
 public:
@@ -139,13 +151,31 @@ public:
             throw GraphError(c.graphName, "nodes." + s.id, "no embedding block made table '" + table + "'");
         state->table = std::dynamic_pointer_cast<torch::nn::EmbeddingImpl>(shared->second);
         state->perStep = s.inputTypes[0].sequence;
+        state->steps = s.params.value("steps", int64_t(1));
         s.state = std::move(state);
     }
     BatchValue forward(BatchPass& p, GraphStep& s, const Inputs<BatchValue>& in) const override
     {
-        const auto& items = s.as<State>().table->weight;
+        const State& st = s.as<State>();
+        const auto& items = st.table->weight;
         const bool perStep = in[0]->sequence;
-        const auto& h = in[0]->materialise();
+        auto h = in[0]->materialise();
+        if (p.batch.targets.defined() && st.steps > 1) {
+            // A row's K states against its next K items; steps past the user's training part have none (−1).
+            const auto targets = p.batch.targets.reshape({-1});
+            const auto kept = targets.ge(0).nonzero().squeeze(1);
+            p.targets = targets.index_select(0, kept);
+            h = h.reshape({-1, items.size(1)}).index_select(0, kept);
+            if (!p.batch.negativeTargets.defined()) {
+                p.result = torch::matmul(h, items.t());
+                return {};
+            }
+            const auto negatives = p.batch.negativeTargets.reshape({-1, p.batch.negativeTargets.size(2)}).index_select(0, kept);
+            p.result = (h.unsqueeze(1) * torch::embedding(items, torch::cat({p.targets.unsqueeze(1), negatives}, 1))).sum(2);
+            return {};
+        }
+        if (st.steps > 1)
+            h = h.narrow(1, 0, items.size(1)); // the next item's state
         if (p.batch.targets.defined()) {
             p.targets = targetsOf(p, p.batch.targets.unsqueeze(2), perStep).squeeze(1);
             if (!p.batch.negativeTargets.defined()) {
@@ -165,6 +195,8 @@ public:
     {
         const State& st = s.as<State>();
         auto h = in[0]->t;
+        if (st.steps > 1)
+            h = h.narrow(1, 0, st.table->weight.size(1));
         if (st.perStep) // the state after the latest behaviour
             h = p.length > 0 ? h.narrow(0, h.size(0) - 1, 1) : torch::zeros({1, h.size(1)}, h.options());
         p.result = (h * torch::embedding(st.table->weight, p.candidates)).sum(1);
@@ -172,7 +204,10 @@ public:
     }
     ScriptValue script(ScriptPass& p, GraphStep& s, const Inputs<ScriptValue>& in) const override
     {
+        const State& st = s.as<State>();
         std::string h = in[0]->name;
+        if (st.steps > 1)
+            h += "[:, :" + std::to_string(st.table->weight.size(1)) + "]";
         if (in[0]->sequence) {
             const std::string v = ScriptPass::var(s);
             p.line(v + "_last = (history_length - 1).clamp(min=0)");
@@ -180,7 +215,7 @@ public:
                    "_last] * (history_length > 0).float().unsqueeze(1)");
             h = v + "_h";
         }
-        p.line("return (" + h + " * " + p.self(s.as<State>().table->weight) + ".index_select(0, items)).sum(1)");
+        p.line("return (" + h + " * " + p.self(st.table->weight) + ".index_select(0, items)).sum(1)");
         return {};
     }
 

@@ -13,10 +13,8 @@ BlockDefinition pool(const char* type, const char* name, const char* summary, co
     BlockDefinition d;
     d.spec = {type, name, "Pooling", summary, formula, {floatIn("in", "sequence")}, {out("y", ValueKind::Float)}, {}};
     d.shape = [](ShapeContext& c) -> std::optional<ValueType> {
-        if (!c.vectors(0))
+        if (!c.vectors(0) || !sequenceInput(c, 0))
             return std::nullopt;
-        if (!c.in[0].sequence)
-            return c.fail("in", "expects a sequence (B×L×d), got " + c.in[0].text());
         return ValueType{ValueKind::Float, "", false, c.in[0].width};
     };
     return d;

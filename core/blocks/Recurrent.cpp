@@ -44,10 +44,8 @@ void defineRecurrentBlocks(BlockRegistry& r)
                choiceParam("output", "Output", "last", {"last", "every"},
                            "last: the state after the latest real entry (B×h); every: the state after each entry (B×L×h)")}};
     d.shape = [](ShapeContext& c) -> std::optional<ValueType> {
-        if (!c.vectors(0))
+        if (!c.vectors(0) || !sequenceInput(c, 0))
             return std::nullopt;
-        if (!c.in[0].sequence)
-            return c.fail("in", "expects a sequence (B×L×d), got " + c.in[0].text());
         const int64_t h = c.params["hidden"].get<int64_t>(), layers = c.params["layers"].get<int64_t>();
         const int64_t directions = c.params["bidirectional"].get<bool>() ? 2 : 1;
         const int64_t g = gates(c.params["cell"].get<std::string>());

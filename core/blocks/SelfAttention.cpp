@@ -29,10 +29,8 @@ void defineSelfAttentionBlocks(BlockRegistry& r)
                      {out("y", ValueKind::Float)},
                      {intParam("max_length", "Places", 50, 1, 100000, "M, the rows of the table")}};
     position.shape = [](ShapeContext& c) -> std::optional<ValueType> {
-        if (!c.vectors(0))
+        if (!c.vectors(0) || !sequenceInput(c, 0))
             return std::nullopt;
-        if (!c.in[0].sequence)
-            return c.fail("in", "expects a sequence (B×L×d), got " + c.in[0].text());
         c.parameters = c.params["max_length"].get<int64_t>() * c.in[0].width;
         return c.in[0];
     };
@@ -54,10 +52,8 @@ void defineSelfAttentionBlocks(BlockRegistry& r)
                    choiceParam("activation", "Activation", "gelu", {"gelu", "relu"}, "In the feed-forward network"),
                    boolParam("causal", "Causal", true, "Each entry sees only itself and earlier entries")}};
     layer.shape = [](ShapeContext& c) -> std::optional<ValueType> {
-        if (!c.vectors(0))
+        if (!c.vectors(0) || !sequenceInput(c, 0))
             return std::nullopt;
-        if (!c.in[0].sequence)
-            return c.fail("in", "expects a sequence (B×L×d), got " + c.in[0].text());
         const int64_t d = c.in[0].width, heads = c.params["heads"].get<int64_t>(), inner = c.params["inner"].get<int64_t>();
         if (d % heads != 0)
             return c.fail("in", "width " + std::to_string(d) + " does not divide into " + std::to_string(heads) + " heads");
@@ -127,8 +123,10 @@ struct LayerModules : StepState {
     bool gelu = true, causal = true;
 };
 
-// The layer over right-padded sequences x [B, L, d] of these lengths: [B, L, d].
-torch::Tensor encode(const LayerModules& m, const torch::Tensor& x, const torch::Tensor& lengths, bool training)
+// The layer over right-padded sequences x [B, L, d] of these lengths: [B, L, d]; the heads'
+// weights [B, heads, L, L] into weightsOut when given.
+torch::Tensor encode(const LayerModules& m, const torch::Tensor& x, const torch::Tensor& lengths, bool training,
+                     torch::Tensor* weightsOut = nullptr)
 {
     const int64_t B = x.size(0), L = x.size(1), d = x.size(2), dh = d / m.heads;
     const auto qkv = m.project.ptr()->forward(x).view({B, L, 3, m.heads, dh}).permute({2, 0, 3, 1, 4}); // [3, B, h, L, dh]
@@ -139,7 +137,10 @@ torch::Tensor encode(const LayerModules& m, const torch::Tensor& x, const torch:
         allowed = allowed & (pos.unsqueeze(0) <= pos.unsqueeze(1)).view({1, 1, L, L});
     auto scores = torch::matmul(q, k.transpose(-2, -1)) / std::sqrt(static_cast<double>(dh));
     scores = scores.masked_fill(allowed.logical_not(), -1e9);
-    auto weights = torch::dropout(torch::softmax(scores, -1), m.dropout, training);
+    auto weights = torch::softmax(scores, -1);
+    if (weightsOut)
+        *weightsOut = weights;
+    weights = torch::dropout(weights, m.dropout, training);
     const auto attended = torch::matmul(weights, v).permute({0, 2, 1, 3}).reshape({B, L, d});
     const auto x1 = m.norm1.ptr()->forward(x + torch::dropout(m.output.ptr()->forward(attended), m.dropout, training));
     auto hidden = m.inner.ptr()->forward(x1);
@@ -180,13 +181,18 @@ public:
         p.ok = p.ok && in[0]->sequence;
         return {true, in[0]->user, true};
     }
-    SharedValue scoreShared(SharedPass&, GraphStep& s, const Inputs<SharedValue>& in) const override
+    SharedValue scoreShared(SharedPass& p, GraphStep& s, const Inputs<SharedValue>& in) const override
     {
         const auto& x = in[0]->t;
         if (x.size(0) == 0)
             return {x, {}};
         const auto lengths = torch::full({1}, x.size(0), torch::kLong);
-        return {encode(s.as<LayerModules>(), x.unsqueeze(0), lengths, false).squeeze(0), {}};
+        torch::Tensor weights;
+        const auto y = encode(s.as<LayerModules>(), x.unsqueeze(0), lengths, false, p.maps ? &weights : nullptr).squeeze(0);
+        if (p.maps)
+            for (int64_t h = 0; h < weights.size(1); ++h)
+                p.maps->push_back({s.id, "head " + std::to_string(h + 1), weights[0][h]}); // [L, L]
+        return {y, {}};
     }
     ScriptValue script(ScriptPass& p, GraphStep& s, const Inputs<ScriptValue>& in) const override
     {

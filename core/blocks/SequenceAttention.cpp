@@ -20,10 +20,8 @@ void defineSequenceAttentionBlocks(BlockRegistry& r)
                    {out("y", ValueKind::Float)},
                    {}};
     latest.shape = [](ShapeContext& c) -> std::optional<ValueType> {
-        if (!c.vectors(0))
+        if (!c.vectors(0) || !sequenceInput(c, 0))
             return std::nullopt;
-        if (!c.in[0].sequence)
-            return c.fail("in", "expects a sequence (B×L×d), got " + c.in[0].text());
         return ValueType{ValueKind::Float, "", false, c.in[0].width};
     };
     r.add(std::move(latest));

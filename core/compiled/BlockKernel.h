@@ -186,6 +186,7 @@ struct SharedPass {
     bool collect = false;
     bool stopped = false;
     torch::Tensor keys, query;
+    std::vector<SequenceMap>* maps = nullptr; // blocks attending within the sequence record here
     torch::Tensor result;
     bool visit(GraphStep& s, const Inputs<SharedValue>& in, SharedValue& out);
 };

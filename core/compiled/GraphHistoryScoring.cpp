@@ -51,7 +51,8 @@ bool GraphModelImpl::hasAttentionTable() const
 }
 
 torch::Tensor GraphModelImpl::runShared(int64_t user, const torch::Tensor& history, const torch::Tensor& candidates,
-                                        torch::Tensor* weights, torch::Tensor* keysOut, torch::Tensor* queryOut)
+                                        torch::Tensor* weights, torch::Tensor* keysOut, torch::Tensor* queryOut,
+                                        std::vector<SequenceMap>* maps)
 {
     if (!shared_.supported)
         throw std::logic_error("this graph mixes behaviours with candidate or user values before pooling them; "
@@ -79,6 +80,7 @@ torch::Tensor GraphModelImpl::runShared(int64_t user, const torch::Tensor& histo
     pass.table = attentionTable_;
     pass.weights = weights;
     pass.collect = keysOut != nullptr;
+    pass.maps = maps;
     walkSteps(steps_, pass);
     if (pass.collect) {
         *keysOut = pass.keys;
@@ -91,6 +93,16 @@ torch::Tensor GraphModelImpl::scoreHistory(int64_t user, const torch::Tensor& hi
                                            torch::Tensor* weights)
 {
     return runShared(user, history, candidates, weights);
+}
+
+std::vector<SequenceMap> GraphModelImpl::sequenceAttention(int64_t user, const torch::Tensor& history)
+{
+    std::vector<SequenceMap> maps;
+    const auto candidate = torch::zeros({1}, torch::TensorOptions().dtype(torch::kLong).device(history.device()));
+    runShared(user, history, candidate, nullptr, nullptr, nullptr, &maps);
+    for (auto& m : maps)
+        m.weights = m.weights.to(torch::kCPU, torch::kFloat).contiguous();
+    return maps;
 }
 
 torch::Tensor GraphModelImpl::scoreWithHistory(int64_t user, const std::vector<int32_t>& history,

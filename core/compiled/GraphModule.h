@@ -40,6 +40,13 @@ struct GraphData {
     GraphContext context() const { return {numUsers, numItems, numGenres, 0}; }
 };
 
+// One attention map inside a sequence model: the block, which of its maps ("head 2", "decoder"),
+// and the weights of each row (a position or a decoding step) over the history's entries.
+struct SequenceMap {
+    std::string block, label;
+    torch::Tensor weights; // [rows, L]
+};
+
 class GraphModelImpl : public Recommender {
 public:
     // Throws GraphError listing the analysis' problems when the graph is not valid for data of
@@ -92,6 +99,11 @@ public:
     // more than the two items or the catalogue has more than maxItems items (the table grows
     // with its square: 4,096 items take 64 MB).
     bool prepareAttentionTable(int64_t maxItems = 4096);
+    // The attention inside a sequence model for one history [L] (oldest first): each
+    // self-attention head's weights of every entry over the entries it sees [L, L] and an
+    // attention decoder's weights of each step over the entries [K, L], in graph order.
+    // Empty when the graph has neither; throws std::logic_error as scoreHistory does.
+    std::vector<SequenceMap> sequenceAttention(int64_t user, const torch::Tensor& history);
     bool hasAttentionTable() const;
 
     struct Step; // one block, compiled (BlockKernel.h)
@@ -106,7 +118,8 @@ private:
     // scoreHistory's evaluation; collecting, it stops at the tabulated block and returns its
     // inputs there (keys, query) instead of scores.
     torch::Tensor runShared(int64_t user, const torch::Tensor& history, const torch::Tensor& candidates,
-                            torch::Tensor* weights, torch::Tensor* keys = nullptr, torch::Tensor* query = nullptr);
+                            torch::Tensor* weights, torch::Tensor* keys = nullptr, torch::Tensor* query = nullptr,
+                            std::vector<SequenceMap>* maps = nullptr);
     std::vector<int64_t> parameterVersions() const;
 
     GraphSpec graph_;

@@ -334,6 +334,10 @@ GraphAnalysis Analyser::run()
         const OutputLoss loss = findDefinition(g_.node(outputs.front())->type)->traits.loss;
         const bool rating = loss == OutputLoss::Squared;
         result_.nextItems = loss == OutputLoss::NextItem;
+        if (result_.nextItems)
+            for (const auto& b : result_.blocks)
+                if (b.id == outputs.front())
+                    result_.nextItemSteps = b.params.value("steps", int64_t(1));
         for (const auto& e : g_.edges)
             if (result_.nextItems && e.to.node == outputs.front())
                 for (const auto& b : result_.blocks)
@@ -389,7 +393,8 @@ double Analyser::activationBytes() const
                                    2.0 * double(b.params.value("inner", int64_t(0))));
     }
     if (result_.nextItems)
-        floats += 2.0 * batch * (result_.nextItemsEveryStep ? L : 1.0) * double(std::max<int64_t>(c_.numItems, 1));
+        floats += 2.0 * batch * (result_.nextItemsEveryStep ? L : double(result_.nextItemSteps)) *
+                  double(std::max<int64_t>(c_.numItems, 1));
     return 2.0 * 4.0 * floats;
 }
 

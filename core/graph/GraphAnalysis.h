@@ -71,6 +71,7 @@ struct GraphAnalysis {
     bool itemVectors = false;      // a block learns a vector per item (an item embedding table)
     bool nextItems = false;        // the output scores every item as the next one (ModelAbilities::nextItems)
     bool nextItemsEveryStep = false; // ... from a state after every entry of the sequence (not one per row)
+    int64_t nextItemSteps = 1;       // ... K states per row for the next K items (ModelAbilities::nextItemSteps)
     int64_t widest = 0;            // the widest activation of any block, inner layers included
 
     bool ok() const { return issues.empty(); }

@@ -2,6 +2,8 @@
 // torch-free.
 #pragma once
 
+#include <cstdint>
+
 namespace reclab {
 
 enum class ModelFamily { General, Context, Sequential };
@@ -25,6 +27,9 @@ struct ModelAbilities {
     // ... from a state after every position (a window trains every target at once); otherwise
     // one state per history, trained on each target after the history before it.
     bool nextItemsEveryStep = false;
+    // States per row for the next K items (an attention decoder's): the row's target and the
+    // K − 1 training items after it.
+    int64_t nextItemSteps = 1;
 
     bool ratings() const { return task == TaskKind::RatingPrediction; }
 };

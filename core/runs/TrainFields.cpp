@@ -54,7 +54,7 @@ std::vector<TrainField> buildFields()
 
     f.push_back(field("model", "model", &C::model)); // the CLI's --model picks the defaults first
     whole("epochs", "epochs", &C::epochs,
-          "Training epochs (default: the model's: 9 for gmf/mlp/neumf, 20 for bpr, 60 for mf, 2 for base and din, 40 for gru4rec and sasrec, 20 for caser, 10 for narm, 2 for cnn_lstm)", 1,
+          "Training epochs (default: the model's: 9 for gmf/mlp/neumf, 20 for bpr, 60 for mf, 2 for base and din, 40 for gru4rec and sasrec, 20 for caser, 10 for narm and seq2seq, 2 for cnn_lstm)", 1,
           100000, true);
     whole("batch_size", "batch", &C::batchSize, "Mini-batch size (default 256)", 1, 1 << 24);
     real("learning_rate", "lr", &C::learningRate, "Learning rate (default: the model's, 0.0007 for mf, 0.001 for the others)");

@@ -139,11 +139,12 @@ EpochData CommonTask::windowEpoch(Random& rng) const
     // history, each one's next item its target. Every training interaction but a user's first
     // is a target exactly once; the earliest window of a user is the shortest. A model with one
     // state per history (not one per position) gets a window per target instead: the up to L
-    // interactions before it, the target after the last.
+    // interactions before it, the target after the last (and, for a model that predicts the
+    // next K items, the K − 1 training interactions after that, −1 past the user's last).
     const BehaviourSamples& pos = split_.train;
     const auto L = static_cast<size_t>(pos.maxHistory);
     struct Window {
-        size_t begin, length; // sample rows [begin, begin + length) are the history
+        size_t begin, length, end; // sample rows [begin, begin + length) are the history; the user's end
     };
     std::vector<Window> windows;
     for (size_t begin = 0; begin < pos.size();) {
@@ -152,7 +153,7 @@ EpochData CommonTask::windowEpoch(Random& rng) const
             ++end;
         for (size_t last = end - 1; last > begin;) { // last: the window's final target
             const size_t first = last > begin + L ? last - L : begin;
-            windows.push_back({first, last - first});
+            windows.push_back({first, last - first, end});
             last = model_.nextItemsEveryStep ? first : last - 1;
         }
         begin = end;
@@ -167,10 +168,11 @@ EpochData CommonTask::windowEpoch(Random& rng) const
     data.history = torch::full({rows, width}, static_cast<int64_t>(numItems_), torch::kLong);
     data.historyLength = torch::empty({rows}, torch::kLong);
     const bool everyStep = model_.nextItemsEveryStep;
-    const int64_t perTarget = sampledNegatives_;
-    data.targets = torch::full({rows, everyStep ? width : 1}, -1, torch::kLong);
+    const auto K = static_cast<size_t>(everyStep ? 1 : std::max<int64_t>(model_.nextItemSteps, 1));
+    const int64_t perTarget = sampledNegatives_, targetWidth = everyStep ? width : static_cast<int64_t>(K);
+    data.targets = torch::full({rows, targetWidth}, -1, torch::kLong);
     if (perTarget > 0)
-        data.negativeTargets = torch::full({rows, everyStep ? width : 1, perTarget}, -1, torch::kLong);
+        data.negativeTargets = torch::full({rows, targetWidth, perTarget}, -1, torch::kLong);
     auto* negative = perTarget > 0 ? data.negativeTargets.data_ptr<int64_t>() : nullptr;
     auto* u = data.users.data_ptr<int64_t>();
     auto* h = data.history.data_ptr<int64_t>();
@@ -182,16 +184,15 @@ EpochData CommonTask::windowEpoch(Random& rng) const
         len[k] = static_cast<int64_t>(w.length);
         for (size_t j = 0; j < w.length; ++j)
             h[k * L + j] = pos.item[w.begin + j];
-        if (!everyStep)
-            t[k] = pos.item[w.begin + w.length];
-        else
-            for (size_t j = 0; j < w.length; ++j)
-                t[k * L + j] = pos.item[w.begin + j + 1];
-        if (negative)
-            for (size_t j = everyStep ? 0 : w.length - 1; j < w.length; ++j)
-                for (int64_t n = 0; n < perTarget; ++n)
-                    negative[(everyStep ? k * L + j : k) * static_cast<size_t>(perTarget) + static_cast<size_t>(n)] =
-                        unconsumedItem(static_cast<int32_t>(u[k]), rng);
+        // The targets of this row: at each position of the history, or the K after it.
+        const size_t count = everyStep ? w.length : std::min(K, w.end - w.begin - w.length);
+        const size_t first = everyStep ? w.begin + 1 : w.begin + w.length, at = k * static_cast<size_t>(targetWidth);
+        for (size_t j = 0; j < count; ++j) {
+            t[at + j] = pos.item[first + j];
+            for (int64_t n = 0; negative && n < perTarget; ++n)
+                negative[(at + j) * static_cast<size_t>(perTarget) + static_cast<size_t>(n)] =
+                    unconsumedItem(static_cast<int32_t>(u[k]), rng);
+        }
     }
     return data;
 }

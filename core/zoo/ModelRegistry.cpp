@@ -226,6 +226,11 @@ std::vector<ModelInfo> buildRegistry()
         "attention to it (local), joined, scoring every item as the next (Li et al. 2017)",
         TaskKind::ClickThrough, ModelFamily::Sequential, sequenceDefaults("narm", 10), sequenceGraph("narm")));
     models.push_back(templateModel(
+        "seq2seq", "Seq2seq",
+        "Encoder–decoder: a GRU reads the behaviours; a GRU decoder attending over its states (Bahdanau) emits the "
+        "next 3 items, each step scoring every item (Sutskever et al. 2014, Bahdanau et al. 2015)",
+        TaskKind::ClickThrough, ModelFamily::Sequential, sequenceDefaults("seq2seq", 10), sequenceGraph("seq2seq")));
+    models.push_back(templateModel(
         "cnn_lstm", "CNN + LSTM (course)",
         "The textbook network: behaviours embedded, a 1-D convolution (32 filters of 3), an LSTM of 64 and a dense "
         "sigmoid output for the candidate, trained on clicks against sampled negatives",
@@ -333,6 +338,7 @@ ModelAbilities abilitiesOf(const TrainConfig& config)
     out.clickLogits = analysis.task != TaskKind::RatingPrediction;
     out.nextItems = analysis.nextItems;
     out.nextItemsEveryStep = analysis.nextItemsEveryStep;
+    out.nextItemSteps = analysis.nextItemSteps;
     return out;
 }
 

@@ -56,7 +56,9 @@ torch::Tensor layerNorm(const torch::Tensor& x, const torch::Tensor& g, const to
 }
 
 // The layer's output for one real sequence x [len, d], from the definitions.
-torch::Tensor layerByHand(GraphModelImpl& m, const torch::Tensor& x, int64_t heads, bool causal, bool gelu)
+// The layer's states for x [len, d], and each head's weights [len, len] into maps when given.
+torch::Tensor layerByHand(GraphModelImpl& m, const torch::Tensor& x, int64_t heads, bool causal, bool gelu,
+                          std::vector<torch::Tensor>* maps = nullptr)
 {
     const int64_t len = x.size(0), d = x.size(1), dh = d / heads;
     const auto linear = [&](const torch::Tensor& v, const std::string& name) {
@@ -67,11 +69,15 @@ torch::Tensor layerByHand(GraphModelImpl& m, const torch::Tensor& x, int64_t hea
     for (int64_t h = 0; h < heads; ++h) {
         const auto q = qkv.narrow(1, h * dh, dh), k = qkv.narrow(1, d + h * dh, dh), v = qkv.narrow(1, 2 * d + h * dh, dh);
         auto out = torch::zeros({len, dh}, torch::kDouble);
+        auto map = torch::zeros({len, len}, torch::kDouble);
         for (int64_t i = 0; i < len; ++i) {
             const int64_t seen = causal ? i + 1 : len;
             const auto w = torch::softmax(k.narrow(0, 0, seen).matmul(q[i]) / std::sqrt(double(dh)), 0);
             out[i] = w.matmul(v.narrow(0, 0, seen));
+            map[i].narrow(0, 0, seen).copy_(w);
         }
+        if (maps)
+            maps->push_back(map);
         parts.push_back(out);
     }
     const auto x1 = layerNorm(x + linear(torch::cat(parts, 1), "output"), param(m, "layer.norm1.weight"),
@@ -130,12 +136,21 @@ void TestSelfAttention::statesMatchTheFormula()
         for (int64_t row = 0; row < n; ++row) {
             const int64_t len = lengths[row].item<int64_t>();
             double expected = 0;
+            const int64_t heads = std::string(layer).find("\"heads\": 2") != std::string::npos ? 2 : 1;
             if (len > 0) {
                 const auto place = (len - 1 - torch::arange(len, torch::kLong)).clamp(0, 3);
                 const auto x = table.index_select(0, history[row].narrow(0, 0, len)) + places.index_select(0, place);
-                const auto states = layerByHand(*model, x, std::string(layer).find("\"heads\": 2") != std::string::npos ? 2 : 1,
-                                                causal, gelu);
+                std::vector<torch::Tensor> maps;
+                const auto states = layerByHand(*model, x, heads, causal, gelu, &maps);
                 expected = states[len - 1].dot(table[b.items[row].item<int64_t>()]).item<double>();
+                // The Attention view's maps: each head's weights of every entry over the entries.
+                const auto got = model->sequenceAttention(0, b.history[row].narrow(0, 0, len));
+                QCOMPARE(got.size(), static_cast<size_t>(heads));
+                for (int64_t h = 0; h < heads; ++h) {
+                    QCOMPARE(got[static_cast<size_t>(h)].label, "head " + std::to_string(h + 1));
+                    QVERIFY2(maxDiff(got[static_cast<size_t>(h)].weights.to(torch::kDouble), maps[static_cast<size_t>(h)]) < 1e-5,
+                             qPrintable(QString("%1, %2 behaviours: head %3's map").arg(layer).arg(len).arg(h + 1)));
+                }
             }
             QVERIFY2(std::abs(scores[row].item<double>() - expected) < 1e-4,
                      qPrintable(QString("%1, %2 behaviours: %3, by hand %4").arg(layer).arg(len).arg(scores[row].item<double>()).arg(expected)));

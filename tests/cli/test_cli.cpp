@@ -130,7 +130,7 @@ void TestCli::badInputExitsTwoWithOneLine_data()
                                                  << QStringLiteral("ranking models use loo, full or common");
     QTest::newRow("unknown protocol") << QStringList{"train", "--protocol", "kfold"} << QStringLiteral("protocol");
     QTest::newRow("ranking protocol for din") << QStringList{"train", "--model", "din", "--protocol", "loo"}
-                                              << QStringLiteral("base, din, gru4rec, sasrec, caser, narm and cnn_lstm use the din or common protocol");
+                                              << QStringLiteral("base, din, gru4rec, sasrec, caser, narm, seq2seq and cnn_lstm use the din or common protocol");
     QTest::newRow("din protocol for mf") << QStringList{"train", "--model", "mf", "--protocol", "din"}
                                          << QStringLiteral("rating models use holdout, folds or common");
     QTest::newRow("bad activation") << QStringList{"train", "--model", "din", "--activation", "relu"} << QStringLiteral("activation");
@@ -261,8 +261,8 @@ void TestCli::sequenceModelsTrain()
     }
     const Result bad = run({"train", "--data", "sample", "--model", "gru4rec", "--loss", "mse", "--db", db_});
     QCOMPARE(bad.code, 2);
-    // Caser (a state per history: a row per target) and the course's CNN + LSTM (clicks).
-    for (const char* model : {"caser", "narm", "cnn_lstm"}) {
+    // Caser, NARM and Seq2seq (a state per history: a row per target) and the course's CNN + LSTM (clicks).
+    for (const char* model : {"caser", "narm", "seq2seq", "cnn_lstm"}) {
         const Result other = run({"train", "--data", "sample", "--model", model, "--epochs", "1", "--max-length", "6",
                                   "--json", "--db", db_});
         QVERIFY2(other.code == 0, other.err.constData());

@@ -87,7 +87,7 @@ QString issues(const GraphAnalysis& a)
 void TestGraph::templatesRoundTrip()
 {
     const auto names = graphTemplateNames();
-    QCOMPARE(names, (std::vector<std::string>{"base", "caser", "cnn_lstm", "din", "gmf", "gru4rec", "mf", "mlp", "narm", "neumf", "sasrec"}));
+    QCOMPARE(names, (std::vector<std::string>{"base", "caser", "cnn_lstm", "din", "gmf", "gru4rec", "mf", "mlp", "narm", "neumf", "sasrec", "seq2seq"}));
     for (const auto& name : names) {
         const GraphSpec g = graphTemplate(name);
         const GraphSpec again = GraphSpec::fromJson(g.toJson());

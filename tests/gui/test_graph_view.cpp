@@ -300,7 +300,7 @@ void TestGraphView::screenshots()
     editor.show();
     for (const auto& [name, selected] : {std::pair<const char*, const char*>{"neumf", "tower"}, {"din", "tower"},
                                          {"sasrec", "layer1"}, {"gru4rec", "gru"}, {"caser", "horizontal"},
-                                         {"narm", "local"}, {"cnn_lstm", "conv"}}) {
+                                         {"narm", "local"}, {"seq2seq", "decoder"}, {"cnn_lstm", "conv"}}) {
         editor.loadTemplate(name);
         editor.scene()->block(selected)->setSelected(true);
         QApplication::processEvents();

@@ -296,8 +296,8 @@ void TestDin::protocolChecks()
         }
         return false;
     };
-    QVERIFY(refused("din", "loo", "base, din, gru4rec, sasrec, caser, narm and cnn_lstm use the din or common protocol"));
-    QVERIFY(refused("base", "folds", "base, din, gru4rec, sasrec, caser, narm and cnn_lstm use the din or common protocol"));
+    QVERIFY(refused("din", "loo", "base, din, gru4rec, sasrec, caser, narm, seq2seq and cnn_lstm use the din or common protocol"));
+    QVERIFY(refused("base", "folds", "base, din, gru4rec, sasrec, caser, narm, seq2seq and cnn_lstm use the din or common protocol"));
     QVERIFY(refused("neumf", "din", "ranking models use loo, full or common"));
     QVERIFY(refused("mf", "din", "rating models use holdout, folds or common"));
     // The registry's tags and defaults.
