@@ -73,7 +73,9 @@ int runRecommend(const RecommendCliOptions& o)
     for (const auto& r : recs) {
         std::printf("%3d. %-50s %9.4f", ++rank, itemTitle(data, r.item).c_str(), r.score);
         if (!r.because.empty()) {
-            std::printf(measure == "attention weight" ? "  attending to " : "  because you liked ");
+            std::printf(measure == "attention weight"                   ? "  attending to "
+                        : measure == "score drop without the behaviour" ? "  because you just watched "
+                                                                        : "  because you liked ");
             for (size_t k = 0; k < r.because.size(); ++k)
                 std::printf("%s%s", k ? "; " : "", itemTitle(data, r.because[k].first).c_str());
         }

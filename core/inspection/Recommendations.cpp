@@ -52,6 +52,53 @@ AllScores scoreAllItems(Recommender& model, const InteractionIndex& index, int32
     return {model.scoreWithHistory(user, history, all, historyLength).to(torch::kCPU, torch::kFloat), {}, history};
 }
 
+// Leave-one-out over the latest behaviours of a next-item model: how much each of the latest
+// `window` behaviours raises each item's score, the score with the whole history less the score
+// with that behaviour left out (the ones before it then read as the history). One batch of
+// (window + 1) histories × items. Returns [items, window]; recent gets those behaviours.
+torch::Tensor scoreDrops(Recommender& model, const InteractionIndex& index, int32_t user, const std::vector<int32_t>& items,
+                         int historyLength, int window, std::vector<int32_t>& recent)
+{
+    torch::NoGradGuard noGrad;
+    const std::vector<int32_t> history = userHistory(index, user, historyLength);
+    const auto w = static_cast<int64_t>(std::min<size_t>(static_cast<size_t>(window), history.size()));
+    recent.assign(history.end() - w, history.end());
+    const auto n = static_cast<int64_t>(items.size()), L = static_cast<int64_t>(historyLength);
+    const int64_t numItems = index.data().numItems();
+    // Row v·n + c: candidate c with behaviour (len − w + v) left out; v = w: the whole history.
+    auto histories = torch::full({(w + 1) * n, L}, numItems, torch::kLong);
+    auto lengths = torch::empty({(w + 1) * n}, torch::kLong);
+    auto* h = histories.data_ptr<int64_t>();
+    auto* len = lengths.data_ptr<int64_t>();
+    const auto size = static_cast<int64_t>(history.size());
+    for (int64_t v = 0; v <= w; ++v) {
+        const int64_t skip = v < w ? size - w + v : -1;
+        std::vector<int64_t> kept;
+        for (int64_t j = 0; j < size; ++j)
+            if (j != skip)
+                kept.push_back(history[static_cast<size_t>(j)]);
+        for (int64_t c = 0; c < n; ++c) {
+            std::copy(kept.begin(), kept.end(), h + (v * n + c) * L);
+            len[v * n + c] = static_cast<int64_t>(kept.size());
+        }
+    }
+    const auto device = model.parameters().front().device();
+    Batch b;
+    b.users = torch::full({(w + 1) * n}, static_cast<int64_t>(user), torch::kLong).to(device);
+    b.items = torch::tensor(std::vector<int64_t>(items.begin(), items.end()), torch::kLong).repeat({w + 1}).to(device);
+    b.history = histories.to(device);
+    b.historyLength = lengths.to(device);
+    model.eval();
+    const auto scores = model.predictBatch(b).view({w + 1, n}).to(torch::kCPU, torch::kDouble);
+    return (scores[w].unsqueeze(0) - scores.narrow(0, 0, w)).t().contiguous(); // [n, w]
+}
+
+bool predictsNextItems(Recommender& model)
+{
+    const auto* graph = dynamic_cast<const GraphModelImpl*>(&model);
+    return graph && graph->analysis().nextItems;
+}
+
 // Similarity of each recommended item to each liked item: cosine of the model's item
 // embeddings (concatenated when it has several item tables), else of the items' user sets.
 torch::Tensor similarities(Recommender& model, const InteractionIndex& interactions, const std::vector<int32_t>& recommended,
@@ -184,6 +231,20 @@ std::vector<Recommendation> recommend(Recommender& model, const InteractionIndex
     }
     if (out.empty() || o.explain <= 0)
         return out;
+    if (predictsNextItems(model)) {
+        // "Because you just watched": the recent behaviours whose absence would lower the score most.
+        std::vector<int32_t> recent;
+        const torch::Tensor drops = scoreDrops(model, index, user, items, o.historyLength, 10, recent);
+        if (recent.empty())
+            return out;
+        auto [best, strongest] = drops.topk(std::min<int64_t>(o.explain, drops.size(1)), 1);
+        for (size_t r = 0; r < out.size(); ++r)
+            for (int64_t j = 0; j < best.size(1); ++j)
+                if (best[static_cast<int64_t>(r)][j].item<double>() > 0) // only behaviours that raised it
+                    out[r].because.emplace_back(recent[static_cast<size_t>(strongest[static_cast<int64_t>(r)][j].item<int64_t>())],
+                                                best[static_cast<int64_t>(r)][j].item<double>());
+        return out;
+    }
     if (dynamic_cast<GraphModelImpl*>(&model) && model.family() == ModelFamily::Sequential) {
         // DIN: the behaviours its attention unit weighed most for each recommended item (the
         // weights scoring gave, else those of a pass over the recommended items).
@@ -221,6 +282,8 @@ std::vector<Recommendation> recommend(Recommender& model, const InteractionIndex
 
 const char* becauseMeasure(Recommender& model, const Dataset& data)
 {
+    if (predictsNextItems(model))
+        return "score drop without the behaviour";
     if (dynamic_cast<GraphModelImpl*>(&model) && model.family() == ModelFamily::Sequential)
         return "attention weight";
     const auto tables = embeddingTables(model, data.numUsers(), data.numItems(), false);

@@ -3,6 +3,9 @@
 // history most similar to it (cosine of the model's item embeddings, or of the items' user
 // sets for models without embeddings). DIN scores each candidate against the user's latest
 // behaviours, as it was trained, and explains it by the behaviours its attention weighed most.
+// A next-item model (GRU4Rec, SASRec, Caser, NARM, seq2seq) explains it by "because you just
+// watched ...": leave-one-out over the latest 10 behaviours, those whose absence lowers the
+// item's score most (the drop is the value).
 #pragma once
 
 #include "data/Dataset.h"
@@ -55,7 +58,7 @@ std::vector<Recommendation> recommend(Recommender& model, const InteractionIndex
                                       const RecommendOptions& options = {});
 
 // What a Recommendation's `because` values measure for this model: "attention weight",
-// "item-embedding cosine" or "co-rater cosine".
+// "score drop without the behaviour" (next-item models), "item-embedding cosine" or "co-rater cosine".
 const char* becauseMeasure(Recommender& model, const Dataset& data);
 
 } // namespace reclab

@@ -7,6 +7,7 @@
 #include "data/SampleGenerator.h"
 #include "graph/GraphAnalysis.h"
 #include "graph/GraphTemplates.h"
+#include "inspection/Recommendations.h"
 #include "store/ExperimentStore.h"
 #include "train/TrainingSession.h"
 #include "train/TrainingTask.h"
@@ -30,6 +31,7 @@ private slots:
     void crossEntropyMatchesTheFormula();
     void windowsTargetEveryTrainingInteractionOnce();
     void candidatesMatchSharedScoring();
+    void becauseYouJustWatched();
     void badInputIsRefusedOrCounted();
     void torchScriptLoadsInPython();
 
@@ -262,6 +264,51 @@ void TestNextItem::candidatesMatchSharedScoring()
                  qPrintable(QString("%1 behaviours: shared scoring differs").arg(length)));
         if (length == 0)
             QVERIFY(maxDiff(scores, torch::zeros_like(scores)) == 0); // no state: every candidate 0
+    }
+}
+
+void TestNextItem::becauseYouJustWatched()
+{
+    // A GRU4Rec's recommendations explained by leave-one-out over the latest 10 behaviours: each
+    // "because" item is one of them, its value the score with the whole history less the score
+    // without it (scored apart here), the largest such drops in order.
+    TrainConfig c = defaultConfigFor("gru4rec");
+    c.historyLength = 12;
+    auto model = compiledForHistory(*sample_, graphFor(c), 11);
+    const InteractionIndex index(*sample_);
+    QCOMPARE(std::string(becauseMeasure(*model, *sample_)), std::string("score drop without the behaviour"));
+    RecommendOptions o;
+    o.k = 5;
+    o.historyLength = 12;
+    for (const int32_t user : {0, 7}) {
+        const std::vector<int32_t> history = userHistory(index, user, 12);
+        QVERIFY(history.size() > 10);
+        const std::vector<int32_t> recent(history.end() - 10, history.end());
+        const auto recs = recommend(*model, index, user, o);
+        QCOMPARE(recs.size(), size_t(5));
+        int explained = 0;
+        for (const Recommendation& r : recs) {
+            torch::NoGradGuard noGrad;
+            const auto item = torch::tensor({static_cast<int64_t>(r.item)}, torch::kLong);
+            const double whole = model->scoreWithHistory(user, history, item, 12).item<double>();
+            std::vector<double> drops;
+            for (size_t j = 0; j < recent.size(); ++j) {
+                std::vector<int32_t> without = history;
+                without.erase(without.begin() + static_cast<std::ptrdiff_t>(history.size() - 10 + j));
+                drops.push_back(whole - model->scoreWithHistory(user, without, item, 12).item<double>());
+            }
+            std::vector<double> sorted = drops;
+            std::sort(sorted.rbegin(), sorted.rend());
+            for (size_t k = 0; k < r.because.size(); ++k) {
+                const auto at = std::find(recent.begin(), recent.end(), r.because[k].first);
+                QVERIFY2(at != recent.end(), "a because item is not among the latest 10 behaviours");
+                QVERIFY(std::abs(r.because[k].second - drops[static_cast<size_t>(at - recent.begin())]) < 1e-4);
+                QVERIFY(std::abs(r.because[k].second - sorted[k]) < 1e-4);
+                QVERIFY(r.because[k].second > 0);
+            }
+            explained += !r.because.empty();
+        }
+        QVERIFY(explained > 0);
     }
 }
 
