@@ -18,9 +18,59 @@ void addAttentionCommand(CLI::App& app, AttentionCliOptions& o)
 {
     auto* cmd = addCommand(app, "attention");
     addInspectionOptions(cmd, o);
-    cmd->add_option("--items", o.items, "Candidate item ids, comma-separated (e.g. 50,181)")->required()->delimiter(',');
-    cmd->add_option("--top", o.top, "Contributors marked per candidate")->check(CLI::Range(1, 50))->capture_default_str();
+    cmd->add_option("--items", o.items, "Candidate item ids, comma-separated (e.g. 50,181): DIN weighs behaviours per candidate; "
+                                        "SASRec and seq2seq runs need none")
+        ->delimiter(',');
+    cmd->add_option("--top", o.top, "Contributors marked per candidate (per row of a sequence model's map)")
+        ->check(CLI::Range(1, 50))
+        ->capture_default_str();
 }
+
+namespace {
+
+// A sequence model's maps: each row (a behaviour attending, or a decoder step) with the
+// behaviours it attends to most.
+int printSequenceMaps(const AttentionCliOptions& o, const Inspected& in, const SequenceAttentionMaps& m)
+{
+    const Dataset& data = *in.stored.data;
+    const auto label = [&](const SequenceMap& map, int64_t row) {
+        return map.label == "decoder" ? "step " + std::to_string(row + 1)
+                                      : itemTitle(data, m.history[static_cast<size_t>(row)]);
+    };
+    if (o.json) {
+        nlohmann::json history = nlohmann::json::array(), maps = nlohmann::json::array();
+        for (const int32_t item : m.history)
+            history.push_back({{"item", data.itemIds[static_cast<size_t>(item)]}, {"title", itemTitle(data, item)}});
+        for (const auto& map : m.maps) {
+            nlohmann::json rows = nlohmann::json::array();
+            for (int64_t r = 0; r < map.weights.size(0); ++r) {
+                const auto w = map.weights[r].contiguous();
+                rows.push_back(std::vector<float>(w.data_ptr<float>(), w.data_ptr<float>() + w.numel()));
+            }
+            maps.push_back({{"block", map.block}, {"label", map.label}, {"weights", rows}});
+        }
+        std::cout << nlohmann::json{{"run", in.stored.run.id}, {"user", o.user}, {"history", history}, {"maps", maps}}.dump(2)
+                  << std::endl;
+        return 0;
+    }
+    std::printf("Attention inside run %lld (%s) for user %s: %zu behaviours, oldest first; each row's top %d\n",
+                static_cast<long long>(in.stored.run.id), in.stored.run.model.c_str(), o.user.c_str(), m.history.size(), o.top);
+    for (const auto& map : m.maps) {
+        std::printf("\n%s, %s\n", map.block.c_str(), map.label.c_str());
+        const int64_t top = std::min<int64_t>(o.top, map.weights.size(1));
+        const auto [best, which] = map.weights.topk(top, 1);
+        for (int64_t r = 0; r < map.weights.size(0); ++r) {
+            std::printf("  %-40.40s ->", label(map, r).c_str());
+            for (int64_t k = 0; k < top; ++k)
+                std::printf("%s %s (%.3f)", k ? ";" : "",
+                            itemTitle(data, m.history[static_cast<size_t>(which[r][k].item<int64_t>())]).c_str(), best[r][k].item<double>());
+            std::printf("\n");
+        }
+    }
+    return 0;
+}
+
+} // namespace
 
 int runAttention(const AttentionCliOptions& o)
 {
@@ -29,6 +79,18 @@ int runAttention(const AttentionCliOptions& o)
         return code;
     const int32_t user = in.user;
     const Dataset& data = *in.stored.data;
+    const auto* graph = dynamic_cast<const GraphModelImpl*>(in.stored.model.get());
+    if (!graph || !graph->analysis().weighsBehaviours) { // no candidate-dependent unit: the sequence's own attention
+        try {
+            return printSequenceMaps(o, in, sequenceAttention(*in.stored.model, InteractionIndex(data), user,
+                                                              in.stored.config.historyLength));
+        } catch (const std::exception& e) {
+            return reportFailure(e, "run " + std::to_string(o.run) + ": ");
+        }
+    }
+    if (o.items.empty())
+        return reportFailure(Error("name candidate items with --items: DIN weighs the behaviours for each candidate"),
+                             "run " + std::to_string(o.run) + ": ");
     AttentionMap map;
     try {
         std::vector<int32_t> candidates;

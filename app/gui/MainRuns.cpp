@@ -87,7 +87,7 @@ void MainWindow::inspectRun(qint64 runId)
     const int row = runsModel_->rowOf(runId);
     const RunRecord* run = row >= 0 ? runsModel_->runAt(row) : nullptr;
     const auto abilities = run ? abilitiesOfRun(run->paramsJson) : std::nullopt;
-    withInspectPage([runId, attention = abilities && abilities->weighsBehaviours](InspectPage& page) {
+    withInspectPage([runId, attention = abilities && (abilities->weighsBehaviours || abilities->sequenceAttention)](InspectPage& page) {
         page.inspect(runId, attention);
     });
 }

@@ -51,6 +51,7 @@ void defineDecoderBlocks(BlockRegistry& r)
         c.widest = std::max(c.widest, 3 * s);
         return ValueType{ValueKind::Float, "", false, K * d};
     };
+    d.traits.attendsWithinSequence = true;
     r.add(std::move(d));
 }
 

@@ -61,6 +61,7 @@ void defineSelfAttentionBlocks(BlockRegistry& r)
         c.widest = std::max(c.widest, std::max(inner, 3 * d));
         return c.in[0];
     };
+    layer.traits.attendsWithinSequence = true;
     r.add(std::move(layer));
 }
 

@@ -54,6 +54,7 @@ enum class OutputLoss { None, Logistic, Squared, NextItem };
 struct BlockTraits {
     bool readsHistory = false; // an input along the behaviour sequence
     bool weighsBehaviours = false; // produces per-behaviour weights (the Attention view shows them)
+    bool attendsWithinSequence = false; // attention maps over the behaviours without a candidate (self-attention, a decoder)
     OutputLoss loss = OutputLoss::None;
 };
 

@@ -297,6 +297,7 @@ GraphAnalysis Analyser::run()
         const BlockTraits& traits = findDefinition(n.type)->traits;
         result_.usesHistory = result_.usesHistory || traits.readsHistory;
         result_.weighsBehaviours = result_.weighsBehaviours || traits.weighsBehaviours;
+        result_.attendsWithinSequence = result_.attendsWithinSequence || traits.attendsWithinSequence;
     }
     // Edges must name ports the blocks have.
     for (const auto& e : g_.edges) {

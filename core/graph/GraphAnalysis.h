@@ -68,6 +68,7 @@ struct GraphAnalysis {
     TaskKind task = TaskKind::ImplicitRanking;
     bool usesHistory = false;      // a block reads the behaviour sequence
     bool weighsBehaviours = false; // a block weighs behaviours (attention)
+    bool attendsWithinSequence = false; // a block attends within the sequence (ModelAbilities::sequenceAttention)
     bool itemVectors = false;      // a block learns a vector per item (an item embedding table)
     bool nextItems = false;        // the output scores every item as the next one (ModelAbilities::nextItems)
     bool nextItemsEveryStep = false; // ... from a state after every entry of the sequence (not one per row)

@@ -6,6 +6,39 @@
 
 namespace reclab {
 
+namespace {
+
+void checkUser(const Dataset& data, int32_t user)
+{
+    if (user < 0 || user >= data.numUsers())
+        throw Error(data.name + " has no user index " + std::to_string(user));
+}
+
+} // namespace
+
+SequenceAttentionMaps sequenceAttention(Recommender& model, const InteractionIndex& index, int32_t user, int historyLength)
+{
+    auto* graph = dynamic_cast<GraphModelImpl*>(&model);
+    const char* none = "this model has no attention over behaviours (DIN's attention unit, SASRec's self-attention "
+                       "layers and a seq2seq model's attention decoder have)";
+    if (!graph || !graph->analysis().usesHistory || !graph->sharesHistory())
+        throw Error(none);
+    const Dataset& data = index.data();
+    checkUser(data, user);
+    SequenceAttentionMaps out;
+    out.history = userHistory(index, user, historyLength);
+    if (out.history.empty())
+        throw Error("user " + data.userIds[static_cast<size_t>(user)] + " has no behaviours to attend to");
+    torch::NoGradGuard noGrad;
+    model.eval();
+    const auto device = model.parameters().front().device();
+    const auto behaviours = torch::tensor(std::vector<int64_t>(out.history.begin(), out.history.end()), torch::kLong);
+    out.maps = graph->sequenceAttention(user, behaviours.to(device));
+    if (out.maps.empty())
+        throw Error(none);
+    return out;
+}
+
 AttentionMap attentionMap(Recommender& model, const InteractionIndex& index, int32_t user,
                           const std::vector<int32_t>& candidates, int historyLength)
 {
@@ -13,8 +46,7 @@ AttentionMap attentionMap(Recommender& model, const InteractionIndex& index, int
     if (!graph || model.family() != ModelFamily::Sequential)
         throw Error("this model has no attention over behaviours (only DIN-like graphs with a din_attention block do)");
     const Dataset& data = index.data();
-    if (user < 0 || user >= data.numUsers())
-        throw Error(data.name + " has no user index " + std::to_string(user));
+    checkUser(data, user);
     if (candidates.empty())
         throw Error("no candidate items to attend from");
     for (const int32_t item : candidates)

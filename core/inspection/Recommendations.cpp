@@ -280,6 +280,38 @@ std::vector<Recommendation> recommend(Recommender& model, const InteractionIndex
     return out;
 }
 
+UserPath userPath(Recommender& model, const InteractionIndex& index, int32_t user, int historyLength, int steps, int k)
+{
+    const Dataset& data = index.data();
+    if (!predictsNextItems(model))
+        throw Error("a user's path needs a model that predicts the next item from the behaviour sequence (GRU4Rec, "
+                    "SASRec, Caser, NARM, seq2seq)");
+    if (user < 0 || user >= data.numUsers())
+        throw Error(data.name + " has no user index " + std::to_string(user));
+    // The latest `steps` behaviours, each scored with the history up to it (at most historyLength).
+    const std::vector<int32_t> history = userHistory(index, user, historyLength + steps);
+    if (history.empty())
+        throw Error("user " + data.userIds[static_cast<size_t>(user)] + " has no behaviours");
+    torch::NoGradGuard noGrad;
+    model.eval();
+    const auto device = model.parameters().front().device();
+    const auto all = torch::arange(data.numItems(), torch::TensorOptions().dtype(torch::kLong).device(device));
+    const size_t first = history.size() > static_cast<size_t>(steps) ? history.size() - static_cast<size_t>(steps) : 0;
+    UserPath path;
+    for (size_t t = first; t < history.size(); ++t) {
+        const std::vector<int32_t> prefix(history.begin(), history.begin() + static_cast<std::ptrdiff_t>(t + 1));
+        const auto scores = model.scoreWithHistory(user, prefix, all, historyLength).to(torch::kCPU, torch::kDouble);
+        const auto [top, which] = scores.topk(std::min<int64_t>(k, scores.size(0)));
+        const auto weights = torch::softmax(top, 0);
+        std::vector<std::pair<int32_t, double>> anchors;
+        for (int64_t j = 0; j < top.size(0); ++j)
+            anchors.emplace_back(static_cast<int32_t>(which[j].item<int64_t>()), weights[j].item<double>());
+        path.items.push_back(history[t]);
+        path.anchors.push_back(std::move(anchors));
+    }
+    return path;
+}
+
 const char* becauseMeasure(Recommender& model, const Dataset& data)
 {
     if (predictsNextItems(model))

@@ -57,6 +57,17 @@ std::vector<int32_t> likedItems(const InteractionIndex& index, int32_t user);
 std::vector<Recommendation> recommend(Recommender& model, const InteractionIndex& index, int32_t user,
                                       const RecommendOptions& options = {});
 
+// A next-item model's state after each of the user's latest `steps` behaviours, as a path
+// through the item space: each state placed by the k items it scores highest (their softmax
+// weights), so that a map of the items can draw it at the weighted mean of their positions.
+// Throws Error for a model that does not predict the next item or a user without behaviours.
+struct UserPath {
+    std::vector<int32_t> items; // the behaviours, oldest first: state t is the one after items[t]
+    std::vector<std::vector<std::pair<int32_t, double>>> anchors; // per state: items and weights (sum 1)
+};
+UserPath userPath(Recommender& model, const InteractionIndex& index, int32_t user, int historyLength, int steps = 20,
+                  int k = 10);
+
 // What a Recommendation's `because` values measure for this model: "attention weight",
 // "score drop without the behaviour" (next-item models), "item-embedding cosine" or "co-rater cosine".
 const char* becauseMeasure(Recommender& model, const Dataset& data);

@@ -20,6 +20,7 @@ struct ModelAbilities {
     bool itemEmbeddings = false;   // a learned vector per item (the projector shows them)
     bool readsHistory = false;     // scores a candidate against the user's behaviour history
     bool weighsBehaviours = false; // weighs those behaviours (the Attention view shows the weights)
+    bool sequenceAttention = false; // attends within the behaviour sequence (SASRec, seq2seq: the Attention view's maps)
     bool clickLogits = false;      // scores are logits of a click probability (a logistic output)
     // Scores every item as the user's next one (a next-item output): trained on windows of each
     // user's history, every position's next item a target (cross-entropy over all items).

@@ -335,6 +335,7 @@ ModelAbilities abilitiesOf(const TrainConfig& config)
     out.itemEmbeddings = analysis.itemVectors;
     out.readsHistory = analysis.usesHistory;
     out.weighsBehaviours = analysis.weighsBehaviours;
+    out.sequenceAttention = analysis.attendsWithinSequence;
     out.clickLogits = analysis.task != TaskKind::RatingPrediction;
     out.nextItems = analysis.nextItems;
     out.nextItemsEveryStep = analysis.nextItemsEveryStep;

@@ -55,6 +55,7 @@ private slots:
     void projectorRefusesRunsWithoutSnapshots();
     void attentionHeatmapMarksContributors();
     void recommendationsSideBySide();
+    void sequenceModelsShowTheirAttentionAndPaths();
     void deletedRunsAreForgotten();
     void windowOpensARunFromTheRunsPanel();
     void customGraphsOpenTheViewTheirBlocksOffer();
@@ -336,6 +337,99 @@ void TestInspect::attentionHeatmapMarksContributors()
     view.showAttention(din_, QStringLiteral("3"), {QStringLiteral("99999")});
     QTRY_COMPARE_WITH_TIMEOUT(failed.count(), 3, 30000);
     QVERIFY(view.statusLabel()->text().contains(QStringLiteral("has no item 99999")));
+}
+
+void TestInspect::sequenceModelsShowTheirAttentionAndPaths()
+{
+    const std::string db = dir_.filePath(QStringLiteral("sequence.db")).toStdString();
+    const int64_t sasrec = train(sample_, db, "sasrec", 2), seq2seq = train(sample_, db, "seq2seq", 1);
+    const QList<QPair<qint64, QString>> runs{{sasrec, QStringLiteral("sasrec")}, {seq2seq, QStringLiteral("seq2seq")}};
+    const StoredModel stored = loadStoredModel(db, sasrec, sample_);
+    const InteractionIndex index(*sample_);
+    const int32_t user = userIndexOf(*sample_, "3");
+    // SASRec: a map per layer and head, each behaviour (a column) attending to itself and those before it.
+    AttentionView view(std::make_shared<InspectionCache>());
+    view.resize(1300, 900);
+    view.show();
+    view.setRuns(QString::fromStdString(db), runs);
+    QSignalSpy shown(&view, &AttentionView::shown);
+    view.showAttention(sasrec, QStringLiteral("3"));
+    QTRY_VERIFY_WITH_TIMEOUT(shown.count() == 1, 60000);
+    QVERIFY(view.mapCombo()->isVisible());
+    QCOMPARE(view.mapCombo()->count(), 4); // two layers of two heads
+    QCOMPARE(view.mapCombo()->itemText(0), QStringLiteral("layer1 · head 1"));
+    const SequenceAttentionMaps direct = sequenceAttention(*stored.model, index, user, stored.config.historyLength);
+    AttentionHeatmap* map = view.heatmap();
+    for (const int k : {0, 3}) {
+        view.mapCombo()->setCurrentIndex(k);
+        const int n = map->rows();
+        QCOMPARE(n, static_cast<int>(direct.history.size()));
+        QCOMPARE(map->columns(), n);
+        for (int c = 0; c < n; ++c) {
+            double sum = 0;
+            for (int r = 0; r < n; ++r) {
+                sum += map->value(r, c);
+                QVERIFY(std::abs(map->value(r, c) - direct.maps[static_cast<size_t>(k)].weights[c][r].item<double>()) < 1e-5);
+                if (r > c) // later behaviours are never seen
+                    QCOMPARE(map->value(r, c), 0.0);
+            }
+            QVERIFY(std::abs(sum - 1.0) < 1e-4);
+        }
+    }
+    QTest::qWait(100);
+    saveShot(&view, "sasrec-attention.png");
+    // Seq2seq: one map, a column per decoder step.
+    view.showAttention(seq2seq, QStringLiteral("3"));
+    QTRY_VERIFY_WITH_TIMEOUT(shown.count() == 2, 60000);
+    QCOMPARE(view.mapCombo()->count(), 1);
+    QCOMPARE(map->columns(), 3);
+    QVERIFY(map->columnLabel(0).startsWith(QStringLiteral("step 1")));
+    QTest::qWait(100);
+    saveShot(&view, "seq2seq-attention.png");
+
+    // The user's path over SASRec's item map: a step per latest behaviour, each at its anchors' mean.
+    InspectView inspect;
+    inspect.resize(1300, 850);
+    inspect.show();
+    inspect.setRuns(QString::fromStdString(db), runs);
+    ProjectorView* p = inspect.projector();
+    QSignalSpy loaded(p, &ProjectorView::shown), path(p, &ProjectorView::pathShown);
+    p->showRun(sasrec);
+    QTRY_VERIFY_WITH_TIMEOUT(loaded.count() >= 1 && !p->isBusy(), 30000);
+    const auto showItems = [p] {
+        for (int i = 0; i < p->tableCombo()->count(); ++i)
+            if (p->tableCombo()->itemData(i).toString() == QStringLiteral("items"))
+                p->setTable(p->tableCombo()->itemText(i));
+    };
+    showItems();
+    QTRY_VERIFY(!p->isBusy());
+    QCOMPARE(p->plot()->pointCount(), sample_->numItems());
+    p->showUserPath(QStringLiteral("3"));
+    QTRY_VERIFY_WITH_TIMEOUT(path.count() == 1, 60000);
+    const UserPath expected = userPath(*stored.model, index, user, stored.config.historyLength);
+    const QVector<QPointF> steps = p->plot()->pathPoints();
+    QCOMPARE(steps.size(), static_cast<int>(expected.items.size()));
+    QVERIFY(steps.size() >= 2 && steps.size() <= 20);
+    for (int t = 0; t < steps.size(); ++t) {
+        QPointF mean;
+        for (const auto& [item, weight] : expected.anchors[static_cast<size_t>(t)])
+            mean += weight * p->plot()->points()[item];
+        QVERIFY(QLineF(mean, steps[t]).length() < 1e-4);
+    }
+    QVERIFY(steps.front() != steps.back()); // the state moves as the user watches
+    QTest::qWait(100);
+    saveShot(&inspect, "sasrec-user-path.png");
+    // A model that does not predict the next item has no path.
+    QSignalSpy failed(p, &ProjectorView::failed);
+    inspect.setRuns(db_, this->runs());
+    p->showRun(gmf_);
+    QTRY_VERIFY_WITH_TIMEOUT(loaded.count() >= 2 && !p->isBusy(), 30000);
+    showItems();
+    QTRY_VERIFY(!p->isBusy());
+    p->showUserPath(QStringLiteral("3"));
+    QTRY_VERIFY_WITH_TIMEOUT(failed.count() >= 1, 30000);
+    QVERIFY2(p->statusLabel()->text().contains(QStringLiteral("predicts the next item")), qPrintable(p->statusLabel()->text()));
+    QVERIFY(p->plot()->pathPoints().isEmpty());
 }
 
 void TestInspect::recommendationsSideBySide()

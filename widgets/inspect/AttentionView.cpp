@@ -156,7 +156,7 @@ bool AttentionHeatmap::event(QEvent* e)
 AttentionView::AttentionView(std::shared_ptr<InspectionCache> cache, QWidget* parent)
     : QWidget(parent), cache_(std::move(cache)), heatmap_(new AttentionHeatmap), run_(new QComboBox),
       user_(new QLineEdit), items_(new QLineEdit), top_(new QSpinBox), shares_(new QCheckBox(tr("Shares"))),
-      relative_(new QCheckBox(tr("Relative colour"))), suggested_(new QComboBox),
+      relative_(new QCheckBox(tr("Relative colour"))), suggested_(new QComboBox), map_(new QComboBox),
       showButton_(new QPushButton(tr("Show"))), status_(new QLabel)
 {
     run_->setMinimumContentsLength(20);
@@ -178,6 +178,7 @@ AttentionView::AttentionView(std::shared_ptr<InspectionCache> cache, QWidget* pa
     auto* controls = new QHBoxLayout;
     controls->addWidget(new QLabel(tr("Items")));
     controls->addWidget(items_, 3);
+    controls->addWidget(map_);
     controls->addWidget(top_);
     controls->addWidget(shares_);
     controls->addWidget(relative_);
@@ -191,6 +192,9 @@ AttentionView::AttentionView(std::shared_ptr<InspectionCache> cache, QWidget* pa
     suggested_->setSizeAdjustPolicy(QComboBox::AdjustToMinimumContentsLengthWithIcon);
     suggested_->setMinimumContentsLength(14);
     suggested_->hide();
+    map_->setToolTip(tr("Which attention to show: a self-attention layer's head (each behaviour attending to those before "
+                        "it) or the decoder (each step attending to the history)"));
+    map_->hide();
     auto* scroll = new QScrollArea;
     scroll->setWidget(heatmap_);
     scroll->setWidgetResizable(false);
@@ -201,7 +205,8 @@ AttentionView::AttentionView(std::shared_ptr<InspectionCache> cache, QWidget* pa
     layout->addWidget(scroll, 1);
     layout->addWidget(status_);
     status_->setWordWrap(true);
-    status_->setText(tr("DIN weighs each of a user's behaviours by its relevance to a candidate item. Pick a DIN run and a user."));
+    status_->setText(tr("DIN weighs each of a user's behaviours by its relevance to a candidate item; SASRec and seq2seq "
+                        "attend within the sequence. Pick a run and a user."));
     auto go = [this] {
         QStringList ids;
         for (const QString& part : items_->text().split(QLatin1Char(','), Qt::SkipEmptyParts))
@@ -221,6 +226,16 @@ AttentionView::AttentionView(std::shared_ptr<InspectionCache> cache, QWidget* pa
         }
     });
     connect(top_, &QSpinBox::valueChanged, this, [this] { refill(); });
+    connect(map_, &QComboBox::currentIndexChanged, this, &AttentionView::showMap);
+}
+
+void AttentionView::showMap(int k)
+{
+    if (k < 0 || k >= maps_.size())
+        return;
+    weights_ = shareValues_ = maps_[k];
+    candidateLabels_ = mapColumns_[k];
+    refill();
 }
 
 void AttentionView::setRuns(const QString& databasePath, const QList<QPair<qint64, QString>>& runs)
@@ -259,6 +274,9 @@ void AttentionView::showAttention(qint64 runId, const QString& userId, const QSt
         QStringList historyLabels, candidateLabels, candidateIds, historyIds;
         QList<QStringList> historyGenres, candidateGenres;
         QVector<double> weights, shares;
+        QStringList mapNames;
+        QList<QVector<double>> maps;
+        QList<QStringList> mapColumns;
         QString error, note;
     };
     auto* watcher = new QFutureWatcher<Answer>(this);
@@ -282,7 +300,22 @@ void AttentionView::showAttention(qint64 runId, const QString& userId, const QSt
         candidateGenres_ = a.candidateGenres;
         weights_ = a.weights;
         shareValues_ = a.shares;
-        refill();
+        maps_ = a.maps;
+        mapColumns_ = a.mapColumns;
+        const bool sequence = !a.mapNames.isEmpty();
+        {
+            const QSignalBlocker block(map_);
+            const int current = map_->currentIndex();
+            map_->clear();
+            map_->addItems(a.mapNames);
+            map_->setCurrentIndex(current >= 0 && current < map_->count() ? current : 0);
+        }
+        map_->setVisible(sequence);
+        shares_->setEnabled(!sequence);
+        if (sequence)
+            showMap(map_->currentIndex());
+        else
+            refill();
         status_->setText(a.note);
         emit shown();
     });
@@ -303,6 +336,46 @@ void AttentionView::showAttention(qint64 runId, const QString& userId, const QSt
             for (const auto& id : items)
                 candidates.push_back(itemIndexOf(data, id));
             const int historyLength = entry->stored.config.historyLength;
+            auto title = [&](int32_t item) { return QString::fromStdString(itemTitle(data, item)); };
+            auto genres = [&](int32_t item) {
+                QStringList out;
+                for (const auto& g : data.genresOf(item))
+                    out << QString::fromStdString(g);
+                return out;
+            };
+            auto addHistory = [&](const std::vector<int32_t>& history) {
+                for (const int32_t h : history) {
+                    a.historyGenres << genres(h);
+                    a.historyIds << QString::fromStdString(data.itemIds[static_cast<size_t>(h)]);
+                    a.historyLabels << title(h) + QStringLiteral(" — ") + a.historyGenres.back().join(QStringLiteral(", "));
+                }
+            };
+            const auto* graph = dynamic_cast<const GraphModelImpl*>(entry->stored.model.get());
+            if (graph && !graph->analysis().weighsBehaviours) {
+                // A sequence model: its own maps, no candidates.
+                const SequenceAttentionMaps m = sequenceAttention(*entry->stored.model, index, u, historyLength);
+                addHistory(m.history);
+                for (const auto& map : m.maps) {
+                    const bool decoder = map.label == "decoder";
+                    a.mapNames << QString::fromStdString(map.block + " · " + (decoder ? "each step over the history" : map.label));
+                    QStringList columns;
+                    for (int64_t r = 0; r < map.weights.size(0); ++r)
+                        columns << (decoder ? QObject::tr("step %1 · %2").arg(r + 1).arg(r == 0 ? QObject::tr("the next item")
+                                                                                            : QObject::tr("%1 after it").arg(r))
+                                            : QStringLiteral("%1. %2").arg(r + 1).arg(title(m.history[static_cast<size_t>(r)])));
+                    a.mapColumns << columns;
+                    const torch::Tensor w = map.weights.t().contiguous().to(torch::kDouble);
+                    a.maps << QVector<double>(w.data_ptr<double>(), w.data_ptr<double>() + w.numel());
+                }
+                a.note = QObject::tr("Run %1 (%2), user %3: %4 behaviours. Each column is what attends: a behaviour under "
+                                     "a self-attention head (it sees itself and those before it) or a decoder step; each "
+                                     "cell the weight it gives the behaviour of that row (the column sums to 1).")
+                             .arg(runId)
+                             .arg(QString::fromStdString(entry->stored.run.model))
+                             .arg(QString::fromStdString(user))
+                             .arg(m.history.size());
+                return a;
+            }
             if (candidates.empty()) {
                 RecommendOptions o;
                 o.k = 6;
@@ -312,18 +385,7 @@ void AttentionView::showAttention(qint64 runId, const QString& userId, const QSt
                     candidates.push_back(r.item);
             }
             const AttentionMap map = attentionMap(*entry->stored.model, index, u, candidates, historyLength);
-            auto title = [&](int32_t item) { return QString::fromStdString(itemTitle(data, item)); };
-            auto genres = [&](int32_t item) {
-                QStringList out;
-                for (const auto& g : data.genresOf(item))
-                    out << QString::fromStdString(g);
-                return out;
-            };
-            for (const int32_t h : map.history) {
-                a.historyGenres << genres(h);
-                a.historyIds << QString::fromStdString(data.itemIds[static_cast<size_t>(h)]);
-                a.historyLabels << title(h) + QStringLiteral(" — ") + a.historyGenres.back().join(QStringLiteral(", "));
-            }
+            addHistory(map.history);
             for (size_t c = 0; c < map.candidates.size(); ++c) {
                 const int32_t item = map.candidates[c];
                 a.candidateGenres << genres(item);
@@ -387,12 +449,14 @@ void AttentionView::refill()
                                                               : (extent > 0 ? v / extent : 0.0);
         }
     }
+    const bool sequence = !maps_.isEmpty();
     heatmap_->setData(historyLabels_, candidateLabels_, values, marked,
-                      shares_->isChecked() ? tr("share of the candidate's total weight") : tr("raw activation weight"),
+                      sequence ? tr("attention weight") : shares_->isChecked() ? tr("share of the candidate's total weight")
+                                                                           : tr("raw activation weight"),
                       colours,
                       relative_->isChecked()
-                          ? tr("colour: within each candidate, white = its least attended behaviour, dark red = its "
-                               "most attended")
+                          ? tr("colour: within each %1, white = its least attended behaviour, dark red = its "
+                               "most attended").arg(sequence ? tr("column") : tr("candidate"))
                           : tr("colour: raw weight, red above zero, blue below, white near zero (the weights are not "
                                "a softmax and may all be negative)"));
 }
@@ -407,9 +471,13 @@ void AttentionView::runChanged()
     candidateLabels_.clear();
     weights_.clear();
     shareValues_.clear();
+    maps_.clear();
+    mapColumns_.clear();
+    map_->hide();
+    shares_->setEnabled(true);
     heatmap_->setData({}, {}, {}, {}, QString());
-    status_->setText(tr("DIN weighs each of a user's behaviours by its relevance to a candidate item. Pick a user and "
-                        "press Show."));
+    status_->setText(tr("DIN weighs each of a user's behaviours by its relevance to a candidate item; SASRec and "
+                        "seq2seq attend within the sequence. Pick a user and press Show."));
     // On the sample: the users whose planted interest drifts.
     const bool sample = run_->currentText().endsWith(QStringLiteral(" · sample"));
     suggested_->setVisible(sample);

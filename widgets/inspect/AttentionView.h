@@ -2,7 +2,9 @@
 // items, each cell the activation weight the attention unit gave the behaviour for the
 // candidate (or its share of the candidate's total), titles and genres on both axes, the top
 // contributors of each candidate outlined. Candidates default to the user's top
-// recommendations. Computed in a worker.
+// recommendations. For SASRec and seq2seq runs the columns are what attends instead, one map at
+// a time (Map): each behaviour under a self-attention head (layer, head), or each decoder step.
+// Computed in a worker.
 #pragma once
 
 #include <QList>
@@ -77,6 +79,8 @@ public:
     // On (the default): each candidate's weights coloured from its lowest to its highest, so the
     // eye goes to the behaviours it attends to most; off: the diverging scale about zero.
     QCheckBox* relativeCheck() const { return relative_; }
+    // A sequence model's maps (layer · head, decoder); hidden for DIN.
+    QComboBox* mapCombo() const { return map_; }
     // Users where the planted structure shows (the sample's users whose favourite genre drifts).
     QComboBox* suggestedUsers() const { return suggested_; }
     QLabel* statusLabel() const { return status_; }
@@ -107,12 +111,16 @@ private:
     QCheckBox* shares_;
     QCheckBox* relative_;
     QComboBox* suggested_;
+    QComboBox* map_;
     QPushButton* showButton_;
     QLabel* status_;
     // The last answer.
     QStringList historyLabels_, candidateLabels_, candidateIds_, historyIds_;
     QList<QStringList> historyGenres_, candidateGenres_;
     QVector<double> weights_, shareValues_;
+    QList<QVector<double>> maps_; // a sequence model's maps, history × columns
+    QList<QStringList> mapColumns_;
+    void showMap(int k);
 };
 
 } // namespace reclab

@@ -102,7 +102,7 @@ void InspectView::offerRuns(const QString& databasePath, const RunsTableModel& r
             if (!custom)
                 byModel.emplace(run->model, abilities);
         }
-        if (abilities.weighsBehaviours)
+        if (abilities.weighsBehaviours || abilities.sequenceAttention)
             attentionRuns.append(run->id);
         if (abilities.itemEmbeddings)
             newestWithEmbeddings = std::max<qint64>(newestWithEmbeddings, run->id);

@@ -55,7 +55,7 @@ ProjectorView::ProjectorView(std::shared_ptr<InspectionCache> cache, QWidget* pa
       perplexity_(new QSpinBox), iterations_(new QSpinBox), epochSlider_(new QSlider(Qt::Horizontal)),
       epochLabel_(new QLabel), play_(new QPushButton(tr("Play"))), project_(new QPushButton(tr("Project"))),
       stop_(new QPushButton(tr("Stop"))), export_(new QPushButton(tr("Export…"))), search_(new QLineEdit),
-      neighbours_(new QTreeWidget), status_(new QLabel), progress_(new QProgressBar), playTimer_(new QTimer(this))
+      pathUser_(new QLineEdit), neighbours_(new QTreeWidget), status_(new QLabel), progress_(new QProgressBar), playTimer_(new QTimer(this))
 {
     run_->setMinimumContentsLength(28);
     method_->addItems({QStringLiteral("PCA"), QStringLiteral("t-SNE")});
@@ -101,6 +101,13 @@ ProjectorView::ProjectorView(std::shared_ptr<InspectionCache> cache, QWidget* pa
     second->addWidget(new QLabel(tr("Colour by")));
     second->addWidget(colour_);
     second->addWidget(search_, 1);
+    pathUser_->setPlaceholderText(tr("user path: user id"));
+    pathUser_->setClearButtonEnabled(true);
+    pathUser_->setMaximumWidth(150);
+    pathUser_->setToolTip(tr("A next-item model's state after each of the user's latest 20 behaviours, drawn as a path "
+                             "through the item map: each state at the mean of the 10 items it scores highest, "
+                             "weighted by their softmax (the run's final model)"));
+    second->addWidget(pathUser_);
     second->addWidget(export_);
     auto* splitter = new QSplitter;
     splitter->addWidget(plot_);
@@ -126,6 +133,7 @@ ProjectorView::ProjectorView(std::shared_ptr<InspectionCache> cache, QWidget* pa
     connect(stop_, &QPushButton::clicked, this, &ProjectorView::stop);
     connect(play_, &QPushButton::toggled, this, &ProjectorView::play);
     connect(search_, &QLineEdit::textChanged, this, &ProjectorView::search);
+    connect(pathUser_, &QLineEdit::returnPressed, this, [this] { showUserPath(pathUser_->text().trimmed()); });
     connect(export_, &QPushButton::clicked, this, &ProjectorView::askExport);
     connect(plot_, &ScatterPlot::pointClicked, this, &ProjectorView::selectPoint);
     connect(neighbours_, &QTreeWidget::itemActivated, this,
@@ -336,6 +344,8 @@ void ProjectorView::loadEpoch()
 
 void ProjectorView::presentVectors()
 {
+    ++pathGeneration_;
+    plot_->setPath({}, {}); // a path belongs to the map it was drawn on
     const int t = table_->currentIndex();
     if (t < 0 || t >= static_cast<int>(state_->tables.size()))
         return;

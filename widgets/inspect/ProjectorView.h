@@ -3,7 +3,8 @@
 // coloured by a metadata column (genre, popularity, activity), with hover titles, search and
 // highlight, the cosine nearest neighbours of a clicked point, export to the TensorBoard
 // Projector's vectors.tsv / metadata.tsv plus coordinates.csv, and Play through the epochs
-// (PCA, each frame rotated onto the previous one).
+// (PCA, each frame rotated onto the previous one). For a next-item model, a user's path: the
+// state after each of their latest 20 behaviours, drawn among the items it scores highest.
 #pragma once
 
 #include <QList>
@@ -47,6 +48,9 @@ public:
     void play(bool on);
     void search(const QString& text);
     void selectPoint(int index);
+    // A next-item model's states for the user, as a path over the item map (asynchronously:
+    // pathShown() or failed() follows); an empty id clears it.
+    void showUserPath(const QString& userId);
     bool exportTo(const QString& folder, QString* error = nullptr) const;
     bool isBusy() const;
     qint64 runId() const { return runId_; }
@@ -62,6 +66,7 @@ public:
     QSpinBox* iterationsSpin() const { return iterations_; }
     QSlider* epochSlider() const { return epochSlider_; }
     QLineEdit* searchEdit() const { return search_; }
+    QLineEdit* pathEdit() const { return pathUser_; }
     QTreeWidget* neighboursList() const { return neighbours_; }
     QLabel* statusLabel() const { return status_; }
     QProgressBar* progressBar() const { return progress_; }
@@ -72,6 +77,7 @@ protected:
 signals:
     void shown();     // a run's snapshot is on screen
     void projected(); // a projection finished (or was stopped)
+    void pathShown(); // a user's path is drawn
     void failed(const QString& error);
 
 private:
@@ -104,6 +110,8 @@ private:
     QPushButton* stop_;
     QPushButton* export_;
     QLineEdit* search_;
+    QLineEdit* pathUser_;
+    int pathGeneration_ = 0;
     QTreeWidget* neighbours_;
     QLabel* status_;
     QProgressBar* progress_;

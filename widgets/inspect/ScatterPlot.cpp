@@ -181,6 +181,65 @@ void ScatterPlot::panBy(const QPointF& pixels)
     update();
 }
 
+void ScatterPlot::setPath(const QVector<QVector<QPair<int, double>>>& anchors, const QStringList& labels)
+{
+    path_ = anchors;
+    pathLabels_ = labels;
+    update();
+}
+
+QVector<QPointF> ScatterPlot::pathPoints() const
+{
+    QVector<QPointF> out;
+    for (const auto& step : path_) {
+        QPointF at;
+        double total = 0;
+        for (const auto& [i, w] : step)
+            if (i >= 0 && i < points_.size()) {
+                at += w * points_[i];
+                total += w;
+            }
+        out.append(total > 0 ? at / total : QPointF());
+    }
+    return out;
+}
+
+void ScatterPlot::paintPath(QPainter& p) const
+{
+    if (path_.isEmpty())
+        return;
+    QVector<QPointF> at;
+    for (const QPointF& d : pathPoints())
+        at.append(toWidget(d));
+    // Older steps fainter; the latest the strongest, with an arrow into it.
+    for (int k = 1; k < at.size(); ++k) {
+        const int alpha = 80 + 175 * k / std::max(1, static_cast<int>(at.size()) - 1);
+        p.setPen(QPen(QColor(20, 20, 20, alpha), 2.0));
+        p.drawLine(at[k - 1], at[k]);
+    }
+    p.setFont(font());
+    const QFontMetricsF fm(font());
+    for (int k = 0; k < at.size(); ++k) {
+        const bool last = k + 1 == at.size();
+        p.setPen(QPen(Qt::black, 1.2));
+        p.setBrush(last ? QColor(230, 60, 40) : QColor(255, 255, 255));
+        const double r = last ? 9.0 : 7.5;
+        p.drawEllipse(at[k], r, r);
+        p.setPen(last ? Qt::white : Qt::black);
+        const QString n = QString::number(k + 1);
+        p.drawText(QRectF(at[k].x() - r, at[k].y() - r, 2 * r, 2 * r), Qt::AlignCenter, n);
+        if (last && k < pathLabels_.size()) { // the latest step says what was just watched
+            const QString text = fm.elidedText(pathLabels_[k], Qt::ElideRight, 300);
+            const QRectF box(at[k] + QPointF(12, -fm.height() / 2), QSizeF(fm.horizontalAdvance(text) + 6, fm.height()));
+            p.setPen(Qt::NoPen);
+            p.setBrush(QColor(255, 255, 255, 215));
+            p.drawRect(box);
+            p.setPen(Qt::black);
+            p.drawText(box.adjusted(3, 0, 0, 0), Qt::AlignLeft | Qt::AlignVCenter, text);
+        }
+    }
+}
+
 void ScatterPlot::paintEvent(QPaintEvent*)
 {
     QPainter p(this);
@@ -258,6 +317,7 @@ void ScatterPlot::paintEvent(QPaintEvent*)
         p.setPen(QPen(Qt::black, 2));
         p.drawEllipse(toWidget(points_[selected_]), 6.5, 6.5);
     }
+    paintPath(p);
     // Labels: the selected point's (bold) first, then its neighbours', each where it overlaps
     // no other label and no marked point.
     labelBoxes_.clear();
@@ -348,6 +408,12 @@ void ScatterPlot::mouseMoveEvent(QMouseEvent* event)
         }
         return;
     }
+    const QVector<QPointF> steps = pathPoints();
+    for (int k = static_cast<int>(steps.size()) - 1; k >= 0; --k)
+        if (QLineF(toWidget(steps[k]), at).length() <= 9 && k < pathLabels_.size()) {
+            QToolTip::showText(event->globalPosition().toPoint(), tr("Step %1: %2").arg(k + 1).arg(pathLabels_[k]), this);
+            return;
+        }
     const int hit = pointAt(at);
     if (hit >= 0 && hit < labels_.size()) {
         const int c = hit < category_.size() ? category_[hit] : -1;

@@ -1,10 +1,12 @@
 // The embedding projector's 2-D scatter: every point coloured by its category, a legend, hover
 // tooltips, highlighted points (search matches), a selected point with lines to its
-// neighbours. Drag pans, the wheel zooms about the cursor, a double click fits all points.
+// neighbours, and a path (a user's states after each behaviour, each at the weighted mean of
+// the points it anchors to, so it follows the map as it moves). Drag pans, the wheel zooms about the cursor, a double click fits all points.
 // Points are drawn in one pass per category, so 50,000 of them repaint in a few milliseconds.
 #pragma once
 
 #include <QColor>
+#include <QPair>
 #include <QPointF>
 #include <QRectF>
 #include <QStringList>
@@ -27,6 +29,10 @@ public:
     void setHighlighted(const QVector<int>& indices);
     void setSelected(int index, const QVector<int>& neighbours = {});
     void fitAll();
+    // A path of steps, each anchored to points with weights (its position their weighted mean),
+    // numbered from 1 with a label each (hover); empty: none.
+    void setPath(const QVector<QVector<QPair<int, double>>>& anchors, const QStringList& labels);
+    QVector<QPointF> pathPoints() const; // in data coordinates
 
     int pointCount() const { return static_cast<int>(points_.size()); }
     const QVector<QPointF>& points() const { return points_; }
@@ -68,6 +74,9 @@ private:
     QVector<int> category_;
     QStringList categoryNames_, labels_;
     QVector<int> highlighted_, neighbours_;
+    QVector<QVector<QPair<int, double>>> path_;
+    QStringList pathLabels_;
+    void paintPath(QPainter& p) const;
     int selected_ = -1;
     QPointF centre_;     // data coordinates at the widget's centre
     double scale_ = 1.0; // pixels per data unit
