@@ -307,7 +307,41 @@ void TestRunsCli::attentionOfADinRun()
     r = cli({"attention", "--run", run, "--user", "nobody", "--items", "5", "--db", db});
     QCOMPARE(r.code, 2);
     r = cli({"attention", "--run", run, "--user", "7", "--db", db});
-    QCOMPARE(r.code, 2); // --items is required
+    QCOMPARE(r.code, 2); // DIN needs candidates
+    QVERIFY2(r.err.contains("name candidate items with --items"), r.err.constData());
+    // SASRec's attention needs none: a map per layer and head, each behaviour's weights over the
+    // ones it sees (itself and those before it), summing to one; its recommendations say what the
+    // user just watched.
+    r = cli({"train", "--data", "sample", "--model", "sasrec", "--epochs", "1", "--threads", "1", "--json", "--db", db});
+    QCOMPARE(r.code, 0);
+    const QString sasrec = QString::number(runIdOf(r.out));
+    r = cli({"attention", "--run", sasrec, "--user", "7", "--json", "--db", db});
+    QCOMPARE(r.code, 0);
+    const QJsonObject inside = QJsonDocument::fromJson(r.out).object();
+    const int behaviours = static_cast<int>(inside.value("history").toArray().size());
+    QVERIFY(behaviours > 1);
+    const QJsonArray maps = inside.value("maps").toArray();
+    QCOMPARE(maps.size(), 4);
+    for (const auto& m : maps) {
+        const QJsonArray rows = m.toObject().value("weights").toArray();
+        QCOMPARE(rows.size(), behaviours);
+        for (int i = 0; i < behaviours; ++i) {
+            const QJsonArray w = rows.at(i).toArray();
+            double sum = 0;
+            for (int j = 0; j < behaviours; ++j) {
+                sum += w.at(j).toDouble();
+                if (j > i)
+                    QCOMPARE(w.at(j).toDouble(), 0.0);
+            }
+            QVERIFY(std::abs(sum - 1.0) < 1e-4);
+        }
+    }
+    r = cli({"attention", "--run", sasrec, "--user", "7", "--db", db});
+    QCOMPARE(r.code, 0);
+    QVERIFY2(r.out.contains("layer2, head 2"), r.out.constData());
+    r = cli({"recommend", "--run", sasrec, "--user", "7", "--db", db});
+    QCOMPARE(r.code, 0);
+    QVERIFY2(r.out.contains("because you just watched"), r.out.constData());
 }
 
 void TestRunsCli::badInputExitsNonZeroWithOneLine_data()
