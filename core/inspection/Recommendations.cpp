@@ -54,8 +54,9 @@ AllScores scoreAllItems(Recommender& model, const InteractionIndex& index, int32
 
 // Leave-one-out over the latest behaviours of a next-item model: how much each of the latest
 // `window` behaviours raises each item's score, the score with the whole history less the score
-// with that behaviour left out (the ones before it then read as the history). One batch of
-// (window + 1) histories × items. Returns [items, window]; recent gets those behaviours.
+// with that behaviour left out (the ones before it then read as the history). Each history is
+// scored once for all the items (shared-history scoring where the graph allows it). Returns
+// [items, window]; recent gets those behaviours.
 torch::Tensor scoreDrops(Recommender& model, const InteractionIndex& index, int32_t user, const std::vector<int32_t>& items,
                          int historyLength, int window, std::vector<int32_t>& recent)
 {
@@ -63,34 +64,20 @@ torch::Tensor scoreDrops(Recommender& model, const InteractionIndex& index, int3
     const std::vector<int32_t> history = userHistory(index, user, historyLength);
     const auto w = static_cast<int64_t>(std::min<size_t>(static_cast<size_t>(window), history.size()));
     recent.assign(history.end() - w, history.end());
-    const auto n = static_cast<int64_t>(items.size()), L = static_cast<int64_t>(historyLength);
-    const int64_t numItems = index.data().numItems();
-    // Row v·n + c: candidate c with behaviour (len − w + v) left out; v = w: the whole history.
-    auto histories = torch::full({(w + 1) * n, L}, numItems, torch::kLong);
-    auto lengths = torch::empty({(w + 1) * n}, torch::kLong);
-    auto* h = histories.data_ptr<int64_t>();
-    auto* len = lengths.data_ptr<int64_t>();
-    const auto size = static_cast<int64_t>(history.size());
-    for (int64_t v = 0; v <= w; ++v) {
-        const int64_t skip = v < w ? size - w + v : -1;
-        std::vector<int64_t> kept;
-        for (int64_t j = 0; j < size; ++j)
-            if (j != skip)
-                kept.push_back(history[static_cast<size_t>(j)]);
-        for (int64_t c = 0; c < n; ++c) {
-            std::copy(kept.begin(), kept.end(), h + (v * n + c) * L);
-            len[v * n + c] = static_cast<int64_t>(kept.size());
-        }
-    }
-    const auto device = model.parameters().front().device();
-    Batch b;
-    b.users = torch::full({(w + 1) * n}, static_cast<int64_t>(user), torch::kLong).to(device);
-    b.items = torch::tensor(std::vector<int64_t>(items.begin(), items.end()), torch::kLong).repeat({w + 1}).to(device);
-    b.history = histories.to(device);
-    b.historyLength = lengths.to(device);
     model.eval();
-    const auto scores = model.predictBatch(b).view({w + 1, n}).to(torch::kCPU, torch::kDouble);
-    return (scores[w].unsqueeze(0) - scores.narrow(0, 0, w)).t().contiguous(); // [n, w]
+    const auto candidates = torch::tensor(std::vector<int64_t>(items.begin(), items.end()), torch::kLong)
+                                .to(model.parameters().front().device());
+    const auto score = [&](const std::vector<int32_t>& h) {
+        return model.scoreWithHistory(user, h, candidates, historyLength).to(torch::kCPU, torch::kDouble);
+    };
+    const torch::Tensor whole = score(history);
+    auto drops = torch::empty({static_cast<int64_t>(items.size()), w}, torch::kDouble);
+    for (int64_t v = 0; v < w; ++v) {
+        std::vector<int32_t> without = history;
+        without.erase(without.end() - w + v);
+        drops.select(1, v).copy_(whole - score(without));
+    }
+    return drops;
 }
 
 bool predictsNextItems(Recommender& model)

@@ -54,10 +54,10 @@ std::vector<TrainField> buildFields()
 
     f.push_back(field("model", "model", &C::model)); // the CLI's --model picks the defaults first
     whole("epochs", "epochs", &C::epochs,
-          "Training epochs (default: the model's: 9 for gmf/mlp/neumf, 20 for bpr, 60 for mf, 2 for base and din, 40 for gru4rec and sasrec, 20 for caser, 10 for narm and seq2seq, 2 for cnn_lstm)", 1,
+          "Training epochs (default: the model's: 9 for gmf/mlp/neumf, 20 for bpr, 60 for mf, 2 for base and din, 40 for gru4rec, 30 for sasrec, 20 for caser, 10 for narm and seq2seq, 2 for cnn_lstm)", 1,
           100000, true);
-    whole("batch_size", "batch", &C::batchSize, "Mini-batch size (default 256)", 1, 1 << 24);
-    real("learning_rate", "lr", &C::learningRate, "Learning rate (default: the model's, 0.0007 for mf, 0.001 for the others)");
+    whole("batch_size", "batch", &C::batchSize, "Mini-batch size (default 256; 32 windows for gru4rec and sasrec)", 1, 1 << 24);
+    real("learning_rate", "lr", &C::learningRate, "Learning rate (default: the model's, 0.0007 for mf, 0.002 for sasrec, 0.001 for the others)");
     real("l2", "l2", &C::l2,
          "L2 weight: mf on the batch's factors and biases (default 0.115), gmf/mlp/neumf on the batch's embedding rows "
          "(0.001), bpr on the batch's factors (0), base/din mini-batch aware on the batch's item embeddings (0.1)");

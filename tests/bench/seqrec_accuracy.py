@@ -3,8 +3,8 @@
 epoch's full-ranking NDCG@10 and HR@10 against 100 sampled items (ties against the target on both
 sides), several seeds, mean ± std.
 
-RecLab side: `reclab-cli train --protocol common --seed S --json` for each model at its defaults
-(or --epochs/--extra as given); the figure is the last epoch's. Reference side:
+RecLab side: `reclab-cli train --protocol common --seed S --json` for each model at its defaults;
+the figure is the median of its last 5 epochs. Reference side:
 ../shared/peers/seqrec_ref.py --model M --epochs 150 --batch 128 --seed S (the issue's plateau: the
 median of its last 20 epochs; also its best epoch). With --ref-logs DIR the reference runs are read
 from DIR/<model>-<seed>.jsonl (written by an earlier run of this script or by hand with the same
@@ -12,7 +12,8 @@ command) instead of run again; they take about 13 (GRU4Rec) and 15 (SASRec) minu
 
 Time to the reference's best: for each seed, the training seconds RecLab needs until its full
 NDCG@10 first reaches the reference's best of that seed, against the seconds the reference needed
-(its epochs to that best × its median seconds per epoch).
+(its epochs to that best × its median seconds per epoch); the same for the reference's plateau
+(the first epoch at or above it).
 
 Usage: tests/bench/seqrec_accuracy.py [--models gru4rec,sasrec,caser] [--seeds 1,2,3] [--threads 1]
            [--ref-logs DIR] [--save-ref DIR] [--cli build/app/reclab-cli] [--python /usr/bin/python3]
@@ -31,15 +32,26 @@ p.add_argument("--seeds", default="1,2,3")
 p.add_argument("--threads", type=int, default=1)
 p.add_argument("--ref-logs", help="read the reference's runs from DIR/<model>-<seed>.jsonl")
 p.add_argument("--save-ref", help="keep the reference's runs in DIR/<model>-<seed>.jsonl")
+p.add_argument("--ours-logs", help="read RecLab's runs (train --json output) from DIR/<model>-<seed>.jsonl")
+p.add_argument("--save-ours", help="keep RecLab's runs in DIR/<model>-<seed>.jsonl")
+p.add_argument("--only-ours", action="store_true", help="run RecLab's side alone (no table)")
 a = p.parse_args()
 seeds = [int(s) for s in a.seeds.split(",")]
 REF_MODELS = {"gru4rec", "sasrec"}
 
 
 def reclab_run(model, seed, db):
-    out = subprocess.run([a.cli, "train", "--data", a.data, "--model", model, "--protocol", "common", "--seed", str(seed),
-                          "--threads", str(a.threads), "--json", "--db", db], check=True, capture_output=True, text=True)
-    epochs = [json.loads(l) for l in out.stdout.splitlines() if l.startswith("{") and '"train_seconds"' in l]
+    if a.ours_logs:
+        lines = open(os.path.join(a.ours_logs, f"{model}-{seed}.jsonl")).read().splitlines()
+    else:
+        lines = subprocess.run([a.cli, "train", "--data", a.data, "--model", model, "--protocol", "common", "--seed", str(seed),
+                                "--threads", str(a.threads), "--json", "--db", db], check=True, capture_output=True,
+                               text=True).stdout.splitlines()
+        if a.save_ours:
+            os.makedirs(a.save_ours, exist_ok=True)
+            with open(os.path.join(a.save_ours, f"{model}-{seed}.jsonl"), "w") as f:
+                f.write("\n".join(lines) + "\n")
+    epochs = [json.loads(l) for l in lines if l.startswith("{") and '"train_seconds"' in l]
     return [(e["epoch"], e["train_seconds"], e["metrics"]["full_ndcg@10"], e["metrics"]["hr@10"]) for e in epochs]
 
 
@@ -58,6 +70,19 @@ def ref_run(model, seed):
     return [(e["epoch"], e["train_s"], e["ndcg10_full"], e["hr10_s100"]) for e in epochs]
 
 
+def seconds_to(curve, target, per_epoch=None):
+    """Training seconds until the curve's NDCG@10 first reaches target (None: never); with
+    per_epoch, epochs × per_epoch instead of the summed epoch times."""
+    for i, c in enumerate(curve):
+        if c[2] >= target:
+            return (i + 1) * per_epoch if per_epoch else sum(x[1] for x in curve[:i + 1])
+    return None
+
+
+def shown(t):
+    return "%.0f s" % t if t is not None else "not reached"
+
+
 def mean_std(xs):
     return f"{statistics.mean(xs):.4f} ± {statistics.stdev(xs) if len(xs) > 1 else 0:.4f}"
 
@@ -68,32 +93,35 @@ with tempfile.TemporaryDirectory() as tmp:
         ours, refs, speed = [], [], []
         for seed in seeds:
             curve = reclab_run(model, seed, os.path.join(tmp, "bench.db"))
-            ours.append(curve[-1])
+            last = curve[-5:] # the median of the last 5 epochs (the reference: of its last 20)
+            ours.append((curve[-1][0], 0, statistics.median(c[2] for c in last), statistics.median(c[3] for c in last)))
             print(f"{model} seed {seed}: RecLab {len(curve)} epochs, {statistics.median(c[1] for c in curve):.2f} s/epoch, "
-                  f"full NDCG@10 {curve[-1][2]:.4f}, sampled HR@10 {curve[-1][3]:.4f}", flush=True)
-            if model not in REF_MODELS:
+                  f"full NDCG@10 {ours[-1][2]:.4f}, sampled HR@10 {ours[-1][3]:.4f} (last 5 epochs' median)", flush=True)
+            if model not in REF_MODELS or a.only_ours:
                 continue
             ref = ref_run(model, seed)
             tail = ref[-20:]
             plateau = (statistics.median(r[2] for r in tail), statistics.median(r[3] for r in tail))
             best = max(ref, key=lambda r: r[2])
             refs.append((plateau, best))
-            ref_seconds = best[0] * statistics.median(r[1] for r in ref)
-            reached = next((sum(c[1] for c in curve[:i + 1]) for i, c in enumerate(curve) if c[2] >= best[2]), None)
-            speed.append((reached, ref_seconds))
+            per_epoch = statistics.median(r[1] for r in ref)
+            speed.append((seconds_to(curve, best[2]), seconds_to(ref, best[2], per_epoch),
+                          seconds_to(curve, plateau[0]), seconds_to(ref, plateau[0], per_epoch)))
             print(f"{model} seed {seed}: reference plateau NDCG@10 {plateau[0]:.4f} HR@10 {plateau[1]:.4f}, best "
-                  f"{best[2]:.4f} at epoch {best[0]} (~{ref_seconds:.0f} s); RecLab reaches it "
-                  f"{'after %.0f s' % reached if reached is not None else 'not within its epochs'}", flush=True)
+                  f"{best[2]:.4f} at epoch {best[0]}; time to its best: RecLab {shown(speed[-1][0])}, reference "
+                  f"{shown(speed[-1][1])}; to its plateau: RecLab {shown(speed[-1][2])}, reference {shown(speed[-1][3])}",
+                  flush=True)
         rows.append((model, ours, refs, speed))
 
+if a.only_ours:
+    raise SystemExit(0)
 print()
 print("| model | seeds | RecLab full NDCG@10 | reference plateau | RecLab sampled HR@10 | reference plateau | "
-      "time to the reference's best: RecLab | reference |")
-print("|---|---|---|---|---|---|---|---|")
+      "time to the reference's best: RecLab | reference | to its plateau: RecLab | reference |")
+print("|---|---|---|---|---|---|---|---|---|---|")
 for model, ours, refs, speed in rows:
     ref_n = mean_std([r[0][0] for r in refs]) if refs else "–"
     ref_h = mean_std([r[0][1] for r in refs]) if refs else "–"
-    t_ours = ", ".join("%.0f s" % s[0] if s[0] is not None else "not reached" for s in speed) or "–"
-    t_ref = ", ".join("%.0f s" % s[1] for s in speed) or "–"
+    times = [", ".join(shown(s[k]) for s in speed) or "–" for k in range(4)]
     print(f"| {model} | {len(ours)} | {mean_std([o[2] for o in ours])} | {ref_n} | {mean_std([o[3] for o in ours])} | "
-          f"{ref_h} | {t_ours} | {t_ref} |")
+          f"{ref_h} | " + " | ".join(times) + " |")

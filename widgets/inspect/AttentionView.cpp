@@ -194,6 +194,7 @@ AttentionView::AttentionView(std::shared_ptr<InspectionCache> cache, QWidget* pa
     suggested_->hide();
     map_->setToolTip(tr("Which attention to show: a self-attention layer's head (each behaviour attending to those before "
                         "it) or the decoder (each step attending to the history)"));
+    map_->setSizeAdjustPolicy(QComboBox::AdjustToContents);
     map_->hide();
     auto* scroll = new QScrollArea;
     scroll->setWidget(heatmap_);
