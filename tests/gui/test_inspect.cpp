@@ -587,12 +587,13 @@ void TestInspect::screenshotsOnMl100k()
     RECLAB_REQUIRE_ML100K();
     const auto ml = std::make_shared<const Dataset>(loadMovieLens100k(test::ml100kDir().toStdString()));
     const std::string db = dir_.filePath(QStringLiteral("ml100k.db")).toStdString();
-    const int64_t neumf = train(ml, db, "neumf", 3), din = train(ml, db, "din", 2), knn = train(ml, db, "itemknn", 1);
+    const int64_t neumf = train(ml, db, "neumf", 3), din = train(ml, db, "din", 2), knn = train(ml, db, "itemknn", 1),
+                  sasrec = train(ml, db, "sasrec", 10);
     MainWindow w({QString::fromStdString(db), test::ml100kDir()});
     w.resize(1500, 1000);
     w.show();
     QTRY_VERIFY_WITH_TIMEOUT(w.isDatasetLoaded(), 60000);
-    QTRY_VERIFY(inspectView(w)->projector()->runCombo()->count() == 3);
+    QTRY_VERIFY(inspectView(w)->projector()->runCombo()->count() == 4);
     ProjectorView* p = inspectView(w)->projector();
     QSignalSpy shown(p, &ProjectorView::shown), projected(p, &ProjectorView::projected);
     w.inspectRun(neumf);
@@ -623,6 +624,25 @@ void TestInspect::screenshotsOnMl100k()
     QTRY_VERIFY_WITH_TIMEOUT(listed.count() == 2, 60000);
     QTest::qWait(200);
     saveShot(&w, "ml100k-recommendations-din.png");
+    // SASRec: a head's map and user 196's path over its item map.
+    w.inspectRun(sasrec);
+    inspectView(w)->attention()->showAttention(sasrec, QStringLiteral("196"));
+    QTRY_VERIFY_WITH_TIMEOUT(attended.count() == 2, 60000);
+    inspectView(w)->attention()->mapCombo()->setCurrentIndex(3);
+    QTest::qWait(200);
+    saveShot(&w, "ml100k-sasrec-attention.png");
+    inspectView(w)->tabs()->setCurrentWidget(p);
+    p->showRun(sasrec);
+    QTRY_VERIFY_WITH_TIMEOUT(!p->isBusy() && p->runId() == sasrec, 60000);
+    for (int i = 0; i < p->tableCombo()->count(); ++i)
+        if (p->tableCombo()->itemData(i).toString() == QStringLiteral("items"))
+            p->setTable(p->tableCombo()->itemText(i));
+    QTRY_VERIFY(!p->isBusy());
+    QSignalSpy path(p, &ProjectorView::pathShown);
+    p->showUserPath(QStringLiteral("196"));
+    QTRY_VERIFY_WITH_TIMEOUT(path.count() == 1, 60000);
+    QTest::qWait(200);
+    saveShot(&w, "ml100k-sasrec-user-path.png");
 }
 
 QTEST_MAIN(TestInspect)
