@@ -7,6 +7,8 @@
 #include "blocks/BlockHalves.h"
 
 #ifdef RECLAB_BLOCK_KERNELS
+#include "blocks/KeysQuery.h"
+
 #include <torch/nn/modules/rnn.h>
 #endif
 
@@ -59,7 +61,7 @@ void defineDecoderBlocks(BlockRegistry& r)
 
 namespace {
 
-class DecoderKernel : public BlockKernel {
+class DecoderKernel : public KeysQueryKernel {
     struct State : StepState {
         torch::nn::Linear start{nullptr}, key{nullptr}, query{nullptr}, score{nullptr}, output{nullptr};
         torch::nn::GRUCell cell{nullptr};
@@ -89,34 +91,6 @@ public:
         c.model.register_module(s.id, unit);
         s.state = std::move(st);
     }
-    BatchValue forward(BatchPass& p, GraphStep& s, const Inputs<BatchValue>& in) const override
-    {
-        const auto keys = p.padded(in[0]->materialise()); // [rows, L, h]
-        const auto valid = torch::arange(keys.size(1), p.lengths.options()).unsqueeze(0) < p.lengths.unsqueeze(1);
-        BatchValue out;
-        out.rows = decode(s.as<State>(), keys, valid, in[1]->materialise(), nullptr);
-        return out;
-    }
-    HistoryFlags planHistory(HistoryPlan& p, const GraphStep&, const Inputs<HistoryFlags>& in) const override
-    {
-        p.ok = p.ok && in[0]->sequence && !in[1]->sequence;
-        return {false, in[0]->user || in[1]->user, true};
-    }
-    SharedValue scoreShared(SharedPass& p, GraphStep& s, const Inputs<SharedValue>& in) const override
-    {
-        const auto& keys = in[0]->t; // [L, h]
-        auto init = in[1]->t;        // [n, u]
-        // A summary of the user's alone (the same row for every candidate) is decoded once.
-        const bool once = init.size(0) > 1 && init.stride(0) == 0;
-        if (once)
-            init = init.narrow(0, 0, 1);
-        const auto valid = torch::ones({init.size(0), keys.size(0)}, torch::kBool);
-        torch::Tensor weights;
-        const auto y = decode(s.as<State>(), keys.unsqueeze(0), valid, init, &weights);
-        if (p.maps)
-            p.maps->push_back({s.id, "decoder", weights.select(0, 0)}); // [K, L]
-        return {once ? y.expand({p.n, y.size(1)}) : y, {}};
-    }
     ScriptValue script(ScriptPass& p, GraphStep& s, const Inputs<ScriptValue>& in) const override
     {
         State& st = s.as<State>();
@@ -143,6 +117,17 @@ public:
             outs += (k ? ", " : "") + v + "_o" + std::to_string(k);
         }
         return p.assign(s, "torch.cat([" + outs + "], 1)");
+    }
+
+protected:
+    torch::Tensor attend(GraphStep& s, const torch::Tensor& keys, const torch::Tensor& valid, const torch::Tensor& init,
+                         torch::Tensor* weightsOut) const override
+    {
+        return decode(s.as<State>(), keys, valid, init, weightsOut);
+    }
+    void record(std::vector<SequenceMap>& maps, const GraphStep& s, const torch::Tensor& weights) const override
+    {
+        maps.push_back({s.id, "decoder", weights.select(0, 0)}); // [K, L]
     }
 
 private:

@@ -4,6 +4,10 @@
 // without entries gives zeros, never NaN.
 #include "blocks/BlockHalves.h"
 
+#ifdef RECLAB_BLOCK_KERNELS
+#include "blocks/KeysQuery.h"
+#endif
+
 namespace reclab {
 
 #ifndef RECLAB_BLOCK_KERNELS
@@ -90,7 +94,7 @@ public:
     }
 };
 
-class AdditiveKernel : public BlockKernel {
+class AdditiveKernel : public KeysQueryKernel {
     struct State : StepState {
         torch::nn::Linear key{nullptr}, query{nullptr}, score{nullptr};
         bool sigmoid = false, softmax = true;
@@ -110,31 +114,6 @@ public:
         st->softmax = s.params["weights"] == "softmax";
         s.state = std::move(st);
     }
-    BatchValue forward(BatchPass& p, GraphStep& s, const Inputs<BatchValue>& in) const override
-    {
-        const auto keys = p.padded(in[0]->materialise()); // [rows, L, d]
-        const auto valid = torch::arange(keys.size(1), p.lengths.options()).unsqueeze(0) < p.lengths.unsqueeze(1);
-        BatchValue out;
-        out.rows = torch::bmm(weights(s.as<State>(), keys, in[1]->materialise(), valid).unsqueeze(1), keys).squeeze(1);
-        return out;
-    }
-    HistoryFlags planHistory(HistoryPlan& p, const GraphStep&, const Inputs<HistoryFlags>& in) const override
-    {
-        p.ok = p.ok && in[0]->sequence && !in[1]->sequence;
-        return {false, in[0]->user || in[1]->user, true};
-    }
-    SharedValue scoreShared(SharedPass& p, GraphStep& s, const Inputs<SharedValue>& in) const override
-    {
-        const auto& keys = in[0]->t; // [L, d]
-        auto query = in[1]->t;       // [n, q]
-        // A query of the user's alone (the same row for every candidate) is weighed once.
-        const bool once = query.size(0) > 1 && query.stride(0) == 0;
-        if (once)
-            query = query.narrow(0, 0, 1);
-        const auto valid = torch::ones({query.size(0), keys.size(0)}, torch::kBool);
-        const auto y = weights(s.as<State>(), keys.unsqueeze(0), query, valid).matmul(keys); // [n or 1, d]
-        return {once ? y.expand({p.n, y.size(1)}) : y, {}};
-    }
     ScriptValue script(ScriptPass& p, GraphStep& s, const Inputs<ScriptValue>& in) const override
     {
         State& st = s.as<State>();
@@ -148,6 +127,14 @@ public:
         else
             p.line(v + "_w = " + v + "_e * " + v + "_valid.float()");
         return p.assign(s, "torch.bmm(" + v + "_w.unsqueeze(1), " + v + "_k).squeeze(1)");
+    }
+
+protected:
+    torch::Tensor attend(GraphStep& s, const torch::Tensor& keys, const torch::Tensor& valid, const torch::Tensor& query,
+                         torch::Tensor*) const override
+    {
+        const auto w = weights(s.as<State>(), keys, query, valid);
+        return keys.size(0) == 1 ? w.matmul(keys.select(0, 0)) : torch::bmm(w.unsqueeze(1), keys).squeeze(1);
     }
 
 private:
