@@ -18,15 +18,11 @@ NDCG@10 first reaches the reference's best of that seed, against the seconds the
 Usage: tests/bench/seqrec_accuracy.py [--models gru4rec,sasrec,caser] [--seeds 1,2,3] [--threads 1]
            [--ref-logs DIR] [--save-ref DIR] [--cli build/app/reclab-cli] [--python /usr/bin/python3]
 """
-import argparse, json, os, statistics, subprocess, tempfile
+import json, os, statistics, subprocess, tempfile
 
-here = os.path.dirname(os.path.abspath(__file__))
-root = os.path.normpath(os.path.join(here, "..", ".."))
-p = argparse.ArgumentParser()
-p.add_argument("--cli", default=os.path.join(root, "build", "app", "reclab-cli"))
-p.add_argument("--python", default="/usr/bin/python3")
-p.add_argument("--data", default=os.path.join(root, "..", "shared", "datasets", "ml-100k"))
-p.add_argument("--ref", default=os.path.join(root, "..", "shared", "peers", "seqrec_ref.py"))
+import seqrec_args
+
+p = seqrec_args.parser()
 p.add_argument("--models", default="gru4rec,sasrec,caser")
 p.add_argument("--seeds", default="1,2,3")
 p.add_argument("--threads", type=int, default=1)

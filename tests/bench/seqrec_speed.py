@@ -9,15 +9,11 @@ Usage: tests/bench/seqrec_speed.py [--models gru4rec,sasrec] [--runs 3] [--epoch
            [--cli build/app/reclab-cli] [--python /usr/bin/python3] [--data DIR]
 The reference needs Debian's python3-torch and python3-numpy (hence --python).
 """
-import argparse, json, os, statistics, subprocess, tempfile
+import json, os, statistics, subprocess, tempfile
 
-here = os.path.dirname(os.path.abspath(__file__))
-root = os.path.normpath(os.path.join(here, "..", ".."))
-p = argparse.ArgumentParser()
-p.add_argument("--cli", default=os.path.join(root, "build", "app", "reclab-cli"))
-p.add_argument("--python", default="/usr/bin/python3")
-p.add_argument("--data", default=os.path.join(root, "..", "shared", "datasets", "ml-100k"))
-p.add_argument("--ref", default=os.path.join(root, "..", "shared", "peers", "seqrec_ref.py"))
+import seqrec_args
+
+p = seqrec_args.parser()
 p.add_argument("--models", default="gru4rec,sasrec")
 p.add_argument("--runs", type=int, default=3)
 p.add_argument("--epochs", type=int, default=5)
