@@ -23,6 +23,10 @@ struct TrainConfig {
     std::string optimizer = "adam"; // adam, sgd or adagrad (torch.optim's update rules)
     double weightDecay = 0.0;       // the optimizer's L2 on every parameter (torch.optim's weight_decay)
     double momentum = 0.0;          // sgd
+    // "constant": learningRate throughout (or as changed live); "cosine": each step's rate is
+    // learningRate · ½(1 + cos(π t)), t the share of the run's epochs done before the step
+    // (Loshchilov and Hutter's SGDR without restarts), ending near zero.
+    std::string lrSchedule = "constant";
     uint64_t seed = 42;
     int threads = 0;            // intra-op and evaluation threads; 0: defaults (see useThreads in Trainer.h)
     std::string device = "cpu"; // "cpu", "cuda" or "cuda:N"

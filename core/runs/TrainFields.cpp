@@ -54,7 +54,7 @@ std::vector<TrainField> buildFields()
 
     f.push_back(field("model", "model", &C::model)); // the CLI's --model picks the defaults first
     whole("epochs", "epochs", &C::epochs,
-          "Training epochs (default: the model's: 9 for gmf/mlp/neumf, 20 for bpr, 60 for mf, 2 for base and din, 40 for gru4rec, 30 for sasrec, 20 for caser, 10 for narm and seq2seq, 2 for cnn_lstm)", 1,
+          "Training epochs (default: the model's: 9 for gmf/mlp/neumf, 20 for bpr, 60 for mf, 2 for base and din, 40 for gru4rec, 60 for sasrec, 20 for caser, 10 for narm and seq2seq, 2 for cnn_lstm)", 1,
           100000, true);
     whole("batch_size", "batch", &C::batchSize, "Mini-batch size (default 256; 32 windows for gru4rec and sasrec)", 1, 1 << 24);
     real("learning_rate", "lr", &C::learningRate, "Learning rate (default: the model's, 0.0007 for mf, 0.002 for sasrec, 0.001 for the others)");
@@ -66,6 +66,10 @@ std::vector<TrainField> buildFields()
     real("weight_decay", "weight-decay", &C::weightDecay,
          "The optimizer's L2 on every parameter, as torch.optim's weight_decay (default 0)");
     real("momentum", "momentum", &C::momentum, "sgd: momentum (default 0)");
+    text("lr_schedule", "lr-schedule", &C::lrSchedule,
+         "constant (default), or cosine: each step's learning rate --lr times (1 + cos(pi t)) / 2, t the share of the "
+         "epochs done, annealing to zero at the last (sasrec's default)",
+         {"constant", "cosine"});
     f.push_back(field("seed", "seed", &C::seed, "Seed for the split, the sampled negatives and the initial weights (default 42)"));
     whole("threads", "threads", &C::threads,
           "LibTorch intra-op threads and RecLab's evaluation threads (default: LibTorch's own intra-op choice, one "

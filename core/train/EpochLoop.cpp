@@ -85,6 +85,11 @@ bool EpochLoop::trainEpoch(Recommender& model, FlatOptimizer& optimizer, int epo
         const auto rows = [&](const torch::Tensor& t) { return t.defined() ? t.narrow(0, start, len) : torch::Tensor(); };
         Batch mb{rows(users),   rows(items),         rows(labels),  rows(negItems),
                  rows(history), rows(historyLength), rows(targets), rows(negativeTargets)};
+        if (config.lrSchedule != "constant") {
+            const double done = (static_cast<double>(epoch - 1) + static_cast<double>(b) / static_cast<double>(batches)) /
+                                static_cast<double>(config.epochs);
+            optimizer.setLearningRate(scheduledLearningRate(config.lrSchedule, peakLearningRate, done));
+        }
         optimizer.zeroGrad();
         auto loss = model.calculateLoss(mb);
         loss.backward();
@@ -170,8 +175,10 @@ RunOutcome EpochLoop::run(Recommender& model, FlatOptimizer& optimizer, Training
     outcome.epochsCompleted = progress.epoch;
     model.train();
     for (int epoch = progress.epoch + 1; epoch <= config.epochs; ++epoch) {
-        if (const double lr = trainer.takeLearningRate(); lr > 0)
-            optimizer.setLearningRate(lr);
+        if (const double lr = trainer.takeLearningRate(); lr > 0) {
+            optimizer.setLearningRate(lr); // with a schedule, the new peak it scales
+            peakLearningRate = lr;
+        }
         if (trainer.stopRequested()) {
             outcome.status = RunStatus::Stopped;
             outcome.message = "stopped before epoch " + std::to_string(epoch);

@@ -5,6 +5,7 @@
 #include <ATen/Parallel.h>
 #include <torch/torch.h>
 
+#include <algorithm>
 #include <cmath>
 
 namespace reclab {
@@ -83,6 +84,15 @@ OptimizerKind optimizerKindFromName(const std::string& name)
     if (name == "adagrad")
         return OptimizerKind::Adagrad;
     throw ConfigError("optimizer", "expected adam, sgd or adagrad, got '" + name + "'");
+}
+
+double scheduledLearningRate(const std::string& schedule, double peak, double progress)
+{
+    if (schedule == "constant")
+        return peak;
+    if (schedule == "cosine")
+        return peak * 0.5 * (1.0 + std::cos(M_PI * std::clamp(progress, 0.0, 1.0)));
+    throw ConfigError("lr-schedule", "expected constant or cosine, got '" + schedule + "'");
 }
 
 const char* optimizerKindName(OptimizerKind kind)

@@ -36,6 +36,10 @@ struct OptimizerOptions {
     double adagradEps = 1e-10, initialAccumulator = 0.0;
 };
 
+// The learning rate of a schedule ("constant" or "cosine", TrainConfig::lrSchedule) with the
+// given peak, at progress ∈ [0, 1] of the run.
+double scheduledLearningRate(const std::string& schedule, double peak, double progress);
+
 class FlatOptimizer {
 public:
     // Parameters that do not require gradients are left alone. All others must share one

@@ -155,12 +155,15 @@ TrainConfig sequenceDefaults(const char* name, int epochs = 40)
 // The window models (a state per position: a window of up to 50 training interactions is up to
 // 50 targets) step on 32 windows at a time: on ml-100k that is 78 steps an epoch instead of 10
 // at 256, and they reach the reference's plateau in about half the epochs (README, "Sequence
-// models beside plain PyTorch"). SASRec also takes Adam's step at 2e-3.
-TrainConfig windowDefaults(const char* name, int epochs, double learningRate)
+// models beside plain PyTorch"). SASRec also takes Adam's step at 2e-3 and anneals it to zero
+// on a cosine over its epochs: at a constant rate its full NDCG@10 on ml-100k hovers around 0.109
+// from epoch 30 on; annealed it settles at 0.116 (seed 1).
+TrainConfig windowDefaults(const char* name, int epochs, double learningRate, const char* schedule = "constant")
 {
     TrainConfig c = sequenceDefaults(name, epochs);
     c.batchSize = 32;
     c.learningRate = learningRate;
+    c.lrSchedule = schedule;
     return c;
 }
 
@@ -226,7 +229,7 @@ std::vector<ModelInfo> buildRegistry()
         "sasrec", "SASRec",
         "Self-attentive sequential recommendation: causal Transformer layers over the behaviours and their places, "
         "the state at each scoring every item as the next (Kang and McAuley 2018)",
-        TaskKind::ClickThrough, ModelFamily::Sequential, windowDefaults("sasrec", 30, 2e-3), sequenceGraph("sasrec")));
+        TaskKind::ClickThrough, ModelFamily::Sequential, windowDefaults("sasrec", 60, 2e-3, "cosine"), sequenceGraph("sasrec")));
     models.push_back(templateModel(
         "caser", "Caser",
         "Convolutional sequence embedding: horizontal and vertical filters over the latest behaviours as an image, "

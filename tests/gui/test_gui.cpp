@@ -329,6 +329,7 @@ void TestGui::protocolChoiceFollowsTheModel()
     w.panel()->modelCombo()->setCurrentIndex(w.panel()->modelCombo()->findData(QStringLiteral("sasrec")));
     QVERIFY(w.panel()->lossCombo()->isEnabled() && w.panel()->maxLengthSpin()->isEnabled());
     QCOMPARE(w.panel()->maxLengthSpin()->value(), 50);
+    QCOMPARE(w.panel()->scheduleCombo()->currentData().toString(), QStringLiteral("cosine")); // SASRec anneals
     QVERIFY(!w.panel()->negativesSpin()->isEnabled()); // cross-entropy samples nothing
     w.panel()->lossCombo()->setCurrentIndex(w.panel()->lossCombo()->findData(QStringLiteral("bce")));
     QVERIFY(w.panel()->negativesSpin()->isEnabled()); // negatives per target
@@ -345,8 +346,10 @@ void TestGui::protocolChoiceFollowsTheModel()
     QCOMPARE(sasrec.loss, std::string("bpr"));
     QCOMPARE(sasrec.protocol, std::string("common"));
     QCOMPARE(sasrec.historyLength, 8);
+    QCOMPARE(sasrec.lrSchedule, std::string("cosine"));
     w.panel()->modelCombo()->setCurrentIndex(w.panel()->modelCombo()->findData(QStringLiteral("neumf")));
     QVERIFY(!w.panel()->lossCombo()->isEnabled() && !w.panel()->maxLengthSpin()->isEnabled());
+    QCOMPARE(w.panel()->scheduleCombo()->currentData().toString(), QStringLiteral("constant"));
 }
 
 // The Model graph tab: a template edited there is trained with "Train this graph", the run is

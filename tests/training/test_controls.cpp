@@ -1,6 +1,7 @@
 // A training steered while it runs, as the dashboard does from the GUI thread: paused, advanced
 // one batch at a time with each step's loss and per-block gradient norms, resumed; a learning
-// rate changed mid-run applies from the next epoch; a paused run stops cleanly.
+// rate changed mid-run applies from the next epoch; a cosine schedule anneals every step and
+// takes a rate set live as its new peak; a paused run stops cleanly.
 // LibTorch's headers before Qt's: Qt's `slots` macro breaks them.
 #include "data/SampleGenerator.h"
 #include "zoo/ModelRegistry.h"
@@ -23,6 +24,7 @@ private slots:
     void initTestCase();
     void pauseStepResume();
     void learningRateChangeAppliesNextEpoch();
+    void cosineScheduleAnnealsEveryStep();
     void stopWhilePaused();
 
 private:
@@ -119,6 +121,45 @@ void TestControls::learningRateChangeAppliesNextEpoch()
     QCOMPARE(rates[0], gmf(3).learningRate);
     QCOMPARE(rates[1], 0.02);
     QCOMPARE(rates[2], 0.02);
+}
+
+void TestControls::cosineScheduleAnnealsEveryStep()
+{
+    TrainConfig config = gmf(4);
+    config.lrSchedule = "cosine";
+    config.learningRate = 0.01;
+    Trainer trainer(sample_, config);
+    std::vector<double> rates, losses;
+    int64_t batches = 0;
+    trainer.setBatchCallback([&](const BatchProgress& p) { batches = p.batchesPerEpoch; });
+    trainer.setEpochCallback([&](const EpochStats& s) {
+        rates.push_back(s.learningRate);
+        losses.push_back(s.loss);
+        if (s.epoch == 2)
+            trainer.setLearningRate(0.004);
+    });
+    QCOMPARE(trainer.fit().status, RunStatus::Finished);
+    QCOMPARE(rates.size(), size_t(4));
+    QVERIFY(batches > 1);
+    // Each epoch reports the rate of its last step: the peak · ½(1 + cos(π t)), t the share of
+    // the run before that step; from epoch 3 the peak is the rate set after epoch 2.
+    for (int e = 1; e <= 4; ++e) {
+        const double t = (e - 1 + double(batches - 1) / double(batches)) / 4.0;
+        const double expected = (e <= 2 ? 0.01 : 0.004) * 0.5 * (1 + std::cos(M_PI * t));
+        QVERIFY2(std::abs(rates[size_t(e - 1)] - expected) < 1e-12,
+                 qPrintable(QStringLiteral("epoch %1: %2 against %3").arg(e).arg(rates[size_t(e - 1)]).arg(expected)));
+    }
+    QVERIFY(rates[3] < 0.004 * 0.01); // near zero at the end
+    QVERIFY(losses.back() < losses.front());
+    // An unknown schedule is refused naming the option.
+    TrainConfig bad = gmf(1);
+    bad.lrSchedule = "step";
+    try {
+        bad.validate();
+        QFAIL("an unknown schedule was accepted");
+    } catch (const ConfigError& e) {
+        QVERIFY2(std::string(e.what()).find("lr-schedule") != std::string::npos, e.what());
+    }
 }
 
 void TestControls::stopWhilePaused()

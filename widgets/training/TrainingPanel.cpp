@@ -59,7 +59,7 @@ void fromField(QWidget* widget, const char* option) { widget->setToolTip(QString
 TrainingPanel::TrainingPanel(GraphDocument* graphs, QWidget* parent)
     : QWidget(parent), graphs_(graphs), dataset_(new QLabel(tr("loading…"))), model_(new QComboBox),
       epochs_(new QSpinBox), loss_(new QComboBox), maxLength_(new QSpinBox), pretrain_(new QCheckBox(tr("Pre-train GMF and MLP first"))), optimizer_(new QComboBox),
-      learningRate_(rateSpin(5, 0.00001, 10.0, 0.0005)), weightDecay_(rateSpin(6, 0.0, 1.0, 0.0001)),
+      learningRate_(rateSpin(5, 0.00001, 10.0, 0.0005)), schedule_(new QComboBox), weightDecay_(rateSpin(6, 0.0, 1.0, 0.0001)),
       momentum_(rateSpin(3, 0.0, 0.999, 0.05)), batch_(new QSpinBox), negatives_(new QSpinBox), factors_(new QSpinBox),
       seed_(new QSpinBox), device_(new QComboBox), threads_(new QSpinBox), protocol_(new QComboBox),
       duplicates_(new QComboBox), protocolText_(new QLabel), earlyStopping_(new QCheckBox(tr("Early stopping on a validation part"))),
@@ -98,6 +98,10 @@ TrainingPanel::TrainingPanel(GraphDocument* graphs, QWidget* parent)
     fromField(momentum_, "momentum");
     form->addRow(tr("Optimizer"), optimizer_);
     form->addRow(tr("Learning rate"), learningRate_);
+    schedule_->addItem(tr("Constant"), QStringLiteral("constant"));
+    schedule_->addItem(tr("Cosine to zero"), QStringLiteral("cosine"));
+    fromField(schedule_, "lr-schedule");
+    form->addRow(tr("Schedule"), schedule_);
     form->addRow(tr("Weight decay"), weightDecay_);
     form->addRow(tr("Momentum"), momentum_);
     fromField(batch_, "batch");
@@ -237,6 +241,7 @@ void TrainingPanel::showValues(const TrainConfig& d)
     batch_->setValue(d.batchSize);
     learningRate_->setValue(d.learningRate);
     optimizer_->setCurrentIndex(std::max(0, optimizer_->findData(QString::fromStdString(d.optimizer))));
+    schedule_->setCurrentIndex(std::max(0, schedule_->findData(QString::fromStdString(d.lrSchedule))));
     weightDecay_->setValue(d.weightDecay);
     momentum_->setValue(d.momentum);
     negatives_->setValue(d.negatives);
@@ -290,7 +295,7 @@ void TrainingPanel::updateEnabled()
 {
     const bool trainable = isTrainable();
     for (QWidget* w : {static_cast<QWidget*>(epochs_), static_cast<QWidget*>(batch_), static_cast<QWidget*>(learningRate_),
-                       static_cast<QWidget*>(optimizer_), static_cast<QWidget*>(weightDecay_),
+                       static_cast<QWidget*>(optimizer_), static_cast<QWidget*>(schedule_), static_cast<QWidget*>(weightDecay_),
                        static_cast<QWidget*>(earlyStopping_)})
         w->setEnabled(trainable);
     momentum_->setEnabled(trainable && optimizer_->currentData().toString() == QLatin1String("sgd"));
@@ -366,6 +371,7 @@ TrainConfig TrainingPanel::config() const
     c.batchSize = batch_->value();
     c.learningRate = learningRate_->value();
     c.optimizer = optimizer_->currentData().toString().toStdString();
+    c.lrSchedule = schedule_->currentData().toString().toStdString();
     c.weightDecay = weightDecay_->value();
     c.momentum = c.optimizer == "sgd" ? momentum_->value() : 0.0;
     c.negatives = negatives_->value();

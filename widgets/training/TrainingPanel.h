@@ -63,6 +63,7 @@ public:
     QSpinBox* threadsSpin() const { return threads_; }
     QDoubleSpinBox* learningRateSpin() const { return learningRate_; }
     QDoubleSpinBox* weightDecaySpin() const { return weightDecay_; }
+    QComboBox* scheduleCombo() const { return schedule_; }
     QDoubleSpinBox* momentumSpin() const { return momentum_; }
 
 private:
@@ -85,6 +86,7 @@ private:
     QCheckBox* pretrain_;
     QComboBox* optimizer_;
     QDoubleSpinBox* learningRate_;
+    QComboBox* schedule_;
     QDoubleSpinBox* weightDecay_;
     QDoubleSpinBox* momentum_;
     QSpinBox* batch_;
