@@ -69,6 +69,7 @@ bool EpochLoop::trainEpoch(Recommender& model, FlatOptimizer& optimizer, int epo
     const int64_t n = users.size(0);
     const int64_t batch = config.batchSize;
     const int64_t batches = (n + batch - 1) / batch;
+    const bool scheduled = config.lrSchedule != "constant"; // else the rate stays as set (or set live)
 
     auto windowLoss = torch::zeros({}, torch::TensorOptions().device(device));
     double epochLossSum = 0.0;
@@ -85,7 +86,7 @@ bool EpochLoop::trainEpoch(Recommender& model, FlatOptimizer& optimizer, int epo
         const auto rows = [&](const torch::Tensor& t) { return t.defined() ? t.narrow(0, start, len) : torch::Tensor(); };
         Batch mb{rows(users),   rows(items),         rows(labels),  rows(negItems),
                  rows(history), rows(historyLength), rows(targets), rows(negativeTargets)};
-        if (config.lrSchedule != "constant") {
+        if (scheduled) {
             const double done = (static_cast<double>(epoch - 1) + static_cast<double>(b) / static_cast<double>(batches)) /
                                 static_cast<double>(config.epochs);
             optimizer.setLearningRate(scheduledLearningRate(config.lrSchedule, peakLearningRate, done));
