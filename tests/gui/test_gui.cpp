@@ -106,8 +106,10 @@ private:
 void TestGui::saveShot(QWidget* w, const char* name)
 {
     const QByteArray dir = qgetenv("RECLAB_SCREENSHOT_DIR");
-    if (!dir.isEmpty())
-        w->grab().save(QString::fromLocal8Bit(dir) + QLatin1Char('/') + QLatin1String(name));
+    if (dir.isEmpty())
+        return;
+    QTest::qWait(50); // the layout settles as it would before the window paints
+    w->grab().save(QString::fromLocal8Bit(dir) + QLatin1Char('/') + QLatin1String(name));
 }
 
 void TestGui::opensOnSampleData()
@@ -338,6 +340,10 @@ void TestGui::protocolChoiceFollowsTheModel()
     w.panel()->maxLengthSpin()->setValue(8);
     w.panel()->epochsSpin()->setValue(1);
     w.panel()->protocolCombo()->setCurrentIndex(w.panel()->protocolCombo()->findData(QStringLiteral("common")));
+    // The protocol's description wraps; every line shows, however narrow the dock's scroll leaves it.
+    auto* described = w.panel()->findChild<QLabel*>(QStringLiteral("protocolText"));
+    QVERIFY(described && described->text().contains(QStringLiteral("sampled negatives")));
+    QTRY_VERIFY(described->height() >= described->heightForWidth(described->width()));
     saveShot(w.panel(), "sasrec-setup.png"); // the whole form, past the dock's scroll
     w.startAction()->trigger();
     QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 3, 120000);

@@ -9,6 +9,7 @@
 #include <QCheckBox>
 #include <QComboBox>
 #include <QDoubleSpinBox>
+#include <QEvent>
 #include <QFormLayout>
 #include <QLabel>
 #include <QSignalBlocker>
@@ -130,8 +131,10 @@ TrainingPanel::TrainingPanel(GraphDocument* graphs, QWidget* parent)
     form->addRow(tr("Threads"), threads_);
     form->addRow(tr("Protocol"), protocol_);
     protocolText_->setWordWrap(true);
+    protocolText_->setObjectName(QStringLiteral("protocolText"));
     protocolText_->setStyleSheet(QStringLiteral("color: palette(mid);"));
     form->addRow(protocolText_);
+    protocolText_->installEventFilter(this);
     duplicates_->addItem(tr("Refuse data that repeats pairs"), QString());
     duplicates_->addItem(tr("Keep each pair's latest row"), QStringLiteral("latest"));
     duplicates_->addItem(tr("Keep every row"), QStringLiteral("keep"));
@@ -356,6 +359,21 @@ void TrainingPanel::describeProtocol()
 {
     const std::string id = protocol_->currentData().toString().section(QLatin1Char(':'), 0, 0).toStdString();
     protocolText_->setText(QString::fromStdString(protocolDescription(protocolOf(protocolTask_, id), TrainConfig{})));
+    fitProtocolText();
+}
+
+void TrainingPanel::fitProtocolText()
+{
+    const int height = protocolText_->heightForWidth(protocolText_->width());
+    if (height > 0 && height != protocolText_->minimumHeight())
+        protocolText_->setMinimumHeight(height);
+}
+
+bool TrainingPanel::eventFilter(QObject* watched, QEvent* event)
+{
+    if (watched == protocolText_ && event->type() == QEvent::Resize)
+        fitProtocolText();
+    return QWidget::eventFilter(watched, event);
 }
 
 TrainConfig TrainingPanel::config() const

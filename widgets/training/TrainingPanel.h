@@ -66,6 +66,9 @@ public:
     QComboBox* scheduleCombo() const { return schedule_; }
     QDoubleSpinBox* momentumSpin() const { return momentum_; }
 
+protected:
+    bool eventFilter(QObject* watched, QEvent* event) override;
+
 private:
     TaskKind currentTask() const;
     ModelAbilities currentAbilities() const; // nothing when the model or graph cannot be analysed
@@ -99,6 +102,9 @@ private:
     QComboBox* protocol_; // data: "loo", "full", "holdout", "din" or "folds:K"
     QComboBox* duplicates_;
     QLabel* protocolText_;
+    // Keeps the wrapped description's height for its current width: a scroll area sizes the form
+    // before its scroll bar narrows it, and the last lines would be clipped.
+    void fitProtocolText();
     QCheckBox* earlyStopping_;
     QComboBox* validationMetric_;
     QSpinBox* patience_;
