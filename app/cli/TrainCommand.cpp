@@ -59,6 +59,9 @@ TrainConfig configFrom(const TrainOptions& o)
     for (const auto& [option, text] : o.fields)
         if (!text.empty()) // not given
             setFieldFromText(c, *trainField(option), text);
+    // A model's own label smoothing belongs to its cross-entropy: another loss given goes without it.
+    if (const auto smoothing = o.fields.find("label-smoothing"); c.loss != "ce" && (smoothing == o.fields.end() || smoothing->second.empty()))
+        c.labelSmoothing = 0.0;
     if (o.pretrain)
         c.pretrain = true;
     if (o.noPretrain)

@@ -178,7 +178,7 @@ torch::Tensor GraphModelImpl::nextItemLoss(const torch::Tensor& out, const torch
 {
     namespace F = torch::nn::functional;
     if (!sampled) // out: every item's logit; cross-entropy over all items
-        return F::cross_entropy(out, targets);
+        return F::cross_entropy(out, targets, F::CrossEntropyFuncOptions().label_smoothing(labelSmoothing_));
     // out: [targets, 1 + k], the target's score then its negatives'.
     const auto positive = out.narrow(1, 0, 1), negatives = out.narrow(1, 1, out.size(1) - 1);
     if (sampledLoss_ == "bpr") // the target above each negative: −log σ(s⁺ − s⁻)

@@ -61,6 +61,8 @@ public:
     torch::Tensor calculateLoss(const Batch& batch) override;
     // The next-item loss with sampled negatives: "bce" (the default) or "bpr" (TrainConfig::loss).
     void setSampledLoss(std::string loss) { sampledLoss_ = std::move(loss); }
+    // Cross-entropy over all items: the share ε of each target's label spread over every item.
+    void setLabelSmoothing(double epsilon) { labelSmoothing_ = epsilon; }
     torch::Tensor predictBatch(const Batch& batch) override;
     // Graphs that read a behaviour history throw std::logic_error here (use predictBatch).
     torch::Tensor predict(const torch::Tensor& users, const torch::Tensor& items) override;
@@ -127,6 +129,7 @@ private:
     GraphData data_;
     double l2_;
     std::string sampledLoss_ = "bce";
+    double labelSmoothing_ = 0.0;
     torch::Tensor nextItemLoss(const torch::Tensor& out, const torch::Tensor& targets, bool sampled) const;
     std::vector<std::shared_ptr<Step>> steps_; // dependency order
     torch::Tensor lastAttention_;

@@ -24,6 +24,8 @@ void TrainConfig::validate() const
     // Rules between fields.
     if (momentum != 0 && optimizer != "sgd")
         throw ConfigError("momentum", "applies to the sgd optimizer only");
+    if (labelSmoothing != 0 && loss != "ce")
+        throw ConfigError("label-smoothing", "applies to the cross-entropy loss (--loss ce) only");
     if (customGraph() && !graph.is_object())
         throw ConfigError("graph", "model 'graph' needs a graph (reclab-cli train --graph FILE)");
     if (device != "cpu" && device.rfind("cuda", 0) != 0)

@@ -48,6 +48,9 @@ struct TrainConfig {
     // negatives sampled beside each target (the SASRec paper's −log σ(s⁺) − Σ log(1 − σ(s⁻)));
     // "bpr", one negative beside each target, −log σ(s⁺ − s⁻).
     std::string loss = "ce";
+    // "ce" only: the target keeps 1 − ε of the label and ε is spread evenly over every item, so the
+    // loss is (1 − ε)·CE + ε·mean over items of −log p (torch's label_smoothing).
+    double labelSmoothing = 0.0;
     double positiveRating = 4.0;                     // base / din: label 1 when rating >= this
     // Evaluation protocol; empty: the model's usual one. Ranking models: "loo" (leave-one-out,
     // the held-out item against evalNegatives sampled items, the default) or "full" (against

@@ -19,6 +19,7 @@ const NumberLimit kLimits[] = {
     {"l2", 0.0, kInf},
     {"weight-decay", 0.0, 1.0},
     {"momentum", 0.0, 1.0, false, true},
+    {"label-smoothing", 0.0, 1.0, false, true},
     {"shrink", 0.0, kInf},
     {"positive-rating", -kInf, kInf},
     {"validation-fraction", 0.0, 0.9, true, false},

@@ -56,6 +56,7 @@ std::shared_ptr<Recommender> compileGraph(const GraphSpec& graph, const ModelSha
 {
     auto model = std::make_shared<GraphModelImpl>(graph, GraphData::from(shape), config.l2);
     model->setSampledLoss(config.loss);
+    model->setLabelSmoothing(config.labelSmoothing);
     return model;
 }
 

@@ -157,13 +157,16 @@ TrainConfig sequenceDefaults(const char* name, int epochs = 40)
 // at 256, and they reach the reference's plateau in about half the epochs (README, "Sequence
 // models beside plain PyTorch"). SASRec also takes Adam's step at 2e-3 and anneals it to zero
 // on a cosine over its epochs: at a constant rate its full NDCG@10 on ml-100k hovers around 0.109
-// from epoch 30 on; annealed it settles at 0.116 (seed 1).
-TrainConfig windowDefaults(const char* name, int epochs, double learningRate, const char* schedule = "constant")
+// from epoch 30 on; annealed it settles at 0.116 (seed 1), and with label smoothing 0.1 at 0.119
+// (validation NDCG@10 rises with it too: 0.511 against 0.500).
+TrainConfig windowDefaults(const char* name, int epochs, double learningRate, const char* schedule = "constant",
+                           double labelSmoothing = 0.0)
 {
     TrainConfig c = sequenceDefaults(name, epochs);
     c.batchSize = 32;
     c.learningRate = learningRate;
     c.lrSchedule = schedule;
+    c.labelSmoothing = labelSmoothing;
     return c;
 }
 
@@ -229,7 +232,7 @@ std::vector<ModelInfo> buildRegistry()
         "sasrec", "SASRec",
         "Self-attentive sequential recommendation: causal Transformer layers over the behaviours and their places, "
         "the state at each scoring every item as the next (Kang and McAuley 2018)",
-        TaskKind::ClickThrough, ModelFamily::Sequential, windowDefaults("sasrec", 60, 2e-3, "cosine"), sequenceGraph("sasrec")));
+        TaskKind::ClickThrough, ModelFamily::Sequential, windowDefaults("sasrec", 60, 2e-3, "cosine", 0.1), sequenceGraph("sasrec")));
     models.push_back(templateModel(
         "caser", "Caser",
         "Convolutional sequence embedding: horizontal and vertical filters over the latest behaviours as an image, "

@@ -137,6 +137,21 @@ void TestNextItem::crossEntropyMatchesTheFormula()
         QVERIFY2(std::abs(loss - sum / static_cast<double>(count)) < 1e-5,
                  qPrintable(QString("pooled %1: loss %2, by hand %3").arg(pooled).arg(loss).arg(sum / static_cast<double>(count))));
 
+        // Label smoothing ε: (1 − ε)·(−log p_target) + ε·mean over every item of −log p.
+        const double epsilon = 0.2;
+        model->setLabelSmoothing(epsilon);
+        const double smoothed = model->calculateLoss(b).item<double>();
+        model->setLabelSmoothing(0.0);
+        sum = 0;
+        eachTarget([&](int64_t row, int64_t t, const torch::Tensor& h) {
+            const auto logits = table.matmul(h);
+            const double lse = torch::logsumexp(logits, 0).item<double>();
+            sum += (1 - epsilon) * (lse - logits[b.targets[row][t].item<int64_t>()].item<double>()) +
+                   epsilon * (lse - logits.mean().item<double>());
+        });
+        QVERIFY2(std::abs(smoothed - sum / static_cast<double>(count)) < 1e-5 && std::abs(smoothed - loss) > 1e-3,
+                 qPrintable(QString("pooled %1, smoothed: loss %2, by hand %3").arg(pooled).arg(smoothed).arg(sum / static_cast<double>(count))));
+
         // Sampled negatives beside each target (--loss bce, bpr): the same positions, each target
         // against its own k items. BCE: −log σ(h·e⁺) − Σ log(1 − σ(h·e⁻)); BPR: −log σ(h·e⁺ − h·e⁻)
         // averaged over every (target, negative) pair.

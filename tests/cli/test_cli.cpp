@@ -139,6 +139,10 @@ void TestCli::badInputExitsTwoWithOneLine_data()
     QTest::newRow("unknown optimizer") << QStringList{"train", "--optimizer", "rmsprop"} << QStringLiteral("optimizer");
     QTest::newRow("momentum with adam") << QStringList{"train", "--model", "gmf", "--momentum", "0.9"}
                                         << QStringLiteral("momentum");
+    QTest::newRow("label smoothing with bce") << QStringList{"train", "--model", "sasrec", "--loss", "bce", "--label-smoothing", "0.1"}
+                                              << QStringLiteral("option 'label-smoothing': applies to the cross-entropy loss");
+    QTest::newRow("label smoothing of 1") << QStringList{"train", "--model", "sasrec", "--label-smoothing", "1"}
+                                          << QStringLiteral("--label-smoothing: expected");
     QTest::newRow("validation metric of another task") << QStringList{"train", "--model", "gmf", "--validation-metric", "rmse"}
                                                       << QStringLiteral("validation-metric");
     QTest::newRow("resume with new settings") << QStringList{"train", "--resume", "1", "--lr", "0.1"} << QStringLiteral("excludes");
@@ -255,9 +259,13 @@ void TestCli::sequenceModelsTrain()
     QCOMPARE(params.value("loss").toString(), QStringLiteral("ce"));
     QCOMPARE(params.value("protocol").toString(), QStringLiteral("common"));
     for (const char* loss : {"bce", "bpr"}) {
-        const Result sampled = run({"train", "--data", "sample", "--model", "gru4rec", "--epochs", "1", "--loss", loss,
+        // SASRec smooths its cross-entropy's labels by default; a sampled loss goes without.
+        const char* model = std::string(loss) == "bpr" ? "sasrec" : "gru4rec";
+        const Result sampled = run({"train", "--data", "sample", "--model", model, "--epochs", "1", "--loss", loss,
                                     "--negatives", "1", "--max-length", "4", "--json", "--db", db_});
         QVERIFY2(sampled.code == 0, sampled.err.constData());
+        const qint64 id = QJsonDocument::fromJson(sampled.out.trimmed().split('\n').last()).object().value("run_id").toInteger();
+        QCOMPARE(QJsonDocument::fromJson(QByteArray::fromStdString(store.findRun(id)->paramsJson)).object().value("label_smoothing").toDouble(), 0.0);
     }
     const Result bad = run({"train", "--data", "sample", "--model", "gru4rec", "--loss", "mse", "--db", db_});
     QCOMPARE(bad.code, 2);

@@ -332,9 +332,11 @@ void TestGui::protocolChoiceFollowsTheModel()
     QVERIFY(w.panel()->lossCombo()->isEnabled() && w.panel()->maxLengthSpin()->isEnabled());
     QCOMPARE(w.panel()->maxLengthSpin()->value(), 50);
     QCOMPARE(w.panel()->scheduleCombo()->currentData().toString(), QStringLiteral("cosine")); // SASRec anneals
+    QVERIFY(w.panel()->smoothingSpin()->isEnabled());                                          // and smooths its labels
+    QCOMPARE(w.panel()->smoothingSpin()->value(), 0.1);
     QVERIFY(!w.panel()->negativesSpin()->isEnabled()); // cross-entropy samples nothing
     w.panel()->lossCombo()->setCurrentIndex(w.panel()->lossCombo()->findData(QStringLiteral("bce")));
-    QVERIFY(w.panel()->negativesSpin()->isEnabled()); // negatives per target
+    QVERIFY(w.panel()->negativesSpin()->isEnabled() && !w.panel()->smoothingSpin()->isEnabled()); // negatives per target, no smoothing
     w.panel()->lossCombo()->setCurrentIndex(w.panel()->lossCombo()->findData(QStringLiteral("bpr")));
     QVERIFY(!w.panel()->negativesSpin()->isEnabled()); // always one
     w.panel()->maxLengthSpin()->setValue(8);
@@ -353,8 +355,10 @@ void TestGui::protocolChoiceFollowsTheModel()
     QCOMPARE(sasrec.protocol, std::string("common"));
     QCOMPARE(sasrec.historyLength, 8);
     QCOMPARE(sasrec.lrSchedule, std::string("cosine"));
+    QCOMPARE(sasrec.labelSmoothing, 0.0); // BPR has no labels to smooth
     w.panel()->modelCombo()->setCurrentIndex(w.panel()->modelCombo()->findData(QStringLiteral("neumf")));
     QVERIFY(!w.panel()->lossCombo()->isEnabled() && !w.panel()->maxLengthSpin()->isEnabled());
+    QVERIFY(!w.panel()->smoothingSpin()->isEnabled());
     QCOMPARE(w.panel()->scheduleCombo()->currentData().toString(), QStringLiteral("constant"));
 }
 

@@ -59,7 +59,7 @@ void fromField(QWidget* widget, const char* option) { widget->setToolTip(QString
 
 TrainingPanel::TrainingPanel(GraphDocument* graphs, QWidget* parent)
     : QWidget(parent), graphs_(graphs), dataset_(new QLabel(tr("loading…"))), model_(new QComboBox),
-      epochs_(new QSpinBox), loss_(new QComboBox), maxLength_(new QSpinBox), pretrain_(new QCheckBox(tr("Pre-train GMF and MLP first"))), optimizer_(new QComboBox),
+      epochs_(new QSpinBox), loss_(new QComboBox), smoothing_(rateSpin(2, 0.0, 0.99, 0.05)), maxLength_(new QSpinBox), pretrain_(new QCheckBox(tr("Pre-train GMF and MLP first"))), optimizer_(new QComboBox),
       learningRate_(rateSpin(5, 0.00001, 10.0, 0.0005)), schedule_(new QComboBox), weightDecay_(rateSpin(6, 0.0, 1.0, 0.0001)),
       momentum_(rateSpin(3, 0.0, 0.999, 0.05)), batch_(new QSpinBox), negatives_(new QSpinBox), factors_(new QSpinBox),
       seed_(new QSpinBox), device_(new QComboBox), threads_(new QSpinBox), protocol_(new QComboBox),
@@ -121,6 +121,8 @@ TrainingPanel::TrainingPanel(GraphDocument* graphs, QWidget* parent)
     loss_->setSizeAdjustPolicy(QComboBox::AdjustToMinimumContentsLengthWithIcon);
     fromField(loss_, "loss");
     form->addRow(tr("Next-item loss"), loss_);
+    fromField(smoothing_, "label-smoothing");
+    form->addRow(tr("Label smoothing"), smoothing_);
     seed_->setRange(0, 1 << 30);
     form->addRow(tr("Seed"), seed_);
     setDevices({"cpu"}); // the GPUs are known once LibTorch is loaded
@@ -251,6 +253,7 @@ void TrainingPanel::showValues(const TrainConfig& d)
     factors_->setValue(d.factors);
     maxLength_->setValue(d.historyLength);
     loss_->setCurrentIndex(std::max(0, loss_->findData(QString::fromStdString(d.loss))));
+    smoothing_->setValue(d.labelSmoothing);
     seed_->setValue(static_cast<int>(d.seed));
     // A graph that names the parts it starts from (NeuMF's template, or the editor's graph).
     const ModelInfo* model = isGraphModel() ? nullptr : currentDefaults();
@@ -308,6 +311,7 @@ void TrainingPanel::updateEnabled()
     negatives_->setEnabled(trainable && (currentTask() == TaskKind::ImplicitRanking ||
                                          (abilities.readsHistory && !abilities.nextItems) || sampledLoss));
     loss_->setEnabled(trainable && abilities.nextItems);
+    smoothing_->setEnabled(trainable && abilities.nextItems && loss_->currentData().toString() == QLatin1String("ce"));
     maxLength_->setEnabled(abilities.readsHistory);
     duplicates_->setEnabled(currentTask() == TaskKind::ImplicitRanking);
     factors_->setEnabled(trainable && !isGraphModel()); // a graph sets its own sizes
@@ -395,6 +399,7 @@ TrainConfig TrainingPanel::config() const
     c.negatives = negatives_->value();
     c.historyLength = maxLength_->value();
     c.loss = loss_->currentData().toString().toStdString();
+    c.labelSmoothing = smoothing_->isEnabled() ? smoothing_->value() : 0.0;
     c.seed = static_cast<uint64_t>(seed_->value());
     c.device = device_->currentData().toString().toStdString();
     c.threads = threads_->value();

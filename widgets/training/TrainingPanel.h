@@ -1,8 +1,9 @@
 // The run setup: the dataset in use, a model of the registry or the editor's graph, and every
 // hyperparameter of a run (optimizer, learning rate, weight decay, momentum, batch size,
-// epochs, negatives, embedding size, the history's length and the next-item loss for models that
-// read the behaviour sequence, seed, device, threads, protocol, early stopping). Model
-// changes load the model's defaults; the protocol and validation metric lists follow the task.
+// epochs, negatives, embedding size, the history's length and the next-item loss (with its label
+// smoothing) for models that read the behaviour sequence, seed, device, threads, protocol, early
+// stopping). Model changes load the model's defaults; the protocol and validation metric lists
+// follow the task.
 #pragma once
 
 #include "runs/ModelTraits.h"
@@ -54,6 +55,7 @@ public:
     QCheckBox* pretrainCheck() const { return pretrain_; }
     QSpinBox* epochsSpin() const { return epochs_; }
     QComboBox* lossCombo() const { return loss_; }        // next-item models: ce, bce, bpr
+    QDoubleSpinBox* smoothingSpin() const { return smoothing_; } // next-item models with ce
     QSpinBox* maxLengthSpin() const { return maxLength_; } // models that read the history
     QSpinBox* batchSpin() const { return batch_; }
     QSpinBox* negativesSpin() const { return negatives_; }
@@ -85,6 +87,7 @@ private:
     QComboBox* model_;
     QSpinBox* epochs_;
     QComboBox* loss_;
+    QDoubleSpinBox* smoothing_;
     QSpinBox* maxLength_;
     QCheckBox* pretrain_;
     QComboBox* optimizer_;
