@@ -74,6 +74,9 @@ protected:
 private:
     TaskKind currentTask() const;
     ModelAbilities currentAbilities() const; // nothing when the model or graph cannot be analysed
+    // Keeps the wrapped description's height for its current width: a scroll area sizes the form
+    // before its scroll bar narrows it, and the last lines would be clipped.
+    void fitProtocolText();
     const ModelInfo* currentDefaults() const;
     void applyModelDefaults();
     void showValues(const TrainConfig& values);
@@ -105,9 +108,6 @@ private:
     QComboBox* protocol_; // data: "loo", "full", "holdout", "din" or "folds:K"
     QComboBox* duplicates_;
     QLabel* protocolText_;
-    // Keeps the wrapped description's height for its current width: a scroll area sizes the form
-    // before its scroll bar narrows it, and the last lines would be clipped.
-    void fitProtocolText();
     QCheckBox* earlyStopping_;
     QComboBox* validationMetric_;
     QSpinBox* patience_;
