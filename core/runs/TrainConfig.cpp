@@ -39,8 +39,12 @@ std::string TrainConfig::validationKey() const
 {
     if (validationMetric.empty() || validationMetric.find('@') != std::string::npos)
         return validationMetric;
+    // "ndcg" and "full_ndcg" (the common protocol's ranking against every unseen item) are at K.
+    const std::string full = kFullPrefix;
+    const bool ranked = validationMetric.rfind(full, 0) == 0;
+    const std::string name = ranked ? validationMetric.substr(full.size()) : validationMetric;
     for (const auto& m : metricTable())
-        if (validationMetric == m.name && m.atK && m.accuracy)
+        if (name == m.name && m.atK && m.accuracy)
             return validationMetric + "@" + std::to_string(topK);
     return validationMetric;
 }

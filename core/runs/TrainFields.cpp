@@ -120,8 +120,9 @@ std::vector<TrainField> buildFields()
     whole("report_every_batches", "report-every", &C::reportEveryBatches, nullptr, 1, std::numeric_limits<int>::max());
     text("validation_metric", "validation-metric", &C::validationMetric,
          "Early stopping on this metric of a validation part held out of the training data (each user's latest but "
-         "one interaction for loo/full, 10% of the ratings or users otherwise): hr, ndcg, mrr (at 10), rmse, mae, auc, "
-         "gauc, logloss. The best epoch's weights are kept and tested once at the end",
+         "one interaction for loo/full/common, 10% of the ratings or users otherwise): hr, ndcg, mrr (at 10), rmse, mae, "
+         "auc, gauc, logloss; with --protocol common also full_hr, full_ndcg, full_mrr (against every unseen item). "
+         "The best epoch's weights are kept and tested once at the end",
          {}, true);
     whole("patience", "patience", &C::patience,
           "With --validation-metric: epochs without improvement before stopping (default 3, 0: never early)", 0, 100000);

@@ -241,6 +241,10 @@ void TestCommon::everyFamilyOnOneSplit()
         c.protocol = "common";
         c.epochs = 1;
         c.pretrain = false;
+        if (model == "gmf") { // validated on the full ranking of each user's latest-but-one item
+            c.validationMetric = "full_ndcg"; // at K, like "ndcg"
+            c.patience = 0;
+        }
         TrainingSession session(sample, c, db);
         session.setStartCallback([&](int64_t id) { runs[model] = id; });
         const RunOutcome outcome = session.run();
@@ -256,6 +260,10 @@ void TestCommon::everyFamilyOnOneSplit()
     // On the sample's planted sequences, DIN's history beats a chance ranking by far.
     QVERIFY(value(metrics["din"], "hr@10") > 0.3);
     ExperimentStore store(db);
+    const auto validated = store.metrics(runs["gmf"], "val_full_ndcg@10");
+    QCOMPARE(validated.size(), size_t(1));
+    QVERIFY(validated[0].value > 0 && validated[0].value <= 1);
+    QVERIFY(store.metrics(runs["mf"], "val_full_ndcg@10").empty());
     const RunComparison c = compareRuns(store, {runs["mf"], runs["din"]});
     QVERIFY2(c.sameSplit, c.splitNote.c_str());
     QVERIFY(!c.significance.empty());
