@@ -89,7 +89,7 @@ bool EpochLoop::trainEpoch(Recommender& model, FlatOptimizer& optimizer, int epo
         if (scheduled) {
             const double done = (static_cast<double>(epoch - 1) + static_cast<double>(b) / static_cast<double>(batches)) /
                                 static_cast<double>(config.epochs);
-            optimizer.setLearningRate(scheduledLearningRate(config.lrSchedule, peakLearningRate, done));
+            optimizer.setLearningRate(scheduledLearningRate(config.lrSchedule, optimizer.peakLearningRate(), done));
         }
         optimizer.zeroGrad();
         auto loss = model.calculateLoss(mb);
@@ -178,7 +178,7 @@ RunOutcome EpochLoop::run(Recommender& model, FlatOptimizer& optimizer, Training
     for (int epoch = progress.epoch + 1; epoch <= config.epochs; ++epoch) {
         if (const double lr = trainer.takeLearningRate(); lr > 0) {
             optimizer.setLearningRate(lr); // with a schedule, the new peak it scales
-            peakLearningRate = lr;
+            optimizer.setPeakLearningRate(lr);
         }
         if (trainer.stopRequested()) {
             outcome.status = RunStatus::Stopped;

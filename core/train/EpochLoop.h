@@ -30,8 +30,6 @@ struct EpochLoop {
     std::string checkpointDir; // where last.pt, best.pt and embedding snapshots go; empty: nowhere
     CheckpointIdentity identity; // written into every checkpoint
     mutable int lastSnapshot = 0; // the epoch of the latest embedding snapshot
-    // The learning rate the schedule starts from: the configured one, or the one set live.
-    mutable double peakLearningRate = trainer.config().learningRate;
 
     // A pre-training phase ("gmf", "mlp"): its batches are reported tagged with the phase, and
     // it is not evaluated.

@@ -242,6 +242,7 @@ void FlatOptimizer::save(torch::serialize::OutputArchive& archive) const
     archive.write("optimizer.kind", c10::IValue(static_cast<int64_t>(options_.kind)));
     archive.write("optimizer.steps", c10::IValue(steps_));
     archive.write("optimizer.learning_rate", c10::IValue(options_.learningRate));
+    archive.write("optimizer.peak_learning_rate", c10::IValue(peakLearningRate_));
     archive.write("optimizer.numel", c10::IValue(numel_));
     if (state1_.defined())
         archive.write("optimizer.state1", state1_, /*is_buffer=*/true);
@@ -272,6 +273,9 @@ void FlatOptimizer::load(torch::serialize::InputArchive& archive)
     }
     steps_ = steps.toInt();
     options_.learningRate = lr.toDouble();
+    c10::IValue peak; // absent from checkpoints written before schedules could be set live
+    if (archive.try_read("optimizer.peak_learning_rate", peak))
+        peakLearningRate_ = peak.toDouble();
 }
 
 } // namespace reclab

@@ -51,6 +51,10 @@ public:
 
     double learningRate() const { return options_.learningRate; }
     void setLearningRate(double lr) { options_.learningRate = lr; }
+    // The rate a schedule scales (scheduledLearningRate's peak): the configured one until a rate
+    // is set live; saved with the state, so a resumed run anneals from the same peak.
+    double peakLearningRate() const { return peakLearningRate_; }
+    void setPeakLearningRate(double lr) { peakLearningRate_ = lr; }
     const OptimizerOptions& options() const { return options_; }
     int64_t steps() const { return steps_; }
     // The flat gradient (for gradient norms; valid between backward and the next zeroGrad).
@@ -66,6 +70,7 @@ private:
     void stepTensors();
 
     OptimizerOptions options_;
+    double peakLearningRate_ = options_.learningRate;
     std::vector<torch::Tensor> params_;
     torch::Tensor flat_, grad_;
     torch::Tensor state1_, state2_; // Adam: first and second moments; SGD: momentum; Adagrad: sum

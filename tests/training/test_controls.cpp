@@ -1,7 +1,7 @@
 // A training steered while it runs, as the dashboard does from the GUI thread: paused, advanced
 // one batch at a time with each step's loss and per-block gradient norms, resumed; a learning
 // rate changed mid-run applies from the next epoch; a cosine schedule anneals every step and
-// takes a rate set live as its new peak; a paused run stops cleanly.
+// takes a rate set live as its new peak, also after a resume; a paused run stops cleanly.
 // LibTorch's headers before Qt's: Qt's `slots` macro breaks them.
 #include "data/SampleGenerator.h"
 #include "zoo/ModelRegistry.h"
@@ -151,6 +151,27 @@ void TestControls::cosineScheduleAnnealsEveryStep()
     }
     QVERIFY(rates[3] < 0.004 * 0.01); // near zero at the end
     QVERIFY(losses.back() < losses.front());
+    // Stopped after epoch 3 and resumed from its checkpoint: epoch 4 anneals from the peak set
+    // live, as the unbroken run did, not from the configured one.
+    QTemporaryDir dir;
+    Trainer first(sample_, config);
+    first.setCheckpointDir(dir.path().toStdString());
+    first.setEpochCallback([&](const EpochStats& s) {
+        if (s.epoch == 2)
+            first.setLearningRate(0.004);
+        if (s.epoch == 3)
+            first.requestStop();
+    });
+    QCOMPARE(first.fit().status, RunStatus::Stopped);
+    Trainer second(sample_, config);
+    second.setCheckpointDir(dir.path().toStdString());
+    second.setResumeFrom(dir.filePath(QStringLiteral("last.pt")).toStdString());
+    std::vector<double> resumedRates;
+    second.setEpochCallback([&](const EpochStats& s) { resumedRates.push_back(s.learningRate); });
+    QCOMPARE(second.fit().status, RunStatus::Finished);
+    QCOMPARE(resumedRates.size(), size_t(1));
+    QVERIFY2(std::abs(resumedRates[0] - rates[3]) < 1e-12,
+             qPrintable(QStringLiteral("%1 against %2").arg(resumedRates[0]).arg(rates[3])));
     // An unknown schedule is refused naming the option.
     TrainConfig bad = gmf(1);
     bad.lrSchedule = "step";
