@@ -109,7 +109,7 @@ std::vector<TrainField> buildFields()
          {"ce", "bce", "bpr"});
     real("label_smoothing", "label-smoothing", &C::labelSmoothing,
          "Sequence models with --loss ce: the share of each target's label spread evenly over every item, "
-         "(1 - e) CE + e mean over items of -log p (default: 0.1 for sasrec, 0 for the others)");
+         "(1 - e) CE + e mean over items of -log p (default: 0.1 for gru4rec and sasrec, 0 for the others)");
     real("positive_rating", "positive-rating", &C::positiveRating,
          "base/din: a sample is positive when its rating is at least this (default 4)");
     text("protocol", "protocol", &C::protocol, nullptr, protocolChoices(), true); // help from the catalogue

@@ -158,7 +158,9 @@ TrainConfig sequenceDefaults(const char* name, int epochs = 40)
 // models beside plain PyTorch"). SASRec also takes Adam's step at 2e-3 and anneals it to zero
 // on a cosine over its epochs: at a constant rate its full NDCG@10 on ml-100k hovers around 0.109
 // from epoch 30 on; annealed it settles at 0.116 (seed 1), and with label smoothing 0.1 at 0.119
-// (validation NDCG@10 rises with it too: 0.511 against 0.500).
+// (validation NDCG@10 rises with it too: 0.511 against 0.500). GRU4Rec smooths by 0.1 as well:
+// its validation full NDCG@10 (each user's latest but one against every unseen item, median of
+// the last 5 epochs) rises from 0.1135 and 0.1116 to 0.1192 and 0.1267 on seeds 1 and 3.
 TrainConfig windowDefaults(const char* name, int epochs, double learningRate, const char* schedule = "constant",
                            double labelSmoothing = 0.0)
 {
@@ -227,7 +229,7 @@ std::vector<ModelInfo> buildRegistry()
         "gru4rec", "GRU4Rec",
         "Session-based recommendation with recurrent networks: a GRU over the behaviours in time order, its state "
         "after each one scoring every item as the next (Hidasi et al. 2016)",
-        TaskKind::ClickThrough, ModelFamily::Sequential, windowDefaults("gru4rec", 40, 1e-3), sequenceGraph("gru4rec")));
+        TaskKind::ClickThrough, ModelFamily::Sequential, windowDefaults("gru4rec", 40, 1e-3, "constant", 0.1), sequenceGraph("gru4rec")));
     models.push_back(templateModel(
         "sasrec", "SASRec",
         "Self-attentive sequential recommendation: causal Transformer layers over the behaviours and their places, "

@@ -328,6 +328,10 @@ void TestGui::protocolChoiceFollowsTheModel()
 
     // A next-item model offers its loss and window; a model without a history offers neither.
     QVERIFY(!w.panel()->lossCombo()->isEnabled() && w.panel()->maxLengthSpin()->isEnabled()); // din reads a history
+    w.panel()->modelCombo()->setCurrentIndex(w.panel()->modelCombo()->findData(QStringLiteral("gru4rec")));
+    QCOMPARE(w.panel()->scheduleCombo()->currentData().toString(), QStringLiteral("constant")); // GRU4Rec keeps its rate
+    QVERIFY(w.panel()->smoothingSpin()->isEnabled());                                            // and smooths its labels
+    QCOMPARE(w.panel()->smoothingSpin()->value(), 0.1);
     w.panel()->modelCombo()->setCurrentIndex(w.panel()->modelCombo()->findData(QStringLiteral("sasrec")));
     QVERIFY(w.panel()->lossCombo()->isEnabled() && w.panel()->maxLengthSpin()->isEnabled());
     QCOMPARE(w.panel()->maxLengthSpin()->value(), 50);
