@@ -40,12 +40,9 @@ std::string TrainConfig::validationKey() const
     if (validationMetric.empty() || validationMetric.find('@') != std::string::npos)
         return validationMetric;
     // "ndcg" and "full_ndcg" (the common protocol's ranking against every unseen item) are at K.
-    const std::string full = kFullPrefix;
-    const bool ranked = validationMetric.rfind(full, 0) == 0;
-    const std::string name = ranked ? validationMetric.substr(full.size()) : validationMetric;
-    for (const auto& m : metricTable())
-        if (name == m.name && m.atK && m.accuracy)
-            return validationMetric + "@" + std::to_string(topK);
+    const std::string atK = validationMetric + "@" + std::to_string(topK);
+    if (const MetricTraits* m = metricTraits(atK); m && m->accuracy)
+        return atK;
     return validationMetric;
 }
 
