@@ -30,7 +30,7 @@ public:
         const bool once = query.size(0) > 1 && query.stride(0) == 0;
         if (once)
             query = query.narrow(0, 0, 1);
-        const auto valid = torch::ones({query.size(0), keys.size(0)}, torch::kBool);
+        const auto valid = torch::ones({query.size(0), keys.size(0)}, query.options().dtype(torch::kBool));
         torch::Tensor weights;
         const auto y = attend(s, keys.unsqueeze(0), valid, query, p.maps ? &weights : nullptr); // [n or 1, w]
         if (p.maps && weights.defined())

@@ -2,7 +2,6 @@
 
 #include <ATen/ATen.h>
 #include <ATen/Parallel.h>
-#include <torch/linalg.h>
 
 #include <algorithm>
 #include <atomic>
@@ -25,7 +24,7 @@ PcaResult pca(const torch::Tensor& vectors, int dims)
     const torch::Tensor centred = x - x.mean(0, true);
     // The covariance is d x d (d is an embedding size): its eigenvectors are cheap and exact.
     const torch::Tensor covariance = centred.t().mm(centred) / static_cast<double>(x.size(0) - 1);
-    auto [values, vectorsOut] = torch::linalg::eigh(covariance, "L"); // ascending
+    auto [values, vectorsOut] = torch::linalg_eigh(covariance, "L"); // ascending
     const torch::Tensor order = values.argsort(0, true).narrow(0, 0, dims);
     torch::Tensor components = vectorsOut.index_select(1, order);
     // Deterministic signs: the largest loading of each component is positive.
@@ -209,7 +208,7 @@ torch::Tensor procrustesAlign(const torch::Tensor& moving, const torch::Tensor& 
         return moving;
     const torch::Tensor a = (moving - moving.mean(0, true)).to(torch::kDouble);
     const torch::Tensor b = (fixed - fixed.mean(0, true)).to(torch::kDouble);
-    auto [u, s, vh] = torch::linalg::svd(a.t().mm(b), false, c10::nullopt);
+    auto [u, s, vh] = torch::linalg_svd(a.t().mm(b), /*full_matrices=*/false);
     return a.mm(u.mm(vh)).to(torch::kFloat);
 }
 

@@ -12,7 +12,7 @@ python3 -c 'import torch; print("torch", torch.__version__, "cuda", torch.versio
 PREFIX="$TORCH_PREFIX${DEPS:+;$DEPS}"
 cmake -S . -B build-cuda -G Ninja -DCMAKE_BUILD_TYPE=Release -DRECLAB_WITH_GUI=OFF -DRECLAB_BUILD_TESTS=OFF \
   -DCMAKE_PREFIX_PATH="$PREFIX" ${DEPS:+-DSQLite3_INCLUDE_DIR=$DEPS/include -DSQLite3_LIBRARY=$DEPS/lib/libsqlite3.so}
-cmake --build build-cuda --parallel "$(nproc)"
+cmake --build build-cuda --parallel "$(nproc)" -- -k 0
 export LD_LIBRARY_PATH="${DEPS:+$DEPS/lib:}${LD_LIBRARY_PATH:-}"
 CLI=build-cuda/app/reclab-cli
 [ "${RECLAB_DEVICE_CHECKS:-1}" = 0 ] && exit 0
