@@ -14,6 +14,7 @@
 #include "runs/StoredRuns.h"
 #include "train/TrainingSession.h"
 #include "util/Error.h"
+#include "util/Words.h"
 
 #include <nlohmann/json.hpp>
 
@@ -59,6 +60,16 @@ TrainConfig configFrom(const TrainOptions& o)
     for (const auto& [option, text] : o.fields)
         if (!text.empty()) // not given
             setFieldFromText(c, *trainField(option), text);
+    // The next-item losses shape a next-item model's training only: another model would ignore them.
+    for (const char* option : {"loss", "label-smoothing"})
+        if (const auto given = o.fields.find(option); given != o.fields.end() && !given->second.empty() && !abilitiesOf(c).nextItems) {
+            std::vector<std::string> models;
+            for (const ModelInfo& m : modelRegistry())
+                if (m.graph && abilitiesOf(m.defaults).nextItems)
+                    models.push_back(m.name);
+            throw ConfigError(option, "applies to models that predict the next item (" + joinWords(models, " or ") +
+                                          ", or a graph scoring every item), not " + c.model);
+        }
     // A model's own label smoothing belongs to its cross-entropy: another loss given goes without it.
     if (const auto smoothing = o.fields.find("label-smoothing"); c.loss != "ce" && (smoothing == o.fields.end() || smoothing->second.empty()))
         c.labelSmoothing = 0.0;

@@ -141,6 +141,10 @@ void TestCli::badInputExitsTwoWithOneLine_data()
                                         << QStringLiteral("momentum");
     QTest::newRow("label smoothing with bce") << QStringList{"train", "--model", "sasrec", "--loss", "bce", "--label-smoothing", "0.1"}
                                               << QStringLiteral("option 'label-smoothing': applies to the cross-entropy loss");
+    QTest::newRow("next-item loss for gmf") << QStringList{"train", "--model", "gmf", "--loss", "bpr"}
+                                            << QStringLiteral("option 'loss': applies to models that predict the next item (gru4rec");
+    QTest::newRow("label smoothing for mf") << QStringList{"train", "--model", "mf", "--label-smoothing", "0.1"}
+                                            << QStringLiteral("option 'label-smoothing': applies to models that predict the next item");
     QTest::newRow("label smoothing of 1") << QStringList{"train", "--model", "sasrec", "--label-smoothing", "1"}
                                           << QStringLiteral("--label-smoothing: expected");
     QTest::newRow("validation metric of another task") << QStringList{"train", "--model", "gmf", "--validation-metric", "rmse"}
