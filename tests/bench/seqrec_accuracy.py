@@ -11,11 +11,11 @@ from DIR/<model>-<seed>.jsonl (written by an earlier run of this script or by ha
 command) instead of run again; they take about 13 (GRU4Rec) and 15 (SASRec) minutes a seed here.
 
 Time to the reference's best validation NDCG@10 (--speed-on validation, the default): for each
-seed, the training seconds RecLab needs until its validation full NDCG@10 (a second run with
+seed, the epochs RecLab needs until its validation full NDCG@10 (a second run with
 --validation-metric full_ndcg@10 --patience 0) first reaches the best the reference's validation
 curve reached (seqrec_ref_run.py --validation: each user's latest-but-one item ranked the same
-way), against the seconds the reference needed (its epochs to that best × its median seconds per
-epoch); the same for the reference's validation plateau. --speed-on test reads both sides' test
+way), against the epochs the reference needed, each side's epochs × the median training seconds
+of its epochs (RecLab's from its plain run); the same for the reference's validation plateau. --speed-on test reads both sides' test
 curves instead (one run a side).
 
 Usage: tests/bench/seqrec_accuracy.py [--models gru4rec,sasrec,caser] [--seeds 1,2,3] [--threads 1]
@@ -119,8 +119,10 @@ with tempfile.TemporaryDirectory() as tmp:
             best = max(ref_timed, key=lambda r: r[2])
             level = statistics.median(r[2] for r in ref_timed[-20:])
             per_epoch = statistics.median(r[1] for r in ref)
-            speed.append((seconds_to(timed, best[2]), seconds_to(ref_timed, best[2], per_epoch),
-                          seconds_to(timed, level), seconds_to(ref_timed, level, per_epoch)))
+            # Both sides: epochs to the level × the median seconds of an epoch of the plain run.
+            ours_epoch = statistics.median(c[1] for c in curve)
+            speed.append((seconds_to(timed, best[2], ours_epoch), seconds_to(ref_timed, best[2], per_epoch),
+                          seconds_to(timed, level, ours_epoch), seconds_to(ref_timed, level, per_epoch)))
             print(f"{model} seed {seed}: reference plateau NDCG@10 {plateau[0]:.4f} HR@10 {plateau[1]:.4f}; its {a.speed_on} "
                   f"NDCG@10 best {best[2]:.4f} at epoch {best[0]}, plateau {level:.4f}; RecLab's {a.speed_on} best "
                   f"{max(t[2] for t in timed):.4f}; time to the reference's best: RecLab {shown(speed[-1][0])}, reference "
