@@ -52,8 +52,10 @@ def validate(g):
         held["input"] = torch.tensor(np.array([g["window"](s[:-2]) for s in seqs]), device=dev)
         held["target"] = torch.tensor(np.array([s[-2] for s in seqs]), device=dev)
         mask = torch.zeros(len(seqs), g["n_items"] + 1, dtype=torch.bool)
+        # The training part and the target itself are out of the count (the reference's test
+        # masks its target among the user's items the same way); the test item competes.
         for u, s in enumerate(seqs):
-            mask[u, torch.from_numpy(s[:-2])] = True
+            mask[u, torch.from_numpy(s[:-1])] = True
         mask[:, 0] = True
         held["mask"] = mask.to(dev)
     model.eval()
