@@ -81,16 +81,17 @@ def ref_run(model, seed):
 
 
 def seconds_to(curve, target, per_epoch=None):
-    """Training seconds until the curve's NDCG@10 first reaches target (None: never); with
-    per_epoch, epochs × per_epoch instead of the summed epoch times."""
+    """(training seconds, epochs) until the curve's NDCG@10 first reaches target (None: never);
+    with per_epoch, epochs × per_epoch instead of the summed epoch times."""
     for i, c in enumerate(curve):
         if c[2] >= target:
-            return (i + 1) * per_epoch if per_epoch else sum(x[1] for x in curve[:i + 1])
+            return ((i + 1) * per_epoch if per_epoch else sum(x[1] for x in curve[:i + 1]), i + 1)
     return None
 
 
 def shown(t):
-    return "%.0f s" % t if t is not None else "not reached"
+    """Seconds, with the epochs in brackets."""
+    return "%.0f s (%d)" % t if t is not None else "not reached"
 
 
 def mean_std(xs):
