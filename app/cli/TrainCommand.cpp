@@ -62,7 +62,9 @@ TrainConfig configFrom(const TrainOptions& o)
             setFieldFromText(c, *trainField(option), text);
     // The next-item losses shape a next-item model's training only: another model would ignore them.
     for (const char* option : {"loss", "label-smoothing"})
-        if (const auto given = o.fields.find(option); given != o.fields.end() && !given->second.empty() && !abilitiesOf(c).nextItems) {
+        if (const auto given = o.fields.find(option); given != o.fields.end() && !given->second.empty()) {
+            if (abilitiesOf(c).nextItems)
+                break; // the model's abilities are read once, and only when an option was given
             std::vector<std::string> models;
             for (const ModelInfo& m : modelRegistry())
                 if (m.graph && abilitiesOf(m.defaults).nextItems)
