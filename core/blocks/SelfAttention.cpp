@@ -103,7 +103,7 @@ public:
     {
         const auto& table = s.as<State>().table;
         const auto& x = in[0]->t;
-        const auto places = placesFromLatest(torch::full({1}, x.size(0), x.options().dtype(torch::kLong)), x.size(0), table.size(0)).squeeze(0);
+        const auto places = placesFromLatest(lengthOfOne(x), x.size(0), table.size(0)).squeeze(0);
         return {x + table.index_select(0, places), {}};
     }
     ScriptValue script(ScriptPass& p, GraphStep& s, const Inputs<ScriptValue>& in) const override
@@ -187,7 +187,7 @@ public:
         const auto& x = in[0]->t;
         if (x.size(0) == 0)
             return {x, {}};
-        const auto lengths = torch::full({1}, x.size(0), x.options().dtype(torch::kLong));
+        const auto lengths = lengthOfOne(x);
         torch::Tensor weights;
         const auto y = encode(s.as<LayerModules>(), x.unsqueeze(0), lengths, false, p.maps ? &weights : nullptr).squeeze(0);
         if (p.maps)

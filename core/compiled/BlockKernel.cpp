@@ -114,7 +114,7 @@ HistoryFlags PaddedSequenceKernel::planHistory(HistoryPlan& p, const GraphStep& 
 SharedValue PaddedSequenceKernel::scoreShared(SharedPass& p, GraphStep& s, const Inputs<SharedValue>& in) const
 {
     const auto& x = in[0]->t; // [L, d], one user's behaviours
-    const auto y = run(s, x.unsqueeze(0), torch::full({1}, x.size(0), x.options().dtype(torch::kLong)));
+    const auto y = run(s, x.unsqueeze(0), lengthOfOne(x));
     return {everyEntry(s) ? y.squeeze(0) : y.expand({p.n, y.size(1)}), {}};
 }
 

@@ -308,6 +308,12 @@ std::vector<typename Pass::Value> walkSteps(const std::vector<std::shared_ptr<Gr
 
 // ---- helpers for kernels ------------------------------------------------------------------
 
+// One user's behaviours [L, w] seen as a batch of one: its length, [1], on x's device.
+inline torch::Tensor lengthOfOne(const torch::Tensor& x)
+{
+    return torch::full({1}, x.size(0), x.options().dtype(torch::kLong));
+}
+
 // A layer for an activation name ("none": empty).
 torch::nn::AnyModule activationModule(const std::string& name, int64_t channels);
 // Linear + activation (+ dropout) per size; without the first Linear when firstLinear is false.
