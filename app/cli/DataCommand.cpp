@@ -36,6 +36,8 @@ std::string separatorFrom(const std::string& s)
     return s;
 }
 
+} // namespace
+
 LoadOptions loadOptionsFrom(const SourceOptions& o)
 {
     LoadOptions l;
@@ -71,6 +73,20 @@ void addSourceOptions(CLI::App* cmd, SourceOptions& o)
     cmd->add_option("--meta", o.meta, "Amazon product metadata (JSON lines) for titles and categories");
 }
 
+void printSkipped(const Dataset& ds)
+{
+    for (const auto& warning : ds.report.warnings)
+        std::cerr << "reclab-cli: warning: " << oneLine(warning) << std::endl;
+    if (ds.report.skippedRows == 0)
+        return;
+    std::cerr << "reclab-cli: skipped " << ds.report.skippedRows << " malformed rows";
+    if (!ds.report.problems.empty())
+        std::cerr << "; first: " << oneLine(ds.report.problems.front());
+    std::cerr << std::endl;
+}
+
+namespace {
+
 std::optional<int64_t> timeOption(const std::string& value, const char* option)
 {
     if (value.empty())
@@ -86,17 +102,6 @@ nlohmann::json countsJson(const DatasetCounts& c)
     return {{"users", c.users}, {"items", c.items}, {"interactions", c.interactions}};
 }
 
-void printSkipped(const Dataset& ds)
-{
-    for (const auto& warning : ds.report.warnings)
-        std::cerr << "reclab-cli: warning: " << oneLine(warning) << std::endl;
-    if (ds.report.skippedRows == 0)
-        return;
-    std::cerr << "reclab-cli: skipped " << ds.report.skippedRows << " malformed rows";
-    if (!ds.report.problems.empty())
-        std::cerr << "; first: " << oneLine(ds.report.problems.front());
-    std::cerr << std::endl;
-}
 
 int runStats(const DataOptions& o)
 {
@@ -294,6 +299,7 @@ void addDataCommand(CLI::App& app, DataOptions& o)
     download->add_flag("--keep-archive", o.keepArchive, "Keep the .zip next to the extracted folder");
     download->add_flag("--list", o.list, "List the archives and exit");
     download->add_flag("--json", o.json, "Print one JSON object");
+    addTextCommands(data, o);
     download->footer("Exit codes: 0 done, 1 download failed (network, HTTP status, checksum, unsafe archive, disk), 2 bad option, "
                      "130 cancelled.");
 }
@@ -307,6 +313,10 @@ int runData(CLI::App& data, const DataOptions& o)
             return runPrepare(o);
         if (data.got_subcommand("download"))
             return runDownload(o);
+        if (data.got_subcommand("text"))
+            return runText(o);
+        if (data.got_subcommand("words"))
+            return runWords(o);
     } catch (const std::exception& e) {
         return reportFailure(e);
     }

@@ -1,10 +1,16 @@
-// `reclab-cli data stats|prepare|download`: load any supported dataset and print its figures,
-// prepare a filtered split for fair comparisons, fetch the public MovieLens archives.
+// `reclab-cli data stats|prepare|download|text|words`: load any supported dataset and print its
+// figures, prepare a filtered split for fair comparisons, fetch the public MovieLens archives,
+// show the vocabulary of its item text and train or load word vectors for it.
 #pragma once
 
 #include <CLI/CLI.hpp>
 
 #include <string>
+
+namespace reclab {
+struct Dataset;
+struct LoadOptions;
+} // namespace reclab
 
 namespace reclab::cli {
 
@@ -36,10 +42,32 @@ struct DataOptions {
     // download
     std::string name, toDir, url, md5;
     bool force = false, keepArchive = false, list = false;
+    // text and words
+    std::string fields = "all";
+    int minCount = 2;
+    bool keepStopWords = false;
+    int top = 20;
+    std::string item;
+    std::string vectors; // a vectors file, or "train"
+    std::string near;
+    int k = 10;
+    int wordDim = 64, wordEpochs = 0;
+    std::string wordModel = "skipgram";
+    std::string subwords = "3-6";
 };
 
 void addDataCommand(CLI::App& app, DataOptions& options);
 // Exit codes: 0 done, 1 failed (network, disk), 2 bad options or data, 130 cancelled.
 int runData(CLI::App& dataCommand, const DataOptions& options);
+
+// Shared by the data subcommands: the source options, and the load report on stderr.
+void addSourceOptions(CLI::App* command, SourceOptions& options);
+LoadOptions loadOptionsFrom(const SourceOptions& options);
+void printSkipped(const Dataset& dataset);
+
+// TextCommand.cpp: the `text` and `words` subcommands.
+void addTextCommands(CLI::App* data, DataOptions& options);
+int runText(const DataOptions& options);
+int runWords(const DataOptions& options);
 
 } // namespace reclab::cli

@@ -50,6 +50,22 @@ struct UserSideData {
     std::vector<std::string> occupation; // empty when unknown
 };
 
+// Review text written with interactions (Amazon's summary and reviewText), one entry per review,
+// keyed by its (user, item) pair rather than by row so that splits need not carry it: a model
+// that reads reviews takes those whose pair is in its training part.
+struct ReviewTable {
+    std::vector<int32_t> user, item;
+    std::vector<std::string> text; // UTF-8
+    size_t size() const { return text.size(); }
+    bool empty() const { return text.empty(); }
+    void append(int32_t u, int32_t i, std::string words)
+    {
+        user.push_back(u);
+        item.push_back(i);
+        text.push_back(std::move(words));
+    }
+};
+
 // What a loader saw besides the rows it kept: rows skipped in "skip bad rows" mode (with the
 // first few reasons) and how long loading took.
 struct LoadReport {
@@ -76,6 +92,7 @@ struct Dataset {
     InteractionTable interactions;
     ItemSideData items;
     UserSideData users;
+    ReviewTable reviews;
 
     int32_t numUsers() const { return static_cast<int32_t>(userIds.size()); }
     int32_t numItems() const { return static_cast<int32_t>(itemIds.size()); }

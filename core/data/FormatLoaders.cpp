@@ -62,6 +62,13 @@ void forEachDatRecord(const std::string& path, size_t count, const char* layout,
     });
 }
 
+// Adds a warning to the load report when some lines of a UTF-8 file had broken bytes.
+void noteRepairs(Dataset& ds, const Utf8Repair& utf8)
+{
+    if (utf8.lines())
+        ds.report.warnings.push_back(utf8.warning());
+}
+
 void addGenreList(ItemSideBuilder& items, int32_t item, std::string_view list, char sep)
 {
     size_t start = 0;
@@ -172,7 +179,9 @@ Dataset loadMovieLensCsv(const std::string& dir, const DelimitedFormat& options)
     std::vector<std::string> f;
     if (exists(inDir(dir, "movies.csv"))) {
         TextFile movies(inDir(dir, "movies.csv"));
-        movies.forEachLine([&](long line, std::string_view text) {
+        Utf8Repair utf8(movies.path());
+        movies.forEachLine([&](long line, std::string_view raw) {
+            const std::string_view text = utf8(line, raw);
             if (line == 1)
                 return; // movieId,title,genres
             if (!splitQuotedRecord(text, ",", f))
@@ -184,10 +193,13 @@ Dataset loadMovieLensCsv(const std::string& dir, const DelimitedFormat& options)
             items.setTitle(item, f[1]);
             addGenreList(items, item, f[2], '|');
         });
+        noteRepairs(ds, utf8);
     }
     if (exists(inDir(dir, "tags.csv"))) {
         TextFile tags(inDir(dir, "tags.csv"));
-        tags.forEachLine([&](long line, std::string_view text) {
+        Utf8Repair utf8(tags.path());
+        tags.forEachLine([&](long line, std::string_view raw) {
+            const std::string_view text = utf8(line, raw);
             if (line == 1)
                 return; // userId,movieId,tag,timestamp
             if (!splitQuotedRecord(text, ",", f))
@@ -197,6 +209,7 @@ Dataset loadMovieLensCsv(const std::string& dir, const DelimitedFormat& options)
             if (item >= 0)
                 items.addTag(item, f[2]);
         });
+        noteRepairs(ds, utf8);
     }
     items.finish();
     ds.report.seconds = std::chrono::duration<double>(Clock::now() - started).count();
@@ -433,15 +446,16 @@ Dataset loadAmazonJson(const std::string& file, const std::string& metaFile, boo
     ds.report.format = "amazon-json";
     std::unordered_map<std::string, int32_t> users, items;
     TextFile text(file);
+    Utf8Repair utf8(file);
     auto idOf = [](std::unordered_map<std::string, int32_t>& map, std::vector<std::string>& names, std::string id) {
         const auto [it, added] = map.emplace(id, static_cast<int32_t>(names.size()));
         if (added)
             names.push_back(std::move(id));
         return it->second;
     };
-    text.forEachLine([&](long line, std::string_view body) {
+    text.forEachLine([&](long line, std::string_view raw) {
         try {
-            const nlohmann::json row = parseJsonLine(file, line, body);
+            const nlohmann::json row = parseJsonLine(file, line, utf8(line, raw));
             if (!row.is_object())
                 throw DataError(file, line, "", "expected a JSON object {\"reviewerID\": ..., \"asin\": ..., ...}");
             auto textField = [&](const char* key) {
@@ -464,8 +478,17 @@ Dataset loadAmazonJson(const std::string& file, const std::string& metaFile, boo
             const double time = numberField("unixReviewTime");
             if (!(std::fabs(time) < 9e18))
                 throw DataError(file, line, "unixReviewTime", "expected Unix seconds");
-            ds.interactions.append(idOf(users, ds.userIds, std::move(user)), idOf(items, ds.itemIds, std::move(item)),
-                                   static_cast<float>(rating), static_cast<int64_t>(time));
+            const int32_t u = idOf(users, ds.userIds, std::move(user)), i = idOf(items, ds.itemIds, std::move(item));
+            ds.interactions.append(u, i, static_cast<float>(rating), static_cast<int64_t>(time));
+            // The review's words: its summary line, then its text.
+            std::string words;
+            for (const char* key : {"summary", "reviewText"}) {
+                const auto it = row.find(key);
+                if (it != row.end() && it->is_string() && !it->get_ref<const std::string&>().empty())
+                    words += (words.empty() ? "" : "\n") + it->get<std::string>();
+            }
+            if (!words.empty())
+                ds.reviews.append(u, i, std::move(words));
         } catch (const DataError& e) {
             if (!skipBadRows)
                 throw;
@@ -474,14 +497,16 @@ Dataset loadAmazonJson(const std::string& file, const std::string& metaFile, boo
             ++ds.report.skippedRows;
         }
     });
+    noteRepairs(ds, utf8);
     if (ds.interactions.size() == 0)
         throw DataError(file, 0, "", ds.report.skippedRows ? "no valid reviews: every line was malformed" : "the file holds no reviews");
 
     if (!metaFile.empty()) {
         ItemSideBuilder side(ds);
         TextFile meta(metaFile);
-        meta.forEachLine([&](long line, std::string_view body) {
-            const nlohmann::json row = parseJsonLine(metaFile, line, body);
+        Utf8Repair metaUtf8(metaFile);
+        meta.forEachLine([&](long line, std::string_view raw) {
+            const nlohmann::json row = parseJsonLine(metaFile, line, metaUtf8(line, raw));
             const auto asin = row.find("asin");
             if (!row.is_object() || asin == row.end() || !asin->is_string())
                 throw DataError(metaFile, line, "asin", "expected a product id string");
@@ -506,6 +531,7 @@ Dataset loadAmazonJson(const std::string& file, const std::string& metaFile, boo
             }
         });
         side.finish();
+        noteRepairs(ds, metaUtf8);
     }
     ds.report.seconds = std::chrono::duration<double>(Clock::now() - started).count();
     return ds;

@@ -130,6 +130,12 @@ Dataset keepRows(const Dataset& source, const std::vector<char>& keep)
             const auto last = source.items.genreList.begin() + source.items.genreStart[static_cast<size_t>(o) + 1];
             out.items.appendGenres(std::vector<int32_t>(first, last));
         }
+    for (size_t r = 0; r < source.reviews.size(); ++r) {
+        const int32_t u = newUser[static_cast<size_t>(source.reviews.user[r])];
+        const int32_t i = newItem[static_cast<size_t>(source.reviews.item[r])];
+        if (u >= 0 && i >= 0)
+            out.reviews.append(u, i, source.reviews.text[r]);
+    }
     out.users.age = remapped(source.users.age, userOf);
     out.users.gender = remapped(source.users.gender, userOf);
     out.users.occupation = remapped(source.users.occupation, userOf);

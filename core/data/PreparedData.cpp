@@ -19,7 +19,7 @@ namespace reclab {
 namespace {
 
 constexpr char kMagic[8] = {'R', 'L', 'P', 'R', 'E', 'P', '\0', '\1'};
-constexpr int kVersion = 1;
+constexpr int kVersion = 2; // 2 added the review text; version 1 files are still read
 
 // FNV-1a over 8-byte words (bytes for the tail of each call): a cheap whole-file checksum that
 // writer and reader compute over the same sequence of calls.
@@ -220,7 +220,7 @@ DatasetCounts countsFrom(const nlohmann::json& j)
 
 // The sections after a prepared file's header, in file order: fn(name, field) for each, so the
 // writer and the reader cannot disagree on the layout.
-template <typename D, typename S, typename Fn> void forEachSection(D& ds, S& split, Fn&& fn)
+template <typename D, typename S, typename Fn> void forEachSection(D& ds, S& split, int version, Fn&& fn)
 {
     fn("user ids", ds.userIds);
     fn("item ids", ds.itemIds);
@@ -240,6 +240,11 @@ template <typename D, typename S, typename Fn> void forEachSection(D& ds, S& spl
     fn("split", split.part);
     fn("evaluation rows", split.evalRows);
     fn("negatives", split.negatives);
+    if (version >= 2) {
+        fn("review users", ds.reviews.user);
+        fn("review items", ds.reviews.item);
+        fn("reviews", ds.reviews.text);
+    }
 }
 
 } // namespace
@@ -280,7 +285,7 @@ void writePreparedData(const PreparedData& p, const std::string& path)
     w.raw(kMagic, sizeof kMagic);
     w.u64(text.size());
     w.raw(text.data(), text.size());
-    forEachSection(ds, split, [&](const char*, const auto& field) { w.put(field); });
+    forEachSection(ds, split, kVersion, [&](const char*, const auto& field) { w.put(field); });
     w.finish();
 }
 
@@ -299,9 +304,11 @@ PreparedData readPreparedData(const std::string& path)
     PreparedData p;
     nlohmann::json header;
     SplitAssignment split;
+    int version = kVersion;
     try {
         header = nlohmann::json::parse(text);
-        if (header.at("version").get<int>() != kVersion)
+        version = header.at("version").get<int>();
+        if (version < 1 || version > kVersion)
             throw DataError(path, 0, "version", "written by another RecLab version (" + header.at("version").dump() + ")");
         p.dataset.name = header.at("name").get<std::string>();
         p.sourceSpec = header.at("source").get<std::string>();
@@ -317,7 +324,7 @@ PreparedData readPreparedData(const std::string& path)
     }
     Dataset& ds = p.dataset;
     ds.source = path;
-    forEachSection(ds, split, [&](const char* name, auto& field) { r.get(name, field); });
+    forEachSection(ds, split, version, [&](const char* name, auto& field) { r.get(name, field); });
     r.verifyEnd();
 
     // The checksum catches damage; these catch a file that was written inconsistently.
@@ -331,6 +338,11 @@ PreparedData readPreparedData(const std::string& path)
         if (ds.interactions.user[k] < 0 || ds.interactions.user[k] >= users || ds.interactions.item[k] < 0 ||
             ds.interactions.item[k] >= items || split.part[k] > TestPart)
             r.damaged("an index out of range");
+    if (ds.reviews.user.size() != ds.reviews.size() || ds.reviews.item.size() != ds.reviews.size())
+        r.damaged("review columns of different lengths");
+    for (size_t k = 0; k < ds.reviews.size(); ++k)
+        if (ds.reviews.user[k] < 0 || ds.reviews.user[k] >= users || ds.reviews.item[k] < 0 || ds.reviews.item[k] >= items)
+            r.damaged("a review's user or item out of range");
     for (size_t k = 0; k < n; ++k)
         if (!std::isfinite(ds.interactions.rating[k]))
             r.damaged("a rating that is not a finite number");

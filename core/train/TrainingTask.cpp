@@ -31,7 +31,7 @@ EpochData shuffledEpoch(const Ids& users, const Ids& items, const Labels& labels
     rng.shuffle(order.begin(), order.end());
     const auto rows = static_cast<int64_t>(n);
     EpochData data{torch::empty({rows}, torch::kLong), torch::empty({rows}, torch::kLong),
-                   torch::empty({rows}, torch::kFloat), negs ? torch::empty({rows}, torch::kLong) : torch::Tensor(), {}, {}, {}};
+                   torch::empty({rows}, torch::kFloat), negs ? torch::empty({rows}, torch::kLong) : torch::Tensor(), {}, {}, {}, {}};
     auto* u = data.users.data_ptr<int64_t>();
     auto* i = data.items.data_ptr<int64_t>();
     auto* y = data.labels.data_ptr<float>();

@@ -43,6 +43,27 @@ void splitFields(std::string_view line, std::string_view sep, std::vector<std::s
 // values quoted in messages and tables).
 std::string escapedText(std::string_view text);
 
+// Reads lines of a file that should be UTF-8 but may hold a few broken bytes: each byte that
+// does not belong to a well-formed sequence becomes U+FFFD, and the lines and bytes replaced
+// are counted for the load report, so one bad line costs a warning, not the whole file.
+class Utf8Repair {
+public:
+    explicit Utf8Repair(std::string path) : path_(std::move(path)) {}
+    // The line as UTF-8: text itself when it is valid, else a repaired copy (valid until the
+    // next call).
+    std::string_view operator()(long line, std::string_view text);
+    size_t lines() const { return lines_; }
+    size_t bytes() const { return bytes_; }
+    // "file:line: N bytes that are not UTF-8 replaced ..." naming the first such line; empty
+    // when every line was valid.
+    std::string warning() const;
+
+private:
+    std::string path_, buffer_;
+    size_t lines_ = 0, bytes_ = 0;
+    long firstLine_ = 0;
+};
+
 // Text as UTF-8: valid UTF-8 is kept, anything else is read as Latin-1 (as MovieLens titles are).
 std::string toUtf8(std::string_view text);
 

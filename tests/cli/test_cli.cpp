@@ -38,6 +38,7 @@ private slots:
     void dataBadInputExitsTwoWithOneLine_data();
     void dataBadInputExitsTwoWithOneLine();
     void dataPrepareThenTrain();
+    void dataTextAndWords();
     void dataDownloadFromLocalServer();
     void benchAccuracyTable();
     void benchRankingTimesEveryUser();
@@ -348,6 +349,44 @@ void TestCli::dataStatsJson()
     QCOMPARE(QJsonDocument::fromJson(g.out).object().value("users").toInt(), 943);
 }
 
+void TestCli::dataTextAndWords()
+{
+    RECLAB_REQUIRE_ML100K();
+    const Result t = run({"data", "text", test::ml100kDir(), "--item", "1", "--top", "3", "--json"});
+    QCOMPARE(t.code, 0);
+    const QJsonObject o = QJsonDocument::fromJson(t.out).object();
+    QCOMPARE(o.value("fields").toString(), QStringLiteral("title, genres"));
+    QCOMPARE(o.value("items").toInt(), 1682);
+    QVERIFY(o.value("vocabulary").toInt() > 300);
+    QCOMPARE(o.value("top").toArray().size(), 3);
+    QCOMPARE(o.value("top").toArray().at(0).toObject().value("word").toString(), QStringLiteral("drama"));
+    // Item 1 is Toy Story (1995): "toy" is in no other title, so the minimum count of 2 drops it.
+    QCOMPARE(o.value("item").toObject().value("words").toArray(), QJsonArray({"story", "animation", "childrens", "comedy"}));
+
+    const QString out = dir_.filePath("words.vec");
+    const Result w = run({"data", "words", "sample", "--vectors", "train", "--word-dim", "16", "--near", "bullet", "-k", "8",
+                          "--out", out, "--json"});
+    QCOMPARE(w.code, 0);
+    const QJsonObject j = QJsonDocument::fromJson(w.out).object();
+    QCOMPARE(j.value("dim").toInt(), 16);
+    QCOMPARE(j.value("unknown").toInt(), 0);
+    const QJsonArray near = j.value("near").toObject().value("nearest").toArray();
+    QCOMPARE(near.size(), 8);
+    // The sample's action titles take their nouns from Bullet, Chase, Heist ...: words that share
+    // the genre word as context come out near each other (by chance about 1 in 18 of 125 words).
+    const QStringList actionWords{"chase", "heist", "mercenary", "showdown", "rampage", "convoy", "commando"};
+    int action = 0;
+    for (const auto& n : near)
+        action += actionWords.contains(n.toObject().value("word").toString());
+    QVERIFY2(action >= 2, w.out.constData());
+
+    // The written vectors read back as a file: the vocabulary, none unknown.
+    const Result back = run({"data", "words", "sample", "--vectors", out, "--json"});
+    QCOMPARE(back.code, 0);
+    QCOMPARE(QJsonDocument::fromJson(back.out).object().value("unknown").toInt(), 0);
+    QCOMPARE(QJsonDocument::fromJson(back.out).object().value("vocabulary").toInt(), j.value("vocabulary").toInt());
+}
+
 void TestCli::dataBadInputExitsTwoWithOneLine_data()
 {
     const QString bad = dir_.filePath("bad.csv");
@@ -365,6 +404,20 @@ void TestCli::dataBadInputExitsTwoWithOneLine_data()
                                << QStringLiteral("split");
     QTest::newRow("threshold inf") << QStringList{"data", "prepare", "sample", "--threshold", "inf", "--out", dir_.filePath("x.rlprep")}
                                    << QStringLiteral("--threshold: expected a finite number");
+    const QString vectors = dir_.filePath("bad.vec");
+    QFile v(vectors);
+    QVERIFY(v.open(QIODevice::WriteOnly));
+    v.write("drama 0.1 0.2\ncomedy 0.3\n");
+    v.close();
+    QTest::newRow("vectors change dimension") << QStringList{"data", "words", "sample", "--vectors", vectors}
+                                              << vectors + ":2: field 'vector': expected 2 numbers as on the first row, found 1";
+    const QString plain = dir_.filePath("plain.csv");
+    QFile p(plain);
+    QVERIFY(p.open(QIODevice::WriteOnly));
+    p.write("1,10,4,1600000000\n2,11,3,1600000001\n");
+    p.close();
+    QTest::newRow("no item text") << QStringList{"data", "text", plain} << QStringLiteral("has no item text");
+    QTest::newRow("unknown text field") << QStringList{"data", "text", "sample", "--fields", "title,plot"} << QStringLiteral("'plot'");
     QTest::newRow("filters leave nothing") << QStringList{"data", "prepare", "sample", "--kcore", "100000", "--out", dir_.filePath("x.rlprep")}
                                            << QStringLiteral("no interactions");
 }

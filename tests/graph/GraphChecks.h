@@ -24,7 +24,7 @@ namespace reclab::checks {
 inline Batch firstRows(const EpochData& d, int64_t n)
 {
     const auto rows = [&](const torch::Tensor& t) { return t.defined() ? t.narrow(0, 0, std::min(n, t.size(0))) : t; };
-    return {rows(d.users), rows(d.items), rows(d.labels), rows(d.negItems), rows(d.history), rows(d.historyLength), {}};
+    return {rows(d.users), rows(d.items), rows(d.labels), rows(d.negItems), rows(d.history), rows(d.historyLength), {}, {}};
 }
 
 inline double maxDiff(const torch::Tensor& a, const torch::Tensor& b)
@@ -107,7 +107,7 @@ inline std::pair<std::shared_ptr<GraphModelImpl>, Batch> trainedBriefly(const Da
         const auto rows = [&](const torch::Tensor& x) { return x.defined() ? x.narrow(0, start, 256) : x; };
         adam.zero_grad();
         model->calculateLoss({rows(epoch.users), rows(epoch.items), rows(epoch.labels), {}, rows(epoch.history),
-                              rows(epoch.historyLength), {}})
+                              rows(epoch.historyLength), {}, {}})
             .backward();
         adam.step();
     }

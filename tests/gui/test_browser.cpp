@@ -1,9 +1,13 @@
 // The dataset browser on real MovieLens-100K inside the main window, offscreen: the virtual
 // table, sorting and filters run in workers, the statistics panel's charts, a user's history,
-// the preparation preview and saving a prepared file that becomes the training data. A
+// the preparation preview and saving a prepared file that becomes the training data; the Text
+// page's vocabulary of the sample's planted title words. A
 // 3M-row table checks that the model never copies rows. RECLAB_SCREENSHOT_DIR keeps pictures.
 #include "data/DatasetBrowser.h"
 #include "data/DatasetStatsPanel.h"
+#include "data/DatasetTextPanel.h"
+#include "data/SampleGenerator.h"
+#include "text/ItemText.h"
 #include "data/InteractionTableModel.h"
 #include "MainWindow.h"
 #include "TestData.h"
@@ -13,10 +17,12 @@
 #include <QBarSeries>
 #include <QBarSet>
 #include <QChart>
+#include <QCheckBox>
 #include <QComboBox>
 #include <QFile>
 #include <QLabel>
 #include <QSignalSpy>
+#include <QSpinBox>
 #include <QTabWidget>
 #include <QTableView>
 #include <QTableWidget>
@@ -32,6 +38,7 @@ private slots:
     void browsesMovieLens100k();
     void largeTableIsVirtual();
     void showsWhatLooksWrong();
+    void textTab();
 
 private:
     static void saveShot(QWidget* w, const char* name)
@@ -185,6 +192,8 @@ void TestBrowser::showsWhatLooksWrong()
     QTRY_VERIFY_WITH_TIMEOUT(b->statsPanel()->summaryText().contains(QStringLiteral("repeat a (user, item) pair")), 20000);
     QVERIFY(b->statsPanel()->summaryText().contains(QStringLiteral("3 row(s) repeat")));
     QVERIFY(b->statsPanel()->summaryText().contains(QStringLiteral("the file may be truncated")));
+    QTRY_VERIFY_WITH_TIMEOUT(b->textPanel()->summaryLabel()->text().contains(QStringLiteral("has no item text")), 20000);
+    QVERIFY(b->textPanel()->summaryLabel()->text().contains(QStringLiteral("no titles, genres, tags or reviews")));
     b->tabs()->setCurrentIndex(1);
     saveShot(&w, "browser-warnings.png");
 
@@ -197,6 +206,54 @@ void TestBrowser::showsWhatLooksWrong()
     saveShot(panel, "run-setup-repeated-pairs.png");
     panel->modelCombo()->setCurrentIndex(panel->modelCombo()->findData(QStringLiteral("mf")));
     QVERIFY(!panel->duplicatesCombo()->isEnabled()); // rating protocols hold out rows, not items
+}
+
+void TestBrowser::textTab()
+{
+    DatasetBrowser b;
+    b.resize(1100, 700);
+    b.show();
+    auto sample = std::make_shared<const Dataset>(generateSampleDataset());
+    DatasetTextPanel* t = b.textPanel();
+    QSignalSpy ready(t, &DatasetTextPanel::vocabularyReady);
+    b.setDataset(sample);
+    QTRY_COMPARE_WITH_TIMEOUT(ready.count(), 1, 20000);
+    QVERIFY(t->itemText());
+    const ItemText& text = *t->itemText();
+    QVERIFY2(t->summaryLabel()->text().contains(QString::number(text.vocabulary.size()) + " words"), qPrintable(t->summaryLabel()->text()));
+    QVERIFY(t->summaryLabel()->text().contains(QStringLiteral("title, genres")));
+    // Every title is "The <adjective> <noun>": "the" is a stop word, and the table lists the
+    // words by how often they occur.
+    QCOMPARE(t->wordTable()->rowCount(), static_cast<int>(text.vocabulary.size()));
+    QCOMPARE(t->wordTable()->item(0, 0)->text(), QString::fromStdString(text.vocabulary.word(0)));
+    QCOMPARE(t->wordTable()->item(0, 1)->data(Qt::DisplayRole).toLongLong(), text.vocabulary.count(0));
+    QCOMPARE(text.vocabulary.idOf("the"), -1);
+    QVERIFY(text.stopWordsDropped >= 400);
+    // The first item's words, by field; its title's noun belongs to its genre most of the time.
+    QVERIFY(t->itemWordsLabel()->text().contains(QStringLiteral("<i>title:</i>")));
+    QVERIFY(t->itemWordsLabel()->text().contains(QStringLiteral("<i>genres:</i>")));
+    t->showItem(QStringLiteral("Outlaw"));
+    QVERIFY2(t->itemWordsLabel()->text().contains(QStringLiteral("western")), qPrintable(t->itemWordsLabel()->text()));
+    t->showItem(QStringLiteral("no such title"));
+    QVERIFY(t->itemWordsLabel()->text().contains(QStringLiteral("No item")));
+    b.tabs()->setCurrentWidget(t);
+    saveShot(&b, "browser-text.png");
+
+    // Without the titles only the genres are left.
+    const size_t all = text.vocabulary.size();
+    QCheckBox* titleBox = nullptr;
+    for (QCheckBox* box : t->findChildren<QCheckBox*>())
+        if (box->text() == QStringLiteral("title"))
+            titleBox = box;
+    QVERIFY(titleBox && titleBox->isEnabled());
+    titleBox->setChecked(false);
+    QTRY_COMPARE_WITH_TIMEOUT(ready.count(), 2, 20000);
+    QCOMPARE(t->itemText()->vocabulary.size(), sample->genreNames.size());
+    QVERIFY(t->itemText()->vocabulary.size() < all);
+    t->minCountBox()->setValue(100000);
+    QTRY_COMPARE_WITH_TIMEOUT(ready.count(), 3, 20000);
+    QCOMPARE(t->wordTable()->rowCount(), 0);
+    QVERIFY(!b.isBusy());
 }
 
 QTEST_MAIN(TestBrowser)

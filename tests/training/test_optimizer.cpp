@@ -55,7 +55,7 @@ std::shared_ptr<GraphModelImpl> neumf(const TrainingTask& task, uint64_t seed)
 Batch batchAt(const EpochData& d, int64_t k)
 {
     const auto rows = [&](const torch::Tensor& t) { return t.defined() ? t.narrow(0, k * kBatch, kBatch) : t; };
-    return {rows(d.users), rows(d.items), rows(d.labels), rows(d.negItems), rows(d.history), rows(d.historyLength), {}};
+    return {rows(d.users), rows(d.items), rows(d.labels), rows(d.negItems), rows(d.history), rows(d.historyLength), {}, {}};
 }
 
 double maxParamDiff(GraphModelImpl& a, GraphModelImpl& b)

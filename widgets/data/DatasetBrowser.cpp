@@ -2,6 +2,7 @@
 #include "WorkerPool.h"
 
 #include "data/DatasetStatsPanel.h"
+#include "data/DatasetTextPanel.h"
 #include "data/InteractionTableModel.h"
 #include "data/PreparedData.h"
 #include "util/Error.h"
@@ -52,6 +53,7 @@ QString countsLine(const DatasetCounts& c)
 
 DatasetBrowser::DatasetBrowser(QWidget* parent)
     : QWidget(parent), tabs_(new QTabWidget(this)), model_(new InteractionTableModel(this)), stats_(new DatasetStatsPanel(this)),
+      text_(new DatasetTextPanel(this)),
       queryWatcher_(new QFutureWatcher<std::shared_ptr<const std::vector<uint32_t>>>(this)),
       summaryWatcher_(new QFutureWatcher<DatasetSummary>(this)),
       historyWatcher_(new QFutureWatcher<std::pair<std::shared_ptr<const Dataset>, std::vector<uint32_t>>>(this)),
@@ -62,6 +64,7 @@ DatasetBrowser::DatasetBrowser(QWidget* parent)
     tabs_->addTab(stats_, tr("Statistics"));
     tabs_->addTab(buildHistoryTab(), tr("User history"));
     tabs_->addTab(buildPrepareTab(), tr("Prepare"));
+    tabs_->addTab(text_, tr("Text"));
     auto* layout = new QVBoxLayout(this);
     layout->setContentsMargins(0, 0, 0, 0);
     layout->addWidget(tabs_);
@@ -118,7 +121,7 @@ DatasetBrowser::~DatasetBrowser()
 
 bool DatasetBrowser::isBusy() const
 {
-    return queryWatcher_->isRunning() || summaryWatcher_->isRunning() || prepareWatcher_->isRunning();
+    return queryWatcher_->isRunning() || summaryWatcher_->isRunning() || prepareWatcher_->isRunning() || text_->isBusy();
 }
 
 QWidget* DatasetBrowser::buildTableTab()
@@ -323,6 +326,7 @@ void DatasetBrowser::setDataset(std::shared_ptr<const Dataset> dataset, const Da
     sortColumn_ = -1;
     table_->horizontalHeader()->setSortIndicator(-1, Qt::AscendingOrder);
     model_->setDataset(dataset_);
+    text_->setDataset(dataset_);
     history_->setRowCount(0);
     historyLabel_->clear();
     if (!dataset_) {

@@ -29,6 +29,7 @@ class QTableWidget;
 namespace reclab {
 
 class DatasetStatsPanel;
+class DatasetTextPanel;
 class InteractionTableModel;
 
 class DatasetBrowser : public QWidget {
@@ -47,6 +48,7 @@ public:
     InteractionTableModel* tableModel() const { return model_; }
     QTableView* tableView() const { return table_; }
     DatasetStatsPanel* statsPanel() const { return stats_; }
+    DatasetTextPanel* textPanel() const { return text_; }
     QTableWidget* historyTable() const { return history_; }
     QLabel* tableStatus() const { return tableStatus_; }
     QLabel* previewLabel() const { return previewLabel_; }
@@ -93,6 +95,7 @@ private:
     QDateTimeEdit* fromEdit_ = nullptr;
     QDateTimeEdit* toEdit_ = nullptr;
     DatasetStatsPanel* stats_;
+    DatasetTextPanel* text_;
     QLineEdit* historyUser_ = nullptr;
     QLabel* historyLabel_ = nullptr;
     QTableWidget* history_ = nullptr;
