@@ -105,23 +105,4 @@ ColdRanks rankColdTargets(const Dataset& ds, const ColdItemSplit& s, const ItemS
     return out;
 }
 
-double hitRate(const std::vector<int64_t>& ranks, int k)
-{
-    if (ranks.empty())
-        return 0;
-    return static_cast<double>(std::count_if(ranks.begin(), ranks.end(), [k](int64_t r) { return r < k; })) /
-           static_cast<double>(ranks.size());
-}
-
-double ndcg(const std::vector<int64_t>& ranks, int k)
-{
-    if (ranks.empty())
-        return 0;
-    double sum = 0;
-    for (const int64_t r : ranks)
-        if (r < k)
-            sum += 1.0 / std::log2(static_cast<double>(r) + 2.0);
-    return sum / static_cast<double>(ranks.size());
-}
-
 } // namespace reclab

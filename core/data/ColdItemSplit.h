@@ -40,9 +40,6 @@ struct ColdRanks {
 };
 using ItemScorer = std::function<void(int32_t user, const std::vector<int32_t>& items, std::vector<float>& out)>;
 ColdRanks rankColdTargets(const Dataset& dataset, const ColdItemSplit& split, const ItemScorer& scores);
-
-// HR@k and NDCG@k of ranks (0-based).
-double hitRate(const std::vector<int64_t>& ranks, int k);
-double ndcg(const std::vector<int64_t>& ranks, int k);
+// (HR@k and NDCG@k of the ranks: runs/Metrics.h.)
 
 } // namespace reclab

@@ -8,6 +8,7 @@
 #include "data/PreparedData.h"
 #include "data/SampleGenerator.h"
 #include "data/UserItemIndex.h"
+#include "runs/Metrics.h"
 #include "util/Random.h"
 #include "data/ColdItemSplit.h"
 #include "text/ContentVectors.h"
@@ -485,13 +486,13 @@ void TestText::coldItemSplit()
         std::fill(out.begin(), out.end(), 1.f);
     });
     QCOMPARE(flat.sampled.front(), int64_t(100));
-    QCOMPARE(hitRate(flat.full, 10), 0.0);
+    QCOMPARE(hitRateAtK(flat.full, 10), 0.0);
     const ColdRanks oracle = rankColdTargets(ds, s, [&](int32_t u, const std::vector<int32_t>& items, std::vector<float>& out) {
         for (size_t k = 0; k < items.size(); ++k)
             out[k] = items[k] == s.testItem[static_cast<size_t>(std::find(s.testUser.begin(), s.testUser.end(), u) - s.testUser.begin())];
     });
-    QCOMPARE(hitRate(oracle.full, 1), 1.0);
-    QCOMPARE(ndcg(oracle.sampled, 10), 1.0);
+    QCOMPARE(hitRateAtK(oracle.full, 1), 1.0);
+    QCOMPARE(ndcgAtK(oracle.sampled, 10), 1.0);
     QVERIFY_THROWS_EXCEPTION(ConfigError, makeColdItemSplit(ds, 0.95));
     QVERIFY_THROWS_EXCEPTION(DataError, makeColdItemSplit(ds, 0.1)); // 40 cold items: too few for 100 negatives
 }
@@ -526,12 +527,12 @@ void TestText::contentRanksColdItems()
             for (size_t k = 0; k < list.size(); ++k)
                 out[k] = count[static_cast<size_t>(list[k])] - (seen.contains(u, list[k]) ? 1.f : 0.f);
         });
-        contentFull += hitRate(content.full, 10) / 3;
-        randomFull += hitRate(random.full, 10) / 3;
-        popularFull += hitRate(popular.full, 10) / 3;
+        contentFull += hitRateAtK(content.full, 10) / 3;
+        randomFull += hitRateAtK(random.full, 10) / 3;
+        popularFull += hitRateAtK(popular.full, 10) / 3;
         qInfo("seed %d: %zu test users; HR@10 full/sampled: content %.4f/%.4f, popularity %.4f/%.4f, random %.4f/%.4f",
-              static_cast<int>(seed), s.testUser.size(), hitRate(content.full, 10), hitRate(content.sampled, 10),
-              hitRate(popular.full, 10), hitRate(popular.sampled, 10), hitRate(random.full, 10), hitRate(random.sampled, 10));
+              static_cast<int>(seed), s.testUser.size(), hitRateAtK(content.full, 10), hitRateAtK(content.sampled, 10),
+              hitRateAtK(popular.full, 10), hitRateAtK(popular.sampled, 10), hitRateAtK(random.full, 10), hitRateAtK(random.sampled, 10));
     }
     // Measured: content 0.103, random 0.059, popularity 0.319 (the mean of the three seeds). Titles
     // and genres alone say little about which new film a user picks; popularity, which a cold
