@@ -317,6 +317,8 @@ int runData(CLI::App& data, const DataOptions& o)
             return runText(o);
         if (data.got_subcommand("words"))
             return runWords(o);
+        if (data.got_subcommand("cold"))
+            return runCold(o);
     } catch (const std::exception& e) {
         return reportFailure(e);
     }

@@ -1,6 +1,7 @@
-// `reclab-cli data stats|prepare|download|text|words`: load any supported dataset and print its
+// `reclab-cli data stats|prepare|download|text|words|cold`: load any supported dataset and print its
 // figures, prepare a filtered split for fair comparisons, fetch the public MovieLens archives,
-// show the vocabulary of its item text and train or load word vectors for it.
+// show the vocabulary of its item text, train or load word vectors for it, and rank held-out
+// cold items by content, popularity and chance.
 #pragma once
 
 #include <CLI/CLI.hpp>
@@ -54,6 +55,11 @@ struct DataOptions {
     int wordDim = 64, wordEpochs = 0;
     std::string wordModel = "skipgram";
     std::string subwords = "3-6";
+    // cold
+    double share = 0.1;
+    std::string seeds = "1,2,3";
+    std::string scorers = "content,popularity,random";
+    float like = 4;
 };
 
 void addDataCommand(CLI::App& app, DataOptions& options);
@@ -69,5 +75,6 @@ void printSkipped(const Dataset& dataset);
 void addTextCommands(CLI::App* data, DataOptions& options);
 int runText(const DataOptions& options);
 int runWords(const DataOptions& options);
+int runCold(const DataOptions& options);
 
 } // namespace reclab::cli

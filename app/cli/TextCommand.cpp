@@ -1,12 +1,16 @@
 // `reclab-cli data text`: the vocabulary of a dataset's item text (what the Data tab's Text page
 // shows). `reclab-cli data words`: word vectors for that vocabulary, trained on the item text
 // by fastText or read from a vectors file, with the unknown words counted, the nearest words of
-// one word listed and the vectors written out.
+// one word listed and the vectors written out. `reclab-cli data cold`: the cold-start split's
+// baselines (content, popularity among the cold items, random), a line per seed and scorer.
 #include "DataCommand.h"
 #include "CliErrors.h"
 #include "OptionChecks.h"
 
 #include "data/DatasetSource.h"
+#include "data/ColdItemSplit.h"
+#include "runs/Metrics.h"
+#include "text/ColdScorers.h"
 #include "text/ItemText.h"
 #include "text/WordTraining.h"
 #include "text/WordVectors.h"
@@ -14,9 +18,11 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <iostream>
+#include <memory>
 
 namespace reclab::cli {
 
@@ -41,6 +47,68 @@ int32_t itemOf(const Dataset& ds, const std::string& id)
         if (ds.itemIds[static_cast<size_t>(i)] == id)
             return i;
     throw ConfigError("item", "no item with the id '" + id + "' in " + ds.name);
+}
+
+// --vectors train (fastText on the item text) or a vectors file, for text's vocabulary.
+WordVectors vectorsFor(const ItemText& text, const DataOptions& o)
+{
+    if (o.vectors == "train") {
+        WordTraining t;
+        t.skipGram = o.wordModel == "skipgram";
+        t.dim = o.wordDim;
+        t.epochs = o.wordEpochs;
+        t.seed = o.seed;
+        if (o.subwords == "off") {
+            t.minn = t.maxn = 0;
+        } else if (std::sscanf(o.subwords.c_str(), "%d-%d", &t.minn, &t.maxn) != 2) {
+            throw ConfigError("subwords", "expected MIN-MAX such as 3-6, or off");
+        }
+        return trainWordVectors(text, t);
+    }
+    const std::unordered_set<std::string> wanted(text.vocabulary.words().begin(), text.vocabulary.words().end());
+    return readWordVectors(o.vectors, &wanted);
+}
+
+void addVectorOptions(CLI::App* cmd, DataOptions& o)
+{
+    cmd->add_option("--word-model", o.wordModel, "skipgram or cbow (with --vectors train)")
+        ->capture_default_str()
+        ->check(CLI::IsMember({"skipgram", "cbow"}));
+    cmd->add_option("--word-dim", o.wordDim, "Dimensions (with --vectors train)")->capture_default_str()->check(CLI::Range(1, 1024));
+    cmd->add_option("--word-epochs", o.wordEpochs,
+                    "Passes over the item text (with --vectors train; 0: about 250,000 words in all, 5 to 500 passes)")
+        ->capture_default_str()
+        ->check(CLI::Range(0, 10000));
+    cmd->add_option("--subwords", o.subwords, "Character n-gram lengths MIN-MAX, or off (with --vectors train)")->capture_default_str();
+    cmd->add_option("--seed", o.seed, "Seed of training and of the unknown words' rows")->capture_default_str()->check(seedNumber());
+}
+
+std::vector<std::string> splitList(const std::string& text)
+{
+    std::vector<std::string> parts;
+    size_t start = 0;
+    while (start <= text.size()) {
+        const size_t end = std::min(text.find(',', start), text.size());
+        parts.push_back(text.substr(start, end - start));
+        start = end + 1;
+    }
+    return parts;
+}
+
+std::vector<uint64_t> seedList(const std::string& text)
+{
+    std::vector<uint64_t> seeds;
+    for (const auto& part : splitList(text)) {
+        size_t used = 0;
+        try {
+            seeds.push_back(std::stoull(part, &used));
+        } catch (const std::exception&) {
+            used = 0;
+        }
+        if (used == 0 || used != part.size() || part[0] == '-')
+            throw ConfigError("seeds", "expected seeds separated by commas, such as 1,2,3");
+    }
+    return seeds;
 }
 
 } // namespace
@@ -70,17 +138,17 @@ void addTextCommands(CLI::App* data, DataOptions& o)
     words->add_option("--near", o.near, "List the words nearest to this one (cosine)");
     words->add_option("-k", o.k, "How many nearest words")->capture_default_str()->check(CLI::Range(1, 1000));
     words->add_option("--out", o.out, "Write the vocabulary's vectors here (word2vec text)");
-    words->add_option("--word-model", o.wordModel, "skipgram or cbow (with --vectors train)")
-        ->capture_default_str()
-        ->check(CLI::IsMember({"skipgram", "cbow"}));
-    words->add_option("--word-dim", o.wordDim, "Dimensions (with --vectors train)")->capture_default_str()->check(CLI::Range(1, 1024));
-    words->add_option("--word-epochs", o.wordEpochs,
-                      "Passes over the item text (with --vectors train; 0: about 250,000 words in all, 5 to 500 passes)")
-        ->capture_default_str()
-        ->check(CLI::Range(0, 10000));
-    words->add_option("--subwords", o.subwords, "Character n-gram lengths MIN-MAX, or off (with --vectors train)")
-        ->capture_default_str();
-    words->add_option("--seed", o.seed, "Seed of training and of the unknown words' rows")->capture_default_str()->check(seedNumber());
+    addVectorOptions(words, o);
+
+    auto* cold = data->add_subcommand(
+        "cold", "Hold out a share of the items with their interactions and rank them by content, popularity and chance");
+    addTextOptions(cold);
+    cold->add_option("--share", o.share, "The share of the items held out")->capture_default_str()->check(CLI::Range(0.001, 0.9));
+    cold->add_option("--seeds", o.seeds, "Seeds of the held-out items and the sampled negatives, e.g. 1,2,3")->capture_default_str();
+    cold->add_option("--scorers", o.scorers, "content, content-vectors, popularity, random (comma-separated)")->capture_default_str();
+    cold->add_option("--vectors", o.vectors, "Word vectors for content-vectors: 'train' or a vectors file");
+    cold->add_option("--like", o.like, "Ratings at or above this go into a user's content profile")->capture_default_str();
+    addVectorOptions(cold, o);
 }
 
 int runText(const DataOptions& o)
@@ -137,23 +205,7 @@ int runWords(const DataOptions& o)
     printSkipped(ds);
     const ItemText text = textOf(ds, o);
     const auto started = Clock::now();
-    WordVectors vectors;
-    if (o.vectors == "train") {
-        WordTraining t;
-        t.skipGram = o.wordModel == "skipgram";
-        t.dim = o.wordDim;
-        t.epochs = o.wordEpochs;
-        t.seed = o.seed;
-        if (o.subwords == "off") {
-            t.minn = t.maxn = 0;
-        } else if (std::sscanf(o.subwords.c_str(), "%d-%d", &t.minn, &t.maxn) != 2) {
-            throw ConfigError("subwords", "expected MIN-MAX such as 3-6, or off");
-        }
-        vectors = trainWordVectors(text, t);
-    } else {
-        const std::unordered_set<std::string> wanted(text.vocabulary.words().begin(), text.vocabulary.words().end());
-        vectors = readWordVectors(o.vectors, &wanted);
-    }
+    const WordVectors vectors = vectorsFor(text, o);
     const double seconds = secondsSince(started);
     const VocabularyVectors aligned = alignVectors(vectors, text.vocabulary, o.seed);
     if (!o.near.empty() && !vectors.find(o.near))
@@ -183,6 +235,49 @@ int runWords(const DataOptions& o)
         std::printf("nearest to %s:\n", o.near.c_str());
         for (const auto& [w, c] : near)
             std::printf("  %-24s %.3f\n", w.c_str(), static_cast<double>(c));
+    }
+    return 0;
+}
+
+} // namespace reclab::cli
+
+namespace reclab::cli {
+
+int runCold(const DataOptions& o)
+{
+    const Dataset ds = loadDataset(o.src.source, loadOptionsFrom(o.src));
+    printSkipped(ds);
+    const ItemText text = textOf(ds, o);
+    std::vector<ColdScorer> scorers;
+    for (const auto& name : splitList(o.scorers))
+        scorers.push_back(parseColdScorer(name));
+    const bool needVectors = std::find(scorers.begin(), scorers.end(), ColdScorer::ContentVectors) != scorers.end();
+    if (needVectors && o.vectors.empty())
+        throw ConfigError("vectors", "the content-vectors scorer needs --vectors train or a vectors file");
+    std::unique_ptr<VocabularyVectors> vectors;
+    if (needVectors)
+        vectors = std::make_unique<VocabularyVectors>(alignVectors(vectorsFor(text, o), text.vocabulary, o.seed));
+    nlohmann::json rows = nlohmann::json::array();
+    for (const uint64_t seed : seedList(o.seeds)) {
+        const ColdItemSplit split = makeColdItemSplit(ds, o.share, seed);
+        for (const ColdScorer s : scorers) {
+            const ColdRanks r = rankColdTargets(ds, split, makeColdScorer(s, ds, split, &text, vectors.get(), o.like, seed));
+            nlohmann::json row{{"scorer", coldScorerName(s)},
+                               {"seed", seed},
+                               {"cold_items", split.coldItems.size()},
+                               {"test_users", split.testUser.size()},
+                               {"hr10_full", hitRateAtK(r.full, 10)},
+                               {"ndcg10_full", ndcgAtK(r.full, 10)},
+                               {"hr10_s100", hitRateAtK(r.sampled, 10)},
+                               {"ndcg10_s100", ndcgAtK(r.sampled, 10)}};
+            if (o.json)
+                std::cout << row.dump() << std::endl;
+            else
+                std::printf("seed %-4llu %-16s %zu cold items, %zu users: HR@10 %.4f NDCG@10 %.4f full; HR@10 %.4f NDCG@10 %.4f of 100\n",
+                            static_cast<unsigned long long>(seed), coldScorerName(s), split.coldItems.size(), split.testUser.size(),
+                            row["hr10_full"].get<double>(), row["ndcg10_full"].get<double>(), row["hr10_s100"].get<double>(),
+                            row["ndcg10_s100"].get<double>());
+        }
     }
     return 0;
 }

@@ -7,11 +7,9 @@
 #include "data/MovieLens100kLoader.h"
 #include "data/PreparedData.h"
 #include "data/SampleGenerator.h"
-#include "data/UserItemIndex.h"
 #include "runs/Metrics.h"
-#include "util/Random.h"
 #include "data/ColdItemSplit.h"
-#include "text/ContentVectors.h"
+#include "text/ColdScorers.h"
 #include "text/ItemText.h"
 #include "text/Tokenizer.h"
 #include "text/WordTraining.h"
@@ -502,31 +500,13 @@ void TestText::contentRanksColdItems()
     RECLAB_REQUIRE_ML100K();
     const Dataset ds = loadMovieLens100k(reclab::test::ml100kDir().toStdString());
     const ItemText text = buildItemText(ds);
-    const ContentVectors items = ContentVectors::tfidf(text);
-    std::vector<std::string> table;
     double contentFull = 0, randomFull = 0, popularFull = 0;
     for (const uint64_t seed : {1, 2, 3}) {
         const ColdItemSplit s = makeColdItemSplit(ds, 0.1, seed);
-        const auto profiles = userProfiles(items, s.train, ds.numUsers(), 4.f);
-        const ColdRanks content = rankColdTargets(ds, s, [&](int32_t u, const std::vector<int32_t>& list, std::vector<float>& out) {
-            for (size_t k = 0; k < list.size(); ++k)
-                out[k] = items.dot(list[k], profiles[static_cast<size_t>(u)]);
-        });
-        Random rng(seed);
-        const ColdRanks random = rankColdTargets(ds, s, [&](int32_t, const std::vector<int32_t>& list, std::vector<float>& out) {
-            for (size_t k = 0; k < list.size(); ++k)
-                out[k] = static_cast<float>(rng.uniform());
-        });
-        // Popularity among the cold items, counted from the other users' cold interactions (the
-        // user's own would give the target away).
-        std::vector<float> count(static_cast<size_t>(ds.numItems()));
-        for (size_t r = 0; r < s.coldRows.size(); ++r)
-            ++count[static_cast<size_t>(s.coldRows.item[r])];
-        const UserItemIndex seen(ds.interactions, ds.numUsers());
-        const ColdRanks popular = rankColdTargets(ds, s, [&](int32_t u, const std::vector<int32_t>& list, std::vector<float>& out) {
-            for (size_t k = 0; k < list.size(); ++k)
-                out[k] = count[static_cast<size_t>(list[k])] - (seen.contains(u, list[k]) ? 1.f : 0.f);
-        });
+        auto scorer = [&](ColdScorer kind) { return makeColdScorer(kind, ds, s, &text, nullptr, 4.f, seed); };
+        const ColdRanks content = rankColdTargets(ds, s, scorer(ColdScorer::Content));
+        const ColdRanks random = rankColdTargets(ds, s, scorer(ColdScorer::Random));
+        const ColdRanks popular = rankColdTargets(ds, s, scorer(ColdScorer::Popularity));
         contentFull += hitRateAtK(content.full, 10) / 3;
         randomFull += hitRateAtK(random.full, 10) / 3;
         popularFull += hitRateAtK(popular.full, 10) / 3;
