@@ -6,6 +6,9 @@
 #include "data/DatasetBrowser.h"
 #include "data/DatasetStatsPanel.h"
 #include "data/DatasetTextPanel.h"
+#include "data/WordVectorsBox.h"
+#include "text/WordTraining.h"
+#include "text/WordVectors.h"
 #include "data/SampleGenerator.h"
 #include "text/ItemText.h"
 #include "data/InteractionTableModel.h"
@@ -21,6 +24,8 @@
 #include <QComboBox>
 #include <QFile>
 #include <QLabel>
+#include <QListWidget>
+#include <QPushButton>
 #include <QSignalSpy>
 #include <QSpinBox>
 #include <QTabWidget>
@@ -235,6 +240,31 @@ void TestBrowser::textTab()
     t->showItem(QStringLiteral("Outlaw"));
     QVERIFY2(t->itemWordsLabel()->text().contains(QStringLiteral("western")), qPrintable(t->itemWordsLabel()->text()));
     b.tabs()->setCurrentWidget(t);
+
+    // Word vectors, trained in a worker: selecting a word lists its nearest words.
+    WordVectorsBox* box = t->vectorsBox();
+    if (canTrainWordVectors()) {
+        QSignalSpy trained(box, &WordVectorsBox::vectorsReady);
+        QVERIFY(box->trainButton()->isEnabled());
+        box->trainButton()->click();
+        QVERIFY(!box->trainButton()->isEnabled());
+        QTRY_COMPARE_WITH_TIMEOUT(trained.count(), 1, 60000);
+        QCOMPARE(box->vectors()->size(), text.vocabulary.size());
+        QVERIFY(box->statusLabel()->text().contains(QStringLiteral("skip-gram")));
+        const int bullet = t->wordTable()->findItems(QStringLiteral("bullet"), Qt::MatchExactly).value(0)->row();
+        t->wordTable()->setCurrentCell(bullet, 0);
+        QCOMPARE(box->nearestList()->count(), 13); // the heading and 12 words
+        QCOMPARE(box->nearestList()->item(1)->text().section(' ', 0, 0),
+                 QString::fromStdString(nearestWords(*box->vectors(), "bullet", 1).front().first));
+        // Cancel stops a second training; the vectors already there stay.
+        box->train();
+        box->cancel();
+        QTRY_VERIFY_WITH_TIMEOUT(!box->isBusy(), 20000);
+        QVERIFY(box->statusLabel()->text().contains(QStringLiteral("stopped")) || box->statusLabel()->text().contains(QStringLiteral("skip-gram")));
+        QVERIFY(box->vectors());
+        t->wordTable()->setCurrentCell(bullet, 0);
+        QCOMPARE(box->nearestList()->count(), 13);
+    }
     saveShot(&b, "browser-text.png");
     t->showItem(QStringLiteral("no such title"));
     QVERIFY(t->itemWordsLabel()->text().contains(QStringLiteral("No item")));

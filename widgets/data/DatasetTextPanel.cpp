@@ -1,6 +1,7 @@
 #include "data/DatasetTextPanel.h"
 
 #include "WorkerPool.h"
+#include "data/WordVectorsBox.h"
 #include "text/ItemText.h"
 #include "util/Error.h"
 
@@ -40,7 +41,7 @@ QTableWidgetItem* numberCell(qlonglong n)
 DatasetTextPanel::DatasetTextPanel(QWidget* parent)
     : QWidget(parent), minCount_(new QSpinBox(this)), stopWords_(new QCheckBox(tr("Drop stop words"), this)),
       summary_(new QLabel(this)), words_(new QTableWidget(0, 3, this)), itemEdit_(new QLineEdit(this)),
-      itemWords_(new QLabel(this)), watcher_(new QFutureWatcher<std::pair<std::shared_ptr<const ItemText>, QString>>(this))
+      itemWords_(new QLabel(this)), vectorsBox_(new WordVectorsBox(this)), watcher_(new QFutureWatcher<std::pair<std::shared_ptr<const ItemText>, QString>>(this))
 {
     joinPoolThreadsAtExit();
     auto* options = new QHBoxLayout;
@@ -83,7 +84,14 @@ DatasetTextPanel::DatasetTextPanel(QWidget* parent)
     auto* layout = new QVBoxLayout(this);
     layout->addLayout(options);
     layout->addWidget(summary_);
-    layout->addWidget(words_, 1);
+    auto* middle = new QHBoxLayout;
+    middle->addWidget(words_, 3);
+    middle->addWidget(vectorsBox_, 2);
+    layout->addLayout(middle, 1);
+    connect(words_, &QTableWidget::currentCellChanged, this, [this](int row) {
+        if (const QTableWidgetItem* cell = row >= 0 ? words_->item(row, 0) : nullptr)
+            vectorsBox_->showNearest(cell->text());
+    });
     layout->addLayout(item);
     layout->addWidget(itemWords_);
 
@@ -95,6 +103,7 @@ DatasetTextPanel::DatasetTextPanel(QWidget* parent)
         }
         const auto [text, error] = watcher_->result();
         text_ = text;
+        vectorsBox_->setText(text_);
         if (!text_) {
             summary_->setText(tr("<span style='color:#b00020'>%1</span>").arg(error.toHtmlEscaped()));
             words_->setRowCount(0);
@@ -108,7 +117,7 @@ DatasetTextPanel::DatasetTextPanel(QWidget* parent)
 
 DatasetTextPanel::~DatasetTextPanel() { watcher_->waitForFinished(); }
 
-bool DatasetTextPanel::isBusy() const { return watcher_->isRunning(); }
+bool DatasetTextPanel::isBusy() const { return watcher_->isRunning() || vectorsBox_->isBusy(); }
 
 void DatasetTextPanel::setDataset(std::shared_ptr<const Dataset> dataset)
 {

@@ -1,7 +1,8 @@
 // The dataset browser's Text tab: the vocabulary the dataset's item text gives (which fields,
 // how many words, what the stop-word list and the minimum count left out), its most frequent
-// words with how many items use each, and one item's words by field. The vocabulary is built in
-// a worker thread; a newer request replaces an older one.
+// words with how many items use each, one item's words by field, and word vectors trained on the
+// text with the words nearest to the one selected. The vocabulary is built in a worker thread; a
+// newer request replaces an older one.
 #pragma once
 
 #include "data/Dataset.h"
@@ -20,6 +21,7 @@ template <typename T> class QFutureWatcher;
 namespace reclab {
 
 struct ItemText;
+class WordVectorsBox;
 
 class DatasetTextPanel : public QWidget {
     Q_OBJECT
@@ -36,6 +38,7 @@ public:
     QTableWidget* wordTable() const { return words_; }
     QLabel* itemWordsLabel() const { return itemWords_; }
     QSpinBox* minCountBox() const { return minCount_; }
+    WordVectorsBox* vectorsBox() const { return vectorsBox_; }
     bool isBusy() const;
     std::shared_ptr<const ItemText> itemText() const { return text_; }
 
@@ -55,6 +58,7 @@ private:
     QTableWidget* words_;
     QLineEdit* itemEdit_;
     QLabel* itemWords_;
+    WordVectorsBox* vectorsBox_;
     QFutureWatcher<std::pair<std::shared_ptr<const ItemText>, QString>>* watcher_;
     bool pending_ = false; // a rebuild asked for while one runs
 };
