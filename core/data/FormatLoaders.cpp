@@ -447,6 +447,10 @@ Dataset loadAmazonJson(const std::string& file, const std::string& metaFile, boo
     std::unordered_map<std::string, int32_t> users, items;
     TextFile text(file);
     Utf8Repair utf8(file);
+    // Review text is kept up to a budget, so that a category of tens of millions of reviews still
+    // loads as ratings (the ids and ratings take a few percent of the text's size).
+    constexpr size_t kReviewTextLimit = size_t{1} << 30;
+    size_t reviewBytes = 0, reviewsLeftOut = 0;
     auto idOf = [](std::unordered_map<std::string, int32_t>& map, std::vector<std::string>& names, std::string id) {
         const auto [it, added] = map.emplace(id, static_cast<int32_t>(names.size()));
         if (added)
@@ -487,8 +491,12 @@ Dataset loadAmazonJson(const std::string& file, const std::string& metaFile, boo
                 if (it != row.end() && it->is_string() && !it->get_ref<const std::string&>().empty())
                     words += (words.empty() ? "" : "\n") + it->get<std::string>();
             }
-            if (!words.empty())
+            if (!words.empty() && reviewBytes + words.size() <= kReviewTextLimit) {
+                reviewBytes += words.size();
                 ds.reviews.append(u, i, std::move(words));
+            } else if (!words.empty()) {
+                ++reviewsLeftOut;
+            }
         } catch (const DataError& e) {
             if (!skipBadRows)
                 throw;
@@ -498,6 +506,9 @@ Dataset loadAmazonJson(const std::string& file, const std::string& metaFile, boo
         }
     });
     noteRepairs(ds, utf8);
+    if (reviewsLeftOut)
+        ds.report.warnings.push_back(file + ": the text of " + std::to_string(reviewsLeftOut) +
+                                     " reviews past the first 1 GiB of review text was not kept (their ratings were)");
     if (ds.interactions.size() == 0)
         throw DataError(file, 0, "", ds.report.skippedRows ? "no valid reviews: every line was malformed" : "the file holds no reviews");
 

@@ -47,6 +47,7 @@ WordVectorsBox::WordVectorsBox(QWidget* parent)
     poll_->setInterval(100);
     connect(poll_, &QTimer::timeout, this, [this] { progress_->setValue(done_->load()); });
     connect(watcher_, &QFutureWatcherBase::finished, this, [this] {
+        running_ = false;
         poll_->stop();
         progress_->setVisible(false);
         cancel_->setEnabled(false);
@@ -71,7 +72,7 @@ WordVectorsBox::~WordVectorsBox()
     watcher_->waitForFinished();
 }
 
-bool WordVectorsBox::isBusy() const { return watcher_->isRunning(); }
+bool WordVectorsBox::isBusy() const { return running_; }
 
 void WordVectorsBox::setText(std::shared_ptr<const ItemText> text)
 {
@@ -91,6 +92,7 @@ void WordVectorsBox::train()
         return;
     stop_ = std::make_shared<std::atomic<bool>>(false);
     done_->store(0);
+    running_ = true;
     train_->setEnabled(false);
     cancel_->setEnabled(true);
     progress_->setValue(0);

@@ -37,7 +37,7 @@ public:
     QPushButton* trainButton() const { return train_; }
     QListWidget* nearestList() const { return nearest_; }
     QLabel* statusLabel() const { return status_; }
-    bool isBusy() const;
+    bool isBusy() const; // training, or its result not shown yet
     std::shared_ptr<const WordVectors> vectors() const { return vectors_; }
 
 signals:
@@ -53,6 +53,7 @@ private:
     QListWidget* nearest_;
     QTimer* poll_;
     QString shownWord_;
+    bool running_ = false; // from train() until its result is shown (the worker may be done before)
     std::shared_ptr<std::atomic<bool>> stop_;
     std::shared_ptr<std::atomic<int>> done_; // per mille, written by the worker
     QFutureWatcher<std::pair<std::shared_ptr<const WordVectors>, QString>>* watcher_;
