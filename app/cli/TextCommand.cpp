@@ -15,6 +15,7 @@
 #include "text/WordTraining.h"
 #include "text/WordVectors.h"
 #include "util/Error.h"
+#include "util/TextFile.h"
 
 #include <nlohmann/json.hpp>
 
@@ -83,16 +84,12 @@ void addVectorOptions(CLI::App* cmd, DataOptions& o)
     cmd->add_option("--seed", o.seed, "Seed of training and of the unknown words' rows")->capture_default_str()->check(seedNumber());
 }
 
+// The comma-separated parts of an option's value.
 std::vector<std::string> splitList(const std::string& text)
 {
-    std::vector<std::string> parts;
-    size_t start = 0;
-    while (start <= text.size()) {
-        const size_t end = std::min(text.find(',', start), text.size());
-        parts.push_back(text.substr(start, end - start));
-        start = end + 1;
-    }
-    return parts;
+    std::vector<std::string_view> parts;
+    splitFields(text, ",", parts);
+    return {parts.begin(), parts.end()};
 }
 
 std::vector<uint64_t> seedList(const std::string& text)
@@ -261,7 +258,7 @@ int runCold(const DataOptions& o)
     for (const uint64_t seed : seedList(o.seeds)) {
         const ColdItemSplit split = makeColdItemSplit(ds, o.share, seed);
         for (const ColdScorer s : scorers) {
-            const ColdRanks r = rankColdTargets(ds, split, makeColdScorer(s, ds, split, &text, vectors.get(), o.like, seed));
+            const ColdRanks r = rankColdTargets(split, makeColdScorer(s, ds, split, &text, vectors.get(), o.like, seed));
             nlohmann::json row{{"scorer", coldScorerName(s)},
                                {"seed", seed},
                                {"cold_items", split.coldItems.size()},

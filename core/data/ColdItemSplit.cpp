@@ -50,7 +50,8 @@ ColdItemSplit makeColdItemSplit(const Dataset& ds, double share, uint64_t seed)
         if (l < 0 || t.timestamp[r] >= t.timestamp[static_cast<size_t>(l)])
             l = static_cast<int64_t>(r);
     }
-    const UserItemIndex seen(t, ds.numUsers());
+    s.seen = UserItemIndex(t, ds.numUsers());
+    const UserItemIndex& seen = s.seen;
     const UserItemIndex warm(s.train, ds.numUsers());
     std::vector<int32_t> unchosen;
     for (int32_t u = 0; u < ds.numUsers(); ++u) {
@@ -77,9 +78,9 @@ ColdItemSplit makeColdItemSplit(const Dataset& ds, double share, uint64_t seed)
     return s;
 }
 
-ColdRanks rankColdTargets(const Dataset& ds, const ColdItemSplit& s, const ItemScorer& scores)
+ColdRanks rankColdTargets(const ColdItemSplit& s, const ItemScorer& scores)
 {
-    const UserItemIndex seen(ds.interactions, ds.numUsers());
+    const UserItemIndex& seen = s.seen;
     ColdRanks out;
     std::vector<int32_t> items;
     std::vector<float> values;

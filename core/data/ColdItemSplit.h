@@ -6,6 +6,7 @@
 #pragma once
 
 #include "data/Dataset.h"
+#include "data/UserItemIndex.h"
 
 #include <cstdint>
 #include <functional>
@@ -24,6 +25,7 @@ struct ColdItemSplit {
     std::vector<int32_t> testUser, testItem;
     std::vector<std::vector<int32_t>> negatives; // per test row: 100 cold items the user never chose, ascending
     int32_t usersWithoutTraining = 0;            // test users with no warm interaction to learn from
+    UserItemIndex seen;                          // every interaction, for the candidates of each ranking
 
     bool isCold(int32_t item) const { return cold[static_cast<size_t>(item)] != 0; }
 };
@@ -39,7 +41,7 @@ struct ColdRanks {
     std::vector<int64_t> full, sampled;
 };
 using ItemScorer = std::function<void(int32_t user, const std::vector<int32_t>& items, std::vector<float>& out)>;
-ColdRanks rankColdTargets(const Dataset& dataset, const ColdItemSplit& split, const ItemScorer& scores);
+ColdRanks rankColdTargets(const ColdItemSplit& split, const ItemScorer& scores);
 // (HR@k and NDCG@k of the ranks: runs/Metrics.h.)
 
 } // namespace reclab

@@ -2,6 +2,7 @@
 
 #include "text/Tokenizer.h"
 #include "util/Error.h"
+#include "util/TextFile.h"
 #include "util/Words.h"
 
 #include <algorithm>
@@ -46,10 +47,9 @@ std::string textFieldList(unsigned fields)
 unsigned parseTextFields(const std::string& list)
 {
     unsigned bits = 0;
-    size_t start = 0;
-    while (start <= list.size()) {
-        const size_t end = std::min(list.find(',', start), list.size());
-        const std::string name = list.substr(start, end - start);
+    std::vector<std::string_view> names;
+    splitFields(list, ",", names);
+    for (const std::string_view name : names) {
         bool known = name == "all";
         if (known)
             bits = kAllTextFields;
@@ -59,8 +59,7 @@ unsigned parseTextFields(const std::string& list)
                 known = true;
             }
         if (!known)
-            throw ConfigError("text fields", "'" + name + "' is not one of title, genres, tags, reviews or all");
-        start = end + 1;
+            throw ConfigError("text fields", "'" + std::string(name) + "' is not one of title, genres, tags, reviews or all");
     }
     return bits;
 }
@@ -81,9 +80,9 @@ void Vocabulary::build(std::vector<std::pair<std::string, int64_t>> wordCounts)
     }
 }
 
-int32_t Vocabulary::idOf(std::string_view word) const
+int32_t Vocabulary::idOf(const std::string& word) const
 {
-    const auto it = index_.find(std::string(word));
+    const auto it = index_.find(word);
     return it == index_.end() ? -1 : it->second;
 }
 

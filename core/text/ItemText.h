@@ -39,7 +39,7 @@ class Vocabulary {
 public:
     // Word ids from 0, most frequent first (ties alphabetical), so the order is reproducible.
     void build(std::vector<std::pair<std::string, int64_t>> wordCounts);
-    int32_t idOf(std::string_view word) const; // -1 when not in the vocabulary
+    int32_t idOf(const std::string& word) const; // -1 when not in the vocabulary
     size_t size() const { return words_.size(); }
     bool empty() const { return words_.empty(); }
     const std::string& word(int32_t id) const { return words_[static_cast<size_t>(id)]; }

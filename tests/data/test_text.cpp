@@ -480,12 +480,12 @@ void TestText::coldItemSplit()
         }
     }
     // Ties count against the target: a constant score ranks it below every candidate.
-    const ColdRanks flat = rankColdTargets(ds, s, [](int32_t, const std::vector<int32_t>&, std::vector<float>& out) {
+    const ColdRanks flat = rankColdTargets(s, [](int32_t, const std::vector<int32_t>&, std::vector<float>& out) {
         std::fill(out.begin(), out.end(), 1.f);
     });
     QCOMPARE(flat.sampled.front(), int64_t(100));
     QCOMPARE(hitRateAtK(flat.full, 10), 0.0);
-    const ColdRanks oracle = rankColdTargets(ds, s, [&](int32_t u, const std::vector<int32_t>& items, std::vector<float>& out) {
+    const ColdRanks oracle = rankColdTargets(s, [&](int32_t u, const std::vector<int32_t>& items, std::vector<float>& out) {
         for (size_t k = 0; k < items.size(); ++k)
             out[k] = items[k] == s.testItem[static_cast<size_t>(std::find(s.testUser.begin(), s.testUser.end(), u) - s.testUser.begin())];
     });
@@ -504,9 +504,9 @@ void TestText::contentRanksColdItems()
     for (const uint64_t seed : {1, 2, 3}) {
         const ColdItemSplit s = makeColdItemSplit(ds, 0.1, seed);
         auto scorer = [&](ColdScorer kind) { return makeColdScorer(kind, ds, s, &text, nullptr, 4.f, seed); };
-        const ColdRanks content = rankColdTargets(ds, s, scorer(ColdScorer::Content));
-        const ColdRanks random = rankColdTargets(ds, s, scorer(ColdScorer::Random));
-        const ColdRanks popular = rankColdTargets(ds, s, scorer(ColdScorer::Popularity));
+        const ColdRanks content = rankColdTargets(s, scorer(ColdScorer::Content));
+        const ColdRanks random = rankColdTargets(s, scorer(ColdScorer::Random));
+        const ColdRanks popular = rankColdTargets(s, scorer(ColdScorer::Popularity));
         contentFull += hitRateAtK(content.full, 10) / 3;
         randomFull += hitRateAtK(random.full, 10) / 3;
         popularFull += hitRateAtK(popular.full, 10) / 3;
