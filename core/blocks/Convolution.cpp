@@ -20,12 +20,13 @@ void defineConvolutionBlocks(BlockRegistry& r)
     conv.spec = {"conv1d", "1-D convolution", "Sequence",
                  "Filters of each height slide along the sequence, each reading an entry and the ones before it "
                  "(entries before the start read as zeros). Max over time keeps each filter's strongest match: "
-                 "Caser's horizontal filters, over the latest Span entries when Span is set. Every entry returns "
-                 "each entry's filter outputs, for a network that reads on (a recurrent layer after it).",
+                 "Caser's horizontal filters, over the latest Span entries when Span is set; over a text's word "
+                 "vectors, heights 2, 3, 4 make Kim's text CNN (n-gram detectors). Every entry returns each entry's "
+                 "filter outputs, for a network that reads on (a recurrent layer after it).",
                  "c^{(h)}_t = act(Σ_{k<h} W^{(h)}_k x_{t−k} + b^{(h)}),  W^{(h)} ∈ ℝ^{C×h×d}\n"
                  "max: y = [max_t c^{(h)}_t]_h ∈ ℝ^{C·|heights|} (t over windows inside the read entries)\n"
                  "every: y_t = [c^{(h)}_t]_h",
-                 {floatIn("in", "sequence")},
+                 {sequenceIn()},
                  {out("y", ValueKind::Float)},
                  {layersParam("heights", "Heights", {3}, "The filter heights (entries each filter reads), one bank per height"),
                   intParam("channels", "Filters per height", 32, 1, 4096, "C, the filters of each height"),
@@ -36,7 +37,7 @@ void defineConvolutionBlocks(BlockRegistry& r)
                            "Read only the latest this many entries, zero-filled when the history is shorter (Caser's L); "
                            "0: the whole sequence. Only with max over time")}};
     conv.shape = [](ShapeContext& c) -> std::optional<ValueType> {
-        if (!c.vectors(0) || !sequenceInput(c, 0))
+        if (!readsSequence(c, 0))
             return std::nullopt;
         const bool every = c.params["output"] == "every";
         if (every && c.params["span"].get<int64_t>() > 0)
@@ -49,7 +50,7 @@ void defineConvolutionBlocks(BlockRegistry& r)
             c.parameters += channels * (h * d + 1);
         const int64_t width = channels * static_cast<int64_t>(heights.size());
         c.widest = std::max(c.widest, width);
-        return ValueType{ValueKind::Float, "", every, width};
+        return sequenceOutput(c, 0, every, width);
     };
     r.add(std::move(conv));
 
@@ -89,14 +90,14 @@ torch::Tensor latestEntries(const torch::Tensor& x, const torch::Tensor& lengths
     return x.gather(1, index) * valid;
 }
 
-// The same in TorchScript, for x a [batch, width, d] expression.
-std::string latestEntriesScript(ScriptPass& p, const std::string& v, const std::string& x, int64_t span)
+// The same in TorchScript, for q's padded sequences.
+std::string latestEntriesScript(ScriptPass& p, const std::string& v, const PaddedScript& q, int64_t span)
 {
     const std::string s = std::to_string(span);
-    p.line(v + "_pos = history_length.unsqueeze(1) - " + s + " + torch.arange(" + s + ", device=history.device).unsqueeze(0)");
-    p.line(v + "_seq = " + x);
-    p.line(v + "_win = " + v + "_seq.gather(1, " + v + "_pos.clamp(0, width - 1).unsqueeze(2).expand(batch, " + s + ", " + v +
-           "_seq.size(2))) * (" + v + "_pos >= 0).float().unsqueeze(2)");
+    p.line(v + "_pos = " + q.lengths + ".unsqueeze(1) - " + s + " + torch.arange(" + s + ", device=" + q.device + ").unsqueeze(0)");
+    p.line(v + "_seq = " + q.x);
+    p.line(v + "_win = " + v + "_seq.gather(1, " + v + "_pos.clamp(0, " + q.width + " - 1).unsqueeze(2).expand(" + q.batch +
+           ", " + s + ", " + v + "_seq.size(2))) * (" + v + "_pos >= 0).float().unsqueeze(2)");
     return v + "_win";
 }
 
@@ -185,16 +186,16 @@ public:
     {
         const auto& st = s.as<ConvState>();
         const std::string v = ScriptPass::var(s);
-        std::string x = "(" + in[0]->name + " * mask_f).view(batch, width, -1)";
-        std::string read = "history_length", L = "width";
+        const PaddedScript q = p.padded(s, *in[0]);
+        std::string x = q.x, read = q.lengths, L = q.width;
         if (st.span > 0) {
-            x = latestEntriesScript(p, v, x, st.span);
-            read = "torch.full_like(history_length, " + std::to_string(st.span) + ")";
+            x = latestEntriesScript(p, v, q, st.span);
+            read = "torch.full_like(" + q.lengths + ", " + std::to_string(st.span) + ")";
             L = std::to_string(st.span);
         }
         p.line(v + "_x = " + x + ".transpose(1, 2)");
         p.line(v + "_n = " + read);
-        p.line(v + "_t = torch.arange(" + L + ", device=history.device).unsqueeze(0)");
+        p.line(v + "_t = torch.arange(" + L + ", device=" + q.device + ").unsqueeze(0)");
         std::string parts;
         for (size_t k = 0; k < st.banks.size(); ++k) {
             const std::string h = std::to_string(st.heights[k]), c = v + "_c" + std::to_string(k);
@@ -209,9 +210,11 @@ public:
             }
             parts += (parts.empty() ? "" : ", ") + c;
         }
+        if (st.every && readsWords(s)) // a state per word stays per word, masked by the same word ids
+            return {p.assign(s, "torch.cat([" + parts + "], 1).transpose(1, 2)").name, false, in[0]->words};
         if (st.every)
             return p.assign(s, "torch.cat([" + parts + "], 1).transpose(1, 2).reshape(batch * width, -1)");
-        return p.assign(s, "torch.cat([" + parts + "], 1).masked_fill((history_length == 0).unsqueeze(1), 0.0)");
+        return p.assign(s, "torch.cat([" + parts + "], 1).masked_fill((" + q.lengths + " == 0).unsqueeze(1), 0.0)");
     }
 };
 
@@ -248,8 +251,7 @@ public:
     {
         const auto& st = s.as<VerticalState>();
         const std::string v = ScriptPass::var(s);
-        const std::string window =
-            latestEntriesScript(p, v, "(" + in[0]->name + " * mask_f).view(batch, width, -1)", st.weight.size(1));
+        const std::string window = latestEntriesScript(p, v, p.padded(s, *in[0]), st.weight.size(1));
         return p.assign(s, "(torch.matmul(" + p.self(st.weight) + ", " + window + ") + " + p.self(st.bias) +
                                ".view(1, -1, 1)).reshape(batch, -1) * (history_length > 0).float().unsqueeze(1)");
     }

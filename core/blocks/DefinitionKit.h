@@ -46,6 +46,26 @@ inline bool sequenceInput(ShapeContext& c, size_t k)
     return false;
 }
 
+// A port that reads a whole sequence: a behaviour sequence (B×L×d) or texts' word vectors (B×T×d).
+inline PortSpec sequenceIn() { return {"in", "sequence or words", {ValueKind::Float, ValueKind::WordVectors}}; }
+
+// Input k must be a behaviour sequence or word vectors; otherwise reports it and returns false.
+inline bool readsSequence(ShapeContext& c, size_t k)
+{
+    if (c.in[k].kind == ValueKind::WordVectors)
+        return true;
+    return c.vectors(k) && sequenceInput(c, k);
+}
+
+// The type of a block reading input k whole: per entry (every) a sequence, or word vectors for
+// words; else one vector per row.
+inline ValueType sequenceOutput(const ShapeContext& c, size_t k, bool every, int64_t width)
+{
+    if (c.in[k].kind == ValueKind::WordVectors && every)
+        return ValueType{ValueKind::WordVectors, "word", false, width};
+    return ValueType{ValueKind::Float, "", every, width};
+}
+
 // The activations a tower or unit may use after each layer.
 inline const std::vector<std::string>& activationNames()
 {

@@ -1,5 +1,5 @@
-// Recurrent: an RNN, GRU or LSTM over a sequence of vectors (a user's behaviours in time order),
-// returning the state after the last real behaviour or the state after every one. Sequences are
+// Recurrent: an RNN, GRU or LSTM over a sequence of vectors (a user's behaviours in time order,
+// or a text's words: the text GRU/LSTM), returning the state after the last real behaviour or the state after every one. Sequences are
 // right-padded, so the forward direction never reads padding before a real step; the backward
 // direction reads each sequence reversed in place (padding left where it is), and a row without
 // behaviours gives zeros, never NaN.
@@ -32,7 +32,7 @@ void defineRecurrentBlocks(BlockRegistry& r)
               "h̃_t = tanh(W x_t + U (r_t ⊙ h_{t−1}) + b),  h_t = (1 − z_t) ⊙ h_{t−1} + z_t ⊙ h̃_t\n"
               "LSTM: c_t = f_t ⊙ c_{t−1} + i_t ⊙ g_t,  h_t = o_t ⊙ tanh(c_t);  RNN: h_t = tanh(W x_t + U h_{t−1} + b)\n"
               "y = h_{len} (last) or (h_1 … h_L) (every), h₀ = 0",
-              {floatIn("in", "sequence")},
+              {sequenceIn()},
               {out("y", ValueKind::Float)},
               {choiceParam("cell", "Cell", "gru", {"gru", "lstm", "rnn"}, "GRU, LSTM or a plain tanh RNN"),
                intParam("hidden", "Hidden size", 64, 1, 4096, "h, the width of the state"),
@@ -44,7 +44,7 @@ void defineRecurrentBlocks(BlockRegistry& r)
                choiceParam("output", "Output", "last", {"last", "every"},
                            "last: the state after the latest real entry (B×h); every: the state after each entry (B×L×h)")}};
     d.shape = [](ShapeContext& c) -> std::optional<ValueType> {
-        if (!c.vectors(0) || !sequenceInput(c, 0))
+        if (!readsSequence(c, 0))
             return std::nullopt;
         const int64_t h = c.params["hidden"].get<int64_t>(), layers = c.params["layers"].get<int64_t>();
         const int64_t directions = c.params["bidirectional"].get<bool>() ? 2 : 1;
@@ -55,7 +55,7 @@ void defineRecurrentBlocks(BlockRegistry& r)
             width = h;
         }
         c.widest = std::max(c.widest, g * h);
-        return ValueType{ValueKind::Float, "", c.params["output"] == "every", h * directions};
+        return sequenceOutput(c, 0, c.params["output"] == "every", h * directions);
     };
     r.add(std::move(d));
 }
@@ -170,33 +170,40 @@ public:
     {
         const auto& st = s.as<RecurrentState>();
         const std::string v = ScriptPass::var(s);
-        p.line(v + "_x = (" + in[0]->name + " * mask_f).view(batch, width, -1)");
+        const PaddedScript q = p.padded(s, *in[0]);
+        p.line(v + "_x = " + q.x);
+        const std::string batch = v + "_n", width = v + "_w", lengths = v + "_lengths";
+        p.line(batch + " = " + q.batch);
+        p.line(width + " = " + q.width);
+        p.line(lengths + " = " + q.lengths);
         auto run = [&](const Stack& stack, const std::string& x) {
             std::string params;
             for (const auto& w : stack.weights())
                 params += (params.empty() ? "" : ", ") + p.self(w);
-            const std::string h0 = "torch.zeros(" + std::to_string(st.layers) + ", batch, " + std::to_string(st.hidden) +
-                                   ", device=history.device)";
+            const std::string h0 = "torch.zeros(" + std::to_string(st.layers) + ", " + batch + ", " +
+                                   std::to_string(st.hidden) + ", device=" + q.device + ")";
             const std::string flags = ", [" + params + "], True, " + std::to_string(st.layers) + ", 0.0, False, False, True)[0]";
             if (st.cell == "lstm")
                 return "torch.lstm(" + x + ", [" + h0 + ", " + h0 + "]" + flags;
             return std::string(st.cell == "gru" ? "torch.gru(" : "torch.rnn_tanh(") + x + ", " + h0 + flags;
         };
         p.line(v + "_f = " + run(st.forward, v + "_x"));
-        p.line(v + "_ar = torch.arange(batch, device=history.device)");
-        p.line(v + "_last = (history_length - 1).clamp(min=0)");
-        p.line(v + "_any = (history_length > 0).float().unsqueeze(1)");
+        p.line(v + "_ar = torch.arange(" + batch + ", device=" + q.device + ")");
+        p.line(v + "_last = (" + lengths + " - 1).clamp(min=0)");
+        p.line(v + "_any = (" + lengths + " > 0).float().unsqueeze(1)");
         const std::string last = "[" + v + "_ar, " + v + "_last] * " + v + "_any";
         std::string every = v + "_f", final = v + "_f" + last;
         if (st.bidirectional) {
-            p.line(v + "_pos = torch.arange(width, device=history.device).unsqueeze(0)");
-            p.line(v + "_len = history_length.unsqueeze(1)");
+            p.line(v + "_pos = torch.arange(" + width + ", device=" + q.device + ").unsqueeze(0)");
+            p.line(v + "_len = " + lengths + ".unsqueeze(1)");
             p.line(v + "_rev = torch.where(" + v + "_pos < " + v + "_len, " + v + "_len - 1 - " + v + "_pos, " + v + "_pos)");
-            const std::string gather = ".gather(1, " + v + "_rev.unsqueeze(2).expand(batch, width, ";
+            const std::string gather = ".gather(1, " + v + "_rev.unsqueeze(2).expand(" + batch + ", " + width + ", ";
             p.line(v + "_b = " + run(st.backward, v + "_x" + gather + v + "_x.size(2)))"));
             every = "torch.cat([" + v + "_f, " + v + "_b" + gather + std::to_string(st.hidden) + "))], 2)";
             final = "torch.cat([" + v + "_f" + last + ", " + v + "_b" + last + "], 1)";
         }
+        if (readsWords(s)) // a state per word stays per word, masked by the same word ids
+            return {p.assign(s, st.every ? every : final).name, false, st.every ? in[0]->words : std::string()};
         return p.assign(s, st.every ? every + ".reshape(batch * width, -1)" : final);
     }
 };

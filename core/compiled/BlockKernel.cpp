@@ -98,21 +98,42 @@ torch::Tensor BlockKernel::behaviourWeights(GraphStep& s, const torch::Tensor&, 
 
 BatchValue PaddedSequenceKernel::forward(BatchPass& p, GraphStep& s, const Inputs<BatchValue>& in) const
 {
-    const auto y = run(s, p.padded(in[0]->materialise()), p.lengths);
     BatchValue out;
+    if (readsWords(s)) {
+        out.rows = run(s, in[0]->materialise(), wordLengths(in[0]->ids));
+        if (everyEntry(s))
+            out.ids = in[0]->ids;
+        return out;
+    }
+    const auto y = run(s, p.padded(in[0]->materialise()), p.lengths);
     out.sequence = everyEntry(s);
     out.rows = out.sequence ? p.packed(y) : y;
     return out;
 }
 
+PairValue PaddedSequenceKernel::scoreAll(PairPass& p, GraphStep& s, const Inputs<PairValue>& in) const
+{
+    if (!readsWords(s))
+        return BlockKernel::scoreAll(p, s, in);
+    // Texts per user or per item: every item's once (the pass keeps item values for all slices).
+    PairValue out{in[0]->g, run(s, in[0]->t, wordLengths(in[0]->ids))};
+    if (everyEntry(s))
+        out.ids = in[0]->ids;
+    return out;
+}
+
 HistoryFlags PaddedSequenceKernel::planHistory(HistoryPlan& p, const GraphStep& s, const Inputs<HistoryFlags>& in) const
 {
+    if (readsWords(s))
+        return BlockKernel::planHistory(p, s, in);
     p.ok = p.ok && in[0]->sequence;
     return {everyEntry(s), in[0]->user, true};
 }
 
 SharedValue PaddedSequenceKernel::scoreShared(SharedPass& p, GraphStep& s, const Inputs<SharedValue>& in) const
 {
+    if (readsWords(s))
+        return {run(s, in[0]->t, wordLengths(in[0]->ids)), everyEntry(s) ? in[0]->ids : torch::Tensor()};
     const auto& x = in[0]->t; // [L, d], one user's behaviours
     const auto y = run(s, x.unsqueeze(0), lengthOfOne(x));
     return {everyEntry(s) ? y.squeeze(0) : y.expand({p.n, y.size(1)}), {}};

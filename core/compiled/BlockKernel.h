@@ -196,6 +196,13 @@ struct SharedPass {
 struct ScriptValue {
     std::string name;
     bool sequence = false;
+    std::string words = {}; // words and word vectors: the expression of their word ids [batch, T] (0: padding)
+};
+
+// A sequence as a block that reads it whole sees it in TorchScript: right-padded x [n, L, d] and
+// the names of n, L, the lengths [n] and the device (a behaviour history, or texts' words).
+struct PaddedScript {
+    std::string x, batch, width, lengths, device;
 };
 
 class ScriptPass {
@@ -216,6 +223,8 @@ public:
     std::string linear(const std::string& x, torch::nn::LinearImpl& l) const;
     // One layer of a tower, an activation or a normalisation, applied to x (evaluation: dropout is identity).
     std::string layer(const std::string& x, torch::nn::Module& m) const;
+    // The input of step s as padded sequences (a word input's lengths get a line of their own).
+    PaddedScript padded(const GraphStep& s, const ScriptValue& in);
     bool visit(GraphStep& s, const Inputs<ScriptValue>& in, ScriptValue& out);
     std::string code() const { return code_.str(); }
 
@@ -265,10 +274,12 @@ protected:
 // A block that reads a whole sequence at once (a recurrent network, a convolution): every pass
 // gives it right-padded sequences x [rows, L, d] and their lengths, and it returns a state per
 // entry [rows, L, w] (everyEntry) or one per row [rows, w]. Shared scoring runs the one history
-// as a batch of one.
+// as a batch of one. Texts' word vectors (already padded, per item or per user) take the same
+// path in every pass, all-item scoring included; a state per word stays word vectors.
 class PaddedSequenceKernel : public BlockKernel {
 public:
     BatchValue forward(BatchPass& p, GraphStep& s, const Inputs<BatchValue>& in) const override;
+    PairValue scoreAll(PairPass& p, GraphStep& s, const Inputs<PairValue>& in) const override;
     HistoryFlags planHistory(HistoryPlan& p, const GraphStep& s, const Inputs<HistoryFlags>& in) const override;
     SharedValue scoreShared(SharedPass& p, GraphStep& s, const Inputs<SharedValue>& in) const override;
 
@@ -307,6 +318,14 @@ std::vector<typename Pass::Value> walkSteps(const std::vector<std::shared_ptr<Gr
 }
 
 // ---- helpers for kernels ------------------------------------------------------------------
+
+// Whether step s reads texts' word vectors (not a behaviour sequence).
+inline bool readsWords(const GraphStep& s)
+{
+    return !s.inputTypes.empty() && s.inputTypes[0].kind == ValueKind::WordVectors;
+}
+// The number of real words of each text, word ids [n, T] (0: padding): [n].
+inline torch::Tensor wordLengths(const torch::Tensor& words) { return (words > 0).sum(1); }
 
 // One user's behaviours [L, w] seen as a batch of one: its length, [1], on x's device.
 inline torch::Tensor lengthOfOne(const torch::Tensor& x)

@@ -26,12 +26,24 @@ void saveTrainedGraph(GraphModelImpl& model, const std::string& dir)
 {
     createFolders(dir);
     const GraphData& d = model.data();
-    const nlohmann::json meta{{"graph", model.graph().toJson()},
-                              {"data",
-                               {{"users", d.numUsers},
-                                {"items", d.numItems},
-                                {"categories", d.numGenres},
-                                {"global_mean", d.globalMean}}}};
+    nlohmann::json meta{{"graph", model.graph().toJson()},
+                        {"data",
+                         {{"users", d.numUsers},
+                          {"items", d.numItems},
+                          {"categories", d.numGenres},
+                          {"global_mean", d.globalMean}}}};
+    if (d.numWords > 0) {
+        // The text tensors' sizes (their values are in the weights) and the vocabulary's words.
+        auto width = [](const torch::Tensor& t, int64_t k) { return t.defined() ? t.size(k) : int64_t{0}; };
+        meta["data"]["text"] = {{"words", d.numWords},
+                                {"fields", d.textFields},
+                                {"item_words", width(d.itemWords, 1)},
+                                {"item_review_words", width(d.itemReviewWords, 1)},
+                                {"user_review_words", width(d.userReviewWords, 1)},
+                                {"vector_dim", width(d.wordVectors, 1)}};
+        if (d.vocabulary)
+            meta["data"]["text"]["vocabulary"] = *d.vocabulary;
+    }
     // Each file whole or not at all, so a reader never sees half of one.
     const fs::path folder(dir);
     torch::serialize::OutputArchive archive;
@@ -39,6 +51,40 @@ void saveTrainedGraph(GraphModelImpl& model, const std::string& dir)
     saveArchiveWhole(archive, (folder / "weights.pt").string());
     writeFileWhole((folder / "graph.json").string(), meta.dump(2) + "\n");
 }
+
+namespace {
+
+// The text tensors of a trained graph as zeros of their saved sizes (the weights file fills them).
+void readTextSizes(const nlohmann::json& text, const std::string& jsonPath, GraphData& d)
+{
+    auto size = [&](const char* key, int64_t most) {
+        const auto it = text.find(key);
+        if (it == text.end() || !it->is_number_integer() || it->get<int64_t>() < 0 || it->get<int64_t>() > most)
+            throw GraphError(jsonPath, "data.text", std::string("expected a whole number ") + key + " up to " + std::to_string(most));
+        return it->get<int64_t>();
+    };
+    if (!text.is_object())
+        throw GraphError(jsonPath, "data.text", "expected an object with the text's sizes");
+    d.numWords = size("words", int64_t{1} << 26);
+    d.textFields = static_cast<unsigned>(size("fields", 255));
+    auto words = [&](const char* key, int64_t rows) {
+        const int64_t t = size(key, 1 << 20);
+        if (static_cast<double>(rows) * static_cast<double>(t) > 4e8)
+            throw GraphError(jsonPath, "data.text", std::string(key) + ": sizes out of range");
+        return t > 0 ? torch::zeros({rows, t}, torch::kLong) : torch::Tensor();
+    };
+    d.itemWords = words("item_words", d.numItems);
+    d.itemReviewWords = words("item_review_words", d.numItems);
+    d.userReviewWords = words("user_review_words", d.numUsers);
+    if (const int64_t dim = size("vector_dim", 65536)) {
+        d.wordVectors = torch::zeros({d.numWords + 1, dim});
+        d.wordKnown = torch::zeros({d.numWords + 1, 1});
+    }
+    if (const auto words = text.find("vocabulary"); words != text.end() && words->is_array())
+        d.vocabulary = std::make_shared<const std::vector<std::string>>(words->get<std::vector<std::string>>());
+}
+
+} // namespace
 
 GraphModel loadTrainedGraph(const std::string& dir)
 {
@@ -74,7 +120,12 @@ GraphModel loadTrainedGraph(const std::string& dir)
     const auto graphJson = meta.find("graph");
     const GraphSpec graph = GraphSpec::fromJson(graphJson == meta.end() ? nlohmann::json() : *graphJson, jsonPath);
     // The sizes the run was built for must fit here (tables that cannot fit are refused).
-    const GraphAnalysis analysis = analyseGraph(graph, GraphContext{d.numUsers, d.numItems, d.numGenres, 0});
+    GraphContext sizes{d.numUsers, d.numItems, d.numGenres, 0};
+    if (const auto text = data->find("text"); text != data->end() && text->is_object()) {
+        sizes.numWords = text->value("words", int64_t{0});
+        sizes.textFields = text->value("fields", 0u);
+    }
+    const GraphAnalysis analysis = analyseGraph(graph, sizes);
     if (!analysis.ok())
         throw GraphError(jsonPath, "graph", graphProblems(analysis, "the trained graph"));
     const std::string weights = (folder / "weights.pt").string();
@@ -85,6 +136,8 @@ GraphModel loadTrainedGraph(const std::string& dir)
     d.userFeatures = torch::zeros({d.numUsers, 2});
     d.itemFeatures = torch::zeros({d.numItems, 1});
     d.inverseCounts = torch::zeros({d.numItems + 1});
+    if (const auto text = data->find("text"); text != data->end())
+        readTextSizes(*text, jsonPath, d);
     GraphModel model(graph, d, 0.0);
     torch::serialize::InputArchive archive;
     const auto source = loadArchive(archive, weights, torch::Device(torch::kCPU), "the weights of a trained graph");
@@ -157,6 +210,15 @@ std::string ScriptPass::layer(const std::string& x, torch::nn::Module& m) const
     if (m.as<torch::nn::Dropout>())
         return x;
     throw std::logic_error("no TorchScript form for module " + m.name());
+}
+
+PaddedScript ScriptPass::padded(const GraphStep& s, const ScriptValue& in)
+{
+    if (in.words.empty())
+        return {"(" + in.name + " * mask_f).view(batch, width, -1)", "batch", "width", "history_length", "history.device"};
+    const std::string lengths = var(s) + "_len";
+    line(lengths + " = (" + in.words + " > 0).sum(1)");
+    return {in.name, in.name + ".size(0)", in.name + ".size(1)", lengths, in.name + ".device"};
 }
 
 bool ScriptPass::visit(GraphStep& s, const Inputs<ScriptValue>& in, ScriptValue& out)

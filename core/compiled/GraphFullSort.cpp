@@ -136,13 +136,17 @@ bool PairPass::visit(GraphStep& s, const Inputs<PairValue>& in, PairValue& out)
     const std::string key = std::to_string(s.index);
     if (s.granularity == Granularity::Item) {
         if (const auto it = cache_.find(key); !filling_ && it != cache_.end()) {
-            out = {Granularity::Item, it->second};
+            const auto words = cache_.find(key + "/words");
+            out = {Granularity::Item, it->second, words == cache_.end() ? torch::Tensor() : words->second};
             return true;
         }
     }
     out = s.kernel->scoreAll(*this, s, in);
-    if (filling_ && s.granularity == Granularity::Item && out.plain() && out.t.defined())
+    if (filling_ && s.granularity == Granularity::Item && out.plain() && out.t.defined()) {
         cache_[key] = out.t;
+        if (s.output && s.output->kind == ValueKind::WordVectors) // their word ids mask them downstream
+            cache_[key + "/words"] = out.ids;
+    }
     return true;
 }
 

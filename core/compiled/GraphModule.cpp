@@ -73,6 +73,11 @@ void GraphModelImpl::build()
     data_.userFeatures = register_buffer("user_features", data_.userFeatures);
     data_.itemFeatures = register_buffer("item_features", data_.itemFeatures);
     data_.inverseCounts = register_buffer("inverse_counts", data_.inverseCounts);
+    // Text only where the graph reads it, so other graphs' checkpoints stay as they were.
+    for (auto [tensor, name] : {std::pair{&data_.itemWords, "item_words"}, {&data_.itemReviewWords, "item_review_words"},
+                                {&data_.userReviewWords, "user_review_words"}})
+        if (tensor->defined())
+            *tensor = register_buffer(name, *tensor);
     CompileContext context{*this, data_, graph_.name, {}};
     std::map<std::string, size_t> position;
     for (const auto& id : analysis_.order) {

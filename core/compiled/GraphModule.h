@@ -35,9 +35,25 @@ struct GraphData {
     torch::Tensor userFeatures;  // [numUsers, 2]: age / 100, female
     torch::Tensor itemFeatures;  // [numItems, 1]: (year - 1900) / 100
     torch::Tensor inverseCounts; // [numItems + 1]: 1 / n_j (mini-batch aware L2), 0 if unseen
+    // Text, for graphs with text inputs (GraphText.h): word ids + 1 per row, 0 padding.
+    int64_t numWords = 0;
+    unsigned textFields = 0;        // the fields the data has (ItemText.h fieldBit)
+    torch::Tensor itemWords;        // [numItems, T]: each item's title, genres and tags
+    torch::Tensor itemReviewWords;  // [numItems, T]: the reviews of the item (training pairs)
+    torch::Tensor userReviewWords;  // [numUsers, T]: the reviews the user wrote (training pairs)
+    torch::Tensor wordVectors;      // [numWords + 1, d]: loaded or trained vectors, row 0 padding; undefined: none
+    torch::Tensor wordKnown;        // [numWords + 1, 1]: 1 where the vectors had the word (and the padding row)
+    std::shared_ptr<const std::vector<std::string>> vocabulary; // word w is row w + 1
+    std::string textNote; // what was built: words, fields, vectors (one sentence)
 
     static GraphData from(const ModelShape& shape);
-    GraphContext context() const { return {numUsers, numItems, numGenres, 0}; }
+    GraphContext context() const
+    {
+        GraphContext c{numUsers, numItems, numGenres, 0};
+        c.numWords = numWords;
+        c.textFields = textFields;
+        return c;
+    }
 };
 
 // One attention map inside a sequence model: the block, which of its maps ("head 2", "decoder"),

@@ -41,6 +41,8 @@ std::string valueKindName(ValueKind kind)
     case ValueKind::Ids: return "ids";
     case ValueKind::Bag: return "category sets";
     case ValueKind::Float: return "vectors";
+    case ValueKind::Words: return "words";
+    case ValueKind::WordVectors: return "word vectors";
     }
     return "?";
 }

@@ -12,8 +12,9 @@
 namespace reclab {
 
 // What flows along an edge. Ids: integer indices into a vocabulary (user, item); Bag: a set of
-// category ids per entry (an item's genres); Float: feature vectors.
-enum class ValueKind { Ids, Bag, Float };
+// category ids per entry (an item's genres); Float: feature vectors; Words: a text's word ids
+// per row (B×T, padded, with its mask); WordVectors: a vector per word of those texts (B×T×d).
+enum class ValueKind { Ids, Bag, Float, Words, WordVectors };
 
 enum class ParamKind { Int, IntList, Real, Bool, Choice, TextList, Name };
 
@@ -37,7 +38,7 @@ struct PortSpec {
 struct BlockSpec {
     std::string type;        // "embedding"
     std::string displayName; // "Embedding"
-    std::string category;    // "Inputs", "Embeddings", "Layers", "Activations", "Combine", "Pooling", "Outputs"
+    std::string category;    // "Inputs", "Embeddings", "Layers", "Activations", "Combine", "Pooling", "Sequence", "Text", "Outputs"
     std::string summary;     // one sentence
     std::string formula;     // plain-text formula for tooltips
     std::vector<PortSpec> inputs;

@@ -48,6 +48,10 @@ private:
     bool failed_ = false;
 };
 
+// The text a graph's inputs read: an item's own words (title, genres, tags), the reviews written
+// about it, the reviews its user wrote (both from the training part only).
+enum TextSource : unsigned { ItemWordsSource = 1u, ItemReviewsSource = 2u, UserReviewsSource = 4u };
+
 // The loss an output block trains: it decides the graph's task.
 enum class OutputLoss { None, Logistic, Squared, NextItem };
 
@@ -55,6 +59,7 @@ struct BlockTraits {
     bool readsHistory = false; // an input along the behaviour sequence
     bool weighsBehaviours = false; // produces per-behaviour weights (the Attention view shows them)
     bool attendsWithinSequence = false; // attention maps over the behaviours without a candidate (self-attention, a decoder)
+    unsigned readsText = 0; // TextSource bits of the text this input reads
     OutputLoss loss = OutputLoss::None;
 };
 

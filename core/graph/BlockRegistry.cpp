@@ -39,6 +39,8 @@ int64_t ShapeContext::vocabularySize(const std::string& vocab) const
         return sizes.numUsers;
     if (vocab == "item")
         return sizes.numItems;
+    if (vocab == "word")
+        return sizes.numWords;
     return sizes.numGenres;
 }
 

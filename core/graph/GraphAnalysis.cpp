@@ -1,4 +1,5 @@
 #include "graph/GraphAnalysis.h"
+#include "text/ItemText.h"
 
 #include "graph/BlockDefinition.h"
 
@@ -19,6 +20,8 @@ std::string ValueType::text() const
     case ValueKind::Ids: return dims + " ids(" + vocab + ")";
     case ValueKind::Bag: return dims + " sets(" + vocab + ")";
     case ValueKind::Float: return dims + "×" + std::to_string(width);
+    case ValueKind::Words: return "B×T words(" + vocab + ")";
+    case ValueKind::WordVectors: return "B×T×" + std::to_string(width) + " (words)";
     }
     return "?";
 }
@@ -298,6 +301,7 @@ GraphAnalysis Analyser::run()
         result_.usesHistory = result_.usesHistory || traits.readsHistory;
         result_.weighsBehaviours = result_.weighsBehaviours || traits.weighsBehaviours;
         result_.attendsWithinSequence = result_.attendsWithinSequence || traits.attendsWithinSequence;
+        result_.textSources |= traits.readsText;
     }
     // Edges must name ports the blocks have.
     for (const auto& e : g_.edges) {
@@ -403,7 +407,9 @@ double Analyser::activationBytes() const
 
 GraphContext graphContextOf(const Dataset& data)
 {
-    return {data.numUsers(), data.numItems(), static_cast<int64_t>(data.genreNames.size()), 0};
+    GraphContext c{data.numUsers(), data.numItems(), static_cast<int64_t>(data.genreNames.size()), 0};
+    c.textFields = availableTextFields(data);
+    return c;
 }
 
 GraphAnalysis analyseGraph(const GraphSpec& graph, const GraphContext& context)

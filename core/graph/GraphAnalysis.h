@@ -18,10 +18,10 @@ namespace reclab {
 
 struct ValueType {
     ValueKind kind = ValueKind::Float;
-    std::string vocab;     // Ids and Bag: "user", "item" or "category"
+    std::string vocab;     // Ids and Bag: "user", "item" or "category"; Words: "word"
     bool sequence = false; // has the L dimension (behaviour sequences, masked)
-    int64_t width = 0;     // Float: the last dimension
-    std::string text() const; // "B×64", "B×L×32", "B ids(user)", "B×L sets(category)"
+    int64_t width = 0;     // Float, WordVectors: the last dimension
+    std::string text() const; // "B×64", "B×L×32", "B ids(user)", "B×L sets(category)", "B×T words(word)"
     bool operator==(const ValueType& o) const
     {
         return kind == o.kind && vocab == o.vocab && sequence == o.sequence && width == o.width;
@@ -39,6 +39,10 @@ struct GraphContext {
     // that reads the history is refused when one batch's activations cannot fit in memory.
     int64_t batchSize = 0;
     int64_t historyLength = 0;
+    // Item text: the words of the vocabulary the run builds (0: not known yet) and the text fields
+    // the data has (text/ItemText.h fieldBit; the graph's text inputs are refused without them).
+    int64_t numWords = 0;
+    unsigned textFields = 0;
 };
 // The sizes of a dataset (memory left to the default).
 GraphContext graphContextOf(const Dataset& data);
@@ -74,6 +78,7 @@ struct GraphAnalysis {
     bool nextItemsEveryStep = false; // ... from a state after every entry of the sequence (not one per row)
     int64_t nextItemSteps = 1;       // ... K states per row for the next K items (ModelAbilities::nextItemSteps)
     int64_t widest = 0;            // the widest activation of any block, inner layers included
+    unsigned textSources = 0;      // the text the graph reads (TextSource bits)
 
     bool ok() const { return issues.empty(); }
     const BlockAnalysis* block(const std::string& id) const;

@@ -21,6 +21,10 @@ struct ModelShape {
     // base / din: in how many training samples each item occurs, as candidate or behaviour
     // (the n_j of mini-batch aware regularisation).
     const std::vector<int64_t>* itemSampleCounts = nullptr;
+    // The data itself, for graphs that read item text (the training part is `train`).
+    const Dataset* dataset = nullptr;
+    // The weights will come from a checkpoint: word vectors need not be read or trained again.
+    bool restoring = false;
 };
 
 } // namespace reclab

@@ -52,6 +52,14 @@ struct TrainConfig {
     // loss is (1 − ε)·CE + ε·mean over items of −log p (torch's label_smoothing).
     double labelSmoothing = 0.0;
     double positiveRating = 4.0;                     // base / din: label 1 when rating >= this
+    // Graphs that read item text (text/ItemText.h, compiled/GraphText.h): the fields of an item's
+    // own words, the vocabulary's minimum count, and the word vectors a word embedding starts
+    // from: "" none (random), "train" (fastText on the dataset's text, wordDim wide) or a file
+    // (word2vec text or binary, GloVe, fastText .vec).
+    std::string textFields = "title,genres,tags";
+    int textMinCount = 2;
+    std::string wordVectors;
+    int wordDim = 64;
     // Evaluation protocol; empty: the model's usual one. Ranking models: "loo" (leave-one-out,
     // the held-out item against evalNegatives sampled items, the default) or "full" (against
     // every item unseen in training). Rating models: "holdout" (a seeded random testFraction

@@ -110,6 +110,20 @@ std::vector<TrainField> buildFields()
     real("label_smoothing", "label-smoothing", &C::labelSmoothing,
          "Sequence models with --loss ce: the share of each target's label spread evenly over every item, "
          "(1 - e) CE + e mean over items of -log p (default: 0.1 for gru4rec and sasrec, 0 for the others)");
+    text("text_fields", "text-fields", &C::textFields,
+         "Graphs reading item text: the fields of an item's words, from title, genres, tags (default "
+         "title,genres,tags)",
+         {});
+    whole("text_min_count", "text-min-count", &C::textMinCount,
+          "Graphs reading item text: words seen fewer times leave the vocabulary (default 2)", 1, 1000000);
+    text("word_vectors", "word-vectors", &C::wordVectors,
+         "Word vectors a word embedding starts from: train (fastText skip-gram on the dataset's text, --word-dim "
+         "wide) or a file (word2vec text or binary, GloVe .txt, fastText .vec; also --vectors); default none",
+         {}, true);
+    f.back().alias = "vectors";
+    whole("word_dim", "word-dim", &C::wordDim,
+          "Text models: the word vectors' dimension (default 64; a vectors file's own)", 1, 4096);
+    f.back().architecture = true;
     real("positive_rating", "positive-rating", &C::positiveRating,
          "base/din: a sample is positive when its rating is at least this (default 4)");
     text("protocol", "protocol", &C::protocol, nullptr, protocolChoices(), true); // help from the catalogue

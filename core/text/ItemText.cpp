@@ -205,4 +205,27 @@ ItemText buildItemText(const Dataset& ds, const TextOptions& o)
     return text;
 }
 
+std::vector<std::vector<int32_t>> userReviewWords(const Dataset& ds, const ItemText& text, size_t maxWords)
+{
+    std::vector<std::vector<int32_t>> out(static_cast<size_t>(ds.numUsers()));
+    const auto& allowed = text.options.reviewAllowed;
+    std::vector<std::string> words;
+    for (size_t r = 0; r < ds.reviews.size(); ++r) {
+        auto& list = out[static_cast<size_t>(ds.reviews.user[r])];
+        if (list.size() >= maxWords || (allowed && !allowed(ds.reviews.user[r], ds.reviews.item[r])))
+            continue;
+        words.clear();
+        tokenizeInto(ds.reviews.text[r], words);
+        for (const auto& w : words) {
+            if (list.size() >= maxWords)
+                break;
+            if (text.options.stopWords && isStopWord(w))
+                continue;
+            if (const int32_t id = text.vocabulary.idOf(w); id >= 0)
+                list.push_back(id);
+        }
+    }
+    return out;
+}
+
 } // namespace reclab

@@ -78,4 +78,9 @@ struct ItemText {
 // for, naming what is missing.
 ItemText buildItemText(const Dataset& dataset, const TextOptions& options = {});
 
+// The words of the reviews each user wrote (those text.options.reviewAllowed keeps), as ids of
+// text's vocabulary in file order, at most maxWords per user; stop words (when the options drop
+// them) and words outside the vocabulary left out. One list per user.
+std::vector<std::vector<int32_t>> userReviewWords(const Dataset& dataset, const ItemText& text, size_t maxWords);
+
 } // namespace reclab

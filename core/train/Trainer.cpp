@@ -178,11 +178,12 @@ std::unique_ptr<TrainingTask> Trainer::prepare()
     return TrainingTask::create(taskOf(config_), *trainingData_, config_);
 }
 
-std::shared_ptr<Recommender> Trainer::buildModel(const TrainingTask& task, const torch::Device& device)
+std::shared_ptr<Recommender> Trainer::buildModel(const TrainingTask& task, const torch::Device& device, bool restoring)
 {
-    std::shared_ptr<Recommender> model = config_.customGraph()
-                                             ? compileGraph(graphFor(config_), task.shape(), config_)
-                                             : createModel(*findModel(config_.model), task.shape(), config_);
+    ModelShape shape = task.shape();
+    shape.restoring = restoring;
+    std::shared_ptr<Recommender> model = config_.customGraph() ? compileGraph(graphFor(config_), shape, config_)
+                                                               : createModel(*findModel(config_.model), shape, config_);
     model->to(device);
     model_ = model;
     return model;
@@ -192,7 +193,7 @@ MetricValues Trainer::evaluateCheckpoint(const std::string& checkpoint)
 {
     const torch::Device device = resolveDevice(config_.device);
     const auto task = prepare();
-    std::shared_ptr<Recommender> model = buildModel(*task, device);
+    std::shared_ptr<Recommender> model = buildModel(*task, device, true);
     CheckpointReader(checkpoint).restoreModel(*model);
     return task->evaluate(*model, device);
 }
@@ -201,7 +202,7 @@ std::shared_ptr<Recommender> Trainer::loadModel(const std::string& checkpoint)
 {
     const torch::Device device = resolveDevice(config_.device);
     const auto task = prepare();
-    std::shared_ptr<Recommender> model = buildModel(*task, device);
+    std::shared_ptr<Recommender> model = buildModel(*task, device, !checkpoint.empty());
     if (!checkpoint.empty())
         CheckpointReader(checkpoint).restoreModel(*model);
     model->eval();

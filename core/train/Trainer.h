@@ -115,7 +115,8 @@ public:
 
 private:
     std::unique_ptr<TrainingTask> prepare(); // runtime, threads, seed; the task with its split
-    std::shared_ptr<Recommender> buildModel(const TrainingTask& task, const c10::Device& device);
+    // restoring: the weights come from a checkpoint next (word vectors are not read or trained).
+    std::shared_ptr<Recommender> buildModel(const TrainingTask& task, const c10::Device& device, bool restoring = false);
     // NeuMF-style pre-training of the graph's parts, loaded into model.
     RunOutcome pretrainParts(Recommender& model, const TrainingTask& task, const EpochLoop& loop, int64_t& step);
 

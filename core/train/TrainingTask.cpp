@@ -210,6 +210,7 @@ ModelShape TrainingTask::baseShape() const
     s.itemData = &dataset_.items;
     s.userData = &dataset_.users;
     s.numGenres = static_cast<int64_t>(dataset_.genreNames.size());
+    s.dataset = &dataset_;
     return s;
 }
 

@@ -1,6 +1,7 @@
 #include "zoo/ModelFactory.h"
 
 #include "compiled/GraphModule.h"
+#include "compiled/GraphText.h"
 #include "models/BPRMF.h"
 #include "models/NeighbourhoodModel.h"
 #include "models/Popularity.h"
@@ -54,7 +55,16 @@ std::shared_ptr<Recommender> createModel(const ModelInfo& info, const ModelShape
 
 std::shared_ptr<Recommender> compileGraph(const GraphSpec& graph, const ModelShape& shape, const TrainConfig& config)
 {
-    auto model = std::make_shared<GraphModelImpl>(graph, GraphData::from(shape), config.l2);
+    GraphData data = GraphData::from(shape);
+    if (shape.dataset) {
+        // Text only for graphs that read it: the analysis over the data's sizes says which.
+        const GraphContext sizes = graphContextOf(*shape.dataset);
+        data.textFields = sizes.textFields; // so that a graph's other problems are reported as they are
+        const GraphAnalysis analysis = analyseGraph(graph, sizes);
+        if (analysis.ok() && analysis.textSources)
+            addGraphText(data, shape, analysis, config);
+    }
+    auto model = std::make_shared<GraphModelImpl>(graph, std::move(data), config.l2);
     model->setSampledLoss(config.loss);
     model->setLabelSmoothing(config.labelSmoothing);
     return model;

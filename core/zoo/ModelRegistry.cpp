@@ -75,6 +75,28 @@ GraphBinder ncfGraph(const char* name)
     };
 }
 
+// Text models: NCF's sizes (hybrid) or the factors (deepconn), and the words' width.
+GraphBinder textGraph(const char* name)
+{
+    return [name](const TrainConfig& c) {
+        GraphSpec g = std::string(name) == "hybrid" ? ncfGraph(name)(c) : graphTemplate(name);
+        if (std::string(name) == "deepconn")
+            g.variables["factors"] = c.factors;
+        g.variables["word_dim"] = c.wordDim;
+        return g;
+    };
+}
+
+// DeepCoNN: 32 latent factors, 100 filters of width 3, dropout 0.5, Adam 1e-3 on batches of
+// 128 for 10 epochs (the paper's sizes, fewer epochs: the small Amazon sets overfit early).
+TrainConfig deepconnDefaults()
+{
+    TrainConfig c = defaults("deepconn", 1e-3, 32, 4);
+    c.epochs = 10;
+    c.batchSize = 128;
+    return c;
+}
+
 GraphBinder mfGraph()
 {
     return [](const TrainConfig& c) {
@@ -192,6 +214,17 @@ std::vector<ModelInfo> buildRegistry()
                                    "Neural matrix factorisation: GMF and MLP branches fused (He et al. 2017)",
                                    TaskKind::ImplicitRanking, ModelFamily::General, ncfDefaults("neumf"),
                                    ncfGraph("neumf")));
+    TrainConfig hybrid = ncfDefaults("hybrid");
+    hybrid.pretrain = false;
+    models.push_back(templateModel("hybrid", "Hybrid NeuMF",
+                                   "NeuMF whose item side adds a text tower (the item's words, mean-pooled) to each ID "
+                                   "embedding, so items no one has rated still get a vector",
+                                   TaskKind::ImplicitRanking, ModelFamily::General, hybrid, textGraph("hybrid")));
+    models.push_back(templateModel(
+        "deepconn", "DeepCoNN",
+        "Rating prediction from review text: the user's and the item's reviews through text CNNs to latent vectors "
+        "joined by a factorisation machine (Zheng et al. 2017)",
+        TaskKind::RatingPrediction, ModelFamily::General, deepconnDefaults(), textGraph("deepconn")));
     models.push_back(templateModel(
         "gmf", "GMF", "Generalized matrix factorisation: element-wise product of embeddings, weighted (He et al. 2017)",
         TaskKind::ImplicitRanking, ModelFamily::General, ncfDefaults("gmf"), ncfGraph("gmf")));

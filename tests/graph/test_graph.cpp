@@ -87,7 +87,8 @@ QString issues(const GraphAnalysis& a)
 void TestGraph::templatesRoundTrip()
 {
     const auto names = graphTemplateNames();
-    QCOMPARE(names, (std::vector<std::string>{"base", "caser", "cnn_lstm", "din", "gmf", "gru4rec", "mf", "mlp", "narm", "neumf", "sasrec", "seq2seq"}));
+    QCOMPARE(names, (std::vector<std::string>{"base", "caser", "cnn_lstm", "deepconn", "din", "gmf", "gru4rec", "hybrid", "mf", "mlp", "narm",
+                                       "neumf", "sasrec", "seq2seq"}));
     for (const auto& name : names) {
         const GraphSpec g = graphTemplate(name);
         const GraphSpec again = GraphSpec::fromJson(g.toJson());
@@ -99,8 +100,10 @@ void TestGraph::templatesRoundTrip()
 
 void TestGraph::templatesAnalyse()
 {
+    GraphContext withText = kMl100k; // the text models' inputs need text; reviews as Amazon's data has them
+    withText.textFields = (1u << 4) - 1;
     for (const auto& name : graphTemplateNames()) {
-        const GraphAnalysis a = analyseGraph(graphTemplate(name), kMl100k);
+        const GraphAnalysis a = analyseGraph(graphTemplate(name), withText);
         QVERIFY2(a.ok(), qPrintable(QString::fromStdString(name) + ": " + issues(a)));
         QCOMPARE(a.order.size(), graphTemplate(name).nodes.size());
     }

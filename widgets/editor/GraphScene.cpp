@@ -30,6 +30,8 @@ QColor categoryColour(const std::string& category)
         return QColor(0xc8, 0x5a, 0x7c);
     if (category == "Sequence")
         return QColor(0x28, 0x96, 0xa8);
+    if (category == "Text")
+        return QColor(0x9a, 0x7b, 0x3c);
     return QColor(0xc0, 0x4b, 0x3b); // outputs
 }
 
