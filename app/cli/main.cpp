@@ -10,6 +10,7 @@
 #include "BenchCommand.h"
 #include "ExportCommand.h"
 #include "RecommendCommand.h"
+#include "WordsCommand.h"
 #include "AttentionCommand.h"
 #include "TrainCommand.h"
 #include "util/Runtime.h"
@@ -78,6 +79,8 @@ int main(int argc, char** argv)
     reclab::cli::addRecommendCommand(app, recommendOptions);
     reclab::cli::AttentionCliOptions attentionOptions;
     reclab::cli::addAttentionCommand(app, attentionOptions);
+    reclab::cli::WordsCliOptions wordsOptions;
+    reclab::cli::addWordsCommand(app, wordsOptions);
 #endif
     reclab::cli::DataOptions data;
     reclab::cli::addDataCommand(app, data);
@@ -103,6 +106,8 @@ int main(int argc, char** argv)
             return reclab::cli::runRecommend(recommendOptions);
         if (app.got_subcommand("attention"))
             return reclab::cli::runAttention(attentionOptions);
+        if (app.got_subcommand("words"))
+            return reclab::cli::runWords(wordsOptions);
         if (app.got_subcommand("bench")) {
             const auto* b = app.get_subcommand("bench");
             if (b->got_subcommand("ranking"))

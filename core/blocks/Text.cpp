@@ -33,7 +33,8 @@ BlockDefinition words(const char* type, const char* name, const char* summary, c
                         "T: the first this many words of each text (shorter texts are padded)")}};
     d.traits.readsText = source;
     d.shape = [source](ShapeContext& c) -> std::optional<ValueType> {
-        const unsigned itemFields = fieldBit(TextField::Title) | fieldBit(TextField::Genres) | fieldBit(TextField::Tags);
+        const unsigned itemFields =
+            fieldBit(TextField::Title) | fieldBit(TextField::Genres) | fieldBit(TextField::Tags) | fieldBit(TextField::Year);
         if (c.sizes.numItems > 0 && source == ItemWordsSource && !(c.sizes.textFields & itemFields))
             return c.fail("", "the dataset has no item text (titles, genres or tags)");
         if (c.sizes.numItems > 0 && source != ItemWordsSource && !(c.sizes.textFields & fieldBit(TextField::Reviews)))

@@ -1,5 +1,6 @@
 #include "compiled/GraphText.h"
 
+#include "compiled/BlockKernel.h"
 #include "graph/BlockDefinition.h"
 #include "text/ItemText.h"
 #include "text/WordTraining.h"
@@ -63,6 +64,44 @@ int64_t wordDimension(const GraphAnalysis& a, int64_t fallback)
 // words they had [W + 1, 1].
 void addVectors(GraphData& d, const ItemText& text, const TrainConfig& c, std::string& note)
 {
+    const VocabularyVectors aligned = runWordVectors(text, c, note);
+    const int64_t W = static_cast<int64_t>(text.vocabulary.size()), dim = aligned.dim;
+    d.wordVectors = torch::zeros({W + 1, dim});
+    d.wordVectors.narrow(0, 1, W).copy_(torch::from_blob(const_cast<float*>(aligned.rows.data()), {W, dim}, torch::kFloat));
+    d.wordKnown = torch::ones({W + 1, 1});
+    auto known = d.wordKnown.accessor<float, 2>();
+    for (int64_t w = 0; w < W; ++w)
+        known[w + 1][0] = aligned.known[static_cast<size_t>(w)] ? 1.f : 0.f;
+}
+
+} // namespace
+
+WordVectors graphWordVectors(const GraphModelImpl& model)
+{
+    const GraphData& d = model.data();
+    for (const auto& step : model.steps()) {
+        if (step->type != "word_embedding" || !d.vocabulary)
+            continue;
+        const std::string table = step->params.value("table", std::string());
+        const std::string name = table.empty() ? step->id : table;
+        const auto params = model.named_parameters();
+        const auto buffers = model.named_buffers();
+        torch::Tensor rows = params[name + ".weight"].detach();
+        if (const auto* known = buffers.find(name + ".known"))
+            rows = *known * buffers[name + ".vectors"] + (1 - *known) * rows;
+        rows = rows.to(torch::kCPU, torch::kFloat).contiguous();
+        WordVectors out;
+        out.source = "the word embedding '" + step->id + "'";
+        out.dim = static_cast<int>(rows.size(1));
+        for (size_t w = 0; w < d.vocabulary->size(); ++w)
+            out.add((*d.vocabulary)[w], rows[static_cast<int64_t>(w) + 1].data_ptr<float>());
+        return out;
+    }
+    throw ConfigError("run", "the model has no word embedding, so it learned no word vectors");
+}
+
+VocabularyVectors runWordVectors(const ItemText& text, const TrainConfig& c, std::string& note)
+{
     WordVectors vectors;
     if (c.wordVectors == "train") {
         WordTraining o;
@@ -76,19 +115,11 @@ void addVectors(GraphData& d, const ItemText& text, const TrainConfig& c, std::s
         vectors = readWordVectors(c.wordVectors, &wanted, &format);
         note += std::string("; word vectors from ") + c.wordVectors + " (" + vectorsFormatName(format) + ")";
     }
-    const VocabularyVectors aligned = alignVectors(vectors, text.vocabulary, c.seed);
-    const int64_t W = static_cast<int64_t>(text.vocabulary.size()), dim = aligned.dim;
-    d.wordVectors = torch::zeros({W + 1, dim});
-    d.wordVectors.narrow(0, 1, W).copy_(torch::from_blob(const_cast<float*>(aligned.rows.data()), {W, dim}, torch::kFloat));
-    d.wordKnown = torch::ones({W + 1, 1});
-    auto known = d.wordKnown.accessor<float, 2>();
-    for (int64_t w = 0; w < W; ++w)
-        known[w + 1][0] = aligned.known[static_cast<size_t>(w)] ? 1.f : 0.f;
-    note += ", " + std::to_string(dim) + " dimensions, " + std::to_string(aligned.unknown) + " of " + std::to_string(W) +
-            " words without a vector";
+    VocabularyVectors aligned = alignVectors(vectors, text.vocabulary, c.seed);
+    note += ", " + std::to_string(aligned.dim) + " dimensions, " + std::to_string(aligned.unknown) + " of " +
+            std::to_string(text.vocabulary.size()) + " words without a vector";
+    return aligned;
 }
-
-} // namespace
 
 void addGraphText(GraphData& d, const ModelShape& shape, const GraphAnalysis& analysis, const TrainConfig& c)
 {

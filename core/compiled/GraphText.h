@@ -6,6 +6,7 @@
 
 #include "compiled/GraphModule.h"
 #include "runs/TrainConfig.h"
+#include "text/WordVectors.h"
 
 namespace reclab {
 
@@ -15,5 +16,14 @@ namespace reclab {
 // for a vectors file that cannot be read. When shape.restoring, vectors are not read or trained:
 // zeros of the graph's word dimension stand in for the checkpoint's.
 void addGraphText(GraphData& data, const ModelShape& shape, const GraphAnalysis& analysis, const TrainConfig& config);
+
+// The run's word vectors for text's vocabulary: trained by fastText (config.wordVectors "train",
+// config.wordDim wide, seeded by config.seed) or read from the file it names (only the
+// vocabulary's words); what was done is added to note.
+VocabularyVectors runWordVectors(const ItemText& text, const TrainConfig& config, std::string& note);
+
+// The word vectors a graph ends with: its first word embedding's rows (frozen ones as loaded)
+// with the vocabulary's words. ConfigError when the graph has no word embedding.
+WordVectors graphWordVectors(const GraphModelImpl& model);
 
 } // namespace reclab

@@ -2,6 +2,7 @@
 
 #include "data/UserItemIndex.h"
 #include "util/Error.h"
+#include "util/Words.h"
 #include "util/Random.h"
 
 #include <algorithm>
@@ -36,8 +37,9 @@ ColdItemSplit makeColdItemSplit(const Dataset& ds, double share, uint64_t seed)
         if (s.cold[i])
             s.coldItems.push_back(static_cast<int32_t>(i));
     if (s.coldItems.size() <= kSampledNegatives)
-        throw DataError(ds.source, 0, "", "a cold share of " + std::to_string(share) + " leaves " + std::to_string(s.coldItems.size()) +
-                                              " cold items; the sampled ranking needs more than " + std::to_string(kSampledNegatives));
+        throw DataError(ds.source, 0, "", "a cold share of " + shortNumber(share) + " leaves " + std::to_string(s.coldItems.size()) +
+                                              " cold items; the sampled ranking needs more than " + std::to_string(kSampledNegatives) +
+                                              " (a larger --cold-share)");
 
     const InteractionTable& t = ds.interactions;
     std::vector<int64_t> latest(static_cast<size_t>(ds.numUsers()), -1); // row of each user's latest cold interaction

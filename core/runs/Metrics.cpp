@@ -91,6 +91,10 @@ std::vector<std::string> commonMetricNames(TaskKind kind, int topK)
 std::vector<std::string> taskMetricNames(TaskKind kind, const std::string& protocol, int topK)
 {
     const ProtocolInfo* p = findProtocol(protocol);
+    if (p && p->id == "cold") {
+        const std::string at = "@" + std::to_string(topK);
+        return {"hr" + at, "ndcg" + at, "mrr" + at, "full_hr" + at, "full_ndcg" + at, "full_mrr" + at};
+    }
     if (p && p->anyTask)
         return commonMetricNames(kind, topK);
     const bool allItems = p && p->allItems;

@@ -17,6 +17,7 @@ const std::vector<ProtocolInfo>& protocolCatalogue()
         {"folds", TaskKind::RatingPrediction, false, false, true},
         {"din", TaskKind::ClickThrough, true, false, false},
         {"common", TaskKind::ImplicitRanking, false, true, false, true},
+        {"cold", TaskKind::ImplicitRanking, false, true, false, false, true},
     };
     return protocols;
 }
@@ -104,6 +105,8 @@ std::string protocolLabel(const ProtocolInfo& p, const TrainConfig& c, int fold)
         return "Random " + train + "/" + test + " hold-out";
     if (p.id == "folds")
         return "ml-100k fold u" + std::to_string(fold > 0 ? fold : c.fold);
+    if (p.id == "cold")
+        return "Cold items: " + percent(c.coldShare) + "% of the items held out";
     if (p.anyTask)
         return "Common: latest item, " + std::to_string(c.evalNegatives) + " negatives and all items";
     return "Behaviour histories, users " + train + "/" + test;
@@ -121,6 +124,13 @@ std::string protocolDescription(const ProtocolInfo& p, const TrainConfig& c)
         return "A random " + percent(c.testFraction) + "% of the ratings is held out; " + measured;
     if (p.id == "folds")
         return "MovieLens-100K's own split: train on uK.base, test on uK.test; " + measured;
+    if (p.id == "cold")
+        return "A seeded " + percent(c.coldShare) +
+               "% of the items is held out with all their interactions, as if just arrived; models train on "
+               "the rest. Each user who chose a cold item is tested on the latest one, ranked against 100 sampled "
+               "cold items they did not choose (HR, NDCG, MRR at " +
+               std::to_string(c.topK) + ") and against all of them (full_). Models that read only ids never saw "
+               "a cold item, so they rank cold items at random; content and hybrid models score them from text.";
     if (p.anyTask)
         return "One split for every model: each user's latest interaction is held out (the one before it "
                "for validation) and ranked against the same " +

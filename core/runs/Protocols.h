@@ -19,8 +19,9 @@ struct ProtocolInfo {
     bool allItems;         // ranks against every unseen item: the full set of top-K metrics
     bool predefinedFolds;  // MovieLens-100K's own u1..u5 (the fold option picks one)
     bool anyTask = false;  // every model can run it (the common protocol), whatever its task
+    bool ratingsToo = false; // rating models run it too (the cold protocol)
 
-    bool fits(TaskKind kind) const { return anyTask || task == kind; }
+    bool fits(TaskKind kind) const { return anyTask || task == kind || (ratingsToo && kind == TaskKind::RatingPrediction); }
 };
 
 const std::vector<ProtocolInfo>& protocolCatalogue();

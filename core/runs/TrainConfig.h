@@ -56,7 +56,7 @@ struct TrainConfig {
     // own words, the vocabulary's minimum count, and the word vectors a word embedding starts
     // from: "" none (random), "train" (fastText on the dataset's text, wordDim wide) or a file
     // (word2vec text or binary, GloVe, fastText .vec).
-    std::string textFields = "title,genres,tags";
+    std::string textFields = "title,genres,tags,year";
     int textMinCount = 2;
     std::string wordVectors;
     int wordDim = 64;
@@ -71,6 +71,7 @@ struct TrainConfig {
     int evalNegatives = 99;     // sampled ranking protocol
     int topK = 10;
     double testFraction = 0.2;  // rating models: random hold-out share; din: share of test users
+    double coldShare = 0.1;     // the cold protocol: the share of items held out with all their interactions
     int reportEveryBatches = 20; // loss points on the chart
     // Early stopping. Empty: no validation part; every epoch is evaluated on the test part (as the
     // NCF and DIN papers report). A metric of the task ("ndcg@10", "hr", "rmse", "gauc"; a ranking

@@ -111,11 +111,11 @@ std::vector<TrainField> buildFields()
          "Sequence models with --loss ce: the share of each target's label spread evenly over every item, "
          "(1 - e) CE + e mean over items of -log p (default: 0.1 for gru4rec and sasrec, 0 for the others)");
     text("text_fields", "text-fields", &C::textFields,
-         "Graphs reading item text: the fields of an item's words, from title, genres, tags (default "
-         "title,genres,tags)",
+         "Text models: the fields of an item's words, from title, genres, tags, year (default "
+         "title,genres,tags,year, those the data has)",
          {});
     whole("text_min_count", "text-min-count", &C::textMinCount,
-          "Graphs reading item text: words seen fewer times leave the vocabulary (default 2)", 1, 1000000);
+          "Text models: words seen fewer times leave the vocabulary (default 2)", 1, 1000000);
     text("word_vectors", "word-vectors", &C::wordVectors,
          "Word vectors a word embedding starts from: train (fastText skip-gram on the dataset's text, --word-dim "
          "wide) or a file (word2vec text or binary, GloVe .txt, fastText .vec; also --vectors); default none",
@@ -131,6 +131,8 @@ std::vector<TrainField> buildFields()
     whole("eval_negatives", "eval-negatives", &C::evalNegatives, nullptr, 1, 100000);
     whole("top_k", "k", &C::topK, nullptr, 1, 10000);
     real("test_fraction", "test-fraction", &C::testFraction, nullptr);
+    real("cold_share", "cold-share", &C::coldShare,
+         "With --protocol cold: the share of items held out with all their interactions (default 0.1)");
     whole("report_every_batches", "report-every", &C::reportEveryBatches, nullptr, 1, std::numeric_limits<int>::max());
     text("validation_metric", "validation-metric", &C::validationMetric,
          "Early stopping on this metric of a validation part held out of the training data (each user's latest but "

@@ -17,6 +17,7 @@ const char* textFieldName(TextField field)
     case TextField::Genres: return "genres";
     case TextField::Tags: return "tags";
     case TextField::Reviews: return "reviews";
+    case TextField::Year: return "year";
     }
     return "title";
 }
@@ -32,6 +33,8 @@ unsigned availableTextFields(const Dataset& ds)
         bits |= fieldBit(TextField::Tags);
     if (!ds.reviews.empty())
         bits |= fieldBit(TextField::Reviews);
+    if (std::any_of(ds.items.year.begin(), ds.items.year.end(), [](auto y) { return y > 0; }))
+        bits |= fieldBit(TextField::Year);
     return bits;
 }
 
@@ -59,7 +62,7 @@ unsigned parseTextFields(const std::string& list)
                 known = true;
             }
         if (!known)
-            throw ConfigError("text fields", "'" + std::string(name) + "' is not one of title, genres, tags, reviews or all");
+            throw ConfigError("text fields", "'" + std::string(name) + "' is not one of title, genres, tags, reviews, year or all");
     }
     return bits;
 }
@@ -122,7 +125,7 @@ RawWords collectWords(const Dataset& ds, unsigned fields, const TextOptions& o, 
     auto add = [&](TextField f) {
         for (auto& w : words) {
             ++text.wordsSeen;
-            if (o.stopWords && f != TextField::Genres && isStopWord(w)) {
+            if (o.stopWords && f != TextField::Genres && f != TextField::Year && isStopWord(w)) {
                 ++text.stopWordsDropped;
                 continue;
             }
@@ -135,6 +138,10 @@ RawWords collectWords(const Dataset& ds, unsigned fields, const TextOptions& o, 
         if (fields & fieldBit(TextField::Title)) {
             tokenizeInto(titleWithoutYear(ds.items.title[i]), words);
             add(TextField::Title);
+        }
+        if ((fields & fieldBit(TextField::Year)) && i < ds.items.year.size() && ds.items.year[i] > 0) {
+            words.push_back(std::to_string(ds.items.year[i]));
+            add(TextField::Year);
         }
         if (fields & fieldBit(TextField::Genres)) {
             for (const auto& g : ds.genresOf(static_cast<int32_t>(i)))

@@ -14,9 +14,10 @@
 
 namespace reclab {
 
-enum class TextField : uint8_t { Title, Genres, Tags, Reviews };
-constexpr int kTextFieldCount = 4;
-const char* textFieldName(TextField field); // "title", "genres", "tags", "reviews"
+// Year: the item's year as one token ("1997"), the only number a title loses with its year.
+enum class TextField : uint8_t { Title, Genres, Tags, Reviews, Year };
+constexpr int kTextFieldCount = 5;
+const char* textFieldName(TextField field); // "title", "genres", "tags", "reviews", "year"
 constexpr unsigned fieldBit(TextField f) { return 1u << static_cast<unsigned>(f); }
 constexpr unsigned kAllTextFields = (1u << kTextFieldCount) - 1;
 // The fields this dataset has text for (bits of fieldBit).

@@ -19,8 +19,8 @@ namespace reclab {
 
 std::string WordTraining::describe() const
 {
-    return std::string(skipGram ? "skip-gram" : "CBOW") + ", " + std::to_string(dim) + " dimensions, " + std::to_string(epochs) +
-           " epochs, window " + std::to_string(window) + ", " + std::to_string(negatives) + " negatives, " +
+    return std::string(skipGram ? "skip-gram" : "CBOW") + ", " + std::to_string(dim) + " dimensions, " +
+           (epochs > 0 ? std::to_string(epochs) + " epochs" : std::string("passes for ~250,000 words")) + ", window " + std::to_string(window) + ", " + std::to_string(negatives) + " negatives, " +
            (maxn > 0 ? "subwords " + std::to_string(minn) + "-" + std::to_string(maxn) : std::string("no subwords")) + ", seed " +
            std::to_string(seed);
 }

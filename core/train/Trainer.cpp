@@ -3,9 +3,12 @@
 
 #include "zoo/ModelFactory.h"
 #include "zoo/ModelRegistry.h"
+#include "graph/BlockDefinition.h"
 #include "graph/GraphAnalysis.h"
 #include "compiled/GraphModule.h"
 #include "graph/GraphTemplates.h"
+#include "models/ContentModel.h"
+#include "models/Popularity.h"
 #include "models/Recommender.h"
 #include "train/Checkpoint.h"
 #include "train/EpochLoop.h"
@@ -161,6 +164,27 @@ double Trainer::takeLearningRate()
     return std::exchange(pendingLearningRate_, 0.0);
 }
 
+std::vector<std::string> Trainer::modelNotes(const Recommender& model) const
+{
+    std::vector<std::string> notes;
+    const auto* graph = dynamic_cast<const GraphModelImpl*>(&model);
+    if (graph && !graph->data().textNote.empty())
+        notes.push_back("Text: " + graph->data().textNote);
+    if (const auto* content = dynamic_cast<const ContentModelImpl*>(&model))
+        notes.push_back("Text: " + content->note());
+    if (config_.protocol == "cold" && !dynamic_cast<const ContentModelImpl*>(&model) &&
+        !(graph && graph->analysis().textSources & ItemWordsSource)) {
+        // Said plainly: what an ID-only model can do with an item it never saw.
+        if (dynamic_cast<const PopularityImpl*>(&model))
+            notes.push_back("Popularity counts training interactions, and a cold item has none: it ranks every cold "
+                            "item equal, and ties count against the target");
+        else
+            notes.push_back(config_.model + " reads no item text: the cold items' vectors never trained, so its "
+                                            "ranking of them is random by construction");
+    }
+    return notes;
+}
+
 std::unique_ptr<TrainingTask> Trainer::prepare()
 {
     configureRuntime(); // also for programs that did not call it in main()
@@ -221,6 +245,9 @@ RunOutcome Trainer::fit()
     const auto buildStart = Clock::now();
     std::shared_ptr<Recommender> model = buildModel(*task, device);
     const double buildSeconds = secondsSince(buildStart); // counting models do all their work here
+    if (onNote_)
+        for (const auto& note : modelNotes(*model))
+            onNote_(note);
 
     RunOutcome outcome;
     const auto runStart = Clock::now();

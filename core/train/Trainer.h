@@ -115,6 +115,9 @@ public:
 
 private:
     std::unique_ptr<TrainingTask> prepare(); // runtime, threads, seed; the task with its split
+    // What the person training should know about the model built: the text it read, and under
+    // the cold protocol what an ID-only model can do with items it never saw.
+    std::vector<std::string> modelNotes(const Recommender& model) const;
     // restoring: the weights come from a checkpoint next (word vectors are not read or trained).
     std::shared_ptr<Recommender> buildModel(const TrainingTask& task, const c10::Device& device, bool restoring = false);
     // NeuMF-style pre-training of the graph's parts, loaded into model.

@@ -79,6 +79,8 @@ std::unique_ptr<TrainingTask> TrainingTask::create(TaskKind kind, const Dataset&
         throw DataError(dataset.source, 0, "", "the dataset has no interactions");
     requireProtocolFits(config.protocol, kind);
     const ProtocolInfo* protocol = findProtocol(config.protocol);
+    if (protocol && protocol->id == "cold")
+        return std::make_unique<ColdTask>(dataset, config, kind);
     const bool common = protocol && protocol->anyTask;
     if (kind == TaskKind::RatingPrediction && !common)
         return std::make_unique<RatingPredictionTask>(dataset, config);
@@ -260,16 +262,22 @@ ModelShape ImplicitRankingTask::shape() const
 }
 
 EpochData implicitFeedbackEpoch(const InteractionTable& train, const UserItemIndex& seen, int32_t numItems, int negatives,
-                                Random& rng, InputType input)
+                                Random& rng, InputType input, const std::vector<int32_t>* pool)
 {
     // Negatives are items the user never consumed, drawn afresh each epoch.
     const size_t n = train.size();
-    const auto itemCount = static_cast<uint64_t>(numItems);
+    const auto itemCount = static_cast<uint64_t>(pool ? pool->size() : static_cast<size_t>(numItems));
+    auto draw = [&] {
+        const auto k = static_cast<int32_t>(rng.below(itemCount));
+        return pool ? (*pool)[static_cast<size_t>(k)] : k;
+    };
     auto drawNegative = [&](int32_t u) {
-        const bool canSample = seen.countOf(u) < static_cast<size_t>(numItems);
-        auto item = static_cast<int32_t>(rng.below(itemCount));
+        // Only while the user left items to draw (from a pool: a share of it, as seen also counts
+        // items outside it).
+        const bool canSample = pool ? seen.countOf(u) + itemCount / 8 < itemCount : seen.countOf(u) < itemCount;
+        auto item = draw();
         while (canSample && seen.contains(u, item))
-            item = static_cast<int32_t>(rng.below(itemCount));
+            item = draw();
         return item;
     };
     if (input == InputType::Pairwise) {

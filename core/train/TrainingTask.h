@@ -4,6 +4,7 @@
 #pragma once
 
 #include "data/BehaviourSplit.h"
+#include "data/ColdItemSplit.h"
 #include "data/CommonSplit.h"
 #include "data/Dataset.h"
 #include "data/Splits.h"
@@ -44,9 +45,9 @@ struct EpochData {
 
 // Pointwise: each training row labelled 1 plus `negatives` unconsumed items (never in seen)
 // labelled 0; pairwise: `negatives` (user, consumed, unconsumed) triples per row. Negatives are
-// drawn afresh each epoch.
+// drawn afresh each epoch, from `pool` when given (the cold protocol's warm items), else from every item.
 EpochData implicitFeedbackEpoch(const InteractionTable& train, const UserItemIndex& seen, int32_t numItems, int negatives,
-                                Random& rng, InputType input);
+                                Random& rng, InputType input, const std::vector<int32_t>* pool = nullptr);
 // The training ratings as labels, in a seeded order.
 EpochData ratingEpoch(const InteractionTable& train, Random& rng);
 
@@ -189,6 +190,27 @@ private:
     std::vector<int64_t> itemSampleCounts_;
     HeldOutEvaluator test_;
     std::optional<HeldOutEvaluator> validation_;
+};
+
+// The cold-start protocol (data/ColdItemSplit.h): ranking and rating models train on the warm
+// items' interactions (implicit negatives drawn from warm items only, as the cold ones have not
+// arrived yet); each test user's latest cold item is ranked against the cold items they did not
+// choose, 100 sampled and all of them.
+class ColdTask : public SplitTask<ColdItemSplit> {
+public:
+    ColdTask(const Dataset& dataset, const TrainConfig& config, TaskKind kind);
+    ModelShape shape() const override;
+    EpochData sampleEpoch(Random& rng, InputType input) const override;
+    MetricValues evaluate(Recommender& model, const torch::Device& device, UserMetrics* perUser = nullptr) const override;
+    MetricValues evaluateValidation(Recommender& model, const torch::Device& device) const override;
+    std::vector<std::string> notes() const override;
+
+private:
+    void hashHeldOut(Fnv1a& hash) const override;
+    TaskKind kind_;
+    int negatives_, topK_;
+    std::vector<int32_t> warm_; // the items training may use
+    double globalMean_ = 0.0;
 };
 
 } // namespace reclab

@@ -24,6 +24,7 @@ const NumberLimit kLimits[] = {
     {"positive-rating", -kInf, kInf},
     {"validation-fraction", 0.0, 0.9, true, false},
     {"test-fraction", 0.0, 1.0, true, true},
+    {"cold-share", 0.0, 0.9, true, false},
     {"pretrain-alpha", 0.0, 1.0},
     {"threshold", 0.0, kInf},
 };

@@ -3,6 +3,7 @@
 #include "compiled/GraphModule.h"
 #include "compiled/GraphText.h"
 #include "models/BPRMF.h"
+#include "models/ContentModel.h"
 #include "models/NeighbourhoodModel.h"
 #include "models/Popularity.h"
 #include "util/Error.h"
@@ -48,6 +49,8 @@ std::shared_ptr<Recommender> createModel(const ModelInfo& info, const ModelShape
         return neighbourhood(NeighbourhoodOptions::UserBased, true, s, c);
     if (info.name == "itemcf")
         return neighbourhood(NeighbourhoodOptions::ItemBased, true, s, c);
+    if (info.name == "content")
+        return std::make_shared<ContentModelImpl>(s, c);
     if (info.name == "pop")
         return std::make_shared<PopularityImpl>(*s.train, s.numItems);
     throw ConfigError("model", "no factory builds model '" + info.name + "'");

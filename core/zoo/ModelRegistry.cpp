@@ -288,6 +288,10 @@ std::vector<ModelInfo> buildRegistry()
         "The textbook network: behaviours embedded, a 1-D convolution (32 filters of 3), an LSTM of 64 and a dense "
         "sigmoid output for the candidate, trained on clicks against sampled negatives",
         TaskKind::ClickThrough, ModelFamily::Sequential, courseDefaults(), sequenceGraph("cnn_lstm")));
+    models.push_back({"content", "Content-based",
+                      "Items as their text (TF-IDF, or mean word vectors with --word-vectors), users as the mean of "
+                      "the items they liked, ranked by cosine: scores items no one has rated",
+                      TaskKind::ImplicitRanking, ModelFamily::General, InputType::Pointwise, popDefaults("content"), false});
     models.push_back({"pop", "Popularity", "Ranks items by their number of training interactions",
                       TaskKind::ImplicitRanking, ModelFamily::General, InputType::Pointwise, popDefaults(), false});
     return models;

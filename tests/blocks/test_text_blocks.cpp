@@ -186,7 +186,7 @@ void TestTextBlocks::itemWordsComeFromTheText()
     auto model = compileWithText(poolGraph("mean_pool"), *task, c);
     const GraphData& d = model->data();
     TextOptions o;
-    o.fields = parseTextFields("title,genres,tags");
+    o.fields = parseTextFields(TrainConfig{}.textFields);
     const ItemText text = buildItemText(*sample_, o);
     QCOMPARE(d.numWords, int64_t(text.vocabulary.size()));
     QCOMPARE(*d.vocabulary, text.vocabulary.words());
@@ -277,7 +277,7 @@ void TestTextBlocks::everyPassAgrees()
 void TestTextBlocks::frozenVectorsStay()
 {
     TextOptions o;
-    o.fields = parseTextFields("title,genres,tags");
+    o.fields = parseTextFields(TrainConfig{}.textFields);
     const ItemText text = buildItemText(*sample_, o);
     // Vectors for every other word of the vocabulary, and one word the data does not have.
     WordVectors v;

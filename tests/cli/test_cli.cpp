@@ -41,6 +41,7 @@ private slots:
     void dataBadInputExitsTwoWithOneLine();
     void dataPrepareThenTrain();
     void dataTextAndWords();
+    void textRunsWordsAndColdItems();
     void dataDownloadFromLocalServer();
     void benchAccuracyTable();
     void benchRankingTimesEveryUser();
@@ -130,12 +131,12 @@ void TestCli::badInputExitsTwoWithOneLine_data()
     QTest::newRow("pretrain both ways") << QStringList{"train", "--pretrain", "--no-pretrain"} << QStringLiteral("excludes");
     QTest::newRow("pretrain gmf") << QStringList{"train", "--model", "gmf", "--pretrain"} << QStringLiteral("pre-training applies to neumf");
     QTest::newRow("rating protocol for ranking") << QStringList{"train", "--model", "bpr", "--protocol", "folds"}
-                                                 << QStringLiteral("ranking models use loo, full or common");
+                                                 << QStringLiteral("ranking models use loo, full, common or cold");
     QTest::newRow("unknown protocol") << QStringList{"train", "--protocol", "kfold"} << QStringLiteral("protocol");
     QTest::newRow("ranking protocol for din") << QStringList{"train", "--model", "din", "--protocol", "loo"}
                                               << QStringLiteral("base, din, gru4rec, sasrec, caser, narm, seq2seq and cnn_lstm use the din or common protocol");
     QTest::newRow("din protocol for mf") << QStringList{"train", "--model", "mf", "--protocol", "din"}
-                                         << QStringLiteral("rating models use holdout, folds or common");
+                                         << QStringLiteral("rating models use holdout, folds, common or cold");
     QTest::newRow("bad activation") << QStringList{"train", "--model", "din", "--activation", "relu"} << QStringLiteral("activation");
     QTest::newRow("empty attention size") << QStringList{"train", "--model", "din", "--attention-layers", "0"}
                                           << QStringLiteral("attention-layers");
@@ -351,19 +352,49 @@ void TestCli::dataStatsJson()
     QCOMPARE(QJsonDocument::fromJson(g.out).object().value("users").toInt(), 943);
 }
 
+void TestCli::textRunsWordsAndColdItems()
+{
+    // A hybrid run with fastText vectors on the cold protocol: its notes, its metrics, its words.
+    const QString db = dir_.filePath("text.db");
+    const Result h = run({"train", "--model", "hybrid", "--data", "sample", "--epochs", "1", "--protocol", "cold",
+                          "--cold-share", "0.3", "--word-vectors", "train", "--word-dim", "16", "--db", db, "--json"});
+    QVERIFY2(h.code == 0, h.err.constData());
+    QVERIFY2(h.err.contains("items are cold") && h.err.contains("word vectors trained by fastText"), h.err.constData());
+    const QList<QByteArray> lines = h.out.trimmed().split('\n');
+    QVERIFY(QJsonDocument::fromJson(lines.last()).object().value("metrics").toObject().contains("full_hr@10"));
+    const Result w = run({"words", "--run", "1", "--db", db, "--near", "bullet", "-k", "5", "--json"});
+    QVERIFY2(w.code == 0, w.err.constData());
+    const QJsonArray near = QJsonDocument::fromJson(w.out).object().value("nearest").toArray();
+    QCOMPARE(near.size(), 5);
+    QVERIFY(near.at(0).toObject().value("cosine").toDouble() >= near.at(4).toObject().value("cosine").toDouble());
+    const QString vec = dir_.filePath("run-words.vec");
+    QCOMPARE(run({"words", "--run", "1", "--db", db, "--out", vec}).code, 0);
+    QFile file(vec);
+    QVERIFY(file.open(QIODevice::ReadOnly));
+    QVERIFY(file.readLine().endsWith(" 16\n"));
+    // A word the run does not know, and a run without a word embedding: one line each, exit 2.
+    const Result unknown = run({"words", "--run", "1", "--db", db, "--near", "zyzzyva"});
+    QCOMPARE(unknown.code, 2);
+    QVERIFY2(unknown.err.contains("'zyzzyva' is not in run 1's vocabulary"), unknown.err.constData());
+    QCOMPARE(run({"train", "--model", "content", "--data", "sample", "--db", db}).code, 0);
+    const Result content = run({"words", "--run", "2", "--db", db, "--near", "bullet"});
+    QCOMPARE(content.code, 2);
+    QVERIFY2(content.err.contains("not a graph model"), content.err.constData());
+}
+
 void TestCli::dataTextAndWords()
 {
     RECLAB_REQUIRE_ML100K();
     const Result t = run({"data", "text", test::ml100kDir(), "--item", "1", "--top", "3", "--json"});
     QCOMPARE(t.code, 0);
     const QJsonObject o = QJsonDocument::fromJson(t.out).object();
-    QCOMPARE(o.value("fields").toString(), QStringLiteral("title, genres"));
+    QCOMPARE(o.value("fields").toString(), QStringLiteral("title, genres, year"));
     QCOMPARE(o.value("items").toInt(), 1682);
     QVERIFY(o.value("vocabulary").toInt() > 300);
     QCOMPARE(o.value("top").toArray().size(), 3);
     QCOMPARE(o.value("top").toArray().at(0).toObject().value("word").toString(), QStringLiteral("drama"));
     // Item 1 is Toy Story (1995): "toy" is in no other title, so the minimum count of 2 drops it.
-    QCOMPARE(o.value("item").toObject().value("words").toArray(), QJsonArray({"story", "animation", "childrens", "comedy"}));
+    QCOMPARE(o.value("item").toObject().value("words").toArray(), QJsonArray({"story", "1995", "animation", "childrens", "comedy"}));
 
     const QString out = dir_.filePath("words.vec");
     const Result w = run({"data", "words", "sample", "--vectors", "train", "--word-dim", "16", "--near", "bullet", "-k", "8",

@@ -133,14 +133,14 @@ void TestText::ml100kVocabulary()
 {
     RECLAB_REQUIRE_ML100K();
     const Dataset ds = loadMovieLens100k(reclab::test::ml100kDir().toStdString());
-    QCOMPARE(availableTextFields(ds), fieldBit(TextField::Title) | fieldBit(TextField::Genres));
+    QCOMPARE(availableTextFields(ds), fieldBit(TextField::Title) | fieldBit(TextField::Genres) | fieldBit(TextField::Year));
 
     TextOptions all;
     all.minCount = 1;
     const ItemText every = buildItemText(ds, all);
     const int32_t toy = itemWithTitle(ds, "Toy Story (1995)");
     QVERIFY(toy >= 0);
-    QCOMPARE(every.wordsOf(toy), (Words{"toy", "story", "animation", "childrens", "comedy"}));
+    QCOMPARE(every.wordsOf(toy), (Words{"toy", "story", "1995", "animation", "childrens", "comedy"}));
     QCOMPARE(every.itemsWithText, ds.numItems());
     QCOMPARE(every.rareDropped, size_t(0));
     QVERIFY(every.stopWordsDropped > 300); // "The", "of", "a" ... in 1,682 titles

@@ -281,12 +281,12 @@ void TestGui::protocolChoiceFollowsTheModel()
             out << w.panel()->protocolCombo()->itemData(k).toString();
         return out;
     };
-    // Each task's own protocols, then the common one every model runs.
-    QCOMPARE(protocols(), (QStringList{"loo", "full", "common"}));
+    // Each task's own protocols, then the common one every model runs and the cold-start one.
+    QCOMPARE(protocols(), (QStringList{"loo", "full", "common", "cold"}));
     QVERIFY(w.panel()->pretrainCheck()->isEnabled() && w.panel()->pretrainCheck()->isChecked()); // neumf
     w.panel()->modelCombo()->setCurrentIndex(w.panel()->modelCombo()->findData(QStringLiteral("mf")));
     QVERIFY(!w.panel()->pretrainCheck()->isEnabled());
-    QCOMPARE(protocols(), (QStringList{"holdout", "folds:1", "folds:2", "folds:3", "folds:4", "folds:5", "common"}));
+    QCOMPARE(protocols(), (QStringList{"holdout", "folds:1", "folds:2", "folds:3", "folds:4", "folds:5", "common", "cold"}));
 
     // Popularity on full ranking: the run stores the full-ranking metrics.
     w.panel()->modelCombo()->setCurrentIndex(w.panel()->modelCombo()->findData(QStringLiteral("pop")));

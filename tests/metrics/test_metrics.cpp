@@ -322,8 +322,8 @@ void TestMetrics::metricTraitsComeFromOneTable()
 
 void TestMetrics::protocolCatalogueDescribesItsNumbers()
 {
-    QCOMPARE(protocolIds(), std::string("loo, full, holdout, folds, din or common"));
-    QCOMPARE(protocolIds(protocolsFor(TaskKind::RatingPrediction)), std::string("holdout, folds or common"));
+    QCOMPARE(protocolIds(), std::string("loo, full, holdout, folds, din, common or cold"));
+    QCOMPARE(protocolIds(protocolsFor(TaskKind::RatingPrediction)), std::string("holdout, folds, common or cold"));
     QCOMPARE(defaultProtocolFor(TaskKind::ImplicitRanking).id, std::string("loo"));
     QCOMPARE(protocolOf(TaskKind::ClickThrough, "").id, std::string("din"));
     QVERIFY(findProtocol("full")->allItems && findProtocol("folds")->predefinedFolds && !findProtocol("kfold"));

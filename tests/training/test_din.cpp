@@ -298,8 +298,8 @@ void TestDin::protocolChecks()
     };
     QVERIFY(refused("din", "loo", "base, din, gru4rec, sasrec, caser, narm, seq2seq and cnn_lstm use the din or common protocol"));
     QVERIFY(refused("base", "folds", "base, din, gru4rec, sasrec, caser, narm, seq2seq and cnn_lstm use the din or common protocol"));
-    QVERIFY(refused("neumf", "din", "ranking models use loo, full or common"));
-    QVERIFY(refused("mf", "din", "rating models use holdout, folds or common"));
+    QVERIFY(refused("neumf", "din", "ranking models use loo, full, common or cold"));
+    QVERIFY(refused("mf", "din", "rating models use holdout, folds, common or cold"));
     // The registry's tags and defaults.
     QCOMPARE(findModel("din")->family, ModelFamily::Sequential);
     QCOMPARE(findModel("base")->family, ModelFamily::Context);

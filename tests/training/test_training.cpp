@@ -399,10 +399,10 @@ void TestTraining::movieLensFoldsProtocol()
         }
         return false;
     };
-    QVERIFY(refused(TaskKind::ImplicitRanking, *ds, c, "ranking models use loo, full or common"));
+    QVERIFY(refused(TaskKind::ImplicitRanking, *ds, c, "ranking models use loo, full, common or cold"));
     TrainConfig loo = quick("mf", 1);
     loo.protocol = "loo";
-    QVERIFY(refused(TaskKind::RatingPrediction, *ds, loo, "rating models use holdout, folds or common"));
+    QVERIFY(refused(TaskKind::RatingPrediction, *ds, loo, "rating models use holdout, folds, common or cold"));
     const Dataset sample = generateSampleDataset();
     QVERIFY(refused(TaskKind::RatingPrediction, sample, c, "u1..u5"));
     c.fold = 6;

@@ -6,6 +6,7 @@
 #pragma once
 
 #include "data/Dataset.h"
+#include "text/ItemText.h"
 
 #include <QWidget>
 
@@ -51,7 +52,7 @@ private:
 
     std::shared_ptr<const Dataset> dataset_;
     std::shared_ptr<const ItemText> text_;
-    QCheckBox* fields_[4];
+    QCheckBox* fields_[kTextFieldCount];
     QSpinBox* minCount_;
     QCheckBox* stopWords_;
     QLabel* summary_;
