@@ -10,6 +10,7 @@
 #include "BenchCommand.h"
 #include "ExportCommand.h"
 #include "RecommendCommand.h"
+#include "BlendCommand.h"
 #include "WordsCommand.h"
 #include "AttentionCommand.h"
 #include "TrainCommand.h"
@@ -81,6 +82,8 @@ int main(int argc, char** argv)
     reclab::cli::addAttentionCommand(app, attentionOptions);
     reclab::cli::WordsCliOptions wordsOptions;
     reclab::cli::addWordsCommand(app, wordsOptions);
+    reclab::cli::BlendCliOptions blendOptions;
+    reclab::cli::addBlendCommand(app, blendOptions);
 #endif
     reclab::cli::DataOptions data;
     reclab::cli::addDataCommand(app, data);
@@ -108,6 +111,8 @@ int main(int argc, char** argv)
             return reclab::cli::runAttention(attentionOptions);
         if (app.got_subcommand("words"))
             return reclab::cli::runWords(wordsOptions);
+        if (app.got_subcommand("blend"))
+            return reclab::cli::runBlend(blendOptions);
         if (app.got_subcommand("bench")) {
             const auto* b = app.get_subcommand("bench");
             if (b->got_subcommand("ranking"))

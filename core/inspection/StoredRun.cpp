@@ -5,9 +5,12 @@
 #include "data/DatasetSource.h"
 #include "zoo/ModelRegistry.h"
 #include "models/Recommender.h"
+#include "models/BlendModel.h"
 #include "train/Trainer.h"
 #include "runs/StoredRuns.h"
 #include "util/Error.h"
+
+#include <nlohmann/json.hpp>
 
 #include <filesystem>
 #include <set>
@@ -31,6 +34,24 @@ Dataset runDataset(const RunRecord& run, const std::string& dataOverride)
     return dataset;
 }
 
+namespace {
+
+StoredModel withBlendModel(const std::string& databasePath, StoredModel out)
+{
+    const auto params = nlohmann::json::parse(out.run.paramsJson, nullptr, false);
+    const auto blend = params.is_object() ? params.find("blend") : params.end();
+    if (blend == params.end() || !blend->is_object() || !(*blend)["runs"].is_array() || (*blend)["runs"].size() != 2 ||
+        !(*blend)["weight"].is_number())
+        throw Error("run " + std::to_string(out.run.id) + " is a blend without its two runs and weight");
+    const StoredModel a = loadStoredModel(databasePath, (*blend)["runs"][0].get<int64_t>(), out.data);
+    const StoredModel b = loadStoredModel(databasePath, (*blend)["runs"][1].get<int64_t>(), out.data);
+    out.model = std::make_shared<BlendModelImpl>(a.model, b.model, (*blend)["weight"].get<double>(), out.data->numUsers());
+    out.model->eval();
+    return out;
+}
+
+} // namespace
+
 StoredModel loadStoredModel(const std::string& databasePath, int64_t runId, std::shared_ptr<const Dataset> data,
                             const std::string& dataOverride)
 {
@@ -41,6 +62,8 @@ StoredModel loadStoredModel(const std::string& databasePath, int64_t runId, std:
     out.data = data ? std::move(data) : std::make_shared<const Dataset>(runDataset(out.run, dataOverride));
     out.config = storedTrainConfig(databasePath, runId);
     out.config.device = "cpu";
+    if (out.run.model == "blend") // its two runs, loaded on the same data, and the chosen weight
+        return withBlendModel(databasePath, std::move(out));
     const std::filesystem::path dir(runArtifactDir(databasePath, runId));
     for (const char* name : {"best.pt", "last.pt"})
         if (out.checkpoint.empty() && std::filesystem::exists(dir / name))

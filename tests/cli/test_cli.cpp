@@ -380,6 +380,37 @@ void TestCli::textRunsWordsAndColdItems()
     const Result content = run({"words", "--run", "2", "--db", db, "--near", "bullet"});
     QCOMPARE(content.code, 2);
     QVERIFY2(content.err.contains("not a graph model"), content.err.constData());
+
+    // A blend of a CF run and a content run of one split with a validation part: the weight is
+    // the validation curve's best, and the blend is a run that lists and recommends.
+    const QString bdb = dir_.filePath("blend.db");
+    for (const char* model : {"neumf", "content"})
+        QCOMPARE(run({"train", "--model", model, "--no-pretrain", "--epochs", "2", "--validation-metric", "ndcg", "--data",
+                      "sample", "--db", bdb})
+                     .code,
+                 0);
+    const Result b = run({"blend", "--runs", "1,2", "--db", bdb, "--json"});
+    QVERIFY2(b.code == 0, b.err.constData());
+    const QJsonObject blend = QJsonDocument::fromJson(b.out).object();
+    const QJsonArray curve = blend.value("validation").toArray();
+    QCOMPARE(curve.size(), 11);
+    double best = -1, bestWeight = -1;
+    for (const auto& point : curve)
+        if (point.toObject().value("val_ndcg@10").toDouble() > best) {
+            best = point.toObject().value("val_ndcg@10").toDouble();
+            bestWeight = point.toObject().value("weight").toDouble();
+        }
+    QCOMPARE(blend.value("weight").toDouble(), bestWeight);
+    QVERIFY(curve.first().toObject().value("val_ndcg@10").toDouble() != curve.last().toObject().value("val_ndcg@10").toDouble());
+    QCOMPARE(blend.value("run_id").toInt(), 3);
+    const Result listed = run({"runs", "list", "--db", bdb});
+    QVERIFY2(listed.out.contains("blend (neumf + content)"), listed.out.constData());
+    QCOMPARE(run({"recommend", "--run", "3", "--user", "1", "--db", bdb}).code, 0);
+    // Runs without a validation part, or of other splits, are refused naming why.
+    QCOMPARE(run({"train", "--model", "content", "--data", "sample", "--db", bdb}).code, 0);
+    const Result other = run({"blend", "--runs", "1,4", "--db", bdb});
+    QCOMPARE(other.code, 2);
+    QVERIFY2(other.err.contains("were split differently"), other.err.constData());
 }
 
 void TestCli::dataTextAndWords()
