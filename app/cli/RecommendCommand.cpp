@@ -7,12 +7,16 @@
 #include "models/Recommender.h"
 #include "inspection/Recommendations.h"
 #include "inspection/StoredRun.h"
+#include "inspection/TextExplain.h"
+#include "util/Words.h"
 #include "train/TrainingSession.h"
 #include "util/Error.h"
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
@@ -24,6 +28,9 @@ void addRecommendCommand(CLI::App& app, RecommendCliOptions& o)
     auto* cmd = addCommand(app, "recommend");
     addInspectionOptions(cmd, o);
     cmd->add_option("--k", o.k, "How many items")->check(CLI::Range(1, 1000))->capture_default_str();
+    cmd->add_flag("--words", o.words,
+                  "Text models: under each item, the words that moved its score most (content: each word's share of the "
+                  "cosine; graphs: the score drop without the word)");
 }
 
 void addInspectionOptions(CLI::App* cmd, InspectionOptions& o)
@@ -55,16 +62,28 @@ int runRecommend(const RecommendCliOptions& o)
         nlohmann::json items = nlohmann::json::array();
         for (const auto& r : recs) {
             nlohmann::json because = nlohmann::json::array();
-            for (const auto& [item, value] : r.because)
+            for (size_t k = 0; k < r.because.size(); ++k) {
+                const auto [item, value] = r.because[k];
                 because.push_back({{"item", data.itemIds[static_cast<size_t>(item)]}, {"title", itemTitle(data, item)}, {"value", value}});
+                if (k < r.sharedWords.size())
+                    because.back()["words"] = r.sharedWords[k];
+            }
             items.push_back({{"item", data.itemIds[static_cast<size_t>(r.item)]},
                              {"title", itemTitle(data, r.item)},
                              {"genres", data.genresOf(r.item)},
                              {"score", r.score},
                              {"because", because}});
+            if (o.words) {
+                nlohmann::json effects = nlohmann::json::array();
+                for (const auto& e : wordEffects(*in.stored.model, user, r.item))
+                    effects.push_back({{"word", e.word}, {"effect", e.effect}});
+                items.back()["word_effects"] = effects;
+            }
         }
-        std::cout << nlohmann::json{{"run", in.stored.run.id}, {"user", o.user}, {"milliseconds", ms}, {"because", measure}, {"items", items}}.dump(2)
-                  << std::endl;
+        nlohmann::json out{{"run", in.stored.run.id}, {"user", o.user}, {"milliseconds", ms}, {"because", measure}, {"items", items}};
+        if (o.words)
+            out["word_effect_measure"] = wordEffectMeasure(*in.stored.model);
+        std::cout << out.dump(2) << std::endl;
         return 0;
     }
     std::printf("Top %zu for user %s from run %lld (%s), seen items left out (%.1f ms); because: %s\n", recs.size(),
@@ -75,12 +94,28 @@ int runRecommend(const RecommendCliOptions& o)
         if (!r.because.empty()) {
             std::printf(measure == "attention weight"                   ? "  attending to "
                         : measure == "score drop without the behaviour" ? "  because you just watched "
+                        : measure == "text cosine"                      ? "  because its text resembles "
                                                                         : "  because you liked ");
-            for (size_t k = 0; k < r.because.size(); ++k)
+            for (size_t k = 0; k < r.because.size(); ++k) {
                 std::printf("%s%s", k ? "; " : "", itemTitle(data, r.because[k].first).c_str());
+                if (k < r.sharedWords.size() && !r.sharedWords[k].empty())
+                    std::printf(" (%s)", joinWith(r.sharedWords[k], ", ").c_str());
+            }
         }
         std::printf("\n");
+        if (o.words) {
+            // The words that moved this item's score most, as a bar each.
+            const auto effects = wordEffects(*in.stored.model, user, r.item);
+            double largest = 1e-12;
+            for (const auto& e : effects)
+                largest = std::max(largest, std::abs(e.effect));
+            for (size_t k = 0; k < std::min<size_t>(effects.size(), 6); ++k)
+                std::printf("       %-16s %+8.4f %s\n", effects[k].word.c_str(), effects[k].effect,
+                            std::string(static_cast<size_t>(std::lround(20 * std::abs(effects[k].effect) / largest)), '#').c_str());
+        }
     }
+    if (o.words)
+        std::printf("(words: %s)\n", wordEffectMeasure(*in.stored.model));
     return 0;
 }
 

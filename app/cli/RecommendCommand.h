@@ -21,6 +21,7 @@ struct InspectionOptions {
 
 struct RecommendCliOptions : InspectionOptions {
     int k = 10;
+    bool words = false;
 };
 
 void addRecommendCommand(CLI::App& app, RecommendCliOptions& options);

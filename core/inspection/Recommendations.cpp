@@ -3,6 +3,7 @@
 #include "compiled/GraphModule.h"
 #include "models/Recommender.h"
 #include "inspection/Attention.h"
+#include "inspection/TextExplain.h"
 #include "train/EmbeddingSnapshots.h"
 #include "util/Error.h"
 
@@ -214,7 +215,7 @@ std::vector<Recommendation> recommend(Recommender& model, const InteractionIndex
         if (!std::isfinite(top[r].item<float>()))
             break; // the user has seen everything else
         items.push_back(static_cast<int32_t>(which[r].item<int64_t>()));
-        out.push_back({items.back(), static_cast<double>(top[r].item<float>()), {}});
+        out.push_back({items.back(), static_cast<double>(top[r].item<float>()), {}, {}});
     }
     if (out.empty() || o.explain <= 0)
         return out;
@@ -257,6 +258,16 @@ std::vector<Recommendation> recommend(Recommender& model, const InteractionIndex
     const std::vector<int32_t> liked = likedItems(index, user);
     if (liked.empty())
         return out;
+    if (readsItemText(model)) {
+        // "Because its text resembles": the liked items nearest by their words, and the words shared.
+        const auto near = textNeighbours(data, items, liked, o.explain);
+        for (size_t r = 0; r < out.size(); ++r)
+            for (const TextNeighbour& n : near[r]) {
+                out[r].because.emplace_back(n.item, n.cosine);
+                out[r].sharedWords.push_back(n.words);
+            }
+        return out;
+    }
     const torch::Tensor sim = similarities(model, index, items, liked).to(torch::kFloat);
     const int64_t e = std::min<int64_t>(o.explain, static_cast<int64_t>(liked.size()));
     auto [best, nearest] = sim.topk(e, 1);
@@ -305,6 +316,8 @@ const char* becauseMeasure(Recommender& model, const Dataset& data)
         return "score drop without the behaviour";
     if (dynamic_cast<GraphModelImpl*>(&model) && model.family() == ModelFamily::Sequential)
         return "attention weight";
+    if (readsItemText(model))
+        return "text cosine";
     const auto tables = embeddingTables(model, data.numUsers(), data.numItems(), false);
     return std::any_of(tables.begin(), tables.end(), [](const EmbeddingTable& t) { return t.kind == "items"; })
                ? "item-embedding cosine"

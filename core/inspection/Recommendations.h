@@ -5,13 +5,16 @@
 // behaviours, as it was trained, and explains it by the behaviours its attention weighed most.
 // A next-item model (GRU4Rec, SASRec, Caser, NARM, seq2seq) explains it by "because you just
 // watched ...": leave-one-out over the latest 10 behaviours, those whose absence lowers the
-// item's score most (the drop is the value).
+// item's score most (the drop is the value). A model that reads item text (content, hybrid)
+// explains it by "because its text resembles ...": the liked items nearest by the TF-IDF cosine
+// of their words, with the words they share (inspection/TextExplain.h).
 #pragma once
 
 #include "data/Dataset.h"
 #include "models/Recommender.h"
 
 #include <cstdint>
+#include <string>
 #include <utility>
 #include <vector>
 
@@ -21,6 +24,7 @@ struct Recommendation {
     int32_t item = 0;
     double score = 0.0;
     std::vector<std::pair<int32_t, double>> because; // history items and their similarity or weight
+    std::vector<std::vector<std::string>> sharedWords; // text models: the words each because item shares with it
 };
 
 // Each user's interaction rows in time order and each item's users, built once per dataset so
@@ -69,7 +73,8 @@ UserPath userPath(Recommender& model, const InteractionIndex& index, int32_t use
                   int k = 10);
 
 // What a Recommendation's `because` values measure for this model: "attention weight",
-// "score drop without the behaviour" (next-item models), "item-embedding cosine" or "co-rater cosine".
+// "score drop without the behaviour" (next-item models), "text cosine" (text models),
+// "item-embedding cosine" or "co-rater cosine".
 const char* becauseMeasure(Recommender& model, const Dataset& data);
 
 } // namespace reclab

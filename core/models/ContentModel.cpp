@@ -43,7 +43,9 @@ ContentModelImpl::ContentModelImpl(const ModelShape& shape, const TrainConfig& c
                                                 " times or more");
     note_ = std::to_string(text.vocabulary.size()) + " words from " + textFieldList(text.fields);
     std::optional<ContentVectors> vectors;
-    if (c.wordVectors.empty()) {
+    words_ = text.vocabulary.words();
+    tfidf_ = c.wordVectors.empty();
+    if (tfidf_) {
         vectors = ContentVectors::tfidf(text);
         note_ += "; items as TF-IDF vectors";
     } else {

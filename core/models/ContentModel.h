@@ -29,11 +29,16 @@ public:
     torch::Tensor fullSortPredict(const torch::Tensor& users) override;
 
     const torch::Tensor& itemVectors() const { return items_; } // [items, d], length 1 (0 without words)
+    const torch::Tensor& profiles() const { return profiles_; } // [users, d], length 1 (0: liked nothing)
     const std::string& note() const { return note_; }
+    // TF-IDF vectors: dimension w is word w of these (nullptr for the mean of word vectors).
+    const std::vector<std::string>* wordDimensions() const { return tfidf_ ? &words_ : nullptr; }
 
 private:
     torch::Tensor items_, profiles_; // [items, d], [users, d]
     std::string note_;
+    bool tfidf_ = false;
+    std::vector<std::string> words_;
 };
 TORCH_MODULE(ContentModel);
 

@@ -4,6 +4,9 @@
 // genres — the content and hybrid models ranking cold items well above an ID-only model.
 // LibTorch's headers before Qt's: Qt's `slots` macro breaks them.
 #include "data/SampleGenerator.h"
+#include "compiled/GraphModule.h"
+#include "inspection/Recommendations.h"
+#include "inspection/TextExplain.h"
 #include "models/ContentModel.h"
 #include "runs/Metrics.h"
 #include "text/ItemText.h"
@@ -20,6 +23,7 @@
 
 #include <cmath>
 #include <map>
+#include <set>
 
 using namespace reclab;
 
@@ -30,6 +34,7 @@ private slots:
     void contentScoresAreCosines();
     void coldTaskTrainsOnWarmItemsOnly();
     void textModelsRankColdItems();
+    void explanationsFromText();
 
 private:
     std::shared_ptr<const Dataset> sample_;
@@ -195,6 +200,56 @@ void TestContent::textModelsRankColdItems()
     QVERIFY(said("neumf", "neumf reads no item text: the cold items' vectors never trained"));
     QVERIFY(!said("hybrid", "reads no item text"));
     QVERIFY(said("hybrid", "Text: "));
+}
+
+void TestContent::explanationsFromText()
+{
+    // The content model: each word's share of the cosine, and the shares add up to the score.
+    TrainConfig c = coldConfig("content");
+    c.protocol = "loo";
+    const auto task = TrainingTask::create(TaskKind::ImplicitRanking, *sample_, c);
+    ContentModel content(task->shape(), c);
+    const InteractionIndex index(*sample_);
+    const auto recs = recommend(*content, index, 4, {});
+    QCOMPARE(QString(becauseMeasure(*content, *sample_)), QString("text cosine"));
+    QVERIFY(!recs.empty());
+    TextOptions o;
+    o.fields = parseTextFields(c.textFields);
+    const ItemText text = buildItemText(*sample_, o);
+    for (const auto& r : recs) {
+        const auto effects = wordEffects(*content, 4, r.item);
+        double sum = 0;
+        for (const auto& e : effects)
+            sum += e.effect;
+        QVERIFY2(std::abs(sum - r.score) < 1e-5, qPrintable(QString("%1 vs %2").arg(sum).arg(r.score)));
+        // Each shared word is in both items' text.
+        QCOMPARE(r.sharedWords.size(), r.because.size());
+        for (size_t k = 0; k < r.because.size(); ++k)
+            for (const auto& w : r.sharedWords[k]) {
+                const auto mine = text.wordsOf(r.item), theirs = text.wordsOf(r.because[k].first);
+                QVERIFY2(std::count(mine.begin(), mine.end(), w) && std::count(theirs.begin(), theirs.end(), w), w.c_str());
+            }
+    }
+    // A graph: each word's effect is the score drop without it, and the item's words are restored.
+    TrainConfig h = coldConfig("hybrid");
+    h.protocol = "loo";
+    h.epochs = 1;
+    h.pretrain = false;
+    Trainer trainer(sample_, h);
+    QCOMPARE(trainer.fit().status, RunStatus::Finished);
+    auto& graph = dynamic_cast<GraphModelImpl&>(*trainer.model());
+    const int32_t item = recs.front().item;
+    const auto before = graph.data().itemWords[item].clone();
+    const auto effects = wordEffects(graph, 4, item);
+    QCOMPARE(graph.data().itemWords[item].equal(before), true);
+    std::set<int64_t> distinct;
+    for (int64_t t = 0; t < before.size(0); ++t)
+        if (before[t].item<int64_t>() > 0)
+            distinct.insert(before[t].item<int64_t>());
+    QCOMPARE(effects.size(), distinct.size());
+    QVERIFY(std::any_of(effects.begin(), effects.end(), [](const WordEffect& e) { return std::abs(e.effect) > 1e-6; }));
+    for (size_t k = 1; k < effects.size(); ++k)
+        QVERIFY(std::abs(effects[k - 1].effect) >= std::abs(effects[k].effect));
 }
 
 QTEST_GUILESS_MAIN(TestContent)
