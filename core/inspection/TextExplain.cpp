@@ -3,6 +3,7 @@
 #include "compiled/GraphModule.h"
 #include "graph/BlockDefinition.h"
 #include "models/ContentModel.h"
+#include "runs/TrainConfig.h"
 #include "text/ContentVectors.h"
 #include "text/ItemText.h"
 
@@ -38,7 +39,7 @@ std::vector<std::vector<TextNeighbour>> textNeighbours(const Dataset& data, cons
     if (liked.empty() || k <= 0)
         return out;
     TextOptions o;
-    o.fields = parseTextFields("title,genres,tags,year");
+    o.fields = parseTextFields(TrainConfig{}.textFields); // the text models' default fields
     if (!(availableTextFields(data) & o.fields))
         return out;
     const ItemText text = buildItemText(data, o);
