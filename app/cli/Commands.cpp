@@ -13,6 +13,7 @@ const CommandInfo kCommands[] = {
     {"recommend", "A stored run's top-K items for one user, seen items left out, with why", true, false},
     {"attention", "A DIN run's attention over one user's behaviours for candidate items", true, false},
     {"blend", "Blend two stored runs of one split into a run of its own, the weight chosen on validation", true, false},
+    {"replay", "Replay the data's last days: a model updated after each day against one retrained from scratch", true, false},
     {"words", "The word vectors a text run ended with: a word's nearest words, or the vectors as a file", true, false},
     {"data", "Inspect, prepare and download datasets", false, true},
     {"graph", "Check model graphs, copy the shipped templates, export trained graphs", false, true},

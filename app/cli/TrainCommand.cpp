@@ -12,6 +12,8 @@
 #include "store/ExperimentStore.h"
 #include "runs/TrainFields.h"
 #include "runs/StoredRuns.h"
+#include "inspection/StoredRun.h"
+#include "train/Replay.h"
 #include "train/TrainingSession.h"
 #include "util/Error.h"
 #include "util/Words.h"
@@ -87,11 +89,11 @@ TrainConfig configFrom(const TrainOptions& o)
     return c;
 }
 
-// --resume and --clone: the run's own configuration; only the fields a resumed run may change
+// --resume, --clone and --continue: the run's own configuration; only the fields a resumed run may change
 // (epochs, device, threads) are taken from the options, and the device is the CPU unless given.
 TrainConfig storedRunConfig(const TrainOptions& o, const std::string& dbPath)
 {
-    TrainConfig c = storedTrainConfig(dbPath, o.resume > 0 ? o.resume : o.clone);
+    TrainConfig c = storedTrainConfig(dbPath, o.resume > 0 ? o.resume : o.clone > 0 ? o.clone : o.continueRun);
     c.device = "cpu";
     for (const auto& [option, text] : o.fields)
         if (const TrainField* field = trainField(option); field->resumable && !text.empty())
@@ -224,6 +226,16 @@ void addTrainCommand(CLI::App& app, TrainOptions& o)
                       ->excludes(resume);
     for (CLI::Option* opt : fixed)
         clone->excludes(opt);
+    auto* continued =
+        train->add_option("--continue", o.continueRun,
+                          "Train a new run with the settings of run RUN of --db on new data (--data: the same users "
+                          "and items and more), starting from RUN's weights: its user and item tables grow for the new "
+                          "ones (fresh rows, old rows kept by id), no pre-training (--epochs, --device, --threads may change)")
+            ->check(wholeNumberIn(1, 9.2e18L))
+            ->excludes(resume)
+            ->excludes(clone);
+    for (CLI::Option* opt : fixed)
+        continued->excludes(opt);
     train->add_option("--experiment", o.experiment, "File the run under this experiment (created if new; default: Default)")
         ->excludes(resume);
     train->add_option("--name", o.name, "A name for the run")->excludes(resume);
@@ -238,16 +250,21 @@ int runTrain(const TrainOptions& o)
     const std::string dbPath = o.db.empty() ? defaultDatabasePath() : o.db;
     std::unique_ptr<TrainingSession> owned;
     try {
-        const TrainConfig config = o.resume > 0 || o.clone > 0 ? storedRunConfig(o, dbPath) : configFrom(o);
+        const TrainConfig config =
+            o.resume > 0 || o.clone > 0 || o.continueRun > 0 ? storedRunConfig(o, dbPath) : configFrom(o);
         auto dataset = std::make_shared<const Dataset>(loadDataset(o.data));
         owned = std::make_unique<TrainingSession>(dataset, config, dbPath); // sizes checked against the data
+        if (o.continueRun > 0) {
+            const StoredModel stored = loadStoredModel(dbPath, o.continueRun);
+            continueFrom(owned->trainer(), stored.model, *stored.data, *dataset);
+        }
     } catch (const std::exception& e) {
         return reportFailure(e);
     }
     TrainingSession& session = *owned;
     if (o.resume > 0)
         session.resume(o.resume);
-    session.setLabels({o.experiment, o.name, o.tags, o.clone});
+    session.setLabels({o.experiment, o.name, o.tags, o.clone > 0 ? o.clone : o.continueRun, o.continueRun > 0});
     session.setEpochCallback([&](const EpochStats& s) { printEpoch(s, o.json); });
     session.setNoteCallback([](const std::string& note) { std::cerr << "note: " << note << '\n'; });
     activeSession.store(&session);

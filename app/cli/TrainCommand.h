@@ -22,6 +22,7 @@ struct TrainOptions {
     bool keepDuplicates = false; // --keep-duplicates
     long long resume = 0;        // a stopped run to continue
     long long clone = 0;         // a run whose configuration (seed, graph, split) a new run repeats
+    long long continueRun = 0;   // a finished run whose weights a new run on new data starts from
     std::string experiment, name;
     std::vector<std::string> tags;
     std::string db;

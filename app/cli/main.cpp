@@ -11,6 +11,7 @@
 #include "ExportCommand.h"
 #include "RecommendCommand.h"
 #include "BlendCommand.h"
+#include "ReplayCommand.h"
 #include "WordsCommand.h"
 #include "AttentionCommand.h"
 #include "TrainCommand.h"
@@ -84,6 +85,8 @@ int main(int argc, char** argv)
     reclab::cli::addWordsCommand(app, wordsOptions);
     reclab::cli::BlendCliOptions blendOptions;
     reclab::cli::addBlendCommand(app, blendOptions);
+    reclab::cli::ReplayCliOptions replayOptions;
+    reclab::cli::addReplayCommand(app, replayOptions);
 #endif
     reclab::cli::DataOptions data;
     reclab::cli::addDataCommand(app, data);
@@ -113,6 +116,8 @@ int main(int argc, char** argv)
             return reclab::cli::runWords(wordsOptions);
         if (app.got_subcommand("blend"))
             return reclab::cli::runBlend(blendOptions);
+        if (app.got_subcommand("replay"))
+            return reclab::cli::runReplay(replayOptions);
         if (app.got_subcommand("bench")) {
             const auto* b = app.get_subcommand("bench");
             if (b->got_subcommand("ranking"))

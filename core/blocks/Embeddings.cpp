@@ -3,6 +3,7 @@
 #include "blocks/BlockHalves.h"
 
 #ifdef RECLAB_BLOCK_KERNELS
+#include "data/ProfileFields.h"
 #include "util/Error.h"
 #include <torch/nn/modules/embedding.h>
 #include <torch/utils.h>
@@ -91,7 +92,11 @@ public:
         auto& shared = c.shared[state->name];
         if (!shared) {
             torch::NoGradGuard noGrad;
-            const int64_t rows = vocab == "user" ? c.data.numUsers : vocab == "item" ? c.data.numItems : c.data.numGenres;
+            const auto field = vocab.rfind("field.", 0) == 0 ? profileFieldNamed(vocab.substr(6)) : std::nullopt;
+            const int64_t rows = vocab == "user"   ? c.data.numUsers
+                                 : vocab == "item" ? c.data.numItems
+                                 : field           ? c.data.fieldSizes[static_cast<size_t>(*field)]
+                                                   : c.data.numGenres;
             auto table = c.model.register_module(state->name, torch::nn::Embedding(rows, p["dim"].get<int64_t>()));
             const double std = p["init_std"].get<double>();
             if (std > 0)

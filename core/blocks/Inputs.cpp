@@ -2,6 +2,7 @@
 // categories, and numeric side features. They read the batch and fix where each value varies
 // (per user, per item, per pair) for all-item scoring.
 #include "blocks/BlockHalves.h"
+#include "data/ProfileFields.h"
 
 
 namespace reclab {
@@ -31,10 +32,45 @@ BlockDefinition input(const char* type, const char* name, const char* summary, c
     return d;
 }
 
+// A categorical profile field of the row's user or candidate item, as codes an Embedding looks up.
+BlockDefinition profileInput(bool user)
+{
+    BlockDefinition d;
+    const char* type = user ? "user_profile" : "item_field";
+    d.spec = {type,
+              user ? "User profile field" : "Item field",
+              "Inputs",
+              user ? "A categorical field of the row's user, as a code per value (0 = unknown): gender, age group "
+                     "(under 18, 18-24, 25-34, 35-44, 45-49, 50-55, 56+), occupation, or postal region (the first "
+                     "digit of the postal code). Put an Embedding after it."
+                   : "A categorical field of the candidate item, as a code per value (0 = unknown): its release year "
+                     "or decade. Put an Embedding after it (categories: the Item category block).",
+              user ? "f(u) ∈ {0 … V_f−1}, shape B" : "f(i) ∈ {0 … V_f−1}, shape B",
+              {},
+              {out("codes", ValueKind::Ids)},
+              {}};
+    std::vector<std::string> names;
+    for (int k = user ? 0 : kUserProfileFields; k < (user ? kUserProfileFields : kProfileFieldCount); ++k)
+        names.emplace_back(profileFieldName(static_cast<ProfileField>(k)));
+    d.spec.params.push_back(choiceParam("field", "Field", names.front().c_str(), names, "Which field"));
+    d.shape = [](ShapeContext& c) -> std::optional<ValueType> {
+        const std::string name = c.params["field"].get<std::string>();
+        const auto field = profileFieldNamed(name);
+        if (!field)
+            return c.fail("", "no field '" + name + "'");
+        if (c.sizes.fieldSizes[static_cast<size_t>(*field)] == 1)
+            return c.fail("", "the dataset has none of " + profileFieldNoun(*field));
+        return ValueType{ValueKind::Ids, "field." + name, false, 0};
+    };
+    return d;
+}
+
 } // namespace
 
 void defineInputsBlocks(BlockRegistry& r)
 {
+    r.add(profileInput(true));
+    r.add(profileInput(false));
     using K = ValueKind;
     r.add(input("user_id", "User id", "The user of each row, as an index into the users.", "u ∈ {0 … U−1}, shape B",
                 K::Ids, "user", false));
@@ -187,10 +223,68 @@ public:
     }
 };
 
+// The codes of one profile field for the row's user or item (GraphData::userFields / itemFields).
+class FieldKernel : public BlockKernel {
+    struct State : StepState {
+        bool user = true;
+        int64_t column = 0;
+        torch::Tensor codes(const GraphData& d) const { return (user ? d.userFields : d.itemFields).select(1, column); }
+    };
+
+public:
+    void compile(CompileContext&, GraphStep& s) const override
+    {
+        auto state = std::make_unique<State>();
+        const auto field = static_cast<int64_t>(*profileFieldNamed(s.params["field"].get<std::string>()));
+        state->user = field < kUserProfileFields;
+        state->column = state->user ? field : field - kUserProfileFields;
+        s.state = std::move(state);
+    }
+    Granularity granularity(const GraphStep& s, const std::vector<Granularity>&) const override
+    {
+        return s.as<State>().user ? Granularity::User : Granularity::Item;
+    }
+    BatchValue forward(BatchPass& p, GraphStep& s, const Inputs<BatchValue>&) const override
+    {
+        const State& st = s.as<State>();
+        BatchValue out;
+        out.ids = st.codes(p.data).index_select(0, st.user ? p.batch.users : p.batch.items);
+        return out;
+    }
+    PairValue scoreAll(PairPass& p, GraphStep& s, const Inputs<PairValue>&) const override
+    {
+        const State& st = s.as<State>();
+        return st.user ? PairValue{Granularity::User, {}, st.codes(p.data).index_select(0, p.sliceUsers)}
+                       : PairValue{Granularity::Item, {}, st.codes(p.data)};
+    }
+    HistoryFlags planHistory(HistoryPlan&, const GraphStep& s, const Inputs<HistoryFlags>&) const override
+    {
+        HistoryFlags out;
+        out.user = s.as<State>().user;
+        return out;
+    }
+    SharedValue scoreShared(SharedPass& p, GraphStep& s, const Inputs<SharedValue>&) const override
+    {
+        const State& st = s.as<State>();
+        SharedValue out;
+        out.ids = st.user ? st.codes(p.data).narrow(0, p.user, 1).expand({p.n}).contiguous()
+                          : st.codes(p.data).index_select(0, p.candidates);
+        return out;
+    }
+    ScriptValue script(ScriptPass& p, GraphStep& s, const Inputs<ScriptValue>&) const override
+    {
+        const State& st = s.as<State>();
+        return p.assign(s, p.self(st.user ? p.data.userFields : p.data.itemFields) + ".select(1, " +
+                               std::to_string(st.column) + ").index_select(0, " + (st.user ? "users" : "items") + ")");
+    }
+};
+
 } // namespace
 
 void addInputsKernels(KernelRegistry& r)
 {
+    r.add("user_profile", std::make_unique<FieldKernel>());
+    r.add("item_field", std::make_unique<FieldKernel>());
     r.add("user_id", std::make_unique<IdsKernel>(Source::User));
     r.add("item_id", std::make_unique<IdsKernel>(Source::Item));
     r.add("item_category", std::make_unique<IdsKernel>(Source::Item));

@@ -31,7 +31,8 @@ void saveTrainedGraph(GraphModelImpl& model, const std::string& dir)
                          {{"users", d.numUsers},
                           {"items", d.numItems},
                           {"categories", d.numGenres},
-                          {"global_mean", d.globalMean}}}};
+                          {"global_mean", d.globalMean},
+                          {"fields", d.fieldSizes}}}};
     if (d.numWords > 0) {
         // The text tensors' sizes (their values are in the weights) and the vocabulary's words.
         auto width = [](const torch::Tensor& t, int64_t k) { return t.defined() ? t.size(k) : int64_t{0}; };
@@ -121,6 +122,17 @@ GraphModel loadTrainedGraph(const std::string& dir)
     const GraphSpec graph = GraphSpec::fromJson(graphJson == meta.end() ? nlohmann::json() : *graphJson, jsonPath);
     // The sizes the run was built for must fit here (tables that cannot fit are refused).
     GraphContext sizes{d.numUsers, d.numItems, d.numGenres, 0};
+    if (const auto fields = data->find("fields"); fields != data->end()) {
+        if (!fields->is_array() || fields->size() != d.fieldSizes.size())
+            throw GraphError(jsonPath, "data.fields", "expected the code counts of the six profile fields");
+        for (size_t k = 0; k < d.fieldSizes.size(); ++k) {
+            const auto& v = (*fields)[k];
+            if (!v.is_number_integer() || v.get<int64_t>() < 0 || v.get<int64_t>() > (1 << 24))
+                throw GraphError(jsonPath, "data.fields", "expected whole code counts up to 16777216");
+            d.fieldSizes[k] = v.get<int64_t>();
+        }
+        sizes.fieldSizes = d.fieldSizes;
+    }
     if (const auto text = data->find("text"); text != data->end() && text->is_object()) {
         sizes.numWords = text->value("words", int64_t{0});
         sizes.textFields = text->value("fields", 0u);
@@ -136,6 +148,8 @@ GraphModel loadTrainedGraph(const std::string& dir)
     d.userFeatures = torch::zeros({d.numUsers, 2});
     d.itemFeatures = torch::zeros({d.numItems, 1});
     d.inverseCounts = torch::zeros({d.numItems + 1});
+    d.userFields = torch::zeros({d.numUsers, 4}, torch::kLong);
+    d.itemFields = torch::zeros({d.numItems, 2}, torch::kLong);
     if (const auto text = data->find("text"); text != data->end())
         readTextSizes(*text, jsonPath, d);
     GraphModel model(graph, d, 0.0);

@@ -1,15 +1,38 @@
 #include "compiled/GraphModule.h"
 
 #include "data/Dataset.h"
+#include "data/ProfileFields.h"
 #include "compiled/BlockKernel.h"
 
 #include <torch/nn/functional/loss.h>
 #include <torch/types.h>
 #include <torch/utils.h>
 
+#include <algorithm>
 #include <stdexcept>
 
 namespace reclab {
+
+namespace {
+
+void addProfileFields(GraphData& d, const ModelShape& shape)
+{
+    const UserSideData noUsers;
+    const ItemSideData noItems;
+    d.userFields = torch::zeros({d.numUsers, kUserProfileFields}, torch::kLong);
+    d.itemFields = torch::zeros({d.numItems, kProfileFieldCount - kUserProfileFields}, torch::kLong);
+    for (int k = 0; k < kProfileFieldCount; ++k) {
+        const auto field = static_cast<ProfileField>(k);
+        const FieldCodes codes =
+            profileCodes(shape.userData ? *shape.userData : noUsers, shape.itemData ? *shape.itemData : noItems,
+                         static_cast<size_t>(d.numUsers), static_cast<size_t>(d.numItems), field);
+        d.fieldSizes[static_cast<size_t>(k)] = static_cast<int64_t>(codes.labels.size());
+        torch::Tensor column = isUserField(field) ? d.userFields.select(1, k) : d.itemFields.select(1, k - kUserProfileFields);
+        column.copy_(torch::tensor(std::vector<int64_t>(codes.code.begin(), codes.code.end()), torch::kLong));
+    }
+}
+
+} // namespace
 
 GraphData GraphData::from(const ModelShape& shape)
 {
@@ -47,6 +70,7 @@ GraphData GraphData::from(const ModelShape& shape)
                 f[u][1] = users->gender[k] == 'F' ? 1.f : 0.f;
         }
     }
+    addProfileFields(d, shape);
     d.inverseCounts = torch::zeros({d.numItems + 1});
     if (shape.itemSampleCounts && static_cast<int64_t>(shape.itemSampleCounts->size()) == d.numItems) {
         auto v = d.inverseCounts.accessor<float, 1>();
@@ -73,6 +97,14 @@ void GraphModelImpl::build()
     data_.userFeatures = register_buffer("user_features", data_.userFeatures);
     data_.itemFeatures = register_buffer("item_features", data_.itemFeatures);
     data_.inverseCounts = register_buffer("inverse_counts", data_.inverseCounts);
+    // Profile codes only where the graph reads them, so other graphs' checkpoints stay as they were.
+    const bool fields = std::any_of(graph_.nodes.begin(), graph_.nodes.end(), [](const GraphNode& n) {
+        return n.type == "user_profile" || n.type == "item_field";
+    });
+    if (fields) {
+        data_.userFields = register_buffer("user_fields", data_.userFields);
+        data_.itemFields = register_buffer("item_fields", data_.itemFields);
+    }
     // Text only where the graph reads it, so other graphs' checkpoints stay as they were.
     for (auto [tensor, name] : {std::pair{&data_.itemWords, "item_words"}, {&data_.itemReviewWords, "item_review_words"},
                                 {&data_.userReviewWords, "user_review_words"}})

@@ -35,6 +35,10 @@ struct GraphData {
     torch::Tensor userFeatures;  // [numUsers, 2]: age / 100, female
     torch::Tensor itemFeatures;  // [numItems, 1]: (year - 1900) / 100
     torch::Tensor inverseCounts; // [numItems + 1]: 1 / n_j (mini-batch aware L2), 0 if unseen
+    // Categorical profile fields (data/ProfileFields.h): codes per user [numUsers, 4] (gender, age
+    // group, occupation, postal region) and per item [numItems, 2] (year, decade), int64, 0 unknown.
+    std::array<int64_t, 6> fieldSizes = {};
+    torch::Tensor userFields, itemFields;
     // Text, for graphs with text inputs (GraphText.h): word ids + 1 per row, 0 padding.
     int64_t numWords = 0;
     unsigned textFields = 0;        // the fields the data has (ItemText.h fieldBit)
@@ -52,6 +56,7 @@ struct GraphData {
         GraphContext c{numUsers, numItems, numGenres, 0};
         c.numWords = numWords;
         c.textFields = textFields;
+        c.fieldSizes = fieldSizes;
         return c;
     }
 };

@@ -48,6 +48,7 @@ struct UserSideData {
     std::vector<int32_t> age;            // 0 when unknown
     std::vector<char> gender;            // 'M', 'F' or '?'
     std::vector<std::string> occupation; // empty when unknown
+    std::vector<std::string> zip;        // postal code as written; empty when unknown
 };
 
 // Review text written with interactions (Amazon's summary and reviewText), one entry per review,

@@ -159,7 +159,7 @@ Dataset loadMovieLensDat(const std::string& dir, const DelimitedFormat& options)
                                            f[1] == "M"   ? 'M'
                                            : f[1] == "F" ? 'F'
                                                          : '?',
-                                           occupationName(occupation));
+                                           occupationName(occupation), std::string(f[4]));
                          });
         users.finish();
     }
@@ -319,7 +319,7 @@ Dataset loadRecBoleAtomic(const std::string& interFile, const DelimitedFormat& o
     const std::string userFile = fs::path(path).replace_extension(".user").string();
     if (exists(userFile)) {
         UserSideBuilder users(ds);
-        int idCol = -1, ageCol = -1, genderCol = -1, occCol = -1;
+        int idCol = -1, ageCol = -1, genderCol = -1, occCol = -1, zipCol = -1;
         readAtomicFile(
             userFile,
             [&](const AtomicHeader& h, long line) {
@@ -327,6 +327,7 @@ Dataset loadRecBoleAtomic(const std::string& interFile, const DelimitedFormat& o
                 ageCol = h.find({"age"});
                 genderCol = h.find({"gender"});
                 occCol = h.find({"occupation"});
+                zipCol = h.find({"zip_code", "zip"});
                 if (idCol < 0)
                     throw DataError(userFile, line, "header", "no user id column (user_id:token)");
             },
@@ -339,7 +340,8 @@ Dataset loadRecBoleAtomic(const std::string& interFile, const DelimitedFormat& o
                     parseInt64(v[static_cast<size_t>(ageCol)], age);
                 const std::string_view g = genderCol >= 0 ? v[static_cast<size_t>(genderCol)] : std::string_view();
                 users.set(user, static_cast<int32_t>(age), g == "M" ? 'M' : g == "F" ? 'F' : '?',
-                          occCol >= 0 ? std::string(v[static_cast<size_t>(occCol)]) : std::string());
+                          occCol >= 0 ? std::string(v[static_cast<size_t>(occCol)]) : std::string(),
+                          zipCol >= 0 ? std::string(v[static_cast<size_t>(zipCol)]) : std::string());
             });
         users.finish();
     }

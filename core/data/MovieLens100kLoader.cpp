@@ -111,6 +111,7 @@ void readUsers(const std::string& dir, Dataset& ds, std::unordered_map<long long
         ds.users.age.push_back(static_cast<int32_t>(age));
         ds.users.gender.push_back(f[2] == "M" ? 'M' : f[2] == "F" ? 'F' : '?');
         ds.users.occupation.emplace_back(f[3]);
+        ds.users.zip.emplace_back(f[4]);
     });
 }
 

@@ -86,11 +86,12 @@ template <typename T> std::vector<T> remapped(const std::vector<T>& v, const std
 
 } // namespace
 
-Dataset keepRows(const Dataset& source, const std::vector<char>& keep)
+Dataset keepRows(const Dataset& source, const std::vector<char>& keep, bool byFirstUse)
 {
     const InteractionTable& t = source.interactions;
     std::vector<int32_t> newUser(static_cast<size_t>(source.numUsers()), -1);
     std::vector<int32_t> newItem(static_cast<size_t>(source.numItems()), -1);
+    std::vector<int32_t> userOf, itemOf; // old index of each new one
     size_t kept = 0;
     for (size_t r = 0; r < t.size(); ++r)
         if (keep[r]) {
@@ -98,13 +99,35 @@ Dataset keepRows(const Dataset& source, const std::vector<char>& keep)
             newItem[static_cast<size_t>(t.item[r])] = 0;
             ++kept;
         }
-    std::vector<int32_t> userOf, itemOf; // old index of each new one
-    for (size_t u = 0; u < newUser.size(); ++u)
+    if (byFirstUse) {
+        std::vector<uint32_t> order;
+        order.reserve(kept);
+        for (size_t r = 0; r < t.size(); ++r)
+            if (keep[r])
+                order.push_back(static_cast<uint32_t>(r));
+        std::stable_sort(order.begin(), order.end(),
+                         [&](uint32_t a, uint32_t b) { return t.timestamp[a] < t.timestamp[b]; });
+        for (const uint32_t r : order) {
+            if (int32_t& u = newUser[static_cast<size_t>(t.user[r])]; u == 0) {
+                u = -2; // numbered below, in this order
+                userOf.push_back(t.user[r]);
+            }
+            if (int32_t& i = newItem[static_cast<size_t>(t.item[r])]; i == 0) {
+                i = -2;
+                itemOf.push_back(t.item[r]);
+            }
+        }
+        for (size_t k = 0; k < userOf.size(); ++k)
+            newUser[static_cast<size_t>(userOf[k])] = static_cast<int32_t>(k);
+        for (size_t k = 0; k < itemOf.size(); ++k)
+            newItem[static_cast<size_t>(itemOf[k])] = static_cast<int32_t>(k);
+    }
+    for (size_t u = 0; u < newUser.size() && !byFirstUse; ++u)
         if (newUser[u] == 0) {
             newUser[u] = static_cast<int32_t>(userOf.size());
             userOf.push_back(static_cast<int32_t>(u));
         }
-    for (size_t i = 0; i < newItem.size(); ++i)
+    for (size_t i = 0; i < newItem.size() && !byFirstUse; ++i)
         if (newItem[i] == 0) {
             newItem[i] = static_cast<int32_t>(itemOf.size());
             itemOf.push_back(static_cast<int32_t>(i));
@@ -139,6 +162,7 @@ Dataset keepRows(const Dataset& source, const std::vector<char>& keep)
     out.users.age = remapped(source.users.age, userOf);
     out.users.gender = remapped(source.users.gender, userOf);
     out.users.occupation = remapped(source.users.occupation, userOf);
+    out.users.zip = remapped(source.users.zip, userOf);
     return out;
 }
 

@@ -42,8 +42,10 @@ struct FilterSummary {
 Dataset applyFilters(const Dataset& source, const FilterConfig& filters, FilterSummary* summary = nullptr);
 
 // Keeps the rows with keep[row] != 0, drops users and items left without rows and renumbers the
-// rest in their old order; side data and names follow.
-Dataset keepRows(const Dataset& source, const std::vector<char>& keep);
+// rest in their old order, or (byFirstUse) in the order of their first interaction in time, so
+// that the users and items of an earlier cut keep their numbers in a later one; side data and
+// names follow.
+Dataset keepRows(const Dataset& source, const std::vector<char>& keep, bool byFirstUse = false);
 
 enum class SplitKind { LeaveOneOut, Ratio, Temporal, ByUser };
 enum Part : uint8_t { TrainPart = 0, ValidPart = 1, TestPart = 2 };

@@ -19,7 +19,7 @@ namespace reclab {
 namespace {
 
 constexpr char kMagic[8] = {'R', 'L', 'P', 'R', 'E', 'P', '\0', '\1'};
-constexpr int kVersion = 2; // 2 added the review text; version 1 files are still read
+constexpr int kVersion = 3; // 2 added the review text, 3 the users' postal codes; older files are still read
 
 // FNV-1a over 8-byte words (bytes for the tail of each call): a cheap whole-file checksum that
 // writer and reader compute over the same sequence of calls.
@@ -245,6 +245,8 @@ template <typename D, typename S, typename Fn> void forEachSection(D& ds, S& spl
         fn("review items", ds.reviews.item);
         fn("reviews", ds.reviews.text);
     }
+    if (version >= 3)
+        fn("postal codes", ds.users.zip);
 }
 
 } // namespace

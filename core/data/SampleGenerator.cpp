@@ -170,8 +170,11 @@ Dataset generateSampleDataset(const SampleConfig& c)
 
     static const char* const kOccupations[] = {"student", "engineer", "teacher", "artist", "doctor",
                                                "writer", "retired", "other"};
+    // Postal codes from a stream of their own, so the draws above and below stay as they were.
+    Random zipDraws(c.seed ^ 0x5a1bu);
     for (size_t u = 0; u < users.size(); ++u) {
         ds.userIds.push_back(std::to_string(u + 1));
+        ds.users.zip.push_back(std::to_string(10000 + zipDraws.below(90000)));
         ds.users.age.push_back(16 + static_cast<int32_t>(rng.below(55)));
         ds.users.gender.push_back(rng.uniform() < 0.5 ? 'F' : 'M');
         ds.users.occupation.push_back(kOccupations[rng.below(8)]);

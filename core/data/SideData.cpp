@@ -103,6 +103,7 @@ UserSideBuilder::UserSideBuilder(Dataset& dataset) : ds_(dataset)
     data_.age.assign(n, 0);
     data_.gender.assign(n, '?');
     data_.occupation.assign(n, std::string());
+    data_.zip.assign(n, std::string());
 }
 
 int32_t UserSideBuilder::indexOf(std::string_view rawId) const
@@ -111,12 +112,13 @@ int32_t UserSideBuilder::indexOf(std::string_view rawId) const
     return it == index_.end() ? -1 : it->second;
 }
 
-void UserSideBuilder::set(int32_t user, int32_t age, char gender, std::string occupation)
+void UserSideBuilder::set(int32_t user, int32_t age, char gender, std::string occupation, std::string zip)
 {
     const auto u = static_cast<size_t>(user);
     data_.age[u] = age;
     data_.gender[u] = gender;
     data_.occupation[u] = toUtf8(occupation);
+    data_.zip[u] = toUtf8(zip);
     any_ = true;
 }
 

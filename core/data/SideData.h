@@ -41,7 +41,7 @@ class UserSideBuilder {
 public:
     explicit UserSideBuilder(Dataset& dataset);
     int32_t indexOf(std::string_view rawId) const;
-    void set(int32_t user, int32_t age, char gender, std::string occupation);
+    void set(int32_t user, int32_t age, char gender, std::string occupation, std::string zip = {});
     void finish();
 
 private:

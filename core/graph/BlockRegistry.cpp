@@ -1,4 +1,5 @@
 #include "graph/BlockDefinition.h"
+#include "data/ProfileFields.h"
 
 #include <stdexcept>
 
@@ -41,6 +42,9 @@ int64_t ShapeContext::vocabularySize(const std::string& vocab) const
         return sizes.numItems;
     if (vocab == "word")
         return sizes.numWords;
+    if (vocab.rfind("field.", 0) == 0)
+        if (const auto field = profileFieldNamed(vocab.substr(6)))
+            return sizes.fieldSizes[static_cast<size_t>(*field)];
     return sizes.numGenres;
 }
 

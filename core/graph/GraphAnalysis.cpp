@@ -1,4 +1,5 @@
 #include "graph/GraphAnalysis.h"
+#include "data/ProfileFields.h"
 #include "text/ItemText.h"
 
 #include "graph/BlockDefinition.h"
@@ -409,6 +410,10 @@ GraphContext graphContextOf(const Dataset& data)
 {
     GraphContext c{data.numUsers(), data.numItems(), static_cast<int64_t>(data.genreNames.size()), 0};
     c.textFields = availableTextFields(data);
+    static_assert(kProfileFieldCount == std::tuple_size_v<decltype(c.fieldSizes)>);
+    for (int k = 0; k < kProfileFieldCount; ++k)
+        c.fieldSizes[static_cast<size_t>(k)] =
+            static_cast<int64_t>(profileCodes(data, static_cast<ProfileField>(k)).labels.size());
     return c;
 }
 

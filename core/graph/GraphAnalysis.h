@@ -10,6 +10,7 @@
 #include "graph/GraphSpec.h"
 #include "runs/ModelTraits.h"
 
+#include <array>
 #include <optional>
 #include <string>
 #include <vector>
@@ -43,6 +44,9 @@ struct GraphContext {
     // the data has (text/ItemText.h fieldBit; the graph's text inputs are refused without them).
     int64_t numWords = 0;
     unsigned textFields = 0;
+    // Codes of each categorical profile field (data/ProfileFields.h order: gender, age, occupation,
+    // zip_region, year, decade), "unknown" included; 1: the data lacks the field; 0: not known.
+    std::array<int64_t, 6> fieldSizes = {};
 };
 // The sizes of a dataset (memory left to the default).
 GraphContext graphContextOf(const Dataset& data);

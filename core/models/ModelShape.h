@@ -27,4 +27,18 @@ struct ModelShape {
     bool restoring = false;
 };
 
+// The shape of a whole dataset: its sizes, side data and every row as the training table.
+inline ModelShape modelShapeOf(const Dataset& data)
+{
+    ModelShape s;
+    s.numUsers = data.numUsers();
+    s.numItems = data.numItems();
+    s.train = &data.interactions;
+    s.itemData = &data.items;
+    s.userData = &data.users;
+    s.numGenres = static_cast<int64_t>(data.genreNames.size());
+    s.dataset = &data;
+    return s;
+}
+
 } // namespace reclab

@@ -1,5 +1,6 @@
 #include "train/FlatOptimizer.h"
 
+#include "runs/TrainConfig.h"
 #include "util/Error.h"
 
 #include <ATen/Parallel.h>
@@ -74,6 +75,16 @@ void adagradRange(float* __restrict p, const float* __restrict g, float* __restr
 }
 
 } // namespace
+
+OptimizerOptions optimizerOptionsOf(const TrainConfig& config)
+{
+    OptimizerOptions o;
+    o.kind = optimizerKindFromName(config.optimizer);
+    o.learningRate = config.learningRate;
+    o.weightDecay = config.weightDecay;
+    o.momentum = config.momentum;
+    return o;
+}
 
 OptimizerKind optimizerKindFromName(const std::string& name)
 {

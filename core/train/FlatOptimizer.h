@@ -21,6 +21,8 @@
 
 namespace reclab {
 
+struct TrainConfig;
+
 enum class OptimizerKind { Adam, SGD, Adagrad };
 
 // "adam", "sgd" or "adagrad"; throws ConfigError naming the option otherwise.
@@ -35,6 +37,9 @@ struct OptimizerOptions {
     double momentum = 0.0; // SGD
     double adagradEps = 1e-10, initialAccumulator = 0.0;
 };
+
+// The optimizer a run's configuration asks for.
+OptimizerOptions optimizerOptionsOf(const TrainConfig& config);
 
 // The learning rate of a schedule ("constant" or "cosine", TrainConfig::lrSchedule) with the
 // given peak, at progress ∈ [0, 1] of the run.

@@ -49,17 +49,6 @@ torch::Device resolveDevice(const std::string& name)
     return device;
 }
 
-// The optimizer the configuration asks for.
-OptimizerOptions optimizerOptionsOf(const TrainConfig& config)
-{
-    OptimizerOptions o;
-    o.kind = optimizerKindFromName(config.optimizer);
-    o.learningRate = config.learningRate;
-    o.weightDecay = config.weightDecay;
-    o.momentum = config.momentum;
-    return o;
-}
-
 } // namespace
 
 void useThreads(int threads)
@@ -244,6 +233,8 @@ RunOutcome Trainer::fit()
             onNote_(note);
     const auto buildStart = Clock::now();
     std::shared_ptr<Recommender> model = buildModel(*task, device);
+    if (startWeights_)
+        startWeights_(*model);
     const double buildSeconds = secondsSince(buildStart); // counting models do all their work here
     if (onNote_)
         for (const auto& note : modelNotes(*model))
@@ -269,7 +260,7 @@ RunOutcome Trainer::fit()
     const CheckpointIdentity identity{checkpointRunId_, dataset_->fingerprint(), task->splitFingerprint()};
     const EpochLoop loop{*this, *task, model->inputType(), device, rng, runStart, checkpointDir_, identity};
     OptimizerOptions optimizerOptions = optimizerOptionsOf(config_);
-    if (config_.pretrain) {
+    if (config_.pretrain && !startWeights_) {
         // He et al. 2017, section 3.4.1: the fine-tuning of pre-trained parts uses plain SGD.
         optimizerOptions.kind = OptimizerKind::SGD;
         optimizerOptions.momentum = 0.0;
@@ -297,7 +288,7 @@ RunOutcome Trainer::fit()
         if (onResumed_)
             onResumed_(progress);
     } else {
-        if (config_.pretrain) {
+        if (config_.pretrain && !startWeights_) {
             RunOutcome pretrained = pretrainParts(*model, *task, loop, progress.step);
             if (pretrained.status != RunStatus::Finished)
                 return pretrained;

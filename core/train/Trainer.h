@@ -78,6 +78,11 @@ public:
         resumeBest_ = std::move(bestCheckpoint);
     }
 
+    // Called by fit() on the model it built, before any training (and instead of pre-training):
+    // a run continued from another starts from its weights (Replay.h continueFrom).
+    using StartCallback = std::function<void(Recommender&)>;
+    void setStartWeights(StartCallback start) { startWeights_ = std::move(start); }
+
     // Controls, safe from any thread. Pause and stop take effect between batches; a paused
     // run waits without using the CPU. requestStep() lets a paused run do one batch and report
     // it (StepReport), then pause again. A learning-rate change applies from the next epoch.
@@ -141,6 +146,7 @@ private:
     int64_t checkpointRunId_ = 0;
     std::string resumeFrom_, resumeBest_;
     ResumedCallback onResumed_;
+    StartCallback startWeights_;
 
     std::shared_ptr<Recommender> model_;
 };

@@ -87,11 +87,13 @@ RunOutcome TrainingSession::run()
         expectedSplit = store.findRun(resumeRunId_)->splitFingerprint;
     } else {
         if (labels_.parentRunId > 0) {
-            // A clone repeats its run's split, so it must see the same data.
+            // A clone repeats its run's split, so it must see the same data (a continued run
+            // brings new data).
             const auto parent = store.findRun(labels_.parentRunId);
             if (!parent)
                 throw Error(store.path() + " has no run " + std::to_string(labels_.parentRunId) + " to clone");
-            requireSameData(*parent, *dataset_, "clone it");
+            if (!labels_.continued)
+                requireSameData(*parent, *dataset_, "clone it");
             if (labels_.experiment.empty()) // filed beside the run it repeats
                 labels_.experiment = parent->experiment;
         }

@@ -24,6 +24,7 @@ struct RunLabels {
     std::string name;
     std::vector<std::string> tags;
     int64_t parentRunId = 0;
+    bool continued = false; // the parent's weights continued on new data (which may differ from its own)
 };
 
 class TrainingSession {

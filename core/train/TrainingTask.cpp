@@ -206,13 +206,8 @@ RatioSplit ratingSplit(const Dataset& dataset, const TrainConfig& config)
 
 ModelShape TrainingTask::baseShape() const
 {
-    ModelShape s;
-    s.numUsers = dataset_.numUsers();
-    s.numItems = dataset_.numItems();
-    s.itemData = &dataset_.items;
-    s.userData = &dataset_.users;
-    s.numGenres = static_cast<int64_t>(dataset_.genreNames.size());
-    s.dataset = &dataset_;
+    ModelShape s = modelShapeOf(dataset_);
+    s.train = nullptr; // each task sets its training part
     return s;
 }
 

@@ -214,6 +214,9 @@ std::vector<ModelInfo> buildRegistry()
                                    "Neural matrix factorisation: GMF and MLP branches fused (He et al. 2017)",
                                    TaskKind::ImplicitRanking, ModelFamily::General, ncfDefaults("neumf"),
                                    ncfGraph("neumf")));
+    // Not pre-trained by default: with --pretrain (NeuMF's GMF and MLP parts, then plain SGD as
+    // He et al. fine-tune) it matches NeuMF on warm items, but SGD at NCF's rate leaves the fresh
+    // text tower nearly untrained, so cold items rank at chance (README).
     TrainConfig hybrid = ncfDefaults("hybrid");
     hybrid.pretrain = false;
     models.push_back(templateModel("hybrid", "Hybrid NeuMF",
@@ -228,6 +231,11 @@ std::vector<ModelInfo> buildRegistry()
     models.push_back(templateModel(
         "gmf", "GMF", "Generalized matrix factorisation: element-wise product of embeddings, weighted (He et al. 2017)",
         TaskKind::ImplicitRanking, ModelFamily::General, ncfDefaults("gmf"), ncfGraph("gmf")));
+    models.push_back(templateModel(
+        "profiles", "Deep CF with profiles",
+        "User and item ID embeddings joined with embeddings of the user's profile (gender, age group, occupation, "
+        "postal region) and the item's genres and decade in one MLP",
+        TaskKind::ImplicitRanking, ModelFamily::General, ncfDefaults("profiles"), ncfGraph("profiles")));
     models.push_back(templateModel(
         "mlp", "MLP", "NCF's multi-layer perceptron over concatenated user and item embeddings (He et al. 2017)",
         TaskKind::ImplicitRanking, ModelFamily::General, ncfDefaults("mlp"), ncfGraph("mlp")));

@@ -2,6 +2,7 @@
 // filters, exports to files, the comparison with its paired tests, and bad input answered with
 // one stderr line and a non-zero exit.
 #include "CliRunner.h"
+#include "data/SampleGenerator.h"
 #include "store/ExperimentStore.h"
 
 #include <QFile>
@@ -29,6 +30,7 @@ private slots:
     void exportEmbeddingsForTheProjector();
     void recommendsForAUser();
     void attentionOfADinRun();
+    void continueAndReplayOnNewDays();
     void badInputExitsNonZeroWithOneLine_data();
     void badInputExitsNonZeroWithOneLine();
 
@@ -342,6 +344,58 @@ void TestRunsCli::attentionOfADinRun()
     r = cli({"recommend", "--run", sasrec, "--user", "7", "--db", db});
     QCOMPARE(r.code, 0);
     QVERIFY2(r.out.contains("because you just watched"), r.out.constData());
+}
+
+void TestRunsCli::continueAndReplayOnNewDays()
+{
+    // The sample's rows as two files: those of its first half of time, and all of them.
+    const Dataset sample = generateSampleDataset();
+    std::vector<int64_t> times(sample.interactions.timestamp.begin(), sample.interactions.timestamp.end());
+    std::nth_element(times.begin(), times.begin() + long(times.size() / 2), times.end());
+    const int64_t middle = times[times.size() / 2];
+    const QString early = dir_.filePath(QStringLiteral("early.csv")), all = dir_.filePath(QStringLiteral("all.csv"));
+    QFile a(early), b(all);
+    QVERIFY(a.open(QIODevice::WriteOnly) && b.open(QIODevice::WriteOnly));
+    a.write("user,item,rating,timestamp\n");
+    b.write("user,item,rating,timestamp\n");
+    for (size_t r = 0; r < sample.interactions.size(); ++r) {
+        const QByteArray line = QByteArray::fromStdString(sample.userIds[size_t(sample.interactions.user[r])] + "," +
+                                                          sample.itemIds[size_t(sample.interactions.item[r])]) +
+                                "," + QByteArray::number(sample.interactions.rating[r]) + "," +
+                                QByteArray::number(qint64(sample.interactions.timestamp[r])) + "\n";
+        if (sample.interactions.timestamp[r] < middle)
+            a.write(line);
+        b.write(line);
+    }
+    a.close();
+    b.close();
+    const QString db = dir_.filePath(QStringLiteral("continue.db"));
+    Result r = cli({"train", "--data", early, "--model", "gmf", "--epochs", "2", "--threads", "1", "--json", "--db", db});
+    QVERIFY2(r.code == 0, r.err.constData());
+    const qint64 stored = runIdOf(r.out);
+    r = cli({"train", "--data", all, "--continue", QString::number(stored), "--epochs", "1", "--threads", "1", "--json",
+             "--db", db});
+    QVERIFY2(r.code == 0, r.err.constData());
+    const qint64 continued = runIdOf(r.out);
+    r = cli({"runs", "show", QString::number(continued), "--json", "--db", db});
+    QCOMPARE(r.code, 0);
+    QCOMPARE(QJsonDocument::fromJson(r.out).object().value("parent_run").toInteger(), stored);
+    // Settings of the stored run only: a model option with --continue is refused.
+    r = cli({"train", "--data", all, "--continue", QString::number(stored), "--model", "mlp", "--db", db});
+    QCOMPARE(r.code, 2);
+
+    // The replay: a JSON line per day and a summary; a model it cannot update, refused.
+    r = cli({"replay", "--data", early, "--model", "gmf", "--days", "2", "--epochs", "1", "--update-epochs", "1",
+             "--threads", "1", "--json"});
+    QVERIFY2(r.code == 0, r.err.constData());
+    const QList<QByteArray> lines = r.out.trimmed().split('\n');
+    QCOMPARE(lines.size(), 3);
+    const QJsonObject summary = QJsonDocument::fromJson(lines.last()).object();
+    QCOMPARE(summary.value("days").toInt(), 2);
+    QVERIFY(summary.value("retrained").toObject().contains("hr@10"));
+    r = cli({"replay", "--data", early, "--model", "pop"});
+    QCOMPARE(r.code, 2);
+    QVERIFY2(r.err.contains("computed from counts") && r.err.count('\n') == 1, r.err.constData());
 }
 
 void TestRunsCli::badInputExitsNonZeroWithOneLine_data()

@@ -8,6 +8,8 @@
 #include "store/ExperimentStore.h"
 #include "inspect/ProjectorView.h"
 #include "inspect/RecommendationsView.h"
+#include "inspect/ReplayView.h"
+#include "inspect/WordsView.h"
 
 #include <QComboBox>
 #include <QTabWidget>
@@ -21,11 +23,13 @@ namespace reclab {
 InspectView::InspectView(QWidget* parent)
     : InspectPage(parent), cache_(std::make_shared<InspectionCache>()), tabs_(new QTabWidget),
       projector_(new ProjectorView(cache_)), attention_(new AttentionView(cache_)),
-      recommendations_(new RecommendationsView(cache_))
+      recommendations_(new RecommendationsView(cache_)), words_(new WordsView(cache_)), replay_(new ReplayView(cache_))
 {
     tabs_->addTab(projector_, tr("Embeddings"));
     tabs_->addTab(attention_, tr("Attention"));
     tabs_->addTab(recommendations_, tr("Recommendations"));
+    tabs_->addTab(words_, tr("Words"));
+    tabs_->addTab(replay_, tr("Over time"));
     tabs_->setDocumentMode(true);
     auto* layout = new QVBoxLayout(this);
     layout->setContentsMargins(0, 0, 0, 0);
@@ -48,6 +52,8 @@ void InspectView::setRuns(const QString& databasePath, const QList<QPair<qint64,
             withAttention.append(run);
     attention_->setRuns(databasePath, withAttention);
     recommendations_->setRuns(databasePath, runs);
+    words_->setRuns(databasePath, runs);
+    replay_->setRuns(databasePath, runs);
 }
 
 void InspectView::offerRuns(const QString& databasePath, const RunsTableModel& runsModel)

@@ -18,6 +18,8 @@ class AttentionView;
 class InspectionCache;
 class ProjectorView;
 class RecommendationsView;
+class ReplayView;
+class WordsView;
 class InspectView : public InspectPage {
     Q_OBJECT
 public:
@@ -37,6 +39,8 @@ public:
     ProjectorView* projector() const { return projector_; }
     AttentionView* attention() const { return attention_; }
     RecommendationsView* recommendations() const { return recommendations_; }
+    WordsView* words() const { return words_; }
+    ReplayView* replay() const { return replay_; }
 
 private:
     std::shared_ptr<InspectionCache> cache_;
@@ -44,6 +48,8 @@ private:
     ProjectorView* projector_;
     AttentionView* attention_;
     RecommendationsView* recommendations_;
+    WordsView* words_;
+    ReplayView* replay_;
     QList<QPair<qint64, QString>> offeredRuns_; // the last list offered
     size_t offeredKey_ = 0;                     // a hash of what that list shows
 };

@@ -1,7 +1,11 @@
+#include "data/ColdItemSplit.h"
 #include "inspection/Recommendations.h"
 #include "inspection/StoredRun.h"
+#include "inspection/TextExplain.h"
 
 #include "inspect/RecommendationsView.h"
+#include "inspect/RunChoice.h"
+#include "inspect/WordBars.h"
 
 #include <QComboBox>
 #include <QFutureWatcher>
@@ -23,7 +27,7 @@ namespace reclab {
 
 RecommendationsView::RecommendationsView(std::shared_ptr<InspectionCache> cache, QWidget* parent)
     : QWidget(parent), cache_(std::move(cache)), user_(new QLineEdit), k_(new QSpinBox),
-      showButton_(new QPushButton(tr("Show"))), status_(new QLabel)
+      showButton_(new QPushButton(tr("Show"))), status_(new QLabel), bars_(new WordBars)
 {
     user_->setPlaceholderText(tr("user id"));
     user_->setMaximumWidth(110);
@@ -61,6 +65,8 @@ RecommendationsView::RecommendationsView(std::shared_ptr<InspectionCache> cache,
     auto* layout = new QVBoxLayout(this);
     layout->addLayout(controls);
     layout->addLayout(grid, 1);
+    layout->addWidget(bars_);
+    bars_->setVisible(false);
     layout->addWidget(status_);
     status_->setWordWrap(true);
     status_->setText(tr("Pick one or two runs and a user: each run's top items the user has not seen, with why."));
@@ -68,23 +74,15 @@ RecommendationsView::RecommendationsView(std::shared_ptr<InspectionCache> cache,
         showRecommendations(runs_[0]->currentData().toLongLong(), runs_[1]->currentData().toLongLong(), user_->text().trimmed(), k_->value());
     };
     connect(showButton_, &QPushButton::clicked, this, go);
+    connect(tables_[0], &QTableWidget::currentCellChanged, this, [this](int row) { explainWords(row); });
     connect(user_, &QLineEdit::returnPressed, this, go);
 }
 
 void RecommendationsView::setRuns(const QString& databasePath, const QList<QPair<qint64, QString>>& runs)
 {
     databasePath_ = databasePath;
-    for (int side = 0; side < 2; ++side) {
-        QComboBox* combo = runs_[static_cast<size_t>(side)];
-        const qint64 current = combo->currentData().toLongLong();
-        combo->clear();
-        if (side == 1)
-            combo->addItem(tr("(none)"), qint64(0));
-        for (const auto& [id, label] : runs)
-            combo->addItem(label, id);
-        const int at = combo->findData(current);
-        combo->setCurrentIndex(at >= 0 ? at : 0);
-    }
+    offerRuns(runs_[0], runs);
+    offerRuns(runs_[1], runs, tr("(none)"));
 }
 
 void RecommendationsView::showRecommendations(qint64 runA, qint64 runB, const QString& userId, int k)
@@ -116,6 +114,7 @@ void RecommendationsView::showSide(int side, qint64 runId, const QString& userId
     struct Row {
         QString title, genres, because, itemId;
         double score;
+        bool cold = false; // held out of a cold-protocol run's training with all its interactions
     };
     struct Answer {
         QList<Row> rows;
@@ -145,7 +144,11 @@ void RecommendationsView::showSide(int side, qint64 runId, const QString& userId
             auto* rank = new QTableWidgetItem(QString::number(r + 1));
             rank->setData(Qt::UserRole, row.itemId);
             table->setItem(r, 0, rank);
-            table->setItem(r, 1, new QTableWidgetItem(row.title));
+            auto* title = new QTableWidgetItem(row.cold ? tr("(cold) %1").arg(row.title) : row.title);
+            if (row.cold)
+                title->setToolTip(tr("A cold item: held out of this run's training with all its interactions, so "
+                                     "only its text placed it here."));
+            table->setItem(r, 1, title);
             table->setItem(r, 2, new QTableWidgetItem(row.genres));
             auto* score = new QTableWidgetItem(QString::number(row.score, 'f', 4));
             score->setTextAlignment(Qt::AlignRight | Qt::AlignVCenter);
@@ -157,11 +160,16 @@ void RecommendationsView::showSide(int side, qint64 runId, const QString& userId
         table->setColumnWidth(1, std::min(table->columnWidth(1), 210));
         table->setColumnWidth(2, std::min(table->columnWidth(2), 120));
         timings_[static_cast<size_t>(side)]->setText(tr("%1 · %2 ms").arg(a.model).arg(a.milliseconds, 0, 'f', 1));
+        if (side == 0) {
+            shownRun_ = runId;
+            shownUser_ = user_->text().trimmed();
+            if (table->rowCount() > 0)
+                table->setCurrentCell(0, 0);
+        }
         if (pending_ == 0) {
             markCommon();
             emit shown();
         }
-        Q_UNUSED(runId);
     });
     const std::string db = databasePath_.toStdString(), user = userId.toStdString();
     auto cache = cache_;
@@ -177,6 +185,9 @@ void RecommendationsView::showSide(int side, qint64 runId, const QString& userId
             std::lock_guard lock(entry->use);
             const auto start = std::chrono::steady_clock::now();
             const auto recs = recommend(*entry->stored.model, *entry->data->index, u, o);
+            const TrainConfig& config = entry->stored.config;
+            const std::vector<char> cold =
+                config.protocol == "cold" ? makeColdItemSplit(data, config.coldShare, config.seed).cold : std::vector<char>();
             a.milliseconds = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
             a.measure = QString::fromLatin1(becauseMeasure(*entry->stored.model, data));
             a.model = QStringLiteral("run %1, %2").arg(runId).arg(QString::fromStdString(entry->stored.run.model));
@@ -190,6 +201,7 @@ void RecommendationsView::showSide(int side, qint64 runId, const QString& userId
                     genres << QString::fromStdString(g);
                 row.genres = genres.join(QStringLiteral(", "));
                 row.score = r.score;
+                row.cold = !cold.empty() && cold[static_cast<size_t>(r.item)] != 0;
                 QStringList because;
                 for (const auto& [item, value] : r.because)
                     because << QStringLiteral("%1 (%2)").arg(title(item)).arg(value, 0, 'f', 2);
@@ -198,6 +210,53 @@ void RecommendationsView::showSide(int side, qint64 runId, const QString& userId
             }
         } catch (const std::exception& e) {
             a.error = QObject::tr("Run %1: %2").arg(runId).arg(QString::fromStdString(e.what()));
+        }
+        return a;
+    }));
+}
+
+void RecommendationsView::explainWords(int row)
+{
+    struct Answer {
+        QStringList words;
+        QVector<double> effects;
+        QString measure, error;
+    };
+    const int generation = ++wordsGeneration_;
+    QTableWidgetItem* cell = row >= 0 ? tables_[0]->item(row, 0) : nullptr;
+    if (!cell || shownRun_ <= 0) {
+        bars_->setVisible(false);
+        return;
+    }
+    const QString title = tables_[0]->item(row, 1) ? tables_[0]->item(row, 1)->text() : QString();
+    auto* watcher = new QFutureWatcher<Answer>(this);
+    connect(watcher, &QFutureWatcher<Answer>::finished, this, [this, watcher, generation, title] {
+        watcher->deleteLater();
+        if (generation != wordsGeneration_)
+            return;
+        const Answer a = watcher->result();
+        bars_->setVisible(!a.words.isEmpty());
+        if (!a.words.isEmpty())
+            bars_->setEffects(tr("Words of “%1” that moved the score most").arg(title), a.words, a.effects, a.measure);
+    });
+    const std::string db = databasePath_.toStdString(), user = shownUser_.toStdString();
+    const std::string item = cell->data(Qt::UserRole).toString().toStdString();
+    auto cache = cache_;
+    const qint64 runId = shownRun_;
+    watcher->setFuture(QtConcurrent::run([cache, db, runId, user, item]() -> Answer {
+        Answer a;
+        try {
+            const auto entry = cache->model(db, runId);
+            const Dataset& data = *entry->data->dataset;
+            std::lock_guard lock(entry->use);
+            const auto effects = wordEffects(*entry->stored.model, userIndexOf(data, user), itemIndexOf(data, item));
+            for (size_t k = 0; k < effects.size() && k < 10; ++k) {
+                a.words << QString::fromStdString(effects[k].word);
+                a.effects << effects[k].effect;
+            }
+            a.measure = QString::fromLatin1(wordEffectMeasure(*entry->stored.model));
+        } catch (const std::exception& e) {
+            a.error = QString::fromStdString(e.what());
         }
         return a;
     }));

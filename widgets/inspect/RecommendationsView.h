@@ -22,6 +22,7 @@ class QTableWidget;
 namespace reclab {
 
 class InspectionCache;
+class WordBars;
 
 class RecommendationsView : public QWidget {
     Q_OBJECT
@@ -39,6 +40,8 @@ public:
     QLabel* statusLabel() const { return status_; }
     QLabel* timingLabel(int side) const { return timings_[static_cast<size_t>(side)]; }
     int commonCount() const { return common_; }
+    // The words that moved run A's score of the selected item most (text models; empty otherwise).
+    WordBars* wordBars() const { return bars_; }
 
 signals:
     void shown();
@@ -47,6 +50,8 @@ signals:
 private:
     void showSide(int side, qint64 runId, const QString& userId, int k, int generation);
     void markCommon();
+    // Run A's selected row: its words' effects, computed in a worker.
+    void explainWords(int row);
 
     std::shared_ptr<InspectionCache> cache_;
     QString databasePath_;
@@ -60,6 +65,10 @@ private:
     QSpinBox* k_;
     QPushButton* showButton_;
     QLabel* status_;
+    WordBars* bars_;
+    qint64 shownRun_ = 0; // run A of the table shown
+    QString shownUser_;
+    int wordsGeneration_ = 0;
 };
 
 } // namespace reclab
