@@ -202,10 +202,10 @@ void addTrainCommand(CLI::App& app, TrainOptions& o)
             fixed.push_back(opt);
     }
     auto* pretrain = train->add_flag("--pretrain", o.pretrain,
-                                     "neumf: train GMF and MLP first (same settings), start NeuMF from them (alpha 0.5) "
-                                     "and go on with SGD; neumf's default");
+                                     "neumf, hybrid: train the GMF and MLP halves first (same settings), start the whole "
+                                     "from them (alpha 0.5) and go on with SGD; their default");
     fixed.push_back(pretrain);
-    fixed.push_back(train->add_flag("--no-pretrain", o.noPretrain, "neumf: train from a random start with Adam")->excludes(pretrain));
+    fixed.push_back(train->add_flag("--no-pretrain", o.noPretrain, "neumf, hybrid: train from a random start with Adam")->excludes(pretrain));
     auto* dedup = train->add_flag("--dedup", o.dedup,
                                   "Keep only the latest row of each (user, item) pair; loo and full refuse data that repeats "
                                   "pairs unless this or --keep-duplicates is given");

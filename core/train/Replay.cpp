@@ -269,15 +269,13 @@ ReplayResult replayDays(const Dataset& data, const ReplayConfig& config,
         r.day = day;
         r.date = dateOf(day);
         auto through = std::make_shared<Dataset>(keepRows(ordered, cut([&](int64_t d) { return d <= day; }), true));
-        const Dataset today = keepRows(ordered, cut([&](int64_t d) { return d == day; }));
-        // today's own numbering differs; its rows in `through`'s numbers are the rows of that day.
-        InteractionTable rows;
+        InteractionTable rows; // the day's rows, in `through`'s numbers
         for (size_t k = 0; k < through->interactions.size(); ++k)
             if (dayOf(through->interactions.timestamp[k]) == day)
                 rows.append(through->interactions.user[k], through->interactions.item[k],
                             through->interactions.rating[k], through->interactions.timestamp[k]);
         r.rows = static_cast<int64_t>(rows.size());
-        r.users = today.numUsers();
+        r.users = static_cast<int64_t>(std::set<int32_t>(rows.user.begin(), rows.user.end()).size());
         r.newUsers = through->numUsers() - sofar->numUsers();
         r.newItems = through->numItems() - sofar->numItems();
         const auto numItems = static_cast<int32_t>(through->numItems());

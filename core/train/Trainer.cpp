@@ -316,7 +316,8 @@ RunOutcome Trainer::pretrainParts(Recommender& model, const TrainingTask& task, 
         for (const auto& [key, value] : graph->graph().variables.items())
             if (partGraph.variables.contains(key))
                 partGraph.variables[key] = value;
-        auto part = std::make_shared<GraphModelImpl>(partGraph, GraphData::from(shape), config_.l2);
+        // Compiled as the whole graph is, so a part that reads text gets it (the hybrid's halves).
+        auto part = std::dynamic_pointer_cast<GraphModelImpl>(compileGraph(partGraph, shape, config_));
         part->to(device);
         FlatOptimizer partOptimizer(part->parameters(), partOptions);
         RunOutcome partOutcome = loop.pretrain(*part, partOptimizer, name, step);

@@ -53,7 +53,7 @@ QChartView* chartOf(const QString& title, QLineSeries* a, QLineSeries* b, QBarCa
     chart->legend()->setAlignment(Qt::AlignBottom);
     auto* view = new QChartView(chart);
     view->setRenderHint(QPainter::Antialiasing);
-    view->setMinimumHeight(220);
+    view->setMinimumHeight(150);
     return view;
 }
 
@@ -69,7 +69,7 @@ ReplayView::ReplayView(std::shared_ptr<InspectionCache> cache, QWidget* parent)
       costRetrained_(line(tr("retraining"), QColor(0xd8843b), true)), hitDays_(new QBarCategoryAxis),
       costDays_(new QBarCategoryAxis), hitAxis_(new QValueAxis), costAxis_(new QLogValueAxis)
 {
-    runs_->setMinimumContentsLength(20);
+    runs_->setMinimumContentsLength(12);
     for (const char* name : {"gmf", "mlp", "neumf", "bpr", "profiles"})
         if (const ModelInfo* info = findModel(name))
             model_->addItem(QString::fromStdString(info->displayName), QString::fromLatin1(name));
@@ -85,10 +85,12 @@ ReplayView::ReplayView(std::shared_ptr<InspectionCache> cache, QWidget* parent)
     controls->addWidget(runs_, 1);
     controls->addWidget(new QLabel(tr("Model")));
     controls->addWidget(model_);
-    controls->addWidget(days_);
-    controls->addWidget(epochs_);
-    controls->addWidget(retrain_);
-    controls->addWidget(startButton_);
+    auto* settings = new QHBoxLayout;
+    settings->addWidget(days_);
+    settings->addWidget(epochs_);
+    settings->addWidget(retrain_);
+    settings->addStretch(1);
+    settings->addWidget(startButton_);
     hitAxis_->setRange(0, 1);
     hitAxis_->setTitleText(tr("HR@10"));
     hitAxis_->setLabelFormat(QStringLiteral("%.2f"));
@@ -101,6 +103,7 @@ ReplayView::ReplayView(std::shared_ptr<InspectionCache> cache, QWidget* parent)
     costView_ = chartOf(tr("Cost of each day's update"), costIncremental_, costRetrained_, costDays_, costAxis_);
     auto* layout = new QVBoxLayout(this);
     layout->addLayout(controls);
+    layout->addLayout(settings);
     layout->addWidget(hitView_, 3);
     layout->addWidget(costView_, 2);
     layout->addWidget(progress_);

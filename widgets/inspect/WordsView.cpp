@@ -22,7 +22,7 @@ WordsView::WordsView(std::shared_ptr<InspectionCache> cache, QWidget* parent)
     : QWidget(parent), cache_(std::move(cache)), runs_(new QComboBox), near_(new QLineEdit), plot_(new ScatterPlot),
       list_(new QListWidget), status_(new QLabel)
 {
-    runs_->setMinimumContentsLength(24);
+    runs_->setMinimumContentsLength(12);
     near_->setPlaceholderText(tr("a word"));
     near_->setMaximumWidth(160);
     auto* controls = new QHBoxLayout;
@@ -35,7 +35,7 @@ WordsView::WordsView(std::shared_ptr<InspectionCache> cache, QWidget* parent)
     split->addWidget(list_);
     split->setStretchFactor(0, 4);
     split->setStretchFactor(1, 1);
-    list_->setMinimumWidth(190);
+    list_->setMinimumWidth(150);
     auto* layout = new QVBoxLayout(this);
     layout->addLayout(controls);
     layout->addWidget(split, 1);
