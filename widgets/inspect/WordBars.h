@@ -17,6 +17,7 @@ public:
     void setEffects(const QString& title, const QStringList& words, const QVector<double>& effects,
                     const QString& measure);
     void clear();
+    const QString& title() const { return title_; }
     const QStringList& words() const { return words_; }
     const QVector<double>& effects() const { return effects_; }
     QSize sizeHint() const override;
