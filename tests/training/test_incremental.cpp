@@ -1,7 +1,8 @@
 // Side fields and new items over time: the categorical profile codes of ml-100k's users and
 // items against its files, the profile blocks' scores against their tables read by hand (batch
-// and all-item scoring), the "Deep CF with profiles" template training and reloading, tables
-// that grow with new users and items (old rows kept), and the day-by-day replay on the sample.
+// and all-item scoring), the "Deep CF with profiles" template training, reloading and run as
+// TorchScript in Python, tables that grow with new users and items (old rows kept), and the
+// day-by-day replay on the sample.
 // LibTorch's headers before Qt's: Qt's `slots` macro breaks them.
 #include "compiled/GraphExport.h"
 #include "compiled/GraphModule.h"
@@ -21,6 +22,7 @@
 #include <QtTest>
 
 #include "TestData.h"
+#include "graph/GraphChecks.h"
 
 #include <set>
 
@@ -173,6 +175,9 @@ void TestIncremental::profilesTemplateTrainsAndReloads()
     const torch::Tensor items = torch::tensor({3, 8, 1, 40}, torch::kLong);
     QVERIFY(model->predict(users, items).allclose(again->predict(users, items)));
     QVERIFY(again->data().userFields.equal(model->data().userFields));
+    // The same scores from its TorchScript export in Python (the codes are buffers of the module).
+    const Batch batch{users, items, {}, {}, {}, {}, {}, {}};
+    checks::checkTorchScriptInPython(*model, batch, QStringLiteral("profiles"));
 }
 
 void TestIncremental::cutsKeepTheirNumbers()
