@@ -46,13 +46,15 @@ int runReplay(const ReplayCliOptions& o)
     config.negatives = o.negatives;
     config.retrain = !o.noRetrain;
     const Dataset data = loadDataset(o.data);
-    if (!o.json)
-        std::printf("%-10s %6s %5s %4s %4s  %-19s  %-19s\n", "day", "rows", "users", "new", "new", "incremental",
-                    config.retrain ? "retrained" : "");
-    if (!o.json)
-        std::printf("%-10s %6s %5s %4s %4s  %-19s  %-19s\n", "", "", "", "usr", "item", "HR@10   seconds",
-                    config.retrain ? "HR@10   seconds" : "");
+    bool header = false; // printed with the first day, so a refusal is the only line
     const ReplayResult r = replayDays(data, config, [&](const ReplayDay& d) {
+        if (!o.json && !header) {
+            header = true;
+            std::printf("%-10s %6s %5s %4s %4s  %-19s  %-19s\n", "day", "rows", "users", "new", "new", "incremental",
+                        config.retrain ? "retrained" : "");
+            std::printf("%-10s %6s %5s %4s %4s  %-19s  %-19s\n", "", "", "", "usr", "item", "HR@10   seconds",
+                        config.retrain ? "HR@10   seconds" : "");
+        }
         if (o.json) {
             nlohmann::json line{{"day", d.date},        {"rows", d.rows},
                                 {"users", d.users},     {"new_users", d.newUsers},

@@ -396,6 +396,7 @@ void TestRunsCli::continueAndReplayOnNewDays()
     r = cli({"replay", "--data", early, "--model", "pop"});
     QCOMPARE(r.code, 2);
     QVERIFY2(r.err.contains("computed from counts") && r.err.count('\n') == 1, r.err.constData());
+    QVERIFY2(r.out.isEmpty(), r.out.constData()); // no table header before the refusal
 }
 
 void TestRunsCli::badInputExitsNonZeroWithOneLine_data()
