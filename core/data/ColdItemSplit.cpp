@@ -15,24 +15,37 @@ namespace {
 
 constexpr int kSampledNegatives = 100;
 
-} // namespace
-
-ColdItemSplit makeColdItemSplit(const Dataset& ds, double share, uint64_t seed)
+// The split's first draws: which items are cold (rng then goes on to the negatives).
+std::vector<char> drawColdItems(size_t n, double share, Random& rng)
 {
     if (!(share > 0) || share > 0.9)
         throw ConfigError("cold share", "expected a share of the items in (0, 0.9]");
+    std::vector<int32_t> order(n);
+    std::iota(order.begin(), order.end(), 0);
+    rng.shuffle(order.begin(), order.end());
+    const auto count = static_cast<size_t>(std::llround(share * static_cast<double>(n)));
+    std::vector<char> cold(n, 0);
+    for (size_t k = 0; k < count; ++k)
+        cold[static_cast<size_t>(order[k])] = 1;
+    return cold;
+}
+
+} // namespace
+
+std::vector<char> coldItemFlags(size_t n, double share, uint64_t seed)
+{
+    Random rng(seed);
+    return drawColdItems(n, share, rng);
+}
+
+ColdItemSplit makeColdItemSplit(const Dataset& ds, double share, uint64_t seed)
+{
     ColdItemSplit s;
     s.share = share;
     s.seed = seed;
     const auto n = static_cast<size_t>(ds.numItems());
-    std::vector<int32_t> order(n);
-    std::iota(order.begin(), order.end(), 0);
     Random rng(seed);
-    rng.shuffle(order.begin(), order.end());
-    const auto count = static_cast<size_t>(std::llround(share * static_cast<double>(n)));
-    s.cold.assign(n, 0);
-    for (size_t k = 0; k < count; ++k)
-        s.cold[static_cast<size_t>(order[k])] = 1;
+    s.cold = drawColdItems(n, share, rng);
     for (size_t i = 0; i < n; ++i)
         if (s.cold[i])
             s.coldItems.push_back(static_cast<int32_t>(i));

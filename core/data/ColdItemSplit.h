@@ -33,6 +33,8 @@ struct ColdItemSplit {
 // Throws ConfigError for a share outside (0, 0.9], and DataError naming the dataset when the
 // split leaves too few cold items (under 101, for the sampled ranking) or no test user.
 ColdItemSplit makeColdItemSplit(const Dataset& dataset, double share = 0.1, uint64_t seed = 42);
+// Only which items that split holds out (1 = cold), without its tables: for showing them.
+std::vector<char> coldItemFlags(size_t numItems, double share, uint64_t seed);
 
 // Ranks of each test row's target among the cold items the user never chose ("full") or among
 // its 100 negatives ("sampled"), from scores of (user, items): 0 is the top; ties count against

@@ -187,7 +187,8 @@ void RecommendationsView::showSide(int side, qint64 runId, const QString& userId
             const auto recs = recommend(*entry->stored.model, *entry->data->index, u, o);
             const TrainConfig& config = entry->stored.config;
             const std::vector<char> cold =
-                config.protocol == "cold" ? makeColdItemSplit(data, config.coldShare, config.seed).cold : std::vector<char>();
+                config.protocol == "cold" ? coldItemFlags(static_cast<size_t>(data.numItems()), config.coldShare, config.seed)
+                                          : std::vector<char>();
             a.milliseconds = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
             a.measure = QString::fromLatin1(becauseMeasure(*entry->stored.model, data));
             a.model = QStringLiteral("run %1, %2").arg(runId).arg(QString::fromStdString(entry->stored.run.model));
