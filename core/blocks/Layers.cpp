@@ -51,9 +51,16 @@ void defineLayersBlocks(BlockRegistry& r)
     r.add(std::move(mlp));
 
     BlockDefinition dropout;
-    dropout.spec = unarySpec("dropout", "Dropout", "Layers", "Zeroes entries at random while training (scaling the rest).",
-                             "y = x · m / (1 − p),  m ~ Bernoulli(1 − p); y = x in evaluation",
-                             {realParam("p", "Drop probability", 0.5, 0, 0.99, "p")});
+    dropout.spec = unarySpec(
+        "dropout", "Dropout", "Layers",
+        "Zeroes entries at random while training (scaling the rest), or whole vectors: dropping an item's ID "
+        "embedding teaches the rest of the item side to score without it, as it must for items no one has rated "
+        "(DropoutNet, Volkovs et al. 2017).",
+        "entries: y = x · m / (1 − p),  m ~ Bernoulli(1 − p) per entry;  vectors: y = x · m,  m ~ Bernoulli(1 − p) per "
+        "vector, unscaled;  y = x in evaluation",
+        {realParam("p", "Drop probability", 0.5, 0, 0.99, "p"),
+         choiceParam("unit", "Unit", "entries", {"entries", "vectors"},
+                     "entries: each number on its own; vectors: each row's whole vector at once")});
     dropout.shape = sameShape;
     r.add(std::move(dropout));
 
@@ -162,10 +169,28 @@ public:
     }
 };
 
+// Whole vectors dropped, unscaled, while training; a Dropout to everything else (the TorchScript
+// export and evaluation pass it through).
+class VectorDropoutImpl : public torch::nn::DropoutImpl {
+public:
+    using DropoutImpl::DropoutImpl;
+    torch::Tensor forward(const torch::Tensor& x)
+    {
+        if (!is_training() || options.p() == 0)
+            return x;
+        auto sizes = x.sizes().vec();
+        sizes.back() = 1;
+        return x * torch::empty(sizes, x.options()).bernoulli_(1.0 - options.p());
+    }
+};
+
 class DropoutKernel : public RowwiseKernel {
     torch::nn::AnyModule makeModule(const GraphStep& s, int64_t) const override
     {
-        return torch::nn::AnyModule(torch::nn::Dropout(s.params["p"].get<double>()));
+        const double p = s.params["p"].get<double>();
+        if (s.params["unit"].get<std::string>() == "vectors")
+            return torch::nn::AnyModule(std::make_shared<VectorDropoutImpl>(torch::nn::DropoutOptions(p)));
+        return torch::nn::AnyModule(torch::nn::Dropout(p));
     }
 };
 

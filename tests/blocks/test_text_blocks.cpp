@@ -31,6 +31,7 @@ private slots:
     void everyPassAgrees();
     void frozenVectorsStay();
     void reviewsOfTrainingPairsOnly();
+    void vectorDropoutDropsWholeVectors();
 
 private:
     std::shared_ptr<const Dataset> sample_;
@@ -390,6 +391,38 @@ void TestTextBlocks::reviewsOfTrainingPairsOnly()
     const Batch batch = trainFewSteps(*model, *task);
     QVERIFY(fullSortGap(*model) < 1e-4);
     checkTorchScriptInPython(*model, batch, "DeepCoNN");
+}
+
+void TestTextBlocks::vectorDropoutDropsWholeVectors()
+{
+    // p · dropout(q): while training each row's whole item vector is kept as it is or zeroed,
+    // about half of each; in evaluation the block passes everything through.
+    const GraphSpec graph = GraphSpec::parse(R"({"version": 1, "name": "drop", "nodes": [
+        {"id": "user", "type": "user_id"}, {"id": "item", "type": "item_id"},
+        {"id": "p", "type": "embedding", "params": {"dim": 6, "init_std": 0.5}},
+        {"id": "q", "type": "embedding", "params": {"dim": 6, "init_std": 0.5}},
+        {"id": "drop", "type": "dropout", "params": {"p": 0.5, "unit": "vectors"}},
+        {"id": "dot", "type": "dot"}, {"id": "click", "type": "click_output"}],
+      "edges": [{"from": "user.out", "to": "p.ids"}, {"from": "item.out", "to": "q.ids"},
+        {"from": "q.out", "to": "drop.in"}, {"from": "p.out", "to": "dot.a"}, {"from": "drop.out", "to": "dot.b"},
+        {"from": "dot.out", "to": "click.logit"}]})");
+    TrainConfig c = defaultConfigFor("neumf");
+    const auto task = TrainingTask::create(TaskKind::ImplicitRanking, *sample_, c);
+    auto model = compileWithText(graph, *task, c);
+    torch::NoGradGuard noGrad;
+    Batch b;
+    b.users = torch::randint(sample_->numUsers(), {400}, torch::kLong);
+    b.items = torch::randint(sample_->numItems(), {400}, torch::kLong);
+    const auto full =
+        (param(*model, "p.weight").index_select(0, b.users) * param(*model, "q.weight").index_select(0, b.items)).sum(1);
+    model->train();
+    const auto trained = model->predictBatch(b);
+    const auto kept = (trained - full).abs() < 1e-5, dropped = trained.abs() < 1e-7;
+    QVERIFY2((kept | dropped).all().item<bool>(), "a row was scaled or partly dropped");
+    const double share = dropped.to(torch::kDouble).mean().item<double>();
+    QVERIFY2(share > 0.4 && share < 0.6, qPrintable(QString("dropped share %1").arg(share)));
+    model->eval();
+    QVERIFY(maxDiff(model->predictBatch(b), full) < 1e-5);
 }
 
 QTEST_GUILESS_MAIN(TestTextBlocks)
