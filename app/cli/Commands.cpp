@@ -14,6 +14,7 @@ const CommandInfo kCommands[] = {
     {"attention", "A DIN run's attention over one user's behaviours for candidate items", true, false},
     {"blend", "Blend two stored runs of one split into a run of its own, the weight chosen on validation", true, false},
     {"replay", "Replay the data's last days: a model updated after each day against one retrained from scratch", true, false},
+    {"bandit", "Ranking policies (bandits, LinUCB, REINFORCE) on the replay of the log or a simulator built from a run", true, false},
     {"words", "The word vectors a text run ended with: a word's nearest words, or the vectors as a file", true, false},
     {"data", "Inspect, prepare and download datasets", false, true},
     {"graph", "Check model graphs, copy the shipped templates, export trained graphs", false, true},

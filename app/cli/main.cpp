@@ -12,6 +12,7 @@
 #include "RecommendCommand.h"
 #include "BlendCommand.h"
 #include "ReplayCommand.h"
+#include "BanditCommand.h"
 #include "WordsCommand.h"
 #include "AttentionCommand.h"
 #include "TrainCommand.h"
@@ -87,6 +88,8 @@ int main(int argc, char** argv)
     reclab::cli::addBlendCommand(app, blendOptions);
     reclab::cli::ReplayCliOptions replayOptions;
     reclab::cli::addReplayCommand(app, replayOptions);
+    reclab::cli::BanditCliOptions banditOptions;
+    reclab::cli::addBanditCommand(app, banditOptions);
 #endif
     reclab::cli::DataOptions data;
     reclab::cli::addDataCommand(app, data);
@@ -118,6 +121,8 @@ int main(int argc, char** argv)
             return reclab::cli::runBlend(blendOptions);
         if (app.got_subcommand("replay"))
             return reclab::cli::runReplay(replayOptions);
+        if (app.got_subcommand("bandit"))
+            return reclab::cli::runBanditCommand(banditOptions);
         if (app.got_subcommand("bench")) {
             const auto* b = app.get_subcommand("bench");
             if (b->got_subcommand("ranking"))
