@@ -88,8 +88,8 @@ void TestGraph::templatesRoundTrip()
 {
     const auto names = graphTemplateNames();
     QCOMPARE(names, (std::vector<std::string>{"base", "caser", "cnn_lstm", "deepconn", "din", "gmf", "gru4rec", "hybrid",
-                                              "hybrid_gmf", "hybrid_mlp", "mf", "mlp", "narm", "neumf", "profiles", "sasrec",
-                                              "seq2seq"}));
+                                              "hybrid_gmf", "hybrid_mlp", "mf", "mlp", "narm", "neumf", "profiles", "reinforce",
+                                              "sasrec", "seq2seq"}));
     for (const auto& name : names) {
         const GraphSpec g = graphTemplate(name);
         const GraphSpec again = GraphSpec::fromJson(g.toJson());
