@@ -2,15 +2,18 @@
 #include "CliErrors.h"
 #include "Commands.h"
 #include "OptionChecks.h"
+#include "StopSignals.h"
 
 #include "data/DatasetSource.h"
 #include "inspection/StoredRun.h"
+#include "rl/BanditRecords.h"
 #include "rl/BanditRun.h"
 #include "store/ExperimentStore.h"
 #include "util/Error.h"
 
 #include <nlohmann/json.hpp>
 
+#include <atomic>
 #include <cstdio>
 #include <iostream>
 #include <sstream>
@@ -18,6 +21,9 @@
 namespace reclab::cli {
 
 namespace {
+
+std::atomic<bool> stopAsked{false};
+void onSignal(int) { stopAsked.store(true); }
 
 std::vector<PolicyKind> policyList(const BanditCliOptions& o, bool hasBase)
 {
@@ -129,9 +135,22 @@ int runBanditCommand(const BanditCliOptions& o)
         std::cerr << "reclab-cli: " << oneLine(e.what()) << std::endl;
         return 2;
     }
+    std::unique_ptr<BanditRecorder> recorder;
+    try {
+        recorder = std::make_unique<BanditRecorder>(o.db.empty() ? defaultDatabasePath() : o.db, *run, o.baseRun);
+    } catch (const std::exception& e) {
+        return reportFailure(e);
+    }
     const int64_t every = o.every > 0 ? o.every : std::max<int64_t>(1, run->totalSteps() / 100);
+    const StopSignals signals(onSignal);
     while (!run->finished()) {
+        if (stopAsked.load()) {
+            recorder->finish(*run, RunStatus::Stopped, "stopped at decision " + std::to_string(run->stepsDone()));
+            std::cerr << "reclab-cli: stopped at decision " << run->stepsDone() << std::endl;
+            return 130;
+        }
         run->advance(every);
+        recorder->record(*run);
         if (!o.json)
             continue;
         nlohmann::json line{{"step", run->stepsDone()}, {"total", run->totalSteps()}, {"policies", nlohmann::json::array()}};
@@ -139,10 +158,14 @@ int runBanditCommand(const BanditCliOptions& o)
             line["policies"].push_back(resultJson(r, simulator, false));
         std::cout << line.dump() << '\n';
     }
+    recorder->finish(*run, RunStatus::Finished);
     const auto results = run->results();
     if (o.json) {
-        for (const PolicyResult& r : results)
-            std::cout << resultJson(r, simulator, true).dump() << '\n';
+        for (size_t p = 0; p < results.size(); ++p) {
+            auto line = resultJson(results[p], simulator, true);
+            line["run"] = recorder->runIds()[p];
+            std::cout << line.dump() << '\n';
+        }
         std::cout.flush();
         return 0;
     }
@@ -150,13 +173,15 @@ int runBanditCommand(const BanditCliOptions& o)
                 static_cast<long long>(run->totalSteps()), o.slate, static_cast<unsigned long long>(o.seed));
     std::printf("%-10s %12s %10s %12s %14s\n", "policy", "mean reward", simulator ? "CTR" : "matched",
                 simulator ? "regret" : "", "decisions/s");
-    for (const PolicyResult& r : results) {
+    for (size_t p = 0; p < results.size(); ++p) {
+        const PolicyResult& r = results[p];
         std::printf("%-10s %12.4f ", r.policy.c_str(), r.meanReward);
         if (simulator)
             std::printf("%10.4f %12.1f", r.ctr, r.regret);
         else
             std::printf("%10lld %12s", static_cast<long long>(r.matched), "");
-        std::printf(" %14.0f\n", r.seconds > 0 ? static_cast<double>(r.steps) / r.seconds : 0.0);
+        std::printf(" %14.0f   run %lld\n", r.seconds > 0 ? static_cast<double>(r.steps) / r.seconds : 0.0,
+                    static_cast<long long>(recorder->runIds()[p]));
     }
     return 0;
 }

@@ -165,7 +165,8 @@ class ThompsonPolicy : public ArmPolicy {
 
 // EXP3 (Auer et al. 2002) for slates: p = (1 − γ) · softmax(log w) + γ / n over the candidates,
 // the slate drawn from p without replacement; an observed reward r of item i raises log w_i by
-// γ · r / (n · min(1, k · p_i)), k · p_i standing in for the chance that i was in the slate.
+// k · γ · r / (n · min(1, k · p_i)) (Exp3.M's step for slates of k, Uchiya et al. 2010), k · p_i
+// standing in for the chance that i was in the slate.
 class Exp3Policy : public ArmPolicy {
 public:
     Exp3Policy(int64_t numItems, uint64_t seed, double gamma)
@@ -205,7 +206,7 @@ private:
     void learn(const Observation& o) override
     {
         const double p = lastP_[static_cast<size_t>(o.item)];
-        logWeights_[static_cast<size_t>(o.item)] += gamma_ * o.reward / (arms_ * std::min(1.0, k_ * p));
+        logWeights_[static_cast<size_t>(o.item)] += k_ * gamma_ * o.reward / (arms_ * std::min(1.0, k_ * p));
     }
     std::vector<double> logWeights_, p_, lastP_; // lastP_: each item's p when last offered
     double gamma_, arms_ = 1;

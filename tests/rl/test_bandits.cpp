@@ -11,6 +11,7 @@
 #include <torch/utils.h>
 #include "inspection/StoredRun.h"
 #include "rl/BanditRun.h"
+#include "store/ExperimentStore.h"
 #include "train/TrainingSession.h"
 #include "util/Error.h"
 #include "zoo/ModelRegistry.h"
@@ -221,8 +222,9 @@ void TestBandits::refusals()
 
 void TestBandits::cliWritesProgressAndResults()
 {
+    const QString db = dir_.filePath("cli.db");
     const auto r = reclab::test::runCli({"bandit", "--data", "sample", "--policy", "random,egreedy", "--steps", "2000",
-                                         "--every", "500", "--json"});
+                                         "--every", "500", "--json", "--db", db});
     QCOMPARE(r.code, 0);
     const QList<QByteArray> lines = r.out.trimmed().split('\n');
     QCOMPARE(lines.size(), 4 + 2);
@@ -236,12 +238,23 @@ void TestBandits::cliWritesProgressAndResults()
         QCOMPARE(final["policy"].get<std::string>(), std::string(k == 4 ? "random" : "egreedy"));
         QVERIFY(final["matched"].get<int64_t>() > 0);
         QVERIFY(final["mean_reward"].get<double>() > 0 && final["mean_reward"].get<double>() <= 1);
+        // Each policy is a finished run of the database, its curve the reward so far by decision.
+        ExperimentStore store(db.toStdString());
+        const auto run = store.findRun(final["run"].get<int64_t>());
+        QVERIFY(run && run->model == "bandit" && run->status == RunStatus::Finished);
+        const auto curve = store.metrics(run->id, "reward");
+        QVERIFY(curve.size() >= 4);
+        QCOMPARE(curve.back().step, int64_t(2000));
+        QCOMPARE(curve.back().value, final["reward"].get<double>());
+        QCOMPARE(store.metrics(run->id, "matched").back().value, double(final["matched"].get<int64_t>()));
+        QCOMPARE(nlohmann::json::parse(run->paramsJson)["bandit"]["policy"], final["policy"]);
     }
-    const auto bad = reclab::test::runCli({"bandit", "--data", "sample", "--slate", "200", "--arms", "100"});
+    const auto bad = reclab::test::runCli({"bandit", "--data", "sample", "--slate", "200", "--arms", "100", "--db", db});
     QCOMPARE(bad.code, 2);
     QVERIFY(bad.err.contains("slate of 200 from 100"));
     QCOMPARE(bad.err.trimmed().count('\n'), 0);
     QVERIFY(bad.out.isEmpty());
+    QCOMPARE(ExperimentStore(db.toStdString()).listRuns().size(), size_t(2)); // the refusal wrote no run
 }
 
 QTEST_GUILESS_MAIN(TestBandits)

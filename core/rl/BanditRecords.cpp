@@ -1,0 +1,120 @@
+#include "rl/BanditRecords.h"
+
+#include "store/ExperimentStore.h"
+
+#include <nlohmann/json.hpp>
+
+#include <chrono>
+
+namespace reclab {
+
+namespace {
+
+double wallNow()
+{
+    return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
+nlohmann::json banditParams(const BanditConfig& c, const std::string& policy, int64_t baseRun)
+{
+    const bool replay = c.environment == BanditEnvironmentKind::Replay;
+    nlohmann::json b{{"env", environmentName(c.environment)}, {"policy", policy}, {"slate", c.slate},
+                     {"steps", c.steps}, {"base_run", baseRun}};
+    if (replay) {
+        b["like"] = c.like;
+        b["arms"] = c.arms;
+    } else {
+        b["candidates"] = c.candidates;
+        b["fatigue"] = c.simulator.fatigue;
+        b["taste_shift"] = c.simulator.tasteShift;
+        b["mean_attraction"] = c.simulator.meanAttraction;
+    }
+    if (policy == "egreedy")
+        b["epsilon"] = c.arm.epsilon;
+    else if (policy == "ucb")
+        b["ucb_scale"] = c.arm.ucbScale;
+    else if (policy == "exp3")
+        b["gamma"] = c.arm.exp3Gamma;
+    else if (policy == "linucb")
+        b["alpha"] = c.linUcb.alpha;
+    else if (policy == "reinforce")
+        b.update({{"lr", c.reinforce.learningRate}, {"temperature", c.reinforce.temperature}, {"batch", c.reinforce.batch}});
+    return {{"model", "bandit"}, {"seed", c.seed}, {"bandit", b}};
+}
+
+} // namespace
+
+BanditRecorder::BanditRecorder(std::string databasePath, const BanditRun& run, int64_t baseRun) : db_(std::move(databasePath))
+{
+    ExperimentStore store(db_);
+    const Dataset& data = run.data();
+    const BanditConfig& c = run.config();
+    for (const PolicyResult& r : run.results()) {
+        RunRecord record;
+        record.model = "bandit";
+        record.name = r.policy + ", " + environmentName(c.environment);
+        record.dataset = data.name;
+        record.datasetSource = data.source;
+        record.datasetFingerprint = data.fingerprint();
+        record.paramsJson = banditParams(c, r.policy, baseRun).dump();
+        record.seed = static_cast<int64_t>(c.seed);
+        record.parentRunId = baseRun;
+        record.tags = {"bandit"};
+        runIds_.push_back(store.beginRun(record));
+        store.setTags(runIds_.back(), {"bandit", environmentName(c.environment)});
+    }
+    recorded_.assign(runIds_.size(), 0);
+}
+
+namespace {
+
+void addPoint(std::vector<MetricPoint>& points, const BanditPoint& c, const BanditConfig& config, double now)
+{
+    const bool replay = config.environment == BanditEnvironmentKind::Replay;
+    const double matched = static_cast<double>(std::max<int64_t>(c.matched, 1));
+    points.push_back({"reward", c.step, 1, c.reward, now});
+    points.push_back({"mean_reward", c.step, 1, c.reward / matched, now});
+    points.push_back({"ctr", c.step, 1, replay ? c.reward / matched : c.reward / (matched * config.slate), now});
+    if (replay)
+        points.push_back({"matched", c.step, 1, static_cast<double>(c.matched), now});
+    else
+        points.push_back({"regret", c.step, 1, c.regret, now});
+}
+
+} // namespace
+
+void BanditRecorder::record(const BanditRun& run)
+{
+    ExperimentStore store(db_);
+    const auto results = run.results();
+    const double now = wallNow();
+    for (size_t p = 0; p < results.size() && p < runIds_.size(); ++p) {
+        std::vector<MetricPoint> points;
+        const auto& curve = results[p].curve;
+        for (size_t k = recorded_[p]; k < curve.size(); ++k)
+            addPoint(points, curve[k], run.config(), now);
+        recorded_[p] = curve.size();
+        if (!points.empty())
+            store.recordMetrics(runIds_[p], points);
+    }
+}
+
+void BanditRecorder::finish(const BanditRun& run, RunStatus status, const std::string& message)
+{
+    record(run);
+    ExperimentStore store(db_);
+    const auto results = run.results();
+    const double now = wallNow();
+    for (size_t p = 0; p < results.size() && p < runIds_.size(); ++p) {
+        const PolicyResult& r = results[p];
+        std::vector<MetricPoint> points;
+        if (r.curve.empty() || r.curve.back().step != r.steps) // stopped between curve points
+            addPoint(points, {r.steps, r.matched, r.reward, r.regret}, run.config(), now);
+        points.push_back({"decisions_per_second", r.steps, 1, r.seconds > 0 ? static_cast<double>(r.steps) / r.seconds : 0.0, now});
+        points.push_back({"policy_seconds", r.steps, 1, r.seconds, now});
+        store.recordMetrics(runIds_[p], points);
+        store.finishRun(runIds_[p], status, message);
+    }
+}
+
+} // namespace reclab
