@@ -10,6 +10,7 @@
 #include "engine/Engine.h"
 #include "engine/EngineLoader.h"
 #include "inspect/InspectPage.h"
+#include "ranking/RankingPage.h"
 #include "experiments/ExperimentsView.h"
 #include "training/TrainingDashboard.h"
 #include "training/StepPanel.h"
@@ -80,6 +81,8 @@ void MainWindow::offerRunsToInspect()
 {
     if (inspect_)
         inspect_->offerRuns(options_.databasePath, *runsModel_);
+    if (ranking_)
+        ranking_->offerRuns(options_.databasePath, *runsModel_);
 }
 
 void MainWindow::inspectRun(qint64 runId)
@@ -108,12 +111,18 @@ void MainWindow::onEngineReady()
     inspect_ = loaded->newInspectPage(inspectTab_);
     inspectTab_->layout()->addWidget(inspect_);
     engineNote_->hide();
+    ranking_ = loaded->newRankingPage(rankingTab_);
+    rankingTab_->layout()->addWidget(ranking_);
+    rankingNote_->hide();
+    ranking_->setDataset(dataset_);
+    connect(ranking_, &RankingPage::runsStored, this, &MainWindow::refreshRuns);
     offerRunsToInspect();
 }
 
 void MainWindow::onEngineFailed(const QString& message)
 {
     engineNote_->setText(message);
+    rankingNote_->setText(message);
     statusBar()->showMessage(message);
 }
 

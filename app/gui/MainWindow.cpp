@@ -11,6 +11,7 @@
 #include "engine/Engine.h"
 #include "engine/EngineLoader.h"
 #include "inspect/InspectPage.h"
+#include "ranking/RankingPage.h"
 #include "experiments/ExperimentsView.h"
 #include "training/TrainingDashboard.h"
 #include "training/StepPanel.h"
@@ -64,15 +65,21 @@ MainWindow::MainWindow(const MainWindowOptions& options, QWidget* parent)
     centralTabs_->addTab(dashboard_, tr("Training"));
     compare_ = new CompareView;
     centralTabs_->addTab(compare_, tr("Compare"));
-    // The Inspect tab's page comes with LibTorch's engine, loaded after the window's first paint.
-    inspectTab_ = new QWidget;
-    auto* inspectLayout = new QVBoxLayout(inspectTab_);
-    inspectLayout->setContentsMargins(0, 0, 0, 0);
-    engineNote_ = new QLabel(tr("Loading LibTorch…"));
-    engineNote_->setAlignment(Qt::AlignCenter);
-    engineNote_->setWordWrap(true);
-    inspectLayout->addWidget(engineNote_);
-    centralTabs_->addTab(inspectTab_, tr("Inspect"));
+    // The Inspect and Ranking tabs' pages come with LibTorch's engine, loaded after the window's
+    // first paint; until then each says so.
+    auto engineTab = [this](const QString& title, QLabel*& note) {
+        auto* tab = new QWidget;
+        auto* layout = new QVBoxLayout(tab);
+        layout->setContentsMargins(0, 0, 0, 0);
+        note = new QLabel(tr("Loading LibTorch…"));
+        note->setAlignment(Qt::AlignCenter);
+        note->setWordWrap(true);
+        layout->addWidget(note);
+        centralTabs_->addTab(tab, title);
+        return tab;
+    };
+    inspectTab_ = engineTab(tr("Inspect"), engineNote_);
+    rankingTab_ = engineTab(tr("Ranking"), rankingNote_);
     connect(runsModel_, &QAbstractItemModel::modelReset, this, &MainWindow::offerRunsToInspect);
     connect(dashboard_, &TrainingDashboard::storedRunFailed, this,
             [this](qint64, const QString& error) { statusBar()->showMessage(error, 8000); });
@@ -337,6 +344,8 @@ void MainWindow::onDatasetLoaded(const QString& spec, const LoadResult& result)
 void MainWindow::setDataset(const LoadResult& loaded)
 {
     dataset_ = loaded.dataset;
+    if (ranking_)
+        ranking_->setDataset(dataset_);
     const DatasetStats& s = loaded.stats;
     datasetHtml_ = tr("<b>%1</b><br>%2 users, %3 items<br>%4 interactions (density %5%)<br><small>%6</small>")
                        .arg(QString::fromStdString(dataset_->name).toHtmlEscaped())

@@ -38,6 +38,7 @@ namespace reclab {
 
 class CompareView;
 class InspectPage;
+class RankingPage;
 class DatasetBrowser;
 class ExperimentsView;
 class GraphEditor;
@@ -87,6 +88,8 @@ public:
     // The Inspect tab, and the engine's page in it (null until LibTorch's engine is loaded).
     QWidget* inspectTab() const { return inspectTab_; }
     InspectPage* inspectPage() const { return inspect_; }
+    QWidget* rankingTab() const { return rankingTab_; }
+    RankingPage* rankingPage() const { return ranking_; }
     // Shows the Inspect tab and calls f with its page, now or once the engine has loaded.
     void withInspectPage(std::function<void(InspectPage&)> f);
     RunQueue* runQueue() const { return runQueue_; }
@@ -210,6 +213,9 @@ private:
     QWidget* inspectTab_ = nullptr;
     QLabel* engineNote_ = nullptr; // in the Inspect tab while the engine loads, or why it did not
     InspectPage* inspect_ = nullptr;
+    QWidget* rankingTab_ = nullptr; // the Ranking tab's page comes with the engine too
+    QLabel* rankingNote_ = nullptr;
+    RankingPage* ranking_ = nullptr;
     void onEngineReady();
     void onEngineFailed(const QString& message);
     void offerRunsToInspect();

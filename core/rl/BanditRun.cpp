@@ -1,5 +1,7 @@
 #include "rl/BanditRun.h"
 
+#include "rl/LearnedPolicies.h"
+
 #include "graph/GraphTemplates.h"
 #include "inspection/StoredRun.h"
 #include "models/ModelShape.h"

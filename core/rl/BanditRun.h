@@ -2,11 +2,11 @@
 // et al. 2010's unbiased offline evaluator, with slates) and a simulator built from a stored run
 // (a click model with a known optimum, so regret is defined). Every policy runs in its own lane
 // over the same stream of users and the same random draws; curves of cumulative reward, CTR and
-// regret are kept as they go. Qt-free.
+// regret are kept as they go. Qt-free; this header is LibTorch-free too (the workbench's views
+// include it after Qt's headers).
 #pragma once
 
 #include "data/Dataset.h"
-#include "rl/LearnedPolicies.h"
 #include "rl/SlatePolicy.h"
 
 #include <atomic>

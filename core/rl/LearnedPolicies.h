@@ -18,10 +18,6 @@ class Recommender;
 // The base run's score of an item for a user (a logit: higher is better).
 using BaseScore = std::function<double(int32_t user, int32_t item)>;
 
-struct LinUcbSettings {
-    double alpha = 1.0;  // the width of the confidence bonus
-    double ridge = 1.0;  // λ of the ridge regression (A starts as λ I)
-};
 
 // LinUCB (Li et al. 2010) with features x(u, i) = [u ⊙ v_i, 1, log(1 + shows)]: the run's user
 // and item vectors (each scaled to unit mean square), a constant and how often this policy
@@ -31,12 +27,6 @@ struct LinUcbSettings {
 std::unique_ptr<SlatePolicy> makeLinUcb(torch::Tensor userVectors, torch::Tensor itemVectors,
                                         const LinUcbSettings& settings);
 
-struct ReinforceSettings {
-    double learningRate = 0.01;
-    double temperature = 1.0; // the divisor of the base scores' z-scores among the candidates
-    int batch = 32;           // steps between updates
-    double weightCap = 10.0;  // off-policy: the importance weight's cap
-};
 
 // The REINFORCE re-ranker: π(i | u) = softmax over the candidates of z(u, i) / τ + g(u, i), z the
 // base score's z-score among the candidates, g the graph `net` (its click logit); the slate is k draws from π without replacement (Gumbel

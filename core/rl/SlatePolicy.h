@@ -56,6 +56,18 @@ struct ArmPolicySettings {
     double exp3Gamma = 0.1; // EXP3: the uniform share of its probabilities
 };
 
+struct LinUcbSettings {
+    double alpha = 1.0;  // the width of the confidence bonus
+    double ridge = 1.0;  // λ of the ridge regression (A starts as λ I)
+};
+
+struct ReinforceSettings {
+    double learningRate = 0.01;
+    double temperature = 1.0; // the divisor of the base scores' z-scores among the candidates
+    int batch = 32;           // steps between updates
+    double weightCap = 10.0;  // off-policy: the importance weight's cap
+};
+
 // random, pop, egreedy, ucb, bayes-ucb, thompson or exp3 over numItems arms. popularity: the
 // counts pop starts from (the simulator: the data's interactions per item; the replay starts at
 // zero and counts the log as it goes).

@@ -313,7 +313,10 @@ void MetricChart::setXTicks(double x0, double x1)
     // Ticks on round values (1, 2 or 5 times a power of ten: 2000, 4000 rather than 2093, 4186)
     // without stretching the axis past the data; set before a range, so a wide range never
     // meets a narrow range's interval (hundreds of thousands of tick items).
-    const double rough = std::max((x1 - x0) / 6, 1e-9);
+    // About one tick per 75 pixels of plot, at most 6, so a narrow chart's labels are not elided.
+    const double width = chart()->plotArea().width();
+    const double ticks = width > 0 ? std::clamp(width / 75.0, 2.0, 6.0) : 6.0;
+    const double rough = std::max((x1 - x0) / ticks, 1e-9);
     const double power = std::pow(10.0, std::floor(std::log10(rough)));
     const double f = rough / power;
     const double step = f < 1.5 ? power : f < 3.5 ? 2 * power : f < 7.5 ? 5 * power : 10 * power;

@@ -1,5 +1,5 @@
 // The workbench's LibTorch side behind a torch-free interface: training sessions, the checks
-// that need a built model, the devices, the library versions and the Inspect tab. The workbench
+// that need a built model, the devices, the library versions, the Inspect tab and the Ranking tab. The workbench
 // starts without LibTorch (its libraries take ~0.4 s to load) and loads the engine library
 // (libreclab_engine.so) after its first paint; tests and tools that link the engine's objects
 // have it at once (EngineLoader.h).
@@ -20,6 +20,7 @@ namespace reclab {
 
 class Dataset;
 class InspectPage;
+class RankingPage;
 
 // One recorded training run (a core TrainingSession). The controls may be called from any thread
 // while run() works in the training thread.
@@ -63,6 +64,7 @@ public:
     virtual void checkConfig(const std::shared_ptr<const Dataset>& dataset, const TrainConfig& config) const = 0;
     virtual std::unique_ptr<TrainingJob> newTrainingJob(TrainingJobSpec spec, TrainingJobCallbacks callbacks) const = 0;
     virtual InspectPage* newInspectPage(QWidget* parent) const = 0;
+    virtual RankingPage* newRankingPage(QWidget* parent) const = 0;
 };
 
 } // namespace reclab

@@ -3,6 +3,7 @@
 #include "engine/Engine.h"
 
 #include "inspect/InspectView.h"
+#include "ranking/RankingView.h"
 #include "train/Trainer.h"
 #include "train/TrainingSession.h"
 #include "util/Versions.h"
@@ -50,6 +51,7 @@ public:
         return std::make_unique<SessionJob>(std::move(spec), std::move(callbacks));
     }
     InspectPage* newInspectPage(QWidget* parent) const override { return new InspectView(parent); }
+    RankingPage* newRankingPage(QWidget* parent) const override { return new RankingView(parent); }
 };
 
 } // namespace
