@@ -62,6 +62,7 @@ void TestRankingView::setUp(RankingView& view, const char* environment)
 {
     view.resize(1300, 820);
     view.show();
+    QVERIFY(view.minimumSizeHint().width() < 860); // beside the setup dock in the window's 1,211 pixels
     view.offerRuns(db_, runs_);
     view.setDataset(sample_);
     view.environmentCombo()->setCurrentIndex(view.environmentCombo()->findData(QString::fromLatin1(environment)));
@@ -115,18 +116,28 @@ void TestRankingView::pausedRunStepsOneDecisionAtATime()
     view.setPaused(true);
     QTRY_VERIFY_WITH_TIMEOUT(view.stepButton()->isEnabled(), 60000);
     QCOMPARE(view.pauseButton()->text(), QStringLiteral("Continue"));
-    QCOMPARE(view.stepPolicyCombo()->count(), 3); // random, ε-greedy, Thompson sampling
+    QCOMPARE(view.stepPolicyCombo()->count(), 3); // random, ε-greedy, Thompson
     view.stepPolicyCombo()->setCurrentIndex(2);
     const int64_t before = view.results().isEmpty() ? 0 : view.results()[2].steps;
     for (int k = 1; k <= 5; ++k) {
         view.stepOnce();
         QTRY_COMPARE_WITH_TIMEOUT(stepped.count(), k, 10000);
         QCOMPARE(view.stepTable()->rowCount(), 5);
-        QVERIFY(view.stepLabel()->text().contains(QStringLiteral("Thompson sampling, decision %1").arg(before + k)));
+        QVERIFY(view.stepLabel()->text().contains(QStringLiteral("Thompson, decision %1").arg(before + k)));
         for (int row = 0; row < 5; ++row)
             QVERIFY(!view.stepTable()->item(row, 1)->text().isEmpty());
     }
     QCOMPARE(view.results()[2].steps, before + 5);
+    // On until a slate holds the user's choice (a slate of 5 from 100 items: one in 20 or so).
+    for (int k = 6; k < 400 && !view.stepLabel()->text().contains(QStringLiteral("which the slate held")); ++k) {
+        view.stepOnce();
+        QTRY_COMPARE_WITH_TIMEOUT(stepped.count(), k, 10000);
+    }
+    QVERIFY(view.stepLabel()->text().contains(QStringLiteral("it counts")));
+    int chosen = 0;
+    for (int row = 0; row < 5; ++row)
+        chosen += view.stepTable()->item(row, 3)->text().startsWith(QStringLiteral("chose it"));
+    QCOMPARE(chosen, 1);
     reclab::test::saveShot(&view, "ranking-step.png");
     // Stop while paused ends the runs as stopped.
     view.stop();

@@ -52,11 +52,28 @@ const char* policyTitle(PolicyKind k)
     case PolicyKind::EpsilonGreedy: return "ε-greedy";
     case PolicyKind::Ucb: return "UCB1";
     case PolicyKind::BayesUcb: return "Bayes-UCB";
-    case PolicyKind::Thompson: return "Thompson sampling";
+    case PolicyKind::Thompson: return "Thompson";
     case PolicyKind::Exp3: return "EXP3";
-    case PolicyKind::LinUcb: return "LinUCB (base run's vectors)";
-    case PolicyKind::Reinforce: return "REINFORCE re-ranker";
-    case PolicyKind::Base: return "Base run's own ranking";
+    case PolicyKind::LinUcb: return "LinUCB";
+    case PolicyKind::Reinforce: return "REINFORCE";
+    case PolicyKind::Base: return "Base ranking";
+    }
+    return "";
+}
+
+const char* policyTip(PolicyKind k)
+{
+    switch (k) {
+    case PolicyKind::Random: return "A uniform draw each time";
+    case PolicyKind::Popularity: return "The items most chosen in the log so far (the simulator: in the data)";
+    case PolicyKind::EpsilonGreedy: return "The best mean reward so far; a random slate one time in ten";
+    case PolicyKind::Ucb: return "UCB1: mean + √(2 ln t / n)";
+    case PolicyKind::BayesUcb: return "The 1 − 1/t quantile of each item's Beta posterior";
+    case PolicyKind::Thompson: return "Thompson sampling: a draw from each item's Beta posterior";
+    case PolicyKind::Exp3: return "EXP3: exponential weights with γ = 0.1 exploration";
+    case PolicyKind::LinUcb: return "LinUCB on the base run's user and item vectors (needs a base run)";
+    case PolicyKind::Reinforce: return "REINFORCE re-ranker: a softmax over the base run's candidates, learned by policy gradient (needs a base run)";
+    case PolicyKind::Base: return "The base run's own ranking, always the same for a user (needs a base run)";
     }
     return "";
 }
@@ -99,16 +116,21 @@ RankingView::RankingView(QWidget* parent)
       thirdChart_(new MetricChart(tr("Matched events"))), stepTable_(new QTableWidget(0, 5)), stepLabel_(new QLabel),
       status_(new QLabel), progress_(new QProgressBar)
 {
-    environment_->addItem(tr("Replay of the log (Li et al.)"), QStringLiteral("replay"));
-    environment_->addItem(tr("Simulator from the base run"), QStringLiteral("sim"));
-    baseRun_->setMinimumContentsLength(14);
+    environment_->addItem(tr("Replay of the log"), QStringLiteral("replay"));
+    environment_->addItem(tr("Simulator"), QStringLiteral("sim"));
+    environment_->setToolTip(tr("Replay: the log's events in time order (Li et al. 2010). Simulator: clicks drawn from "
+                                "the base run's scores."));
+    baseRun_->setMinimumContentsLength(10);
+    baseRun_->setSizeAdjustPolicy(QComboBox::AdjustToMinimumContentsLengthWithIcon);
+    stepPolicy_->setSizeAdjustPolicy(QComboBox::AdjustToContents);
     slate_->setRange(1, 50);
     slate_->setValue(5);
     slate_->setPrefix(tr("slate "));
     steps_->setRange(0, 100000000);
     steps_->setSingleStep(1000);
-    steps_->setSpecialValueText(tr("all decisions"));
-    steps_->setSuffix(tr(" decisions"));
+    steps_->setSpecialValueText(tr("all"));
+    steps_->setPrefix(tr("decisions "));
+    steps_->setToolTip(tr("How many decisions (all: the replay's every event; 20,000 in the simulator)"));
     seed_->setRange(0, 1000000);
     seed_->setValue(42);
     seed_->setPrefix(tr("seed "));
@@ -123,7 +145,7 @@ RankingView::RankingView(QWidget* parent)
     int k = 0;
     for (const PolicyKind kind : kPolicies) {
         auto* box = new QCheckBox(tr(policyTitle(kind)));
-        box->setToolTip(QString::fromLatin1(policyName(kind)));
+        box->setToolTip(tr(policyTip(kind)) + QStringLiteral(" (") + QString::fromLatin1(policyName(kind)) + QLatin1Char(')'));
         box->setChecked(kind == PolicyKind::Random || kind == PolicyKind::EpsilonGreedy || kind == PolicyKind::Thompson);
         policies_.append({kind, box});
         policyGrid->addWidget(box, k / 5, k % 5);
@@ -139,7 +161,7 @@ RankingView::RankingView(QWidget* parent)
     buttons->addStretch(1);
     buttons->addWidget(progress_, 1);
     for (auto* chart : {rewardChart_, ctrChart_, thirdChart_})
-        chart->setMinimumHeight(160);
+        chart->setMinimumSize(240, 160); // three side by side in a 1,200-pixel window with the setup dock
     rewardChart_->setKey(QStringLiteral("reward"));
     ctrChart_->setKey(QStringLiteral("ctr"));
     thirdChart_->setKey(QStringLiteral("matched"));
@@ -397,6 +419,10 @@ void RankingView::stepOnce()
                 return;
             v.showResults(QVector<PolicyResult>(results.begin(), results.end()));
             v.showStep(step, lane);
+            v.status_->setText(v.tr("Paused: %1 stepped to decision %2; Continue runs every policy on from decision %3.")
+                                   .arg(v.stepPolicy_->itemText(static_cast<int>(lane)))
+                                   .arg(step.step + 1)
+                                   .arg(results.empty() ? 0 : results.front().steps));
             v.stepButton_->setEnabled(v.paused_);
             emit v.stepped();
         });
