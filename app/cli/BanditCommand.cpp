@@ -105,7 +105,9 @@ int runBanditCommand(const BanditCliOptions& o)
         config.environment = parseEnvironment(o.env);
         if (o.baseRun > 0) {
             const std::string db = o.db.empty() ? defaultDatabasePath() : o.db;
-            findStoredRun(db, o.baseRun);
+            if (findStoredRun(db, o.baseRun).model == "bandit")
+                throw ConfigError("base-run", "run " + std::to_string(o.baseRun) +
+                                                  " is a bandit run, not a trained model: pick a model's run");
             base = std::make_shared<StoredModel>(loadStoredModel(db, o.baseRun, nullptr, o.data));
             data = base->data;
         } else {

@@ -42,11 +42,33 @@ public:
             inverse_[k * dims_ + k] = 1.0 / s.ridge;
     }
 
+    // The candidates' widths xᵀA⁻¹x in one float GEMM (X A⁻¹, then row dots): the replay of
+    // every ml-100k item offers 1,682 candidates of 66 features per decision.
     void choose(int32_t user, const std::vector<int32_t>& candidates, int k, std::vector<int32_t>& slate) override
     {
+        const auto n = static_cast<int64_t>(candidates.size()), dims = static_cast<int64_t>(dims_);
+        features_.resize(candidates.size() * dims_);
+        for (size_t c = 0; c < candidates.size(); ++c) {
+            features(user, candidates[c]);
+            std::copy(x_.begin(), x_.end(), features_.begin() + static_cast<std::ptrdiff_t>(c * dims_));
+        }
+        if (!inverseFloat_.defined()) {
+            std::vector<float> a(inverse_.begin(), inverse_.end());
+            inverseFloat_ = torch::from_blob(a.data(), {dims, dims}, torch::kFloat).clone();
+        }
+        const auto x = torch::from_blob(features_.data(), {n, dims}, torch::kFloat);
+        const auto widths = (torch::mm(x, inverseFloat_) * x).sum(1).contiguous();
+        const float* w = widths.data_ptr<float>();
         scores_.resize(candidates.size());
-        for (size_t c = 0; c < candidates.size(); ++c)
-            scores_[c] = score(user, candidates[c]);
+        for (size_t c = 0; c < candidates.size(); ++c) {
+            const auto i = static_cast<size_t>(candidates[c]);
+            const float* f = features_.data() + c * dims_;
+            double fitted = 0;
+            for (size_t j = 0; j < dims_; ++j)
+                fitted += theta_[j] * f[j];
+            const double width = static_cast<double>(w[c]) + 1.0 / (settings_.ridge + static_cast<double>(counts_[i]));
+            scores_[c] = fitted + beta_[i] + settings_.alpha * std::sqrt(std::max(width, 0.0));
+        }
         topByScore(candidates, scores_, k, slate);
     }
 
@@ -65,6 +87,7 @@ public:
             for (size_t r = 0; r < dims_; ++r)
                 for (size_t c = 0; c < dims_; ++c)
                     inverse_[r * dims_ + c] -= ax_[r] * ax_[c] / denominator;
+            inverseFloat_ = torch::Tensor(); // A⁻¹ moved
             for (size_t r = 0; r < dims_; ++r)
                 b_[r] += x_[r] * (o.reward - beta_[i]);
             multiply(b_, theta_);
@@ -125,6 +148,8 @@ private:
     std::vector<double> inverse_, b_, theta_, x_, ax_, beta_, residuals_;
     std::vector<int64_t> counts_;
     std::vector<double> rewards_, scores_;
+    std::vector<float> features_; // the candidates' x, row by row
+    torch::Tensor inverseFloat_;  // A⁻¹ as float, until the next update
     std::unordered_map<uint64_t, int32_t> shows_;
 };
 
