@@ -1,6 +1,7 @@
 #include "rl/BanditRecords.h"
 
 #include "store/ExperimentStore.h"
+#include "util/Hash.h"
 
 #include <nlohmann/json.hpp>
 
@@ -39,7 +40,8 @@ nlohmann::json banditParams(const BanditConfig& c, const std::string& policy, in
         b["alpha"] = c.linUcb.alpha;
     else if (policy == "reinforce")
         b.update({{"lr", c.reinforce.learningRate}, {"temperature", c.reinforce.temperature}, {"batch", c.reinforce.batch}});
-    return {{"model", "bandit"}, {"seed", c.seed}, {"bandit", b}};
+    return {{"model", "bandit"}, {"seed", c.seed}, {"protocol", std::string("bandit ") + environmentName(c.environment)},
+            {"bandit", b}};
 }
 
 } // namespace
@@ -64,6 +66,14 @@ BanditRecorder::BanditRecorder(std::string databasePath, const BanditRun& run, i
         store.setTags(runIds_.back(), {"bandit", environmentName(c.environment)});
     }
     recorded_.assign(runIds_.size(), 0);
+    // The policies of one start share its environment (data, events or simulated users, draws):
+    // their runs compare directly, as runs of one split do.
+    nlohmann::json setup = banditParams(c, "", baseRun);
+    setup["bandit"].erase("policy");
+    Fnv1a h;
+    h.strings({data.fingerprint(), setup.dump()});
+    for (const int64_t id : runIds_)
+        store.setSplitFingerprint(id, "bandit-" + h.hex());
 }
 
 namespace {

@@ -71,7 +71,8 @@ bool lowerIsBetter(const std::string& metric)
 {
     if (const MetricTraits* traits = metricTraits(metric))
         return traits->lowerIsBetter;
-    return metric == "loss" || metric == "val_loss";
+    // Bandit runs' regret and the seconds their policies took (rl/BanditRecords.h) too.
+    return metric == "loss" || metric == "val_loss" || metric == "regret" || metric == "policy_seconds";
 }
 
 std::vector<std::string> commonMetricNames(TaskKind kind, int topK)

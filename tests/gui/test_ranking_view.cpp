@@ -9,6 +9,7 @@
 
 #include "chart/MetricChart.h"
 #include "experiments/RunsTableModel.h"
+#include "MainWindow.h"
 #include "ranking/RankingView.h"
 #include "store/ExperimentStore.h"
 
@@ -19,6 +20,7 @@
 #include <QPushButton>
 #include <QSignalSpy>
 #include <QSpinBox>
+#include <QTabWidget>
 #include <QTableWidget>
 #include <QTemporaryDir>
 #include <QtTest>
@@ -33,6 +35,7 @@ private slots:
     void initTestCase();
     void simulatorCurvesGrowAndRunsAreStored();
     void pausedRunStepsOneDecisionAtATime();
+    void windowHasTheRankingTab();
 
 private:
     void setUp(RankingView& view, const char* environment);
@@ -146,6 +149,28 @@ void TestRankingView::pausedRunStepsOneDecisionAtATime()
     for (const qint64 id : view.storedRuns())
         QCOMPARE(store.findRun(id)->status, RunStatus::Stopped);
     QVERIFY(view.statusLabel()->text().startsWith(QStringLiteral("Stopped at decision")));
+}
+
+// The window's Ranking tab is the engine's page: it offers the window's runs, runs on the window's
+// data, and the runs table picks up the policies' runs when they are stored.
+void TestRankingView::windowHasTheRankingTab()
+{
+    MainWindow w({db_, QStringLiteral("sample")});
+    w.resize(1400, 900);
+    w.show();
+    QTRY_VERIFY_WITH_TIMEOUT(w.isDatasetLoaded(), 60000);
+    auto* view = qobject_cast<RankingView*>(w.rankingPage());
+    QVERIFY(view);
+    QCOMPARE(w.centralTabs()->tabText(w.centralTabs()->indexOf(w.rankingTab())), QStringLiteral("Ranking"));
+    QTRY_VERIFY(view->baseRunCombo()->findData(QVariant::fromValue<qint64>(base_)) > 0);
+    w.centralTabs()->setCurrentWidget(w.rankingTab());
+    const int before = w.runsModel()->runCount();
+    view->stepsSpin()->setValue(6000);
+    QSignalSpy finished(view, &RankingView::finished);
+    view->start();
+    QTRY_VERIFY_WITH_TIMEOUT(finished.count() == 1, 120000);
+    QTRY_COMPARE_WITH_TIMEOUT(w.runsModel()->runCount(), before + 3, 10000);
+    reclab::test::saveShot(&w, "ranking-window.png");
 }
 
 QTEST_MAIN(TestRankingView)
