@@ -9,7 +9,6 @@
 
 #include <functional>
 #include <memory>
-#include <unordered_map>
 
 namespace reclab {
 
@@ -17,7 +16,6 @@ class Recommender;
 
 // The base run's score of an item for a user (a logit: higher is better).
 using BaseScore = std::function<double(int32_t user, int32_t item)>;
-
 
 // LinUCB (Li et al. 2010) with features x(u, i) = [u ⊙ v_i, 1, log(1 + shows)]: the run's user
 // and item vectors (each scaled to unit mean square), a constant and how often this policy
@@ -27,13 +25,12 @@ using BaseScore = std::function<double(int32_t user, int32_t item)>;
 std::unique_ptr<SlatePolicy> makeLinUcb(torch::Tensor userVectors, torch::Tensor itemVectors,
                                         const LinUcbSettings& settings);
 
-
 // The REINFORCE re-ranker: π(i | u) = softmax over the candidates of z(u, i) / τ + g(u, i), z the
-// base score's z-score among the candidates, g the graph `net` (its click logit); the slate is k draws from π without replacement (Gumbel
-// top-k). Every `batch` steps Adam lowers −Σ w · λ_K · (r − b) · log π(a) over the observed items
+// base score's z-score among the candidates, g the graph `net` (its click logit); the slate is k
+// draws from π without replacement (Gumbel top-k). Every `batch` steps Adam lowers −Σ w · λ_K · (r − b) · log π(a) over the observed items
 // (Williams 1992, with Chen et al. 2019's top-K correction λ_K = K (1 − π(a))^(K−1); b the mean
-// reward so far). On-policy (the simulator) w = 1; with `behaviour` (the replay: how often the
-// log chose each item so far, its logging policy) w = min(π(a) / β(a), cap), the off-policy
+// reward so far). On-policy (the simulator) w = 1; offPolicy (the replay) w = min(π(a) / β(a),
+// cap), β(a) the log's share of a among the candidates so far (its logging policy), the
 // correction of learning from logged choices.
 std::unique_ptr<SlatePolicy> makeReinforce(std::shared_ptr<Recommender> net, BaseScore base,
                                            const ReinforceSettings& settings, uint64_t seed, bool offPolicy);

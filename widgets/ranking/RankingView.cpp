@@ -376,13 +376,14 @@ void RankingView::runLoop()
                     v.ended({}, finished);
                 });
             } else {
-                post(self, [job](RankingView& v) {
+                const int64_t at = run.stepsDone(); // read here: a Step may use the run as soon as this posts
+                post(self, [job, at](RankingView& v) {
                     if (v.job_ != job)
                         return;
                     v.running_ = false;
                     v.paused_ = true;
                     v.status_->setText(v.tr("Paused at decision %1: step through one policy's decisions, or continue.")
-                                           .arg(job->run->stepsDone()));
+                                           .arg(at));
                     v.updateButtons();
                 });
             }
