@@ -190,6 +190,13 @@ void TestBandits::simulatorLearnersBeatTheStaticRanking()
     QVERIFY(r[0].regret > 0);
     QVERIFY2(r[1].reward > r[0].reward, "LinUCB did not beat the base ranking");
     QVERIFY2(r[2].reward > r[0].reward, "REINFORCE did not beat the base ranking");
+    // Seeded: the same users, clicks and learning again.
+    c.steps = 1500;
+    const auto once = runBandits(sample_, base, c), again = runBandits(sample_, base, c);
+    for (size_t p = 0; p < once.size(); ++p) {
+        QCOMPARE(once[p].reward, again[p].reward);
+        QCOMPARE(once[p].regret, again[p].regret);
+    }
 }
 
 void TestBandits::refusals()
