@@ -78,7 +78,7 @@ void addBanditCommand(CLI::App& app, BanditCliOptions& o)
     cmd->add_option("--steps", o.steps, "Decisions (default: the replay's every event of the offered items; 20000 in the simulator)")
         ->check(wholeNumberIn(1, 1e12));
     cmd->add_option("--seed", o.seed, "Seed (default 42)")->check(seedNumber());
-    cmd->add_option("--like", o.like, "Replay: ratings at or above it are reward 1 (default 4)");
+    cmd->add_option("--like", o.like, "Replay: ratings at or above it are reward 1 (default 4)")->check(numberIn(-1e9, 1e9));
     cmd->add_option("--arms", o.arms, "Replay: the items offered, the most-rated (default 100)")->check(wholeNumberIn(1, 1e7));
     cmd->add_option("--candidates", o.candidates, "Simulator: each user's candidates, the base run's top (default 50)")
         ->check(wholeNumberIn(1, 1e6));

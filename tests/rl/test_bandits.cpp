@@ -261,7 +261,10 @@ void TestBandits::cliWritesProgressAndResults()
     QVERIFY(bad.err.contains("slate of 200 from 100"));
     QCOMPARE(bad.err.trimmed().count('\n'), 0);
     QVERIFY(bad.out.isEmpty());
-    QCOMPARE(ExperimentStore(db.toStdString()).listRuns().size(), size_t(2)); // the refusal wrote no run
+    const auto nan = reclab::test::runCli({"bandit", "--data", "sample", "--like", "nan", "--db", db});
+    QCOMPARE(nan.code, 2);
+    QVERIFY(nan.err.contains("--like"));
+    QCOMPARE(ExperimentStore(db.toStdString()).listRuns().size(), size_t(2)); // the refusals wrote no run
 }
 
 QTEST_GUILESS_MAIN(TestBandits)
