@@ -28,12 +28,10 @@ void onSignal(int) { stopAsked.store(true); }
 std::vector<PolicyKind> policyList(const BanditCliOptions& o, bool hasBase)
 {
     std::vector<PolicyKind> out;
-    if (o.policies.empty()) {
-        for (const char* name : {"random", "pop", "egreedy", "ucb", "bayes-ucb", "thompson", "exp3"})
-            out.push_back(parsePolicy(name));
-        if (hasBase)
-            for (const char* name : {"linucb", "reinforce", "base"})
-                out.push_back(parsePolicy(name));
+    if (o.policies.empty()) { // every policy that can run: those reading a base run only with one
+        for (const PolicyKind k : allPolicies())
+            if (hasBase || !policyNeedsBase(k))
+                out.push_back(k);
         return out;
     }
     std::stringstream in(o.policies);
@@ -105,9 +103,7 @@ int runBanditCommand(const BanditCliOptions& o)
         config.environment = parseEnvironment(o.env);
         if (o.baseRun > 0) {
             const std::string db = o.db.empty() ? defaultDatabasePath() : o.db;
-            if (findStoredRun(db, o.baseRun).model == "bandit")
-                throw ConfigError("base-run", "run " + std::to_string(o.baseRun) +
-                                                  " is a bandit run, not a trained model: pick a model's run");
+            findStoredRun(db, o.baseRun);
             base = std::make_shared<StoredModel>(loadStoredModel(db, o.baseRun, nullptr, o.data));
             data = base->data;
         } else {

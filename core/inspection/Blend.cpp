@@ -5,13 +5,13 @@
 #include "runs/StoredRuns.h"
 #include "store/ExperimentStore.h"
 #include "train/TrainingTask.h"
+#include "util/Clock.h"
 #include "util/Error.h"
 #include "util/Words.h"
 #include "zoo/ModelRegistry.h"
 
 #include <nlohmann/json.hpp>
 
-#include <chrono>
 
 namespace reclab {
 
@@ -33,11 +33,6 @@ void requireBlendable(const StoredModel& m)
     if (abilities && abilities->readsHistory)
         throw ConfigError("runs", "run " + std::to_string(m.run.id) + " (" + m.run.model +
                                       ") reads a behaviour history; a blend scores users and items");
-}
-
-double wallNow()
-{
-    return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
 }
 
 } // namespace
@@ -105,7 +100,7 @@ BlendResult blendRuns(const std::string& db, int64_t runA, int64_t runB, const s
     r.runId = store.beginRun(record);
     store.setSplitFingerprint(r.runId, a.run.splitFingerprint);
     std::vector<MetricPoint> points;
-    const double now = wallNow();
+    const double now = unixTimeNow();
     for (const auto& m : r.test)
         points.push_back({m.name, 0, 1, m.value, now});
     points.push_back({"val_" + r.validationKey, 0, 1, best, now});

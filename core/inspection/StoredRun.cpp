@@ -1,5 +1,7 @@
 #include "inspection/StoredRun.h"
 
+#include "rl/BanditRecords.h"
+
 #include "compiled/GraphModule.h"
 
 #include "data/DatasetSource.h"
@@ -57,6 +59,9 @@ StoredModel loadStoredModel(const std::string& databasePath, int64_t runId, std:
 {
     StoredModel out;
     out.run = findStoredRun(databasePath, runId);
+    if (out.run.model == kBanditModel)
+        throw ConfigError("run", "run " + std::to_string(runId) + " is a bandit run (a ranking policy's record), not a "
+                                 "trained model: pick a model's run");
     if (data && data->fingerprint() != out.run.datasetFingerprint)
         throw Error(data->name + " is not the data run " + std::to_string(runId) + " was trained on");
     out.data = data ? std::move(data) : std::make_shared<const Dataset>(runDataset(out.run, dataOverride));

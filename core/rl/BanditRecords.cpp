@@ -1,20 +1,15 @@
 #include "rl/BanditRecords.h"
 
 #include "store/ExperimentStore.h"
+#include "util/Clock.h"
 #include "util/Hash.h"
 
 #include <nlohmann/json.hpp>
 
-#include <chrono>
 
 namespace reclab {
 
 namespace {
-
-double wallNow()
-{
-    return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
-}
 
 nlohmann::json banditParams(const BanditConfig& c, const std::string& policy, int64_t baseRun)
 {
@@ -40,20 +35,21 @@ nlohmann::json banditParams(const BanditConfig& c, const std::string& policy, in
         b["alpha"] = c.linUcb.alpha;
     else if (policy == "reinforce")
         b.update({{"lr", c.reinforce.learningRate}, {"temperature", c.reinforce.temperature}, {"batch", c.reinforce.batch}});
-    return {{"model", "bandit"}, {"seed", c.seed}, {"protocol", std::string("bandit ") + environmentName(c.environment)},
+    return {{"model", kBanditModel}, {"seed", c.seed}, {"protocol", std::string("bandit ") + environmentName(c.environment)},
             {"bandit", b}};
 }
 
 } // namespace
 
-BanditRecorder::BanditRecorder(std::string databasePath, const BanditRun& run, int64_t baseRun) : db_(std::move(databasePath))
+BanditRecorder::BanditRecorder(const std::string& databasePath, const BanditRun& run, int64_t baseRun)
+    : store_(std::make_unique<ExperimentStore>(databasePath))
 {
-    ExperimentStore store(db_);
+    ExperimentStore& store = *store_;
     const Dataset& data = run.data();
     const BanditConfig& c = run.config();
     for (const PolicyResult& r : run.results()) {
         RunRecord record;
-        record.model = "bandit";
+        record.model = kBanditModel;
         record.name = r.policy + ", " + environmentName(c.environment);
         record.dataset = data.name;
         record.datasetSource = data.source;
@@ -80,12 +76,10 @@ namespace {
 
 void addPoint(std::vector<MetricPoint>& points, const BanditPoint& c, const BanditConfig& config, double now)
 {
-    const bool replay = config.environment == BanditEnvironmentKind::Replay;
-    const double matched = static_cast<double>(std::max<int64_t>(c.matched, 1));
     points.push_back({"reward", c.step, 1, c.reward, now});
-    points.push_back({"mean_reward", c.step, 1, c.reward / matched, now});
-    points.push_back({"ctr", c.step, 1, replay ? c.reward / matched : c.reward / (matched * config.slate), now});
-    if (replay)
+    points.push_back({"mean_reward", c.step, 1, meanRewardOf(c), now});
+    points.push_back({"ctr", c.step, 1, ctrOf(c, config), now});
+    if (config.environment == BanditEnvironmentKind::Replay)
         points.push_back({"matched", c.step, 1, static_cast<double>(c.matched), now});
     else
         points.push_back({"regret", c.step, 1, c.regret, now});
@@ -93,11 +87,13 @@ void addPoint(std::vector<MetricPoint>& points, const BanditPoint& c, const Band
 
 } // namespace
 
+BanditRecorder::~BanditRecorder() = default;
+
 void BanditRecorder::record(const BanditRun& run)
 {
-    ExperimentStore store(db_);
+    ExperimentStore& store = *store_;
     const auto results = run.results();
-    const double now = wallNow();
+    const double now = unixTimeNow();
     for (size_t p = 0; p < results.size() && p < runIds_.size(); ++p) {
         std::vector<MetricPoint> points;
         const auto& curve = results[p].curve;
@@ -112,9 +108,9 @@ void BanditRecorder::record(const BanditRun& run)
 void BanditRecorder::finish(const BanditRun& run, RunStatus status, const std::string& message)
 {
     record(run);
-    ExperimentStore store(db_);
+    ExperimentStore& store = *store_;
     const auto results = run.results();
-    const double now = wallNow();
+    const double now = unixTimeNow();
     for (size_t p = 0; p < results.size() && p < runIds_.size(); ++p) {
         const PolicyResult& r = results[p];
         std::vector<MetricPoint> points;

@@ -9,15 +9,23 @@
 #include "runs/TrainingEvents.h"
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
 namespace reclab {
 
+// The model of a bandit run's record: it holds no trained model to load or inspect.
+inline constexpr const char* kBanditModel = "bandit";
+
+class ExperimentStore;
+
+// The database stays open from the first run's start to finish(); one thread at a time uses it.
 class BanditRecorder {
 public:
     // Begins a RUNNING run per policy; baseRun 0 when there is none. Throws StoreError.
-    BanditRecorder(std::string databasePath, const BanditRun& run, int64_t baseRun);
+    BanditRecorder(const std::string& databasePath, const BanditRun& run, int64_t baseRun);
+    ~BanditRecorder();
     // Records the curve points the run added since the last call.
     void record(const BanditRun& run);
     // Records what is left and the final figures, and ends every run with status.
@@ -25,7 +33,7 @@ public:
     const std::vector<int64_t>& runIds() const { return runIds_; }
 
 private:
-    std::string db_;
+    std::unique_ptr<ExperimentStore> store_;
     std::vector<int64_t> runIds_;
     std::vector<size_t> recorded_; // curve points recorded per policy
 };

@@ -7,13 +7,13 @@
 #include "models/ModelShape.h"
 #include "models/Recommender.h"
 #include "train/EmbeddingSnapshots.h"
+#include "util/Clock.h"
 #include "util/Error.h"
 #include "zoo/ModelFactory.h"
 
 #include <torch/utils.h>
 
 #include <algorithm>
-#include <chrono>
 #include <cmath>
 #include <numeric>
 #include <unordered_map>
@@ -21,11 +21,6 @@
 namespace reclab {
 
 namespace {
-
-uint64_t pairKey(int32_t user, int32_t item)
-{
-    return (static_cast<uint64_t>(static_cast<uint32_t>(user)) << 32) | static_cast<uint32_t>(item);
-}
 
 double examination(int position) { return 1.0 / std::log2(static_cast<double>(position) + 2.0); }
 
@@ -281,7 +276,7 @@ BanditStep BanditRun::stepOne(size_t index)
     const BanditWorld& w = *world_;
     BanditStep step;
     step.step = lane.result.steps;
-    const auto started = std::chrono::steady_clock::now();
+    const auto started = SteadyClock::now();
     const bool replay = config_.environment == BanditEnvironmentKind::Replay;
     const std::vector<int32_t>* candidates = nullptr;
     int32_t user = 0;
@@ -295,7 +290,7 @@ BanditStep BanditRun::stepOne(size_t index)
         // What the user clicked before is consumed and not offered again.
         lane.offered.clear();
         for (const int32_t i : w.candidates[static_cast<size_t>(user)]) {
-            const auto it = lane.shows.find(pairKey(user, i));
+            const auto it = lane.shows.find(userItemKey(user, i));
             if (it == lane.shows.end() || it->second >= 0)
                 lane.offered.push_back(i);
         }
@@ -321,7 +316,7 @@ BanditStep BanditRun::stepOne(size_t index)
     } else {
         const SimulatorSettings& s = config_.simulator;
         auto appeal = [&](int32_t i) {
-            const auto it = lane.shows.find(pairKey(user, i));
+            const auto it = lane.shows.find(userItemKey(user, i));
             const int32_t n = it == lane.shows.end() ? 0 : it->second;
             return w.attraction(user, i) * std::pow(s.fatigue, n);
         };
@@ -341,7 +336,7 @@ BanditStep BanditRun::stepOne(size_t index)
         step.regret = best - expected;
         lane.policy->update(user, lane.slate, step.seen);
         for (const Observation& o : step.seen) {
-            int32_t& n = lane.shows[pairKey(user, o.item)];
+            int32_t& n = lane.shows[userItemKey(user, o.item)];
             n = o.reward > 0 ? -1 : n + 1; // clicked: consumed (-1) from now on
             lane.result.reward += o.reward;
         }
@@ -351,7 +346,7 @@ BanditStep BanditRun::stepOne(size_t index)
     for (const int32_t i : lane.slate)
         step.after.push_back(lane.policy->estimate(user, i));
     step.slate = lane.slate;
-    lane.result.seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    lane.result.seconds += secondsSince(started);
     ++lane.result.steps;
     const int64_t every = std::max<int64_t>(1, config_.steps / std::max(config_.curvePoints, 1));
     if (lane.result.steps % every == 0 || lane.result.steps == config_.steps)
@@ -370,12 +365,11 @@ void BanditRun::advance(int64_t n)
 std::vector<PolicyResult> BanditRun::results() const
 {
     std::vector<PolicyResult> out;
-    const bool replay = config_.environment == BanditEnvironmentKind::Replay;
     for (const auto& lane : lanes_) {
         PolicyResult r = lane->result;
-        const double matched = static_cast<double>(std::max<int64_t>(r.matched, 1));
-        r.meanReward = r.reward / matched;
-        r.ctr = replay ? r.meanReward : r.reward / (matched * config_.slate);
+        const BanditPoint now{r.steps, r.matched, r.reward, r.regret};
+        r.meanReward = meanRewardOf(now);
+        r.ctr = ctrOf(now, config_);
         out.push_back(std::move(r));
     }
     return out;
@@ -392,6 +386,13 @@ std::vector<PolicyResult> runBandits(std::shared_ptr<const Dataset> data, std::s
             onProgress(run);
     }
     return run.results();
+}
+
+double meanRewardOf(const BanditPoint& p) { return p.reward / static_cast<double>(std::max<int64_t>(p.matched, 1)); }
+
+double ctrOf(const BanditPoint& p, const BanditConfig& c)
+{
+    return c.environment == BanditEnvironmentKind::Replay ? meanRewardOf(p) : meanRewardOf(p) / c.slate;
 }
 
 const char* environmentName(BanditEnvironmentKind kind)

@@ -63,6 +63,11 @@ struct BanditPoint {
     double regret = 0;         // simulator: cumulative expected regret
 };
 
+// Reward per matched decision (the replay) or per decision (the simulator: clicks per slate), and
+// per item whose reaction could be seen (the replay: the same; the simulator: per shown place).
+double meanRewardOf(const BanditPoint& p);
+double ctrOf(const BanditPoint& p, const BanditConfig& config);
+
 // One decision, for the step-by-step view.
 struct BanditStep {
     int64_t step = 0;

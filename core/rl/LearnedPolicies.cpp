@@ -24,11 +24,6 @@ std::vector<float> unitScale(const torch::Tensor& t)
     return {x.data_ptr<float>(), x.data_ptr<float>() + x.numel()};
 }
 
-uint64_t pairKey(int32_t user, int32_t item)
-{
-    return (static_cast<uint64_t>(static_cast<uint32_t>(user)) << 32) | static_cast<uint32_t>(item);
-}
-
 class LinUcbPolicy : public SlatePolicy {
 public:
     LinUcbPolicy(const torch::Tensor& users, const torch::Tensor& items, const LinUcbSettings& s)
@@ -95,7 +90,7 @@ public:
             beta_[i] = residuals_[i] / (settings_.ridge + static_cast<double>(counts_[i]));
         }
         for (const int32_t item : slate)
-            ++shows_[pairKey(user, item)];
+            ++shows_[userItemKey(user, item)];
     }
 
     ItemEstimate estimate(int32_t user, int32_t item) const override
@@ -113,7 +108,7 @@ private:
         for (int64_t k = 0; k < d_; ++k)
             x_[static_cast<size_t>(k)] = static_cast<double>(u[k]) * v[k] / std::sqrt(static_cast<double>(d_));
         x_[static_cast<size_t>(d_)] = 1.0;
-        const auto it = shows_.find(pairKey(user, item));
+        const auto it = shows_.find(userItemKey(user, item));
         x_[static_cast<size_t>(d_) + 1] = std::log1p(it == shows_.end() ? 0.0 : static_cast<double>(it->second));
     }
     double score(int32_t user, int32_t item)

@@ -13,11 +13,6 @@ namespace reclab {
 
 namespace {
 
-constexpr PolicyKind kAllPolicies[] = {PolicyKind::Random,   PolicyKind::Popularity, PolicyKind::EpsilonGreedy,
-                                       PolicyKind::Ucb,      PolicyKind::BayesUcb,   PolicyKind::Thompson,
-                                       PolicyKind::Exp3,     PolicyKind::LinUcb,     PolicyKind::Reinforce,
-                                       PolicyKind::Base};
-
 // Per-arm counts and reward sums; each policy ranks the candidates by its own index.
 class ArmPolicy : public SlatePolicy {
 public:
@@ -232,10 +227,19 @@ const char* policyName(PolicyKind kind)
     return "random";
 }
 
+const std::vector<PolicyKind>& allPolicies()
+{
+    static const std::vector<PolicyKind> all = {PolicyKind::Random,   PolicyKind::Popularity, PolicyKind::EpsilonGreedy,
+                                                PolicyKind::Ucb,      PolicyKind::BayesUcb,   PolicyKind::Thompson,
+                                                PolicyKind::Exp3,     PolicyKind::LinUcb,     PolicyKind::Reinforce,
+                                                PolicyKind::Base};
+    return all;
+}
+
 PolicyKind parsePolicy(const std::string& name)
 {
     std::string all;
-    for (const PolicyKind k : kAllPolicies) {
+    for (const PolicyKind k : allPolicies()) {
         if (name == policyName(k))
             return k;
         all += std::string(all.empty() ? "" : ", ") + policyName(k);

@@ -46,6 +46,8 @@ public:
 
 enum class PolicyKind { Random, Popularity, EpsilonGreedy, Ucb, BayesUcb, Thompson, Exp3, LinUcb, Reinforce, Base };
 const char* policyName(PolicyKind kind); // "random", "pop", "egreedy", "ucb", "bayes-ucb", "thompson", "exp3", "linucb", "reinforce", "base"
+// Every policy, in that order.
+const std::vector<PolicyKind>& allPolicies();
 PolicyKind parsePolicy(const std::string& name); // ConfigError naming the choices
 // Whether the policy reads a base run (its vectors or scores).
 bool policyNeedsBase(PolicyKind kind);
@@ -78,6 +80,12 @@ std::unique_ptr<SlatePolicy> makeArmPolicy(PolicyKind kind, int64_t numItems, co
 // keep the candidates' order.
 void topByScore(const std::vector<int32_t>& candidates, const std::vector<double>& scores, int k,
                 std::vector<int32_t>& slate);
+
+// One key per (user, item) pair, for the tables of what was shown to whom.
+inline uint64_t userItemKey(int32_t user, int32_t item)
+{
+    return (static_cast<uint64_t>(static_cast<uint32_t>(user)) << 32) | static_cast<uint32_t>(item);
+}
 
 // A Gamma(shape, 1) draw (Marsaglia and Tsang 2000) and a Beta(a, b) draw from two of them.
 double gammaDraw(Random& rng, double shape);

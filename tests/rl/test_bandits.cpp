@@ -261,6 +261,9 @@ void TestBandits::cliWritesProgressAndResults()
     QVERIFY(bad.err.contains("slate of 200 from 100"));
     QCOMPARE(bad.err.trimmed().count('\n'), 0);
     QVERIFY(bad.out.isEmpty());
+    const auto policyRun = reclab::test::runCli({"bandit", "--base-run", "1", "--db", db});
+    QCOMPARE(policyRun.code, 2);
+    QVERIFY(policyRun.err.contains("run 1 is a bandit run"));
     const auto nan = reclab::test::runCli({"bandit", "--data", "sample", "--like", "nan", "--db", db});
     QCOMPARE(nan.code, 2);
     QVERIFY(nan.err.contains("--like"));

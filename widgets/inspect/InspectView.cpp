@@ -1,5 +1,6 @@
 #include "zoo/ModelRegistry.h"
 #include "inspection/StoredRun.h"
+#include "rl/BanditRecords.h"
 
 #include "inspect/AttentionView.h"
 #include "inspect/InspectView.h"
@@ -9,6 +10,7 @@
 #include "inspect/ProjectorView.h"
 #include "inspect/RecommendationsView.h"
 #include "inspect/ReplayView.h"
+#include "inspect/RunChoice.h"
 #include "inspect/WordsView.h"
 
 #include <QComboBox>
@@ -58,18 +60,10 @@ void InspectView::setRuns(const QString& databasePath, const QList<QPair<qint64,
 
 void InspectView::offerRuns(const QString& databasePath, const RunsTableModel& runsModel)
 {
-    // The runs table refreshes every epoch while runs train: the list is rebuilt (10,000 labels
-    // formatted) only when what it shows changed (a run finished, was renamed or deleted).
-    size_t key = 0;
-    auto mix = [&key](size_t h) { key ^= h + 0x9e3779b97f4a7c15ull + (key << 6) + (key >> 2); };
-    for (int row = 0; row < runsModel.runCount(); ++row) {
-        const RunRecord* run = runsModel.runAt(row);
-        if (!run || run->status == RunStatus::Running)
-            continue;
-        mix(std::hash<int64_t>{}(run->id));
-        for (const std::string* field : {&run->name, &run->model, &run->dataset})
-            mix(std::hash<std::string>{}(*field));
-    }
+    // Rebuilt (10,000 labels formatted) only when what it shows changed (a run finished, was
+    // renamed or deleted). Bandit runs hold no model to look inside.
+    auto inspectable = [](const RunRecord& run) { return run.status != RunStatus::Running && run.model != kBanditModel; };
+    const size_t key = offeredRunsKey(runsModel, inspectable);
     if (key == offeredKey_ && !offeredRuns_.isEmpty())
         return;
     offeredKey_ = key;
@@ -77,7 +71,7 @@ void InspectView::offerRuns(const QString& databasePath, const RunsTableModel& r
     QList<QPair<qint64, QString>> runs;
     for (int row = 0; row < runsModel.runCount(); ++row) {
         const RunRecord* run = runsModel.runAt(row);
-        if (!run || run->status == RunStatus::Running)
+        if (!run || !inspectable(*run))
             continue;
         runs.append({run->id, tr("#%1 %2 · %3 · %4")
                                   .arg(run->id)
@@ -97,7 +91,7 @@ void InspectView::offerRuns(const QString& databasePath, const RunsTableModel& r
     qint64 newestWithEmbeddings = 0;
     for (int row = 0; row < runsModel.runCount(); ++row) {
         const RunRecord* run = runsModel.runAt(row);
-        if (!run || run->status == RunStatus::Running)
+        if (!run || !inspectable(*run))
             continue;
         const bool custom = run->model == kCustomGraphModel;
         ModelAbilities abilities;

@@ -78,11 +78,6 @@ const char* policyTip(PolicyKind k)
     return "";
 }
 
-constexpr PolicyKind kPolicies[] = {PolicyKind::Random,   PolicyKind::Popularity, PolicyKind::EpsilonGreedy,
-                                    PolicyKind::Ucb,      PolicyKind::BayesUcb,   PolicyKind::Thompson,
-                                    PolicyKind::Exp3,     PolicyKind::LinUcb,     PolicyKind::Reinforce,
-                                    PolicyKind::Base};
-
 // Runs f on the GUI thread while the view lives.
 template <typename F> void post(QPointer<RankingView> view, F f)
 {
@@ -143,7 +138,7 @@ RankingView::RankingView(QWidget* parent)
     setup->addWidget(seed_);
     auto* policyGrid = new QGridLayout;
     int k = 0;
-    for (const PolicyKind kind : kPolicies) {
+    for (const PolicyKind kind : allPolicies()) {
         auto* box = new QCheckBox(tr(policyTitle(kind)));
         box->setToolTip(tr(policyTip(kind)) + QStringLiteral(" (") + QString::fromLatin1(policyName(kind)) + QLatin1Char(')'));
         box->setChecked(kind == PolicyKind::Random || kind == PolicyKind::EpsilonGreedy || kind == PolicyKind::Thompson);
@@ -231,10 +226,19 @@ QCheckBox* RankingView::policyBox(PolicyKind kind) const
 void RankingView::offerRuns(const QString& databasePath, const RunsTableModel& runsModel)
 {
     databasePath_ = databasePath;
+    // Finished runs of a model with scores to re-rank (a bandit run has none, a blend's are two
+    // runs'), rebuilt only when they changed (the runs table refreshes every epoch of a training).
+    auto base = [](const RunRecord& run) {
+        return run.status == RunStatus::Finished && run.model != kBanditModel && run.model != "blend";
+    };
+    const size_t key = offeredRunsKey(runsModel, base);
+    if (key == offeredKey_ && baseRun_->count() > 0)
+        return;
+    offeredKey_ = key;
     QList<QPair<qint64, QString>> runs;
     for (int row = 0; row < runsModel.runCount(); ++row) {
         const RunRecord* run = runsModel.runAt(row);
-        if (!run || run->status != RunStatus::Finished || run->model == "bandit" || run->model == "blend")
+        if (!run || !base(*run))
             continue;
         runs.append({run->id, tr("#%1 %2 · %3")
                                   .arg(run->id)
@@ -434,7 +438,7 @@ void RankingView::showResults(const QVector<PolicyResult>& results)
 {
     shown_ = results;
     const bool sim = job_ && job_->config.environment == BanditEnvironmentKind::Simulator;
-    const int slate = job_ ? job_->config.slate : 1;
+    const BanditConfig config = job_ ? job_->config : BanditConfig{};
     curves_.resize(results.size());
     QVector<const RunCurves*> runs;
     for (int p = 0; p < results.size(); ++p) {
@@ -445,10 +449,9 @@ void RankingView::showResults(const QVector<PolicyResult>& results)
         c.live = true;
         c.curves.clear();
         for (const BanditPoint& b : results[p].curve) {
-            const double matched = double(std::max<int64_t>(b.matched, 1));
             const auto step = static_cast<double>(b.step);
             c.curves[QStringLiteral("reward")].append({step, 0, 0, b.reward});
-            c.curves[QStringLiteral("ctr")].append({step, 0, 0, sim ? b.reward / (matched * slate) : b.reward / matched});
+            c.curves[QStringLiteral("ctr")].append({step, 0, 0, ctrOf(b, config)});
             c.curves[QStringLiteral("matched")].append({step, 0, 0, double(b.matched)});
             c.curves[QStringLiteral("regret")].append({step, 0, 0, b.regret});
         }

@@ -78,6 +78,7 @@ private:
     void updateButtons();
 
     QString databasePath_;
+    size_t offeredKey_ = 0; // a hash of the base runs offered (inspect/RunChoice.h)
     std::shared_ptr<const Dataset> dataset_;
     std::shared_ptr<BanditJob> job_;
     bool running_ = false, paused_ = false;
