@@ -87,7 +87,16 @@ void addPoint(std::vector<MetricPoint>& points, const BanditPoint& c, const Band
 
 } // namespace
 
-BanditRecorder::~BanditRecorder() = default;
+BanditRecorder::~BanditRecorder()
+{
+    if (finished_)
+        return;
+    try {
+        for (const int64_t id : runIds_)
+            store_->finishRun(id, RunStatus::Interrupted, "ended before its last decision");
+    } catch (const std::exception&) { // a destructor does not throw; the next start recovers them
+    }
+}
 
 void BanditRecorder::record(const BanditRun& run)
 {
@@ -121,6 +130,7 @@ void BanditRecorder::finish(const BanditRun& run, RunStatus status, const std::s
         store.recordMetrics(runIds_[p], points);
         store.finishRun(runIds_[p], status, message);
     }
+    finished_ = true;
 }
 
 } // namespace reclab

@@ -21,6 +21,8 @@ inline constexpr const char* kBanditModel = "bandit";
 class ExperimentStore;
 
 // The database stays open from the first run's start to finish(); one thread at a time uses it.
+// Dropped before finish() (an error, a window closed while paused), it marks the runs
+// INTERRUPTED, so none stays RUNNING.
 class BanditRecorder {
 public:
     // Begins a RUNNING run per policy; baseRun 0 when there is none. Throws StoreError.
@@ -36,6 +38,7 @@ private:
     std::unique_ptr<ExperimentStore> store_;
     std::vector<int64_t> runIds_;
     std::vector<size_t> recorded_; // curve points recorded per policy
+    bool finished_ = false;
 };
 
 } // namespace reclab

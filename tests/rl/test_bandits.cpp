@@ -10,6 +10,7 @@
 
 #include <torch/utils.h>
 #include "inspection/StoredRun.h"
+#include "rl/BanditRecords.h"
 #include "rl/BanditRun.h"
 #include "store/ExperimentStore.h"
 #include "train/TrainingSession.h"
@@ -268,6 +269,20 @@ void TestBandits::cliWritesProgressAndResults()
     QCOMPARE(nan.code, 2);
     QVERIFY(nan.err.contains("--like"));
     QCOMPARE(ExperimentStore(db.toStdString()).listRuns().size(), size_t(2)); // the refusals wrote no run
+    // Runs whose recorder goes before they end are marked interrupted, never left running.
+    BanditConfig c;
+    c.policies = {PolicyKind::Random};
+    c.steps = 1000;
+    BanditRun run(sample_, nullptr, c);
+    int64_t id = 0;
+    {
+        BanditRecorder recorder(db.toStdString(), run, 0);
+        run.advance(300);
+        recorder.record(run);
+        id = recorder.runIds().front();
+        QCOMPARE(ExperimentStore(db.toStdString()).findRun(id)->status, RunStatus::Running);
+    }
+    QCOMPARE(ExperimentStore(db.toStdString()).findRun(id)->status, RunStatus::Interrupted);
 }
 
 QTEST_GUILESS_MAIN(TestBandits)
