@@ -270,7 +270,9 @@ int64_t BanditRun::totalSteps() const { return config_.steps; }
 
 int64_t BanditRun::stepsDone() const { return lanes_.empty() ? 0 : lanes_.front()->result.steps; }
 
-BanditStep BanditRun::stepOne(size_t index)
+BanditStep BanditRun::stepOne(size_t lane) { return step(lane, true); }
+
+BanditStep BanditRun::step(size_t index, bool estimates)
 {
     Lane& lane = *lanes_.at(index);
     const BanditWorld& w = *world_;
@@ -298,8 +300,9 @@ BanditStep BanditRun::stepOne(size_t index)
     }
     step.user = user;
     lane.policy->choose(user, *candidates, config_.slate, lane.slate);
-    for (const int32_t i : lane.slate)
-        step.before.push_back(lane.policy->estimate(user, i));
+    if (estimates) // for the step view only: LinUCB's costs as much as scoring the item
+        for (const int32_t i : lane.slate)
+            step.before.push_back(lane.policy->estimate(user, i));
     if (replay) {
         const int32_t item = w.data->interactions.item[row];
         step.logged = item;
@@ -343,8 +346,9 @@ BanditStep BanditRun::stepOne(size_t index)
         ++lane.result.matched;
         lane.result.regret += step.regret;
     }
-    for (const int32_t i : lane.slate)
-        step.after.push_back(lane.policy->estimate(user, i));
+    if (estimates)
+        for (const int32_t i : lane.slate)
+            step.after.push_back(lane.policy->estimate(user, i));
     step.slate = lane.slate;
     lane.result.seconds += secondsSince(started);
     ++lane.result.steps;
@@ -359,7 +363,7 @@ void BanditRun::advance(int64_t n)
     const int64_t end = std::min(config_.steps, stepsDone() + n);
     for (size_t l = 0; l < lanes_.size(); ++l)
         while (lanes_[l]->result.steps < end)
-            stepOne(l);
+            step(l, false);
 }
 
 std::vector<PolicyResult> BanditRun::results() const

@@ -115,6 +115,7 @@ public:
 
 private:
     struct Lane;
+    BanditStep step(size_t lane, bool estimates);
     BanditConfig config_;
     std::shared_ptr<BanditWorld> world_;
     std::vector<std::unique_ptr<Lane>> lanes_;

@@ -163,7 +163,8 @@ class ReinforcePolicy : public SlatePolicy {
 public:
     ReinforcePolicy(std::shared_ptr<Recommender> net, BaseScore base, const ReinforceSettings& s, uint64_t seed, bool offPolicy)
         : net_(std::move(net)), base_(std::move(base)), settings_(s), rng_(seed), offPolicy_(offPolicy),
-          adam_(net_->parameters(), torch::optim::AdamOptions(s.learningRate))
+          adam_(net_->parameters(), torch::optim::AdamOptions(s.learningRate)),
+          device_(net_->parameters().empty() ? torch::Device(torch::kCPU) : net_->parameters().front().device())
     {
         net_->eval();
     }
@@ -252,7 +253,7 @@ private:
             items.insert(items.end(), r->candidates.begin(), r->candidates.end());
             base.insert(base.end(), r->base.begin(), r->base.end());
         }
-        const auto device = net_->parameters().empty() ? torch::Device(torch::kCPU) : net_->parameters().front().device();
+        const auto device = device_;
         const auto u = torch::tensor(users, torch::kLong).to(device), i = torch::tensor(items, torch::kLong).to(device);
         return net_->predict(u, i).reshape({-1}).to(torch::kFloat) + torch::tensor(base, torch::kFloat).to(device);
     }
@@ -292,6 +293,7 @@ private:
     Random rng_;
     bool offPolicy_;
     torch::optim::Adam adam_;
+    torch::Device device_; // the net's, read once
     Record last_;
     std::vector<Record> records_;
     std::vector<double> keys_;

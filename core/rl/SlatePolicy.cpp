@@ -138,6 +138,13 @@ private:
         }
         return quantile_[i];
     }
+    // The step view's read leaves the cache alone, so looking never changes what the policy does.
+    double peek(int32_t, int32_t item) override
+    {
+        const auto i = static_cast<size_t>(item);
+        return boost::math::ibeta_inv(1.0 + sums_[i], 1.0 + static_cast<double>(pulls_[i]) - sums_[i],
+                                      1.0 - 1.0 / static_cast<double>(total_ + 2));
+    }
     std::vector<double> quantile_;
     std::vector<int64_t> at_, pullsAt_;
 };
