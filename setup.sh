@@ -12,7 +12,7 @@ PACKAGES=(
   qt6-base-dev qt6-charts-dev qt6-svg-dev libqt6opengl6-dev libgl-dev
   libtorch-dev libopenblas0-pthread
   libsqlite3-dev nlohmann-json3-dev libcli11-dev libfast-float-dev libboost-dev
-  libcurl4-openssl-dev libssl-dev libzip-dev libfasttext-dev
+  libcurl4-openssl-dev libssl-dev libzip-dev libfasttext-dev libgloo-dev
   fonts-dejavu-core
   python3-torch
 )

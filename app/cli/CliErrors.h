@@ -7,13 +7,13 @@
 
 #include <exception>
 #include <string>
+#include "util/Error.h"
+
 #include <string_view>
 
 namespace reclab::cli {
 
-// text on one line: line breaks, tabs and other control characters escaped (\n, \t, \x1b),
-// anything from LibTorch's "Exception raised from" on dropped, and cut at 600 characters.
-std::string oneLine(std::string_view text);
+using reclab::oneLine; // util/Error.h
 // Escapes control characters only (for names printed in tables and lists).
 std::string printableText(std::string_view text);
 

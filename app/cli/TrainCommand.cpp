@@ -5,6 +5,8 @@
 #include "StopSignals.h"
 
 #include "data/DatasetSource.h"
+#include "dist/DistributedRun.h"
+#include "util/Files.h"
 #include "runs/Metrics.h"
 #include "runs/Protocols.h"
 #include "graph/GraphSpec.h"
@@ -22,6 +24,7 @@
 
 #include <atomic>
 #include <cstdio>
+#include <optional>
 #include <iostream>
 
 namespace reclab::cli {
@@ -29,11 +32,14 @@ namespace reclab::cli {
 namespace {
 
 std::atomic<TrainingSession*> activeSession{nullptr};
+std::atomic<Trainer*> activeTrainer{nullptr}; // a rank other than 0
 
 extern "C" void onSignal(int)
 {
     if (TrainingSession* s = activeSession.load())
         s->requestStop();
+    if (Trainer* t = activeTrainer.load())
+        t->requestStop();
 }
 
 nlohmann::json metricsJson(const MetricValues& metrics)
@@ -148,14 +154,68 @@ void printEpoch(const EpochStats& s, bool json)
                             {"eval_seconds", s.evalSeconds},
                             {"samples_per_second", s.samplesPerSecond},
                             {"metrics", metricsJson(s.metrics)}};
+        if (s.worldSize > 1) {
+            line["world_size"] = s.worldSize;
+            line["exchange_seconds"] = s.exchangeSeconds;
+            line["exchange_bytes_per_step"] = s.exchangeBytesPerStep;
+            line["dense_bytes_per_step"] = s.denseBytesPerStep;
+        }
         std::cout << line.dump() << std::endl;
         return;
     }
     std::printf("epoch %3d  loss %.4f", s.epoch, s.loss);
     for (const auto& m : s.metrics)
         std::printf("  %s %s", m.name.c_str(), formatMetric(m.value).c_str());
-    std::printf("  %.0f samples/s  (train %.2f s, eval %.3f s)\n", s.samplesPerSecond, s.trainSeconds, s.evalSeconds);
+    std::printf("  %.0f samples/s  (train %.2f s, eval %.3f s)", s.samplesPerSecond, s.trainSeconds, s.evalSeconds);
+    if (s.worldSize > 1)
+        std::printf("  %d processes: exchange %.2f s (%.0f%%), %.1f kB/step sent (dense %.1f kB)", s.worldSize,
+                    s.exchangeSeconds, s.trainSeconds > 0 ? 100.0 * s.exchangeSeconds / s.trainSeconds : 0.0,
+                    s.exchangeBytesPerStep / 1e3, s.denseBytesPerStep / 1e3);
+    std::printf("\n");
     std::fflush(stdout);
+}
+
+// A rank other than 0 of a run on several processes: it loads its data, takes the run's
+// configuration from rank 0 and trains its share; rank 0 evaluates and records. Prints nothing
+// but a failure.
+int runJoinedRank(const TrainOptions& o, const World& world)
+{
+    try {
+        auto dataset = std::make_shared<const Dataset>(loadDataset(o.data));
+        const JoinedRank joined = joinRankZero(world, *dataset);
+        Trainer trainer(dataset, joined.config);
+        trainer.setRankGroup(joined.group);
+        activeTrainer.store(&trainer);
+        const StopSignals signals(onSignal);
+        const RunOutcome outcome = trainer.fit();
+        activeTrainer.store(nullptr);
+        if (outcome.status == RunStatus::Failed)
+            std::cerr << "reclab-cli: " << world.describe() << ": " << oneLine(outcome.message) << std::endl;
+        return outcome.status == RunStatus::Finished ? 0 : outcome.status == RunStatus::Stopped ? 130 : 1;
+    } catch (const std::exception& e) {
+        activeTrainer.store(nullptr);
+        return reportFailure(e, world.describe() + ": ");
+    }
+}
+
+// The world of this run: torchrun's (or a cluster's) from the environment, or --processes N
+// local processes started here; nullopt for one process.
+std::optional<World> worldOf(const TrainOptions& o, TrainConfig& config, const std::optional<World>& launched)
+{
+    if (launched && launched->distributed()) {
+        if (const auto given = o.fields.find("processes"); given != o.fields.end() && !given->second.empty() &&
+                                                           config.worldSize != launched->size)
+            throw ConfigError("processes", "is " + std::to_string(config.worldSize) + " but the launcher's WORLD_SIZE is " +
+                                               std::to_string(launched->size) + ": give one of them");
+        config.worldSize = launched->size;
+        return launched;
+    }
+    if (config.worldSize <= 1)
+        return std::nullopt;
+    if (!distributedTrainingBuilt())
+        throw ConfigError("processes", "this build cannot train across processes: LibTorch's c10d with Gloo was not "
+                                       "found when it was built (on Debian: apt-get install libgloo-dev, then build again)");
+    return localWorld(config.worldSize);
 }
 
 // Each protocol of the catalogue with the models of its task, described with the defaults' numbers.
@@ -242,21 +302,52 @@ void addTrainCommand(CLI::App& app, TrainOptions& o)
     train->add_option("--tag", o.tags, "A tag for the run (repeatable)")->excludes(resume);
     train->add_option("--db", o.db, "Experiment database (default: " + defaultDatabasePath() + ")");
     train->add_flag("--json", o.json, "Print one JSON object per epoch, then one with the run id");
-    train->footer(protocolsFooter() + "Exit codes: 0 finished, 1 training failed, 2 bad option or dataset, 130 stopped.");
+    train->footer(protocolsFooter() +
+                  "Several processes: --processes N starts them here; under torchrun (or Slurm, or a PyTorchJob) the "
+                  "launcher's RANK, WORLD_SIZE, LOCAL_RANK, MASTER_ADDR and MASTER_PORT say who is who, and every rank "
+                  "runs this same command (rank 0 records the run). RECLAB_DIST_TIMEOUT (seconds, default 300) bounds "
+                  "every wait between them.\n"
+                  "Exit codes: 0 finished, 1 training failed, 2 bad option or dataset, 130 stopped.");
 }
 
 int runTrain(const TrainOptions& o)
 {
+    std::optional<World> launched;
+    try {
+        launched = worldFromEnvironment();
+    } catch (const std::exception& e) {
+        return reportFailure(e);
+    }
+    if (launched && launched->distributed() && launched->rank > 0)
+        return runJoinedRank(o, *launched);
+
     const std::string dbPath = o.db.empty() ? defaultDatabasePath() : o.db;
     std::unique_ptr<TrainingSession> owned;
+    std::unique_ptr<RankHost> host; // a run on several processes: this is rank 0
     try {
-        const TrainConfig config =
+        TrainConfig config =
             o.resume > 0 || o.clone > 0 || o.continueRun > 0 ? storedRunConfig(o, dbPath) : configFrom(o);
+        const std::optional<World> world = worldOf(o, config, launched);
         auto dataset = std::make_shared<const Dataset>(loadDataset(o.data));
         owned = std::make_unique<TrainingSession>(dataset, config, dbPath); // sizes checked against the data
         if (o.continueRun > 0) {
             const StoredModel stored = loadStoredModel(dbPath, o.continueRun);
             continueFrom(owned->trainer(), stored.model, *stored.data, *dataset);
+        }
+        if (world) {
+            std::optional<LocalLaunch> launch;
+            if (!launched) { // --processes: the other ranks are this program, given the same data
+                const std::string self = executablePath("reclab-train");
+                launch = LocalLaunch{self, {self, "train", "--data", o.data}};
+            }
+            host = std::make_unique<RankHost>(*world, config, *dataset, launch);
+            std::string note = "training on " + std::to_string(world->size) + " processes (" + distributedBackends() +
+                               ", ranks meet at " + world->masterAddr + ":" + std::to_string(world->masterPort) + ")";
+            const auto pids = host->localPids();
+            for (size_t k = 0; k < pids.size(); ++k)
+                note += (k == 0 ? "; ranks 1.. are pids " : ", ") + std::to_string(pids[k]);
+            std::cerr << "note: " << note << std::endl;
+            owned->setRankGroup(host->group(), [h = host.get()] { return h->failures(); });
         }
     } catch (const std::exception& e) {
         return reportFailure(e);
@@ -278,6 +369,10 @@ int runTrain(const TrainOptions& o)
         code = reportFailure(e, dynamic_cast<const Error*>(&e) ? "" : "training failed: ");
     }
     activeSession.store(nullptr);
+    if (host) // after a failure here the others are not waited for long
+        if (const std::string failed = host->finish(code == 0 && outcome.status == RunStatus::Finished ? -1.0 : 3.0);
+            !failed.empty() && code == 0)
+            std::cerr << "reclab-cli: " << oneLine(failed) << std::endl;
     if (code != 0)
         return code;
 

@@ -6,6 +6,7 @@
 #include "DataCommand.h"
 #include "GraphCommand.h"
 #include "RunsCommand.h"
+#include "util/Files.h"
 #ifndef RECLAB_CLI_FRONT
 #include "BenchCommand.h"
 #include "ExportCommand.h"
@@ -45,9 +46,7 @@ std::string subcommandOf(int argc, char** argv, int skip = 0)
 // commands that need LibTorch: train and bench).
 int execTrain(char** argv)
 {
-    char self[PATH_MAX];
-    const ssize_t n = ::readlink("/proc/self/exe", self, sizeof self - 1);
-    std::string dir = n > 0 ? std::string(self, static_cast<size_t>(n)) : std::string(argv[0]);
+    std::string dir = reclab::executablePath(argv[0]);
     dir = dir.substr(0, dir.rfind('/') + 1);
     const std::string train = dir + "reclab-train";
     ::execv(train.c_str(), argv);

@@ -303,6 +303,8 @@ void MainWindow::showDownloadDialog()
 void MainWindow::loadDataset(const QString& spec)
 {
     loadDataset(spec, LoadOptions{});
+    if (loading_)
+        loadingSpec_ = spec; // the usual options: `--data spec` loads the same
 }
 
 void MainWindow::loadDataset(const QString& spec, const LoadOptions& options)
@@ -310,6 +312,7 @@ void MainWindow::loadDataset(const QString& spec, const LoadOptions& options)
     if (!loader_->start(spec, options))
         return; // one load at a time; runs in training keep the dataset they started with
     loading_ = true;
+    loadingSpec_.clear();
     updateActions();
     panel_->setDatasetText(tr("loading %1…").arg(spec), QString());
     statusBar()->showMessage(tr("Loading %1…").arg(spec));
@@ -326,6 +329,7 @@ void MainWindow::onDatasetLoaded(const QString& spec, const LoadResult& result)
         return;
     }
     setDataset(result);
+    dataSpec_ = loadingSpec_;
     rememberDataset(spec);
     const LoadReport& report = result.dataset->report;
     statusBar()->showMessage(report.skippedRows ? tr("Loaded %1 (%2); skipped %3 malformed rows, the first: %4")
@@ -427,7 +431,8 @@ void MainWindow::resumeSelectedRun()
 LiveRuns::Run* MainWindow::launch(const TrainConfig& config, const QString& label, qint64 resumeRunId, qint64 parentRunId)
 {
     centralTabs_->setCurrentWidget(dashboard_);
-    LiveRuns::Run* run = liveRuns_->launch(dataset_, config, options_.databasePath, label, resumeRunId, parentRunId);
+    LiveRuns::Run* run =
+        liveRuns_->launch(dataset_, config, options_.databasePath, label, resumeRunId, parentRunId, dataSpec_);
     activeRun_->addItem(label, QVariant::fromValue(static_cast<QObject*>(run->controller)));
     activeRun_->setCurrentIndex(activeRun_->count() - 1);
     showActiveRun();
@@ -561,8 +566,10 @@ void MainWindow::updateActions()
     const bool steering = activeRun() != nullptr;
     startAction_->setEnabled(dataset_ && !loading_);
     stopAction_->setEnabled(steering);
-    pauseAction_->setEnabled(steering);
-    stepAction_->setEnabled(steering);
+    // A run on several processes cannot pause: the other ranks would wait on it in vain.
+    const bool pausable = steering && activeRun()->processes <= 1;
+    pauseAction_->setEnabled(pausable);
+    stepAction_->setEnabled(pausable);
     activeRun_->setEnabled(steering);
     runRate_->setEnabled(steering);
     if (!steering) {

@@ -199,6 +199,10 @@ private:
 
     MainWindowOptions options_;
     std::shared_ptr<const Dataset> dataset_;
+    // How another process loads the window's data (reclab-train train --data), for runs on
+    // several processes: the spec of a load with the usual options; empty after an import with
+    // options of its own. loadingSpec_ is the load in progress's.
+    QString dataSpec_, loadingSpec_;
     TrainingDashboard* dashboard_;
     DatasetBrowser* browser_;
     QTabWidget* centralTabs_;

@@ -71,8 +71,10 @@ bool lowerIsBetter(const std::string& metric)
 {
     if (const MetricTraits* traits = metricTraits(metric))
         return traits->lowerIsBetter;
-    // Bandit runs' regret and the seconds their policies took (rl/BanditRecords.h) too.
-    return metric == "loss" || metric == "val_loss" || metric == "regret" || metric == "policy_seconds";
+    // Bandit runs' regret and the seconds their policies took (rl/BanditRecords.h) too, and
+    // what a run on several processes spent exchanging gradients.
+    return metric == "loss" || metric == "val_loss" || metric == "regret" || metric == "policy_seconds" ||
+           metric == "exchange_seconds" || metric == "exchange_bytes_per_step";
 }
 
 std::vector<std::string> commonMetricNames(TaskKind kind, int topK)

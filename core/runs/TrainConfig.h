@@ -30,6 +30,11 @@ struct TrainConfig {
     uint64_t seed = 42;
     int threads = 0;            // intra-op and evaluation threads; 0: defaults (see useThreads in Trainer.h)
     std::string device = "cpu"; // "cpu", "cuda" or "cuda:N"
+    // Data-parallel training across processes (dist/): how many ranks the run trains on, and how
+    // embedding tables' gradients travel between them ("rows": the rows a step touched;
+    // "dense": the whole table in the all-reduce).
+    int worldSize = 1;
+    std::string gradientExchange = "rows";
     int negatives = 4;          // sampled negatives per positive (implicit models)
     int factors = 8;            // GMF / MF latent size
     std::vector<int64_t> mlpLayers = {64, 32, 16, 8};

@@ -77,6 +77,15 @@ std::vector<TrainField> buildFields()
           0, 1024, true);
     text("device", "device", &C::device, "cpu (default), cuda or cuda:N", {});
     f.back().resumable = true;
+    whole("world_size", "processes", &C::worldSize,
+          "Train on N processes of this machine, data-parallel over PyTorch's c10d (Gloo on the CPU, NCCL on GPUs: "
+          "each process its own cuda:LOCAL_RANK); under torchrun the world is WORLD_SIZE's (default 1)",
+          1, 1024, true);
+    text("gradient_exchange", "gradient-exchange", &C::gradientExchange,
+         "With several processes: rows (default), each embedding table's gradient sent as the rows a step touched; "
+         "dense, every gradient in one all-reduce",
+         {"rows", "dense"});
+    f.back().resumable = true;
     whole("negatives", "negatives", &C::negatives,
           "Sampled negatives per positive for implicit models (default: the model's, 8 for gmf/mlp/neumf, 1 for bpr)", 1,
           1000);

@@ -47,6 +47,13 @@ struct EpochStats {
     int64_t step = 0;               // batches done since the run started
     double elapsedSeconds = 0.0;    // since the run started, at the end of this epoch's evaluation
     MetricValues metrics;           // held-out metrics after this epoch ("val_" ones with validation)
+    // A run across processes (dist/): how many, and what exchanging gradients cost this epoch on
+    // rank 0 (wall time inside collectives; bytes it sent per step, and what one dense all-reduce
+    // of the whole gradient would have sent).
+    int worldSize = 1;
+    double exchangeSeconds = 0.0;
+    double exchangeBytesPerStep = 0.0;
+    double denseBytesPerStep = 0.0;
 };
 
 enum class RunStatus { Running, Finished, Failed, Stopped, Interrupted };

@@ -1,17 +1,22 @@
 #include "train/EpochLoop.h"
 #include "util/Clock.h"
 
+#include "dist/GradientSync.h"
+#include "dist/RankGroup.h"
 #include "models/Recommender.h"
 #include "train/EmbeddingSnapshots.h"
 #include "train/FlatOptimizer.h"
 #include "train/TrainingTask.h"
 #include "util/Random.h"
 
+#include <nlohmann/json.hpp>
+
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <limits>
 #include <map>
+#include <optional>
 #include <utility>
 
 namespace reclab {
@@ -54,8 +59,9 @@ bool EpochLoop::trainEpoch(Recommender& model, FlatOptimizer& optimizer, int epo
 {
     const TrainConfig& config = trainer.config();
     const Trainer::BatchCallback& onBatch = trainer.batchCallback();
+    RankGroup* group = trainer.rankGroup();
     const auto epochStart = std::chrono::steady_clock::now();
-    const EpochData data = task.sampleEpoch(rng, input);
+    const EpochData data = task.sampleEpoch(rng, input); // the same samples on every rank
     // The whole epoch goes to the device once; batches are views of it there.
     const auto onDevice = [&](const torch::Tensor& t) { return t.defined() ? t.to(device) : torch::Tensor(); };
     const auto users = onDevice(data.users);
@@ -71,18 +77,41 @@ bool EpochLoop::trainEpoch(Recommender& model, FlatOptimizer& optimizer, int epo
     const int64_t batches = (n + batch - 1) / batch;
     const bool scheduled = config.lrSchedule != "constant"; // else the rate stays as set (or set live)
 
+    // Across processes each rank trains on its slice of every batch, its loss weighed by the
+    // slice's share of what the batch's loss averages over (rows, or next-item targets).
+    std::optional<GradientSync> sync;
+    std::vector<int64_t> weightBefore; // cumulative per row
+    if (group) {
+        sync.emplace(*group, optimizer, config.gradientExchange != "dense");
+        group->resetTally();
+        const torch::Tensor perRow = data.targets.defined() ? (data.targets >= 0).flatten(1).sum(1).to(torch::kInt64)
+                                                            : torch::ones({n}, torch::kInt64);
+        const torch::Tensor cumulative = perRow.cumsum(0).contiguous();
+        weightBefore.assign(static_cast<size_t>(n) + 1, 0);
+        std::copy(cumulative.data_ptr<int64_t>(), cumulative.data_ptr<int64_t>() + n, weightBefore.begin() + 1);
+    }
+
     auto windowLoss = torch::zeros({}, torch::TensorOptions().device(device));
     double epochLossSum = 0.0;
     int64_t window = 0;
     for (int64_t b = 0; b < batches; ++b) {
-        const bool stepping = trainer.waitWhilePaused();
-        if (trainer.stopRequested()) {
+        const bool stepping = !group && trainer.waitWhilePaused();
+        if (!group && trainer.stopRequested()) {
             outcome.status = RunStatus::Stopped;
             outcome.message = "stopped during epoch " + std::to_string(epoch);
             return false;
         }
-        const int64_t start = b * batch;
-        const int64_t len = std::min(batch, n - start);
+        int64_t start = b * batch;
+        int64_t len = std::min(batch, n - start);
+        double share = 1.0;
+        if (group) {
+            const int64_t whole = weightBefore[start + len] - weightBefore[start];
+            const int64_t from = start + len * group->rank() / group->size();
+            const int64_t to = start + len * (group->rank() + 1) / group->size();
+            share = whole > 0 ? static_cast<double>(weightBefore[to] - weightBefore[from]) / static_cast<double>(whole) : 0.0;
+            start = from;
+            len = to - from;
+        }
         const auto rows = [&](const torch::Tensor& t) { return t.defined() ? t.narrow(0, start, len) : torch::Tensor(); };
         Batch mb{rows(users),   rows(items),         rows(labels),  rows(negItems),
                  rows(history), rows(historyLength), rows(targets), rows(negativeTargets)};
@@ -92,17 +121,33 @@ bool EpochLoop::trainEpoch(Recommender& model, FlatOptimizer& optimizer, int epo
             optimizer.setLearningRate(scheduledLearningRate(config.lrSchedule, optimizer.peakLearningRate(), done));
         }
         optimizer.zeroGrad();
-        auto loss = model.calculateLoss(mb);
-        loss.backward();
-        if (stepping && trainer.stepCallback()) {
-            // Gradients as this batch left them, before the update.
-            StepReport r{epoch, b + 1, step + 1, loss.item<double>(), gradientNorms(model)};
+        if (group) {
+            torch::Tensor weighted = torch::zeros({}, torch::TensorOptions().device(device));
+            if (len > 0 && share > 0) {
+                weighted = model.calculateLoss(mb) * share;
+                weighted.backward();
+            }
+            const GradientSync::Result shared = sync->exchange(weighted, trainer.stopRequested());
+            if (shared.stop) { // every rank stops at this same step
+                outcome.status = RunStatus::Stopped;
+                outcome.message = "stopped during epoch " + std::to_string(epoch);
+                return false;
+            }
             optimizer.step();
-            trainer.stepCallback()(r);
+            windowLoss += shared.loss;
         } else {
-            optimizer.step();
+            auto loss = model.calculateLoss(mb);
+            loss.backward();
+            if (stepping && trainer.stepCallback()) {
+                // Gradients as this batch left them, before the update.
+                StepReport r{epoch, b + 1, step + 1, loss.item<double>(), gradientNorms(model)};
+                optimizer.step();
+                trainer.stepCallback()(r);
+            } else {
+                optimizer.step();
+            }
+            windowLoss += loss.detach();
         }
-        windowLoss += loss.detach();
         ++window;
         ++step;
         if (window == config.reportEveryBatches || b + 1 == batches) {
@@ -124,6 +169,12 @@ bool EpochLoop::trainEpoch(Recommender& model, FlatOptimizer& optimizer, int epo
     // Next-item windows: every position with a target is a training sample.
     stats.samples = data.targets.defined() ? (data.targets >= 0).sum().item<int64_t>() : n;
     stats.loss = batches > 0 ? epochLossSum / static_cast<double>(batches) : 0.0;
+    if (group) {
+        stats.worldSize = group->size();
+        stats.exchangeSeconds = group->tally().seconds;
+        stats.exchangeBytesPerStep = batches > 0 ? group->tally().bytesSent / static_cast<double>(batches) : 0.0;
+        stats.denseBytesPerStep = sync->denseBytesPerStep();
+    }
     return true;
 }
 
@@ -175,12 +226,14 @@ RunOutcome EpochLoop::run(Recommender& model, FlatOptimizer& optimizer, Training
     RunOutcome outcome;
     outcome.epochsCompleted = progress.epoch;
     model.train();
+    RankGroup* group = trainer.rankGroup();
+    double sharedRate = 0; // across processes: a rate set live on rank 0, applied by every rank
     for (int epoch = progress.epoch + 1; epoch <= config.epochs; ++epoch) {
-        if (const double lr = trainer.takeLearningRate(); lr > 0) {
+        if (const double lr = group ? std::exchange(sharedRate, 0.0) : trainer.takeLearningRate(); lr > 0) {
             optimizer.setLearningRate(lr); // with a schedule, the new peak it scales
             optimizer.setPeakLearningRate(lr);
         }
-        if (trainer.stopRequested()) {
+        if (!group && trainer.stopRequested()) { // across processes a stop is voted on at the next step
             outcome.status = RunStatus::Stopped;
             outcome.message = "stopped before epoch " + std::to_string(epoch);
             return outcome;
@@ -189,6 +242,30 @@ RunOutcome EpochLoop::run(Recommender& model, FlatOptimizer& optimizer, Training
         EpochStats stats;
         if (!trainEpoch(model, optimizer, epoch, "", progress.step, stats, outcome))
             return outcome;
+        if (group) {
+            requireSameWeights(*group, optimizer, epoch);
+            if (group->rank() > 0) { // rank 0 evaluates and records; the others wait for its word
+                progress.epoch = epoch;
+                progress.rng = rng.state();
+                outcome.epochsCompleted = epoch;
+                if (epoch == config.epochs)
+                    break;
+                const auto word = nlohmann::json::parse(group->fetchWhileRankZeroLives("epoch/" + std::to_string(epoch)));
+                sharedRate = word.at("learning_rate").get<double>();
+                const std::string next = word.at("next").get<std::string>();
+                if (next == "stop") {
+                    outcome.status = RunStatus::Stopped;
+                    outcome.message = "stopped before epoch " + std::to_string(epoch + 1);
+                    return outcome;
+                }
+                if (next == "end")
+                    break;
+                continue;
+            }
+        }
+        std::optional<RankGroup::Pulse> pulse; // rank 0 is seen alive while the others wait
+        if (group)
+            pulse.emplace(*group);
         stats.epoch = epoch;
         stats.learningRate = optimizer.learningRate();
         stats.step = progress.step;
@@ -231,7 +308,19 @@ RunOutcome EpochLoop::run(Recommender& model, FlatOptimizer& optimizer, Training
             if (improved) // the same bytes: copied, not serialised again
                 copyCheckpoint((dir / "last.pt").string(), (dir / "best.pt").string());
         }
-        if (validating && config.patience > 0 && progress.epochsWithoutImprovement >= config.patience) {
+        const bool early = validating && config.patience > 0 && progress.epochsWithoutImprovement >= config.patience;
+        if (group) {
+            const std::string next = early ? "end" : trainer.stopRequested() ? "stop" : "go";
+            sharedRate = trainer.takeLearningRate();
+            group->publish("epoch/" + std::to_string(epoch),
+                           nlohmann::json{{"next", next}, {"learning_rate", sharedRate}}.dump());
+            if (next == "stop" && epoch < config.epochs) {
+                outcome.status = RunStatus::Stopped;
+                outcome.message = "stopped before epoch " + std::to_string(epoch + 1);
+                return outcome;
+            }
+        }
+        if (early) {
             outcome.message = "stopped early after epoch " + std::to_string(epoch) + ": " + valKey +
                               " did not improve for " + std::to_string(config.patience) + " epoch(s); best " +
                               fixed4(progress.bestValue) + " at epoch " + std::to_string(progress.bestEpoch);

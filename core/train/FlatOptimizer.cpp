@@ -160,6 +160,15 @@ FlatOptimizer::FlatOptimizer(const std::vector<torch::Tensor>& parameters, Optim
     }
 }
 
+std::vector<torch::Tensor> FlatOptimizer::stateTensors() const
+{
+    std::vector<torch::Tensor> tensors{flat_};
+    for (const auto* state : {&state1_, &state2_})
+        if (state->defined())
+            tensors.push_back(*state);
+    return tensors;
+}
+
 void FlatOptimizer::zeroGrad()
 {
     grad_.zero_();

@@ -65,6 +65,12 @@ public:
     // The flat gradient (for gradient norms; valid between backward and the next zeroGrad).
     const torch::Tensor& flatGradient() const { return grad_; }
     int64_t numel() const { return numel_; }
+    // The trainable parameters in the flat buffer's order (views into it).
+    const std::vector<torch::Tensor>& parameters() const { return params_; }
+    // The flat parameters and the optimizer's moments (those it has): what rank 0 shares with
+    // the other ranks of a distributed run. Writing into them changes the optimizer's state.
+    std::vector<torch::Tensor> stateTensors() const;
+    void setSteps(int64_t steps) { steps_ = steps; }
 
     void save(torch::serialize::OutputArchive& archive) const;
     // Throws Error when the archive was saved for a different model size or optimizer.

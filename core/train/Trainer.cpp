@@ -15,16 +15,19 @@
 #include "train/FlatOptimizer.h"
 #include "train/TrainingTask.h"
 #include "data/Preparation.h"
+#include "dist/RankGroup.h"
 #include "util/Error.h"
 #include "util/Random.h"
 #include "util/Runtime.h"
 
+#include <nlohmann/json.hpp>
 #include <torch/cuda.h>
 #include <torch/types.h>
 #include <torch/utils.h>
 
 #include <algorithm>
 #include <chrono>
+#include <thread>
 #include <cstdlib>
 #include <map>
 #include <utility>
@@ -178,6 +181,8 @@ std::unique_ptr<TrainingTask> Trainer::prepare()
 {
     configureRuntime(); // also for programs that did not call it in main()
     useThreads(config_.threads);
+    if (group_ && config_.threads == 0) // the machine's cores shared by its ranks
+        useThreads(std::max(1, static_cast<int>(std::thread::hardware_concurrency()) / group_->world().localSize));
     torch::manual_seed(config_.seed);
     trainingData_ = dataset_;
     if (config_.duplicates == "latest" && findRepeatedPairs(*dataset_).rows > 0) {
@@ -224,7 +229,10 @@ std::shared_ptr<Recommender> Trainer::loadModel(const std::string& checkpoint)
 
 RunOutcome Trainer::fit()
 {
-    const torch::Device device = resolveDevice(config_.device);
+    torch::Device device = resolveDevice(config_.device);
+    if (group_ && device.is_cuda()) // one GPU per process of a machine
+        device = torch::Device(torch::kCUDA, static_cast<c10::DeviceIndex>(group_->world().localRank %
+                                                                           static_cast<int>(torch::cuda::device_count())));
     const auto task = prepare();
     if (onSplit_)
         onSplit_(task->splitFingerprint());
@@ -235,6 +243,8 @@ RunOutcome Trainer::fit()
     std::shared_ptr<Recommender> model = buildModel(*task, device);
     if (startWeights_)
         startWeights_(*model);
+    if (group_ && group_->rank() > 0) // rank 0's weights come next; dropout differs between ranks
+        torch::manual_seed(config_.seed + 0x9E3779B97F4A7C15ull * static_cast<uint64_t>(group_->rank()));
     const double buildSeconds = secondsSince(buildStart); // counting models do all their work here
     if (onNote_)
         for (const auto& note : modelNotes(*model))
@@ -243,6 +253,8 @@ RunOutcome Trainer::fit()
     RunOutcome outcome;
     const auto runStart = Clock::now();
     if (!model->trainable()) {
+        if (group_ && group_->rank() > 0)
+            return {}; // a counting model: rank 0 counts and evaluates, nothing to share
         const auto t0 = Clock::now();
         EpochStats stats;
         stats.epoch = 1;
@@ -260,7 +272,17 @@ RunOutcome Trainer::fit()
     const CheckpointIdentity identity{checkpointRunId_, dataset_->fingerprint(), task->splitFingerprint()};
     const EpochLoop loop{*this, *task, model->inputType(), device, rng, runStart, checkpointDir_, identity};
     OptimizerOptions optimizerOptions = optimizerOptionsOf(config_);
-    if (config_.pretrain && !startWeights_) {
+    // What rank 0 does, every rank does: pre-train the parts, then fine-tune them with SGD.
+    bool fineTuning = config_.pretrain && !startWeights_;
+    bool pretraining = fineTuning && resumeFrom_.empty();
+    if (group_) {
+        if (group_->rank() == 0)
+            group_->publish("fit/start", nlohmann::json{{"fine_tuning", fineTuning}, {"pretraining", pretraining}}.dump());
+        const auto start = nlohmann::json::parse(group_->fetch("fit/start"));
+        fineTuning = start.at("fine_tuning").get<bool>();
+        pretraining = start.at("pretraining").get<bool>();
+    }
+    if (fineTuning) {
         // He et al. 2017, section 3.4.1: the fine-tuning of pre-trained parts uses plain SGD.
         optimizerOptions.kind = OptimizerKind::SGD;
         optimizerOptions.momentum = 0.0;
@@ -288,14 +310,42 @@ RunOutcome Trainer::fit()
         if (onResumed_)
             onResumed_(progress);
     } else {
-        if (config_.pretrain && !startWeights_) {
+        if (pretraining) {
             RunOutcome pretrained = pretrainParts(*model, *task, loop, progress.step);
             if (pretrained.status != RunStatus::Finished)
                 return pretrained;
         }
         optimizer = std::make_unique<FlatOptimizer>(model->parameters(), optimizerOptions);
     }
+    if (group_)
+        shareStart(*optimizer, progress, rng);
     return loop.run(*model, *optimizer, progress, best);
+}
+
+void Trainer::shareStart(FlatOptimizer& optimizer, TrainingProgress& progress, Random& rng)
+{
+    torch::NoGradGuard noGrad;
+    if (group_->rank() == 0)
+        group_->publish("fit/progress", nlohmann::json{{"epoch", progress.epoch},
+                                                       {"step", progress.step},
+                                                       {"rng", rng.state()},
+                                                       {"optimizer_steps", optimizer.steps()},
+                                                       {"learning_rate", optimizer.learningRate()},
+                                                       {"peak_learning_rate", optimizer.peakLearningRate()}}
+                                            .dump());
+    for (auto& tensor : optimizer.stateTensors())
+        group_->broadcast(tensor);
+    if (group_->rank() == 0)
+        return;
+    const auto start = nlohmann::json::parse(group_->fetch("fit/progress"));
+    progress.epoch = start.at("epoch").get<int>();
+    progress.step = start.at("step").get<int64_t>();
+    if (!rng.restore(start.at("rng").get<std::string>()))
+        throw Error("rank 0 sent a sampler state this rank cannot read");
+    progress.rng = rng.state();
+    optimizer.setSteps(start.at("optimizer_steps").get<int64_t>());
+    optimizer.setLearningRate(start.at("learning_rate").get<double>());
+    optimizer.setPeakLearningRate(start.at("peak_learning_rate").get<double>());
 }
 
 RunOutcome Trainer::pretrainParts(Recommender& model, const TrainingTask& task, const EpochLoop& loop, int64_t& step)
@@ -320,6 +370,11 @@ RunOutcome Trainer::pretrainParts(Recommender& model, const TrainingTask& task, 
         auto part = std::dynamic_pointer_cast<GraphModelImpl>(compileGraph(partGraph, shape, config_));
         part->to(device);
         FlatOptimizer partOptimizer(part->parameters(), partOptions);
+        if (group_) { // every rank starts the part from rank 0's weights
+            torch::NoGradGuard noGrad;
+            for (auto& tensor : partOptimizer.stateTensors())
+                group_->broadcast(tensor);
+        }
         RunOutcome partOutcome = loop.pretrain(*part, partOptimizer, name, step);
         if (partOutcome.status != RunStatus::Finished) {
             partOutcome.message = "pre-training " + name + ": " + partOutcome.message;

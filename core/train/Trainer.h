@@ -21,10 +21,13 @@ struct Device;
 
 namespace reclab {
 
+class Random;
 struct TrainingProgress;
 class Recommender;
 class TrainingTask;
 struct EpochLoop;
+class RankGroup;
+class FlatOptimizer;
 
 // A run's threads: `threads` > 0 sets LibTorch's intra-op threads and RecLab's evaluation
 // threads (util/Runtime.h); 0 keeps LibTorch's default and evaluates on one thread per core.
@@ -83,6 +86,15 @@ public:
     using StartCallback = std::function<void(Recommender&)>;
     void setStartWeights(StartCallback start) { startWeights_ = std::move(start); }
 
+    // Train as one rank of a distributed run (dist/RankGroup.h), before fit(). Every rank builds
+    // the same model from the same seed and samples the same epochs; each trains on its share of
+    // every batch, gradients are exchanged each step, and rank 0's weights, optimizer state and
+    // progress (a resumed checkpoint's) are every rank's at the start. Only rank 0 evaluates,
+    // reports epochs and writes checkpoints; the others wait for its word between epochs. Pause
+    // and step do not apply (the others would wait on the paused rank); stop does, on any rank.
+    void setRankGroup(std::shared_ptr<RankGroup> group) { group_ = std::move(group); }
+    RankGroup* rankGroup() const { return group_.get(); }
+
     // Controls, safe from any thread. Pause and stop take effect between batches; a paused
     // run waits without using the CPU. requestStep() lets a paused run do one batch and report
     // it (StepReport), then pause again. A learning-rate change applies from the next epoch.
@@ -127,6 +139,8 @@ private:
     std::shared_ptr<Recommender> buildModel(const TrainingTask& task, const c10::Device& device, bool restoring = false);
     // NeuMF-style pre-training of the graph's parts, loaded into model.
     RunOutcome pretrainParts(Recommender& model, const TrainingTask& task, const EpochLoop& loop, int64_t& step);
+    // A distributed run: rank 0's starting state (weights, moments, progress, sampler) made every rank's.
+    void shareStart(FlatOptimizer& optimizer, TrainingProgress& progress, Random& rng);
 
     std::shared_ptr<const Dataset> dataset_;
     std::shared_ptr<const Dataset> trainingData_; // dataset_, or its rows without repeated pairs
@@ -147,6 +161,7 @@ private:
     std::string resumeFrom_, resumeBest_;
     ResumedCallback onResumed_;
     StartCallback startWeights_;
+    std::shared_ptr<RankGroup> group_;
 
     std::shared_ptr<Recommender> model_;
 };

@@ -1,6 +1,7 @@
 #include "train/TrainingSession.h"
 
 #include "compiled/GraphExport.h"
+#include "dist/World.h"
 #include "runs/StoredRuns.h"
 #include "train/Checkpoint.h"
 #include "util/Error.h"
@@ -158,6 +159,11 @@ RunOutcome TrainingSession::run()
         pending.push_back({"samples_per_second", s.step, s.epoch, s.samplesPerSecond, now});
         if (s.learningRate > 0)
             pending.push_back({"learning_rate", s.step, s.epoch, s.learningRate, now});
+        if (s.worldSize > 1) { // what exchanging gradients cost rank 0
+            pending.push_back({"exchange_seconds", s.step, s.epoch, s.exchangeSeconds, now});
+            pending.push_back({"exchange_bytes_per_step", s.step, s.epoch, s.exchangeBytesPerStep, now});
+            pending.push_back({"dense_bytes_per_step", s.step, s.epoch, s.denseBytesPerStep, now});
+        }
         for (const auto& m : s.metrics)
             pending.push_back({m.name, s.step, s.epoch, m.value, now});
         store.recordMetrics(runId_, pending);
@@ -204,11 +210,20 @@ RunOutcome TrainingSession::run()
         } catch (const std::exception&) {
             // the failure to record is the one that matters
         }
+        // A broken group is no fault of the run: it is interrupted, and resumes (on as many
+        // processes as are there then) from its last checkpoint.
+        const bool broken = dynamic_cast<const GroupBroken*>(&e) != nullptr;
+        std::string message = e.what();
+        if (broken && rankFailures_)
+            if (const std::string failed = rankFailures_(); !failed.empty())
+                message = failed + "; " + message;
         try {
-            store.finishRun(runId_, RunStatus::Failed, e.what());
+            store.finishRun(runId_, broken ? RunStatus::Interrupted : RunStatus::Failed, message);
         } catch (const std::exception&) {
             // a full disk may refuse this too; the run is then recovered as interrupted
         }
+        if (broken)
+            throw GroupBroken(message);
         throw;
     }
 }

@@ -43,6 +43,15 @@ public:
     // Pause, step and learning-rate changes go to the trainer (thread-safe).
     Trainer& trainer() { return trainer_; }
 
+    // A run on several processes (dist/DistributedRun.h): trains as rank 0 of group. When the
+    // group breaks (a rank ended or stopped answering) the run is INTERRUPTED, so it can be
+    // resumed, and its message starts with what failures() says of the ranks that ended.
+    void setRankGroup(std::shared_ptr<RankGroup> group, std::function<std::string()> failures = {})
+    {
+        trainer_.setRankGroup(std::move(group));
+        rankFailures_ = std::move(failures);
+    }
+
     // Makes run() continue the stored run runId from its last checkpoint instead of starting a
     // new one. The session's config should be the run's (storedTrainConfig), epochs may be raised.
     void resume(int64_t runId) { resumeRunId_ = runId; }
@@ -70,6 +79,7 @@ private:
     Trainer::EpochCallback onEpoch_;
     Trainer::NoteCallback onNote_;
     RunLabels labels_;
+    std::function<std::string()> rankFailures_;
     int64_t runId_ = 0;
     int64_t resumeRunId_ = 0;
 };

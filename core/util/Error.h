@@ -4,8 +4,13 @@
 
 #include <stdexcept>
 #include <string>
+#include <string_view>
 
 namespace reclab {
+
+// text on one line: line breaks, tabs and other control characters escaped (\n, \t, \x1b),
+// anything from LibTorch's "Exception raised from" on dropped, and cut at 600 characters.
+std::string oneLine(std::string_view text);
 
 // Base of every error RecLab reports to a user (bad files, bad options, bad databases).
 class Error : public std::runtime_error {

@@ -12,6 +12,7 @@
 
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <limits.h>
 #include <unistd.h>
 
 namespace fs = std::filesystem;
@@ -44,6 +45,13 @@ bool injectedDiskFull(size_t bytes)
 }
 
 } // namespace
+
+std::string executablePath(const std::string& fallback)
+{
+    char self[PATH_MAX];
+    const ssize_t n = ::readlink("/proc/self/exe", self, sizeof self - 1);
+    return n > 0 ? std::string(self, static_cast<size_t>(n)) : fallback;
+}
 
 std::string fileTypeName(unsigned mode)
 {

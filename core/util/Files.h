@@ -23,6 +23,9 @@ namespace reclab {
 // What a file mode is, for messages ("a FIFO (named pipe)", "a folder"); empty for a regular file.
 std::string fileTypeName(unsigned mode);
 
+// The path of the running program (Linux's /proc/self/exe); fallback when it cannot be read.
+std::string executablePath(const std::string& fallback = {});
+
 // Throws DataError naming path unless it is a regular file (symbolic links followed).
 void requireRegularFile(const std::string& path);
 // Throws DataError naming path unless it is a folder.

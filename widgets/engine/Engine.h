@@ -42,6 +42,9 @@ struct TrainingJobSpec {
     std::string databasePath;
     int64_t resumeRunId = 0; // > 0: continue that stopped run
     int64_t parentRunId = 0; // > 0: a new run cloned from that one
+    // What the other processes of a run on several (config.worldSize > 1) load as their data,
+    // as `reclab-train train --data` takes it; empty when the data cannot be loaded that way.
+    std::string dataSpec;
 };
 
 // Called from the training thread.

@@ -30,7 +30,7 @@ LiveRuns::~LiveRuns() { shutdownAll(); }
 
 LiveRuns::Run* LiveRuns::launch(std::shared_ptr<const Dataset> dataset, const TrainConfig& config,
                                 const QString& databasePath, const QString& label, qint64 resumeRunId,
-                                qint64 parentRunId)
+                                qint64 parentRunId, const QString& dataSpec)
 {
     auto owned = std::make_unique<Run>();
     Run* run = owned.get();
@@ -42,6 +42,7 @@ LiveRuns::Run* LiveRuns::launch(std::shared_ptr<const Dataset> dataset, const Tr
     run->plannedEpochs = !info || info->trainable ? config.epochs : 1;
     run->stage = tr("preparing…");
     run->learningRate = config.learningRate;
+    run->processes = config.worldSize;
     run->clock.start();
     TrainingController* c = run->controller;
     connect(c, &TrainingController::runStarted, this, [this, run, resumeRunId](qint64 id) {
@@ -66,7 +67,7 @@ LiveRuns::Run* LiveRuns::launch(std::shared_ptr<const Dataset> dataset, const Tr
     connect(c, &TrainingController::runFinished, this,
             [this, run](qint64 id, const QString& status, const QString& message) { onFinished(run, id, status, message); });
     runs_.push_back(std::move(owned));
-    c->start(std::move(dataset), config, databasePath, resumeRunId, parentRunId);
+    c->start(std::move(dataset), config, databasePath, resumeRunId, parentRunId, dataSpec);
     return run;
 }
 

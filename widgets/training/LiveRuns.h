@@ -36,6 +36,7 @@ public:
         QString stage;   // what a progress bar says
         double samplesPerSecond = 0;
         bool paused = false;
+        int processes = 1;       // > 1: a run on several processes, which cannot pause or step
         double learningRate = 0; // asked for (applies from the next epoch)
         QStringList notes;       // how the split met the model (users left out), as they came
 
@@ -47,9 +48,10 @@ public:
     explicit LiveRuns(TrainingDashboard* dashboard, QObject* parent = nullptr);
     ~LiveRuns() override; // stops every run and joins its thread
 
-    // Starts a run (resumeRunId: a stored run to continue; parentRunId: the run it clones).
+    // Starts a run (resumeRunId: a stored run to continue; parentRunId: the run it clones;
+    // dataSpec: how the other processes of a run on several load the data).
     Run* launch(std::shared_ptr<const Dataset> dataset, const TrainConfig& config, const QString& databasePath,
-                const QString& label, qint64 resumeRunId, qint64 parentRunId);
+                const QString& label, qint64 resumeRunId, qint64 parentRunId, const QString& dataSpec = {});
     Run* find(const QObject* key) const; // by the run's controller
     size_t count() const { return runs_.size(); }
 

@@ -52,13 +52,14 @@ TrainingController::TrainingController(QObject* parent) : QObject(parent), worke
 TrainingController::~TrainingController() { shutdown(); }
 
 bool TrainingController::start(std::shared_ptr<const Dataset> dataset, const TrainConfig& config,
-                               const QString& databasePath, qint64 resumeRunId, qint64 parentRunId)
+                               const QString& databasePath, qint64 resumeRunId, qint64 parentRunId,
+                               const QString& dataSpec)
 {
     if (running_ || !thread_.isRunning())
         return false;
     running_ = true;
     worker_->clearStop();
-    emit requestRun(std::move(dataset), config, databasePath, resumeRunId, parentRunId);
+    emit requestRun(std::move(dataset), config, databasePath, resumeRunId, parentRunId, dataSpec);
     return true;
 }
 

@@ -18,8 +18,9 @@ public:
     bool isRunning() const { return running_; }
     // Queues a run in the worker thread (resumeRunId > 0: continues that stopped run;
     // parentRunId > 0: a new run cloned from that one); ignored while one is running.
+    // dataSpec: how the other processes of a run on several load the data (TrainingJobSpec).
     bool start(std::shared_ptr<const Dataset> dataset, const TrainConfig& config, const QString& databasePath,
-               qint64 resumeRunId = 0, qint64 parentRunId = 0);
+               qint64 resumeRunId = 0, qint64 parentRunId = 0, const QString& dataSpec = {});
     void stop();
     // Pause, Step (one batch, then paused; its report comes as stepReported) and a learning
     // rate for the coming epochs, for the running run.
@@ -37,7 +38,7 @@ signals:
     void noted(const QString& note);
     void runFinished(qint64 runId, const QString& status, const QString& message);
     void requestRun(std::shared_ptr<const reclab::Dataset> dataset, reclab::TrainConfig config, QString databasePath,
-                    qint64 resumeRunId, qint64 parentRunId);
+                    qint64 resumeRunId, qint64 parentRunId, QString dataSpec);
 
 private:
     QThread thread_;

@@ -5,6 +5,7 @@
 #include "editor/GraphDocument.h"
 #include "zoo/ModelRegistry.h"
 #include "runs/TrainFields.h"
+#include "dist/World.h"
 
 #include <QCheckBox>
 #include <QComboBox>
@@ -62,7 +63,7 @@ TrainingPanel::TrainingPanel(GraphDocument* graphs, QWidget* parent)
       epochs_(new QSpinBox), loss_(new QComboBox), smoothing_(rateSpin(2, 0.0, 0.99, 0.05)), maxLength_(new QSpinBox), pretrain_(new QCheckBox(tr("Pre-train GMF and MLP first"))), optimizer_(new QComboBox),
       learningRate_(rateSpin(5, 0.00001, 10.0, 0.0005)), schedule_(new QComboBox), weightDecay_(rateSpin(6, 0.0, 1.0, 0.0001)),
       momentum_(rateSpin(3, 0.0, 0.999, 0.05)), batch_(new QSpinBox), negatives_(new QSpinBox), factors_(new QSpinBox),
-      seed_(new QSpinBox), device_(new QComboBox), threads_(new QSpinBox), protocol_(new QComboBox),
+      seed_(new QSpinBox), device_(new QComboBox), threads_(new QSpinBox), processes_(new QSpinBox), protocol_(new QComboBox),
       duplicates_(new QComboBox), protocolText_(new QLabel), earlyStopping_(new QCheckBox(tr("Early stopping on a validation part"))),
       validationMetric_(new QComboBox), patience_(new QSpinBox)
 {
@@ -131,6 +132,14 @@ TrainingPanel::TrainingPanel(GraphDocument* graphs, QWidget* parent)
     threads_->setRange(0, QThread::idealThreadCount() * 4);
     threads_->setSpecialValueText(tr("default"));
     form->addRow(tr("Threads"), threads_);
+    fromField(processes_, "processes");
+    processes_->setMaximum(std::max(4, QThread::idealThreadCount() * 2));
+    if (!distributedTrainingBuilt()) {
+        processes_->setEnabled(false);
+        processes_->setToolTip(tr("This build cannot train across processes: LibTorch's c10d with Gloo was not found "
+                                  "when it was built"));
+    }
+    form->addRow(tr("Processes"), processes_);
     form->addRow(tr("Protocol"), protocol_);
     protocolText_->setWordWrap(true);
     protocolText_->setObjectName(QStringLiteral("protocolText"));
@@ -286,6 +295,7 @@ void TrainingPanel::setConfig(const TrainConfig& c)
     if (const int k = device_->findData(wantedDevice_); k >= 0)
         device_->setCurrentIndex(k);
     threads_->setValue(c.threads);
+    processes_->setValue(c.worldSize);
     if (const int k = duplicates_->findData(QString::fromStdString(c.duplicates)); k >= 0)
         duplicates_->setCurrentIndex(k);
     earlyStopping_->setChecked(!c.validationMetric.empty());
@@ -403,6 +413,7 @@ TrainConfig TrainingPanel::config() const
     c.seed = static_cast<uint64_t>(seed_->value());
     c.device = device_->currentData().toString().toStdString();
     c.threads = threads_->value();
+    c.worldSize = processes_->value();
     c.pretrain = pretrain_->isEnabled() && pretrain_->isChecked();
     const QString protocol = protocol_->currentData().toString();
     if (protocol.startsWith(QLatin1String("folds:"))) {

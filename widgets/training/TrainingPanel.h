@@ -63,6 +63,7 @@ public:
     QSpinBox* patienceSpin() const { return patience_; }
     QSpinBox* seedSpin() const { return seed_; }
     QSpinBox* threadsSpin() const { return threads_; }
+    QSpinBox* processesSpin() const { return processes_; }
     QDoubleSpinBox* learningRateSpin() const { return learningRate_; }
     QDoubleSpinBox* weightDecaySpin() const { return weightDecay_; }
     QComboBox* scheduleCombo() const { return schedule_; }
@@ -105,6 +106,7 @@ private:
     QComboBox* device_;
     QString wantedDevice_ = QStringLiteral("cpu");
     QSpinBox* threads_;
+    QSpinBox* processes_;
     QComboBox* protocol_; // data: "loo", "full", "holdout", "din" or "folds:K"
     QComboBox* duplicates_;
     QLabel* protocolText_;

@@ -50,7 +50,7 @@ bool TrainingWorker::setLearningRate(double learningRate)
 }
 
 void TrainingWorker::run(std::shared_ptr<const Dataset> dataset, TrainConfig config, QString databasePath,
-                         qint64 resumeRunId, qint64 parentRunId)
+                         qint64 resumeRunId, qint64 parentRunId, QString dataSpec)
 {
     qint64 runId = 0;
     try {
@@ -64,7 +64,8 @@ void TrainingWorker::run(std::shared_ptr<const Dataset> dataset, TrainConfig con
         callbacks.step = [this](const StepReport& r) { emit stepReported(r); };
         callbacks.note = [this](const std::string& note) { emit noted(QString::fromStdString(note)); };
         const std::unique_ptr<TrainingJob> job = engine().newTrainingJob(
-            {std::move(dataset), std::move(config), databasePath.toStdString(), resumeRunId, parentRunId}, std::move(callbacks));
+            {std::move(dataset), std::move(config), databasePath.toStdString(), resumeRunId, parentRunId, dataSpec.toStdString()},
+            std::move(callbacks));
         TrainingJob& session = *job;
         {
             std::lock_guard<std::mutex> lock(mutex_);

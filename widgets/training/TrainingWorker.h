@@ -35,8 +35,9 @@ public:
 public slots:
     // resumeRunId > 0 continues that stopped run of the database (config is its stored one);
     // parentRunId > 0 records the new run as a clone of that one (in its experiment).
+    // dataSpec: how the other processes of a run on several load the data (TrainingJobSpec).
     void run(std::shared_ptr<const reclab::Dataset> dataset, reclab::TrainConfig config, QString databasePath,
-             qint64 resumeRunId, qint64 parentRunId);
+             qint64 resumeRunId, qint64 parentRunId, QString dataSpec);
 
 signals:
     void runStarted(qint64 runId);
