@@ -5,6 +5,8 @@
 #include "CliErrors.h"
 #include "OptionChecks.h"
 #include "data/DatasetSource.h"
+#include "dist/DistributedRun.h"
+#include "dist/RankGroup.h"
 #include "zoo/ModelFactory.h"
 #include "zoo/ModelRegistry.h"
 #include "train/AccuracyBench.h"
@@ -68,6 +70,15 @@ void addBenchCommand(CLI::App& app, BenchCliOptions& o)
         ->check(numberIn(0.5, 3600.0));
     speed->add_option("--negatives", o.negatives, "Sampled negatives per positive")->capture_default_str()->check(CLI::Range(1, 1000));
     speed->add_option("--threads", o.threads, "LibTorch intra-op threads (default: LibTorch's choice)")->check(CLI::Range(0, 1024));
+    speed->add_option("--processes", o.processes,
+                      "Train on N processes of this machine (the global batch is --batch), reporting the time and bytes "
+                      "of exchanging gradients per step")
+        ->capture_default_str()
+        ->check(CLI::Range(1, 1024));
+    speed->add_option("--gradient-exchange", o.exchange, "With --processes: rows (embedding tables as the rows a step "
+                                                         "touched) or dense (every gradient in one all-reduce)")
+        ->capture_default_str()
+        ->check(CLI::IsMember({"rows", "dense"}));
     speed->add_flag("--json", o.json, "Print one JSON object per batch size");
     speed->footer("Only batches are timed: from the first loss report of an epoch to its last (every 20 batches, "
                   "each waiting for the device), so the split, the sampling of negatives and evaluation are left out; "
@@ -149,6 +160,8 @@ int runSpeedBench(const BenchCliOptions& o)
         c.epochs = 100000; // stopped by time
         c.device = o.device;
         c.threads = o.threads;
+        c.worldSize = o.processes;
+        c.gradientExchange = o.exchange;
         // Spans of whole reports within one epoch: samples and seconds.
         struct Clock {
             int epoch = 0;
@@ -158,9 +171,17 @@ int runSpeedBench(const BenchCliOptions& o)
             int64_t samples = 0;
             double firstReport = -1.0;
         } clock;
+        ExchangeTally exchanged;
         try {
             Trainer trainer(dataset, c);
             const auto start = std::chrono::steady_clock::now();
+            std::unique_ptr<RankHost> host; // --processes: this is rank 0, the others train beside it
+            if (c.worldSize > 1) {
+                const std::string self = executablePath("reclab-train");
+                host = std::make_unique<RankHost>(localWorld(c.worldSize), c, *dataset,
+                                                  LocalLaunch{self, {self, "train", "--data", o.data.empty() ? "sample" : o.data}});
+                trainer.setRankGroup(host->group());
+            }
             trainer.setBatchCallback([&](const BatchProgress& p) {
                 if (!p.phase.empty())
                     return;
@@ -180,21 +201,39 @@ int runSpeedBench(const BenchCliOptions& o)
             const RunOutcome outcome = trainer.fit();
             if (outcome.status == RunStatus::Failed)
                 throw std::runtime_error(outcome.message);
+            if (host) {
+                exchanged = host->group()->tally(); // this epoch's steps so far
+                host->finish();
+            }
         } catch (const std::exception& e) {
             return reportFailure(e);
         }
         const double rate = clock.timed > 0 ? static_cast<double>(clock.samples) / clock.timed : 0.0;
-        if (o.json)
-            std::cout << nlohmann::json{{"model", o.model},         {"device", o.device},
-                                        {"batch", batch},           {"samples_per_second", rate},
-                                        {"timed_seconds", clock.timed}, {"setup_seconds", clock.firstReport},
-                                        {"users", dataset->numUsers()}, {"items", dataset->numItems()},
-                                        {"interactions", dataset->interactions.size()}}
-                             .dump()
-                      << std::endl;
-        else
-            std::printf("%s on %s, batch %d: %.0f samples/s over %.1f s (setup %.1f s)\n", o.model.c_str(),
-                        o.device.c_str(), batch, rate, clock.timed, clock.firstReport);
+        // Per step of the epoch timed.
+        const double steps = static_cast<double>(std::max<int64_t>(1, exchanged.steps));
+        const double exchangeMs = 1e3 * exchanged.seconds / steps, stepMs = rate > 0 ? 1e3 * batch / rate : 0.0;
+        if (o.json) {
+            nlohmann::json line{{"model", o.model},         {"device", o.device},
+                                {"batch", batch},           {"samples_per_second", rate},
+                                {"timed_seconds", clock.timed}, {"setup_seconds", clock.firstReport},
+                                {"users", dataset->numUsers()}, {"items", dataset->numItems()},
+                                {"interactions", dataset->interactions.size()}, {"processes", o.processes}};
+            if (o.processes > 1) {
+                line["gradient_exchange"] = o.exchange;
+                line["step_ms"] = stepMs;
+                line["exchange_ms_per_step"] = exchangeMs;
+                line["exchange_bytes_per_step"] = exchanged.bytesSent / steps;
+            }
+            std::cout << line.dump() << std::endl;
+        } else {
+            std::printf("%s on %s, batch %d: %.0f samples/s over %.1f s (setup %.1f s)", o.model.c_str(), o.device.c_str(),
+                        batch, rate, clock.timed, clock.firstReport);
+            if (o.processes > 1)
+                std::printf("; %d processes, %s: exchange %.2f of %.2f ms per step (%.0f%%), %.1f kB sent per step",
+                            o.processes, o.exchange.c_str(), exchangeMs, stepMs, stepMs > 0 ? 100 * exchangeMs / stepMs : 0.0,
+                            exchanged.bytesSent / steps / 1e3);
+            std::printf("\n");
+        }
         std::fflush(stdout);
     }
     return 0;

@@ -30,6 +30,8 @@ struct BenchCliOptions {
     std::vector<int> batches{256};
     double seconds = 20.0;
     int negatives = 4;
+    int processes = 1;               // ranks on this machine (dist/)
+    std::string exchange = "rows";   // how embedding gradients travel between them
 };
 
 void addBenchCommand(CLI::App& app, BenchCliOptions& options);

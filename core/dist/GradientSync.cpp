@@ -53,6 +53,7 @@ double GradientSync::denseBytesPerStep() const
 GradientSync::Result GradientSync::exchange(const torch::Tensor& weightedLoss, bool stopVote)
 {
     torch::NoGradGuard noGrad;
+    group_.countStep();
     const torch::Tensor& grad = optimizer_.flatGradient();
     const int size = group_.size();
     const auto tables = static_cast<int64_t>(tables_.size());

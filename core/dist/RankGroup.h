@@ -22,6 +22,7 @@ struct ExchangeTally {
     double seconds = 0;   // wall time inside collectives (waiting for the slowest rank included)
     double bytesSent = 0; // what this rank sent, counted for the ring algorithms Gloo and NCCL use
     int64_t collectives = 0;
+    int64_t steps = 0; // gradient exchanges (GradientSync)
 };
 
 class RankGroup {
@@ -73,6 +74,7 @@ public:
     };
 
     const ExchangeTally& tally() const { return tally_; }
+    void countStep() { ++tally_.steps; }
     void resetTally() { tally_ = {}; }
 
 private:

@@ -39,11 +39,11 @@ ModelShape ColdTask::shape() const
     return s;
 }
 
-EpochData ColdTask::sampleEpoch(Random& rng, InputType input) const
+EpochData ColdTask::sampleEpoch(Random& rng, InputType input, const EpochShard& shard) const
 {
     if (kind_ == TaskKind::RatingPrediction)
-        return ratingEpoch(split_.train, rng);
-    return implicitFeedbackEpoch(split_.train, split_.seen, numItems_, negatives_, rng, input, &warm_);
+        return ratingEpoch(split_.train, rng, shard);
+    return implicitFeedbackEpoch(split_.train, split_.seen, numItems_, negatives_, rng, input, shard, &warm_);
 }
 
 MetricValues ColdTask::evaluate(Recommender& model, const torch::Device& device, UserMetrics* perUser) const

@@ -218,15 +218,15 @@ std::vector<std::string> CommonTask::notes() const
             (single == 1 ? "it" : "them") + " out"};
 }
 
-EpochData CommonTask::sampleEpoch(Random& rng, InputType input) const
+EpochData CommonTask::sampleEpoch(Random& rng, InputType input, const EpochShard& shard) const
 {
     if (model_.ratings())
-        return ratingEpoch(split_.rows.train, rng);
+        return ratingEpoch(split_.rows.train, rng, shard);
     if (windows_)
         return windowEpoch(rng);
     if (model_.readsHistory)
         return behaviourEpoch(rng);
-    return implicitFeedbackEpoch(split_.rows.train, seen_, numItems_, negatives_, rng, input);
+    return implicitFeedbackEpoch(split_.rows.train, seen_, numItems_, negatives_, rng, input, shard);
 }
 
 MetricValues CommonTask::evaluate(Recommender& model, const torch::Device& device, UserMetrics* perUser) const

@@ -61,7 +61,9 @@ bool EpochLoop::trainEpoch(Recommender& model, FlatOptimizer& optimizer, int epo
     const Trainer::BatchCallback& onBatch = trainer.batchCallback();
     RankGroup* group = trainer.rankGroup();
     const auto epochStart = std::chrono::steady_clock::now();
-    const EpochData data = task.sampleEpoch(rng, input); // the same samples on every rank
+    // Across processes every rank draws the same epoch and keeps its share of each batch (or,
+    // from a sampler that cannot, every row).
+    const EpochData data = task.sampleEpoch(rng, input, group ? EpochShard{config.batchSize, group->rank(), group->size()} : EpochShard{});
     // The whole epoch goes to the device once; batches are views of it there.
     const auto onDevice = [&](const torch::Tensor& t) { return t.defined() ? t.to(device) : torch::Tensor(); };
     const auto users = onDevice(data.users);
@@ -72,7 +74,8 @@ bool EpochLoop::trainEpoch(Recommender& model, FlatOptimizer& optimizer, int epo
     const auto historyLength = onDevice(data.historyLength);
     const auto targets = onDevice(data.targets);
     const auto negativeTargets = onDevice(data.negativeTargets);
-    const int64_t n = users.size(0);
+    const bool sharded = data.epochRows > 0; // this rank's rows only
+    const int64_t n = sharded ? data.epochRows : users.size(0);
     const int64_t batch = config.batchSize;
     const int64_t batches = (n + batch - 1) / batch;
     const bool scheduled = config.lrSchedule != "constant"; // else the rate stays as set (or set live)
@@ -80,10 +83,12 @@ bool EpochLoop::trainEpoch(Recommender& model, FlatOptimizer& optimizer, int epo
     // Across processes each rank trains on its slice of every batch, its loss weighed by the
     // slice's share of what the batch's loss averages over (rows, or next-item targets).
     std::optional<GradientSync> sync;
-    std::vector<int64_t> weightBefore; // cumulative per row
+    std::vector<int64_t> weightBefore; // cumulative per row (every row here: not sharded)
     if (group) {
         sync.emplace(*group, optimizer, config.gradientExchange != "dense");
         group->resetTally();
+    }
+    if (group && !sharded) {
         const torch::Tensor perRow = data.targets.defined() ? (data.targets >= 0).flatten(1).sum(1).to(torch::kInt64)
                                                             : torch::ones({n}, torch::kInt64);
         const torch::Tensor cumulative = perRow.cumsum(0).contiguous();
@@ -94,6 +99,7 @@ bool EpochLoop::trainEpoch(Recommender& model, FlatOptimizer& optimizer, int epo
     auto windowLoss = torch::zeros({}, torch::TensorOptions().device(device));
     double epochLossSum = 0.0;
     int64_t window = 0;
+    int64_t localRows = 0; // sharded: where the next batch's share starts
     for (int64_t b = 0; b < batches; ++b) {
         const bool stepping = !group && trainer.waitWhilePaused();
         if (!group && trainer.stopRequested()) {
@@ -105,11 +111,17 @@ bool EpochLoop::trainEpoch(Recommender& model, FlatOptimizer& optimizer, int epo
         int64_t len = std::min(batch, n - start);
         double share = 1.0;
         if (group) {
-            const int64_t whole = weightBefore[start + len] - weightBefore[start];
             const int64_t from = start + len * group->rank() / group->size();
             const int64_t to = start + len * (group->rank() + 1) / group->size();
-            share = whole > 0 ? static_cast<double>(weightBefore[to] - weightBefore[from]) / static_cast<double>(whole) : 0.0;
-            start = from;
+            if (sharded) { // this rank's rows of each batch follow one another here
+                share = len > 0 ? static_cast<double>(to - from) / static_cast<double>(len) : 0.0;
+                start = localRows;
+                localRows += to - from;
+            } else {
+                const int64_t whole = weightBefore[start + len] - weightBefore[start];
+                share = whole > 0 ? static_cast<double>(weightBefore[to] - weightBefore[from]) / static_cast<double>(whole) : 0.0;
+                start = from;
+            }
             len = to - from;
         }
         const auto rows = [&](const torch::Tensor& t) { return t.defined() ? t.narrow(0, start, len) : torch::Tensor(); };

@@ -146,7 +146,7 @@ void trainOn(Recommender& model, const InteractionTable& rows, const UserItemInd
     FlatOptimizer optimizer(model.parameters(), optimizerOptionsOf(c));
     model.train();
     for (int e = 0; e < epochs && !(stop && stop->load()); ++e) {
-        const EpochData d = implicitFeedbackEpoch(rows, seen, numItems, c.negatives, rng, model.inputType());
+        const EpochData d = implicitFeedbackEpoch(rows, seen, numItems, c.negatives, rng, model.inputType(), {});
         const auto to = [&](const torch::Tensor& t) { return t.defined() ? t.to(device) : torch::Tensor(); };
         const auto users = to(d.users), items = to(d.items), labels = to(d.labels), negItems = to(d.negItems);
         const int64_t n = users.size(0);

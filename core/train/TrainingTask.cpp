@@ -20,30 +20,50 @@ namespace reclab {
 
 namespace {
 
-// Writes rows in a seeded random order into CPU tensors (negItems too when negs is given).
+// Writes rows in a seeded random order into CPU tensors (negItems too when negs is given): all of
+// them, or the shard's of each batch.
 template <typename Ids, typename Labels>
-EpochData shuffledEpoch(const Ids& users, const Ids& items, const Labels& labels, Random& rng,
+EpochData shuffledEpoch(const Ids& users, const Ids& items, const Labels& labels, Random& rng, const EpochShard& shard,
                         const std::vector<int32_t>* negs = nullptr)
 {
     const size_t n = users.size();
     std::vector<uint32_t> order(n);
     std::iota(order.begin(), order.end(), 0u);
     rng.shuffle(order.begin(), order.end());
-    const auto rows = static_cast<int64_t>(n);
+    // The positions kept: [from, to) of each batch.
+    std::vector<std::pair<size_t, size_t>> spans;
+    size_t kept = n;
+    if (!shard.whole()) {
+        kept = 0;
+        const auto batch = static_cast<size_t>(shard.batch);
+        for (size_t start = 0; start < n; start += batch) {
+            const size_t len = std::min(batch, n - start);
+            const size_t from = start + len * static_cast<size_t>(shard.rank) / static_cast<size_t>(shard.size);
+            const size_t to = start + len * static_cast<size_t>(shard.rank + 1) / static_cast<size_t>(shard.size);
+            spans.emplace_back(from, to);
+            kept += to - from;
+        }
+    } else {
+        spans.emplace_back(0, n);
+    }
+    const auto rows = static_cast<int64_t>(kept);
     EpochData data{torch::empty({rows}, torch::kLong), torch::empty({rows}, torch::kLong),
                    torch::empty({rows}, torch::kFloat), negs ? torch::empty({rows}, torch::kLong) : torch::Tensor(), {}, {}, {}, {}};
+    data.epochRows = shard.whole() ? 0 : static_cast<int64_t>(n);
     auto* u = data.users.data_ptr<int64_t>();
     auto* i = data.items.data_ptr<int64_t>();
     auto* y = data.labels.data_ptr<float>();
     int64_t* j = negs ? data.negItems.data_ptr<int64_t>() : nullptr;
-    for (size_t k = 0; k < n; ++k) {
-        const uint32_t r = order[k];
-        u[k] = users[r];
-        i[k] = items[r];
-        y[k] = labels[r];
-        if (j)
-            j[k] = (*negs)[r];
-    }
+    size_t out = 0;
+    for (const auto& [from, to] : spans)
+        for (size_t k = from; k < to; ++k, ++out) {
+            const uint32_t r = order[k];
+            u[out] = users[r];
+            i[out] = items[r];
+            y[out] = labels[r];
+            if (j)
+                j[out] = (*negs)[r];
+        }
     return data;
 }
 
@@ -257,7 +277,7 @@ ModelShape ImplicitRankingTask::shape() const
 }
 
 EpochData implicitFeedbackEpoch(const InteractionTable& train, const UserItemIndex& seen, int32_t numItems, int negatives,
-                                Random& rng, InputType input, const std::vector<int32_t>* pool)
+                                Random& rng, InputType input, const EpochShard& shard, const std::vector<int32_t>* pool)
 {
     // Negatives are items the user never consumed, drawn afresh each epoch.
     const size_t n = train.size();
@@ -287,7 +307,7 @@ EpochData implicitFeedbackEpoch(const InteractionTable& train, const UserItemInd
                 items[k] = train.item[r];
                 negs[k] = drawNegative(train.user[r]);
             }
-        return shuffledEpoch(users, items, labels, rng, &negs);
+        return shuffledEpoch(users, items, labels, rng, shard, &negs);
     }
     // Each positive plus `negatives` unconsumed items labelled 0.
     const size_t total = n * static_cast<size_t>(1 + negatives);
@@ -304,12 +324,12 @@ EpochData implicitFeedbackEpoch(const InteractionTable& train, const UserItemInd
             users[k] = train.user[r];
             items[k] = drawNegative(train.user[r]);
         }
-    return shuffledEpoch(users, items, labels, rng);
+    return shuffledEpoch(users, items, labels, rng, shard);
 }
 
-EpochData ImplicitRankingTask::sampleEpoch(Random& rng, InputType input) const
+EpochData ImplicitRankingTask::sampleEpoch(Random& rng, InputType input, const EpochShard& shard) const
 {
-    return implicitFeedbackEpoch(split_.train, seen_, numItems_, negatives_, rng, input);
+    return implicitFeedbackEpoch(split_.train, seen_, numItems_, negatives_, rng, input, shard);
 }
 
 MetricValues ImplicitRankingTask::evaluate(Recommender& model, const torch::Device& device, UserMetrics* perUser) const
@@ -369,14 +389,14 @@ ModelShape RatingPredictionTask::shape() const
     return s;
 }
 
-EpochData ratingEpoch(const InteractionTable& train, Random& rng)
+EpochData ratingEpoch(const InteractionTable& train, Random& rng, const EpochShard& shard)
 {
-    return shuffledEpoch(train.user, train.item, train.rating, rng);
+    return shuffledEpoch(train.user, train.item, train.rating, rng, shard);
 }
 
-EpochData RatingPredictionTask::sampleEpoch(Random& rng, InputType) const
+EpochData RatingPredictionTask::sampleEpoch(Random& rng, InputType, const EpochShard& shard) const
 {
-    return ratingEpoch(split_.train, rng);
+    return ratingEpoch(split_.train, rng, shard);
 }
 
 MetricValues RatingPredictionTask::evaluate(Recommender& model, const torch::Device& device, UserMetrics* perUser) const
@@ -438,7 +458,7 @@ ModelShape ClickThroughTask::shape() const
     return s;
 }
 
-EpochData ClickThroughTask::sampleEpoch(Random& rng, InputType) const
+EpochData ClickThroughTask::sampleEpoch(Random& rng, InputType, const EpochShard&) const
 {
     std::vector<uint32_t> order(split_.train.size());
     std::iota(order.begin(), order.end(), 0u);

@@ -41,22 +41,37 @@ struct EpochData {
     torch::Tensor targets;       // int64 [n, L], next-item models: the item after each position (Batch);
                                  // [n, 1] for one state per history: the item after the history
     torch::Tensor negativeTargets; // int64 [n, L or 1, k]: k unconsumed items beside each target (loss bce/bpr)
+    // > 0: these are one rank's rows (EpochShard) of an epoch of this many rows; 0: every row.
+    int64_t epochRows = 0;
+};
+
+// One rank's share of an epoch in a run on several processes: of each batch of `batch` rows of
+// the shuffled epoch, the rows [len * rank / size, len * (rank + 1) / size). Every rank draws
+// the same epoch (the same seed) and keeps its share, so the ranks' rows together are exactly
+// one process's. Samplers that cannot keep a share return every row (epochRows 0).
+struct EpochShard {
+    int64_t batch = 0;
+    int rank = 0;
+    int size = 1;
+    bool whole() const { return size <= 1; }
 };
 
 // Pointwise: each training row labelled 1 plus `negatives` unconsumed items (never in seen)
 // labelled 0; pairwise: `negatives` (user, consumed, unconsumed) triples per row. Negatives are
 // drawn afresh each epoch, from `pool` when given (the cold protocol's warm items), else from every item.
 EpochData implicitFeedbackEpoch(const InteractionTable& train, const UserItemIndex& seen, int32_t numItems, int negatives,
-                                Random& rng, InputType input, const std::vector<int32_t>* pool = nullptr);
+                                Random& rng, InputType input, const EpochShard& shard,
+                                const std::vector<int32_t>* pool = nullptr);
 // The training ratings as labels, in a seeded order.
-EpochData ratingEpoch(const InteractionTable& train, Random& rng);
+EpochData ratingEpoch(const InteractionTable& train, Random& rng, const EpochShard& shard);
 
 class TrainingTask {
 public:
     virtual ~TrainingTask() = default;
     virtual ModelShape shape() const = 0;
     // Pointwise: labelled (user, item) rows; pairwise: (user, consumed, unconsumed) triples.
-    virtual EpochData sampleEpoch(Random& rng, InputType input) const = 0;
+    // shard: the rows this rank keeps (EpochShard); samplers of rows keep only those.
+    virtual EpochData sampleEpoch(Random& rng, InputType input, const EpochShard& shard = {}) const = 0;
     // Metrics on the test part (perUser, when given, receives them per test user); on the validation part (held out when the configuration names a
     // validation metric; ConfigError otherwise), names without the "val_" prefix.
     virtual MetricValues evaluate(Recommender& model, const torch::Device& device, UserMetrics* perUser = nullptr) const = 0;
@@ -99,7 +114,7 @@ class ImplicitRankingTask : public SplitTask<LeaveOneOutSplit> {
 public:
     ImplicitRankingTask(const Dataset& dataset, const TrainConfig& config);
     ModelShape shape() const override;
-    EpochData sampleEpoch(Random& rng, InputType input) const override;
+    EpochData sampleEpoch(Random& rng, InputType input, const EpochShard& shard = {}) const override;
     MetricValues evaluate(Recommender& model, const torch::Device& device, UserMetrics* perUser = nullptr) const override;
     MetricValues evaluateValidation(Recommender& model, const torch::Device& device) const override;
 
@@ -127,7 +142,7 @@ class RatingPredictionTask : public SplitTask<RatioSplit> {
 public:
     RatingPredictionTask(const Dataset& dataset, const TrainConfig& config);
     ModelShape shape() const override;
-    EpochData sampleEpoch(Random& rng, InputType input) const override;
+    EpochData sampleEpoch(Random& rng, InputType input, const EpochShard& shard = {}) const override;
     MetricValues evaluate(Recommender& model, const torch::Device& device, UserMetrics* perUser = nullptr) const override;
     MetricValues evaluateValidation(Recommender& model, const torch::Device& device) const override;
 
@@ -144,7 +159,7 @@ class ClickThroughTask : public SplitTask<BehaviourSplit> {
 public:
     ClickThroughTask(const Dataset& dataset, const TrainConfig& config);
     ModelShape shape() const override;
-    EpochData sampleEpoch(Random& rng, InputType input) const override;
+    EpochData sampleEpoch(Random& rng, InputType input, const EpochShard& shard = {}) const override;
     MetricValues evaluate(Recommender& model, const torch::Device& device, UserMetrics* perUser = nullptr) const override;
     MetricValues evaluateValidation(Recommender& model, const torch::Device& device) const override;
 
@@ -166,7 +181,7 @@ class CommonTask : public SplitTask<CommonSplit> {
 public:
     CommonTask(const Dataset& dataset, const TrainConfig& config, const ModelAbilities& model);
     ModelShape shape() const override;
-    EpochData sampleEpoch(Random& rng, InputType input) const override;
+    EpochData sampleEpoch(Random& rng, InputType input, const EpochShard& shard = {}) const override;
     MetricValues evaluate(Recommender& model, const torch::Device& device, UserMetrics* perUser = nullptr) const override;
     MetricValues evaluateValidation(Recommender& model, const torch::Device& device) const override;
 
@@ -200,7 +215,7 @@ class ColdTask : public SplitTask<ColdItemSplit> {
 public:
     ColdTask(const Dataset& dataset, const TrainConfig& config, TaskKind kind);
     ModelShape shape() const override;
-    EpochData sampleEpoch(Random& rng, InputType input) const override;
+    EpochData sampleEpoch(Random& rng, InputType input, const EpochShard& shard = {}) const override;
     MetricValues evaluate(Recommender& model, const torch::Device& device, UserMetrics* perUser = nullptr) const override;
     MetricValues evaluateValidation(Recommender& model, const torch::Device& device) const override;
     std::vector<std::string> notes() const override;
