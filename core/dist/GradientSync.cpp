@@ -3,6 +3,7 @@
 #include "dist/RankGroup.h"
 #include "train/FlatOptimizer.h"
 
+#include <ATen/Parallel.h>
 #include <torch/torch.h>
 
 #include <algorithm>
@@ -15,6 +16,34 @@ namespace {
 bool isTable(const torch::Tensor& p)
 {
     return p.dim() == 2 && p.size(0) >= 256 && p.size(0) >= 4 * p.size(1);
+}
+
+// The rows of a [rows, dim] gradient with a number other than zero, ascending. On the CPU one
+// read of the table (most rows are zero: a step touches a batch's users and items), on a GPU
+// the same by tensor operations.
+torch::Tensor touchedRows(const torch::Tensor& table)
+{
+    if (!table.is_cpu())
+        return table.ne(0).any(1).nonzero().squeeze(1);
+    const int64_t rows = table.size(0), dim = table.size(1);
+    const float* g = table.data_ptr<float>();
+    const int chunks = std::max(1, std::min(at::get_num_threads(), static_cast<int>(rows / 4096)));
+    std::vector<std::vector<int64_t>> found(static_cast<size_t>(chunks));
+    at::parallel_for(0, chunks, 1, [&](int64_t begin, int64_t end) {
+        for (int64_t c = begin; c < end; ++c)
+            for (int64_t r = rows * c / chunks; r < rows * (c + 1) / chunks; ++r) {
+                const float* row = g + r * dim;
+                for (int64_t k = 0; k < dim; ++k)
+                    if (row[k] != 0.0f) {
+                        found[static_cast<size_t>(c)].push_back(r);
+                        break;
+                    }
+            }
+    });
+    std::vector<int64_t> all;
+    for (const auto& part : found)
+        all.insert(all.end(), part.begin(), part.end());
+    return torch::tensor(all, torch::kLong);
 }
 
 // Rows are packed as 32-bit indices in the float payload, bit for bit (an all-gather only copies).
@@ -64,7 +93,7 @@ GradientSync::Result GradientSync::exchange(const torch::Tensor& weightedLoss, b
     for (size_t t = 0; t < tables_.size(); ++t) {
         const Table& table = tables_[t];
         views[t] = grad.narrow(0, table.offset, table.rows * table.dim).view({table.rows, table.dim});
-        rows[t] = views[t].ne(0).any(1).nonzero().squeeze(1);
+        rows[t] = touchedRows(views[t]);
     }
 
     // One all-reduce: the dense gradients, the loss, the stop vote, each rank's row counts.
@@ -143,8 +172,8 @@ GradientSync::Result GradientSync::exchange(const torch::Tensor& weightedLoss, b
     }
     const torch::Tensor gathered = group_.allgather(pack);
     for (size_t t = 0; t < tables_.size(); ++t)
-        if (asRows[t])
-            views[t].zero_();
+        if (asRows[t]) // only this rank's rows are not zero
+            views[t].index_fill_(0, rows[t], 0.0f);
     // In rank order on every rank, so every rank adds the same numbers the same way.
     for (int r = 0; r < size; ++r) {
         const torch::Tensor from = gathered[r];
