@@ -18,6 +18,7 @@
 #include "training/TrainingPanel.h"
 #include <QAction>
 #include <QCheckBox>
+#include <QScrollArea>
 #endif
 
 #include <QElapsedTimer>
@@ -453,16 +454,25 @@ void TestDistributed::workbenchTrainsOnTwoProcesses()
     w.panel()->pretrainCheck()->setChecked(false);
     QVERIFY(w.panel()->processesSpin()->isEnabled());
     w.panel()->processesSpin()->setValue(2);
+    for (QWidget* up = w.panel()->processesSpin()->parentWidget(); up; up = up->parentWidget())
+        if (auto* area = qobject_cast<QScrollArea*>(up)) {
+            area->ensureWidgetVisible(w.panel()->processesSpin());
+            break;
+        }
+    const QByteArray shots = qgetenv("RECLAB_SCREENSHOT_DIR");
+    if (!shots.isEmpty())
+        w.grab().save(QString::fromLocal8Bit(shots) + QStringLiteral("/processes-setup.png"));
     QSignalSpy finished(&w, &MainWindow::trainingFinished);
     w.startAction()->trigger();
     QVERIFY(w.isTraining());
     QVERIFY(w.stopAction()->isEnabled());
     QVERIFY(!w.pauseAction()->isEnabled()); // the other rank would wait on a paused one
+    QVERIFY(!w.stepAction()->isEnabled());
     // Live, as any run: the loss curve grows within the first epoch, then the epoch's metric.
     QTRY_VERIFY_WITH_TIMEOUT(w.dashboard()->pointCount(w.currentRunId(), QStringLiteral("batch_loss")) >= 3, 120000);
     QVERIFY(w.dashboard()->pointCount(w.currentRunId(), QStringLiteral("hr@10")) == 0);
     QTRY_VERIFY_WITH_TIMEOUT(w.dashboard()->pointCount(w.currentRunId(), QStringLiteral("hr@10")) >= 1, 120000);
-    if (const QByteArray shots = qgetenv("RECLAB_SCREENSHOT_DIR"); !shots.isEmpty())
+    if (!shots.isEmpty())
         w.grab().save(QString::fromLocal8Bit(shots) + QStringLiteral("/processes-training.png"));
     QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 1, 180000);
     QCOMPARE(finished.first().at(1).toString(), QStringLiteral("FINISHED"));

@@ -35,7 +35,8 @@ LiveRuns::Run* LiveRuns::launch(std::shared_ptr<const Dataset> dataset, const Tr
     auto owned = std::make_unique<Run>();
     Run* run = owned.get();
     run->controller = new TrainingController(this);
-    run->label = label;
+    // A run on several processes says so wherever its label shows (run list, legends, status).
+    run->label = config.worldSize > 1 ? tr("%1 on %2 processes").arg(label).arg(config.worldSize) : label;
     // Counting models finish in one pass; asked of the registry, not of a graph analysis (the GUI
     // thread, and nothing here may throw).
     const ModelInfo* info = config.customGraph() ? nullptr : findModel(config.model);
