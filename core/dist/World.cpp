@@ -1,6 +1,7 @@
 #include "dist/World.h"
 
 #include "util/Error.h"
+#include "util/TextFile.h"
 
 #include <cerrno>
 #include <cstdlib>
@@ -27,13 +28,11 @@ long wholeVariable(const char* name, long lo, long hi)
     if (!text)
         throw ConfigError(name, "is not set, but the other variables of a distributed launch are (torchrun sets RANK, "
                                 "WORLD_SIZE, LOCAL_RANK, MASTER_ADDR and MASTER_PORT)");
-    errno = 0;
-    char* end = nullptr;
-    const long value = std::strtol(text, &end, 10);
-    if (errno != 0 || end == text || *end != '\0' || value < lo || value > hi)
+    long long value = 0;
+    if (!parseInt64(text, value) || value < lo || value > hi)
         throw ConfigError(name, "expected a whole number from " + std::to_string(lo) + " to " + std::to_string(hi) +
                                     ", got '" + text + "'");
-    return value;
+    return static_cast<long>(value);
 }
 
 } // namespace
