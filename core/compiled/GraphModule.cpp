@@ -3,6 +3,7 @@
 #include "data/Dataset.h"
 #include "data/ProfileFields.h"
 #include "compiled/BlockKernel.h"
+#include "compiled/FusedStep.h"
 
 #include <torch/nn/functional/loss.h>
 #include <torch/types.h>
@@ -236,6 +237,24 @@ torch::Tensor GraphModelImpl::calculateLoss(const Batch& batch)
                           ? (out - batch.labels).pow(2).mean()
                           : torch::nn::functional::binary_cross_entropy_with_logits(out, batch.labels);
     return l2_ > 0 ? loss + penalty : loss;
+}
+
+bool GraphModelImpl::hasFusedStep(std::string* why)
+{
+    if (!fusedPlanned_) {
+        fusedPlanned_ = true;
+        fused_ = FusedStep::plan(*this, l2_, &fusedRefusal_);
+    }
+    if (why)
+        *why = fusedRefusal_;
+    return fused_ != nullptr;
+}
+
+torch::Tensor GraphModelImpl::trainingStep(const Batch& batch, double weight)
+{
+    if (fusedSteps_ && !batch.targets.defined() && hasFusedStep() && fused_->accepts(batch))
+        return torch::scalar_tensor(fused_->run(batch, weight));
+    return Recommender::trainingStep(batch, weight);
 }
 
 torch::Tensor GraphModelImpl::predictBatch(const Batch& batch)

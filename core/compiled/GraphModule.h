@@ -80,6 +80,14 @@ public:
 
     torch::Tensor forward(const Batch& batch);
     torch::Tensor calculateLoss(const Batch& batch) override;
+    // On a CPU, graphs of ids, embeddings, products, concatenations, linear layers and MLPs with
+    // a click or rating output take a fused step without autograd (FusedStep.h); the others,
+    // and any batch it does not accept, go through autograd.
+    torch::Tensor trainingStep(const Batch& batch, double weight = 1.0) override;
+    // Off: every step through autograd (for comparing the two).
+    void setFusedSteps(bool on) { fusedSteps_ = on; }
+    // Whether the graph has a fused step, and if not, why not (planned on first call).
+    bool hasFusedStep(std::string* why = nullptr);
     // The next-item loss with sampled negatives: "bce" (the default) or "bpr" (TrainConfig::loss).
     void setSampledLoss(std::string loss) { sampledLoss_ = std::move(loss); }
     // Cross-entropy over all items: the share ε of each target's label spread over every item.
@@ -153,6 +161,9 @@ private:
     double labelSmoothing_ = 0.0;
     torch::Tensor nextItemLoss(const torch::Tensor& out, const torch::Tensor& targets, bool sampled) const;
     std::vector<std::shared_ptr<Step>> steps_; // dependency order
+    bool fusedSteps_ = true, fusedPlanned_ = false;
+    std::shared_ptr<class FusedStep> fused_;
+    std::string fusedRefusal_;
     torch::Tensor lastAttention_;
     struct SharedHistoryPlan {
         bool supported = false;     // runShared can evaluate the graph

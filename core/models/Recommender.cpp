@@ -6,6 +6,15 @@
 
 namespace reclab {
 
+torch::Tensor Recommender::trainingStep(const Batch& batch, double weight)
+{
+    auto loss = calculateLoss(batch);
+    if (weight != 1.0)
+        loss = loss * weight;
+    loss.backward();
+    return loss.detach();
+}
+
 torch::Tensor Recommender::fullSortPredict(const torch::Tensor& users)
 {
     const int64_t n = numItems();

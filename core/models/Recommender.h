@@ -41,6 +41,10 @@ public:
     virtual bool trainable() const { return true; }
 
     virtual torch::Tensor calculateLoss(const Batch& batch) = 0;
+    // One training step's work before the optimizer: weight · calculateLoss(batch), its
+    // gradients added into the parameters' .grad, and that weighted loss returned (detached).
+    // The default runs autograd; a model may compute the same gradients another way.
+    virtual torch::Tensor trainingStep(const Batch& batch, double weight = 1.0);
     // Scores of aligned (user, item) pairs, shape [n]; higher is better.
     virtual torch::Tensor predict(const torch::Tensor& users, const torch::Tensor& items) = 0;
     // Scores of every item for each user, shape [users, numItems()].

@@ -135,10 +135,8 @@ bool EpochLoop::trainEpoch(Recommender& model, FlatOptimizer& optimizer, int epo
         optimizer.zeroGrad();
         if (group) {
             torch::Tensor weighted = torch::zeros({}, torch::TensorOptions().device(device));
-            if (len > 0 && share > 0) {
-                weighted = model.calculateLoss(mb) * share;
-                weighted.backward();
-            }
+            if (len > 0 && share > 0)
+                weighted = model.trainingStep(mb, share);
             const GradientSync::Result shared = sync->exchange(weighted, trainer.stopRequested());
             if (shared.stop) { // every rank stops at this same step
                 outcome.status = RunStatus::Stopped;
@@ -148,8 +146,7 @@ bool EpochLoop::trainEpoch(Recommender& model, FlatOptimizer& optimizer, int epo
             optimizer.step();
             windowLoss += shared.loss;
         } else {
-            auto loss = model.calculateLoss(mb);
-            loss.backward();
+            auto loss = model.trainingStep(mb);
             if (stepping && trainer.stepCallback()) {
                 // Gradients as this batch left them, before the update.
                 StepReport r{epoch, b + 1, step + 1, loss.item<double>(), gradientNorms(model)};
@@ -158,7 +155,7 @@ bool EpochLoop::trainEpoch(Recommender& model, FlatOptimizer& optimizer, int epo
             } else {
                 optimizer.step();
             }
-            windowLoss += loss.detach();
+            windowLoss += loss;
         }
         ++window;
         ++step;

@@ -3,6 +3,7 @@
 #include "compiled/GraphModule.h"
 #include "compiled/GraphText.h"
 #include "models/BPRMF.h"
+#include "models/SVDpp.h"
 #include "models/ContentModel.h"
 #include "models/NeighbourhoodModel.h"
 #include "models/Popularity.h"
@@ -40,6 +41,15 @@ std::shared_ptr<Recommender> createModel(const ModelInfo& info, const ModelShape
         o.factors = c.factors;
         o.l2 = c.l2;
         return std::make_shared<BPRMFImpl>(o);
+    }
+    if (info.name == "svdpp") {
+        SVDppOptions o;
+        o.numUsers = s.numUsers;
+        o.numItems = s.numItems;
+        o.factors = c.factors;
+        o.globalMean = s.globalMean;
+        o.l2 = c.l2;
+        return std::make_shared<SVDppImpl>(*s.train, o);
     }
     if (info.name == "itemknn")
         return neighbourhood(NeighbourhoodOptions::ItemBased, false, s, c);

@@ -47,6 +47,14 @@ TrainConfig mfDefaults()
     return c;
 }
 
+// SVD++: biased MF's settings (README, Results on ml-100k).
+TrainConfig svdppDefaults()
+{
+    TrainConfig c = mfDefaults();
+    c.model = "svdpp";
+    return c;
+}
+
 // Models computed once from counts: a single "epoch".
 TrainConfig popDefaults(const char* name = "pop")
 {
@@ -242,6 +250,10 @@ std::vector<ModelInfo> buildRegistry()
     models.push_back(templateModel("mf", "Biased MF",
                                    "Matrix factorisation with user and item biases for rating prediction (Koren 2009)",
                                    TaskKind::RatingPrediction, ModelFamily::General, mfDefaults(), mfGraph()));
+    models.push_back({"svdpp", "SVD++",
+                      "Biased MF whose user vector adds the items the user rated, whatever the rating (Koren 2008)",
+                      TaskKind::RatingPrediction, ModelFamily::General, InputType::Pointwise, svdppDefaults(), true, {},
+                      true});
     models.push_back({"bpr", "BPR-MF",
                       "Matrix factorisation trained to rank consumed above unconsumed items (Rendle et al. 2009)",
                       TaskKind::ImplicitRanking, ModelFamily::General, InputType::Pairwise, defaults("bpr", 1e-3, 64, 1),

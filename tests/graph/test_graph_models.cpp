@@ -3,19 +3,23 @@
 // scoring equals scoring every pair, and scoring one history against many candidates equals
 // batches with the history on every row; every template trains for real; NeuMF's pre-training
 // loads its parts; custom graphs with the other blocks train; invalid graphs are refused
-// before any training starts.
+// before any training starts. The fused training step (no autograd) of the NCF and MF graphs
+// gives autograd's loss and gradients, and trains NeuMF on ml-100k as autograd does.
 // LibTorch's headers before Qt's: Qt's `slots` macro breaks them.
 #include "graph/GraphTemplates.h"
 #include "oracles/BiasedMF.h"
 #include "oracles/DeepInterest.h"
 #include "oracles/NeuMF.h"
 
+#include "data/DatasetSource.h"
 #include "data/SampleGenerator.h"
 #include "zoo/ModelFactory.h"
 #include "zoo/ModelRegistry.h"
+#include "runs/Metrics.h"
 #include "train/Trainer.h"
 
 #include "graph/GraphChecks.h" // brings Qt's headers: after every LibTorch one
+#include "TestData.h"
 
 #include <cmath>
 
@@ -28,6 +32,7 @@ private slots:
     void initTestCase();
     void templatesMatchOracles_data();
     void templatesMatchOracles();
+    void fusedStepTrainsAsAutograd();
     void everyTemplateTrains_data();
     void everyTemplateTrains();
     void pretrainingLoadsTheParts();
@@ -195,6 +200,39 @@ void TestGraphModels::templatesMatchOracles()
             QVERIFY2(d <= 1e-6, qPrintable(QString::fromStdString(p.key()) + QString(": gradients differ by %1").arg(d)));
         }
     }
+    // The fused step (the NCF and MF graphs): autograd's loss and gradients, times the weight.
+    std::string why;
+    const bool fused = graph->hasFusedStep(&why);
+    QCOMPARE(fused, name != "base" && name != "din");
+    if (!fused) {
+        QVERIFY2(why.find("history") != std::string::npos, why.c_str());
+    } else {
+        for (auto& p : graph->parameters())
+            p.grad().zero_();
+        const double weighted = graph->trainingStep(batch, 0.5).item<double>();
+        QVERIFY2(std::abs(weighted - 0.5 * oracleLoss.item<double>()) <= 1e-6,
+                 qPrintable(QString("fused loss %1 vs %2").arg(weighted).arg(0.5 * oracleLoss.item<double>())));
+        for (const auto& p : graph->named_parameters()) {
+            const double d = maxDiff(p.value().grad(), 0.5 * oracleParams[oracleName(p.key(), c)].grad());
+            QVERIFY2(d <= 1e-6, qPrintable(QString::fromStdString(p.key()) + QString(": fused gradients differ by %1").arg(d)));
+        }
+        // and the graph's own autograd step, to float rounding
+        std::vector<torch::Tensor> fusedGrads;
+        for (auto& p : graph->parameters()) {
+            fusedGrads.push_back(p.grad().clone());
+            p.grad().zero_();
+        }
+        graph->setFusedSteps(false);
+        const double viaAutograd = graph->trainingStep(batch, 0.5).item<double>();
+        graph->setFusedSteps(true);
+        QVERIFY(std::abs(viaAutograd - weighted) <= 1e-7);
+        size_t k = 0;
+        for (const auto& p : graph->named_parameters()) {
+            const auto& f = fusedGrads[k++];
+            const double d = maxDiff(p.value().grad(), f); // bias sums are added in another order
+            QVERIFY2(d <= 1e-7, qPrintable(QString::fromStdString(p.key()) + QString(": %1 from autograd's").arg(d)));
+        }
+    }
     // All items for some users, against the oracle's own fast path.
     if (findModel(name)->task != TaskKind::ClickThrough) {
         torch::NoGradGuard noGrad;
@@ -203,6 +241,49 @@ void TestGraphModels::templatesMatchOracles()
         const auto users = torch::arange(0, 40, torch::kLong);
         const double d = maxDiff(graph->fullSortPredict(users), oracle->fullSortPredict(users));
         QVERIFY2(d <= 1e-5, qPrintable(QString("all-item scores differ by %1").arg(d)));
+    }
+}
+
+// NeuMF at the paper's sizes, one epoch of ml-100k with the fused step and one through
+// autograd from the same seed, with and without L2: the same weights up to float rounding.
+void TestGraphModels::fusedStepTrainsAsAutograd()
+{
+    RECLAB_REQUIRE_ML100K();
+    auto ds = std::make_shared<const Dataset>(loadDataset(test::ml100kDir().toStdString()));
+    TrainConfig c = defaultConfigFor("neumf");
+    c.epochs = 1;
+    c.factors = 8;
+    c.mlpLayers = {64, 32, 16, 8};
+    c.negatives = 4;
+    c.pretrain = false;
+    for (const double l2 : {0.0, 1e-3}) {
+        c.l2 = l2;
+        std::vector<torch::Tensor> weights[2];
+        double hr[2] = {0, 0}, loss[2] = {0, 0};
+        for (const bool autograd : {false, true}) {
+            if (autograd)
+                qputenv("RECLAB_AUTOGRAD_STEPS", "1");
+            Trainer trainer(ds, c);
+            trainer.setEpochCallback([&](const EpochStats& s) { loss[autograd] = s.loss; });
+            const RunOutcome outcome = trainer.fit();
+            qunsetenv("RECLAB_AUTOGRAD_STEPS");
+            QCOMPARE(outcome.status, RunStatus::Finished);
+            auto* graph = dynamic_cast<GraphModelImpl*>(trainer.model().get());
+            QVERIFY(graph);
+            QCOMPARE(graph->hasFusedStep(), !autograd);
+            hr[autograd] = metricOr(outcome.finalMetrics, "hr@10", 0);
+            for (const auto& p : graph->parameters())
+                weights[autograd].push_back(p.detach().clone());
+        }
+        double d = 0;
+        for (size_t k = 0; k < weights[0].size(); ++k)
+            d = std::max(d, maxDiff(weights[0][k], weights[1][k]));
+        qInfo("NeuMF, one epoch of ml-100k, L2 %g: HR@10 %.4f fused, %.4f autograd; loss %.7f and %.7f; weights "
+              "differ by at most %.2e", l2, hr[0], hr[1], loss[0], loss[1], d);
+        QVERIFY(hr[0] >= 0.4);
+        QVERIFY2(std::abs(loss[0] - loss[1]) <= 1e-5 * loss[1], qPrintable(QString("%1 vs %2").arg(loss[0]).arg(loss[1])));
+        QVERIFY2(std::abs(hr[0] - hr[1]) <= 0.003, qPrintable(QString("%1 vs %2").arg(hr[0]).arg(hr[1])));
+        QVERIFY2(d <= 1e-5, qPrintable(QString::number(d)));
     }
 }
 
