@@ -25,6 +25,7 @@ struct BenchCliOptions {
     // bench ranking
     std::string model = "neumf";
     int repeat = 10;
+    bool defaults = false; // the model's default sizes instead of the NCF paper's
     // bench speed
     std::string device = "cpu";
     std::vector<int> batches{256};

@@ -59,7 +59,8 @@ BlendResult blendRuns(const std::string& db, int64_t runA, int64_t runB, const s
     if (task->splitFingerprint() != a.run.splitFingerprint)
         throw ConfigError("runs", "run " + std::to_string(runA) + "'s split cannot be made again from its data");
     const torch::Device cpu(torch::kCPU);
-    BlendModel blend(a.model, b.model, weights.front(), a.data->numUsers());
+    BlendModel blend(a.model, b.model, weights.front(), a.data->numUsers(), 17,
+                     taskOf(config) == TaskKind::RatingPrediction);
     blend->eval();
 
     BlendResult r;

@@ -10,7 +10,7 @@
 namespace reclab {
 
 BlendModelImpl::BlendModelImpl(std::shared_ptr<Recommender> a, std::shared_ptr<Recommender> b, double weight,
-                               int64_t numUsers, uint64_t seed)
+                               int64_t numUsers, uint64_t seed, bool ratings)
     : a_(std::move(a)), b_(std::move(b)), weight_(weight)
 {
     if (a_->numItems() != b_->numItems())
@@ -19,6 +19,8 @@ BlendModelImpl::BlendModelImpl(std::shared_ptr<Recommender> a, std::shared_ptr<R
     // Registered, so that eval() and to(device) reach both.
     register_module("a", a_);
     register_module("b", b_);
+    if (ratings) // both on the rating scale already: Scale{0, 1} leaves them as they are
+        return;
     torch::NoGradGuard noGrad;
     const auto generator = at::detail::createCPUGenerator(seed);
     const auto users = torch::randint(numUsers, {4096}, generator, torch::kLong);

@@ -49,6 +49,7 @@ std::shared_ptr<Recommender> createModel(const ModelInfo& info, const ModelShape
         o.factors = c.factors;
         o.globalMean = s.globalMean;
         o.l2 = c.l2;
+        o.implicitL2 = kSvdppImplicitL2 * c.l2;
         return std::make_shared<SVDppImpl>(*s.train, o);
     }
     if (info.name == "itemknn")

@@ -47,11 +47,14 @@ TrainConfig mfDefaults()
     return c;
 }
 
-// SVD++: biased MF's settings (README, Results on ml-100k).
+// SVD++: biased MF's settings with the L2 and epochs chosen on a validation part of ml-100k's
+// u1.base (README): L2 0.08 on the batch's rows, 25 times that on the implicit factors, 45 epochs.
 TrainConfig svdppDefaults()
 {
     TrainConfig c = mfDefaults();
     c.model = "svdpp";
+    c.l2 = 0.08;
+    c.epochs = 45;
     return c;
 }
 

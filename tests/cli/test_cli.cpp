@@ -121,7 +121,7 @@ void TestCli::badInputExitsTwoWithOneLine_data()
     QTest::addColumn<QString>("mentions");
     QTest::newRow("no subcommand") << QStringList{} << QStringLiteral("subcommand");
     QTest::newRow("unknown option") << QStringList{"train", "--bogus"} << QStringLiteral("--bogus");
-    QTest::newRow("unknown model") << QStringList{"train", "--model", "svdpp"} << QStringLiteral("svdpp");
+    QTest::newRow("unknown model") << QStringList{"train", "--model", "lightgcn"} << QStringLiteral("lightgcn");
     QTest::newRow("zero epochs") << QStringList{"train", "--epochs", "0"} << QStringLiteral("epochs");
     QTest::newRow("text batch") << QStringList{"train", "--batch", "many"} << QStringLiteral("batch");
     QTest::newRow("negative lr") << QStringList{"train", "--lr", "-1"} << QStringLiteral("lr");
@@ -411,6 +411,21 @@ void TestCli::textRunsWordsAndColdItems()
     const Result other = run({"blend", "--runs", "1,4", "--db", bdb});
     QCOMPARE(other.code, 2);
     QVERIFY2(other.err.contains("were split differently"), other.err.constData());
+    // Two rating predictors mix as ratings: by the convexity of squared error the blend's RMSE is
+    // at most the worse run's (scaled as rankings are, it was 2.6 on this data).
+    const QString rdb = dir_.filePath("ratings.db");
+    double worst = 0;
+    for (const char* model : {"mf", "itemcf"}) {
+        const Result r = run({"train", "--model", model, "--epochs", "3", "--validation-metric", "rmse", "--data",
+                              "sample", "--db", rdb, "--json"});
+        QVERIFY2(r.code == 0, r.err.constData());
+        const auto last = r.out.trimmed().split('\n').last();
+        worst = std::max(worst, QJsonDocument::fromJson(last).object().value("metrics").toObject().value("rmse").toDouble());
+    }
+    const Result rb = run({"blend", "--runs", "1,2", "--db", rdb, "--json"});
+    QVERIFY2(rb.code == 0, rb.err.constData());
+    const double blended = QJsonDocument::fromJson(rb.out).object().value("metrics").toObject().value("rmse").toDouble();
+    QVERIFY2(blended > 0 && blended <= worst + 1e-9, qPrintable(QString("%1 vs %2").arg(blended).arg(worst)));
 }
 
 void TestCli::dataTextAndWords()
