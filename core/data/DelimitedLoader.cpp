@@ -226,12 +226,12 @@ Dataset loadDelimited(const std::string& path, const DelimitedFormat& format)
 
     std::thread userMap([&] {
         if (job.mode[0] == IdMode::Numeric)
-            mapNumericIds(table.user, ds.userIds);
+            mapNumericIds(table.user, ds.userIds, ranges, 0);
         else
             mapTextIds(ranges, 0, table.user, ds.userIds);
     });
     if (job.mode[1] == IdMode::Numeric)
-        mapNumericIds(table.item, ds.itemIds);
+        mapNumericIds(table.item, ds.itemIds, ranges, 1);
     else
         mapTextIds(ranges, 1, table.item, ds.itemIds);
     userMap.join();

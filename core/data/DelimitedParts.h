@@ -105,7 +105,12 @@ struct Range {
     long errorLine = 0;
     std::string errorField, errorProblem;
     StringDictionary dict[2]; // user, item (string-id mode)
+    // Numeric ids: seen[role][id] = 1 for every id of the range's rows, marked while parsing (an
+    // id beyond kSeenLimit leaves the marks to the mapping pass: seenAll false).
+    std::vector<uint8_t> seen[2];
+    bool seenAll[2] = {true, true};
 };
+constexpr size_t kSeenLimit = size_t{1} << 24;
 
 enum class IdMode { Numeric, Text };
 
@@ -128,6 +133,9 @@ void parseRange(ParseJob& job, Range& range, size_t index);
 // The file's data part cut at line ends into up to `threads` ranges (one below 8 MiB).
 std::vector<Range> splitRanges(const InputFile& file, size_t dataStart, int threads);
 size_t countNewlines(const InputFile& file, size_t begin, size_t end);
+// The block a range is read in: small enough to stay in a core's cache between the read and the
+// scan that follows it.
+constexpr size_t kReadBlock = size_t{1} << 20;
 // fn on every range, each on its own thread when there are several; the first exception is rethrown.
 template <typename Fn> void forEachRange(std::vector<Range>& ranges, Fn&& fn)
 {
@@ -155,7 +163,8 @@ template <typename Fn> void forEachRange(std::vector<Range>& ranges, Fn&& fn)
 }
 
 // Numeric ids: dense indices in ascending id order.
-void mapNumericIds(Column<int32_t>& column, std::vector<std::string>& names);
+// ranges: their seen marks, when every range has them all, spare a pass over the column.
+void mapNumericIds(Column<int32_t>& column, std::vector<std::string>& names, const std::vector<Range>& ranges, int role);
 // Text ids: per-range dictionaries merged in file order (first appearance decides the index).
 void mapTextIds(std::vector<Range>& ranges, int role, Column<int32_t>& column, std::vector<std::string>& names);
 

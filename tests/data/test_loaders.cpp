@@ -112,6 +112,7 @@ private slots:
     void amazonRatingsCsv();
     void parallelParseMatchesSerial();
     void errorLineInLaterRange();
+    void numericIdsMapInOrder();
     void headerNamesAndColumnMapping();
     void implicitFileWithoutRatings();
     void badInputCatalogue_data();
@@ -332,6 +333,23 @@ void TestLoaders::parallelParseMatchesSerial()
     QCOMPARE(a.fingerprint(), b.fingerprint());
     QCOMPARE(a.userIds, b.userIds);
     QCOMPARE(a.userIds[static_cast<size_t>(a.interactions.user[0])].rfind("user", 0), size_t(0));
+}
+
+// Numeric ids become indices in ascending id order whichever path parsed the row (the quoted
+// row takes the general parser) and however large the ids (a nine-digit id leaves the marks
+// made while parsing for the mapping's own pass).
+void TestLoaders::numericIdsMapInOrder()
+{
+    writeBytes(path("ids.csv"), "5,100,4,1\n123456789,7,3,2\n\"7\",100,5,3\n9,12,2,4\n");
+    const Dataset d = loadDelimited(path("ids.csv"), {});
+    QCOMPARE(d.userIds, (std::vector<std::string>{"5", "7", "9", "123456789"}));
+    QCOMPARE(d.itemIds, (std::vector<std::string>{"7", "12", "100"}));
+    QCOMPARE(std::vector<int32_t>(d.interactions.user.begin(), d.interactions.user.end()), (std::vector<int32_t>{0, 3, 1, 2}));
+    QCOMPARE(std::vector<int32_t>(d.interactions.item.begin(), d.interactions.item.end()), (std::vector<int32_t>{2, 0, 2, 1}));
+    writeBytes(path("small-ids.csv"), "5,100,4,1\n\"7\",7,3,2\n");
+    const Dataset e = loadDelimited(path("small-ids.csv"), {});
+    QCOMPARE(e.userIds, (std::vector<std::string>{"5", "7"}));
+    QCOMPARE(e.itemIds, (std::vector<std::string>{"7", "100"}));
 }
 
 void TestLoaders::errorLineInLaterRange()
