@@ -248,6 +248,44 @@ void TestGraphModels::templatesMatchOracles()
 // autograd from the same seed, with and without L2: the same weights up to float rounding.
 void TestGraphModels::fusedStepTrainsAsAutograd()
 {
+    // Values read by several blocks (p by three, the item vector by two), a tanh tower and a
+    // linear layer without bias: the fused step's gradients are autograd's.
+    const GraphSpec shared = GraphSpec::parse(R"({"version": 1, "name": "shared", "nodes": [
+        {"id": "user", "type": "user_id"}, {"id": "item", "type": "item_id"},
+        {"id": "p", "type": "embedding", "params": {"dim": 6, "regularizer": "batch"}},
+        {"id": "q", "type": "embedding", "params": {"dim": 6}}, {"id": "b", "type": "embedding", "params": {"dim": 6}},
+        {"id": "item_vec", "type": "add"}, {"id": "dot", "type": "dot"}, {"id": "gmf", "type": "product"},
+        {"id": "joined", "type": "concat", "params": {"inputs": 3}},
+        {"id": "tower", "type": "mlp", "params": {"layers": [8, 4], "activation": "tanh"}},
+        {"id": "out", "type": "linear", "params": {"units": 1, "bias": false}}, {"id": "click", "type": "click_output"}],
+      "edges": [
+        {"from": "user.out", "to": "p.ids"}, {"from": "item.out", "to": "q.ids"}, {"from": "item.out", "to": "b.ids"},
+        {"from": "q.out", "to": "item_vec.a"}, {"from": "b.out", "to": "item_vec.b"},
+        {"from": "p.out", "to": "dot.a"}, {"from": "item_vec.out", "to": "dot.b"},
+        {"from": "p.out", "to": "gmf.a"}, {"from": "item_vec.out", "to": "gmf.b"},
+        {"from": "gmf.out", "to": "joined.in1"}, {"from": "dot.out", "to": "joined.in2"}, {"from": "p.out", "to": "joined.in3"},
+        {"from": "joined.out", "to": "tower.in"}, {"from": "tower.out", "to": "out.in"}, {"from": "out.out", "to": "click.logit"}]})");
+    auto [model, batch] = trainedBriefly(*sample_, shared);
+    model->train();
+    QVERIFY(model->hasFusedStep());
+    std::vector<torch::Tensor> viaAutograd;
+    for (const bool fused : {false, true}) {
+        for (auto& p : model->parameters())
+            p.mutable_grad() = torch::zeros_like(p);
+        model->setFusedSteps(fused);
+        model->trainingStep(batch);
+        size_t k = 0;
+        for (const auto& p : model->named_parameters()) {
+            if (!fused) {
+                viaAutograd.push_back(p.value().grad().clone());
+                continue;
+            }
+            const double d = maxDiff(p.value().grad(), viaAutograd[k++]);
+            QVERIFY2(viaAutograd[k - 1].abs().max().item<double>() > 0, p.key().c_str());
+            QVERIFY2(d <= 1e-7, qPrintable(QString::fromStdString(p.key()) + QString(": %1").arg(d)));
+        }
+    }
+
     RECLAB_REQUIRE_ML100K();
     auto ds = std::make_shared<const Dataset>(loadDataset(test::ml100kDir().toStdString()));
     TrainConfig c = defaultConfigFor("neumf");
