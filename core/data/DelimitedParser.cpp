@@ -2,6 +2,7 @@
 
 #include "data/FieldParsers.h"
 #include "util/Error.h"
+#include "util/VectorClones.h"
 #include "util/TextFile.h"
 
 #include <cerrno>
@@ -458,10 +459,7 @@ namespace {
 
 // Newlines in [p, p + n): bytes compared 32 at a time into byte counters, emptied before they
 // can overflow (GCC vectorises the inner loop; an AVX2 copy where the CPU has it).
-#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && !defined(__SANITIZE_THREAD__)
-__attribute__((target_clones("avx2", "default")))
-#endif
-size_t newlinesIn(const char* p, size_t n)
+RECLAB_CLONES_FOR("avx2") size_t newlinesIn(const char* p, size_t n)
 {
     size_t total = 0;
     while (n > 0) {

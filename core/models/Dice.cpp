@@ -1,5 +1,7 @@
 #include "models/Dice.h"
 
+#include "util/VectorClones.h"
+
 #include <torch/autograd.h>
 
 namespace reclab {
@@ -14,14 +16,8 @@ DiceImpl::DiceImpl(int64_t channels)
 namespace {
 
 // The loops of Dice over a row-major [n, c] block, vectorised across the channels; on x86-64
-// GCC also builds an AVX2/FMA copy picked at load time (the default build targets plain x86-64).
-// Not under ThreadSanitizer: the clone's resolver runs while the program is relocated, before
-// the sanitizer's runtime is up, and its instrumented entry crashes the process at load.
-#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && !defined(__SANITIZE_THREAD__)
-#define RECLAB_SIMD_CLONES __attribute__((target_clones("arch=haswell", "default")))
-#else
-#define RECLAB_SIMD_CLONES
-#endif
+// GCC also builds an AVX2/FMA copy picked at load time (util/VectorClones.h).
+#define RECLAB_SIMD_CLONES RECLAB_CLONES_FOR("arch=haswell")
 
 // mean and (biased) variance of each channel; m and v start at zero.
 RECLAB_SIMD_CLONES void diceStatistics(const float* __restrict x, int64_t n, int64_t c, float* __restrict m,

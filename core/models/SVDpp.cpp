@@ -17,17 +17,13 @@ SVDppImpl::SVDppImpl(const InteractionTable& train, const SVDppOptions& options)
     std::vector<std::vector<int64_t>> byUser(static_cast<size_t>(U));
     for (size_t r = 0; r < train.size(); ++r)
         byUser[static_cast<size_t>(train.user[r])].push_back(train.item[r]);
-    std::vector<int64_t> items, start{0}, count;
+    ratedStart_.push_back(0);
     for (auto& list : byUser) {
         std::sort(list.begin(), list.end());
         list.erase(std::unique(list.begin(), list.end()), list.end());
-        items.insert(items.end(), list.begin(), list.end());
-        start.push_back(static_cast<int64_t>(items.size()));
-        count.push_back(static_cast<int64_t>(list.size()));
+        rated_.insert(rated_.end(), list.begin(), list.end());
+        ratedStart_.push_back(static_cast<int64_t>(rated_.size()));
     }
-    rated_ = torch::tensor(items, torch::kLong);
-    ratedStart_ = torch::tensor(start, torch::kLong);
-    ratedCount_ = torch::tensor(count, torch::kLong);
 
     torch::NoGradGuard noGrad;
     userFactors_ = register_module("user_factors", torch::nn::Embedding(U, k));
@@ -48,22 +44,21 @@ torch::Tensor SVDppImpl::userVectors(const torch::Tensor& users, torch::Tensor* 
     const auto [distinct, inverse] = torch::_unique(users, false, true);
     const auto cpu = distinct.to(torch::kCPU);
     const auto* u = cpu.data_ptr<int64_t>();
-    const auto* start = ratedStart_.data_ptr<int64_t>();
     const int64_t n = cpu.size(0);
-    std::vector<int64_t> offsets(static_cast<size_t>(n)), picks;
+    std::vector<int64_t> offsets(static_cast<size_t>(n)), items;
     std::vector<float> scale, share;
     for (int64_t r = 0; r < n; ++r) {
-        offsets[static_cast<size_t>(r)] = static_cast<int64_t>(picks.size());
-        const int64_t from = start[u[r]], to = start[u[r] + 1];
-        const float c = static_cast<float>(to - from);
-        for (int64_t j = from; j < to; ++j)
-            picks.push_back(j);
-        scale.insert(scale.end(), static_cast<size_t>(to - from), 1.f / std::sqrt(c));
-        share.insert(share.end(), static_cast<size_t>(to - from), 1.f / c);
+        offsets[static_cast<size_t>(r)] = static_cast<int64_t>(items.size());
+        const auto from = rated_.begin() + ratedStart_[static_cast<size_t>(u[r])];
+        const auto to = rated_.begin() + ratedStart_[static_cast<size_t>(u[r]) + 1];
+        const auto c = static_cast<size_t>(to - from);
+        items.insert(items.end(), from, to);
+        scale.insert(scale.end(), c, 1.f / std::sqrt(static_cast<float>(c)));
+        share.insert(share.end(), c, 1.f / static_cast<float>(c));
     }
     const auto device = userFactors_->weight.device();
     const auto long64 = torch::TensorOptions().dtype(torch::kLong);
-    const auto flat = rated_.index_select(0, torch::tensor(picks, long64)).to(device);
+    const auto flat = torch::tensor(items, long64).to(device);
     const auto bagOffsets = torch::tensor(offsets, long64).to(device);
     const auto& y = implicit_->weight;
     // |N(u)|^−½ Σ_{j∈N(u)} y_j for each distinct user

@@ -11,6 +11,8 @@
 
 #include <torch/nn/modules/embedding.h>
 
+#include <vector>
+
 namespace reclab {
 
 // The implicit factors' L2 as a multiple of the run's l2: chosen on a validation part of ml-100k's
@@ -46,7 +48,7 @@ private:
     torch::Tensor userVectors(const torch::Tensor& users, torch::Tensor* implicitPenalty = nullptr);
 
     SVDppOptions options_;
-    torch::Tensor rated_, ratedStart_, ratedCount_; // N(u): items [nnz], offsets [U + 1], counts [U]
+    std::vector<int64_t> rated_, ratedStart_; // N(u) = rated_[ratedStart_[u] .. ratedStart_[u + 1])
     torch::nn::Embedding userFactors_{nullptr}, itemFactors_{nullptr}, implicit_{nullptr};
     torch::nn::Embedding userBias_{nullptr}, itemBias_{nullptr};
 };

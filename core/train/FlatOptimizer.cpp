@@ -2,6 +2,7 @@
 
 #include "runs/TrainConfig.h"
 #include "util/Error.h"
+#include "util/VectorClones.h"
 
 #include <ATen/Parallel.h>
 #include <torch/torch.h>
@@ -16,15 +17,9 @@ namespace {
 // Elements per task of the CPU loop: below this a step stays on one thread.
 constexpr int64_t kGrain = 1 << 15;
 
-// The loops are compiled for AVX2 as well as the baseline, picked at load time (GCC's
-// target_clones), and this file is built with -fno-math-errno so sqrt vectorises.
-// Not under ThreadSanitizer: the clone's resolver runs while the program is relocated, before
-// the sanitizer's runtime is up, and its instrumented entry crashes the process at load.
-#if defined(__GNUC__) && defined(__x86_64__) && !defined(__clang__) && !defined(__SANITIZE_THREAD__)
-#define RECLAB_VECTOR_CLONES __attribute__((target_clones("avx2", "default")))
-#else
-#define RECLAB_VECTOR_CLONES
-#endif
+// The loops are compiled for AVX2 as well as the baseline (util/VectorClones.h), and this file
+// is built with -fno-math-errno so sqrt vectorises.
+#define RECLAB_VECTOR_CLONES RECLAB_CLONES_FOR("avx2")
 
 struct AdamStep {
     float b1, b2, c1, c2, stepSize, bc2Sqrt, eps, wd;
