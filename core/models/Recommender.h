@@ -39,6 +39,11 @@ public:
     virtual int64_t numItems() const = 0;
     // False for models computed from counts (popularity): the trainer fits them once.
     virtual bool trainable() const { return true; }
+    // Models fitted by sampling instead of gradients (Bayesian MF): true, and each epoch is one
+    // sweep of sampleEpoch() over the training part, which returns the sweep's mean squared
+    // training error. Such a model has no parameters for an optimizer.
+    virtual bool sampled() const { return false; }
+    virtual double sampleEpoch() { return 0.0; }
 
     virtual torch::Tensor calculateLoss(const Batch& batch) = 0;
     // One training step's work before the optimizer: weight · calculateLoss(batch), its

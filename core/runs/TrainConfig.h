@@ -43,6 +43,7 @@ struct TrainConfig {
     std::string similarity = "cosine"; // itemknn / userknn: cosine or pearson
     int neighbours = 100;              // itemknn / userknn: k
     double shrink = 0.0;               // itemknn / userknn: added to the similarity's denominator
+    int burnIn = 0;                    // bpmf: Gibbs sweeps drawn before the predictions are averaged
     // base / din (Zhou et al. 2018): factors is the embedding size of each field (item, genre),
     // mlpLayers the hidden sizes of the network over [pooled behaviours, candidate].
     std::vector<int64_t> attentionLayers = {80, 40}; // din: the local activation unit's hidden sizes

@@ -54,7 +54,7 @@ std::vector<TrainField> buildFields()
 
     f.push_back(field("model", "model", &C::model)); // the CLI's --model picks the defaults first
     whole("epochs", "epochs", &C::epochs,
-          "Training epochs (default: the model's: 9 for gmf/mlp/neumf, 20 for bpr, 60 for mf, 2 for base and din, 40 for gru4rec, 60 for sasrec, 20 for caser, 10 for narm and seq2seq, 2 for cnn_lstm)", 1,
+          "Training epochs (default: the model's: 9 for gmf/mlp/neumf, 20 for bpr, 60 for mf, 200 Gibbs sweeps for bpmf, 2 for base and din, 40 for gru4rec, 60 for sasrec, 20 for caser, 10 for narm and seq2seq, 2 for cnn_lstm)", 1,
           100000, true);
     whole("batch_size", "batch", &C::batchSize, "Mini-batch size (default 256; 32 windows for gru4rec and sasrec)", 1, 1 << 24);
     real("learning_rate", "lr", &C::learningRate, "Learning rate (default: the model's, 0.0007 for mf, 0.002 for sasrec, 0.001 for the others)");
@@ -90,7 +90,7 @@ std::vector<TrainField> buildFields()
           "Sampled negatives per positive for implicit models (default: the model's, 8 for gmf/mlp/neumf, 1 for bpr)", 1,
           1000);
     whole("factors", "factors", &C::factors,
-          "Latent factors: GMF size for neumf/gmf, MF size for mf and bpr (64), embedding per field for base/din (16)", 1,
+          "Latent factors: GMF size for neumf/gmf, MF size for mf and bpr (64) and bpmf (10), embedding per field for base/din (16)", 1,
           4096);
     f.back().architecture = true;
     sizes("mlp_layers", "mlp-layers", &C::mlpLayers,
@@ -102,6 +102,9 @@ std::vector<TrainField> buildFields()
     whole("neighbours", "neighbours", &C::neighbours, "itemknn/userknn: neighbours kept per item or user (default 100)", 1,
           1000000);
     real("shrink", "shrink", &C::shrink, "itemknn/userknn: shrinkage added to the similarity's denominator (default 0)");
+    whole("burn_in", "burn-in", &C::burnIn,
+          "bpmf: Gibbs sweeps (epochs) drawn before the predictions are averaged over the samples (default 20)", 0,
+          100000);
     sizes("attention_layers", "attention-layers", &C::attentionLayers,
           "din: hidden sizes of the local activation unit (default 80,40)");
     text("activation", "activation", &C::activation, "base/din: dice (default) or prelu", {"dice", "prelu"});

@@ -61,6 +61,20 @@ bool EpochLoop::trainEpoch(Recommender& model, FlatOptimizer& optimizer, int epo
     const Trainer::BatchCallback& onBatch = trainer.batchCallback();
     RankGroup* group = trainer.rankGroup();
     const auto epochStart = std::chrono::steady_clock::now();
+    if (model.sampled()) { // one sweep of the sampler: no batches, no optimizer
+        stats.loss = model.sampleEpoch();
+        const ModelShape shape = task.shape();
+        stats.samples = shape.train ? static_cast<int64_t>(shape.train->size()) : 0;
+        ++step;
+        if (!std::isfinite(stats.loss)) {
+            outcome.status = RunStatus::Failed;
+            outcome.message = "the sampler's training error became non-finite in epoch " + std::to_string(epoch);
+            return false;
+        }
+        if (onBatch)
+            onBatch({epoch, 1, 1, stats.loss, step, secondsSince(runStart), phase, secondsSince(epochStart)});
+        return true;
+    }
     // Across processes every rank draws the same epoch and keeps its share of each batch (or,
     // from a sampler that cannot, every row).
     const EpochData data = task.sampleEpoch(rng, input, group ? EpochShard{config.batchSize, group->rank(), group->size()} : EpochShard{});

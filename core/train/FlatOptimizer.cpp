@@ -117,9 +117,9 @@ FlatOptimizer::FlatOptimizer(const std::vector<torch::Tensor>& parameters, Optim
     for (const auto& p : parameters)
         if (p.requires_grad())
             params_.push_back(p);
-    if (params_.empty())
+    if (params_.empty() && !options.parameterFree)
         throw Error("the model has no trainable parameters");
-    const torch::Device device = params_.front().device();
+    const torch::Device device = params_.empty() ? torch::Device(torch::kCPU) : params_.front().device();
     for (const auto& p : params_) {
         if (p.scalar_type() != torch::kFloat32)
             throw Error("the optimizer needs float32 parameters");

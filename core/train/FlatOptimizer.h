@@ -36,6 +36,7 @@ struct OptimizerOptions {
     double beta1 = 0.9, beta2 = 0.999, adamEps = 1e-8;
     double momentum = 0.0; // SGD
     double adagradEps = 1e-10, initialAccumulator = 0.0;
+    bool parameterFree = false; // a model fitted without gradients (a sampler): no parameters is fine
 };
 
 // The optimizer a run's configuration asks for.

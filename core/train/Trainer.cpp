@@ -272,6 +272,9 @@ RunOutcome Trainer::fit()
     const CheckpointIdentity identity{checkpointRunId_, dataset_->fingerprint(), task->splitFingerprint()};
     const EpochLoop loop{*this, *task, model->inputType(), device, rng, runStart, checkpointDir_, identity};
     OptimizerOptions optimizerOptions = optimizerOptionsOf(config_);
+    optimizerOptions.parameterFree = model->sampled();
+    if (group_ && model->sampled())
+        throw ConfigError("processes", "a model fitted by sampling (bpmf) runs in one process");
     // What rank 0 does, every rank does: pre-train the parts, then fine-tune them with SGD.
     bool fineTuning = config_.pretrain && !startWeights_;
     bool pretraining = fineTuning && resumeFrom_.empty();

@@ -55,6 +55,26 @@ public:
 
     double exponential(double mean) { return -mean * std::log(1.0 - uniform()); }
 
+    // Gamma with the given shape (> 0) and scale 1, by Marsaglia and Tsang's squeeze (2000);
+    // a shape below 1 is raised by one and scaled back by U^(1/shape).
+    double gamma(double shape)
+    {
+        if (shape < 1.0)
+            return gamma(shape + 1.0) * std::pow(1.0 - uniform(), 1.0 / shape);
+        const double d = shape - 1.0 / 3.0, c = 1.0 / std::sqrt(9.0 * d);
+        for (;;) {
+            double x = 0.0, v = 0.0;
+            do {
+                x = normal();
+                v = 1.0 + c * x;
+            } while (v <= 0.0);
+            v = v * v * v;
+            const double u = uniform(), x2 = x * x;
+            if (u < 1.0 - 0.0331 * x2 * x2 || std::log(u) < 0.5 * x2 + d * (1.0 - v + std::log(v)))
+                return d * v;
+        }
+    }
+
     // Fisher-Yates shuffle of a random-access range.
     template <typename It> void shuffle(It first, It last)
     {

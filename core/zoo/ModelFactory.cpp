@@ -3,6 +3,7 @@
 #include "compiled/GraphModule.h"
 #include "compiled/GraphText.h"
 #include "models/BPRMF.h"
+#include "models/BayesianMF.h"
 #include "models/SVDpp.h"
 #include "models/ContentModel.h"
 #include "models/NeighbourhoodModel.h"
@@ -28,6 +29,16 @@ std::shared_ptr<Recommender> neighbourhood(NeighbourhoodOptions::Kind kind, bool
     return std::make_shared<NeighbourhoodImpl>(*s.train, o);
 }
 
+// The sizes every hand-written factor model takes from the data and the run.
+template <typename Options> Options factorOptions(const ModelShape& s, const TrainConfig& c)
+{
+    Options o;
+    o.numUsers = s.numUsers;
+    o.numItems = s.numItems;
+    o.factors = c.factors;
+    return o;
+}
+
 } // namespace
 
 std::shared_ptr<Recommender> createModel(const ModelInfo& info, const ModelShape& s, const TrainConfig& c)
@@ -35,22 +46,25 @@ std::shared_ptr<Recommender> createModel(const ModelInfo& info, const ModelShape
     if (info.graph)
         return compileGraph(info.graph(c), s, c);
     if (info.name == "bpr") {
-        BPRMFOptions o;
-        o.numUsers = s.numUsers;
-        o.numItems = s.numItems;
-        o.factors = c.factors;
+        auto o = factorOptions<BPRMFOptions>(s, c);
         o.l2 = c.l2;
         return std::make_shared<BPRMFImpl>(o);
     }
     if (info.name == "svdpp") {
-        SVDppOptions o;
-        o.numUsers = s.numUsers;
-        o.numItems = s.numItems;
-        o.factors = c.factors;
+        auto o = factorOptions<SVDppOptions>(s, c);
         o.globalMean = s.globalMean;
         o.l2 = c.l2;
         o.implicitL2 = kSvdppImplicitL2 * c.l2;
         return std::make_shared<SVDppImpl>(*s.train, o);
+    }
+    if (info.name == "bpmf") {
+        if (c.device != "cpu")
+            throw ConfigError("device", "Bayesian MF samples on the CPU; run it with --device cpu");
+        auto o = factorOptions<BayesianMFOptions>(s, c);
+        o.globalMean = s.globalMean;
+        o.burnIn = c.burnIn;
+        o.seed = c.seed;
+        return std::make_shared<BayesianMFImpl>(*s.train, o);
     }
     if (info.name == "itemknn")
         return neighbourhood(NeighbourhoodOptions::ItemBased, false, s, c);

@@ -58,6 +58,17 @@ TrainConfig svdppDefaults()
     return c;
 }
 
+// Bayesian MF: Gibbs sweeps instead of gradient epochs (no learning rate or L2: the priors'
+// hyperparameters are sampled); factors, sweeps and burn-in chosen on a validation part of
+// ml-100k's u1.base (README).
+TrainConfig bpmfDefaults()
+{
+    TrainConfig c = defaults("bpmf", 1e-3, 10, 4);
+    c.epochs = 200;
+    c.burnIn = 20;
+    return c;
+}
+
 // Models computed once from counts: a single "epoch".
 TrainConfig popDefaults(const char* name = "pop")
 {
@@ -257,6 +268,11 @@ std::vector<ModelInfo> buildRegistry()
                       "Biased MF whose user vector adds the items the user rated, whatever the rating (Koren 2008)",
                       TaskKind::RatingPrediction, ModelFamily::General, InputType::Pointwise, svdppDefaults(), true, {},
                       true});
+    models.push_back({"bpmf", "Bayesian MF",
+                      "Probabilistic MF with biases fitted by Gibbs sampling, predictions averaged over the posterior "
+                      "samples (Salakhutdinov and Mnih 2008)",
+                      TaskKind::RatingPrediction, ModelFamily::General, InputType::Pointwise, bpmfDefaults(), true, {},
+                      false, true});
     models.push_back({"bpr", "BPR-MF",
                       "Matrix factorisation trained to rank consumed above unconsumed items (Rendle et al. 2009)",
                       TaskKind::ImplicitRanking, ModelFamily::General, InputType::Pairwise, defaults("bpr", 1e-3, 64, 1),

@@ -31,6 +31,8 @@ struct ModelInfo {
     std::function<GraphSpec(const TrainConfig&)> graph = {};
     // Hand-written models: what they offer (template models: read from their graph).
     bool itemEmbeddings = false;
+    // Fitted by sampling (each epoch a Gibbs sweep, Recommender::sampled()): no optimizer, a burn-in.
+    bool sampled = false;
 };
 
 const std::vector<ModelInfo>& modelRegistry();

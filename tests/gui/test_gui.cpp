@@ -300,19 +300,38 @@ void TestGui::protocolChoiceFollowsTheModel()
     QCOMPARE(store.metrics(runId, "coverage@10").size(), size_t(1));
     QCOMPARE(TrainConfig::fromJson(nlohmann::json::parse(store.findRun(runId)->paramsJson)).protocol, std::string("full"));
 
+    // Bayesian MF: Gibbs sweeps after a burn-in, no optimizer, batches or learning rate to set.
+    w.panel()->modelCombo()->setCurrentIndex(w.panel()->modelCombo()->findData(QStringLiteral("bpmf")));
+    QVERIFY(w.panel()->burnInSpin()->isEnabled() && w.panel()->epochsSpin()->isEnabled());
+    QVERIFY(!w.panel()->learningRateSpin()->isEnabled() && !w.panel()->batchSpin()->isEnabled());
+    QCOMPARE(w.panel()->burnInSpin()->value(), 20);
+    w.panel()->epochsSpin()->setValue(30);
+    w.panel()->burnInSpin()->setValue(5);
+    w.startAction()->trigger();
+    QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 2, 120000);
+    QCOMPARE(finished.last().at(1).toString(), QStringLiteral("FINISHED"));
+    const qint64 bpmfRun = finished.last().at(0).toLongLong();
+    QCOMPARE(TrainConfig::fromJson(nlohmann::json::parse(store.findRun(bpmfRun)->paramsJson)).burnIn, 5);
+    const auto rmse = store.metrics(bpmfRun, "rmse");
+    QCOMPARE(rmse.size(), size_t(30)); // one evaluation per sweep
+    QVERIFY(rmse.back().value < rmse[4].value); // the averaged posterior beats the burn-in's last sample
+    saveShot(&w, "bpmf-run.png");
+    w.panel()->modelCombo()->setCurrentIndex(w.panel()->modelCombo()->findData(QStringLiteral("mf")));
+    QVERIFY(!w.panel()->burnInSpin()->isEnabled() && w.panel()->learningRateSpin()->isEnabled());
+
     // DIN: its own protocol (and the common one), and the runs table shows its click metrics.
     w.panel()->modelCombo()->setCurrentIndex(w.panel()->modelCombo()->findData(QStringLiteral("din")));
     QCOMPARE(protocols(), (QStringList{"din", "common"}));
     QCOMPARE(w.panel()->epochsSpin()->value(), 2); // the model's default
     w.panel()->epochsSpin()->setValue(1);
     w.startAction()->trigger();
-    QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 2, 120000);
+    QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 3, 120000);
     QCOMPARE(finished.last().at(1).toString(), QStringLiteral("FINISHED"));
     const qint64 dinRun = finished.last().at(0).toLongLong();
     const auto auc = store.metrics(dinRun, "auc");
     QCOMPARE(auc.size(), size_t(1));
     QVERIFY(auc[0].value > 0.5);
-    QTRY_VERIFY(w.runsModel()->runCount() >= 2);
+    QTRY_VERIFY(w.runsModel()->runCount() >= 3);
     // The runs table: the DIN run has AUC and GAUC, and no ranking metric.
     auto column = [](const char* key) {
         const auto& keys = RunsTableModel::metricKeys();
@@ -352,7 +371,7 @@ void TestGui::protocolChoiceFollowsTheModel()
     QTRY_VERIFY(described->height() >= described->heightForWidth(described->width()));
     saveShot(w.panel(), "sasrec-setup.png"); // the whole form, past the dock's scroll
     w.startAction()->trigger();
-    QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 3, 120000);
+    QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 4, 120000);
     QCOMPARE(finished.last().at(1).toString(), QStringLiteral("FINISHED"));
     const TrainConfig sasrec = TrainConfig::fromJson(nlohmann::json::parse(store.findRun(finished.last().at(0).toLongLong())->paramsJson));
     QCOMPARE(sasrec.loss, std::string("bpr"));

@@ -62,7 +62,7 @@ TrainingPanel::TrainingPanel(GraphDocument* graphs, QWidget* parent)
     : QWidget(parent), graphs_(graphs), dataset_(new QLabel(tr("loading…"))), model_(new QComboBox),
       epochs_(new QSpinBox), loss_(new QComboBox), smoothing_(rateSpin(2, 0.0, 0.99, 0.05)), maxLength_(new QSpinBox), pretrain_(new QCheckBox(tr("Pre-train GMF and MLP first"))), optimizer_(new QComboBox),
       learningRate_(rateSpin(5, 0.00001, 10.0, 0.0005)), schedule_(new QComboBox), weightDecay_(rateSpin(6, 0.0, 1.0, 0.0001)),
-      momentum_(rateSpin(3, 0.0, 0.999, 0.05)), batch_(new QSpinBox), negatives_(new QSpinBox), factors_(new QSpinBox),
+      momentum_(rateSpin(3, 0.0, 0.999, 0.05)), batch_(new QSpinBox), negatives_(new QSpinBox), factors_(new QSpinBox), burnIn_(new QSpinBox),
       seed_(new QSpinBox), device_(new QComboBox), threads_(new QSpinBox), processes_(new QSpinBox), protocol_(new QComboBox),
       duplicates_(new QComboBox), protocolText_(new QLabel), earlyStopping_(new QCheckBox(tr("Early stopping on a validation part"))),
       validationMetric_(new QComboBox), patience_(new QSpinBox)
@@ -114,6 +114,8 @@ TrainingPanel::TrainingPanel(GraphDocument* graphs, QWidget* parent)
     fromField(factors_, "factors");
     factors_->setToolTip(tr("Embedding size: GMF/MF latent factors, DIN's size per field"));
     form->addRow(tr("Embedding size"), factors_);
+    fromField(burnIn_, "burn-in");
+    form->addRow(tr("Burn-in sweeps"), burnIn_);
     fromField(maxLength_, "history");
     form->addRow(tr("Max length"), maxLength_);
     loss_->addItem(tr("Cross-entropy over all items"), QStringLiteral("ce"));
@@ -202,6 +204,12 @@ bool TrainingPanel::isTrainable() const
     return isGraphModel() || (info && info->trainable);
 }
 
+bool TrainingPanel::isSampled() const
+{
+    const ModelInfo* info = isGraphModel() ? nullptr : currentDefaults();
+    return info && info->sampled;
+}
+
 QString TrainingPanel::modelText() const
 {
     return isGraphModel() ? tr("Graph %1").arg(QString::fromStdString(graphs_->graph().name)) : model_->currentText();
@@ -260,6 +268,7 @@ void TrainingPanel::showValues(const TrainConfig& d)
     momentum_->setValue(d.momentum);
     negatives_->setValue(d.negatives);
     factors_->setValue(d.factors);
+    burnIn_->setValue(d.burnIn);
     maxLength_->setValue(d.historyLength);
     loss_->setCurrentIndex(std::max(0, loss_->findData(QString::fromStdString(d.loss))));
     smoothing_->setValue(d.labelSmoothing);
@@ -309,12 +318,15 @@ void TrainingPanel::setConfig(const TrainConfig& c)
 
 void TrainingPanel::updateEnabled()
 {
-    const bool trainable = isTrainable();
-    for (QWidget* w : {static_cast<QWidget*>(epochs_), static_cast<QWidget*>(batch_), static_cast<QWidget*>(learningRate_),
-                       static_cast<QWidget*>(optimizer_), static_cast<QWidget*>(schedule_), static_cast<QWidget*>(weightDecay_),
-                       static_cast<QWidget*>(earlyStopping_)})
-        w->setEnabled(trainable);
-    momentum_->setEnabled(trainable && optimizer_->currentData().toString() == QLatin1String("sgd"));
+    const bool trainable = isTrainable(), sampled = isSampled();
+    epochs_->setEnabled(trainable);
+    earlyStopping_->setEnabled(trainable);
+    // A sampler has no optimizer and no batches: its epochs are Gibbs sweeps after a burn-in.
+    for (QWidget* w : {static_cast<QWidget*>(batch_), static_cast<QWidget*>(learningRate_), static_cast<QWidget*>(optimizer_),
+                       static_cast<QWidget*>(schedule_), static_cast<QWidget*>(weightDecay_)})
+        w->setEnabled(trainable && !sampled);
+    burnIn_->setEnabled(sampled);
+    momentum_->setEnabled(trainable && !sampled && optimizer_->currentData().toString() == QLatin1String("sgd"));
     const ModelAbilities abilities = currentAbilities();
     // BCE samples --negatives beside each target; BPR always one.
     const bool sampledLoss = abilities.nextItems && loss_->currentData().toString() == QLatin1String("bce");
@@ -407,6 +419,7 @@ TrainConfig TrainingPanel::config() const
     c.weightDecay = weightDecay_->value();
     c.momentum = c.optimizer == "sgd" ? momentum_->value() : 0.0;
     c.negatives = negatives_->value();
+    c.burnIn = burnIn_->value();
     c.historyLength = maxLength_->value();
     c.loss = loss_->currentData().toString().toStdString();
     c.labelSmoothing = smoothing_->isEnabled() ? smoothing_->value() : 0.0;

@@ -43,6 +43,7 @@ public:
     // The devices to offer ("cpu", "cuda:0", ...); the one a config asked for stays chosen.
     void setDevices(const std::vector<std::string>& devices);
     bool isTrainable() const;
+    bool isSampled() const; // a model fitted by Gibbs sweeps (no optimizer)
 
     QComboBox* modelCombo() const { return model_; }
     QComboBox* protocolCombo() const { return protocol_; }
@@ -60,6 +61,7 @@ public:
     QSpinBox* batchSpin() const { return batch_; }
     QSpinBox* negativesSpin() const { return negatives_; }
     QSpinBox* factorsSpin() const { return factors_; }
+    QSpinBox* burnInSpin() const { return burnIn_; } // models fitted by Gibbs sweeps
     QSpinBox* patienceSpin() const { return patience_; }
     QSpinBox* seedSpin() const { return seed_; }
     QSpinBox* threadsSpin() const { return threads_; }
@@ -102,6 +104,7 @@ private:
     QSpinBox* batch_;
     QSpinBox* negatives_;
     QSpinBox* factors_;
+    QSpinBox* burnIn_;
     QSpinBox* seed_;
     QComboBox* device_;
     QString wantedDevice_ = QStringLiteral("cpu");
