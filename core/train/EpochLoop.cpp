@@ -62,6 +62,12 @@ bool EpochLoop::trainEpoch(Recommender& model, FlatOptimizer& optimizer, int epo
     RankGroup* group = trainer.rankGroup();
     const auto epochStart = std::chrono::steady_clock::now();
     if (model.sampled()) { // one sweep of the sampler: no batches, no optimizer
+        const bool stepping = trainer.waitWhilePaused(); // a pause holds between sweeps, a step runs one
+        if (trainer.stopRequested()) {
+            outcome.status = RunStatus::Stopped;
+            outcome.message = "stopped during epoch " + std::to_string(epoch);
+            return false;
+        }
         stats.loss = model.sampleEpoch();
         const ModelShape shape = task.shape();
         stats.samples = shape.train ? static_cast<int64_t>(shape.train->size()) : 0;
@@ -71,6 +77,8 @@ bool EpochLoop::trainEpoch(Recommender& model, FlatOptimizer& optimizer, int epo
             outcome.message = "the sampler's training error became non-finite in epoch " + std::to_string(epoch);
             return false;
         }
+        if (stepping && trainer.stepCallback())
+            trainer.stepCallback()({epoch, 1, step, stats.loss, {}}); // no gradients to show
         if (onBatch)
             onBatch({epoch, 1, 1, stats.loss, step, secondsSince(runStart), phase, secondsSince(epochStart)});
         return true;

@@ -4,7 +4,7 @@
 // biased MF with the same settings and epochs. Bayesian MF: the gamma draws its sampler rests
 // on have the right moments; its prediction is the mean of exactly the samples its bank keeps
 // (the chain of another model with the same seed, sweep by sweep); and on u1 the averaged
-// posterior beats its own single samples and biased MF.
+// posterior beats its own single samples and biased MF, and a paused run steps one sweep.
 // LibTorch's headers before Qt's: Qt's `slots` macro breaks them.
 #include "data/DatasetSource.h"
 #include "models/BayesianMF.h"
@@ -17,7 +17,10 @@
 #include "TestData.h"
 
 #include <algorithm>
+#include <atomic>
+#include <chrono>
 #include <cmath>
+#include <thread>
 
 using namespace reclab;
 
@@ -175,9 +178,31 @@ void TestSvdpp::bayesianMfOnMovieLens()
     c.burnIn = 10;
     Trainer trainer(ds, c);
     std::vector<double> rmse;
-    trainer.setEpochCallback([&](const EpochStats& s) { rmse.push_back(metricOr(s.metrics, "rmse", 9)); });
+    std::atomic<int> epochs{0};
+    trainer.setEpochCallback([&](const EpochStats& s) {
+        rmse.push_back(metricOr(s.metrics, "rmse", 9));
+        ++epochs;
+    });
+    // Started paused: a step runs one sweep and reports it, then the run goes on unpaused.
+    std::vector<StepReport> steps;
+    trainer.setPaused(true);
+    trainer.setStepCallback([&](const StepReport& r) {
+        steps.push_back(r);
+        trainer.setPaused(false);
+    });
+    bool sweptWhilePaused = true;
+    std::thread stepper([&] {
+        std::this_thread::sleep_for(std::chrono::milliseconds(200));
+        sweptWhilePaused = epochs.load() > 0 || !trainer.isPaused();
+        trainer.requestStep();
+    });
     const RunOutcome outcome = trainer.fit();
+    stepper.join();
+    QVERIFY(!sweptWhilePaused);
     QCOMPARE(outcome.status, RunStatus::Finished);
+    QCOMPARE(steps.size(), size_t{1});
+    QCOMPARE(steps[0].epoch, 1);
+    QVERIFY(steps[0].loss > 0 && steps[0].gradientNorms.empty());
     QCOMPARE(rmse.size(), size_t{40});
     const double single = rmse[9], averaged = rmse.back();
     qInfo("u1, Bayesian MF: one sample (sweep 10) RMSE %.4f, 30 averaged %.4f", single, averaged);
