@@ -1,5 +1,6 @@
 #include "data/Preparation.h"
 
+#include "data/RowGroups.h"
 #include "data/UserItemIndex.h"
 #include "util/Error.h"
 #include "util/Random.h"
@@ -52,27 +53,6 @@ DatasetCounts countsOf(const Dataset& dataset)
 namespace {
 
 // Rows grouped by user (a counting sort; file order inside each user).
-struct RowsByUser {
-    std::vector<size_t> start; // numUsers + 1
-    std::vector<uint32_t> rows;
-    RowsByUser(const InteractionTable& t, int32_t numUsers, const std::vector<char>* keep = nullptr)
-        : start(static_cast<size_t>(numUsers) + 1, 0)
-    {
-        for (size_t r = 0; r < t.size(); ++r)
-            if (!keep || (*keep)[r])
-                ++start[static_cast<size_t>(t.user[r]) + 1];
-        std::partial_sum(start.begin(), start.end(), start.begin());
-        rows.resize(start.back());
-        std::vector<size_t> next(start.begin(), start.end() - 1);
-        for (size_t r = 0; r < t.size(); ++r)
-            if (!keep || (*keep)[r])
-                rows[next[static_cast<size_t>(t.user[r])]++] = static_cast<uint32_t>(r);
-    }
-    size_t users() const { return start.size() - 1; }
-    uint32_t* begin(size_t u) { return rows.data() + start[u]; }
-    uint32_t* end(size_t u) { return rows.data() + start[u + 1]; }
-};
-
 template <typename T> std::vector<T> remapped(const std::vector<T>& v, const std::vector<int32_t>& oldOf)
 {
     if (v.empty())
@@ -190,8 +170,8 @@ Dataset applyFilters(const Dataset& source, const FilterConfig& f, FilterSummary
                 ++s.belowThreshold;
             }
     if (f.removeDuplicates) {
-        RowsByUser byUser(t, source.numUsers(), &keep);
-        for (size_t u = 0; u < byUser.users(); ++u) {
+        RowGroups byUser(t.user, static_cast<size_t>(source.numUsers()), &keep);
+        for (size_t u = 0; u < byUser.groups(); ++u) {
             // Latest row of each item wins; among equal times the later row.
             std::sort(byUser.begin(u), byUser.end(u), [&](uint32_t a, uint32_t b) {
                 if (t.item[a] != t.item[b])
@@ -323,8 +303,8 @@ SplitAssignment makeSplit(const Dataset& dataset, const SplitConfig& config)
     Random rng(config.seed);
     switch (config.kind) {
     case SplitKind::LeaveOneOut: {
-        RowsByUser byUser(t, dataset.numUsers());
-        for (size_t u = 0; u < byUser.users(); ++u) {
+        RowGroups byUser(t.user, static_cast<size_t>(dataset.numUsers()));
+        for (size_t u = 0; u < byUser.groups(); ++u) {
             uint32_t* b = byUser.begin(u);
             uint32_t* e = byUser.end(u);
             std::stable_sort(b, e, [&](uint32_t x, uint32_t y) { return t.timestamp[x] < t.timestamp[y]; });

@@ -1,5 +1,6 @@
 #include "models/BayesianMF.h"
 
+#include "data/RowGroups.h"
 #include "util/Error.h"
 #include "util/Random.h"
 
@@ -47,36 +48,28 @@ torch::Tensor wishart(const torch::Tensor& W, double nu, Random& rng)
     return LA.matmul(LA.t());
 }
 
-// The ratings grouped by one side's entities (a counting sort, stable in row order).
-template <typename Side>
-Side groupBy(const Column<int32_t>& own, const Column<int32_t>& other, const Column<float>& rating, int64_t n)
-{
-    Side s;
-    s.start.assign(static_cast<size_t>(n) + 1, 0);
-    for (size_t r = 0; r < own.size(); ++r)
-        ++s.start[static_cast<size_t>(own[r]) + 1];
-    for (size_t e = 0; e < static_cast<size_t>(n); ++e)
-        s.start[e + 1] += s.start[e];
-    std::vector<int64_t> next(s.start.begin(), s.start.end() - 1);
-    s.other.resize(own.size());
-    s.rating.resize(own.size());
-    for (size_t r = 0; r < own.size(); ++r) {
-        const auto at = static_cast<size_t>(next[static_cast<size_t>(own[r])]++);
-        s.other[at] = other[r];
-        s.rating[at] = rating[r];
-    }
-    return s;
-}
-
 } // namespace
+
+BayesianMFImpl::Side::Side(const InteractionTable& train, bool users, int64_t n)
+{
+    RowGroups groups(users ? train.user : train.item, static_cast<size_t>(n));
+    start.assign(groups.start.begin(), groups.start.end());
+    const auto& others = users ? train.item : train.user;
+    other.reserve(groups.rows.size());
+    rating.reserve(groups.rows.size());
+    for (const uint32_t r : groups.rows) {
+        other.push_back(others[r]);
+        rating.push_back(train.rating[r]);
+    }
+}
 
 BayesianMFImpl::BayesianMFImpl(const InteractionTable& train, const BayesianMFOptions& options) : options_(options)
 {
     const int64_t U = options.numUsers, I = options.numItems, d = options.factors;
     if (U <= 0 || I <= 0 || d <= 0)
         throw ConfigError("factors", "Bayesian MF needs users, items and at least one factor");
-    byUser_ = groupBy<Side>(train.user, train.item, train.rating, U);
-    byItem_ = groupBy<Side>(train.item, train.user, train.rating, I);
+    byUser_ = Side(train, true, U);
+    byItem_ = Side(train, false, I);
     const int64_t perSample = (U + I) * (d + 2) * static_cast<int64_t>(sizeof(float));
     bankSize_ = std::clamp<int64_t>(options.bankBytes / perSample, 2, kMaxBank) & ~int64_t(1); // even: halves evenly
 

@@ -53,8 +53,11 @@ public:
     double noisePrecision() const;   // α of the latest sweep
 
 private:
-    // One side's ratings grouped by its entities: entity e rated other[start[e] .. start[e + 1]).
+    // One side's ratings grouped by its entities (users, or items): entity e rated
+    // other[start[e] .. start[e + 1]), in table order.
     struct Side {
+        Side() = default;
+        Side(const InteractionTable& train, bool users, int64_t n);
         std::vector<int64_t> start;
         std::vector<int32_t> other;
         std::vector<float> rating;

@@ -13,17 +13,7 @@ SVDppImpl::SVDppImpl(const InteractionTable& train, const SVDppOptions& options)
     const int64_t U = options.numUsers, I = options.numItems, k = options.factors;
     if (options_.implicitL2 < 0)
         options_.implicitL2 = options_.l2;
-    // N(u) as compressed rows: each user's distinct training items.
-    std::vector<std::vector<int64_t>> byUser(static_cast<size_t>(U));
-    for (size_t r = 0; r < train.size(); ++r)
-        byUser[static_cast<size_t>(train.user[r])].push_back(train.item[r]);
-    ratedStart_.push_back(0);
-    for (auto& list : byUser) {
-        std::sort(list.begin(), list.end());
-        list.erase(std::unique(list.begin(), list.end()), list.end());
-        rated_.insert(rated_.end(), list.begin(), list.end());
-        ratedStart_.push_back(static_cast<int64_t>(rated_.size()));
-    }
+    rated_ = UserItemIndex(train, static_cast<int32_t>(U)); // N(u): each user's distinct training items
 
     torch::NoGradGuard noGrad;
     userFactors_ = register_module("user_factors", torch::nn::Embedding(U, k));
@@ -49,8 +39,8 @@ torch::Tensor SVDppImpl::userVectors(const torch::Tensor& users, torch::Tensor* 
     std::vector<float> scale, share;
     for (int64_t r = 0; r < n; ++r) {
         offsets[static_cast<size_t>(r)] = static_cast<int64_t>(items.size());
-        const auto from = rated_.begin() + ratedStart_[static_cast<size_t>(u[r])];
-        const auto to = rated_.begin() + ratedStart_[static_cast<size_t>(u[r]) + 1];
+        const int32_t* from = rated_.begin(static_cast<int32_t>(u[r]));
+        const int32_t* to = rated_.end(static_cast<int32_t>(u[r]));
         const auto c = static_cast<size_t>(to - from);
         items.insert(items.end(), from, to);
         scale.insert(scale.end(), c, 1.f / std::sqrt(static_cast<float>(c)));

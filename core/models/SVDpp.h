@@ -7,6 +7,7 @@
 #pragma once
 
 #include "data/Dataset.h"
+#include "data/UserItemIndex.h"
 #include "models/Recommender.h"
 
 #include <torch/nn/modules/embedding.h>
@@ -48,7 +49,7 @@ private:
     torch::Tensor userVectors(const torch::Tensor& users, torch::Tensor* implicitPenalty = nullptr);
 
     SVDppOptions options_;
-    std::vector<int64_t> rated_, ratedStart_; // N(u) = rated_[ratedStart_[u] .. ratedStart_[u + 1])
+    UserItemIndex rated_; // N(u)
     torch::nn::Embedding userFactors_{nullptr}, itemFactors_{nullptr}, implicit_{nullptr};
     torch::nn::Embedding userBias_{nullptr}, itemBias_{nullptr};
 };
