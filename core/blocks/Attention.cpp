@@ -5,8 +5,14 @@
 #include "blocks/BlockHalves.h"
 
 #ifdef RECLAB_BLOCK_KERNELS
+#include "compiled/ActivationUnit.h"
+#include "models/Dice.h"
 #include "util/Runtime.h"
+
+#include <torch/nn/modules/activation.h>
 #include <torch/utils.h>
+
+#include <cstdlib>
 #endif
 
 namespace reclab {
@@ -58,6 +64,58 @@ class DinAttentionKernel : public BlockKernel {
         torch::nn::Sequential tail{nullptr};
     };
 
+    // Training runs the unit as one fused node (compiled/ActivationUnit.h) unless
+    // RECLAB_AUTOGRAD_STEPS=1 asks for autograd, for comparisons.
+    static bool fusedTraining()
+    {
+        static const bool off = [] {
+            const char* v = std::getenv("RECLAB_AUTOGRAD_STEPS");
+            return v && std::string(v) == "1";
+        }();
+        return !off;
+    }
+
+    // The tail's layers for the fused unit: an activation, then (linear, activation) pairs, then
+    // the output; false for activations it does not fuse (only Dice and PReLU).
+    static bool unitLayers(const State& st, UnitInputs& unit)
+    {
+        const auto children = st.tail->children();
+        for (size_t k = 0; k < children.size(); ++k) {
+            const auto& m = children[k];
+            if (k + 1 == children.size()) {
+                const auto out = std::dynamic_pointer_cast<torch::nn::LinearImpl>(m);
+                if (!out)
+                    return false;
+                unit.outWeight = out->weight;
+                unit.outBias = out->bias;
+            } else if (const auto linear = std::dynamic_pointer_cast<torch::nn::LinearImpl>(m)) {
+                if (unit.layers.empty() || !unit.layers.back().alpha.defined())
+                    return false;
+                unit.layers.emplace_back();
+                unit.layers.back().weight = linear->weight;
+                unit.layers.back().bias = linear->bias;
+            } else {
+                if (unit.layers.empty())
+                    unit.layers.emplace_back();
+                if (unit.layers.back().alpha.defined())
+                    return false;
+                UnitLayer& l = unit.layers.back();
+                if (const auto dice = std::dynamic_pointer_cast<DiceImpl>(m)) {
+                    l.activation = UnitActivation::Dice;
+                    l.alpha = dice->alpha();
+                    l.runningMean = dice->runningMean();
+                    l.runningVar = dice->runningVar();
+                } else if (const auto prelu = std::dynamic_pointer_cast<torch::nn::PReLUImpl>(m)) {
+                    l.activation = UnitActivation::PReLU;
+                    l.alpha = prelu->weight;
+                } else {
+                    return false;
+                }
+            }
+        }
+        return !unit.layers.empty() && unit.layers.back().alpha.defined();
+    }
+
 public:
     void compile(CompileContext& c, GraphStep& s) const override
     {
@@ -78,6 +136,23 @@ public:
         BatchValue& keys = *in[0];
         const auto& query = in[1]->materialise();
         const auto chunks = st.input->weight.chunk(4, 1);
+        if (p.training && p.fused && torch::GradMode::is_enabled() && fusedTraining()) {
+            UnitInputs unit;
+            if (unitLayers(st, unit)) {
+                unit.table = keys.table.defined() ? keys.table : keys.materialise();
+                unit.index = keys.table.defined() ? keys.index : torch::arange(unit.table.size(0), p.rowOf.options());
+                unit.keyPart = unit.table.matmul((chunks[0] + chunks[2]).t());
+                unit.rowOf = p.rowOf;
+                unit.query = query;
+                unit.perRow = torch::addmm(st.input->bias, query, (chunks[1] - chunks[2]).t());
+                unit.cross = chunks[3];
+                if (fusedUnitApplies(unit)) {
+                    BatchValue out;
+                    out.rows = fusedActivationUnit(unit, evaluationThreads());
+                    return out;
+                }
+            }
+        }
         const auto keyWeight = (chunks[0] + chunks[2]).t();
         const auto perKey = keys.table.defined() ? keys.table.matmul(keyWeight).index_select(0, keys.index)
                                                  : keys.materialise().matmul(keyWeight);
@@ -93,6 +168,12 @@ public:
                                       .index_put({p.flat}, w.detach())
                                       .view({p.rows, p.batch.history.size(1)});
         return out;
+    }
+
+    bool spreadsTraining(const GraphStep& s) const override
+    {
+        const std::string activation = s.params["activation"].get<std::string>();
+        return fusedTraining() && (activation == "dice" || activation == "prelu");
     }
 
     HistoryFlags planHistory(HistoryPlan& p, const GraphStep& s, const Inputs<HistoryFlags>& in) const override

@@ -11,6 +11,9 @@
 // Private to core/graph and core/blocks.
 #pragma once
 
+#include "util/Runtime.h"
+#include "util/SerialIntraOp.h"
+
 #include "graph/BlockDefinition.h"
 #include "compiled/GraphModule.h"
 
@@ -88,6 +91,7 @@ struct BatchPass {
     torch::Tensor* penalty = nullptr;               // regularisers add here (when set)
     double l2 = 0;
     torch::Tensor* behaviourWeights = nullptr;      // [rows, L] of a weighing block (evaluation)
+    bool fused = true;                              // blocks may train through fused kernels
     torch::Tensor result;
     torch::Tensor targets; // next-item training: the target of each row of result
     // Work a block leaves for the end of the pass (e.g. a penalty over all of a table's ids),
@@ -251,6 +255,9 @@ public:
     virtual ScriptValue script(ScriptPass& p, GraphStep& s, const Inputs<ScriptValue>& in) const = 0;
     // Blocks weighing behaviours: the weights [n, L] of behaviours keys [L, w] for candidates query [n, w].
     virtual torch::Tensor behaviourWeights(GraphStep& s, const torch::Tensor& keys, const torch::Tensor& query) const;
+    // Whether the block's training forward and backward spread over RecLab's own threads
+    // (evaluationThreads()), so that LibTorch's ops around it should run on one.
+    virtual bool spreadsTraining(const GraphStep&) const { return false; }
 };
 
 // A block that maps each row (or behaviour) to a row through one module (activations,
@@ -338,20 +345,5 @@ torch::nn::AnyModule activationModule(const std::string& name, int64_t channels)
 // Linear + activation (+ dropout) per size; without the first Linear when firstLinear is false.
 torch::nn::Sequential tower(int64_t in, const nlohmann::json& sizes, const std::string& activation, double dropout,
                             bool firstLinear = true);
-
-// LibTorch's OpenMP pool is per calling thread (its thread count is the thread's own OpenMP
-// setting): on an evaluation thread the ops of a slice run serially, as a slice is already one
-// thread's share; the setting is restored afterwards (the first range runs on the caller).
-class SerialIntraOp {
-public:
-    SerialIntraOp();
-    ~SerialIntraOp();
-    SerialIntraOp(const SerialIntraOp&) = delete;
-    SerialIntraOp& operator=(const SerialIntraOp&) = delete;
-
-private:
-    void (*set_)(int) = nullptr;
-    int before_ = 0;
-};
 
 } // namespace reclab

@@ -190,6 +190,7 @@ torch::Tensor GraphModelImpl::run(const Batch& batch, torch::Tensor* penalty, to
     pass.penalty = penalty;
     pass.l2 = l2_;
     pass.behaviourWeights = &lastAttention_;
+    pass.fused = fusedSteps_;
     if (analysis_.usesHistory) {
         TORCH_CHECK(batch.history.defined() && batch.historyLength.defined(), "this graph needs behaviour histories");
         const int64_t L = batch.history.size(1);
@@ -248,6 +249,11 @@ bool GraphModelImpl::hasFusedStep(std::string* why)
     if (why)
         *why = fusedRefusal_;
     return fused_ != nullptr;
+}
+
+bool GraphModelImpl::spreadsTraining() const
+{
+    return fusedSteps_ && std::any_of(steps_.begin(), steps_.end(), [](const auto& s) { return s->kernel->spreadsTraining(*s); });
 }
 
 torch::Tensor GraphModelImpl::trainingStep(const Batch& batch, double weight)

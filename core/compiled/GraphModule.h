@@ -86,6 +86,7 @@ public:
     torch::Tensor trainingStep(const Batch& batch, double weight = 1.0) override;
     // Off: every step through autograd (for comparing the two).
     void setFusedSteps(bool on) { fusedSteps_ = on; }
+    bool spreadsTraining() const override;
     // Whether the graph has a fused step, and if not, why not (planned on first call).
     bool hasFusedStep(std::string* why = nullptr);
     // The next-item loss with sampled negatives: "bce" (the default) or "bpr" (TrainConfig::loss).

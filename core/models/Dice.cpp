@@ -13,11 +13,27 @@ DiceImpl::DiceImpl(int64_t channels)
     runningVar_ = register_buffer("running_var", torch::ones({channels}));
 }
 
+RECLAB_SIMD_CLONES void diceGradient(const float* __restrict x, const float* __restrict p, const float* __restrict g,
+                                     const float* __restrict a, const float* __restrict mu, const float* __restrict r,
+                                     int64_t n, int64_t c, float* __restrict dx, float* __restrict da,
+                                     float* __restrict sumGn, float* __restrict sumGnN)
+{
+    for (int64_t k = 0; k < n * c; k += c)
+        for (int64_t j = 0; j < c; ++j) {
+            const float pk = p[k + j], xk = x[k + j], gk = g[k + j];
+            const float gn = gk * xk * (1.f - a[j]) * pk * (1.f - pk);
+            dx[k + j] = gk * (a[j] + (1.f - a[j]) * pk) + r[j] * gn;
+            da[j] += gk * xk * (1.f - pk);
+            sumGn[j] += gn;
+            sumGnN[j] += gn * (xk - mu[j]) * r[j];
+        }
+}
+
+
 namespace {
 
 // The loops of Dice over a row-major [n, c] block, vectorised across the channels; on x86-64
 // GCC also builds an AVX2/FMA copy picked at load time (util/VectorClones.h).
-#define RECLAB_SIMD_CLONES RECLAB_CLONES_FOR("arch=haswell")
 
 // mean and (biased) variance of each channel; m and v start at zero.
 RECLAB_SIMD_CLONES void diceStatistics(const float* __restrict x, int64_t n, int64_t c, float* __restrict m,
@@ -43,23 +59,6 @@ RECLAB_SIMD_CLONES void diceOutput(const float* __restrict x, const float* __res
     for (int64_t k = 0; k < n * c; k += c)
         for (int64_t j = 0; j < c; ++j)
             out[k + j] = x[k + j] * (a[j] + (1.f - a[j]) * p[k + j]);
-}
-
-// dx without the batch-statistics term, and per channel: dalpha, sum(gn), sum(gn n).
-RECLAB_SIMD_CLONES void diceGradient(const float* __restrict x, const float* __restrict p, const float* __restrict g,
-                                     const float* __restrict a, const float* __restrict mu, const float* __restrict r,
-                                     int64_t n, int64_t c, float* __restrict dx, float* __restrict da,
-                                     float* __restrict sumGn, float* __restrict sumGnN)
-{
-    for (int64_t k = 0; k < n * c; k += c)
-        for (int64_t j = 0; j < c; ++j) {
-            const float pk = p[k + j], xk = x[k + j], gk = g[k + j];
-            const float gn = gk * xk * (1.f - a[j]) * pk * (1.f - pk);
-            dx[k + j] = gk * (a[j] + (1.f - a[j]) * pk) + r[j] * gn;
-            da[j] += gk * xk * (1.f - pk);
-            sumGn[j] += gn;
-            sumGnN[j] += gn * (xk - mu[j]) * r[j];
-        }
 }
 
 // The gradient through the batch mean and variance: dx -= r mean(gn) + n r mean(gn n).
@@ -144,14 +143,14 @@ bool DiceImpl::batchStatistics(const torch::Tensor& x) const
 torch::Tensor DiceImpl::forward(const torch::Tensor& x)
 {
     if (x.device().is_cpu() && x.scalar_type() == torch::kFloat)
-        return DiceFunction::apply(x, alpha_, runningMean_, runningVar_, batchStatistics(x), 0.1, 1e-8);
+        return DiceFunction::apply(x, alpha_, runningMean_, runningVar_, batchStatistics(x), momentum, eps);
     return reference(x);
 }
 
 torch::Tensor DiceImpl::reference(const torch::Tensor& x)
 {
     const bool batchStats = batchStatistics(x);
-    const auto normalised = torch::batch_norm(x, {}, {}, runningMean_, runningVar_, batchStats, 0.1, 1e-8, false);
+    const auto normalised = torch::batch_norm(x, {}, {}, runningMean_, runningVar_, batchStats, momentum, eps, false);
     const auto p = torch::sigmoid(normalised);
     return x * (alpha_ + p * (1 - alpha_));
 }

@@ -44,6 +44,10 @@ public:
     // training error. Such a model has no parameters for an optimizer.
     virtual bool sampled() const { return false; }
     virtual double sampleEpoch() { return 0.0; }
+    // Whether the model's training steps spread their heavy part over RecLab's own threads
+    // (evaluationThreads()): the epoch loop then runs LibTorch's ops on one thread, as LibTorch's
+    // intra-op threads spin for a while after each parallel op and would take the cores.
+    virtual bool spreadsTraining() const { return false; }
 
     virtual torch::Tensor calculateLoss(const Batch& batch) = 0;
     // One training step's work before the optimizer: weight · calculateLoss(batch), its

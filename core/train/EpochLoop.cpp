@@ -8,6 +8,7 @@
 #include "train/FlatOptimizer.h"
 #include "train/TrainingTask.h"
 #include "util/Random.h"
+#include "util/SerialIntraOp.h"
 
 #include <nlohmann/json.hpp>
 
@@ -118,6 +119,9 @@ bool EpochLoop::trainEpoch(Recommender& model, FlatOptimizer& optimizer, int epo
         std::copy(cumulative.data_ptr<int64_t>(), cumulative.data_ptr<int64_t>() + n, weightBefore.begin() + 1);
     }
 
+    std::optional<SerialIntraOp> serial; // LibTorch's ops on this thread only (Recommender::spreadsTraining)
+    if (model.spreadsTraining())
+        serial.emplace();
     auto windowLoss = torch::zeros({}, torch::TensorOptions().device(device));
     double epochLossSum = 0.0;
     int64_t window = 0;
