@@ -469,9 +469,10 @@ struct UnitFunction : public torch::autograd::Function<UnitFunction> {
                                                  torch::autograd::tensor_list grads)
     {
         const auto st = c10::static_intrusive_pointer_cast<UnitState>(ctx->saved_data["state"].toCapsule());
-        auto out = backwardPass(*st, grads[0].contiguous());
+        // The state stays until the graph is freed, so a retained graph can run backward again.
+        auto out = grads[0].defined() ? backwardPass(*st, grads[0].contiguous())
+                                      : torch::autograd::tensor_list(5 + 3 * st->K); // every input's: none
         out.emplace_back(); // the state
-        ctx->saved_data.clear();
         return out;
     }
 };
