@@ -136,15 +136,17 @@ public:
         BatchValue& keys = *in[0];
         const auto& query = in[1]->materialise();
         const auto chunks = st.input->weight.chunk(4, 1);
+        const auto keyWeight = (chunks[0] + chunks[2]).t();
+        const auto perRow = torch::addmm(st.input->bias, query, (chunks[1] - chunks[2]).t());
         if (p.training && p.fused && torch::GradMode::is_enabled() && fusedTraining()) {
             UnitInputs unit;
             if (unitLayers(st, unit)) {
                 unit.table = keys.table.defined() ? keys.table : keys.materialise();
                 unit.index = keys.table.defined() ? keys.index : torch::arange(unit.table.size(0), p.rowOf.options());
-                unit.keyPart = unit.table.matmul((chunks[0] + chunks[2]).t());
+                unit.keyPart = unit.table.matmul(keyWeight);
                 unit.rowOf = p.rowOf;
                 unit.query = query;
-                unit.perRow = torch::addmm(st.input->bias, query, (chunks[1] - chunks[2]).t());
+                unit.perRow = perRow;
                 unit.cross = chunks[3];
                 if (fusedUnitApplies(unit)) {
                     BatchValue out;
@@ -153,11 +155,9 @@ public:
                 }
             }
         }
-        const auto keyWeight = (chunks[0] + chunks[2]).t();
         const auto perKey = keys.table.defined() ? keys.table.matmul(keyWeight).index_select(0, keys.index)
                                                  : keys.materialise().matmul(keyWeight);
         const auto& h = keys.materialise();
-        const auto perRow = torch::addmm(st.input->bias, query, (chunks[1] - chunks[2]).t());
         const auto t = query.index_select(0, p.rowOf);
         const auto first = perKey + perRow.index_select(0, p.rowOf) + (h * t).matmul(chunks[3].t());
         const auto w = st.tail->forward(first).squeeze(1);

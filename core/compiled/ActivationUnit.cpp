@@ -42,20 +42,15 @@ inline float expApprox(float x)
     return p * scale;
 }
 
-// z = keyPart[index] + perRow[rowOf] and ht = table[index] ⊙ query[rowOf], n rows.
+// z = keyPart[index] + perRow[rowOf], n rows.
 RECLAB_SIMD_CLONES void unitInput(int64_t n, const int64_t* __restrict index, const int64_t* __restrict rowOf,
                                   const float* __restrict keyPart, const float* __restrict perRow, int64_t u,
-                                  const float* __restrict table, const float* __restrict query, int64_t w,
-                                  float* __restrict z, float* __restrict ht)
+                                  float* __restrict z)
 {
     for (int64_t r = 0; r < n; ++r) {
         const float *kp = keyPart + index[r] * u, *pr = perRow + rowOf[r] * u;
-        const float *h = table + index[r] * w, *t = query + rowOf[r] * w;
-        float *zr = z + r * u, *o = ht + r * w;
         for (int64_t j = 0; j < u; ++j)
-            zr[j] = kp[j] + pr[j];
-        for (int64_t j = 0; j < w; ++j)
-            o[j] = h[j] * t[j];
+            z[r * u + j] = kp[j] + pr[j];
     }
 }
 
@@ -295,8 +290,8 @@ torch::Tensor forwardPass(UnitState& st)
             float* extra = scratch[part].data();
             if (k == 0) {
                 float* z = f32(st.z[0]) + r * st.U[0];
-                unitInput(n, index + r, rowOf + r, f32(st.keyPart), f32(st.perRow), st.U[0], f32(st.table),
-                          f32(st.query), W, z, extra);
+                unitInput(n, index + r, rowOf + r, f32(st.keyPart), f32(st.perRow), st.U[0], z);
+                behaviourTimesQuery(n, index + r, rowOf + r, f32(st.table), f32(st.query), W, extra);
                 gemmOneDnn(false, true, n, st.U[0], W, extra, W, f32(st.cross), W, 1.f, z, st.U[0]);
             } else {
                 const int64_t c = st.U[k - 1];

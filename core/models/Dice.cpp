@@ -29,11 +29,10 @@ RECLAB_SIMD_CLONES void diceGradient(const float* __restrict x, const float* __r
         }
 }
 
-
 namespace {
 
 // The loops of Dice over a row-major [n, c] block, vectorised across the channels; on x86-64
-// GCC also builds an AVX2/FMA copy picked at load time (util/VectorClones.h).
+// GCC also builds AVX-512 and AVX2/FMA copies, picked at load time (util/VectorClones.h).
 
 // mean and (biased) variance of each channel; m and v start at zero.
 RECLAB_SIMD_CLONES void diceStatistics(const float* __restrict x, int64_t n, int64_t c, float* __restrict m,
