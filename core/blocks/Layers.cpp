@@ -134,6 +134,8 @@ public:
     }
     PairValue scoreAll(PairPass& p, GraphStep& s, const Inputs<PairValue>& in) const override
     {
+        if (auto rows = p.pairTower(*in[0], *s.as<State>().tower, std::to_string(s.index)); rows.defined())
+            return {Granularity::Pair, rows};
         // The first layer through linear() (it may meet a concatenation of user and item
         // parts), the rest on its result.
         PairValue x = *in[0];
@@ -150,6 +152,8 @@ public:
             // Pair activations are this pass's own: ReLU in place saves a pass over them.
             if (x.g == Granularity::Pair && layer.ptr()->as<torch::nn::ReLU>())
                 x.t.relu_();
+            else if (auto* linear = layer.ptr()->as<torch::nn::Linear>(); linear && x.g == Granularity::Pair)
+                x = p.linear(x, linear->weight, linear->bias, {});
             else
                 x.t = layer.forward(x.t);
         }

@@ -146,11 +146,16 @@ public:
     PairValue linear(const PairValue& v, const torch::Tensor& weight, const torch::Tensor& bias, const std::string& key);
     PairValue product(const PairValue& v, const torch::Tensor& weight, const std::string& key);
     PairValue withBias(PairValue v, const torch::Tensor& bias) const;
+    // An MLP tower (a linear layer first) over v's pairs on the CPU without autograd, in blocks
+    // of rows that stay in cache (PairTower.h); undefined where that does not apply.
+    torch::Tensor pairTower(const PairValue& v, torch::nn::SequentialImpl& tower, const std::string& key);
     static int64_t width(const PairValue& v);
     torch::Tensor cached(const std::string& key, const std::function<torch::Tensor()>& compute);
     bool visit(GraphStep& s, const Inputs<PairValue>& in, PairValue& out);
 
 private:
+    bool splitLinear(const PairValue& v, const torch::Tensor& weight, const torch::Tensor& bias, const std::string& key,
+                     torch::Tensor& user, torch::Tensor& item);
     int64_t s_, items_;
     std::map<std::string, torch::Tensor>& cache_;
     bool filling_;

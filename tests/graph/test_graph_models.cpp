@@ -561,22 +561,57 @@ void TestGraphModels::customGraphsTrain()
 
 void TestGraphModels::allItemsScoringEqualsPairs()
 {
-    TrainConfig c;
-    const auto task = TrainingTask::create(TaskKind::ImplicitRanking, *sample_, c);
-    for (const auto& graph : {customRankingGraph(), graphTemplate("neumf"), graphTemplate("mf")}) {
-        torch::manual_seed(11);
-        const ModelShape shape = task->shape();
+    // Users first .. first + n against every item, through fullSortPredict and as pairs.
+    auto check = [](const GraphSpec& graph, const ModelShape& shape, int64_t first, int64_t n, bool spread) {
         GraphModel model(graph, GraphData::from(shape), 0.0);
         model->eval();
         torch::NoGradGuard noGrad;
-        const int64_t n = 30, items = shape.numItems;
-        const auto users = torch::arange(5, 5 + n, torch::kLong);
+        for (auto& p : model->parameters()) // well away from zero, if asked
+            if (spread)
+                p.normal_(0.0, 0.3);
+        const int64_t items = shape.numItems;
+        const auto users = torch::arange(first, first + n, torch::kLong);
         const auto all = model->fullSortPredict(users);
         QCOMPARE(all.sizes(), (std::vector<int64_t>{n, items}));
         const auto pairs = model->predict(users.repeat_interleave(items), torch::arange(items).repeat({n}));
         const double d = maxDiff(all, pairs.view({n, items}));
         QVERIFY2(d < 1e-5, qPrintable(QString::fromStdString(graph.name) + QString(": differ by %1").arg(d)));
+    };
+    TrainConfig c;
+    const auto task = TrainingTask::create(TaskKind::ImplicitRanking, *sample_, c);
+    for (const auto& graph : {customRankingGraph(), graphTemplate("neumf"), graphTemplate("mf")}) {
+        torch::manual_seed(11);
+        check(graph, task->shape(), 5, 30, false);
     }
+    // MLP towers over pairs run in blocks of items (compiled/PairTower): more items than a block,
+    // a tower fed by its first layer's user and item parts (NeuMF) and one fed by pairs already
+    // formed, a tanh tower with dropout, read by two blocks.
+    const GraphSpec towers = GraphSpec::parse(R"({"version": 1, "name": "towers", "nodes": [
+        {"id": "user", "type": "user_id"}, {"id": "item", "type": "item_id"},
+        {"id": "p", "type": "embedding", "params": {"dim": 8}}, {"id": "q", "type": "embedding", "params": {"dim": 8}},
+        {"id": "gmf", "type": "product"}, {"id": "joined", "type": "concat", "params": {"inputs": 3}},
+        {"id": "tower", "type": "mlp", "params": {"layers": [24, 12], "activation": "tanh", "dropout": 0.3}},
+        {"id": "head", "type": "linear", "params": {"units": 1}}, {"id": "act", "type": "sigmoid"},
+        {"id": "side", "type": "linear", "params": {"units": 1}}, {"id": "sum", "type": "add"},
+        {"id": "click", "type": "click_output"}],
+      "edges": [
+        {"from": "user.out", "to": "p.ids"}, {"from": "item.out", "to": "q.ids"},
+        {"from": "p.out", "to": "gmf.a"}, {"from": "q.out", "to": "gmf.b"},
+        {"from": "gmf.out", "to": "joined.in1"}, {"from": "p.out", "to": "joined.in2"},
+        {"from": "q.out", "to": "joined.in3"}, {"from": "joined.out", "to": "tower.in"},
+        {"from": "tower.out", "to": "head.in"}, {"from": "tower.out", "to": "act.in"},
+        {"from": "act.out", "to": "side.in"}, {"from": "head.out", "to": "sum.a"},
+        {"from": "side.out", "to": "sum.b"}, {"from": "sum.out", "to": "click.logit"}]})");
+    ModelShape wide;
+    wide.numUsers = 12;
+    wide.numItems = 1300;
+    for (const auto& [graph, tiles] : {std::pair{towers, true}, std::pair{graphTemplate("neumf"), true},
+                                       std::pair{graphTemplate("neumf"), false}}) {
+        qputenv("RECLAB_PAIR_TILES", tiles ? "1" : "0"); // the AVX-512 tiles where the CPU has them, or not
+        torch::manual_seed(17);
+        check(graph, wide, 0, wide.numUsers, true);
+    }
+    qunsetenv("RECLAB_PAIR_TILES");
 }
 
 void TestGraphModels::historyScoringEqualsBatches()
