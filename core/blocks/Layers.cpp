@@ -152,8 +152,6 @@ public:
             // Pair activations are this pass's own: ReLU in place saves a pass over them.
             if (x.g == Granularity::Pair && layer.ptr()->as<torch::nn::ReLU>())
                 x.t.relu_();
-            else if (auto* linear = layer.ptr()->as<torch::nn::Linear>(); linear && x.g == Granularity::Pair)
-                x = p.linear(x, linear->weight, linear->bias, {});
             else
                 x.t = layer.forward(x.t);
         }

@@ -24,6 +24,12 @@ namespace reclab {
 
 namespace {
 
+// Float32 on the CPU without autograd: what the hand-written paths below take.
+bool direct(const torch::Tensor& t)
+{
+    return t.device().is_cpu() && t.scalar_type() == torch::kFloat && !torch::GradMode::is_enabled();
+}
+
 // x · Wᵀ + b. Pair activations are most of a ranking's arithmetic; on the CPU without autograd
 // they go through oneDNN's sgemm (Gemm.h), about twice OpenBLAS's rate at these shapes on
 // AVX-512 machines, with the bias as the product's starting value.
@@ -31,20 +37,13 @@ torch::Tensor affine(const torch::Tensor& x, const torch::Tensor& w, const torch
 {
     const int64_t m = x.size(0), n = w.size(0), k = w.size(1);
     const int64_t lda = m > 1 ? x.stride(0) : k, ldb = n > 1 ? w.stride(0) : k;
-    const bool direct = x.device().is_cpu() && !torch::GradMode::is_enabled() && x.dim() == 2 &&
-                        x.scalar_type() == torch::kFloat && w.scalar_type() == torch::kFloat && x.stride(1) == 1 &&
-                        w.stride(1) == 1 && lda >= k && ldb >= k && (!b.defined() || b.is_contiguous());
-    if (!direct)
+    if (!direct(x) || !direct(w) || x.dim() != 2 || x.stride(1) != 1 || w.stride(1) != 1 || lda < k || ldb < k ||
+        (b.defined() && !b.is_contiguous()))
         return b.defined() ? torch::addmm(b, x, w.t()) : torch::matmul(x, w.t());
     auto out = b.defined() ? b.expand({m, n}).contiguous() : torch::empty({m, n}, x.options());
     gemmOneDnn(false, true, m, n, k, x.data_ptr<float>(), lda, w.data_ptr<float>(), ldb, b.defined() ? 1.f : 0.f,
                out.data_ptr<float>(), n);
     return out;
-}
-
-bool direct(const torch::Tensor& t)
-{
-    return t.device().is_cpu() && t.scalar_type() == torch::kFloat && !torch::GradMode::is_enabled();
 }
 
 } // namespace
