@@ -16,10 +16,10 @@
 #include <algorithm>
 #include <atomic>
 #include <cerrno>
+#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
-#include <chrono>
 #include <cstring>
 #include <memory>
 #include <mutex>
@@ -120,7 +120,8 @@ Dataset loadDelimited(const std::string& path, const DelimitedFormat& format)
         size_t pos = 0;
         while (true) {
             const size_t nl = head.text.find('\n', pos);
-            const std::string_view line = std::string_view(head.text).substr(pos, nl == std::string::npos ? std::string::npos : nl - pos);
+            const std::string_view line =
+                std::string_view(head.text).substr(pos, nl == std::string::npos ? std::string::npos : nl - pos);
             ++headerLines;
             pos = nl == std::string::npos ? head.text.size() : nl + 1;
             if (line.find_first_not_of(" \t\r") != std::string_view::npos || nl == std::string::npos)
@@ -141,16 +142,6 @@ Dataset loadDelimited(const std::string& path, const DelimitedFormat& format)
         }
     };
     phase("resolve");
-    forEachRange(ranges, [&](Range& r) { r.newlines = countNewlines(file, r.begin, r.end); });
-    phase("count");
-    size_t capacity = 0;
-    long line = 1 + headerLines;
-    for (auto& r : ranges) {
-        r.firstRow = capacity;
-        r.firstLine = line;
-        capacity += r.newlines + 1;
-        line += static_cast<long>(r.newlines);
-    }
 
     ParseJob job;
     job.path = &path;
@@ -163,37 +154,84 @@ Dataset loadDelimited(const std::string& path, const DelimitedFormat& format)
             job.maxField = std::max(job.maxField, static_cast<int>(c));
         }
     }
-
-    Dataset ds;
-    InteractionTable& table = ds.interactions;
-    table.user.resize(capacity);
-    table.item.resize(capacity);
-    table.rating.resize(capacity);
-    table.timestamp.resize(capacity);
-    job.out = &table;
     decideIdModes(head, resolved, job);
     job.scaled = resolved.format.ratingMax >= resolved.format.ratingMin;
-    forEachRange(ranges, [&](Range& r) {
-        const auto mine = static_cast<size_t>(&r - ranges.data());
-        parseRange(job, r, mine);
-        if (r.errorLine > 0) {
-            size_t current = job.firstErrorRange.load();
-            while (mine < current && !job.firstErrorRange.compare_exchange_weak(current, mine)) {
-            }
+
+    // Where each range's rows go: after the lines of the ranges before it. Those are counted (on
+    // every thread); the last range's room is estimated from samples with some slack, which
+    // spares reading half the file once more, and in the rare file whose last range outgrows
+    // the estimate the parse starts over with it counted too.
+    Dataset ds;
+    InteractionTable& table = ds.interactions;
+    long line = 0; // of the file's last line
+    bool estimated = ranges.size() > 1;
+    while (true) {
+        countNewlines(file, ranges, ranges.size() - (estimated ? 1 : 0), threads);
+        if (estimated) {
+            Range& last = ranges.back();
+            size_t guess = estimateNewlines(file, last.begin, last.end);
+            // RECLAB_LOAD_ESTIMATE_SCALE scales the guess: tests take the path where it falls short.
+            if (const char* scale = std::getenv("RECLAB_LOAD_ESTIMATE_SCALE"))
+                guess = static_cast<size_t>(static_cast<double>(guess) * std::atof(scale));
+            last.newlines = guess + guess / 16 + (guess > 0 ? 4096 : 0);
         }
-    });
-    phase("parse");
+        phase("count");
+        size_t capacity = 0;
+        line = 1 + headerLines;
+        for (auto& r : ranges) {
+            r.firstRow = capacity;
+            r.firstLine = line;
+            // Ranges are cut after newlines: only the last can end in a line without one. (A
+            // slack row in every range would leave a gap that the later ranges' rows move down
+            // to close.)
+            r.rowLimit = r.newlines + (&r == &ranges.back() ? 1 : 0);
+            capacity += r.rowLimit;
+            line += static_cast<long>(r.newlines);
+        }
+        table.user.resize(capacity);
+        table.item.resize(capacity);
+        table.rating.resize(capacity);
+        table.timestamp.resize(capacity);
+        job.out = &table;
+        job.firstErrorRange.store(SIZE_MAX);
+        forEachRange(ranges, [&](Range& r) {
+            const auto mine = static_cast<size_t>(&r - ranges.data());
+            parseRange(job, r, mine);
+            if (r.errorLine > 0 || r.overflow) {
+                size_t current = job.firstErrorRange.load();
+                while (mine < current && !job.firstErrorRange.compare_exchange_weak(current, mine)) {
+                }
+            }
+        });
+        phase("parse");
+        const auto stopped =
+            std::find_if(ranges.begin(), ranges.end(), [](const Range& r) { return r.errorLine > 0 || r.overflow; });
+        if (stopped == ranges.end() || !stopped->overflow)
+            break;
+        if (!estimated || &*stopped != &ranges.back())
+            throw DataError(path, 0, "",
+                            "the file changed while it was read: it has more lines than when they were counted");
+        estimated = false;
+        ranges = splitRanges(file, dataStart, threads);
+        ds = Dataset();
+    }
+
     // A last line without a line ending that is shorter than the file's first lines: the file
     // may have been cut mid-row.
     const bool truncated = lastLineLooksCut(file, head, resolved);
+    if (truncated && estimated) { // the last line's number, from the estimate's true count
+        Range& last = ranges.back();
+        line = last.firstLine + static_cast<long>(countNewlines(file, last.begin, last.end));
+    }
     const std::string cutNote = "; the last line has no line ending: the file may be truncated";
     for (const auto& r : ranges)
         if (r.errorLine > 0)
             throw DataError(path, r.errorLine, r.errorField,
                             r.errorProblem + (truncated && r.errorLine == line ? cutNote : std::string()));
     if (truncated)
-        ds.report.warnings.push_back(DataError(path, line, "", "the last line has no line ending and is shorter than the "
-                                                               "file's first lines; the file may be truncated")
+        ds.report.warnings.push_back(DataError(path, line, "",
+                                               "the last line has no line ending and is shorter than the "
+                                               "file's first lines; the file may be truncated")
                                          .what());
 
     // Close the gaps left by blank lines, skipped rows and the counting slack.
@@ -218,10 +256,12 @@ Dataset loadDelimited(const std::string& path, const DelimitedFormat& format)
     table.timestamp.resize(rows);
     if (rows == 0) {
         if (ds.report.skippedRows > 0)
-            throw DataError(path, 0, "", "no valid rows: all " + std::to_string(ds.report.skippedRows) +
-                                             " were malformed; the first: " + ds.report.problems.front());
-        throw DataError(path, 0, "", resolved.format.header == 1 ? "the file has a header line but no data rows"
-                                                                   : "the file holds no interactions");
+            throw DataError(path, 0, "",
+                            "no valid rows: all " + std::to_string(ds.report.skippedRows) +
+                                " were malformed; the first: " + ds.report.problems.front());
+        throw DataError(path, 0, "",
+                        resolved.format.header == 1 ? "the file has a header line but no data rows"
+                                                    : "the file holds no interactions");
     }
 
     std::thread userMap([&] {

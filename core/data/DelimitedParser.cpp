@@ -2,13 +2,18 @@
 
 #include "data/FieldParsers.h"
 #include "util/Error.h"
-#include "util/VectorClones.h"
 #include "util/TextFile.h"
+#include "util/VectorClones.h"
+
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 #include <cerrno>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 
 namespace reclab {
 
@@ -26,6 +31,101 @@ std::string columnLabel(const ParseJob& job, int role)
     if (col < static_cast<int>(names.size()) && !names[static_cast<size_t>(col)].empty())
         label += " '" + names[static_cast<size_t>(col)] + "'";
     return label + ")";
+}
+
+// ---- the scanners of the common case ---------------------------------------------------
+
+// Bytes past a buffer's last newline that the scanners may read: a 64-byte block starting at
+// the newline, or 16 bytes of digits starting before it.
+constexpr size_t kScanPad = 64;
+
+// Where the separators, newlines, quotes and CRs of a buffer are, 64 bytes at a time: a bit per
+// byte, taken lowest first. A line's fields end at the positions it yields, so splitting a line
+// costs a few bit operations per field instead of a compare and a branch per byte.
+class DelimiterScan {
+public:
+    explicit DelimiterScan(char sep) : sep_(sep) {}
+    // Scans on from p (the last line before the buffer's end must end with a newline, and
+    // kScanPad bytes after it must be readable).
+    void restart(const char* p)
+    {
+        block_ = p;
+        bits_ = maskOf(p);
+    }
+    const char* next()
+    {
+        while (bits_ == 0) {
+            block_ += 64;
+            bits_ = maskOf(block_);
+        }
+        const char* d = block_ + __builtin_ctzll(bits_);
+        bits_ &= bits_ - 1;
+        return d;
+    }
+
+private:
+    uint64_t maskOf(const char* p) const
+    {
+        uint64_t m = 0;
+#if defined(__SSE2__)
+        const __m128i sep = _mm_set1_epi8(sep_), nl = _mm_set1_epi8('\n'), quote = _mm_set1_epi8('"'),
+                      cr = _mm_set1_epi8('\r');
+        for (int k = 0; k < 4; ++k) {
+            const __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 16 * k));
+            const __m128i hit = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(x, sep), _mm_cmpeq_epi8(x, nl)),
+                                             _mm_or_si128(_mm_cmpeq_epi8(x, quote), _mm_cmpeq_epi8(x, cr)));
+            m |= uint64_t{static_cast<uint32_t>(_mm_movemask_epi8(hit))} << (16 * k);
+        }
+#else
+        for (int k = 0; k < 64; ++k) {
+            const char c = p[k];
+            m |= uint64_t{c == sep_ || c == '\n' || c == '"' || c == '\r'} << k;
+        }
+#endif
+        return m;
+    }
+
+    char sep_;
+    const char* block_ = nullptr;
+    uint64_t bits_ = 0;
+};
+
+// The value of the n decimal digits at p (1 <= n <= 16; 16 bytes at p must be readable), read
+// eight bytes at a time; false when one of them is not a digit.
+bool fieldDigits(const char* p, size_t n, uint64_t& value)
+{
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    // n <= 8 digits of a little-endian word moved to its top bytes: the first digit's place
+    // value is 10^(n-1), the bytes below are zero digits. Three multiplies pair the digits up.
+    const auto eight = [](const char* q, size_t k, uint64_t& v) {
+        uint64_t w;
+        std::memcpy(&w, q, 8);
+        w <<= 8 * (8 - k);
+        const uint64_t used = ~uint64_t{0} << (8 * (8 - k));
+        const bool digits = (((w & 0xF0F0F0F0F0F0F0F0) ^ 0x3030303030303030) & used) == 0 &&
+                            (((w & 0x0F0F0F0F0F0F0F0F) + 0x0606060606060606) & 0xF0F0F0F0F0F0F0F0) == 0;
+        w &= 0x0F0F0F0F0F0F0F0F;
+        w = (w * 2561) >> 8;
+        w = ((w & 0x00FF00FF00FF00FF) * 6553601) >> 16;
+        v = ((w & 0x0000FFFF0000FFFF) * 42949672960001) >> 32;
+        return digits;
+    };
+    if (n <= 8)
+        return eight(p, n, value);
+    uint64_t high = 0, low = 0;
+    const bool digits = eight(p, n - 8, high) & eight(p + n - 8, 8, low);
+    value = high * 100000000 + low;
+    return digits;
+#else
+    value = 0;
+    for (size_t k = 0; k < n; ++k) {
+        const unsigned d = static_cast<unsigned>(p[k] - '0');
+        if (d > 9)
+            return false;
+        value = value * 10 + d;
+    }
+    return true;
+#endif
 }
 
 struct RowProblem {
@@ -55,14 +155,18 @@ public:
         ratings_ = job_.out->rating.data();
         times_ = job_.out->timestamp.data();
 
-        std::vector<char> buf(kReadBlock + 1); // +1: room for a final newline
+        // Past the data: room for a final newline and for the scanners' reads (kScanPad).
+        std::vector<char> buf(kReadBlock + kScanPad);
+        const bool scanned = fastSep_ && job_.resolved->fieldCount <= kMaxScannedFields;
+        DelimiterScan scan(fastSep_);
         size_t carry = 0;
         size_t pos = range_.begin;
         long line = range_.firstLine;
         while (true) {
             if (aborted())
                 return;
-            const size_t want = std::min(buf.size() - 1 - carry, range_.end - pos);
+            const size_t room = buf.size() - kScanPad;
+            const size_t want = std::min(room - carry, range_.end - pos);
             const size_t got = job_.file->read(buf.data() + carry, want, pos);
             pos += got;
             const bool last = pos >= range_.end || got == 0;
@@ -73,13 +177,21 @@ public:
             const auto* lastNl = static_cast<const char*>(memrchr(p, '\n', static_cast<size_t>(end - p)));
             if (lastNl) {
                 // Every line up to lastNl ends with a newline: the scanners need no bounds checks.
+                if (scanned)
+                    scan.restart(p);
                 while (p <= lastNl) {
-                    const char* next = fastSep_ ? fastLine(p, line) : nullptr;
+                    const char* next = scanned ? scannedLine(p, scan) : nullptr;
                     if (!next) {
-                        const char* nl = static_cast<const char*>(std::memchr(p, '\n', static_cast<size_t>(lastNl - p) + 1));
-                        if (!handleLine(p, nl, line))
-                            return;
-                        next = nl + 1;
+                        next = fastSep_ ? fastLine(p) : nullptr;
+                        if (!next) {
+                            const char* nl =
+                                static_cast<const char*>(std::memchr(p, '\n', static_cast<size_t>(lastNl - p) + 1));
+                            if (!handleLine(p, nl, line))
+                                return;
+                            next = nl + 1;
+                        }
+                        if (scanned && next <= lastNl)
+                            scan.restart(next);
                     }
                     p = next;
                     ++line;
@@ -89,16 +201,51 @@ public:
                 return;
             carry = static_cast<size_t>(end - p);
             std::memmove(buf.data(), p, carry);
-            if (carry + 1 >= buf.size())
-                buf.resize(buf.size() * 2); // a line longer than the buffer
+            if (carry >= room)
+                buf.resize(2 * room + kScanPad); // a line longer than the buffer
         }
     }
 
 private:
-    // The common case in one pass: a single-character separator, no quotes, small integer ids
-    // (or text ids), well-formed numbers. Returns the start of the next line, or nullptr when
-    // the line needs the general parser (which also words the error message).
-    const char* fastLine(const char* p, long)
+    static constexpr size_t kMaxScannedFields = 16;
+
+    // The common case, split by the delimiter scan: a single-character separator, the file's
+    // number of fields, no quotes. Returns the start of the next line, or nullptr when the line
+    // needs a slower parser (the scan must then restart after the line).
+    const char* scannedLine(const char* p, DelimiterScan& scan)
+    {
+        const char sep = fastSep_;
+        const size_t fields = job_.resolved->fieldCount;
+        const char* ends[kMaxScannedFields];
+        for (size_t f = 0; f + 1 < fields; ++f) {
+            ends[f] = scan.next();
+            if (*ends[f] != sep)
+                return nullptr;
+        }
+        const char* nl = scan.next();
+        ends[fields - 1] = nl;
+        if (*nl == '\r') { // a CR before the newline belongs to the line ending
+            nl = scan.next();
+            if (nl != ends[fields - 1] + 1)
+                return nullptr;
+        }
+        if (*nl != '\n')
+            return nullptr;
+        const char* fb[4] = {};
+        const char* fe[4] = {};
+        for (int role = 0; role < 4; ++role) {
+            const int col = job_.fieldIndex[role];
+            if (col >= 0) {
+                fb[role] = col == 0 ? p : ends[col - 1] + 1;
+                fe[role] = ends[col];
+            }
+        }
+        return takeRow(fb, fe) ? nl + 1 : nullptr;
+    }
+
+    // The same split a byte at a time, for lines the scan leaves (more fields, or quotes that
+    // turn out to be part of no field).
+    const char* fastLine(const char* p)
     {
         const char sep = fastSep_;
         const char* fb[4] = {};
@@ -124,37 +271,36 @@ private:
                 break;
             ++q;
         }
-        const char* next = q + 1;
         if (col != fields)
             return nullptr;
         // A CR before the newline belongs to the line ending.
         for (int role = 0; role < 4; ++role)
             if (fe[role] == q && fe[role] > fb[role] && fe[role][-1] == '\r')
                 --fe[role];
+        return takeRow(fb, fe) ? q + 1 : nullptr;
+    }
+
+    // Stores the row whose fields (by role; absent roles null) are well-formed small numbers or
+    // text ids; false when one needs the general parser (which also words the error message).
+    bool takeRow(const char* const* fb, const char* const* fe)
+    {
         int32_t ids[2];
         for (int role = 0; role < 2; ++role) {
             const char* b = fb[role];
-            const char* e = fe[role];
-            const auto n = e - b;
+            const auto n = static_cast<size_t>(fe[role] - b);
             if (n == 0)
-                return nullptr;
+                return false;
             if (job_.mode[role] == IdMode::Numeric) {
-                if (n > 9 || (n > 1 && *b == '0'))
-                    return nullptr;
-                int32_t v = 0;
-                for (; b < e; ++b) {
-                    const unsigned d = static_cast<unsigned>(*b - '0');
-                    if (d > 9)
-                        return nullptr;
-                    v = v * 10 + static_cast<int32_t>(d);
-                }
-                ids[role] = v;
+                uint64_t v = 0;
+                if (n > 9 || (n > 1 && *b == '0') || !fieldDigits(b, n, v))
+                    return false;
+                ids[role] = static_cast<int32_t>(v);
             } else {
                 int32_t small = 0;
-                const std::string_view v(b, static_cast<size_t>(n));
+                const std::string_view v(b, n);
                 // Surrounding spaces are not part of an id: the general parser trims them.
                 if (v.front() == ' ' || v.back() == ' ' || classifyId(v, small) == IdKind::TooLong)
-                    return nullptr;
+                    return false;
                 ids[role] = range_.dict[role].intern(v);
             }
         }
@@ -167,37 +313,33 @@ private:
         };
         if (const int k = fb[2] ? shortForm(fb[2], fe[2]) : -1; k >= 0) {
             if (!shortRatingOk_[k])
-                return nullptr;
+                return false;
             rating = shortRating_[k];
         } else if (fb[2]) {
             double r = 0;
             if (!parseRatingField(std::string_view(fb[2], static_cast<size_t>(fe[2] - fb[2])), r) || !(r >= 0) ||
                 !fitsFloat(r) || (job_.scaled && !onScale(r)))
-                return nullptr;
+                return false;
             rating = static_cast<float>(r);
         }
         int64_t time = 0;
         if (fb[3]) {
-            const char* b = fb[3];
-            const char* e = fe[3];
-            if (e - b > 0 && e - b <= 18 && *b != '-') {
-                for (; b < e; ++b) {
-                    const unsigned d = static_cast<unsigned>(*b - '0');
-                    if (d > 9)
-                        break;
-                    time = time * 10 + d;
-                }
-            }
-            if (b != e && !parseTimestampField(std::string_view(fb[3], static_cast<size_t>(fe[3] - fb[3])), time))
-                return nullptr;
+            const auto n = static_cast<size_t>(fe[3] - fb[3]);
+            uint64_t v = 0;
+            if (n >= 1 && n <= 16 && fieldDigits(fb[3], n, v))
+                time = static_cast<int64_t>(v);
+            else if (!parseTimestampField(std::string_view(fb[3], n), time))
+                return false;
         }
+        if (range_.rows == range_.rowLimit)
+            return false; // no room left: the general parser stops the range
         const size_t row = range_.firstRow + range_.rows++;
         users_[row] = ids[0];
         items_[row] = ids[1];
         mark(ids);
         ratings_[row] = rating;
         times_[row] = time;
-        return next;
+        return true;
     }
 
     // Numeric ids seen, for the mapping (Range::seen).
@@ -245,6 +387,8 @@ private:
         RowProblem problem;
         if (parseRow(b, e, problem))
             return true;
+        if (range_.overflow)
+            return false; // no room left: the loader decides (Range::overflow)
         const std::string field = problem.role >= 0 ? columnLabel(job_, problem.role) : std::string();
         if (job_.resolved->format.skipBadRows) {
             if (range_.problems.size() < 5)
@@ -373,6 +517,10 @@ private:
                 return false;
             }
         }
+        if (range_.rows == range_.rowLimit) {
+            range_.overflow = true;
+            return false;
+        }
         const size_t row = range_.firstRow + range_.rows++;
         job_.out->user[row] = ids[0];
         job_.out->item[row] = ids[1];
@@ -480,6 +628,56 @@ RECLAB_CLONES_FOR("avx2") size_t newlinesIn(const char* p, size_t n)
 }
 
 } // namespace
+
+void countNewlines(const InputFile& file, std::vector<Range>& ranges, size_t counted, int threads)
+{
+    // The counted ranges cut into `threads` equal pieces and at their own bounds, so that a
+    // single counted range still takes every thread.
+    struct Piece {
+        size_t begin, end, range, count = 0;
+    };
+    std::vector<Piece> pieces;
+    if (counted == 0)
+        return;
+    const size_t begin = ranges.front().begin, end = ranges[counted - 1].end;
+    const size_t step =
+        std::max<size_t>(1, (end - begin + static_cast<size_t>(threads) - 1) / static_cast<size_t>(threads));
+    for (size_t r = 0; r < counted; ++r)
+        for (size_t b = ranges[r].begin; b < ranges[r].end;) {
+            const size_t cut = std::min(ranges[r].end, begin + ((b - begin) / step + 1) * step);
+            pieces.push_back({b, cut, r});
+            b = cut;
+        }
+    std::vector<int> workers(std::min(pieces.size(), static_cast<size_t>(std::max(1, threads))));
+    std::atomic<size_t> nextPiece{0};
+    forEachRange(workers, [&](int) {
+        for (size_t k; (k = nextPiece.fetch_add(1)) < pieces.size();)
+            pieces[k].count = countNewlines(file, pieces[k].begin, pieces[k].end);
+    });
+    for (size_t r = 0; r < counted; ++r)
+        ranges[r].newlines = 0;
+    for (const auto& piece : pieces)
+        ranges[piece.range].newlines += piece.count;
+}
+
+size_t estimateNewlines(const InputFile& file, size_t begin, size_t end)
+{
+    constexpr size_t kSamples = 64, kSample = 4096;
+    const size_t bytes = end - begin;
+    if (bytes <= kSamples * kSample)
+        return countNewlines(file, begin, end);
+    char buf[kSample];
+    size_t newlines = 0, sampled = 0;
+    for (size_t k = 0; k < kSamples; ++k) {
+        const size_t at = begin + (bytes - kSample) / (kSamples - 1) * k;
+        const size_t got = file.read(buf, kSample, at);
+        newlines += newlinesIn(buf, got);
+        sampled += got;
+    }
+    return sampled == 0 ? 0
+                        : static_cast<size_t>(static_cast<double>(newlines) / static_cast<double>(sampled) *
+                                              static_cast<double>(bytes));
+}
 
 size_t countNewlines(const InputFile& file, size_t begin, size_t end)
 {

@@ -94,12 +94,17 @@ struct StringDictionary {
     }
 };
 
-struct Range {
+// Aligned to cache lines: each parsing thread updates its range's counters for every row, and
+// a line shared with the next range's fields (read by another thread per row) costs more than
+// the parse.
+struct alignas(64) Range {
     size_t begin = 0, end = 0;
-    long firstLine = 1;   // file line number of the range's first line
-    size_t newlines = 0;  // from the counting pass
-    size_t firstRow = 0;  // where its rows go in the columns
-    size_t rows = 0;      // rows kept
+    long firstLine = 1;    // file line number of the range's first line
+    size_t newlines = 0;   // from the counting pass
+    size_t firstRow = 0;   // where its rows go in the columns
+    size_t rows = 0;       // rows kept
+    size_t rowLimit = 0;   // the room in the columns: its lines, counted (or estimated: the last)
+    bool overflow = false; // a row found no room: more lines than counted or estimated
     size_t skipped = 0;
     std::vector<std::string> problems;
     long errorLine = 0;
@@ -114,8 +119,6 @@ constexpr size_t kSeenLimit = size_t{1} << 24;
 
 enum class IdMode { Numeric, Text };
 
-
-
 struct ParseJob {
     const std::string* path;
     const InputFile* file;
@@ -123,7 +126,7 @@ struct ParseJob {
     IdMode mode[2];
     InteractionTable* out;
     std::atomic<size_t> firstErrorRange{SIZE_MAX};
-    bool scaled = false; // the format has a rating scale (DelimitedFormat::ratingMin..ratingMax)
+    bool scaled = false;                  // the format has a rating scale (DelimitedFormat::ratingMin..ratingMax)
     int fieldIndex[4] = {-1, -1, -1, -1}; // user, item, rating, timestamp
     int maxField = 0;
 };
@@ -133,11 +136,16 @@ void parseRange(ParseJob& job, Range& range, size_t index);
 // The file's data part cut at line ends into up to `threads` ranges (one below 8 MiB).
 std::vector<Range> splitRanges(const InputFile& file, size_t dataStart, int threads);
 size_t countNewlines(const InputFile& file, size_t begin, size_t end);
+// Range::newlines of the first `counted` ranges, on up to `threads` threads however many they are.
+void countNewlines(const InputFile& file, std::vector<Range>& ranges, size_t counted, int threads);
+// The newlines of [begin, end) extrapolated from 64 samples of 4 KiB spread over it (counted
+// when it is not much larger).
+size_t estimateNewlines(const InputFile& file, size_t begin, size_t end);
 // The block a range is read in: small enough to stay in a core's cache between the read and the
 // scan that follows it.
 constexpr size_t kReadBlock = size_t{1} << 20;
 // fn on every range, each on its own thread when there are several; the first exception is rethrown.
-template <typename Fn> void forEachRange(std::vector<Range>& ranges, Fn&& fn)
+template <typename T, typename Fn> void forEachRange(std::vector<T>& ranges, Fn&& fn)
 {
     if (ranges.size() == 1) {
         fn(ranges[0]);
@@ -164,7 +172,8 @@ template <typename Fn> void forEachRange(std::vector<Range>& ranges, Fn&& fn)
 
 // Numeric ids: dense indices in ascending id order.
 // ranges: their seen marks, when every range has them all, spare a pass over the column.
-void mapNumericIds(Column<int32_t>& column, std::vector<std::string>& names, const std::vector<Range>& ranges, int role);
+void mapNumericIds(Column<int32_t>& column, std::vector<std::string>& names, const std::vector<Range>& ranges,
+                   int role);
 // Text ids: per-range dictionaries merged in file order (first appearance decides the index).
 void mapTextIds(std::vector<Range>& ranges, int role, Column<int32_t>& column, std::vector<std::string>& names);
 

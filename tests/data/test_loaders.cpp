@@ -112,7 +112,9 @@ private slots:
     void amazonRatingsCsv();
     void parallelParseMatchesSerial();
     void errorLineInLaterRange();
+    void lastRangeOutgrowsItsEstimate();
     void numericIdsMapInOrder();
+    void fieldsOfEveryLength();
     void headerNamesAndColumnMapping();
     void implicitFileWithoutRatings();
     void badInputCatalogue_data();
@@ -335,6 +337,37 @@ void TestLoaders::parallelParseMatchesSerial()
     QCOMPARE(a.userIds[static_cast<size_t>(a.interactions.user[0])].rfind("user", 0), size_t(0));
 }
 
+// The last range's rows go into room estimated from samples; when the estimate falls short
+// (forced here), the load starts over with the range counted and gives the same table, the same
+// skipped-row report and the same line numbers.
+void TestLoaders::lastRangeOutgrowsItsEstimate()
+{
+    std::string text;
+    for (int r = 0; r < 500000; ++r)
+        text += std::to_string(r % 900) + "," + std::to_string(r % 555) + "," + (r == 490000 ? "x" : "4") +
+                ",1600000000\n";
+    text += "3,12,5,16000"; // a cut last line
+    QVERIFY(text.size() > size_t{9} << 20); // two ranges
+    writeBytes(path("room.csv"), text);
+    DelimitedFormat f;
+    f.threads = 2;
+    f.skipBadRows = true;
+    const Dataset counted = loadDelimited(path("room.csv"), f);
+    qputenv("RECLAB_LOAD_ESTIMATE_SCALE", "0.25");
+    const Dataset recounted = loadDelimited(path("room.csv"), f);
+    qunsetenv("RECLAB_LOAD_ESTIMATE_SCALE");
+    QCOMPARE(counted.interactions.size(), size_t(500000));
+    QCOMPARE(recounted.fingerprint(), counted.fingerprint());
+    for (const Dataset* d : {&counted, &recounted}) {
+        QCOMPARE(d->report.skippedRows, size_t(1));
+        QCOMPARE(d->report.problems.size(), size_t(1));
+        QVERIFY2(d->report.problems[0].find("room.csv:490001: field 'rating") != std::string::npos, d->report.problems[0].c_str());
+        QCOMPARE(d->report.warnings.size(), size_t(1));
+        QVERIFY2(d->report.warnings[0].find("room.csv:500001: the last line has no line ending") != std::string::npos,
+                 d->report.warnings[0].c_str());
+    }
+}
+
 // Numeric ids become indices in ascending id order whichever path parsed the row (the quoted
 // row takes the general parser) and however large the ids (a nine-digit id leaves the marks
 // made while parsing for the mapping's own pass).
@@ -350,6 +383,68 @@ void TestLoaders::numericIdsMapInOrder()
     const Dataset e = loadDelimited(path("small-ids.csv"), {});
     QCOMPARE(e.userIds, (std::vector<std::string>{"5", "7"}));
     QCOMPARE(e.itemIds, (std::vector<std::string>{"7", "100"}));
+}
+
+// The common-case scanner reads fields of every length it takes (ids of 1..9 digits, seconds of
+// 1..18) to the values the general parser gives, in lines that cross its 1 MiB reads, next to
+// lines it hands on (CRLF, quoted, padded, an extra column's worth of separators in a field).
+void TestLoaders::fieldsOfEveryLength()
+{
+    struct Row {
+        uint64_t user, item, time;
+        float rating;
+    };
+    std::vector<Row> rows;
+    std::string text;
+    uint64_t x = 99;
+    const auto digits = [&](int n, bool leadingZero) {
+        std::string d;
+        for (int k = 0; k < n; ++k) {
+            x = x * 6364136223846793005ull + 1442695040888963407ull;
+            d += static_cast<char>('0' + (x >> 60) % 10);
+        }
+        if (!leadingZero && d[0] == '0')
+            d[0] = '7';
+        return d;
+    };
+    static const char* const kRatings[] = {"4", "3.5", "4.25", "0.5"};
+    for (int r = 0; r < 70000; ++r) {
+        const std::string u = digits(1 + r % 9, false), i = digits(1 + (r / 9) % 9, false);
+        const std::string t = digits(1 + r % 18, r % 5 == 0);
+        const char* rating = kRatings[r % 4];
+        rows.push_back({std::stoull(u), std::stoull(i), std::stoull(t), std::stof(rating)});
+        const std::string item = r % 11 == 3 ? "\"" + i + "\"" : r % 13 == 4 ? " " + i : i;
+        text += u + "," + item + "," + rating + "," + t + (r % 7 == 2 ? "\r\n" : "\n");
+    }
+    QVERIFY(text.size() > (size_t{3} << 20) / 2);
+    writeBytes(path("lengths.csv"), text);
+    DelimitedFormat f;
+    f.threads = 1;
+    const Dataset d = loadDelimited(path("lengths.csv"), f);
+    QCOMPARE(d.interactions.size(), rows.size());
+    for (size_t r = 0; r < rows.size(); ++r) {
+        const auto& t = d.interactions;
+        if (d.userIds[static_cast<size_t>(t.user[r])] != std::to_string(rows[r].user) ||
+            d.itemIds[static_cast<size_t>(t.item[r])] != std::to_string(rows[r].item) ||
+            t.rating[r] != rows[r].rating || t.timestamp[r] != static_cast<int64_t>(rows[r].time))
+            QFAIL(qPrintable(QString("row %1 read as %2,%3,%4,%5")
+                                 .arg(r)
+                                 .arg(d.userIds[static_cast<size_t>(t.user[r])].c_str())
+                                 .arg(d.itemIds[static_cast<size_t>(t.item[r])].c_str())
+                                 .arg(t.rating[r])
+                                 .arg(t.timestamp[r])));
+    }
+    // A byte that is no digit, anywhere in a numeric id, is the general parser's error.
+    for (const char* bad : {"1a,5,4,1600000000\n", "12345678/,5,4,1600000000\n", "1,12:45678,4,1600000000\n"}) {
+        writeBytes(path("bad-digit.csv"), std::string("1,5,4,1600000000\n2,6,4,1600000000\n") + bad);
+        try {
+            loadDelimited(path("bad-digit.csv"), f);
+            QFAIL(bad);
+        } catch (const DataError& e) {
+            QVERIFY2(std::string(e.what()).find("bad-digit.csv:3") != std::string::npos, e.what());
+            QVERIFY2(std::string(e.what()).find("is not a numeric id") != std::string::npos, e.what());
+        }
+    }
 }
 
 void TestLoaders::errorLineInLaterRange()
