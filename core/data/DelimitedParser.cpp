@@ -102,8 +102,8 @@ bool fieldDigits(const char* p, size_t n, uint64_t& value)
         std::memcpy(&w, q, 8);
         w <<= 8 * (8 - k);
         const uint64_t used = ~uint64_t{0} << (8 * (8 - k));
-        const bool digits = (((w & 0xF0F0F0F0F0F0F0F0) ^ 0x3030303030303030) & used) == 0 &&
-                            (((w & 0x0F0F0F0F0F0F0F0F) + 0x0606060606060606) & 0xF0F0F0F0F0F0F0F0) == 0;
+        const bool digits = ((((w & 0xF0F0F0F0F0F0F0F0) ^ 0x3030303030303030) & used) |
+                             (((w & 0x0F0F0F0F0F0F0F0F) + 0x0606060606060606) & 0xF0F0F0F0F0F0F0F0)) == 0;
         w &= 0x0F0F0F0F0F0F0F0F;
         w = (w * 2561) >> 8;
         w = ((w & 0x00FF00FF00FF00FF) * 6553601) >> 16;
