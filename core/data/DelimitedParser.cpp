@@ -8,6 +8,12 @@
 #if defined(__SSE2__)
 #include <emmintrin.h>
 #endif
+// Fields read as vectors of digits (SSE2 and 64-bit moves out of vector registers).
+#if defined(__SSE2__) && defined(__x86_64__)
+#define RECLAB_WORD_DIGITS 1
+#else
+#define RECLAB_WORD_DIGITS 0
+#endif
 
 #include <cerrno>
 #include <cmath>
@@ -128,6 +134,58 @@ bool fieldDigits(const char* p, size_t n, uint64_t& value)
 #endif
 }
 
+#if RECLAB_WORD_DIGITS
+// Bytes a field's digits may be read from before it: a field is read as the 16 (or 8) bytes that
+// end where it ends, the bytes before it masked off.
+constexpr size_t kFrontPad = 16;
+
+// 16 zero bytes, then 16 0xFF: the 16 (8) bytes from kTail + n (kTail + 8 + n) keep the last n
+// bytes of a 16-byte (8-byte) load.
+alignas(16) constexpr uint8_t kTail[32] = {0,    0,    0,    0,    0,    0,    0,    0,    0,    0,    0,
+                                           0,    0,    0,    0,    0,    0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF,
+                                           0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF};
+
+// The two 8-digit groups of x's halves (each half's digits end at its last byte; the bytes keep
+// does not keep count as leading zeros): group 0 is the lower half. False when a kept byte is not
+// a digit. A few vector operations instead of a multiply chain per group.
+inline bool digitGroups(__m128i x, __m128i keep, uint64_t& first, uint64_t& second)
+{
+    const __m128i t = _mm_and_si128(_mm_sub_epi8(x, _mm_set1_epi8('0')), keep);
+    if (_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_subs_epu8(t, _mm_set1_epi8(9)), _mm_setzero_si128())) != 0xFFFF)
+        return false;
+    // Digit pairs (the first byte of a pair is the higher digit), then fours, then eights.
+    const __m128i pairs = _mm_add_epi16(_mm_mullo_epi16(_mm_and_si128(t, _mm_set1_epi16(0xFF)), _mm_set1_epi16(10)),
+                                        _mm_srli_epi16(t, 8));
+    const __m128i fours = _mm_madd_epi16(pairs, _mm_set_epi16(1, 100, 1, 100, 1, 100, 1, 100));
+    const __m128i eights = _mm_add_epi64(_mm_mul_epu32(fours, _mm_set1_epi32(10000)), _mm_srli_epi64(fours, 32));
+    first = static_cast<uint64_t>(_mm_cvtsi128_si64(eights));
+    second = static_cast<uint64_t>(_mm_cvtsi128_si64(_mm_unpackhi_epi64(eights, eights)));
+    return true;
+}
+
+// Two fields of 1..8 digits ending at ea and eb, read at once (8 bytes before each readable).
+inline bool twoFields(const char* ea, size_t na, const char* eb, size_t nb, uint64_t& a, uint64_t& b)
+{
+    const __m128i x = _mm_unpacklo_epi64(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(ea - 8)),
+                                         _mm_loadl_epi64(reinterpret_cast<const __m128i*>(eb - 8)));
+    const __m128i keep = _mm_unpacklo_epi64(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(kTail + 8 + na)),
+                                            _mm_loadl_epi64(reinterpret_cast<const __m128i*>(kTail + 8 + nb)));
+    return digitGroups(x, keep, a, b);
+}
+
+// A field of 1..16 digits ending at e (16 bytes before it readable).
+inline bool sixteenDigits(const char* e, size_t n, uint64_t& value)
+{
+    uint64_t high = 0, low = 0;
+    const bool digits = digitGroups(_mm_loadu_si128(reinterpret_cast<const __m128i*>(e - 16)),
+                                    _mm_loadu_si128(reinterpret_cast<const __m128i*>(kTail + n)), high, low);
+    value = high * 100000000 + low;
+    return digits;
+}
+#else
+constexpr size_t kFrontPad = 0;
+#endif
+
 struct RowProblem {
     int role = -1; // -1: the row as a whole
     std::string problem;
@@ -141,6 +199,7 @@ public:
     {
         const std::string& sep = job_.resolved->format.separator;
         fastSep_ = sep.size() == 1 && sep[0] != ' ' && job_.maxField < 16 ? sep[0] : 0;
+        numericIds_ = job_.mode[0] == IdMode::Numeric && job_.mode[1] == IdMode::Numeric;
         for (int role = 0; role < 4; ++role)
             if (job_.fieldIndex[role] >= 0)
                 roleOf_[job_.fieldIndex[role]] = static_cast<int8_t>(role);
@@ -155,8 +214,9 @@ public:
         ratings_ = job_.out->rating.data();
         times_ = job_.out->timestamp.data();
 
-        // Past the data: room for a final newline and for the scanners' reads (kScanPad).
-        std::vector<char> buf(kReadBlock + kScanPad);
+        // Before the data: room for reading fields as whole words (kFrontPad); past it: room for
+        // a final newline and for the scanners' reads (kScanPad).
+        std::vector<char> buf(kFrontPad + kReadBlock + kScanPad);
         const bool scanned = fastSep_ && job_.resolved->fieldCount <= kMaxScannedFields;
         DelimiterScan scan(fastSep_);
         size_t carry = 0;
@@ -165,15 +225,16 @@ public:
         while (true) {
             if (aborted())
                 return;
-            const size_t room = buf.size() - kScanPad;
+            char* const data = buf.data() + kFrontPad;
+            const size_t room = buf.size() - kFrontPad - kScanPad;
             const size_t want = std::min(room - carry, range_.end - pos);
-            const size_t got = job_.file->read(buf.data() + carry, want, pos);
+            const size_t got = job_.file->read(data + carry, want, pos);
             pos += got;
             const bool last = pos >= range_.end || got == 0;
-            char* end = buf.data() + carry + got;
-            if (last && end > buf.data() && end[-1] != '\n')
+            char* end = data + carry + got;
+            if (last && end > data && end[-1] != '\n')
                 *end++ = '\n'; // the file's last line has no newline
-            const char* p = buf.data();
+            const char* p = data;
             const auto* lastNl = static_cast<const char*>(memrchr(p, '\n', static_cast<size_t>(end - p)));
             if (lastNl) {
                 // Every line up to lastNl ends with a newline: the scanners need no bounds checks.
@@ -200,9 +261,9 @@ public:
             if (last)
                 return;
             carry = static_cast<size_t>(end - p);
-            std::memmove(buf.data(), p, carry);
+            std::memmove(data, p, carry);
             if (carry >= room)
-                buf.resize(2 * room + kScanPad); // a line longer than the buffer
+                buf.resize(kFrontPad + 2 * room + kScanPad); // a line longer than the buffer
         }
     }
 
@@ -285,6 +346,16 @@ private:
     bool takeRow(const char* const* fb, const char* const* fe)
     {
         int32_t ids[2];
+#if RECLAB_WORD_DIGITS
+        const auto nu = static_cast<size_t>(fe[0] - fb[0]), ni = static_cast<size_t>(fe[1] - fb[1]);
+        if (numericIds_ && nu - 1 < 8 && ni - 1 < 8) { // both ids at once
+            uint64_t u = 0, i = 0;
+            if ((nu > 1 && *fb[0] == '0') || (ni > 1 && *fb[1] == '0') || !twoFields(fe[0], nu, fe[1], ni, u, i))
+                return false;
+            ids[0] = static_cast<int32_t>(u);
+            ids[1] = static_cast<int32_t>(i);
+        } else
+#endif
         for (int role = 0; role < 2; ++role) {
             const char* b = fb[role];
             const auto n = static_cast<size_t>(fe[role] - b);
@@ -326,7 +397,12 @@ private:
         if (fb[3]) {
             const auto n = static_cast<size_t>(fe[3] - fb[3]);
             uint64_t v = 0;
-            if (n >= 1 && n <= 16 && fieldDigits(fb[3], n, v))
+#if RECLAB_WORD_DIGITS
+            const bool digits = n >= 1 && n <= 16 && sixteenDigits(fe[3], n, v);
+#else
+            const bool digits = n >= 1 && n <= 16 && fieldDigits(fb[3], n, v);
+#endif
+            if (digits)
                 time = static_cast<int64_t>(v);
             else if (!parseTimestampField(std::string_view(fb[3], n), time))
                 return false;
@@ -555,6 +631,7 @@ private:
     size_t index_; // of range_ in the file: an error in an earlier range stops this one
     std::string quoted_[4];
     char fastSep_ = 0;
+    bool numericIds_ = false; // user and item ids both numeric
     float shortRating_[110] = {};
     bool shortRatingOk_[110] = {};
     int8_t roleOf_[16] = {-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1};
