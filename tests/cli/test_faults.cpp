@@ -320,7 +320,9 @@ void TestFaults::racingResumesTrainOnce()
     QCOMPARE(trainOne(db, QStringLiteral("gmf")), 1);
     sqlExec(db, "UPDATE runs SET status = 'STOPPED' WHERE id = 1");
     QProcess a, b;
-    const QStringList args{"train", "--resume", "1", "--epochs", "4", "--threads", "1", "--db", db};
+    // Ten epochs (about 3 s) leave the second process time to start and meet the first one
+    // training even on a loaded machine; with four, a late start found the run finished.
+    const QStringList args{"train", "--resume", "1", "--epochs", "10", "--threads", "1", "--db", db};
     a.start(QStringLiteral(RECLAB_CLI_PATH), args);
     b.start(QStringLiteral(RECLAB_CLI_PATH), args);
     QVERIFY(a.waitForStarted() && b.waitForStarted());
@@ -334,7 +336,7 @@ void TestFaults::racingResumesTrainOnce()
     QVERIFY2(loser.contains("run 1 is being trained by process " + QByteArray::number(winner)), loser.constData());
     QCOMPARE(
         sqlValue(db, "SELECT count(*) || '/' || count(DISTINCT epoch) FROM metrics WHERE run_id = 1 AND key = 'loss'"),
-        QStringLiteral("4/4"));
+        QStringLiteral("10/10"));
     QCOMPARE(sqlValue(db, "SELECT status FROM runs WHERE id = 1"), QStringLiteral("FINISHED"));
 }
 
