@@ -63,7 +63,8 @@ enum class QuoteScan { Ok, Unclosed, TextAfter };
 QuoteScan scanQuoted(const char* p, const char* e, std::string_view sep, std::string& out, const char*& next);
 ResolvedFormat resolveFromHead(const std::string& path, const FileHead& head, const DelimitedFormat& format);
 
-// ---- parsing byte ranges (DelimitedParser.cpp) -------------------------------------------
+// ---- parsing byte ranges (DelimitedParser.cpp, its scanners in FieldScan.h; the ranges, their
+// line counts and the id mapping in DelimitedRanges.cpp) --------------------------------------
 
 // Interned string ids of one byte range: the text of each id lives in an arena so the map can
 // key on views.
@@ -133,6 +134,7 @@ struct ParseJob {
 
 // Parses one range's rows into the job's columns (the rows, problems and dictionaries land in range).
 void parseRange(ParseJob& job, Range& range, size_t index);
+
 // The file's data part cut at line ends into up to `threads` ranges (one below 8 MiB).
 std::vector<Range> splitRanges(const InputFile& file, size_t dataStart, int threads);
 size_t countNewlines(const InputFile& file, size_t begin, size_t end);
